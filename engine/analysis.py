@@ -1,0 +1,61 @@
+"""One log, one query: chunk the log to fit the model and stream a reply per chunk.
+
+The seam that the CLI and the TUI share. It yields token ids with timing;
+turning them into text on a screen is the caller's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.bundle import LoadedBundle
+from engine.chunker import Chunk, chunk_budget, chunk_lines
+from engine.errors import LogptError
+from engine.generate import GenerationStats, generate
+from engine.prompts import check_query
+from engine.sampling import SamplingConfig
+from engine.textio import split_lines
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    query: str = "summary"  # one of engine.prompts.QUERIES
+    max_new_tokens: int = 256  # reply budget; also reserved when sizing chunks
+    sampling: SamplingConfig = SamplingConfig()
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        check_query(self.query)
+        if self.max_new_tokens < 1:
+            raise LogptError("--max-tokens must be at least 1", "pass a positive number")
+
+
+def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest) -> list[Chunk]:
+    """The log's line-aligned chunks, each small enough for prompt + reply to fit the context."""
+    context = bundle.config.model.block_size
+    overhead = bundle.prompt.overhead(bundle.tokenizer, request.query)
+    try:
+        budget = chunk_budget(context, request.max_new_tokens, overhead)
+    except ValueError:
+        raise LogptError(
+            f"--max-tokens {request.max_new_tokens} leaves no room for the log in a {context}-token context",
+            f"use --max-tokens below {context - overhead - 16}",
+        ) from None
+    return list(chunk_lines(split_lines(text), bundle.tokenizer.count, budget))
+
+
+def analyze_chunk(
+    bundle: LoadedBundle, chunk: Chunk, request: AnalysisRequest, stats: GenerationStats
+) -> Iterator[int]:
+    """Stream the reply to `request.query` for one chunk as token ids."""
+    prompt = bundle.prompt.encode(bundle.tokenizer, chunk.text, request.query)
+    return generate(
+        bundle.model,
+        prompt,
+        max_new_tokens=request.max_new_tokens,
+        sampling=request.sampling,
+        stop_ids=bundle.stop_ids(),
+        seed=request.seed,
+        stats=stats,
+    )

@@ -1,0 +1,1 @@
+"""Importers that turn foreign checkpoints into logpt bundles without executing code."""

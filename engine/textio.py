@@ -1,0 +1,61 @@
+"""Turning raw log bytes into text lines that are safe to tokenize.
+
+Binary input is refused with a clear error; invalid UTF-8 is replaced (never
+dropped), CRLF and lone CR become LF, NUL bytes become a visible `\\0`. Line
+length bounds belong to the chunker, which knows the token budget.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.errors import InputError
+
+SNIFF_BYTES = 64 * 1024
+# Control bytes that real text logs contain: tab, LF, VT, FF, CR, ESC (colours), backspace.
+_TEXT_CONTROLS = frozenset(b"\t\n\x0b\x0c\r\x1b\x08")
+BINARY_SHARE = 0.10  # more than this share of other control bytes in the sample: binary
+
+
+def looks_binary(sample: bytes) -> bool:
+    """True when the sample has too many control bytes to be a text log.
+
+    A few NULs (a log padded after a crash) do not make a file binary.
+    """
+    if not sample:
+        return False
+    controls = sum(1 for b in sample if b < 32 and b not in _TEXT_CONTROLS)
+    return controls / len(sample) > BINARY_SHARE
+
+
+def decode_log(data: bytes, *, source: str = "input") -> str:
+    """Text for raw log bytes: binary refused, UTF-8 errors replaced, newlines normalised."""
+    if looks_binary(data[:SNIFF_BYTES]):
+        raise InputError(f"{source} looks like a binary file, not a text log", "pass a text log file")
+    text = data.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\\0")
+
+
+def read_log(path: Path) -> str:
+    """The text of a log file, with one-line errors for the usual mistakes."""
+    try:
+        if path.is_dir():
+            raise InputError(f"{path} is a directory", "pass a log file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file", "check the path") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied", "run with access to the file, e.g. via sudo or the adm group") from None
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}", "check the path") from e
+    return decode_log(data, source=str(path))
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines without their newline; a trailing newline adds no empty line."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines

@@ -1,0 +1,128 @@
+"""`logpt analyze`: stream a summary, root cause or action items for each chunk of a log."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.analysis import AnalysisRequest, analyze_chunk, plan_chunks
+from engine.bundle import LoadedBundle
+from engine.chunker import Chunk
+from engine.errors import InputError, LogptError
+from engine.generate import GenerationStats
+from engine.sampling import SamplingConfig
+from engine.textio import decode_log, read_log
+from logpt_tui.cli.console import err, interactive, out, write_raw
+from logpt_tui.cli.options import (
+    DeviceOpt,
+    JsonOpt,
+    ModelOpt,
+    QuantizeOpt,
+    SeedOpt,
+    TemperatureOpt,
+    TopKOpt,
+    TopPOpt,
+    Device,
+    load_model,
+)
+
+
+class Query(str, enum.Enum):
+    summary = "summary"
+    root_cause = "root_cause"
+    action_items = "action_items"
+
+
+def read_input(file: Path | None) -> tuple[str, str]:
+    """(text, source name) from a file, or from stdin for '-' or a pipe."""
+    if file is not None and str(file) != "-":
+        return read_log(file), str(file)
+    if sys.stdin.isatty():
+        raise InputError("no log given", "pass --file PATH or pipe a log into logpt analyze")
+    return decode_log(sys.stdin.buffer.read(), source="stdin"), "stdin"
+
+
+def analyze(
+    *,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Log file; '-' or a pipe reads stdin.")] = None,
+    query: Annotated[Query, typer.Option("--query", "-q", help="What to write.")] = Query.summary,
+    model: ModelOpt = None,
+    temperature: TemperatureOpt = 0.7,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Reply budget per chunk, in tokens.")] = 256,
+    device: DeviceOpt = Device.auto,
+    quantize: QuantizeOpt = None,
+    top_k: TopKOpt = None,
+    top_p: TopPOpt = None,
+    seed: SeedOpt = None,
+    chunk: Annotated[int | None, typer.Option(min=1, help="Analyse only chunk N (1-based).")] = None,
+    all_chunks: Annotated[bool, typer.Option("--all", help="Analyse every chunk without asking.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Summarise a log, find its root cause or list action items, chunk by chunk.
+
+    Tokens stream as they are generated. On a terminal it asks before each next
+    chunk; with --all, --json or a piped stdin it never asks.
+    """
+    text, source = read_input(file)
+    request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed)
+    bundle = load_model(model, device, quantize)
+    chunks = plan_chunks(bundle, text, request)
+    if not chunks:
+        raise InputError(f"{source} is empty", "nothing to analyse")
+    if chunk is not None:
+        if chunk > len(chunks):
+            raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
+        selected = [chunks[chunk - 1]]
+    else:
+        selected = chunks
+    ask = interactive() and not (all_chunks or as_json or chunk)
+    if not as_json:
+        err.print(f"[dim]{source}: {len(chunks)} chunk(s) · {bundle.describe()} · {query.value}[/dim]")
+    for position, part in enumerate(selected):
+        if ask and position > 0 and not typer.confirm(f"Continue to chunk {part.index + 1}/{len(chunks)}?", default=True):
+            break
+        if as_json:
+            print(json.dumps(run_json(bundle, part, request)), flush=True)
+        else:
+            run_text(bundle, part, request, len(chunks))
+
+
+def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total: int) -> None:
+    out.print(
+        f"[bold]── chunk {part.index + 1}/{total} · lines {part.first_line}–{part.last_line}"
+        f" · {part.n_tokens} tokens ──[/bold]"
+    )
+    stats = GenerationStats()
+    decoder = bundle.tokenizer.decoder()
+    for token_id in analyze_chunk(bundle, part, request, stats):
+        write_raw(decoder.feed(token_id))
+    write_raw(decoder.flush() + "\n")
+    err.print(
+        f"[dim]{stats.new_tokens} tokens · {stats.decode_tokens_per_s:.1f} tok/s · "
+        f"prefill {stats.prefill_seconds:.2f} s · {stats.stop_reason}[/dim]"
+    )
+
+
+def run_json(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest) -> dict[str, object]:
+    stats = GenerationStats()
+    ids = list(analyze_chunk(bundle, part, request, stats))
+    seconds = stats.prefill_seconds + stats.decode_seconds
+    return {
+        "index": part.index + 1,
+        "first_line": part.first_line,
+        "last_line": part.last_line,
+        "query": request.query,
+        "model": bundle.name,
+        "text": bundle.tokenizer.decode(ids),
+        "tokens": stats.new_tokens,
+        "prompt_tokens": stats.prompt_tokens,
+        "chunk_tokens": part.n_tokens,
+        "seconds": round(seconds, 4),
+        "tokens_per_s": round(stats.new_tokens / seconds, 2) if seconds else 0.0,
+        "stop_reason": stats.stop_reason,
+    }

@@ -1,0 +1,84 @@
+"""`logpt models` and `logpt import`: list bundles and convert foreign checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from engine.errors import LogptError
+from engine.importers.hf import import_hf
+from engine.importers.logpt_checkpoint import import_logpt
+from engine.registry import list_bundles, output_folder, search_dirs
+from logpt_tui.cli.console import err, out
+
+import_app = typer.Typer(help="Convert foreign checkpoints into logpt bundles (no code from them runs).", no_args_is_help=True)
+
+
+def models() -> None:
+    """List the model bundles logpt can find."""
+    bundles = list_bundles()
+    if not bundles:
+        out.print("No model bundles found. Looked in:")
+        for folder in search_dirs():
+            out.print(f"  {folder}")
+        out.print("Import one with `logpt import hf DIR NAME` or `logpt import logpt CHECKPOINT NAME`.")
+        return
+    table = Table("name", "kind", "params", "context", "prompt", "path")
+    for info in bundles:
+        if info.config is None:
+            table.add_row(info.name, "[red]broken[/red]", "", "", info.problem, str(info.path))
+            continue
+        cfg = info.config
+        table.add_row(
+            info.name,
+            cfg.kind,
+            f"{cfg.model.n_params() / 1e6:.1f}M",
+            str(cfg.model.block_size),
+            cfg.prompt_format,
+            str(info.path),
+        )
+    out.print(table)
+
+
+def _target(out_name: str, force: bool) -> Path:
+    target = output_folder(out_name)
+    if target.exists() and any(target.iterdir()) and not force:
+        raise LogptError(f"{target} already exists", "pass --force to overwrite it")
+    return target
+
+
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing bundle.")]
+
+
+@import_app.command("hf")
+def import_hf_command(
+    folder: Annotated[Path, typer.Argument(help="Hugging Face GPT-2 folder (config.json, weights, vocab.json, merges.txt).")],
+    out_name: Annotated[str, typer.Argument(metavar="OUT", help="Bundle name (user models dir) or folder path.")],
+    *,
+    force: ForceOpt = False,
+) -> None:
+    """Import a Hugging Face GPT-2 model folder."""
+    target = _target(out_name, force)
+    with err.status("converting…"):
+        config = import_hf(folder, target)
+    out.print(f"wrote {target} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format {config.prompt_format})")
+
+
+@import_app.command("logpt")
+def import_logpt_command(
+    checkpoint: Annotated[Path, typer.Argument(help="LoGPT best_model.pth.")],
+    out_name: Annotated[str, typer.Argument(metavar="OUT", help="Bundle name (user models dir) or folder path.")],
+    *,
+    tokenizer: Annotated[
+        Path, typer.Option(help="GPT-2 tokenizer: a folder with vocab.json + merges.txt, or a tiktoken ranks file.")
+    ],
+    force: ForceOpt = False,
+) -> None:
+    """Import an original LoGPT checkpoint through a restricted unpickler."""
+    target = _target(out_name, force)
+    with err.status("converting…"):
+        config = import_logpt(checkpoint, target, tokenizer)
+    out.print(f"wrote {target} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format logpt-v1)")

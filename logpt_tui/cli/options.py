@@ -1,0 +1,45 @@
+"""Options shared by several commands, and the model loader behind them."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.bundle import LoadedBundle, load_bundle
+from engine.devices import placement
+from engine.registry import find_bundle
+from logpt_tui.cli.console import err
+
+
+class Device(str, enum.Enum):
+    auto = "auto"
+    cuda = "cuda"
+    mps = "mps"
+    cpu = "cpu"
+
+
+class Quantize(str, enum.Enum):
+    int8 = "int8"
+
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Bundle name or folder (default: the bundled default model)."),
+]
+DeviceOpt = Annotated[Device, typer.Option(help="Where to run: cuda > mps > cpu when auto.")]
+QuantizeOpt = Annotated[Quantize | None, typer.Option(help="int8 weights on the CPU: faster decode, small quality cost.")]
+TemperatureOpt = Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0 is greedy.")]
+TopKOpt = Annotated[int | None, typer.Option(min=1, help="Sample from the k most likely tokens.")]
+TopPOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass.")]
+SeedOpt = Annotated[int | None, typer.Option(help="Seed for repeatable sampling.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines on stdout.")]
+
+
+def load_model(model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle:
+    where = placement(device.value)
+    path: Path = find_bundle(model)
+    with err.status(f"loading {path.name}…", spinner="dots"):
+        return load_bundle(path, where, quantize=quantize.value if quantize else None)

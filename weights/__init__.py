@@ -1,0 +1,1 @@
+"""Bundled model bundles (data only); `engine.registry` finds this folder."""
