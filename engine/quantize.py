@@ -4,11 +4,15 @@ Each Linear's weight is quantised per output channel to int8 and packed for
 PyTorch's quantized CPU backend (fbgemm/oneDNN on x86, qnnpack on Arm). The
 kernel also quantises each activation row to int8 on the fly ("dynamic"
 quantisation). A pure weight-only kernel (`_weight_int8pack_mm`) was measured
-7x slower than fp32 on our x86 CPU, so it is not used. Quality cost: see the
-README (perplexity fp32 vs int8).
+7x slower than fp32 on our x86 CPU, and `torch._int_mm` 6x slower, so neither
+is used. PyTorch has deprecated quantized tensors; if a future build drops
+these ops, `--quantize int8` fails with a one-line error and fp32 still works.
+Quality cost: see the README (perplexity fp32 vs int8).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch import nn
@@ -26,7 +30,9 @@ class Int8Linear(nn.Module):
         self.in_features, self.out_features = weight.size(1), weight.size(0)
         scales = (weight.abs().amax(dim=1) / 127.0).clamp(min=1e-8).double()
         zero_points = torch.zeros(weight.size(0), dtype=torch.long)
-        qweight = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
+        with warnings.catch_warnings():  # quantized tensors are deprecated upstream; see the module docstring
+            warnings.simplefilter("ignore", UserWarning)
+            qweight = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
         self._packed = torch.ops.quantized.linear_prepack(qweight, None if bias is None else bias.detach().float())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -48,7 +54,7 @@ def quantize_int8(model: GPT) -> GPT:
             for name, child in list(module.named_children()):
                 if isinstance(child, nn.Linear):
                     setattr(module, name, Int8Linear(child.weight, child.bias))
-    except (RuntimeError, NotImplementedError) as e:
+    except (RuntimeError, NotImplementedError, AttributeError) as e:
         raise LogptError(
             f"this torch build cannot run int8 on this CPU ({str(e).splitlines()[0]})",
             "drop --quantize",

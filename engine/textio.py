@@ -14,7 +14,7 @@ from engine.errors import InputError
 SNIFF_BYTES = 64 * 1024
 # Control bytes that real text logs contain: tab, LF, VT, FF, CR, ESC (colours), backspace.
 _TEXT_CONTROLS = frozenset(b"\t\n\x0b\x0c\r\x1b\x08")
-BINARY_SHARE = 0.10  # more than this share of other control bytes in the sample: binary
+BINARY_SHARE = 0.03  # compressed or random data has ~10% such bytes, text logs ~0
 
 
 def looks_binary(sample: bytes) -> bool:

@@ -69,6 +69,7 @@ def import_logpt(checkpoint: Path, out: Path, tokenizer: Path) -> BundleConfig:
         for key, value in data["model"].items()
         if not key.endswith(".attn.bias")  # nanoGPT's causal-mask buffer in non-flash builds
     }
+    specials = {k: v for k, v in specials.items() if k not in LOGPT_SPECIALS}  # re-appended below, in order
     base = max([*ranks.values(), *specials.values()]) + 1
     specials.update({name: base + i for i, name in enumerate(LOGPT_SPECIALS)})
     if base + len(LOGPT_SPECIALS) > config.vocab_size:
