@@ -25,7 +25,7 @@ def looks_binary(sample: bytes) -> bool:
     if not sample:
         return False
     controls = sum(1 for b in sample if b < 32 and b not in _TEXT_CONTROLS)
-    return controls / len(sample) > BINARY_SHARE
+    return controls > 8 and controls / len(sample) > BINARY_SHARE
 
 
 def decode_log(data: bytes, *, source: str = "input") -> str:
