@@ -75,7 +75,9 @@ class BundleConfig:
         if data.get("format") != FORMAT:
             raise BundleError(f"{where} is not a logpt bundle config", hint)
         if data.get("format_version") != FORMAT_VERSION:
-            raise BundleError(f"{where}: bundle format version {data.get('format_version')} is not supported", "upgrade logpt")
+            raise BundleError(
+                f"{where}: bundle format version {data.get('format_version')} is not supported", "upgrade logpt"
+            )
         try:
             tok = data["tokenizer"]
             config = cls(
@@ -237,5 +239,8 @@ def load_bundle(folder: Path, placement: Placement, *, quantize: str | None = No
 
 @torch.inference_mode()
 def _finite_logits(model: GPT) -> bool:
-    idx = torch.arange(min(64, model.config.block_size), device=model.transformer.wte.weight.device)[None] % model.config.vocab_size
+    idx = (
+        torch.arange(min(64, model.config.block_size), device=model.transformer.wte.weight.device)[None]
+        % model.config.vocab_size
+    )
     return bool(torch.isfinite(model(idx)).all())

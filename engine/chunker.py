@@ -33,9 +33,7 @@ def chunk_budget(context: int, reply_tokens: int, prompt_overhead: int) -> int:
     """Tokens left for the log; at least 1 is required."""
     budget = context - reply_tokens - prompt_overhead
     if budget < 1:
-        raise ValueError(
-            f"no room for the log: context {context} − reply {reply_tokens} − prompt {prompt_overhead}"
-        )
+        raise ValueError(f"no room for the log: context {context} − reply {reply_tokens} − prompt {prompt_overhead}")
     return budget
 
 

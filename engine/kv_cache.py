@@ -31,9 +31,7 @@ class KVCache(nn.Module):
     def max_seq_len(self) -> int:
         return self.k.size(2)
 
-    def update(
-        self, input_pos: int, k: torch.Tensor, v: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def update(self, input_pos: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Write k, v (B, nh, T, hs) at positions [input_pos, input_pos+T).
 
         Returns views of the keys and values for positions [0, input_pos+T).

@@ -139,9 +139,7 @@ class GPT(nn.Module):
         for block in self.transformer.h:
             block.attn.kv_cache = None
 
-    def forward(
-        self, idx: torch.Tensor, input_pos: int | None = None, *, last_only: bool = False
-    ) -> torch.Tensor:
+    def forward(self, idx: torch.Tensor, input_pos: int | None = None, *, last_only: bool = False) -> torch.Tensor:
         """Logits (B, T, V) for token ids idx (B, T); (B, 1, V) with last_only.
 
         With `input_pos`, idx holds the tokens at positions [input_pos,

@@ -60,4 +60,3 @@ def quantize_int8(model: GPT) -> GPT:
             "drop --quantize",
         ) from e
     return model
-

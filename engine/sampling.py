@@ -45,9 +45,7 @@ def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) 
     return logits
 
 
-def sample(
-    logits: torch.Tensor, config: SamplingConfig, generator: torch.Generator | None = None
-) -> torch.Tensor:
+def sample(logits: torch.Tensor, config: SamplingConfig, generator: torch.Generator | None = None) -> torch.Tensor:
     """Next token ids (B,) from the last-position logits (B, V)."""
     if config.greedy:
         return logits.argmax(dim=-1)

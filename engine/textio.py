@@ -45,7 +45,9 @@ def read_log(path: Path) -> str:
     except FileNotFoundError:
         raise InputError(f"{path}: no such file", "check the path") from None
     except PermissionError:
-        raise InputError(f"{path}: permission denied", "run with access to the file, e.g. via sudo or the adm group") from None
+        raise InputError(
+            f"{path}: permission denied", "run with access to the file, e.g. via sudo or the adm group"
+        ) from None
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}", "check the path") from e
     return decode_log(data, source=str(path))

@@ -47,16 +47,16 @@ def read_ranks(path: Path) -> dict[bytes, int]:
             token, rank = line.split()
             ranks[base64.b64decode(token, validate=True)] = int(rank)
         except ValueError as e:
-            raise BundleError(
-                f"{path}:{number}: not a tiktoken ranks line", "re-create the bundle"
-            ) from e
+            raise BundleError(f"{path}:{number}: not a tiktoken ranks line", "re-create the bundle") from e
     if not ranks:
         raise BundleError(f"tokenizer ranks {path} are empty", "re-create the bundle")
     return ranks
 
 
 def write_ranks(path: Path, ranks: Mapping[bytes, int]) -> None:
-    lines = (f"{base64.b64encode(token).decode()} {rank}" for token, rank in sorted(ranks.items(), key=lambda kv: kv[1]))
+    lines = (
+        f"{base64.b64encode(token).decode()} {rank}" for token, rank in sorted(ranks.items(), key=lambda kv: kv[1])
+    )
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
 
 
@@ -84,7 +84,9 @@ class Tokenizer:
             )
         clash = set(special_tokens.values()) & set(ranks.values())
         if clash:
-            raise BundleError(f"special token ids {sorted(clash)[:5]} collide with BPE ranks", "check the bundle's config.json")
+            raise BundleError(
+                f"special token ids {sorted(clash)[:5]} collide with BPE ranks", "check the bundle's config.json"
+            )
         self.special_tokens = dict(special_tokens)
         self._encoding = tiktoken.Encoding(
             name=name, pat_str=pattern, mergeable_ranks=dict(ranks), special_tokens=self.special_tokens

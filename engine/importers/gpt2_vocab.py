@@ -17,7 +17,9 @@ from engine.errors import CheckpointError
 
 def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible byte → printable character table."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    )
     chars = list(printable)
     extra = 0
     for b in range(256):
@@ -43,7 +45,9 @@ def load_gpt2_vocab(vocab_path: Path, merges_path: Path) -> tuple[dict[bytes, in
     ranks: dict[bytes, int] = {}
     for b, c in bytes_to_unicode().items():
         if c not in vocab:
-            raise CheckpointError(f"vocab.json lacks the byte {b:#04x}", "only byte-level BPE vocabularies can be imported")
+            raise CheckpointError(
+                f"vocab.json lacks the byte {b:#04x}", "only byte-level BPE vocabularies can be imported"
+            )
         ranks[bytes([b])] = vocab[c]
     last = max(ranks.values())
     for number, line in enumerate(merge_lines, 1):
@@ -54,7 +58,9 @@ def load_gpt2_vocab(vocab_path: Path, merges_path: Path) -> tuple[dict[bytes, in
             raise CheckpointError(f"merges.txt:{number} is not a pair", "the merges file is corrupt")
         token = parts[0] + parts[1]
         if token not in vocab:
-            raise CheckpointError(f"merges.txt:{number}: {token!r} is not in vocab.json", "the tokenizer files do not match")
+            raise CheckpointError(
+                f"merges.txt:{number}: {token!r} is not in vocab.json", "the tokenizer files do not match"
+            )
         rank = vocab[token]
         if rank <= last:
             raise CheckpointError(
@@ -64,6 +70,8 @@ def load_gpt2_vocab(vocab_path: Path, merges_path: Path) -> tuple[dict[bytes, in
         try:
             ranks[to_bytes(token)] = last = rank
         except KeyError:
-            raise CheckpointError(f"merges.txt:{number} has a character outside GPT-2's byte table", "not a byte-level BPE") from None
+            raise CheckpointError(
+                f"merges.txt:{number} has a character outside GPT-2's byte table", "not a byte-level BPE"
+            ) from None
     specials = {token: i for token, i in vocab.items() if i not in set(ranks.values())}
     return ranks, specials

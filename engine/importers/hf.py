@@ -81,7 +81,9 @@ def convert_hf_state(hf: dict[str, torch.Tensor], config: GPTConfig) -> dict[str
         head = state.pop("lm_head.weight", None)
         wte = state.get("transformer.wte.weight")
         if head is not None and wte is not None and not torch.equal(head, wte):
-            raise CheckpointError("lm_head differs from the token embedding", "set tie_word_embeddings=false in config.json")
+            raise CheckpointError(
+                "lm_head differs from the token embedding", "set tie_word_embeddings=false in config.json"
+            )
     return state
 
 
@@ -105,4 +107,3 @@ def import_hf(folder: Path, out: Path) -> BundleConfig:
     except BundleError as e:
         raise CheckpointError(e.message, "the checkpoint is incomplete or not GPT-2") from e
     return bundle
-

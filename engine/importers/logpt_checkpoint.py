@@ -29,7 +29,9 @@ def load_base_tokenizer(path: Path) -> tuple[dict[bytes, int], dict[str, int]]:
     """GPT-2 ranks from a folder with vocab.json + merges.txt, or from a tiktoken ranks file."""
     if path.is_dir():
         if not (path / "vocab.json").is_file() or not (path / "merges.txt").is_file():
-            raise CheckpointError(f"{path} has no vocab.json and merges.txt", "pass a GPT-2 tokenizer folder or ranks file")
+            raise CheckpointError(
+                f"{path} has no vocab.json and merges.txt", "pass a GPT-2 tokenizer folder or ranks file"
+            )
         return load_gpt2_vocab(path / "vocab.json", path / "merges.txt")
     if path.is_file():
         try:

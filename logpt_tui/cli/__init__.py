@@ -1,19 +1,19 @@
 """The `logpt` command line: each command builds a config and calls the engine.
 
-`main()` turns known errors into one line with a hint and a non-zero exit.
+Every command is wrapped by `friendly`, which turns known errors into one
+line with a hint and exit code 2, and Ctrl-C into a clean stop (exit 130).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
-import click
 import typer
 
 from engine import __version__
-from engine.errors import LogptError
 from logpt_tui.cli.analyze import analyze
-from logpt_tui.cli.console import err
+from logpt_tui.cli.console import friendly
 from logpt_tui.cli.generate import generate
 from logpt_tui.cli.models import import_app, models
 
@@ -25,9 +25,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.command()(analyze)
-app.command()(generate)
-app.command()(models)
+app.command()(friendly(analyze))
+app.command()(friendly(generate))
+app.command()(friendly(models))
 app.add_typer(import_app, name="import")
 
 
@@ -44,27 +44,12 @@ def _root(
     """Local log explorer."""
 
 
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
-
-
 def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `logpt` script; Typer handles usage errors, `friendly` the rest."""
     try:
-        app(args=argv, standalone_mode=False)
-    except LogptError as e:
-        err.print(f"[bold red]error:[/bold red] {e.message}" + (f" [dim]({e.hint})[/dim]" if e.hint else ""), markup=True)
-        sys.exit(EXIT_USER_ERROR)
-    except click.exceptions.Abort:
-        err.print("\ninterrupted")
-        sys.exit(EXIT_INTERRUPTED)
-    except KeyboardInterrupt:
-        err.print("\ninterrupted")
-        sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
+        app(args=argv)
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
+        # The reader went away (e.g. `| head`): not an error. Point stdout at devnull so the
+        # interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)

@@ -19,6 +19,7 @@ from engine.sampling import SamplingConfig
 from engine.textio import decode_log, read_log
 from logpt_tui.cli.console import err, interactive, out, write_raw
 from logpt_tui.cli.options import (
+    Device,
     DeviceOpt,
     JsonOpt,
     ModelOpt,
@@ -27,7 +28,6 @@ from logpt_tui.cli.options import (
     TemperatureOpt,
     TopKOpt,
     TopPOpt,
-    Device,
     load_model,
 )
 
@@ -69,11 +69,11 @@ def analyze(
     chunk; with --all, --json or a piped stdin it never asks.
     """
     text, source = read_input(file)
+    if not text:
+        raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed)
     bundle = load_model(model, device, quantize)
     chunks = plan_chunks(bundle, text, request)
-    if not chunks:
-        raise InputError(f"{source} is empty", "nothing to analyse")
     if chunk is not None:
         if chunk > len(chunks):
             raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
@@ -84,7 +84,11 @@ def analyze(
     if not as_json:
         err.print(f"[dim]{source}: {len(chunks)} chunk(s) · {bundle.describe()} · {query.value}[/dim]")
     for position, part in enumerate(selected):
-        if ask and position > 0 and not typer.confirm(f"Continue to chunk {part.index + 1}/{len(chunks)}?", default=True):
+        if (
+            ask
+            and position > 0
+            and not typer.confirm(f"Continue to chunk {part.index + 1}/{len(chunks)}?", default=True)
+        ):
             break
         if as_json:
             print(json.dumps(run_json(bundle, part, request)), flush=True)

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
+import typer
 from rich.console import Console
+
+from engine.errors import LogptError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
 
 # Everything a terminal could interpret except newline and tab: C0, DEL, C1.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -16,7 +27,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def visible(text: str) -> str:
     """Control characters (escape sequences included) shown as `^[`-style text, never interpreted."""
-    return _CONTROL.sub(lambda m: "^" + chr((ord(m.group()) + 64) % 128) if ord(m.group()) < 128 else f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(
+        lambda m: "^" + chr((ord(m.group()) + 64) % 128) if ord(m.group()) < 128 else f"\\x{ord(m.group()):02x}", text
+    )
 
 
 def write_raw(text: str) -> None:
@@ -27,3 +40,22 @@ def write_raw(text: str) -> None:
 
 def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def friendly(command: Callable[P, R]) -> Callable[P, R]:
+    """Run a command body, turning LogptError into one line and Ctrl-C into a clean stop."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except LogptError as e:
+            hint = f" [dim]({e.hint})[/dim]" if e.hint else ""
+            err.print(f"[bold red]error:[/bold red] {e.message}{hint}", markup=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        except KeyboardInterrupt:
+            sys.stdout.write("\n")
+            err.print("[dim]interrupted[/dim]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return wrapper

@@ -12,9 +12,11 @@ from engine.errors import LogptError
 from engine.importers.hf import import_hf
 from engine.importers.logpt_checkpoint import import_logpt
 from engine.registry import list_bundles, output_folder, search_dirs
-from logpt_tui.cli.console import err, out
+from logpt_tui.cli.console import err, friendly, out
 
-import_app = typer.Typer(help="Convert foreign checkpoints into logpt bundles (no code from them runs).", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Convert foreign checkpoints into logpt bundles (no code from them runs).", no_args_is_help=True
+)
 
 
 def models() -> None:
@@ -54,8 +56,11 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing b
 
 
 @import_app.command("hf")
+@friendly
 def import_hf_command(
-    folder: Annotated[Path, typer.Argument(help="Hugging Face GPT-2 folder (config.json, weights, vocab.json, merges.txt).")],
+    folder: Annotated[
+        Path, typer.Argument(help="Hugging Face GPT-2 folder (config.json, weights, vocab.json, merges.txt).")
+    ],
     out_name: Annotated[str, typer.Argument(metavar="OUT", help="Bundle name (user models dir) or folder path.")],
     *,
     force: ForceOpt = False,
@@ -68,6 +73,7 @@ def import_hf_command(
 
 
 @import_app.command("logpt")
+@friendly
 def import_logpt_command(
     checkpoint: Annotated[Path, typer.Argument(help="LoGPT best_model.pth.")],
     out_name: Annotated[str, typer.Argument(metavar="OUT", help="Bundle name (user models dir) or folder path.")],

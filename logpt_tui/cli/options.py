@@ -30,7 +30,9 @@ ModelOpt = Annotated[
     typer.Option("--model", "-m", help="Bundle name or folder (default: the bundled default model)."),
 ]
 DeviceOpt = Annotated[Device, typer.Option(help="Where to run: cuda > mps > cpu when auto.")]
-QuantizeOpt = Annotated[Quantize | None, typer.Option(help="int8 weights on the CPU: faster decode, small quality cost.")]
+QuantizeOpt = Annotated[
+    Quantize | None, typer.Option(help="int8 weights on the CPU: faster decode, small quality cost.")
+]
 TemperatureOpt = Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0 is greedy.")]
 TopKOpt = Annotated[int | None, typer.Option(min=1, help="Sample from the k most likely tokens.")]
 TopPOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass.")]

@@ -23,7 +23,10 @@ def test_round_trip_keeps_weights_and_ties_the_head(tiny_bundle: Path) -> None:
     idx = torch.tensor([[1, 2, 3]])
     with torch.inference_mode():
         torch.testing.assert_close(bundle.model(idx), again.model(idx))
-    assert bundle.stop_ids() == [bundle.tokenizer.special("<|response_end|>"), bundle.tokenizer.special("<|endoftext|>")]
+    assert bundle.stop_ids() == [
+        bundle.tokenizer.special("<|response_end|>"),
+        bundle.tokenizer.special("<|endoftext|>"),
+    ]
 
 
 def test_corrupt_weights(tiny_bundle: Path) -> None:

@@ -21,7 +21,7 @@ def test_chunks_fit_and_cover_every_line(tok: Tokenizer, budget: int) -> None:
     lines = split_lines(SAMPLE_LOG * 5)
     chunks = list(chunk_lines(lines, tok.count, budget))
     assert chunks[0].first_line == 1 and chunks[-1].last_line == len(lines)
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in zip(chunks, chunks[1:], strict=False):
         assert b.first_line == a.last_line + 1 and b.index == a.index + 1
     for c in chunks:
         assert c.n_tokens == tok.count(c.text) <= budget
@@ -61,4 +61,4 @@ def test_binary_input_is_refused_but_a_few_nuls_are_not() -> None:
     with pytest.raises(InputError, match="binary"):
         decode_log(bytes(range(256)) * 100, source="x.bin")
     assert not looks_binary(b"kernel: ok\n" * 1000 + b"\x00" * 100)
-    assert not looks_binary("\x1b[31mERROR\x1b[0m coloured\n".encode() * 100)
+    assert not looks_binary(b"\x1b[31mERROR\x1b[0m coloured\n" * 100)

@@ -86,7 +86,11 @@ def test_tokenizer_matches_transformers(hf_tokenizer_dir: Path, vocab: tuple) ->
     theirs = ByteLevelBPETokenizer.from_file(str(hf_tokenizer_dir / "vocab.json"), str(hf_tokenizer_dir / "merges.txt"))
     from tests.conftest import SAMPLE_LOG
 
-    texts = SAMPLE_LOG.splitlines() + ["  leading spaces\tand tabs\n\n", "ünïcödé 🚀 \x1b[31mred\x1b[0m", "it's we'll 123456"]
+    texts = SAMPLE_LOG.splitlines() + [
+        "  leading spaces\tand tabs\n\n",
+        "ünïcödé 🚀 \x1b[31mred\x1b[0m",
+        "it's we'll 123456",
+    ]
     for text in texts:
         assert ours.encode(text) == theirs.encode(text).ids, text
 

@@ -34,7 +34,9 @@ class GPTConfig:  # stands in for LoGPT's own config dataclass, pickled by refer
 
 def write_logpt_checkpoint(path: Path, n_base: int, *, compiled: bool = False) -> GPT:
     cfg = GPTConfig(vocab_size=n_base + len(LOGPT_SPECIALS))
-    model = GPT(EngineConfig(block_size=256, vocab_size=cfg.vocab_size, n_layer=2, n_head=2, n_embd=32, activation="gelu"))
+    model = GPT(
+        EngineConfig(block_size=256, vocab_size=cfg.vocab_size, n_layer=2, n_head=2, n_embd=32, activation="gelu")
+    )
     model.init_weights(seed=4)
     state = model.state_dict()
     prefix = "_orig_mod." if compiled else ""
@@ -42,14 +44,22 @@ def write_logpt_checkpoint(path: Path, n_base: int, *, compiled: bool = False) -
     state[f"{prefix}transformer.h.0.attn.bias"] = torch.tril(torch.ones(1, 1, 256, 256))  # old nanoGPT buffer
     optimizer = torch.optim.AdamW(model.parameters())
     torch.save(
-        {"model": state, "config": cfg, "optimizer": optimizer.state_dict(), "iter_num": 1200, "best_val_loss": torch.tensor(1.25)},
+        {
+            "model": state,
+            "config": cfg,
+            "optimizer": optimizer.state_dict(),
+            "iter_num": 1200,
+            "best_val_loss": torch.tensor(1.25),
+        },
         path,
     )
     return model.eval()
 
 
 @pytest.mark.parametrize("compiled", [False, True])
-def test_logpt_checkpoint_imports_and_generates(tmp_path: Path, hf_tokenizer_dir: Path, vocab: tuple, compiled: bool) -> None:
+def test_logpt_checkpoint_imports_and_generates(
+    tmp_path: Path, hf_tokenizer_dir: Path, vocab: tuple, compiled: bool
+) -> None:
     n_base = max(vocab[1]["<|endoftext|>"], *vocab[0].values()) + 1
     ckpt = tmp_path / "best_model.pth"
     reference = write_logpt_checkpoint(ckpt, n_base, compiled=compiled)

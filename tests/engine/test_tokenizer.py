@@ -13,7 +13,11 @@ from tests.conftest import SAMPLE_LOG
 
 def test_round_trip(vocab: tuple) -> None:
     tok = Tokenizer(*vocab)
-    for text in [SAMPLE_LOG, "", "\x00\x1b[2J binary-ish \udcff".encode("utf-8", "surrogatepass").decode("utf-8", "replace")]:
+    for text in [
+        SAMPLE_LOG,
+        "",
+        "\x00\x1b[2J binary-ish \udcff".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+    ]:
         assert tok.decode(tok.encode(text)) == text
 
 

@@ -1,0 +1,44 @@
+"""The dependency direction of DESIGN.md, checked two ways."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADLESS = [
+    "engine", "engine.model", "engine.generate", "engine.bundle", "engine.analysis", "engine.chunker",
+    "engine.importers.hf", "engine.importers.logpt_checkpoint", "engine.registry", "engine.quantize",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("module", HEADLESS)
+def test_engine_loads_no_ui_library(module: str) -> None:
+    code = (
+        f"import sys, {module}\n"
+        "bad = sorted(m for m in ('textual', 'typer', 'rich', 'click', 'train', 'logpt_tui') if m in sys.modules)\n"
+        "print(','.join(bad))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"{module} imports {result.stdout.strip()}"
+
+
+def test_import_linter_contracts() -> None:
+    lint = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    if not Path(lint).exists():
+        pytest.skip("import-linter is not installed (pip install -e '.[dev]')")
+    result = subprocess.run([lint], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean() -> None:
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+    result = subprocess.run([ruff, "check", "."], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
