@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -61,7 +61,6 @@ class GenerationStats:
     prefill_seconds: float = 0.0
     decode_seconds: float = 0.0
     stop_reason: str = ""  # "stop_token", "max_tokens", "context" or "" while running
-    _t0: float = field(default=0.0, repr=False)
 
     @property
     def decode_tokens_per_s(self) -> float:

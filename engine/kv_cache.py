@@ -1,7 +1,8 @@
 """Preallocated key/value cache for one attention layer.
 
 Buffers are allocated once for (max_batch, max_seq_len) and written in place,
-so decoding never reallocates. The model sets caches up apart from `forward`
+so decoding never reallocates. They start uninitialised (`empty`): attention
+only reads positions that have been written. The model sets caches up apart from `forward`
 (`GPT.setup_caches`) and `forward` asserts they exist when asked to use them.
 """
 
@@ -24,8 +25,8 @@ class KVCache(nn.Module):
     ) -> None:
         super().__init__()
         shape = (max_batch, n_head, max_seq_len, head_size)  # (B, nh, T_max, hs)
-        self.register_buffer("k", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
-        self.register_buffer("v", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
+        self.register_buffer("k", torch.empty(shape, dtype=dtype, device=device), persistent=False)
+        self.register_buffer("v", torch.empty(shape, dtype=dtype, device=device), persistent=False)
 
     @property
     def max_seq_len(self) -> int:

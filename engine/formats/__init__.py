@@ -1,0 +1,11 @@
+"""Log formats: detect a file's format from a sample and split lines into records.
+
+Records carry timestamp, level, component, pid and message. Formats are
+regexes with named groups (built-in, or user TOML files) plus JSON lines.
+"""
+
+from engine.formats.detect import GENERIC, Detection, all_formats, detect_format, parse_lines
+from engine.formats.record import LEVELS, Record
+from engine.formats.spec import LogFormat
+
+__all__ = ["GENERIC", "LEVELS", "Detection", "LogFormat", "Record", "all_formats", "detect_format", "parse_lines"]
