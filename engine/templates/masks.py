@@ -12,21 +12,54 @@ import re
 from dataclasses import dataclass
 
 # Ordered: the first alternative that matches at a position wins.
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_TIME = r"\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?"
 MASKS: tuple[tuple[str, str], ...] = (
     ("UUID", r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
+    # Dates written in words: "Sun Jul 10 03:55:21 2005", "Jul 10 03:55:21", "Nov 21".
+    ("DATE", rf"\b(?:{_DAY},? +)?{_MONTH} +\d{{1,2}}(?:,? +{_TIME})?(?: +[A-Z]{{3}})?(?:,? +\d{{4}})?\b"),
+    # Numeric dates and ISO-8601 timestamps: 2026-11-21, 2026/11/21 10:00:12, 2026-11-21T09:58:02.114Z.
+    ("TS", rf"(?<![\w.:-])\d{{4}}[-/.]\d{{2}}[-/.]\d{{2}}(?:[T ]{_TIME}(?:Z|[+-]\d{{2}}:?\d{{2}})?)?(?![\w:-])"),
+    ("TIME", rf"(?<![\w:]){_TIME}(?![\w:])"),
     ("IP", r"(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?(?![\w.])"),
-    ("IPV6", r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])"),
+    ("MAC", r"(?<![\w:])(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}(?![\w:])"),
+    (
+        "IPV6",
+        r"(?<![\w:])(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:)*:(?::[0-9a-fA-F]{1,4})+)(?![\w:])",
+    ),
+    # host:port, and dotted host names with a common top-level domain.
+    (
+        "HOST",
+        r"(?<![\w.@/:-])(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*:\d{2,5}(?![\w.:-])|(?<![\w.@/-])(?:[A-Za-z0-9-]+\.)+(?:com|net|org|edu|gov|mil|io|info|biz|cn|hk|jp|de|uk|fr|ru|in|br|au|ca|us|local|lan|internal)(?::\d{1,5})?(?![\w.-])",
+    ),
     ("BLK", r"\bblk_-?\d+\b"),
     ("HEX", r"\b0[xX][0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"),
-    ("DUR", r"(?<![\w.])\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|secs|seconds|min|mins|minutes|h|hours)\b"),
-    ("SIZE", r"(?<![\w.])\d+(?:\.\d+)?(?:[KMGT]i?B|[kKMGT]|bytes|B)\b"),
+    ("DUR", r"(?<![\w.])[<>]?\d+(?:\.\d+)? ?(?:ms|us|µs|ns|s|sec|secs|seconds|min|mins|minutes|h|hrs|hours)\b"),
+    # 512KB, 4 GiB, "1190 bytes (1.16 KB)": a byte count and its human-readable form are one variable.
+    (
+        "SIZE",
+        r"(?<![\w.])\d+(?:\.\d+)? ?(?:[KMGT]i?B|bytes|B)(?: \(\d+(?:\.\d+)? ?[KMGT]i?B\))?(?![\w.])|(?<![\w.])\d+(?:\.\d+)?[kKMGT]\b",
+    ),
+    # Short device-like names (eth0, sda1, wl0, IPV6) name things rather than vary: they keep
+    # their letters and lose only the digits ("eth<N>").
+    ("DEV", r"(?<![\w.\-+@#%$~])[A-Za-z]{2,6}\d{1,2}(?![\w.\-+@#%$~])"),
     # Any other word that holds a digit: ids, numbers, versions, host-123, 2005-06-03…
-    ("NUM", r"[\w.\-+@#%$~]*\d[\w.\-+@#%$~]*"),
+    ("NUM", r"(?<![\w.\-+@#%$~])[\w.\-+@#%$~]*\d[\w.\-+@#%$~]*"),
 )
 
 _PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in MASKS))
+# A run of the same placeholder ("<NUM> <NUM> <NUM>", "<IP>,<IP>") stands for one list-valued variable.
+_RUNS = re.compile(r"(<[A-Z0-9]+>)(?:[ ,]+\1)+")
 WILDCARD = "<*>"
+_PLACEHOLDER = re.compile(r"<(?:\*|[A-Z0-9]+)>")
 _DIGITS = str.maketrans("123456789", "000000000")
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    if match.lastgroup == "DEV":
+        return match.group().rstrip("0123456789") + "<N>"
+    return f"<{match.lastgroup}>"
 
 
 @dataclass(frozen=True)
@@ -36,9 +69,9 @@ class Masker:
     typed: bool = True
 
     def mask(self, message: str) -> str:
-        if self.typed:
-            return _PATTERN.sub(lambda m: f"<{m.lastgroup}>", message)
-        return _PATTERN.sub(WILDCARD, message)
+        masked = _PATTERN.sub(_placeholder, message)
+        masked = _RUNS.sub(r"\1", masked)
+        return masked if self.typed else as_wildcards(masked)
 
 
 def digit_shape(message: str) -> str:
@@ -48,4 +81,4 @@ def digit_shape(message: str) -> str:
 
 def as_wildcards(template: str) -> str:
     """A template with every placeholder written as `<*>` (Loghub's convention)."""
-    return re.sub(r"<(?:\*|" + "|".join(name for name, _ in MASKS) + r")>", WILDCARD, template)
+    return _PLACEHOLDER.sub(WILDCARD, template)

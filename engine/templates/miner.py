@@ -15,9 +15,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from drain3.drain import Drain, LogCluster
+from drain3.drain import LogCluster
 
 from engine.errors import InputError
+from engine.templates.drain import WordAwareDrain
 from engine.templates.masks import Masker, digit_shape
 
 STATE_VERSION = 1
@@ -50,7 +51,7 @@ class TemplateMiner:
     def __init__(self, config: MinerConfig | None = None) -> None:
         self.config = config or MinerConfig()
         self._masker = Masker(typed=self.config.typed_masks)
-        self._drain = Drain(
+        self._drain = WordAwareDrain(
             depth=self.config.depth,
             sim_th=self.config.sim_th,
             max_children=self.config.max_children,

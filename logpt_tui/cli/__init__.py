@@ -14,8 +14,10 @@ import typer
 from engine import __version__
 from logpt_tui.cli.analyze import analyze
 from logpt_tui.cli.console import friendly
+from logpt_tui.cli.evaluate import eval_app
 from logpt_tui.cli.generate import generate
 from logpt_tui.cli.models import import_app, models
+from logpt_tui.cli.templates import templates
 
 app = typer.Typer(
     name="logpt",
@@ -28,7 +30,9 @@ app = typer.Typer(
 app.command()(friendly(analyze))
 app.command()(friendly(generate))
 app.command()(friendly(models))
+app.command()(friendly(templates))
 app.add_typer(import_app, name="import")
+app.add_typer(eval_app, name="eval")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,51 @@
+"""drain3's Drain with word-aware similarity.
+
+Plain Drain joins a message to a template when enough tokens agree, so
+"VM Paused" and "VM Resumed", or "cupsd startup succeeded" and "cupsd
+shutdown succeeded", become one template. Words made of letters are rarely
+variables, so here a differing plain word is a hard mismatch — unless the
+word before it announces a variable ("user webmaster", "host alpha"). Tokens
+with digits, placeholders or path/host punctuation still merge as in Drain.
+The rule reads letters and punctuation only, never digit values, which keeps
+the miner's digit-shape cache exact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from drain3.drain import Drain
+
+# A word of letters (maybe quoted or bracketed), or key=word; placeholders like <NUM> are not words.
+PLAIN_WORD = re.compile(r"""^[(\["']*(?:[A-Za-z_]+=)?[A-Za-z][A-Za-z'-]*[)\]"',;:.!?]*$""")
+VARIABLE_CUES = frozenset({"user", "users", "username", "account", "login", "host", "hostname", "name", "for"})
+
+
+class WordAwareDrain(Drain):
+    @staticmethod
+    def has_numbers(s: str) -> bool:
+        """Tokens with digits, and placeholders, take the wildcard branch of the prefix tree."""
+        return (s.startswith("<") and s.endswith(">")) or any(c.isdigit() for c in s)
+
+    def get_seq_distance(self, seq1: Sequence[str], seq2: Sequence[str], include_params: bool) -> tuple[float, int]:
+        """(similarity, parameter count) of template seq1 and message seq2; 0 on a hard mismatch."""
+        assert len(seq1) == len(seq2)
+        if not seq1:
+            return 1.0, 0
+        param = self.param_str
+        similar = params = 0
+        previous = ""
+        for template_token, token in zip(seq1, seq2, strict=True):
+            if template_token == param:
+                params += 1
+            elif template_token == token:
+                similar += 1
+            elif (
+                PLAIN_WORD.match(template_token) or PLAIN_WORD.match(token)
+            ) and previous.lower() not in VARIABLE_CUES:
+                return 0.0, 0
+            previous = token
+        if include_params:
+            similar += params
+        return similar / len(seq1), params

@@ -1,0 +1,76 @@
+"""`logpt templates FILE`: the log's templates with counts, line range and an example."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from engine.errors import InputError
+from engine.formats import all_formats, detect_format, parse_lines
+from engine.formats.user import load_user_formats
+from engine.templates import TemplateMiner
+from engine.templates.summary import summarize
+from engine.textio import read_log, split_lines
+from logpt_tui.cli.console import err, out, visible
+from logpt_tui.cli.options import JsonOpt
+
+FormatOpt = Annotated[str | None, typer.Option("--format", help="Force a format by name instead of detecting it.")]
+FormatsFileOpt = Annotated[
+    list[Path] | None, typer.Option("--formats-file", help="Extra TOML file(s) of user formats.")
+]
+
+
+def choose_format(lines: list[str], name: str | None, files: list[Path] | None):  # noqa: ANN201 - LogFormat
+    formats = all_formats(load_user_formats(files))
+    if name is None:
+        return detect_format(lines, formats).format
+    by_name = {f.name: f for f in formats}
+    if name not in by_name:
+        raise InputError(f"unknown format {name!r}", f"known: {', '.join(by_name)}")
+    return by_name[name]
+
+
+def templates(
+    file: Annotated[Path, typer.Argument(help="Log file.")],
+    *,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to show (all with --json).")] = 50,
+    log_format: FormatOpt = None,
+    formats_file: FormatsFileOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a log's templates: count, first and last line, worst level and an example."""
+    lines = split_lines(read_log(file))
+    fmt = choose_format(lines, log_format, formats_file)
+    miner = TemplateMiner()
+    with Progress(
+        TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
+        disable=as_json or len(lines) < 50_000,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("lines", total=len(lines))
+        step = max(1, len(lines) // 200)
+        summaries = summarize(
+            parse_lines(lines, fmt),
+            miner,
+            on_record=lambda r: progress.update(task, completed=r.end_line) if r.line % step == 0 else None,
+        )
+    if as_json:
+        for s in summaries:
+            print(json.dumps(asdict(s)))
+        return
+    err.print(f"[dim]{file}: {len(lines)} lines · format {fmt.name} · {len(summaries)} templates[/dim]")
+    table = Table("key", "count", "lines", "level", "template", "example", show_lines=False)
+    for s in summaries[:limit]:
+        table.add_row(
+            str(s.key), str(s.count), f"{s.first_line}–{s.last_line}", s.level or "",
+            escape(visible(s.template)), escape(visible(s.example[:80])),
+        )  # fmt: skip
+    out.print(table)
+    if len(summaries) > limit:
+        err.print(f"[dim]… {len(summaries) - limit} more (use --limit or --json)[/dim]")
