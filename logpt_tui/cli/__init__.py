@@ -14,6 +14,7 @@ import typer
 from engine import __version__
 from logpt_tui.cli.analyze import analyze
 from logpt_tui.cli.console import friendly
+from logpt_tui.cli.detect import detect
 from logpt_tui.cli.evaluate import eval_app
 from logpt_tui.cli.generate import generate
 from logpt_tui.cli.models import import_app, models
@@ -31,6 +32,7 @@ app.command()(friendly(analyze))
 app.command()(friendly(generate))
 app.command()(friendly(models))
 app.command()(friendly(templates))
+app.command()(friendly(detect))
 app.add_typer(import_app, name="import")
 app.add_typer(eval_app, name="eval")
 

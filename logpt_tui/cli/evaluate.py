@@ -49,3 +49,66 @@ def eval_parser(
         )  # fmt: skip
     table.add_row("[bold]mean[/bold]", "", "", "", "", f"[bold]{mean_ga:.3f}[/bold]", f"[bold]{mean_pa:.3f}[/bold]")
     out.print(table)
+
+
+@eval_app.command("detector")
+@friendly
+def eval_detector(
+    *,
+    dataset: Annotated[
+        str, typer.Option(help="hdfs, hdfs100k, bgl, or hdfs-raw (raw HDFS_5k.log through logpt's own parsing).")
+    ],
+    data: Annotated[Path, typer.Option(help="The data set folder, e.g. ../shared/datasets/hdfs.")],
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs at most (early stopping on validation).")] = 20,
+    target_fpr: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="False-positive rate allowed on validation normals.")
+    ] = 0.001,
+    deeplog: Annotated[bool, typer.Option(help="Also train and score the DeepLog LSTM baseline.")] = True,
+    save: Annotated[Path | None, typer.Option(help="Save the trained GPT detector bundle here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train on normal sessions, choose K on validation normals, and report FPR, precision, recall, F1, AUC-ROC."""
+    from train.detector import DetectorTrainConfig  # noqa: PLC0415 - only the CLI touches train, lazily
+    from train.detector_eval import DATASETS, EvalConfig, evaluate_detectors, load_split  # noqa: PLC0415
+
+    if dataset not in DATASETS:
+        raise typer.BadParameter(f"choose one of {', '.join(DATASETS)}", param_hint="--dataset")
+    split = load_split(dataset, data)
+    methods = ("mle", "deeplog") if deeplog else ("mle",)
+    with err.status("loading…") as status:
+        results, detector = evaluate_detectors(
+            split, DetectorTrainConfig(epochs=epochs), EvalConfig(target_fpr=target_fpr, methods=methods),
+            on_progress=lambda msg: status.update(msg),
+        )  # fmt: skip
+    if save is not None:
+        detector.save(save)
+        err.print(f"[dim]saved the GPT detector to {save}[/dim]")
+    if as_json:
+        print(json.dumps({"dataset": dataset, "sizes": _sizes(split), "results": [asdict(m) for m in results]}))
+        return
+    sizes = _sizes(split)
+    err.print(f"[dim]{dataset}: " + ", ".join(f"{k} {v}" for k, v in sizes.items()) + "[/dim]")
+    table = Table("method", "rule", "FP", "FPR", "precision", "recall", "F1", "AUC-ROC")
+    for m in results:
+        table.add_row(
+            m.method,
+            m.setting,
+            str(m.fp),
+            f"{m.fpr:.4%}",
+            f"{m.precision:.3f}",
+            f"{m.recall:.3f}",
+            f"{m.f1:.3f}",
+            f"{m.auc_roc:.4f}",
+        )
+    out.print(table)
+    if split.normal_population:
+        err.print(f"[dim]precision estimated: held-out FPR × {split.normal_population:,} normal sessions[/dim]")
+
+
+def _sizes(split) -> dict[str, int]:  # noqa: ANN001
+    return {
+        "train": len(split.train),
+        "validation": len(split.val),
+        "test normal": len(split.test_normal),
+        "test anomalous": len(split.test_abnormal),
+    }

@@ -1,0 +1,41 @@
+"""Evaluation arithmetic and the data set protocol."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+
+import pytest
+
+from train.detector_eval import HDFS_NORMAL_POPULATION, Split, auc_roc, load_split, metrics
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+
+
+def test_auc_matches_pairwise_counting() -> None:
+    rng = random.Random(0)
+    normal = [rng.choice([0.1, 0.5, 1.0, 2.0]) for _ in range(40)]
+    abnormal = [rng.choice([0.5, 1.0, 3.0, 5.0]) for _ in range(25)]
+    pairs = [(1.0 if a > n else 0.5 if a == n else 0.0) for n, a in itertools.product(normal, abnormal)]
+    assert auc_roc(normal, abnormal) == pytest.approx(sum(pairs) / len(pairs))
+
+
+def test_precision_is_scaled_to_the_normal_population() -> None:
+    split = Split("hdfs", [], [], [["1"]] * 1000, [["2"]] * 100, HDFS_NORMAL_POPULATION)
+    m = metrics("x", split, [True] * 2 + [False] * 998, [True] * 90 + [False] * 10, [0.0] * 1000, [1.0] * 100, "rule")
+    fp_est = 0.002 * HDFS_NORMAL_POPULATION
+    assert m.precision == pytest.approx(90 / (90 + fp_est)) and m.recall == 0.9 and m.fp == 2
+
+
+@pytest.mark.skipif(not (DATA / "hdfs").is_dir(), reason="../shared/datasets/hdfs is not on this machine")
+def test_hdfs_split_follows_the_protocol() -> None:
+    split = load_split("hdfs", DATA / "hdfs")
+    assert (len(split.train), len(split.val), len(split.test_normal), len(split.test_abnormal)) == (
+        5000,
+        1000,
+        5855,
+        16838,
+    )
+    raw = load_split("hdfs-raw", DATA / "hdfs")
+    assert len(raw.test_abnormal) == 10 and len(raw.train) + len(raw.val) + len(raw.test_normal) == 100
