@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from engine.config import GPTConfig
 from engine.detector.scoring import TopK, score_sequences
-from engine.detector.vocab import PAD, UNK, KeyVocab
+from engine.detector.vocab import PAD, KeyVocab
 from engine.model import GPT
 
 
@@ -167,6 +167,6 @@ def fit_detector(
     model = new_model(len(vocab), config)
     train_detector(model, train, val, config, on_epoch)
     scores = score_sequences(model, val)
-    least = sorted(min((p.prob for p in s if p.token != UNK), default=1.0) for s in scores)
+    least = sorted(s.least_likely() for s in scores)
     floor = least[min(int(target_fpr * len(least)), len(least) - 1)] * 0.999
     return model, vocab, TopK("prob", max(floor, 1e-12))

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.detector import Detector, KeyVocab
-from engine.detector.scoring import PositionScore, TopK, is_flagged, score_sequences, session_surprise
-from engine.detector.vocab import UNK
+from engine.detector.scoring import SequenceScores, TopK, score_sequences, session_surprise
 from engine.errors import InputError
 from engine.formats import detect_format, parse_lines
 from engine.sessions import SessionSpec, group_sessions
@@ -148,12 +147,12 @@ def metrics(method: str, split: Split, normal_flags: Sequence[bool], abnormal_fl
     return Metrics(method, fpr, precision, recall, f1, auc_roc(normal_scores, abnormal_scores), tp, fp, setting)
 
 
-def flags(scores: Sequence[Sequence[PositionScore]], topk: TopK, vocab_size: int) -> list[bool]:
-    return [any(is_flagged(s, topk, vocab_size) for s in session) for session in scores]
+def flags(scores: Sequence[SequenceScores], topk: TopK, vocab_size: int) -> list[bool]:
+    return [bool(session.flags(topk, vocab_size).any()) for session in scores]
 
 
 def choose_topk(
-    val_scores: Sequence[Sequence[PositionScore]], vocab_size: int, target_fpr: float, kind: str = "prob"
+    val_scores: Sequence[SequenceScores], vocab_size: int, target_fpr: float, kind: str = "prob"
 ) -> TopK:
     """The tightest rule of `kind` whose false-positive rate on validation normals is ≤ target_fpr.
 
@@ -168,7 +167,7 @@ def choose_topk(
         return TopK("count", float(vocab_size))
     if kind != "prob":
         raise ValueError(f"cannot choose a {kind!r} rule")
-    least = sorted(min((s.prob for s in session if s.token != UNK), default=1.0) for session in val_scores)
+    least = sorted(session.least_likely() for session in val_scores)
     allowed = int(target_fpr * len(least))  # sessions that may fall below the floor
     return TopK("prob", max(least[allowed] * 0.999, 1e-12))
 

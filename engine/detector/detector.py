@@ -20,7 +20,7 @@ from safetensors.torch import save_file
 
 from engine.bundle import CONFIG_FILE, FORMAT, FORMAT_VERSION, WEIGHTS_FILE, build_model, check_state, load_state
 from engine.config import GPTConfig
-from engine.detector.scoring import PositionScore, TopK, is_flagged, score_sequences, session_surprise
+from engine.detector.scoring import SequenceScores, TopK, score_sequences, session_surprise
 from engine.detector.vocab import END, KeyVocab
 from engine.devices import Placement
 from engine.errors import BundleError
@@ -65,7 +65,7 @@ class Detector:
     def complete_sessions(self) -> bool:
         return bool(self.sessions.get("complete", True))
 
-    def score(self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[list[PositionScore]]:
+    def score(self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[SequenceScores]:
         encoded = [self.vocab.encode(s, complete=self.complete_sessions) for s in sessions]
         return score_sequences(self.model.eval(), encoded, batch_size=batch_size)
 
@@ -75,16 +75,18 @@ class Detector:
         size = len(self.vocab)
         for keys, scores in zip(sessions, self.score(sessions, batch_size=batch_size), strict=True):
             keys = [*keys, END] if self.complete_sessions else list(keys)
+            flags = scores.flags(self.topk, size).tolist()
+            ranks, probs, expected = scores.ranks.tolist(), scores.probs.tolist(), scores.expected.tolist()
             positions = [
                 Verdict(
                     key=key,
-                    flagged=is_flagged(s, self.topk, size),
+                    flagged=flags[i],
                     unseen=key != END and key not in self.vocab,
-                    rank=s.rank,
-                    prob=s.prob,
-                    expected=tuple(k for k in (self.vocab.key(i) for i in s.expected) if k is not None),
+                    rank=ranks[i],
+                    prob=probs[i],
+                    expected=tuple(k for k in (self.vocab.key(e) for e in expected[i]) if k is not None),
                 )
-                for key, s in zip(keys, scores, strict=True)
+                for i, key in enumerate(keys)
             ]
             verdicts.append(SessionVerdict(positions, session_surprise(scores)))
         return verdicts

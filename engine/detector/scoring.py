@@ -11,10 +11,10 @@ history.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from engine.detector.vocab import PAD, UNK
@@ -52,6 +52,46 @@ class PositionScore:
     expected: tuple[int, ...]  # ids of the most expected keys
 
 
+@dataclass(frozen=True)
+class SequenceScores:
+    """Scores of every key of one sequence, as arrays (T,); index it for a PositionScore."""
+
+    tokens: np.ndarray  # int64
+    ranks: np.ndarray  # int64
+    probs: np.ndarray  # float32
+    mass_before: np.ndarray  # float32
+    expected: np.ndarray  # (T, n_expected) int64
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __getitem__(self, i: int) -> PositionScore:
+        return PositionScore(
+            int(self.tokens[i]), int(self.ranks[i]), float(self.probs[i]), float(self.mass_before[i]),
+            tuple(int(e) for e in self.expected[i]),
+        )  # fmt: skip
+
+    def __iter__(self) -> Iterator[PositionScore]:
+        return (self[i] for i in range(len(self)))
+
+    def flags(self, topk: TopK, vocab_size: int) -> np.ndarray:
+        """Which positions the rule flags (unseen keys always)."""
+        if topk.kind == "count":
+            out = self.ranks >= int(topk.value)
+        elif topk.kind == "fraction":
+            out = self.ranks >= max(1, int(topk.value * vocab_size))
+        elif topk.kind == "mass":
+            out = self.mass_before >= topk.value
+        else:
+            out = self.probs < topk.value
+        return out | (self.tokens == UNK)
+
+    def least_likely(self) -> float:
+        """The smallest probability of a seen key (1.0 when there is none)."""
+        seen = self.probs[self.tokens != UNK]
+        return float(seen.min()) if len(seen) else 1.0
+
+
 def is_flagged(score: PositionScore, topk: TopK, vocab_size: int) -> bool:
     if score.token == UNK:
         return True
@@ -81,43 +121,62 @@ def _windows(length: int, block: int) -> list[tuple[int, int, int]]:
 @torch.inference_mode()
 def score_sequences(
     model: GPT, sequences: Sequence[Sequence[int]], *, batch_size: int = 64, n_expected: int = 3
-) -> list[list[PositionScore]]:
+) -> list[SequenceScores]:
     """Scores for every key of every sequence (each starting with BOS; BOS itself is not scored)."""
     block = model.config.block_size
     device = model.transformer.wte.weight.device
+    n_expected = min(n_expected, model.config.vocab_size)
+    n_top = min(max(n_expected, 16), model.config.vocab_size)
     jobs: list[tuple[int, int, int, int]] = []  # (sequence, start, end, first owned)
     for s, seq in enumerate(sequences):
-        inputs = len(seq) - 1  # position i predicts seq[i + 1]
-        for start, end, owned in _windows(inputs, block):
+        for start, end, owned in _windows(len(seq) - 1, block):  # input i predicts seq[i + 1]
             jobs.append((s, start, end, owned))
-    results: list[list[PositionScore | None]] = [[None] * (len(seq) - 1) for seq in sequences]
+    sizes = [len(seq) - 1 for seq in sequences]
+    tokens = [np.asarray(seq[1:], dtype=np.int64) for seq in sequences]
+    ranks = [np.zeros(n, dtype=np.int64) for n in sizes]
+    probs = [np.zeros(n, dtype=np.float32) for n in sizes]
+    mass = [np.zeros(n, dtype=np.float32) for n in sizes]
+    expected = [np.zeros((n, n_expected), dtype=np.int64) for n in sizes]
     for b in range(0, len(jobs), batch_size):
         batch = jobs[b : b + batch_size]
         width = max(end - start for _, start, end, _ in batch)
-        idx = torch.full((len(batch), width), PAD, dtype=torch.long)
+        idx = torch.full((len(batch), width + 1), PAD, dtype=torch.long)
         for row, (s, start, end, _) in enumerate(batch):
-            idx[row, : end - start] = torch.tensor(sequences[s][start:end])
-        probs = model(idx.to(device)).float().softmax(dim=-1).cpu()  # (B, T, V)
+            idx[row, : end - start + 1] = torch.as_tensor(sequences[s][start : end + 1])
+        p = model(idx[:, :-1].to(device)).float().softmax(dim=-1)  # (B, T, V)
+        target = idx[:, 1:].to(device)  # (B, T)
+        actual = p.gather(2, target[..., None]).squeeze(2)  # (B, T)
+        # Rank and the mass above the actual key come from the top few keys, where almost every
+        # actual key sits; only the rest (few, and exactly the interesting ones) pay a full pass.
+        top_p, top_i = p.topk(n_top, dim=2)  # (B, T, n_top)
+        hit = top_i == target[..., None]
+        found = hit.any(dim=2)
+        b_ranks = hit.float().argmax(dim=2)
+        before = top_p.cumsum(dim=2) - top_p
+        b_mass = before.gather(2, b_ranks[..., None]).squeeze(2)
+        if not bool(found.all()):
+            missing = ~found
+            rest, rest_actual = p[missing], actual[missing]  # (N, V), (N,)
+            above = rest > rest_actual[:, None]
+            b_ranks[missing] = above.sum(dim=1)
+            b_mass[missing] = (rest * above).sum(dim=1)
+        b_ranks, b_mass = b_ranks.cpu().numpy(), b_mass.cpu().numpy()
+        b_probs = actual.cpu().numpy()
+        b_top = top_i[..., :n_expected].cpu().numpy()
         for row, (s, start, end, owned) in enumerate(batch):
-            seq = sequences[s]
-            targets = torch.tensor(seq[start + 1 : end + 1])
-            p = probs[row, : end - start]  # (T, V)
-            actual = p.gather(1, targets[:, None]).squeeze(1)  # (T,)
-            above = p > actual[:, None]
-            ranks = above.sum(dim=1)
-            mass = (p * above).sum(dim=1)
-            top = p.topk(min(n_expected, p.size(1)), dim=1).indices
-            for t in range(max(owned, start) - start, end - start):
-                results[s][start + t] = PositionScore(
-                    int(targets[t]), int(ranks[t]), float(actual[t]), float(mass[t]), tuple(top[t].tolist())
-                )
-    assert all(score is not None for row in results for score in row)
-    return results  # type: ignore[return-value]
+            lo = max(owned, start)
+            src = slice(lo - start, end - start)
+            ranks[s][lo:end] = b_ranks[row, src]
+            probs[s][lo:end] = b_probs[row, src]
+            mass[s][lo:end] = b_mass[row, src]
+            expected[s][lo:end] = b_top[row, src]
+    return [SequenceScores(*parts) for parts in zip(tokens, ranks, probs, mass, expected, strict=True)]
 
 
-def session_surprise(scores: Sequence[PositionScore]) -> float:
+def session_surprise(scores: SequenceScores) -> float:
     """A session's anomaly score for ranking (AUC): its least likely key, as −log p (UNK counts as certain)."""
-    worst = 0.0
-    for score in scores:
-        worst = max(worst, 50.0 if score.token == UNK else -math.log(max(score.prob, 1e-30)))
-    return worst
+    if len(scores) == 0:
+        return 0.0
+    surprise = -np.log(np.maximum(scores.probs.astype(np.float64), 1e-30))
+    surprise[scores.tokens == UNK] = 50.0
+    return float(surprise.max())

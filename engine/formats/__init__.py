@@ -5,7 +5,7 @@ regexes with named groups (built-in, or user TOML files) plus JSON lines.
 """
 
 from engine.formats.detect import GENERIC, Detection, all_formats, detect_format, parse_lines
-from engine.formats.record import LEVELS, Record
+from engine.formats.record import LEVELS, Record, level_of
 from engine.formats.spec import LogFormat
 
-__all__ = ["GENERIC", "LEVELS", "Detection", "LogFormat", "Record", "all_formats", "detect_format", "parse_lines"]
+__all__ = ["GENERIC", "LEVELS", "Detection", "LogFormat", "Record", "all_formats", "detect_format", "level_of", "parse_lines"]

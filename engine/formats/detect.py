@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from engine.formats.builtin import builtin_formats
 from engine.formats.jsonlines import JSON_LINES
@@ -86,4 +86,4 @@ def parse_lines(
 def _attach(record: Record, extra: list[str]) -> Record:
     if not extra:
         return record
-    return replace(record, message="\n".join([record.message, *extra]), end_line=record.end_line + len(extra))
+    return record._replace(message="\n".join([record.message, *extra]), end_line=record.end_line + len(extra))

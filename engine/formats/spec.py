@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.formats.record import SYSLOG_SEVERITIES, Record, canonical_level, sniff_level
+from engine.formats.record import SYSLOG_SEVERITIES, Record, canonical_level
 
 
 @dataclass(frozen=True)
@@ -30,32 +30,23 @@ class LogFormat:
         return self.record(match.groupdict(), text, line)
 
     def record(self, groups: dict[str, str | None], text: str, line: int) -> Record:
-        message = groups.get("message")
-        message = text if message is None else message
-        ts = groups.get("ts")
-        if ts is None and groups.get("date") is not None:
-            ts = f"{groups['date']} {groups.get('time') or ''}".strip()
-        raw_level = groups.get("level")
-        level = self.levels.get(raw_level or "") or canonical_level(raw_level)
-        if level is None and groups.get("pri"):
-            level = SYSLOG_SEVERITIES[int(groups["pri"]) % 8]  # type: ignore[arg-type]
-        if level is None and groups.get("status"):
-            code = int(groups["status"])  # type: ignore[arg-type]
-            level = "ERROR" if code >= 500 else "WARN" if code >= 400 else "INFO"
-        inferred = False
+        get = groups.get
+        message = get("message")
+        if message is None:
+            message = text
+        ts = get("ts")
+        if ts is None and get("date") is not None:
+            ts = f"{groups['date']} {get('time') or ''}".strip()
+        raw_level = get("level")
+        level = (self.levels.get(raw_level) or canonical_level(raw_level)) if raw_level else None
         if level is None:
-            level = sniff_level(message)
-            inferred = level is not None
-        return Record(
-            line=line,
-            end_line=line,
-            message=message,
-            timestamp=ts,
-            level=level,
-            component=groups.get("component"),
-            pid=groups.get("pid"),
-            level_inferred=inferred,
-        )
+            pri, status = get("pri"), get("status")
+            if pri:
+                level = SYSLOG_SEVERITIES[int(pri) % 8]
+            elif status:
+                code = int(status)
+                level = "ERROR" if code >= 500 else "WARN" if code >= 400 else "INFO"
+        return Record(line, line, message, ts, level, get("component"), get("pid"))
 
 
 def regex_format(name: str, regex: str, description: str = "", levels: dict[str, str] | None = None) -> LogFormat:

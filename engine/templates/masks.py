@@ -53,7 +53,7 @@ _PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in MASKS))
 _RUNS = re.compile(r"(<[A-Z0-9]+>)(?:[ ,]+\1)+")
 WILDCARD = "<*>"
 _PLACEHOLDER = re.compile(r"<(?:\*|[A-Z0-9]+)>")
-_DIGITS = str.maketrans("123456789", "000000000")
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 
 
 def _placeholder(match: re.Match[str]) -> str:
@@ -74,9 +74,12 @@ class Masker:
         return masked if self.typed else as_wildcards(masked)
 
 
-def digit_shape(message: str) -> str:
-    """The message with every digit replaced by 0: the mining cache's key."""
-    return message.translate(_DIGITS)
+def digit_shape(message: str) -> bytes:
+    """The message's UTF-8 bytes with every digit replaced by 0: the mining cache's key.
+
+    (bytes.translate with a 256-byte table is several times faster than str.translate.)
+    """
+    return message.encode("utf-8", "surrogatepass").translate(_DIGITS)
 
 
 def as_wildcards(template: str) -> str:

@@ -59,7 +59,7 @@ class TemplateMiner:
             param_str="<*>",
             parametrize_numeric_tokens=True,
         )
-        self._cache: dict[str, int] = {}
+        self._cache: dict[bytes, int] = {}
         self.counts: Counter[int] = Counter()
         self.dirty = False  # templates changed since the last save
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from engine.formats.record import LEVEL_RANK, Record
+from engine.formats.record import LEVEL_RANK, Record, level_of
 from engine.templates.miner import TemplateMiner
 
 
@@ -30,13 +30,14 @@ def summarize(
     levels: dict[int, str | None] = {}
     for record in records:
         key = miner.add(record.message)
+        level = level_of(record)[0]
         if key not in first:
             first[key] = record
-            levels[key] = record.level
+            levels[key] = level
         counts[key] = counts.get(key, 0) + 1
         last[key] = record.line
-        if record.level is not None and LEVEL_RANK[record.level] > LEVEL_RANK.get(levels[key] or "", -1):
-            levels[key] = record.level
+        if level is not None and LEVEL_RANK[level] > LEVEL_RANK.get(levels[key] or "", -1):
+            levels[key] = level
         if on_record is not None:
             on_record(record)
     summaries = [

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InputError
-from engine.formats import GENERIC, all_formats, detect_format, parse_lines
+from engine.formats import GENERIC, all_formats, detect_format, level_of, parse_lines
 from engine.formats.user import load_format_file
 
 LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "loghub"
@@ -49,7 +49,7 @@ def test_each_family_is_detected_and_split(name: str) -> None:
     assert detection.format.name == name
     record = next(parse_lines([line], detection.format))
     component, pid, level, inferred = EXPECTED[name]
-    assert (record.component, record.pid, record.level, record.level_inferred) == (component, pid, level, inferred)
+    assert (record.component, record.pid, *level_of(record)) == (component, pid, level, inferred)
     assert record.message and record.message in line or name == "json"
 
 
@@ -57,7 +57,7 @@ def test_unknown_text_falls_back_to_generic_with_sniffed_levels() -> None:
     lines = ["hello world", "something FAILED badly", "warning: disk 91% full"]
     detection = detect_format(lines)
     assert detection.format is GENERIC
-    levels = [r.level for r in parse_lines(lines, detection.format)]
+    levels = [level_of(r)[0] for r in parse_lines(lines, detection.format)]
     assert levels == [None, "ERROR", "WARN"]
 
 
