@@ -7,6 +7,7 @@ directory (`logpt import` and `logpt train` write there) and in the bundled
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -15,6 +16,7 @@ from pathlib import Path
 import platformdirs
 
 from engine.bundle import CONFIG_FILE, BundleConfig, read_config
+from engine.config import GPTConfig
 from engine.errors import BundleError
 
 DEFAULT_GENERATOR = "logpt-analyst"  # the default generator bundle's folder name
@@ -44,21 +46,32 @@ def search_dirs() -> list[Path]:
 class BundleInfo:
     name: str
     path: Path
-    config: BundleConfig | None
+    kind: str  # "generator", "detector", or "?" when unreadable
+    model: GPTConfig | None
+    config: BundleConfig | None  # generators only
     problem: str = ""  # why the bundle cannot be read, if it cannot
+
+
+def describe_bundle(path: Path) -> BundleInfo:
+    try:
+        data = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        kind = data.get("kind", "generator") if isinstance(data, dict) else "?"
+        if kind == "detector":
+            return BundleInfo(path.name, path, kind, GPTConfig.from_dict(dict(data["model"])), None)
+        config = read_config(path)
+        return BundleInfo(path.name, path, config.kind, config.model, config)
+    except BundleError as e:
+        return BundleInfo(path.name, path, "?", None, None, e.message)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        return BundleInfo(path.name, path, "?", None, None, f"unreadable config.json: {e}")
 
 
 def list_bundles() -> list[BundleInfo]:
     """Every bundle folder in the search directories, readable or not."""
     found: list[BundleInfo] = []
     for folder in search_dirs():
-        if not folder.is_dir():
-            continue
-        for path in sorted(p for p in folder.iterdir() if (p / CONFIG_FILE).is_file()):
-            try:
-                found.append(BundleInfo(path.name, path, read_config(path)))
-            except BundleError as e:
-                found.append(BundleInfo(path.name, path, None, e.message))
+        if folder.is_dir():
+            found.extend(describe_bundle(p) for p in sorted(folder.iterdir()) if (p / CONFIG_FILE).is_file())
     return found
 
 
@@ -67,7 +80,7 @@ def find_bundle(name_or_path: str | None, *, kind: str = "generator") -> Path:
     if name_or_path is None:
         default = [b for b in list_bundles() if b.name == DEFAULT_GENERATOR and b.config is not None]
         if not default:
-            others = [b.name for b in list_bundles() if b.config is not None and b.config.kind == kind]
+            others = [b.name for b in list_bundles() if b.kind == kind]
             hint = (
                 f"pass --model with one of: {', '.join(others)}"
                 if others

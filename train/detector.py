@@ -75,6 +75,20 @@ def make_batch(seqs: Sequence[Sequence[int]], block: int, rng: random.Random) ->
     return x, y
 
 
+def split_long(seqs: Sequence[Sequence[int]], block: int) -> list[Sequence[int]]:
+    """Sequences of at most block + 1 ids; longer ones become consecutive pieces sharing one id."""
+    out: list[Sequence[int]] = []
+    for seq in seqs:
+        if len(seq) <= block + 1:
+            out.append(seq)
+            continue
+        for start in range(0, len(seq) - 1, block):
+            piece = seq[start : start + block + 1]
+            if len(piece) >= 2:
+                out.append(piece)
+    return out
+
+
 def sequence_loss(model: GPT, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     logits = model(x)  # (B, T, V)
     return F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=PAD)
@@ -100,7 +114,12 @@ def train_detector(
     config: DetectorTrainConfig,
     on_epoch: Callable[[EpochReport], None] | None = None,
 ) -> float:
-    """Train in place; the model ends with its best-validation weights. Returns that loss."""
+    """Train in place; the model ends with its best-validation weights. Returns that loss.
+
+    Sessions longer than the context are cut into consecutive pieces first, so every key is
+    trained on in every epoch.
+    """
+    train = split_long(train, config.block_size)
     rng = random.Random(config.seed)
     torch.manual_seed(config.seed)
     steps_per_epoch = math.ceil(len(train) / config.batch_size)

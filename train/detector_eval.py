@@ -151,9 +151,7 @@ def flags(scores: Sequence[SequenceScores], topk: TopK, vocab_size: int) -> list
     return [bool(session.flags(topk, vocab_size).any()) for session in scores]
 
 
-def choose_topk(
-    val_scores: Sequence[SequenceScores], vocab_size: int, target_fpr: float, kind: str = "prob"
-) -> TopK:
+def choose_topk(val_scores: Sequence[SequenceScores], vocab_size: int, target_fpr: float, kind: str = "prob") -> TopK:
     """The tightest rule of `kind` whose false-positive rate on validation normals is ≤ target_fpr.
 
     "count": the smallest K. "prob": the highest probability floor, i.e. just

@@ -8,4 +8,14 @@ from engine.formats.detect import GENERIC, Detection, all_formats, detect_format
 from engine.formats.record import LEVELS, Record, level_of
 from engine.formats.spec import LogFormat
 
-__all__ = ["GENERIC", "LEVELS", "Detection", "LogFormat", "Record", "all_formats", "detect_format", "level_of", "parse_lines"]
+__all__ = [
+    "GENERIC",
+    "LEVELS",
+    "Detection",
+    "LogFormat",
+    "Record",
+    "all_formats",
+    "detect_format",
+    "level_of",
+    "parse_lines",
+]

@@ -33,6 +33,7 @@ class MinerConfig:
     cache_size: int = 200_000  # digit shapes remembered
     typed_masks: bool = True  # <IP>, <NUM>, … rather than <*>
     first_line_only: bool = True  # multi-line records are mined by their first line
+    max_message_chars: int = 4096  # longer messages are mined by their start: bounded state per template
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MinerConfig:
@@ -66,7 +67,7 @@ class TemplateMiner:
     def _prepare(self, message: str) -> str:
         if self.config.first_line_only:
             message = message.partition("\n")[0]
-        return message
+        return message[: self.config.max_message_chars]
 
     def add(self, message: str) -> int:
         """Learn from a message and return its template key."""

@@ -19,6 +19,7 @@ from logpt_tui.cli.evaluate import eval_app
 from logpt_tui.cli.generate import generate
 from logpt_tui.cli.models import import_app, models
 from logpt_tui.cli.templates import templates
+from logpt_tui.cli.train import train_app
 
 app = typer.Typer(
     name="logpt",
@@ -35,6 +36,7 @@ app.command()(friendly(templates))
 app.command()(friendly(detect))
 app.add_typer(import_app, name="import")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 
 
 def _version(value: bool) -> None:

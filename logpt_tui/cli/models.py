@@ -30,16 +30,15 @@ def models() -> None:
         return
     table = Table("name", "kind", "params", "context", "prompt", "path")
     for info in bundles:
-        if info.config is None:
+        if info.model is None:
             table.add_row(info.name, "[red]broken[/red]", "", "", info.problem, str(info.path))
             continue
-        cfg = info.config
         table.add_row(
             info.name,
-            cfg.kind,
-            f"{cfg.model.n_params() / 1e6:.1f}M",
-            str(cfg.model.block_size),
-            cfg.prompt_format,
+            info.kind,
+            f"{info.model.n_params() / 1e6:.2f}M",
+            str(info.model.block_size),
+            info.config.prompt_format if info.config else "",
             str(info.path),
         )
     out.print(table)

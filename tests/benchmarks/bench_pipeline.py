@@ -120,7 +120,9 @@ def main() -> None:
 
     t_end = t_mine + t_sessions + t_score
     stock_rate, mine_rate = stock_n / t_stock, n / t_mine
-    print(f"{n:,} lines from {len([p for p in args.data.iterdir() if p.is_dir()])} Loghub systems, digits re-drawn; 1 thread; Python {sys.version.split()[0]}, torch {torch.__version__}")
+    print(
+        f"{n:,} lines from {len([p for p in args.data.iterdir() if p.is_dir()])} Loghub systems, digits re-drawn; 1 thread; Python {sys.version.split()[0]}, torch {torch.__version__}"
+    )
     print("| stage | lines/s | vs stock drain3 |")
     print("|---|---:|---:|")
     print(f"| stock drain3 TemplateMiner (same masks, {stock_n:,} lines) | {stock_rate:,.0f} | 1.00× |")

@@ -79,7 +79,7 @@ def test_registry_finds_bundles_by_name(tmp_path: Path, vocab: tuple, monkeypatc
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("[]")
     found = {b.name: b for b in list_bundles()}
-    assert found["mine"].config is not None and found["broken"].problem
+    assert found["mine"].config is not None and found["mine"].kind == "generator" and found["broken"].problem
     assert find_bundle("mine") == tmp_path / "mine"
     with pytest.raises(BundleError, match="no model bundle named"):
         find_bundle("absent")

@@ -69,3 +69,21 @@ def test_templates_json(hdfs_log: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert sum(r["count"] for r in rows) == 80 * 5 - 1
     top = rows[0]
     assert top["count"] == 80 and top["first_line"] == 1 and "<BLK>" in top["template"]
+
+
+def test_train_detector_from_sessions_file_and_list_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(0)
+    lines = [" ".join(["5", "22"] + ["11", "9"] * rng.randint(1, 3) + ["26", "23", "21"]) for _ in range(120)]
+    sessions = tmp_path / "sessions.txt"
+    sessions.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("LOGPT_MODELS", str(tmp_path / "models"))
+    code, out, err = run(
+        ["train", "detector", str(tmp_path / "models" / "det"), "--sessions-file", str(sessions), "--epochs", "3"],
+        capsys,
+    )
+    assert code == 0, err
+    assert "wrote" in out and (tmp_path / "models" / "det" / "model.safetensors").is_file()
+    code, out, _ = run(["models"], capsys)
+    assert code == 0 and "det" in out and "detector" in out

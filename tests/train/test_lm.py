@@ -45,3 +45,12 @@ def test_schedule_warms_up_then_decays_to_the_floor() -> None:
     cfg = LMTrainConfig(steps=100, lr=1.0, warmup_steps=10, min_lr_ratio=0.1)
     assert lr_at(0, cfg) == 0.1 and lr_at(9, cfg) == 1.0
     assert lr_at(55, cfg) < 1.0 and math.isclose(lr_at(100, cfg), 0.1)
+
+
+def test_long_sessions_are_split_into_pieces_that_cover_every_key() -> None:
+    from train.detector import split_long
+
+    pieces = split_long([list(range(100)), [1, 2, 3]], block=16)
+    assert all(len(p) <= 17 for p in pieces)
+    targets = [t for p in pieces[:-1] for t in p[1:]]
+    assert targets == list(range(1, 100)) and pieces[-1] == [1, 2, 3]
