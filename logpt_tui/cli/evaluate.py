@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from engine.detector import Detector
+from engine.registry import find_bundle
 from logpt_tui.cli.console import err, friendly, out
 from logpt_tui.cli.options import JsonOpt
 
@@ -65,6 +67,10 @@ def eval_detector(
     ] = 0.001,
     deeplog: Annotated[bool, typer.Option(help="Also train and score the DeepLog LSTM baseline.")] = True,
     save: Annotated[Path | None, typer.Option(help="Save the trained GPT detector bundle here.")] = None,
+    detector: Annotated[
+        str | None,
+        typer.Option(help="Score with this saved GPT detector (e.g. detector-hdfs) instead of training one."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train on normal sessions, choose K on validation normals, and report FPR, precision, recall, F1, AUC-ROC."""
@@ -74,11 +80,12 @@ def eval_detector(
     if dataset not in DATASETS:
         raise typer.BadParameter(f"choose one of {', '.join(DATASETS)}", param_hint="--dataset")
     split = load_split(dataset, data)
+    pretrained = Detector.load(find_bundle(detector, kind="detector")) if detector else None
     methods = ("mle", "deeplog") if deeplog else ("mle",)
     with err.status("loading…") as status:
         results, detector = evaluate_detectors(
             split, DetectorTrainConfig(epochs=epochs), EvalConfig(target_fpr=target_fpr, methods=methods),
-            on_progress=lambda msg: status.update(msg),
+            on_progress=lambda msg: status.update(msg), pretrained=pretrained,
         )  # fmt: skip
     if save is not None:
         detector.save(save)
