@@ -10,10 +10,11 @@ smallest K whose false-positive rate there is at most `target_fpr`.
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.detector import Detector, KeyVocab
@@ -25,6 +26,7 @@ from engine.templates import TemplateMiner
 from engine.textio import read_log, split_lines
 from train.deeplog import DeepLogConfig, deeplog_scores, train_deeplog
 from train.detector import DetectorTrainConfig, new_model, train_detector
+from train.rl import RLConfig, finetune
 
 HDFS_NORMAL_POPULATION = 553_366
 DATASETS = ("hdfs", "hdfs100k", "bgl", "hdfs-raw")
@@ -174,7 +176,7 @@ def choose_topk(val_scores: Sequence[SequenceScores], vocab_size: int, target_fp
 class EvalConfig:
     target_fpr: float = 0.001  # allowed false-positive rate on validation normals when choosing K
     kind: str = "prob"  # the top-K rule chosen on validation: "prob" (adaptive floor) or "count"
-    methods: tuple[str, ...] = ("mle", "deeplog")
+    methods: tuple[str, ...] = ("mle", "rl-binary", "rl-positional", "deeplog")
     seed: int = 0
 
 
@@ -183,48 +185,60 @@ def evaluate_detectors(
     train_config: DetectorTrainConfig,
     config: EvalConfig,
     on_progress: Callable[[str], None] | None = None,
+    pretrained: Detector | None = None,
 ) -> tuple[list[Metrics], Detector]:
-    """Train each method on split.train, choose its threshold on split.val, score the test sets.
+    """Train each method on split.train, choose its rule on split.val, score the test sets.
 
-    Returns the metrics and the trained MLE detector (to save as a bundle).
+    With `pretrained`, the GPT detector is not trained: its vocabulary and rule are used as
+    saved (and no RL variant is run). Returns the metrics and the GPT detector.
     """
     say = on_progress or (lambda _msg: None)
-    vocab = KeyVocab.from_sequences(split.train)
-    encode = lambda sessions: [vocab.encode(s) for s in sessions]  # noqa: E731
+    vocab = pretrained.vocab if pretrained else KeyVocab.from_sequences(split.train)
     train, val, normal, abnormal = (
-        encode(split.train),
-        encode(split.val),
-        encode(split.test_normal),
-        encode(split.test_abnormal),
+        [vocab.encode(s) for s in part] for part in (split.train, split.val, split.test_normal, split.test_abnormal)
     )
     results: list[Metrics] = []
 
-    say("training the GPT detector (MLE)")
-    model = new_model(len(vocab), train_config)
-    train_detector(
-        model, train, val, train_config, on_epoch=lambda r: say(f"MLE epoch {r.epoch}: val loss {r.val_loss:.4f}")
-    )
+    if pretrained is None:
+        say("training the GPT detector (MLE)")
+        model = new_model(len(vocab), train_config)
+        train_detector(
+            model, train, val, train_config, on_epoch=lambda r: say(f"MLE epoch {r.epoch}: val loss {r.val_loss:.4f}")
+        )
+        topk = choose_topk(score_sequences(model, val), len(vocab), config.target_fpr, config.kind)
+        detector = Detector(
+            model, vocab, topk, sessions={"kind": "id", "complete": True},
+            provenance={"dataset": split.name, "train_sessions": len(train), "rule_chosen_on": "validation normals",
+                        "target_fpr": config.target_fpr, "train_config": asdict(train_config)},
+        )  # fmt: skip
+    else:
+        detector, model, topk = pretrained, pretrained.model, pretrained.topk
     say("scoring")
-    val_scores = score_sequences(model, val)
-    topk = choose_topk(val_scores, len(vocab), config.target_fpr, config.kind)
     normal_scores, abnormal_scores = score_sequences(model, normal), score_sequences(model, abnormal)
     results.append(
         metrics(
-            "GPT, MLE (logpt)", split, flags(normal_scores, topk, len(vocab)), flags(abnormal_scores, topk, len(vocab)),
+            "logpt GPT (MLE)", split, flags(normal_scores, topk, len(vocab)), flags(abnormal_scores, topk, len(vocab)),
             [session_surprise(s) for s in normal_scores], [session_surprise(s) for s in abnormal_scores], topk.describe(),
         )
     )  # fmt: skip
-    detector = Detector(
-        model,
-        vocab,
-        topk,
-        provenance={
-            "dataset": split.name,
-            "train_sessions": len(train),
-            "top_k_chosen_on": "validation normals",
-            "target_fpr": config.target_fpr,
-        },
-    )
+
+    for reward in ("binary", "positional"):
+        if f"rl-{reward}" not in config.methods or pretrained is not None:
+            continue
+        k = int(choose_topk(score_sequences(model, val), len(vocab), config.target_fpr, "count").value)
+        tuned = copy.deepcopy(model)
+        say(f"PPO fine-tuning, {reward} reward, K={k}")
+        finetune(tuned, train, RLConfig(reward=reward, k=k, seed=config.seed),
+                 on_batch=lambda i, n, hit, r=reward: say(f"PPO {r}: batch {i}/{n}, top-K hit rate {hit:.3f}"))  # fmt: skip
+        rl_topk = choose_topk(score_sequences(tuned, val), len(vocab), config.target_fpr, config.kind)
+        rn, ra = score_sequences(tuned, normal), score_sequences(tuned, abnormal)
+        name = "logpt GPT + binary RL" if reward == "binary" else "logpt GPT + positional RL"
+        results.append(
+            metrics(
+                name, split, flags(rn, rl_topk, len(vocab)), flags(ra, rl_topk, len(vocab)),
+                [session_surprise(s) for s in rn], [session_surprise(s) for s in ra], rl_topk.describe() + f" (K={k} in RL)",
+            )
+        )  # fmt: skip
 
     if "deeplog" in config.methods:
         say("training the DeepLog LSTM baseline")
@@ -235,7 +249,7 @@ def evaluate_detectors(
         dn, da = deeplog_scores(lstm, normal, dl_config), deeplog_scores(lstm, abnormal, dl_config)
         results.append(
             metrics(
-                "DeepLog LSTM (h=10, g=9)",
+                "DeepLog LSTM",
                 split,
                 [f for f, _ in dn],
                 [f for f, _ in da],

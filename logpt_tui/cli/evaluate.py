@@ -66,6 +66,7 @@ def eval_detector(
         float, typer.Option(min=0.0, max=1.0, help="False-positive rate allowed on validation normals.")
     ] = 0.001,
     deeplog: Annotated[bool, typer.Option(help="Also train and score the DeepLog LSTM baseline.")] = True,
+    rl: Annotated[bool, typer.Option(help="Also fine-tune with binary (LogGPT) and positional (LogNEO) RL.")] = True,
     save: Annotated[Path | None, typer.Option(help="Save the trained GPT detector bundle here.")] = None,
     detector: Annotated[
         str | None,
@@ -81,7 +82,9 @@ def eval_detector(
         raise typer.BadParameter(f"choose one of {', '.join(DATASETS)}", param_hint="--dataset")
     split = load_split(dataset, data)
     pretrained = Detector.load(find_bundle(detector, kind="detector")) if detector else None
-    methods = ("mle", "deeplog") if deeplog else ("mle",)
+    methods = (
+        ("mle",) + (("rl-binary", "rl-positional") if rl and not detector else ()) + (("deeplog",) if deeplog else ())
+    )
     with err.status("loading…") as status:
         results, detector = evaluate_detectors(
             split, DetectorTrainConfig(epochs=epochs), EvalConfig(target_fpr=target_fpr, methods=methods),
