@@ -84,7 +84,7 @@ def find_bundle(name_or_path: str | None, *, kind: str = "generator") -> Path:
             hint = (
                 f"pass --model with one of: {', '.join(others)}"
                 if others
-                else "import one with `logpt import hf DIR NAME` or `logpt import logpt CHECKPOINT NAME`"
+                else "import one with `logpt import hf DIR NAME` or `logpt import logpt CHECKPOINT NAME --tokenizer GPT2_DIR`"
             )
             raise BundleError(f"no default {kind} model ({DEFAULT_GENERATOR}) is installed", hint)
         return default[0].path
