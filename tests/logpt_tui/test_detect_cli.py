@@ -93,9 +93,25 @@ HDFS = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "hdfs"
 BUNDLED = Path(__file__).resolve().parents[2] / "weights" / "detector-hdfs"
 
 
-@pytest.mark.skipif(not HDFS.is_dir() or not BUNDLED.is_dir(), reason="needs ../shared/datasets/hdfs and weights/detector-hdfs")
+@pytest.mark.skipif(
+    not HDFS.is_dir() or not BUNDLED.is_dir(), reason="needs ../shared/datasets/hdfs and weights/detector-hdfs"
+)
 def test_shipped_hdfs_detector_reproduces_its_evaluation(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["eval", "detector", "--dataset", "hdfs", "--data", str(HDFS), "--detector", str(BUNDLED), "--no-deeplog", "--json"], capsys)
+    code, out, err = run(
+        [
+            "eval",
+            "detector",
+            "--dataset",
+            "hdfs",
+            "--data",
+            str(HDFS),
+            "--detector",
+            str(BUNDLED),
+            "--no-deeplog",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     result = json.loads(out)["results"][0]
     assert result["recall"] > 0.95 and result["f1"] > 0.9

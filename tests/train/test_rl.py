@@ -37,7 +37,9 @@ def test_rewards() -> None:
 
 def test_ppo_keeps_or_raises_the_top_k_hit_rate() -> None:
     rng = random.Random(0)
-    sessions = [["a", *rng.choice([["b", "c"], ["c", "b"]]), "d", *(["e"] * rng.randint(1, 3)), "f"] for _ in range(200)]
+    sessions = [
+        ["a", *rng.choice([["b", "c"], ["c", "b"]]), "d", *(["e"] * rng.randint(1, 3)), "f"] for _ in range(200)
+    ]
     vocab = KeyVocab.from_sequences(sessions)
     seqs = [vocab.encode(s) for s in sessions]
     config = DetectorTrainConfig(n_layer=1, n_embd=16, block_size=16, epochs=2, batch_size=32, lr=3e-3, warmup_steps=2)
