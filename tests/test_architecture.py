@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADLESS = [
     "engine", "engine.model", "engine.generate", "engine.bundle", "engine.analysis", "engine.chunker",
     "engine.importers.hf", "engine.importers.logpt_checkpoint", "engine.registry", "engine.quantize",
+    "engine.formats", "engine.templates", "engine.sessions", "engine.detector", "engine.logsource",
 ]  # fmt: skip
 
 
