@@ -16,6 +16,7 @@ from engine.errors import InputError
 from engine.formats import all_formats, detect_format, parse_lines
 from engine.formats.user import load_user_formats
 from engine.templates import TemplateMiner
+from engine.templates.store import TemplateStore
 from engine.templates.summary import summarize
 from engine.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, visible
@@ -43,12 +44,19 @@ def templates(
     limit: Annotated[int, typer.Option(min=1, help="Rows to show (all with --json).")] = 50,
     log_format: FormatOpt = None,
     formats_file: FormatsFileOpt = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="Template state (JSON) to start from and save to: keys stay the same across runs."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List a log's templates: count, first and last line, worst level and an example."""
     lines = split_lines(read_log(file))
     fmt = choose_format(lines, log_format, formats_file)
-    miner = TemplateMiner()
+    store = TemplateStore(state) if state else None
+    miner = store.load() if store else TemplateMiner()
+    if store and store.problem:
+        err.print(f"[yellow]{escape(store.problem)}[/yellow]")
     with Progress(
         TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
         disable=as_json or len(lines) < 50_000,
@@ -60,6 +68,8 @@ def templates(
             miner,
             on_record=lambda r: progress.update(task, completed=r.end_line) if r.line % step == 0 else None,
         )
+    if store:
+        store.save(miner)
     if as_json:
         for s in summaries:
             print(json.dumps(asdict(s)))

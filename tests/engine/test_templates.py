@@ -122,3 +122,29 @@ def test_template_explosion_stays_bounded() -> None:
         miner.add(f"{w.replace('w', 'q')} unique {w[::-1]} event")  # every line its own template
         assert len(miner) <= 50 and len(miner._cache) <= 100
     assert miner.templates()[0].count >= 1
+
+
+def test_store_saves_on_a_timer_and_restores_the_same_keys(tmp_path: Path) -> None:
+    from engine.templates.store import TemplateStore
+
+    now = [0.0]
+    store = TemplateStore(tmp_path / "state.json", interval_s=30, clock=lambda: now[0])
+    miner = store.load()
+    keys = [miner.add(m) for m in synthetic_messages(200)]
+    assert not store.maybe_save(miner)  # changed, but too soon
+    now[0] = 31.0
+    assert store.maybe_save(miner) and not miner.dirty
+    now[0] = 100.0
+    assert not store.maybe_save(miner)  # nothing changed since
+    again = TemplateStore(tmp_path / "state.json").load()
+    assert [again.add(m) for m in synthetic_messages(200)] == keys  # stable ids across runs of the same source
+
+
+def test_store_sets_a_corrupt_state_aside(tmp_path: Path) -> None:
+    from engine.templates.store import TemplateStore
+
+    path = tmp_path / "state.json"
+    path.write_text('{"version": 1, "clusters": "nonsense"')
+    store = TemplateStore(path)
+    miner = store.load()
+    assert len(miner) == 0 and "unreadable" in store.problem and (tmp_path / "state.json.corrupt").is_file()

@@ -115,3 +115,15 @@ def test_shipped_hdfs_detector_reproduces_its_evaluation(capsys: pytest.CaptureF
     assert code == 0, err
     result = json.loads(out)["results"][0]
     assert result["recall"] > 0.95 and result["f1"] > 0.9
+
+
+def test_templates_state_keeps_keys_across_runs(
+    hdfs_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state.json"
+    _, first, _ = run(["templates", str(hdfs_log), "--json", "--state", str(state)], capsys)
+    other = tmp_path / "other.log"
+    other.write_text("\n".join(hdfs_log.read_text().splitlines()[::-1]) + "\n")  # same templates, other order
+    _, second, _ = run(["templates", str(other), "--json", "--state", str(state)], capsys)
+    keys = lambda out: {json.loads(x)["template"]: json.loads(x)["key"] for x in out.splitlines()}  # noqa: E731
+    assert keys(first) == keys(second) and state.is_file()
