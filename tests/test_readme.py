@@ -23,5 +23,5 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_second() -> None:
 
 def test_sample_named_in_the_first_command_exists() -> None:
     setup = readme_commands()[0]
-    sample = re.search(r"-f (\S+)", setup)
+    sample = re.search(r"logpt-tui (\S+)", setup)
     assert sample and (ROOT / sample.group(1)).is_file()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -37,6 +39,14 @@ app.command()(friendly(detect))
 app.add_typer(import_app, name="import")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+
+
+@app.command("tui")
+def tui(file: Annotated[Path, typer.Argument(help="Log file.")]) -> None:
+    """Open a log in the explorer (the same as `logpt-tui FILE`)."""
+    from logpt_tui.app import main as tui_main  # noqa: PLC0415 - Textual loads only for the explorer
+
+    tui_main([str(file)])
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,126 @@
+"""`logpt-tui FILE`: the Textual log explorer.
+
+This version opens one file at its end, indexes it in a worker with progress
+in the status bar, renders only visible lines, and follows the file as it
+grows, is truncated or rotated (polling; `f` toggles following). Anomaly
+flags, chunks and streamed analysis come with later versions.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Static
+
+from engine.errors import LogptError
+from engine.logsource import LogSource
+from logpt_tui.messages import IndexProgress, SourceChanged
+from logpt_tui.widgets.log_view import LogView
+
+POLL_SECONDS = 0.25
+
+
+class LogptApp(App[None]):
+    TITLE = "logpt"
+    CSS = """
+    LogView { height: 1fr; }
+    #status { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("g", "top", "Top"),
+        Binding("G", "bottom", "Bottom"),
+    ]
+
+    def __init__(self, path: Path, *, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__()
+        self.path = path
+        self.source = LogSource(path)
+        self.poll_seconds = poll_seconds
+        self.new_since_scroll = 0
+        self.indexing = ""
+
+    def compose(self) -> ComposeResult:
+        yield LogView(self.source, id="log")
+        yield Static(id="status")
+        yield Footer()
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
+
+    def on_mount(self) -> None:
+        self.update_status()
+        self.index_file()
+
+    @work(thread=True, exclusive=True, group="source")
+    def index_file(self) -> None:
+        added = self.source.index(lambda done, total: self.post_message(IndexProgress(done, total)))
+        self.post_message(SourceChanged("indexed", added))
+
+    @work(thread=True, exclusive=True, group="source")
+    def poll_file(self) -> None:
+        change = self.source.refresh()
+        if change.kind != "none":
+            self.post_message(SourceChanged(change.kind, change.new_lines))
+
+    def on_index_progress(self, message: IndexProgress) -> None:
+        self.indexing = f"indexing {message.done * 100 // max(message.total, 1)}%"
+        self.update_status()
+
+    def on_source_changed(self, message: SourceChanged) -> None:
+        if message.kind == "indexed":
+            self.indexing = ""
+            self.set_interval(self.poll_seconds, self.poll_file)
+        if not self.view.follow:
+            self.new_since_scroll += message.new_lines
+        self.view.source_changed(message.kind)
+        if message.kind in ("truncated", "rotated", "deleted"):
+            self.notify(f"{self.path.name} was {message.kind}", timeout=3)
+        self.update_status()
+
+    def update_status(self) -> None:
+        parts = [str(self.path), f"{len(self.source):,} lines"]
+        if self.indexing:
+            parts.append(self.indexing)
+        parts.append("following" if self.view.follow else "paused")
+        if self.new_since_scroll and not self.view.follow:
+            parts.append(f"+{self.new_since_scroll:,} new")
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    def action_toggle_follow(self) -> None:
+        self.view.follow = not self.view.follow
+        if self.view.follow:
+            self.new_since_scroll = 0
+            self.view.scroll_end(animate=False)
+        self.update_status()
+
+    def action_top(self) -> None:
+        self.view.follow = False
+        self.view.scroll_home(animate=False)
+        self.update_status()
+
+    def action_bottom(self) -> None:
+        self.view.scroll_end(animate=False)
+
+    def on_unmount(self) -> None:
+        self.source.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `logpt-tui FILE`."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] in ("-h", "--help"):
+        print("usage: logpt-tui FILE\n\nOpen a log file in the logpt explorer (q quits, f toggles following).")
+        sys.exit(0 if args and args[0] in ("-h", "--help") else 2)
+    try:
+        app = LogptApp(Path(args[0]))
+    except LogptError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    app.run()

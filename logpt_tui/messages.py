@@ -1,0 +1,23 @@
+"""Messages that workers post to the app: small dataclasses, one per event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class IndexProgress(Message):
+    """Bytes indexed so far."""
+
+    done: int
+    total: int
+
+
+@dataclass
+class SourceChanged(Message):
+    """The file grew, was truncated, rotated or deleted (or was indexed for the first time)."""
+
+    kind: str
+    new_lines: int

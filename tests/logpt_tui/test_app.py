@@ -1,0 +1,83 @@
+"""The explorer driven by keys: opens at the end, follows appends, rotation and truncation, pauses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from logpt_tui.app import LogptApp
+from logpt_tui.widgets.log_view import LogView
+
+
+def screen_text(app: LogptApp) -> str:
+    view = app.query_one(LogView)
+    return "\n".join(view.render_line(y).text for y in range(view.size.height))
+
+
+def status(app: LogptApp) -> str:
+    return str(app.query_one("#status").render())
+
+
+async def settle(pilot, app: LogptApp, predicate, tries: int = 100) -> None:  # noqa: ANN001
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        if predicate():
+            return
+    raise AssertionError(f"timed out; status: {status(app)!r}")
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "app.log"
+    path.write_text("".join(f"Nov 21 10:00:{i % 60:02d} web-01 app[1]: request {i} ok\n" for i in range(1, 1001)))
+    return path
+
+
+async def test_opens_at_the_end_and_follows_appends(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=0.05)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "1,000 lines" in status(app) and "request 1000 ok" in screen_text(app))
+        assert "following" in status(app)
+        with log.open("a") as f:
+            f.write("Nov 21 10:01:00 web-01 app[1]: request 1001 FAILED\n")
+        await settle(pilot, app, lambda: "request 1001 FAILED" in screen_text(app))
+        assert "1,001 lines" in status(app)
+
+
+async def test_paused_view_counts_new_lines_and_g_goes_to_the_top(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=0.05)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "1,000 lines" in status(app))
+        await pilot.press("g")
+        assert "request 1 ok" in screen_text(app) and "paused" in status(app)
+        with log.open("a") as f:
+            f.write("".join(f"late line {i}\n" for i in range(3)))
+        await settle(pilot, app, lambda: "+3 new" in status(app))
+        assert "late line" not in screen_text(app)
+        await pilot.press("f")
+        assert "following" in status(app)
+        await settle(pilot, app, lambda: "late line 2" in screen_text(app))
+
+
+async def test_survives_truncation_and_rotation(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=0.05)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "1,000 lines" in status(app))
+        log.write_text("after truncation\n")
+        await settle(pilot, app, lambda: "after truncation" in screen_text(app))
+        assert "1 lines" in status(app)
+        os.rename(log, log.with_suffix(".1"))
+        log.write_text("fresh file 1\nfresh file 2\n")
+        await settle(pilot, app, lambda: "fresh file 2" in screen_text(app))
+
+
+async def test_escape_sequences_are_shown_not_interpreted(tmp_path: Path) -> None:
+    path = tmp_path / "esc.log"
+    path.write_text("plain\n\x1b[2J\x1b]0;owned\x07 colour \x1b[31mred\x1b[0m\n")
+    app = LogptApp(path)
+    async with app.run_test(size=(100, 10)) as pilot:
+        await settle(pilot, app, lambda: "2 lines" in status(app))
+        text = screen_text(app)
+        assert "^[[2J" in text and "^[[31mred" in text and "\x1b" not in text
