@@ -124,3 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     app.run()
+
+
+if __name__ == "__main__":
+    main()
