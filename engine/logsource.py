@@ -93,10 +93,10 @@ class LogSource:
                 on_progress(self._scanned, total)
         if not added:
             return 0
-        new = np.concatenate(added)
-        self._starts = np.concatenate([self._starts, new])
-        self._count += len(new)
-        return len(new)
+        count = sum(len(a) for a in added)
+        self._starts = np.concatenate([self._starts, *added])  # one copy, not two
+        self._count += count
+        return count
 
     def refresh(self) -> Change:
         """Bring the index up to date with the file at `path`."""

@@ -43,3 +43,9 @@ def test_ruff_is_clean() -> None:
         pytest.skip("ruff is not installed (pip install -e '.[dev]')")
     result = subprocess.run([ruff, "check", "."], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_explorer_starts_without_torch() -> None:
+    code = "import sys, logpt_tui.app\nprint(','.join(m for m in ('torch', 'typer', 'train') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr

@@ -1,5 +1,7 @@
 """The `logpt` command line: each command builds a config and calls the engine.
 
+(The explorer does not import this package: it would load torch for nothing.)
+
 Every command is wrapped by `friendly`, which turns known errors into one
 line with a hint and exit code 2, and Ctrl-C into a clean stop (exit 130).
 """

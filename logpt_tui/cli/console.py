@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -12,24 +11,16 @@ import typer
 from rich.console import Console
 
 from engine.errors import LogptError
+from logpt_tui.terminal import visible
 
 P = ParamSpec("P")
 R = TypeVar("R")
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
-# Everything a terminal could interpret except newline and tab: C0, DEL, C1.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def visible(text: str) -> str:
-    """Control characters (escape sequences included) shown as `^[`-style text, never interpreted."""
-    return _CONTROL.sub(
-        lambda m: "^" + chr((ord(m.group()) + 64) % 128) if ord(m.group()) < 128 else f"\\x{ord(m.group()):02x}", text
-    )
 
 
 def write_raw(text: str) -> None:

@@ -18,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from engine.logsource import LogSource
-from logpt_tui.cli.console import visible
+from logpt_tui.terminal import visible
 
 MAX_RENDER_WIDTH = 2000
 CACHE_LINES = 2000

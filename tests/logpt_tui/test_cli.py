@@ -152,7 +152,7 @@ def test_unknown_query_is_a_usage_error(models_dir: Path, sample_log: Path, caps
 
 
 def test_escape_sequences_in_output_are_made_visible() -> None:
-    from logpt_tui.cli.console import visible
+    from logpt_tui.terminal import visible
 
     assert visible("a\x1b[2Jb\x07c\x9b\td\n") == "a^[[2Jb^Gc\\x9b\td\n"
 
