@@ -2,13 +2,16 @@
 
 This version opens one file at its end, indexes it in a worker with progress
 in the status bar, renders only visible lines, and follows the file as it
-grows, is truncated or rotated (polling; `f` toggles following). Anomaly
-flags, chunks and streamed analysis come with later versions.
+grows, is truncated or rotated: a watchdog observer reports changes at once
+(its thread only posts a message), and a slower poll catches what it misses
+(network filesystems, observers that fail to start). `f` toggles following.
+Anomaly flags, chunks and streamed analysis come with later versions.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import work
@@ -18,10 +21,10 @@ from textual.widgets import Footer, Static
 
 from engine.errors import LogptError
 from engine.logsource import LogSource
-from logpt_tui.messages import IndexProgress, SourceChanged
+from logpt_tui.messages import FileTouched, IndexProgress, SourceChanged
 from logpt_tui.widgets.log_view import LogView
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 
 
 class LogptApp(App[None]):
@@ -44,6 +47,7 @@ class LogptApp(App[None]):
         self.poll_seconds = poll_seconds
         self.new_since_scroll = 0
         self.indexing = ""
+        self._observer: object | None = None
 
     def compose(self) -> ComposeResult:
         yield LogView(self.source, id="log")
@@ -77,12 +81,16 @@ class LogptApp(App[None]):
         if message.kind == "indexed":
             self.indexing = ""
             self.set_interval(self.poll_seconds, self.poll_file)
+            self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
         if not self.view.follow:
             self.new_since_scroll += message.new_lines
         self.view.source_changed(message.kind)
         if message.kind in ("truncated", "rotated", "deleted"):
             self.notify(f"{self.path.name} was {message.kind}", timeout=3)
         self.update_status()
+
+    def on_file_touched(self, _message: FileTouched) -> None:
+        self.poll_file()
 
     def update_status(self) -> None:
         parts = [str(self.path), f"{len(self.source):,} lines"]
@@ -109,7 +117,32 @@ class LogptApp(App[None]):
         self.view.scroll_end(animate=False)
 
     def on_unmount(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()  # type: ignore[attr-defined]
         self.source.close()
+
+
+def watch_file(path: Path, touched: Callable[[], None]) -> object | None:
+    """A watchdog observer on the file's directory calling `touched` for events on the file; None if it cannot start."""
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler  # noqa: PLC0415
+    from watchdog.observers import Observer  # noqa: PLC0415
+
+    target = str(path.resolve())
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event: FileSystemEvent) -> None:
+            paths = {str(event.src_path), str(getattr(event, "dest_path", "") or "")}
+            if target in paths:
+                touched()
+
+    observer = Observer()
+    try:
+        observer.schedule(Handler(), str(path.resolve().parent), recursive=False)
+        observer.daemon = True
+        observer.start()
+    except OSError:  # e.g. out of inotify watches: the poll still follows the file
+        return None
+    return observer
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,3 +21,8 @@ class SourceChanged(Message):
 
     kind: str
     new_lines: int
+
+
+@dataclass
+class FileTouched(Message):
+    """The watchdog observer saw the file (or its directory entry) change."""

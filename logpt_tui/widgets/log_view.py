@@ -53,8 +53,9 @@ class LogView(ScrollView, can_focus=True):
         elif self._cache:  # the last line may have been partial
             self._cache.pop(max(self._cache), None)
         self.virtual_size = Size(MAX_RENDER_WIDTH, len(self.source))
-        if self.follow:  # after the new virtual size has reached the scrollbars
-            self.call_after_refresh(self.scroll_end, animate=False)
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)  # now: no frame lost
+            self.call_after_refresh(self.scroll_end, animate=False)  # and again once sizes settle (first layout)
         self.refresh()
 
     def render_line(self, y: int) -> Strip:

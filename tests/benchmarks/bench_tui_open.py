@@ -32,7 +32,17 @@ def time_until(command: str, marks: list[str], timeout: float = 120.0) -> tuple[
     """(seconds until every mark is on screen, peak RSS in KiB of the pane's process)."""
     tmux("kill-session", "-t", SESSION)
     t0 = time.perf_counter()
-    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "40", f"env -u COLUMNS -u LINES TERM=xterm-256color {command}")
+    tmux(
+        "new-session",
+        "-d",
+        "-s",
+        SESSION,
+        "-x",
+        "160",
+        "-y",
+        "40",
+        f"env -u COLUMNS -u LINES TERM=xterm-256color {command}",
+    )
     pid = tmux("list-panes", "-t", SESSION, "-F", "#{pane_pid}").strip()
     peak = 0
     try:

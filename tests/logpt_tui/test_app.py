@@ -81,3 +81,13 @@ async def test_escape_sequences_are_shown_not_interpreted(tmp_path: Path) -> Non
         await settle(pilot, app, lambda: "2 lines" in status(app))
         text = screen_text(app)
         assert "^[[2J" in text and "^[[31mred" in text and "\x1b" not in text
+
+
+async def test_file_events_follow_without_polling(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=60)  # only the watchdog observer can bring this line in time
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "request 1000 ok" in screen_text(app))
+        await pilot.pause(0.2)  # let the observer start
+        with log.open("a") as f:
+            f.write("seen through inotify\n")
+        await settle(pilot, app, lambda: "seen through inotify" in screen_text(app), tries=40)
