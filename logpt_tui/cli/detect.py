@@ -14,7 +14,7 @@ from engine.detector import Detector, SessionVerdict
 from engine.errors import InputError, LogptError
 from engine.formats import parse_lines
 from engine.registry import find_bundle, output_folder
-from engine.sessions import SessionSpec, group_sessions
+from engine.sessions import Session, SessionSpec, group_sessions
 from engine.templates import TemplateMiner
 from engine.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, visible
@@ -94,7 +94,9 @@ def _saved_spec(loaded: Detector | None) -> SessionSpec | None:
     return SessionSpec(s["kind"], s.get("pattern"), int(s.get("size", 50)))
 
 
-def _self_train(sessions, spec: SessionSpec, miner: TemplateMiner, epochs: int, *, quiet: bool) -> Detector:  # noqa: ANN001
+def _self_train(
+    sessions: list[Session], spec: SessionSpec, miner: TemplateMiner, epochs: int, *, quiet: bool
+) -> Detector:
     from train.detector import DetectorTrainConfig, fit_detector  # noqa: PLC0415 - only the CLI touches train, lazily
 
     if len(sessions) < 10:
@@ -125,7 +127,7 @@ def _self_train(sessions, spec: SessionSpec, miner: TemplateMiner, epochs: int, 
     )  # fmt: skip
 
 
-def _print_json(sessions, verdicts: list[SessionVerdict], templates: dict[str, str]) -> None:  # noqa: ANN001
+def _print_json(sessions: list[Session], verdicts: list[SessionVerdict], templates: dict[str, str]) -> None:
     for sess, verdict in zip(sessions, verdicts, strict=True):
         for i, v in enumerate(verdict.positions):
             print(json.dumps({

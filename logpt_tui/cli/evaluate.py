@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,9 @@ from engine.detector import Detector
 from engine.registry import find_bundle
 from logpt_tui.cli.console import err, friendly, out
 from logpt_tui.cli.options import JsonOpt
+
+if TYPE_CHECKING:
+    from train.detector_eval import Split
 
 eval_app = typer.Typer(help="Measure logpt against labelled data.", no_args_is_help=True)
 
@@ -115,7 +118,7 @@ def eval_detector(
         err.print(f"[dim]precision estimated: held-out FPR × {split.normal_population:,} normal sessions[/dim]")
 
 
-def _sizes(split) -> dict[str, int]:  # noqa: ANN001
+def _sizes(split: Split) -> dict[str, int]:
     return {
         "train": len(split.train),
         "validation": len(split.val),

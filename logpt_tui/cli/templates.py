@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engine.errors import InputError
-from engine.formats import all_formats, detect_format, parse_lines
+from engine.formats import LogFormat, all_formats, detect_format, parse_lines
 from engine.formats.user import load_user_formats
 from engine.templates import TemplateMiner
 from engine.templates.store import TemplateStore
@@ -28,7 +28,7 @@ FormatsFileOpt = Annotated[
 ]
 
 
-def choose_format(lines: list[str], name: str | None, files: list[Path] | None):  # noqa: ANN201 - LogFormat
+def choose_format(lines: list[str], name: str | None, files: list[Path] | None) -> LogFormat:
     formats = all_formats(load_user_formats(files))
     if name is None:
         return detect_format(lines, formats).format

@@ -23,7 +23,17 @@ from tests.benchmarks.bench_tui_open import SESSION, tmux
 
 def measure(command: str, path: Path, rounds: int) -> list[float]:
     tmux("kill-session", "-t", SESSION)
-    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "30", f"env -u COLUMNS -u LINES TERM=xterm-256color {command}")
+    tmux(
+        "new-session",
+        "-d",
+        "-s",
+        SESSION,
+        "-x",
+        "160",
+        "-y",
+        "30",
+        f"env -u COLUMNS -u LINES TERM=xterm-256color {command}",
+    )
     try:
         deadline = time.monotonic() + 30
         while "line 200" not in tmux("capture-pane", "-t", SESSION, "-p") and time.monotonic() < deadline:
