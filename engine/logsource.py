@@ -7,11 +7,15 @@ rotates the file. `refresh()` notices growth (indexes only the new bytes),
 truncation (starts over) and rotation or deletion (reopens the path). A line
 longer than `max_line_bytes` is returned cut, with a marker. Nothing here
 watches the file: callers poll `refresh()` or call it on a watchdog event.
+`index` and `refresh` hold a lock, so a poll and an event arriving together
+cannot index the same bytes twice; reads take no lock.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,7 @@ class LogSource:
         self._starts = np.zeros(1, dtype=np.int64)  # start offset of every complete line, plus the next one
         self._count = 0  # complete lines (ending in a newline)
         self._scanned = 0  # bytes examined so far
+        self._lock = threading.RLock()
         self._open()
 
     # ---- opening and indexing ----
@@ -79,6 +84,10 @@ class LogSource:
 
     def index(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Scan bytes not yet indexed; returns the complete lines added. on_progress(done, total) per block."""
+        with self._lock:
+            return self._index(on_progress)
+
+    def _index(self, on_progress: Callable[[int, int], None] | None) -> int:
         assert self._fd is not None, "source is closed"
         total = self.size
         added: list[np.ndarray] = []
@@ -100,6 +109,10 @@ class LogSource:
 
     def refresh(self) -> Change:
         """Bring the index up to date with the file at `path`."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> Change:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -148,3 +161,44 @@ class LogSource:
     def lines(self, start: int, stop: int) -> list[str]:
         """Lines start..stop-1 (clipped to the file)."""
         return [self.line(i) for i in range(max(0, start), min(stop, len(self)))]
+
+    def find(
+        self,
+        pattern: re.Pattern[str],
+        start: int,
+        *,
+        forward: bool = True,
+        cancelled: Callable[[], bool] = lambda: False,
+        batch: int = 4096,
+    ) -> int | None:
+        """The first line at or after `start` (before it, backwards) that the regex matches, wrapping around.
+
+        Reads `batch` lines per pread; `cancelled` is checked between batches.
+        """
+        total = len(self)
+        if total == 0:
+            return None
+        start %= total
+        order = [(start, total), (0, start)] if forward else [(start, -1), (total - 1, start)]
+        for lo, hi in order:
+            step = 1 if forward else -1
+            for first in range(lo, hi, step * batch):
+                if cancelled():
+                    return None
+                last = min(first + batch, hi) if forward else max(first - batch, hi)
+                a, b = (first, last) if forward else (last + 1, first + 1)
+                texts = self._read_block(a, b)
+                indices = range(len(texts)) if forward else range(len(texts) - 1, -1, -1)
+                for k in indices:
+                    if pattern.search(texts[k]):
+                        return a + k
+        return None
+
+    def _read_block(self, a: int, b: int) -> list[str]:
+        """Lines a..b-1 with one pread (each cut at max_line_bytes like `line`)."""
+        assert self._fd is not None, "source is closed"
+        start, _ = self.line_span(a)
+        _, end = self.line_span(b - 1)
+        data = os.pread(self._fd, end - start, start).decode("utf-8", errors="replace")
+        lines = data.split("\n")[: b - a]
+        return [line[: self.max_line_bytes].removesuffix("\r") for line in lines]

@@ -4,12 +4,14 @@ This version opens one file at its end, indexes it in a worker with progress
 in the status bar, renders only visible lines, and follows the file as it
 grows, is truncated or rotated: a watchdog observer reports changes at once
 (its thread only posts a message), and a slower poll catches what it misses
-(network filesystems, observers that fail to start). `f` toggles following.
+(network filesystems, observers that fail to start). `f` toggles following;
+`/` searches by regex in a worker, `n`/`N` repeat it; `?` shows the keys.
 Anomaly flags, chunks and streamed analysis come with later versions.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,11 +19,12 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Static
 
 from engine.errors import LogptError
 from engine.logsource import LogSource
-from logpt_tui.messages import FileTouched, IndexProgress, SourceChanged
+from logpt_tui.messages import FileTouched, IndexProgress, SearchResult, SourceChanged
 from logpt_tui.widgets.log_view import LogView
 
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
@@ -32,12 +35,18 @@ class LogptApp(App[None]):
     CSS = """
     LogView { height: 1fr; }
     #status { height: 1; background: $panel; color: $text; padding: 0 1; }
+    #search { dock: bottom; display: none; }
+    #search.-open { display: block; }
     """
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("g", "top", "Top"),
         Binding("G", "bottom", "Bottom"),
+        Binding("slash", "search", "Search"),
+        Binding("n", "search_next", "Next", show=False),
+        Binding("N", "search_previous", "Previous", show=False),
+        Binding("question_mark", "help", "Keys"),
     ]
 
     def __init__(self, path: Path, *, poll_seconds: float = POLL_SECONDS) -> None:
@@ -48,9 +57,11 @@ class LogptApp(App[None]):
         self.new_since_scroll = 0
         self.indexing = ""
         self._observer: object | None = None
+        self.pattern: re.Pattern[str] | None = None
 
     def compose(self) -> ComposeResult:
         yield LogView(self.source, id="log")
+        yield Input(placeholder="regex search (Enter to find, Esc to close)", id="search")
         yield Static(id="status")
         yield Footer()
 
@@ -82,6 +93,8 @@ class LogptApp(App[None]):
             self.indexing = ""
             self.set_interval(self.poll_seconds, self.poll_file)
             self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
+        if message.kind in ("truncated", "rotated"):
+            self.new_since_scroll = 0
         if not self.view.follow:
             self.new_since_scroll += message.new_lines
         self.view.source_changed(message.kind)
@@ -108,6 +121,66 @@ class LogptApp(App[None]):
             self.view.scroll_end(animate=False)
         self.update_status()
 
+    # ---- search: regex, in a worker, n / N to repeat ----
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.add_class("-open")
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        box = self.query_one("#search", Input)
+        box.remove_class("-open")
+        self.view.focus()
+        try:
+            self.pattern = re.compile(event.value)
+        except re.error as e:
+            self.notify(f"bad regex: {e}", severity="error")
+            return
+        self.run_search(forward=True, from_current=False)
+
+    def on_key(self, event: object) -> None:
+        box = self.query_one("#search", Input)
+        if getattr(event, "key", "") == "escape" and box.has_class("-open"):
+            box.remove_class("-open")
+            self.view.focus()
+
+    def action_search_next(self) -> None:
+        self.run_search(forward=True, from_current=True)
+
+    def action_search_previous(self) -> None:
+        self.run_search(forward=False, from_current=True)
+
+    def run_search(self, *, forward: bool, from_current: bool) -> None:
+        if self.pattern is None:
+            self.notify("press / to search first")
+            return
+        view = self.view
+        if from_current and view.current is not None:
+            start = view.current + (1 if forward else -1)
+        else:
+            start = int(view.scroll_offset.y)
+        self.search_worker(self.pattern, start, forward)
+
+    @work(thread=True, exclusive=True, group="search")
+    def search_worker(self, pattern: re.Pattern[str], start: int, forward: bool) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker = get_current_worker()
+        line = self.source.find(pattern, start, forward=forward, cancelled=lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(SearchResult(pattern.pattern, line))
+
+    def on_search_result(self, message: SearchResult) -> None:
+        if message.line is None:
+            self.notify(f"no line matches /{message.pattern}/", severity="warning")
+            return
+        self.view.show_line(message.line)
+        self.update_status()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
     def action_top(self) -> None:
         self.view.follow = False
         self.view.scroll_home(animate=False)
@@ -120,6 +193,33 @@ class LogptApp(App[None]):
         if self._observer is not None:
             self._observer.stop()  # type: ignore[attr-defined]
         self.source.close()
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys, in one place; any key closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Static { width: 60; padding: 1 2; background: $panel; border: round $accent; }
+    """
+    TEXT = """[b]logpt explorer[/b]
+
+  [b]f[/b]        follow the end of the file on / off
+  [b]g[/b] / [b]G[/b]    top / bottom
+  [b]/[/b]        search by regular expression
+  [b]n[/b] / [b]N[/b]    next / previous match
+  [b]?[/b]        this help
+  [b]q[/b]        quit
+
+Lines stream in as the file grows; truncation and rotation
+are followed. Escape sequences in the log are shown as ^[.
+Press any key to close."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.TEXT)
+
+    def on_key(self) -> None:
+        self.dismiss()
 
 
 def watch_file(path: Path, touched: Callable[[], None]) -> object | None:

@@ -26,3 +26,11 @@ class SourceChanged(Message):
 @dataclass
 class FileTouched(Message):
     """The watchdog observer saw the file (or its directory entry) change."""
+
+
+@dataclass
+class SearchResult(Message):
+    """Where a search landed: a 0-based line, or None when nothing matched."""
+
+    pattern: str
+    line: int | None

@@ -17,34 +17,53 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine.formats.record import sniff_level
 from engine.logsource import LogSource
 from logpt_tui.terminal import visible
 
 MAX_RENDER_WIDTH = 2000
 CACHE_LINES = 2000
 GUTTER_STYLE = Style(dim=True)
+LEVEL_STYLES = {
+    "CRITICAL": Style(color="bright_red", bold=True),
+    "ERROR": Style(color="red"),
+    "WARN": Style(color="yellow"),
+}
+MATCH_STYLE = Style(reverse=True)
 
 
 class LogView(ScrollView, can_focus=True):
     follow: reactive[bool] = reactive(True)
+    current: reactive[int | None] = reactive(None)  # a highlighted line (a search match), 0-based
 
     def __init__(self, source: LogSource, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.source = source
-        self._cache: OrderedDict[int, str] = OrderedDict()
-        self._width = 1
+        self._cache: OrderedDict[int, tuple[str, Style | None]] = OrderedDict()
 
-    def text(self, index: int) -> str:
-        """Line `index` (0-based), terminal-safe, from a small LRU cache."""
+    def text(self, index: int) -> tuple[str, Style | None]:
+        """Line `index` (0-based), terminal-safe, with its level style, from a small LRU cache."""
         cached = self._cache.get(index)
         if cached is not None:
             self._cache.move_to_end(index)
             return cached
-        text = visible(self.source.line(index))[:MAX_RENDER_WIDTH]
-        self._cache[index] = text
+        raw = self.source.line(index)
+        level = sniff_level(raw[:500])  # colour by the words near the start; the level field when there is one
+        entry = (visible(raw)[:MAX_RENDER_WIDTH], LEVEL_STYLES.get(level or ""))
+        self._cache[index] = entry
         if len(self._cache) > CACHE_LINES:
             self._cache.popitem(last=False)
-        return text
+        return entry
+
+    def show_line(self, index: int) -> None:
+        """Highlight line `index` and scroll it into the middle of the view; following stops."""
+        self.follow = False
+        self.current = index
+        self.scroll_to(y=max(0, index - self.size.height // 2), animate=False)
+        self.refresh()
+
+    def watch_current(self) -> None:
+        self.refresh()
 
     def source_changed(self, kind: str) -> None:
         """Resize to the source and, when following, stay at the end."""
@@ -64,10 +83,13 @@ class LogView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         gutter = len(str(len(self.source))) + 1
         try:
-            text = self.text(index) if index < len(self.source) else None
+            entry = self.text(index) if index < len(self.source) else None
         except IndexError:  # the index changed under us (truncation): draw blank until refreshed
-            text = None
-        if text is None:
+            entry = None
+        if entry is None:
             return Strip.blank(width)
-        body = Strip([Segment(text)]).crop(scroll_x, scroll_x + max(0, width - gutter))
+        text, style = entry
+        if index == self.current:
+            style = MATCH_STYLE if style is None else style + MATCH_STYLE
+        body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - gutter))
         return Strip([Segment(f"{index + 1:>{gutter - 1}} ", GUTTER_STYLE), *body]).simplify()

@@ -76,3 +76,18 @@ def test_long_lines_are_cut_and_empty_files_work(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         LogSource(tmp_path / "nope.log")
+
+
+def test_find_forward_backward_and_wrapping(tmp_path: Path) -> None:
+    import re
+
+    path = tmp_path / "f.log"
+    path.write_text("".join(("ERROR disk full\n" if i in (3, 40, 77) else f"ok {i}\n") for i in range(100)))
+    with LogSource(path) as src:
+        src.index()
+        pattern = re.compile(r"ERROR \w+")
+        assert src.find(pattern, 0, batch=7) == 3 and src.find(pattern, 4, batch=7) == 40
+        assert src.find(pattern, 78, batch=7) == 3  # wraps around
+        assert src.find(pattern, 39, forward=False, batch=7) == 3 and src.find(pattern, 2, forward=False, batch=5) == 77
+        assert src.find(re.compile("absent"), 10) is None
+        assert src.find(pattern, 0, cancelled=lambda: True) is None

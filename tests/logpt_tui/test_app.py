@@ -91,3 +91,40 @@ async def test_file_events_follow_without_polling(log: Path) -> None:
         with log.open("a") as f:
             f.write("seen through inotify\n")
         await settle(pilot, app, lambda: "seen through inotify" in screen_text(app), tries=40)
+
+
+async def test_regex_search_with_next_and_previous(log: Path) -> None:
+    with log.open("a") as f:
+        f.write("Nov 21 10:02:00 web-01 app[1]: request 2001 FAILED: db timeout\n")
+    app = LogptApp(log, poll_seconds=60)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "1,001 lines" in status(app))
+        await pilot.press("g", "slash")
+        app.query_one("#search").value = "request (5|50) ok"  # typed text with symbols
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: app.query_one(LogView).current == 4)  # line 5
+        await pilot.press("n")
+        await settle(pilot, app, lambda: app.query_one(LogView).current == 49)
+        await pilot.press("N")
+        await settle(pilot, app, lambda: app.query_one(LogView).current == 4)
+        await pilot.press("slash", *"FAILED")
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: app.query_one(LogView).current == 1000)
+        assert "db timeout" in screen_text(app) and "paused" in status(app)
+
+
+async def test_bad_regex_and_help(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=60)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "1,000 lines" in status(app))
+        await pilot.press("slash")
+        app.query_one("#search").value = "("
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.query_one(LogView).current is None  # nothing moved; an error was shown
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("x")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ != "HelpScreen"
