@@ -11,8 +11,12 @@ Anomaly flags, chunks and streamed analysis come with later versions.
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
 import sys
+import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,9 +53,10 @@ class LogptApp(App[None]):
         Binding("question_mark", "help", "Keys"),
     ]
 
-    def __init__(self, path: Path, *, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, path: Path, *, poll_seconds: float = POLL_SECONDS, name: str | None = None) -> None:
         super().__init__()
         self.path = path
+        self.display_name = name or str(path)
         self.source = LogSource(path)
         self.poll_seconds = poll_seconds
         self.new_since_scroll = 0
@@ -106,7 +111,7 @@ class LogptApp(App[None]):
         self.poll_file()
 
     def update_status(self) -> None:
-        parts = [str(self.path), f"{len(self.source):,} lines"]
+        parts = [self.display_name, f"{len(self.source):,} lines"]
         if self.indexing:
             parts.append(self.indexing)
         parts.append("following" if self.view.follow else "paused")
@@ -245,14 +250,39 @@ def watch_file(path: Path, touched: Callable[[], None]) -> object | None:
     return observer
 
 
+def spool_stdin() -> Path:
+    """Copy piped stdin into a temporary file in a thread, and give the terminal back to stdin.
+
+    The explorer then follows the file like any other log; keys come from /dev/tty.
+    """
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        raise LogptError("reading a pipe needs a terminal for the keys", "run logpt-tui from a terminal") from None
+    pipe = os.dup(0)
+    os.dup2(tty, 0)
+    os.close(tty)
+    handle, name = tempfile.mkstemp(prefix="logpt-stdin-", suffix=".log")
+
+    def copy() -> None:
+        with os.fdopen(pipe, "rb", buffering=0) as source, os.fdopen(handle, "wb", buffering=0) as target:
+            while chunk := source.read(1 << 16):
+                target.write(chunk)
+
+    threading.Thread(target=copy, name="stdin-spool", daemon=True).start()
+    atexit.register(lambda: Path(name).unlink(missing_ok=True))
+    return Path(name)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of `logpt-tui FILE`."""
+    """Entry point of `logpt-tui FILE` (or `cmd | logpt-tui -`)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] in ("-h", "--help"):
-        print("usage: logpt-tui FILE\n\nOpen a log file in the logpt explorer (q quits, f toggles following).")
+        print("usage: logpt-tui FILE | cmd | logpt-tui -\n\nOpen a log in the logpt explorer (q quits, ? lists keys).")
         sys.exit(0 if args and args[0] in ("-h", "--help") else 2)
     try:
-        app = LogptApp(Path(args[0]))
+        path = spool_stdin() if args[0] == "-" else Path(args[0])
+        app = LogptApp(path, name="stdin" if args[0] == "-" else None)
     except LogptError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -58,3 +58,27 @@ def test_open_follow_pause_and_quit(tmp_path: Path) -> None:
         assert SESSION not in tmux("ls")
     finally:
         tmux("kill-session", "-t", SESSION)
+
+
+def test_piped_input_is_followed(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("logpt-tui")
+    program = str(script) if script.exists() else f"{sys.executable} -m logpt_tui.app"
+    feed = "(seq 1 300 | sed 's/^/piped line /'; sleep 1; echo late piped line)"
+    tmux("kill-session", "-t", SESSION)
+    tmux(
+        "new-session",
+        "-d",
+        "-s",
+        SESSION,
+        "-x",
+        "100",
+        "-y",
+        "12",
+        f"{feed} | env -u COLUMNS -u LINES TERM=xterm-256color {program} -",
+    )
+    try:
+        assert "stdin" in wait_for("piped line 300")
+        wait_for("late piped line")
+        tmux("send-keys", "-t", SESSION, "q")
+    finally:
+        tmux("kill-session", "-t", SESSION)
