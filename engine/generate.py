@@ -1,8 +1,9 @@
 """Generation as a ladder: prefill → decode_one_token → decode_n_tokens → generate.
 
 The engine takes and yields token ids; decoding text (including partial UTF-8)
-belongs to the caller. Callers set caches up through `generate`, which sizes
-them to the request, and may stop early by closing the iterator.
+belongs to the caller. `generate` sizes the KV caches to the request (reusing
+caches that are big enough; `GPT.clear_caches` frees them), and callers may
+stop early by closing the iterator.
 """
 
 from __future__ import annotations
@@ -106,29 +107,26 @@ def generate(
     stops = frozenset(stop_ids)
 
     model.setup_caches(max_batch=1, max_seq_len=len(prompt_ids) + budget)
-    try:
-        t0 = time.perf_counter()
-        prompt = torch.tensor([list(prompt_ids)], dtype=torch.long, device=device)
-        token = prefill(model, prompt, sampling, generator)
-        first = int(token.item())
-        stats.prefill_seconds = time.perf_counter() - t0
-        if first in stops:
+    t0 = time.perf_counter()
+    prompt = torch.tensor([list(prompt_ids)], dtype=torch.long, device=device)
+    token = prefill(model, prompt, sampling, generator)
+    first = int(token.item())
+    stats.prefill_seconds = time.perf_counter() - t0
+    if first in stops:
+        stats.stop_reason = "stop_token"
+        return
+    stats.new_tokens = 1
+    yield first
+    stats.stop_reason = "max_tokens" if budget == max_new_tokens else "context"
+    steps = decode_n_tokens(model, token, len(prompt_ids), budget - 1, sampling, generator)
+    while True:
+        t1 = time.perf_counter()  # time inside the engine only, not the consumer's
+        token_id = next(steps, None)
+        stats.decode_seconds += time.perf_counter() - t1
+        if token_id is None:
+            break
+        if token_id in stops:
             stats.stop_reason = "stop_token"
-            return
-        stats.new_tokens = 1
-        yield first
-        stats.stop_reason = "max_tokens" if budget == max_new_tokens else "context"
-        steps = decode_n_tokens(model, token, len(prompt_ids), budget - 1, sampling, generator)
-        while True:
-            t1 = time.perf_counter()  # time inside the engine only, not the consumer's
-            token_id = next(steps, None)
-            stats.decode_seconds += time.perf_counter() - t1
-            if token_id is None:
-                break
-            if token_id in stops:
-                stats.stop_reason = "stop_token"
-                break
-            stats.new_tokens += 1
-            yield token_id
-    finally:
-        model.clear_caches()
+            break
+        stats.new_tokens += 1
+        yield token_id

@@ -73,7 +73,18 @@ def test_generation_is_capped_by_context() -> None:
     stats = GenerationStats()
     got = list(generate(model, list(range(10)), max_new_tokens=100, sampling=SamplingConfig(0.0), stats=stats))
     assert len(got) == 6 and stats.stop_reason == "context"
-    assert model.transformer.h[0].attn.kv_cache is None  # caches are released
+
+
+def test_caches_are_reused_when_big_enough_and_grown_when_not() -> None:
+    model = random_model()
+    first = list(generate(model, [1, 2, 3, 4], max_new_tokens=20, sampling=SamplingConfig(0.0)))
+    buffer = model.transformer.h[0].attn.kv_cache.k
+    again = list(generate(model, [1, 2, 3, 4], max_new_tokens=10, sampling=SamplingConfig(0.0)))
+    assert again == first[:10] and model.transformer.h[0].attn.kv_cache.k is buffer  # reused, same results
+    list(generate(model, list(range(30)), max_new_tokens=30, sampling=SamplingConfig(0.0)))
+    assert model.transformer.h[0].attn.kv_cache.max_seq_len == 60  # grown for the longer request
+    model.clear_caches()
+    assert model.transformer.h[0].attn.kv_cache is None
 
 
 def test_seeded_sampling_is_repeatable() -> None:
