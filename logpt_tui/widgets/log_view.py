@@ -92,4 +92,5 @@ class LogView(ScrollView, can_focus=True):
         if index == self.current:
             style = MATCH_STYLE if style is None else style + MATCH_STYLE
         body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - gutter))
-        return Strip([Segment(f"{index + 1:>{gutter - 1}} ", GUTTER_STYLE), *body]).simplify()
+        line = Strip([Segment(f"{index + 1:>{gutter - 1}} ", GUTTER_STYLE), *body]).simplify()
+        return line.extend_cell_length(width)  # full width: a shorter line must erase what was there before

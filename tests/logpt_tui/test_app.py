@@ -128,3 +128,12 @@ async def test_bad_regex_and_help(log: Path) -> None:
         await pilot.press("x")
         await pilot.pause(0.1)
         assert app.screen.__class__.__name__ != "HelpScreen"
+
+
+async def test_every_rendered_row_covers_the_full_width(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=60)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "request 1000 ok" in screen_text(app))
+        view = app.query_one(LogView)
+        width = view.scrollable_content_region.width
+        assert all(view.render_line(y).cell_length == width for y in range(view.size.height))
