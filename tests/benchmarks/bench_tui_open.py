@@ -13,41 +13,24 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from tests.benchmarks.bench_index import write_log
+from tests.tmux_pane import Pane, explorer_command, have_tmux
 
 SESSION = "logpt-bench"
 
 
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
-
-
 def time_until(command: str, marks: list[str], timeout: float = 120.0) -> tuple[float, int]:
     """(seconds until every mark is on screen, peak RSS in KiB of the pane's process)."""
-    tmux("kill-session", "-t", SESSION)
     t0 = time.perf_counter()
-    tmux(
-        "new-session",
-        "-d",
-        "-s",
-        SESSION,
-        "-x",
-        "160",
-        "-y",
-        "40",
-        f"env -u COLUMNS -u LINES TERM=xterm-256color {command}",
-    )
-    pid = tmux("list-panes", "-t", SESSION, "-F", "#{pane_pid}").strip()
-    peak = 0
-    try:
+    with Pane(command, session=SESSION, width=160, height=40) as pane:
+        pid, peak = pane.pid, 0
         while time.perf_counter() - t0 < timeout:
-            shown = tmux("capture-pane", "-t", SESSION, "-p")
+            shown = pane.screen()
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
                 peak = max(peak, int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))))
@@ -56,16 +39,14 @@ def time_until(command: str, marks: list[str], timeout: float = 120.0) -> tuple[
             if all(mark in shown for mark in marks):
                 return time.perf_counter() - t0, peak
             time.sleep(0.02)
-        raise TimeoutError(f"{command}: marks not on screen after {timeout} s")
-    finally:
-        tmux("kill-session", "-t", SESSION)
+    raise TimeoutError(f"{command}: marks not on screen after {timeout} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mib", type=int, default=1024)
     args = parser.parse_args()
-    if shutil.which("tmux") is None:
+    if not have_tmux():
         sys.exit("tmux is not installed")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.log"
@@ -75,8 +56,7 @@ def main() -> None:
             f.seek(-200, 2)
             last = f.read().decode().rstrip("\n").split("\n")[-1]
         tail_mark = last.split(": ", 1)[1][-30:]
-        logpt = Path(sys.executable).with_name("logpt-tui")
-        rows = [("logpt-tui", *time_until(f"{logpt} {path}", [tail_mark, f"{lines:,} lines"]))]
+        rows = [("logpt-tui", *time_until(f"{explorer_command()} {path}", [tail_mark, f"{lines:,} lines"]))]
         if shutil.which("tl"):
             rows.append(("Toolong (tl)", *time_until(f"tl {path}", [tail_mark])))
         print(f"{path.stat().st_size / 2**30:.2f} GiB, {lines:,} lines, warm page cache, through tmux")
