@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import GPTConfig
-from engine.detector.scoring import TopK, score_sequences
+from engine.detector.scoring import SequenceScores, TopK, score_sequences
 from engine.detector.vocab import PAD, KeyVocab
 from engine.model import GPT
 
@@ -185,7 +185,27 @@ def fit_detector(
     val = [vocab.encode(s, complete=complete) for s in val_keys]
     model = new_model(len(vocab), config)
     train_detector(model, train, val, config, on_epoch)
-    scores = score_sequences(model, val)
-    least = sorted(s.least_likely() for s in scores)
-    floor = least[min(int(target_fpr * len(least)), len(least) - 1)] * 0.999
-    return model, vocab, TopK("prob", max(floor, 1e-12))
+    return model, vocab, choose_topk(score_sequences(model, val), len(vocab), target_fpr, "prob")
+
+
+def flags(scores: Sequence[SequenceScores], topk: TopK, vocab_size: int) -> list[bool]:
+    return [bool(session.flags(topk, vocab_size).any()) for session in scores]
+
+
+def choose_topk(val_scores: Sequence[SequenceScores], vocab_size: int, target_fpr: float, kind: str = "prob") -> TopK:
+    """The tightest rule of `kind` whose false-positive rate on validation normals is ≤ target_fpr.
+
+    "count": the smallest K. "prob": the highest probability floor, i.e. just
+    below the (1 − target_fpr) quantile of each normal session's least likely key.
+    """
+    if kind == "count":
+        for k in range(1, vocab_size + 1):
+            topk = TopK("count", float(k))
+            if sum(flags(val_scores, topk, vocab_size)) / max(len(val_scores), 1) <= target_fpr:
+                return topk
+        return TopK("count", float(vocab_size))
+    if kind != "prob":
+        raise ValueError(f"cannot choose a {kind!r} rule")
+    least = sorted(session.least_likely() for session in val_scores)
+    allowed = min(int(target_fpr * len(least)), len(least) - 1)  # sessions that may fall below the floor
+    return TopK("prob", max(least[allowed] * 0.999, 1e-12))

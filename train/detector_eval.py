@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.detector import Detector, KeyVocab
-from engine.detector.scoring import SequenceScores, TopK, score_sequences, session_surprise
+from engine.detector.scoring import score_sequences, session_surprise
 from engine.errors import InputError
 from engine.formats import detect_format, parse_lines
 from engine.sessions import SessionSpec, group_sessions
 from engine.templates import TemplateMiner
 from engine.textio import read_log, split_lines
 from train.deeplog import DeepLogConfig, deeplog_scores, train_deeplog
-from train.detector import DetectorTrainConfig, new_model, train_detector
+from train.detector import DetectorTrainConfig, choose_topk, flags, new_model, train_detector
 from train.rl import RLConfig, finetune
 
 HDFS_NORMAL_POPULATION = 553_366
@@ -147,29 +147,6 @@ def metrics(method: str, split: Split, normal_flags: Sequence[bool], abnormal_fl
     recall = tp / len(abnormal_flags)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Metrics(method, fpr, precision, recall, f1, auc_roc(normal_scores, abnormal_scores), tp, fp, setting)
-
-
-def flags(scores: Sequence[SequenceScores], topk: TopK, vocab_size: int) -> list[bool]:
-    return [bool(session.flags(topk, vocab_size).any()) for session in scores]
-
-
-def choose_topk(val_scores: Sequence[SequenceScores], vocab_size: int, target_fpr: float, kind: str = "prob") -> TopK:
-    """The tightest rule of `kind` whose false-positive rate on validation normals is ≤ target_fpr.
-
-    "count": the smallest K. "prob": the highest probability floor, i.e. just
-    below the (1 − target_fpr) quantile of each normal session's least likely key.
-    """
-    if kind == "count":
-        for k in range(1, vocab_size + 1):
-            topk = TopK("count", float(k))
-            if sum(flags(val_scores, topk, vocab_size)) / max(len(val_scores), 1) <= target_fpr:
-                return topk
-        return TopK("count", float(vocab_size))
-    if kind != "prob":
-        raise ValueError(f"cannot choose a {kind!r} rule")
-    least = sorted(session.least_likely() for session in val_scores)
-    allowed = int(target_fpr * len(least))  # sessions that may fall below the floor
-    return TopK("prob", max(least[allowed] * 0.999, 1e-12))
 
 
 @dataclass(frozen=True)

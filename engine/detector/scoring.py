@@ -20,6 +20,7 @@ import torch
 from engine.detector.vocab import PAD, UNK
 from engine.model import GPT
 
+Num = np.ndarray | int | float  # the rule applies to one position or to arrays of them alike
 THRESHOLD_KINDS = ("count", "fraction", "mass", "prob")
 
 
@@ -33,6 +34,18 @@ class TopK:
             raise ValueError(f"top-K kind must be one of {THRESHOLD_KINDS}")
         if self.value <= 0 or (self.kind != "count" and self.value > 1):
             raise ValueError("top-K value out of range")
+
+    def outside(self, tokens: Num, ranks: Num, probs: Num, mass_before: Num, vocab_size: int) -> Num:
+        """Whether keys fall outside the top-K set (unseen keys always do); numpy arrays or plain numbers."""
+        if self.kind == "count":
+            out = ranks >= int(self.value)
+        elif self.kind == "fraction":
+            out = ranks >= max(1, int(self.value * vocab_size))
+        elif self.kind == "mass":
+            out = mass_before >= self.value  # outside the smallest set that reaches the mass
+        else:
+            out = probs < self.value
+        return out | (tokens == UNK)
 
     def describe(self) -> str:
         names = {
@@ -76,15 +89,7 @@ class SequenceScores:
 
     def flags(self, topk: TopK, vocab_size: int) -> np.ndarray:
         """Which positions the rule flags (unseen keys always)."""
-        if topk.kind == "count":
-            out = self.ranks >= int(topk.value)
-        elif topk.kind == "fraction":
-            out = self.ranks >= max(1, int(topk.value * vocab_size))
-        elif topk.kind == "mass":
-            out = self.mass_before >= topk.value
-        else:
-            out = self.probs < topk.value
-        return out | (self.tokens == UNK)
+        return topk.outside(self.tokens, self.ranks, self.probs, self.mass_before, vocab_size)
 
     def least_likely(self) -> float:
         """The smallest probability of a seen key (1.0 when there is none)."""
@@ -93,15 +98,7 @@ class SequenceScores:
 
 
 def is_flagged(score: PositionScore, topk: TopK, vocab_size: int) -> bool:
-    if score.token == UNK:
-        return True
-    if topk.kind == "count":
-        return score.rank >= int(topk.value)
-    if topk.kind == "fraction":
-        return score.rank >= max(1, int(topk.value * vocab_size))
-    if topk.kind == "mass":
-        return score.mass_before >= topk.value  # outside the smallest set that reaches the mass
-    return score.prob < topk.value
+    return bool(topk.outside(score.token, score.rank, score.prob, score.mass_before, vocab_size))
 
 
 def _windows(length: int, block: int) -> list[tuple[int, int, int]]:
