@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import InputError
+from engine.textio import open_error
 
 BLOCK = 16 * 1024 * 1024  # bytes scanned per step while indexing
 CUT = " …[line cut: {n} more bytes]"
@@ -53,12 +53,11 @@ class LogSource:
     def _open(self) -> None:
         try:
             fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            raise InputError(f"{self.path}: no such file", "check the path") from None
-        except PermissionError:
-            raise InputError(f"{self.path}: permission denied", "run with access to the file") from None
-        except IsADirectoryError:
-            raise InputError(f"{self.path} is a directory", "pass a log file") from None
+            if os.path.isdir(self.path):
+                os.close(fd)
+                raise IsADirectoryError(self.path)
+        except OSError as e:
+            raise open_error(self.path, e) from None
         st = os.fstat(fd)
         if self._fd is not None:
             os.close(self._fd)

@@ -36,20 +36,23 @@ def decode_log(data: bytes, *, source: str = "input") -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\\0")
 
 
+def open_error(path: Path, error: OSError) -> InputError:
+    """The one-line error for a log file that cannot be opened or read."""
+    if isinstance(error, FileNotFoundError):
+        return InputError(f"{path}: no such file", "check the path")
+    if isinstance(error, PermissionError):
+        return InputError(f"{path}: permission denied", "run with access to the file, e.g. via sudo or the adm group")
+    if isinstance(error, IsADirectoryError):
+        return InputError(f"{path} is a directory", "pass a log file")
+    return InputError(f"cannot read {path}: {error.strerror or error}", "check the path")
+
+
 def read_log(path: Path) -> str:
     """The text of a log file, with one-line errors for the usual mistakes."""
     try:
-        if path.is_dir():
-            raise InputError(f"{path} is a directory", "pass a log file")
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file", "check the path") from None
-    except PermissionError:
-        raise InputError(
-            f"{path}: permission denied", "run with access to the file, e.g. via sudo or the adm group"
-        ) from None
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check the path") from e
+        raise open_error(path, e) from None
     return decode_log(data, source=str(path))
 
 
