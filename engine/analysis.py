@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from engine.bundle import LoadedBundle
 from engine.chunker import Chunk, chunk_budget, chunk_lines
+from engine.digest import Digest, build_digest
 from engine.errors import LogptError
 from engine.generate import GenerationStats, generate
 from engine.prompts import check_query
@@ -45,11 +46,26 @@ def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest) -> li
     return list(chunk_lines(split_lines(text), bundle.tokenizer.count, budget))
 
 
+def chunk_digest(chunk: Chunk, flagged: dict[int, str] | None = None) -> Digest:
+    """The facts of a chunk; `flagged` maps line numbers to a detector's reasons."""
+    return build_digest(chunk.text.split("\n"), first_line=chunk.first_line, flagged=flagged)
+
+
 def analyze_chunk(
-    bundle: LoadedBundle, chunk: Chunk, request: AnalysisRequest, stats: GenerationStats
+    bundle: LoadedBundle,
+    chunk: Chunk,
+    request: AnalysisRequest,
+    stats: GenerationStats,
+    digest: Digest | None = None,
 ) -> Iterator[int]:
-    """Stream the reply to `request.query` for one chunk as token ids."""
-    prompt = bundle.prompt.encode(bundle.tokenizer, chunk.text, request.query)
+    """Stream the reply to `request.query` for one chunk as token ids.
+
+    Bundles with the logpt-digest prompt get the chunk's digest (computed here unless given).
+    """
+    facts = None
+    if bundle.prompt.uses_digest:
+        facts = (digest or chunk_digest(chunk)).render()
+    prompt = bundle.prompt.encode(bundle.tokenizer, chunk.text, request.query, facts)
     return generate(
         bundle.model,
         prompt,

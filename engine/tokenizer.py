@@ -88,6 +88,7 @@ class Tokenizer:
                 f"special token ids {sorted(clash)[:5]} collide with BPE ranks", "check the bundle's config.json"
             )
         self.special_tokens = dict(special_tokens)
+        self.ranks = dict(ranks)  # what a bundle saves
         self._encoding = tiktoken.Encoding(
             name=name, pat_str=pattern, mergeable_ranks=dict(ranks), special_tokens=self.special_tokens
         )

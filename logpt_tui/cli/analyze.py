@@ -10,13 +10,16 @@ from typing import Annotated
 
 import typer
 
-from engine.analysis import AnalysisRequest, analyze_chunk, plan_chunks
+from engine.analysis import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
+from engine.analyst import analyze as analyst_reply
 from engine.bundle import LoadedBundle
-from engine.chunker import Chunk
+from engine.chunker import Chunk, chunk_lines
+from engine.digest import Digest
 from engine.errors import InputError, LogptError
 from engine.generate import GenerationStats
+from engine.grounding import Grounding, check_grounding
 from engine.sampling import SamplingConfig
-from engine.textio import decode_log, read_log
+from engine.textio import decode_log, read_log, split_lines
 from logpt_tui.cli.console import err, interactive, out, write_raw
 from logpt_tui.cli.options import (
     Device,
@@ -30,6 +33,11 @@ from logpt_tui.cli.options import (
     TopPOpt,
     load_model,
 )
+
+
+class Engine(str, enum.Enum):
+    model = "model"
+    analyst = "analyst"
 
 
 class Query(str, enum.Enum):
@@ -61,19 +69,32 @@ def analyze(
     seed: SeedOpt = None,
     chunk: Annotated[int | None, typer.Option(min=1, help="Analyse only chunk N (1-based).")] = None,
     all_chunks: Annotated[bool, typer.Option("--all", help="Analyse every chunk without asking.")] = False,
+    engine: Annotated[
+        Engine, typer.Option(help="model: the language model; analyst: the fast model-free analyst (no GPU, no weights).")
+    ] = Engine.model,
+    chunk_lines_opt: Annotated[
+        int, typer.Option("--chunk-lines", min=1, help="Lines per chunk with --engine analyst.")
+    ] = 100,
     as_json: JsonOpt = False,
 ) -> None:
     """Summarise a log, find its root cause or list action items, chunk by chunk.
 
     Tokens stream as they are generated. On a terminal it asks before each next
-    chunk; with --all, --json or a piped stdin it never asks.
+    chunk; with --all, --json or a piped stdin it never asks. Numbers, addresses,
+    ids and paths in a model's reply that occur neither in the chunk nor in its
+    digest are reported as ungrounded.
     """
     text, source = read_input(file)
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed)
-    bundle = load_model(model, device, quantize)
-    chunks = plan_chunks(bundle, text, request)
+    bundle = None
+    if engine is Engine.analyst:
+        count_lines = lambda chunk_text: chunk_text.count("\n") + 1  # noqa: E731 - the budget is in lines
+        chunks = list(chunk_lines(split_lines(text), count_lines, chunk_lines_opt))
+    else:
+        bundle = load_model(model, device, quantize)
+        chunks = plan_chunks(bundle, text, request)
     if chunk is not None:
         if chunk > len(chunks):
             raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
@@ -82,7 +103,8 @@ def analyze(
         selected = chunks
     ask = interactive() and not (all_chunks or as_json or chunk)
     if not as_json:
-        err.print(f"[dim]{source}: {len(chunks)} chunk(s) · {bundle.describe()} · {query.value}[/dim]")
+        where = bundle.describe() if bundle else "analyst (model-free)"
+        err.print(f"[dim]{source}: {len(chunks)} chunk(s) · {where} · {query.value}[/dim]")
     for position, part in enumerate(selected):
         if (
             ask
@@ -90,43 +112,74 @@ def analyze(
             and not typer.confirm(f"Continue to chunk {part.index + 1}/{len(chunks)}?", default=True)
         ):
             break
-        if as_json:
-            print(json.dumps(run_json(bundle, part, request)), flush=True)
+        digest = chunk_digest(part)
+        if bundle is None:
+            reply = analyst_reply(digest, request.query)
+            if as_json:
+                print(json.dumps(chunk_header(part, request, "analyst") | {"text": reply}), flush=True)
+            else:
+                out.print(rule(part, len(chunks), f"{part.n_lines} lines"))
+                write_raw(reply + "\n")
+        elif as_json:
+            print(json.dumps(run_json(bundle, part, request, digest)), flush=True)
         else:
-            run_text(bundle, part, request, len(chunks))
+            run_text(bundle, part, request, len(chunks), digest)
 
 
-def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total: int) -> None:
-    out.print(
-        f"[bold]── chunk {part.index + 1}/{total} · lines {part.first_line}–{part.last_line}"
-        f" · {part.n_tokens} tokens ──[/bold]"
-    )
-    stats = GenerationStats()
-    decoder = bundle.tokenizer.decoder()
-    for token_id in analyze_chunk(bundle, part, request, stats):
-        write_raw(decoder.feed(token_id))
-    write_raw(decoder.flush() + "\n")
-    err.print(
-        f"[dim]{stats.new_tokens} tokens · {stats.decode_tokens_per_s:.1f} tok/s · "
-        f"prefill {stats.prefill_seconds:.2f} s · {stats.stop_reason}[/dim]"
-    )
+def rule(part: Chunk, total: int, size: str | None = None) -> str:
+    size = size or f"{part.n_tokens} tokens"
+    return f"[bold]── chunk {part.index + 1}/{total} · lines {part.first_line}–{part.last_line} · {size} ──[/bold]"
 
 
-def run_json(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest) -> dict[str, object]:
-    stats = GenerationStats()
-    ids = list(analyze_chunk(bundle, part, request, stats))
-    seconds = stats.prefill_seconds + stats.decode_seconds
+def chunk_header(part: Chunk, request: AnalysisRequest, model: str) -> dict[str, object]:
     return {
         "index": part.index + 1,
         "first_line": part.first_line,
         "last_line": part.last_line,
         "query": request.query,
-        "model": bundle.name,
-        "text": bundle.tokenizer.decode(ids),
+        "model": model,
+    }
+
+
+def grounding_of(reply: str, part: Chunk, digest: Digest) -> Grounding:
+    return check_grounding(reply, [part.text, digest.render()])
+
+
+def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total: int, digest: Digest) -> None:
+    out.print(rule(part, total))
+    stats = GenerationStats()
+    decoder = bundle.tokenizer.decoder()
+    pieces = []
+    for token_id in analyze_chunk(bundle, part, request, stats, digest):
+        pieces.append(decoder.feed(token_id))
+        write_raw(pieces[-1])
+    pieces.append(decoder.flush())
+    write_raw(pieces[-1] + "\n")
+    grounding = grounding_of("".join(pieces), part, digest)
+    if grounding.ungrounded:
+        shown = ", ".join(dict.fromkeys(grounding.ungrounded))
+        err.print(f"[yellow]ungrounded (not in the chunk or its digest): {shown}[/yellow]")
+    err.print(
+        f"[dim]{stats.new_tokens} tokens · {stats.decode_tokens_per_s:.1f} tok/s · "
+        f"prefill {stats.prefill_seconds:.2f} s · {stats.stop_reason} · "
+        f"grounded {grounding.grounded}/{grounding.checked}[/dim]"
+    )
+
+
+def run_json(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, digest: Digest) -> dict[str, object]:
+    stats = GenerationStats()
+    ids = list(analyze_chunk(bundle, part, request, stats, digest))
+    seconds = stats.prefill_seconds + stats.decode_seconds
+    reply = bundle.tokenizer.decode(ids)
+    grounding = grounding_of(reply, part, digest)
+    return chunk_header(part, request, bundle.name) | {
+        "text": reply,
         "tokens": stats.new_tokens,
         "prompt_tokens": stats.prompt_tokens,
         "chunk_tokens": part.n_tokens,
         "seconds": round(seconds, 4),
         "tokens_per_s": round(stats.new_tokens / seconds, 2) if seconds else 0.0,
         "stop_reason": stats.stop_reason,
+        "grounding_precision": round(grounding.precision, 4),
+        "ungrounded": list(grounding.ungrounded),
     }

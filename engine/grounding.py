@@ -1,0 +1,50 @@
+"""Grounding: are the numbers, addresses, ids and paths in a reply found in its sources?
+
+A generated analysis may only state facts that occur in the log chunk or its
+digest. `check_grounding(reply, sources)` pulls the checkable tokens (IPv4
+addresses, paths, ids such as `blk_…`, hex and UUIDs, numbers) out of the
+reply and out of the sources with the same pattern, and reports the reply's
+tokens that the sources lack. The CLI and the TUI mark those as ungrounded;
+the evaluation's grounding precision is grounded / checked over all replies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+FACT_TOKEN = re.compile(
+    r"(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?"  # IPv4, maybe with a port
+    r"|(?<![\w.])/(?:[\w.@-]+/)*[\w.@-]+/?"  # paths
+    r"|\b(?:blk|attempt|container|req|job|task|application)_?-?[\w-]*\d[\w-]*"  # ids with a prefix
+    r"|\b0x[0-9a-fA-F]+\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"  # hex, UUIDs
+    r"|(?<![\w.])\d+(?:[.,:]\d+)*(?=x\b|(?!\w))"  # numbers (dates and times, too), counts written "12x"
+)
+
+
+@dataclass(frozen=True)
+class Grounding:
+    checked: int  # fact tokens in the reply
+    ungrounded: tuple[str, ...]  # those not found in the sources, in reply order, repeats kept
+
+    @property
+    def grounded(self) -> int:
+        return self.checked - len(self.ungrounded)
+
+    @property
+    def precision(self) -> float:
+        """Share of the reply's fact tokens found in the sources (1.0 for a reply with none)."""
+        return self.grounded / self.checked if self.checked else 1.0
+
+
+def fact_tokens(text: str) -> list[str]:
+    return [m.group(0).rstrip(".,:") for m in FACT_TOKEN.finditer(text)]
+
+
+def check_grounding(reply: str, sources: Iterable[str]) -> Grounding:
+    known: set[str] = set()
+    for source in sources:
+        known.update(fact_tokens(source))
+    tokens = fact_tokens(reply)
+    return Grounding(len(tokens), tuple(t for t in tokens if t not in known))

