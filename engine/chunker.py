@@ -85,3 +85,10 @@ def chunk_lines(
         yield Chunk(index, first_line + start, first_line + end - 1, text, n_tokens, cut)
         start = end
         index += 1
+
+
+def line_chunks(lines: Sequence[str], per_chunk: int, *, first_line: int = 1) -> Iterator[Chunk]:
+    """Chunks of `per_chunk` lines each (the model-free analyst has no token budget); n_tokens is 0."""
+    for index, start in enumerate(range(0, len(lines), per_chunk)):
+        part = lines[start : start + per_chunk]
+        yield Chunk(index, first_line + start, first_line + start + len(part) - 1, "\n".join(part), 0, 0)

@@ -193,6 +193,11 @@ class LogSource:
                         return a + k
         return None
 
+    def block(self, a: int, b: int) -> list[str]:
+        """Lines a..b-1 (clipped to the file) with one read: what batch consumers (search, chunk planning) use."""
+        a, b = max(0, a), min(b, len(self))
+        return self._read_block(a, b) if a < b else []
+
     def _read_block(self, a: int, b: int) -> list[str]:
         """Lines a..b-1 with one pread (each cut at max_line_bytes like `line`)."""
         assert self._fd is not None, "source is closed"

@@ -6,7 +6,13 @@ grows, is truncated or rotated: a watchdog observer reports changes at once
 (its thread only posts a message), and a slower poll catches what it misses
 (network filesystems, observers that fail to start). `f` toggles following;
 `/` searches by regex in a worker, `n`/`N` repeat it; `?` shows the keys.
-Anomaly flags, chunks and streamed analysis come with later versions.
+
+Chunks: once the analysis model has loaded (in a worker: the explorer opens
+without torch), the file is planned into chunks that fit its context, in a
+worker, from the start; `]`/`[` (and `p`) move between them and the status
+bar shows `chunk k/N`. `s`, `r`, `a` stream a summary, root cause or action
+items for the current chunk into the side panel; `Esc` cancels; replies are
+kept per chunk and query; `c` copies the panel, `w` saves it as Markdown.
 """
 
 from __future__ import annotations
@@ -23,21 +29,42 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Markdown, Static
 
+from engine.chunkplan import ChunkPlan
 from engine.errors import LogptError
 from engine.logsource import LogSource
-from logpt_tui.messages import FileTouched, IndexProgress, SearchResult, SourceChanged
+from logpt_tui.analysis import Backend, ModelBackend, Reply
+from logpt_tui.messages import (
+    AnalysisDone,
+    AnalysisPiece,
+    BackendReady,
+    ChunksPlanned,
+    FileTouched,
+    IndexProgress,
+    SearchResult,
+    SourceChanged,
+)
 from logpt_tui.widgets.log_view import LogView
 
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
+PLAN_BATCH = 20_000  # lines per chunk-planning step
+QUERY_KEYS = {"s": "summary", "r": "root_cause", "a": "action_items"}
+QUERY_TITLES = {"summary": "Summary", "root_cause": "Root cause", "action_items": "Action items"}
+DEFAULT_BACKEND = object()  # the registry's default model, loaded in a worker
 
 
 class LogptApp(App[None]):
     TITLE = "logpt"
+    AUTO_FOCUS = "#log"
     CSS = """
-    LogView { height: 1fr; }
+    LogView { height: 1fr; width: 1fr; }
+    #panel { width: 45%; display: none; border-left: solid $accent; padding: 0 1; }
+    #panel.-open { display: block; }
+    #panel-head { height: auto; color: $text-muted; }
+    #panel-body { height: 1fr; overflow-y: auto; }
     #status { height: 1; background: $panel; color: $text; padding: 0 1; }
     #search { dock: bottom; display: none; }
     #search.-open { display: block; }
@@ -51,9 +78,25 @@ class LogptApp(App[None]):
         Binding("n", "search_next", "Next", show=False),
         Binding("N", "search_previous", "Previous", show=False),
         Binding("question_mark", "help", "Keys"),
+        Binding("right_square_bracket", "chunk(1)", "Next chunk"),
+        Binding("left_square_bracket", "chunk(-1)", "Prev chunk"),
+        Binding("p", "chunk(-1)", "Prev chunk", show=False),
+        Binding("s", "analyze('summary')", "Summary"),
+        Binding("r", "analyze('root_cause')", "Root cause"),
+        Binding("a", "analyze('action_items')", "Actions"),
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("c", "copy_panel", "Copy", show=False),
+        Binding("w", "save_panel", "Save", show=False),
     ]
 
-    def __init__(self, path: Path, *, poll_seconds: float = POLL_SECONDS, name: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        name: str | None = None,
+        backend: object = DEFAULT_BACKEND,
+    ) -> None:
         super().__init__()
         self.path = path
         self.display_name = name or str(path)
@@ -63,9 +106,20 @@ class LogptApp(App[None]):
         self.indexing = ""
         self._observer: object | None = None
         self.pattern: re.Pattern[str] | None = None
+        self.backend: Backend | None = ModelBackend() if backend is DEFAULT_BACKEND else backend  # type: ignore[assignment]
+        self.model_state = "loading model…" if self.backend is not None else "no model"
+        self.plan: ChunkPlan | None = None
+        self.replies: dict[tuple[int, str], Reply] = {}  # (chunk's first line, query) → reply
+        self.running: tuple[int, str] | None = None  # the analysis streaming now
+        self.stream_text = ""
+        self.shown: tuple[int, str] | None = None  # the reply in the panel
 
     def compose(self) -> ComposeResult:
-        yield LogView(self.source, id="log")
+        with Horizontal():
+            yield LogView(self.source, id="log")
+            with Vertical(id="panel"):
+                yield Static(id="panel-head")
+                yield Markdown(id="panel-body")
         yield Input(placeholder="regex search (Enter to find, Esc to close)", id="search")
         yield Static(id="status")
         yield Footer()
@@ -77,6 +131,8 @@ class LogptApp(App[None]):
     def on_mount(self) -> None:
         self.update_status()
         self.index_file()
+        if self.backend is not None:
+            self.load_backend()
 
     @work(thread=True, exclusive=True, group="source")
     def index_file(self) -> None:
@@ -100,6 +156,11 @@ class LogptApp(App[None]):
             self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
         if message.kind in ("truncated", "rotated"):
             self.new_since_scroll = 0
+            if self.plan is not None:
+                self.plan.reset()
+                self.replies.clear()
+        if self.plan is not None and message.kind in ("indexed", "grown", "truncated", "rotated"):
+            self.plan_chunks()
         if not self.view.follow:
             self.new_since_scroll += message.new_lines
         self.view.source_changed(message.kind)
@@ -117,6 +178,11 @@ class LogptApp(App[None]):
         parts.append("following" if self.view.follow else "paused")
         if self.new_since_scroll and not self.view.follow:
             parts.append(f"+{self.new_since_scroll:,} new")
+        k = self.current_chunk()
+        if self.plan is not None and len(self.plan):
+            more = "+" if self.plan.planned < len(self.source) else ""
+            parts.append(f"chunk {k + 1 if k is not None else '–'}/{len(self.plan):,}{more}")
+        parts.append(self.model_state)
         self.query_one("#status", Static).update(" · ".join(parts))
 
     def action_toggle_follow(self) -> None:
@@ -185,6 +251,205 @@ class LogptApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    # ---- the model and chunks ----
+
+    @work(thread=True, exclusive=True, group="backend")
+    def load_backend(self) -> None:
+        try:
+            load = getattr(self.backend, "load", None)
+            if load is not None:
+                load()
+        except LogptError as e:
+            self.post_message(BackendReady(e.message))
+            return
+        self.post_message(BackendReady())
+
+    def on_backend_ready(self, message: BackendReady) -> None:
+        if message.error is not None or self.backend is None:
+            self.model_state = "no model"
+            self.notify(f"analysis unavailable: {message.error}", severity="warning", timeout=6)
+        else:
+            self.model_state = f"{self.backend.name} · {self.backend.device}"
+            self.plan = ChunkPlan(self.backend.count_batch, self.backend.budget)
+            self.plan_chunks()
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="plan")
+    def plan_chunks(self) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker, plan = get_current_worker(), self.plan
+        assert plan is not None
+        while not worker.is_cancelled and plan.planned < len(self.source):
+            # The last line may still be growing: plan it once a newer line exists.
+            stop = min(plan.planned + PLAN_BATCH, len(self.source))
+            plan.extend(self.source.block(plan.planned, stop))
+            self.post_message(ChunksPlanned(plan.planned))
+
+    def on_chunks_planned(self, _message: ChunksPlanned) -> None:
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    def anchor_line(self) -> int:
+        """The line that decides the current chunk: the highlighted one, else the middle of the view."""
+        view = self.view
+        if view.current is not None:
+            return view.current
+        return min(len(self.source) - 1, int(view.scroll_offset.y) + max(0, view.size.height // 2))
+
+    def current_chunk(self) -> int | None:
+        return None if self.plan is None else self.plan.chunk_of(self.anchor_line())
+
+    def chunk_span(self) -> tuple[int, int] | None:
+        k = self.current_chunk()
+        return None if k is None or self.plan is None else self.plan.span(k)
+
+    def action_chunk(self, step: int) -> None:
+        k = self.current_chunk()
+        if self.plan is None or k is None:
+            self.notify("chunks appear once the model has loaded", timeout=3)
+            return
+        target = max(0, min(len(self.plan) - 1, k + step))
+        self.view.show_line(self.plan.span(target)[0])
+        self.view.chunk_span = self.plan.span(target)
+        self.update_status()
+        if self.shown is not None:
+            self.show_reply(self.plan.starts[target], self.shown[1])
+
+    def on_log_view_scrolled(self, _message: object) -> None:
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    # ---- analysis: s / r / a, streamed into the panel ----
+
+    def action_analyze(self, query: str) -> None:
+        k = self.current_chunk()
+        if self.backend is None or self.plan is None or k is None:
+            self.notify(f"no analysis yet: {self.model_state}", timeout=3)
+            return
+        start, stop = self.plan.span(k)
+        key = (start, query)
+        self.query_one("#panel").add_class("-open")
+        if key in self.replies:
+            self.show_reply(*key)
+            return
+        if self.running is not None:
+            self.notify("an analysis is running; Esc cancels it", timeout=3)
+            return
+        self.running, self.shown, self.stream_text = key, key, ""
+        self.render_panel()
+        self.analysis_worker(key, start, stop)
+
+    @work(thread=True, exclusive=True, group="analysis")
+    def analysis_worker(self, key: tuple[int, str], start: int, stop: int) -> None:
+        import time  # noqa: PLC0415
+
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        from engine.digest import build_digest  # noqa: PLC0415
+        from engine.grounding import check_grounding  # noqa: PLC0415
+
+        worker, backend = get_current_worker(), self.backend
+        assert backend is not None
+        lines = self.source.block(start, stop)
+        text = "\n".join(lines)
+        digest = build_digest(lines, first_line=start + 1)
+        pieces: list[str] = []
+        t0 = time.perf_counter()
+        try:
+            for piece in backend.stream(text, start + 1, key[1], digest, lambda: worker.is_cancelled):
+                pieces.append(piece)
+                self.post_message(AnalysisPiece(key, piece))
+        except LogptError as e:
+            self.post_message(AnalysisDone(key, e.message))
+            return
+        reply_text = "".join(pieces)
+        seconds = time.perf_counter() - t0
+        tokens = getattr(backend, "last_tokens", 0) or len(pieces)
+        rate = getattr(backend, "last_rate", 0.0) or (tokens / seconds if seconds else 0.0)
+        grounding = check_grounding(reply_text, [text, digest.render()])
+        reply = Reply(key[1], start + 1, start + len(lines), reply_text, tokens, rate, grounding.ungrounded,
+                      cancelled=worker.is_cancelled)  # fmt: skip
+        self.post_message(AnalysisDone(key, reply))
+
+    def on_analysis_piece(self, message: AnalysisPiece) -> None:
+        if message.key == self.running:
+            self.stream_text += message.text
+            if message.key == self.shown:
+                self.render_panel()
+
+    def on_analysis_done(self, message: AnalysisDone) -> None:
+        self.running = None
+        if isinstance(message.reply, str):
+            self.notify(f"analysis failed: {message.reply}", severity="error")
+            return
+        reply: Reply = message.reply  # type: ignore[assignment]
+        if not reply.cancelled:
+            self.replies[message.key] = reply
+        self.stream_text = reply.text
+        self.render_panel(reply)
+
+    def show_reply(self, start: int, query: str) -> None:
+        self.shown = (start, query)
+        reply = self.replies.get(self.shown)
+        self.stream_text = reply.text if reply else ""
+        self.render_panel(reply)
+
+    def render_panel(self, reply: Reply | None = None) -> None:
+        if self.shown is None:
+            return
+        start, query = self.shown
+        k = self.plan.chunk_of(start) if self.plan else None
+        head = f"[b]{QUERY_TITLES[query]}[/b] · chunk {k + 1 if k is not None else '?'} · {self.model_state}"
+        body = self.stream_text
+        if reply is None and self.running == self.shown:
+            head += " · generating… (Esc cancels)"
+        elif reply is not None:
+            head += f"\nlines {reply.first_line}–{reply.last_line} · {reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s"
+            if reply.cancelled:
+                head += " · [yellow]cancelled[/yellow]"
+            if reply.ungrounded:
+                shown = ", ".join(dict.fromkeys(reply.ungrounded))
+                body += f"\n\n> ⚠ **Not grounded** (in neither the chunk nor its facts): {shown}"
+        elif not body:
+            body = "_No reply for this chunk yet: press s, r or a._"
+        self.query_one("#panel-head", Static).update(head)
+        self.query_one("#panel-body", Markdown).update(body)
+
+    def action_cancel(self) -> None:
+        if self.running is not None:
+            self.workers.cancel_group(self, "analysis")
+        else:
+            self.query_one("#panel").remove_class("-open")
+
+    def panel_markdown(self) -> str | None:
+        if self.shown is None or self.shown not in self.replies:
+            return None
+        reply = self.replies[self.shown]
+        return f"<!-- {self.display_name} lines {reply.first_line}-{reply.last_line} · {self.model_state} -->\n{reply.text}\n"
+
+    def action_copy_panel(self) -> None:
+        text = self.panel_markdown()
+        if text is None:
+            self.notify("nothing to copy yet", timeout=2)
+            return
+        self.copy_to_clipboard(text)
+        self.notify("copied the reply as Markdown", timeout=2)
+
+    def action_save_panel(self) -> None:
+        text = self.panel_markdown()
+        if text is None or self.shown is None:
+            self.notify("nothing to save yet", timeout=2)
+            return
+        reply = self.replies[self.shown]
+        target = Path.cwd() / f"{Path(self.display_name).name}.lines-{reply.first_line}-{reply.last_line}.{reply.query}.md"
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as e:
+            self.notify(f"cannot save: {e}", severity="error")
+            return
+        self.notify(f"saved {target}", timeout=3)
 
     def action_top(self) -> None:
         self.view.follow = False

@@ -34,3 +34,31 @@ class SearchResult(Message):
 
     pattern: str
     line: int | None
+
+
+@dataclass
+class BackendReady(Message):
+    """The analysis model loaded (error is set when it could not)."""
+
+    error: str | None = None
+
+
+@dataclass
+class ChunksPlanned(Message):
+    """Chunk planning reached `planned` lines."""
+
+    planned: int
+
+
+@dataclass
+class AnalysisPiece(Message):
+    """More reply text for the analysis running under `key`."""
+
+    key: tuple[int, str]
+    text: str
+
+
+@dataclass
+class AnalysisDone(Message):
+    key: tuple[int, str]
+    reply: object  # logpt_tui.analysis.Reply, or an error string

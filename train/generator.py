@@ -212,6 +212,7 @@ def train_generator(
         state = load_checkpoint(checkpoint, model, optimizer)
         step, best, tokens_seen, elapsed = state["step"], state["best_val_loss"], state["tokens"], state["seconds"]
         rng.setstate((3, tuple(state["rng"]), None))
+    out.mkdir(parents=True, exist_ok=True)
     metrics = (out / "metrics.jsonl").open("a", encoding="utf-8")
     best_state = load_file(str(out / "best.safetensors")) if resume and (out / "best.safetensors").is_file() else None
     try:

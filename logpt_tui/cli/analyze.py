@@ -13,7 +13,7 @@ import typer
 from engine.analysis import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
 from engine.analyst import analyze as analyst_reply
 from engine.bundle import LoadedBundle
-from engine.chunker import Chunk, chunk_lines
+from engine.chunker import Chunk, line_chunks
 from engine.digest import Digest
 from engine.errors import InputError, LogptError
 from engine.generate import GenerationStats
@@ -90,8 +90,7 @@ def analyze(
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed)
     bundle = None
     if engine is Engine.analyst:
-        count_lines = lambda chunk_text: chunk_text.count("\n") + 1  # noqa: E731 - the budget is in lines
-        chunks = list(chunk_lines(split_lines(text), count_lines, chunk_lines_opt))
+        chunks = list(line_chunks(split_lines(text), chunk_lines_opt))
     else:
         bundle = load_model(model, device, quantize)
         chunks = plan_chunks(bundle, text, request)

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -24,6 +25,7 @@ from logpt_tui.terminal import visible
 MAX_RENDER_WIDTH = 2000
 CACHE_LINES = 2000
 GUTTER_STYLE = Style(dim=True)
+CHUNK_GUTTER_STYLE = Style(color="cyan", bold=True)  # line numbers of the current chunk
 LEVEL_STYLES = {
     "CRITICAL": Style(color="bright_red", bold=True),
     "ERROR": Style(color="red"),
@@ -35,6 +37,10 @@ MATCH_STYLE = Style(reverse=True)
 class LogView(ScrollView, can_focus=True):
     follow: reactive[bool] = reactive(True)
     current: reactive[int | None] = reactive(None)  # a highlighted line (a search match), 0-based
+    chunk_span: reactive[tuple[int, int] | None] = reactive(None)  # the current chunk's lines, 0-based, stop excluded
+
+    class Scrolled(Message):
+        """The view moved: the current chunk may have changed."""
 
     def __init__(self, source: LogSource, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -65,6 +71,14 @@ class LogView(ScrollView, can_focus=True):
     def watch_current(self) -> None:
         self.refresh()
 
+    def watch_chunk_span(self) -> None:
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value):
+            self.post_message(self.Scrolled())
+
     def source_changed(self, kind: str) -> None:
         """Resize to the source and, when following, stay at the end."""
         if kind in ("truncated", "rotated"):
@@ -74,8 +88,12 @@ class LogView(ScrollView, can_focus=True):
         self.virtual_size = Size(MAX_RENDER_WIDTH, len(self.source))
         if self.follow:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)  # now: no frame lost
-            self.call_after_refresh(self.scroll_end, animate=False)  # and again once sizes settle (first layout)
+            self.call_after_refresh(self._follow_end)  # and again once sizes settle (first layout)
         self.refresh()
+
+    def _follow_end(self) -> None:
+        if self.follow:  # a key may have stopped following since; immediate: scroll_end would defer again
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -92,5 +110,7 @@ class LogView(ScrollView, can_focus=True):
         if index == self.current:
             style = MATCH_STYLE if style is None else style + MATCH_STYLE
         body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - gutter))
-        line = Strip([Segment(f"{index + 1:>{gutter - 1}} ", GUTTER_STYLE), *body]).simplify()
+        span = self.chunk_span
+        number_style = CHUNK_GUTTER_STYLE if span is not None and span[0] <= index < span[1] else GUTTER_STYLE
+        line = Strip([Segment(f"{index + 1:>{gutter - 1}} ", number_style), *body]).simplify()
         return line.extend_cell_length(width)  # full width: a shorter line must erase what was there before

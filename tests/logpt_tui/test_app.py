@@ -36,7 +36,7 @@ def log(tmp_path: Path) -> Path:
 
 
 async def test_opens_at_the_end_and_follows_appends(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=0.05)
+    app = LogptApp(log, poll_seconds=0.05, backend=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app) and "request 1000 ok" in screen_text(app))
         assert "following" in status(app)
@@ -47,7 +47,7 @@ async def test_opens_at_the_end_and_follows_appends(log: Path) -> None:
 
 
 async def test_paused_view_counts_new_lines_and_g_goes_to_the_top(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=0.05)
+    app = LogptApp(log, poll_seconds=0.05, backend=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         await pilot.press("g")
@@ -62,7 +62,7 @@ async def test_paused_view_counts_new_lines_and_g_goes_to_the_top(log: Path) -> 
 
 
 async def test_survives_truncation_and_rotation(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=0.05)
+    app = LogptApp(log, poll_seconds=0.05, backend=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         log.write_text("after truncation\n")
@@ -76,7 +76,7 @@ async def test_survives_truncation_and_rotation(log: Path) -> None:
 async def test_escape_sequences_are_shown_not_interpreted(tmp_path: Path) -> None:
     path = tmp_path / "esc.log"
     path.write_text("plain\n\x1b[2J\x1b]0;owned\x07 colour \x1b[31mred\x1b[0m\n")
-    app = LogptApp(path)
+    app = LogptApp(path, backend=None)
     async with app.run_test(size=(100, 10)) as pilot:
         await settle(pilot, app, lambda: "2 lines" in status(app))
         text = screen_text(app)
@@ -84,7 +84,7 @@ async def test_escape_sequences_are_shown_not_interpreted(tmp_path: Path) -> Non
 
 
 async def test_file_events_follow_without_polling(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=60)  # only the watchdog observer can bring this line in time
+    app = LogptApp(log, poll_seconds=60, backend=None)  # only the watchdog observer can bring this line in time
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "request 1000 ok" in screen_text(app))
         await pilot.pause(0.2)  # let the observer start
@@ -96,7 +96,7 @@ async def test_file_events_follow_without_polling(log: Path) -> None:
 async def test_regex_search_with_next_and_previous(log: Path) -> None:
     with log.open("a") as f:
         f.write("Nov 21 10:02:00 web-01 app[1]: request 2001 FAILED: db timeout\n")
-    app = LogptApp(log, poll_seconds=60)
+    app = LogptApp(log, poll_seconds=60, backend=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,001 lines" in status(app))
         await pilot.press("g", "slash")
@@ -114,7 +114,7 @@ async def test_regex_search_with_next_and_previous(log: Path) -> None:
 
 
 async def test_bad_regex_and_help(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=60)
+    app = LogptApp(log, poll_seconds=60, backend=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         await pilot.press("slash")
@@ -131,9 +131,94 @@ async def test_bad_regex_and_help(log: Path) -> None:
 
 
 async def test_every_rendered_row_covers_the_full_width(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=60)
+    app = LogptApp(log, poll_seconds=60, backend=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "request 1000 ok" in screen_text(app))
         view = app.query_one(LogView)
         width = view.scrollable_content_region.width
         assert all(view.render_line(y).cell_length == width for y in range(view.size.height))
+
+
+class FakeBackend:
+    """Counts one token per word and streams a fixed reply word by word; can be slowed to test cancelling."""
+
+    name, device, budget = "fake", "cpu", 60
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls: list[tuple[int, str]] = []
+
+    def count_batch(self, lines):  # noqa: ANN001, ANN201
+        return [len(line.split()) for line in lines]
+
+    def stream(self, text, first_line, query, digest, cancelled):  # noqa: ANN001, ANN201
+        import time
+
+        self.calls.append((first_line, query))
+        words = f"## {query}\nlines {first_line}-{digest.last_line}: {digest.line_count} lines seen at 10.9.9.9".split(" ")
+        for word in words:
+            if cancelled():
+                return
+            time.sleep(self.delay)
+            yield word + " "
+
+
+def panel_text(app: LogptApp) -> str:
+    from textual.widgets import Markdown
+
+    return app.query_one("#panel-body", Markdown).source + "\n" + str(app.query_one("#panel-head").render())
+
+
+async def test_chunks_and_streamed_analysis_with_a_fake_model(log: Path) -> None:
+    backend = FakeBackend()
+    app = LogptApp(log, poll_seconds=0.05, backend=backend)
+    async with app.run_test(size=(120, 24)) as pilot:
+        # 1,000 lines of 8 words: 6 lines (53 tokens with newlines) per 60-token chunk → 167 chunks;
+        # the current chunk holds the line in the middle of the view.
+        await settle(pilot, app, lambda: "chunk 166/167" in status(app) and "fake · cpu" in status(app))
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert "chunk 164/167" in status(app)
+        await pilot.press("s")
+        await settle(pilot, app, lambda: "tok/s" in panel_text(app))
+        text = panel_text(app)
+        assert "lines 979-984: 6 lines" in text and "Not grounded" in text and "10.9.9.9" in text
+        await pilot.press("right_square_bracket", "left_square_bracket", "s")  # cached: no second call
+        assert backend.calls == [(979, "summary")]
+        await pilot.press("r")
+        await settle(pilot, app, lambda: "root_cause" in panel_text(app) and "tok/s" in panel_text(app))
+        assert backend.calls[-1] == (979, "root_cause")
+
+
+async def test_escape_cancels_a_running_analysis(log: Path) -> None:
+    backend = FakeBackend(delay=0.2)
+    app = LogptApp(log, poll_seconds=0.05, backend=backend)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: "/167" in status(app))
+        await pilot.press("a")
+        await settle(pilot, app, lambda: "generating" in panel_text(app))
+        await pilot.press("escape")
+        await settle(pilot, app, lambda: "cancelled" in panel_text(app))
+        assert app.replies == {}  # a cancelled reply is not kept
+        await pilot.press("escape")  # nothing running: closes the panel
+        assert not app.query_one("#panel").has_class("-open")
+
+
+async def test_tiny_real_bundle_streams_into_the_panel(log: Path, tiny_bundle: Path) -> None:
+    from logpt_tui.analysis import ModelBackend
+
+    app = LogptApp(log, poll_seconds=0.05, backend=ModelBackend(str(tiny_bundle), "cpu", max_new_tokens=8))
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: "tiny" in status(app) and "chunk" in status(app), tries=200)
+        await pilot.press("s")
+        await settle(pilot, app, lambda: "tok/s" in panel_text(app), tries=200)
+        reply = next(iter(app.replies.values()))
+        assert reply.tokens >= 1 and reply.query == "summary"
+
+
+async def test_without_a_model_the_keys_explain(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=0.05, backend=None)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "no model" in status(app))
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert app.replies == {}
