@@ -22,7 +22,9 @@ class Backend(Protocol):
 
     def count_batch(self, lines: Sequence[str]) -> list[int]: ...
 
-    def stream(self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]) -> Iterator[str]:
+    def stream(
+        self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]
+    ) -> Iterator[str]:
         """Text pieces of the reply for a chunk's text; stops early once `cancelled()` is true."""
         ...
 
@@ -75,7 +77,9 @@ class ModelBackend:
         assert self.bundle is not None
         return [len(ids) for ids in self.bundle.tokenizer.encode_batch(lines)]
 
-    def stream(self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]) -> Iterator[str]:
+    def stream(
+        self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]
+    ) -> Iterator[str]:
         from engine.analysis import AnalysisRequest, analyze_chunk  # noqa: PLC0415
         from engine.chunker import chunk_lines  # noqa: PLC0415
         from engine.generate import GenerationStats  # noqa: PLC0415

@@ -406,7 +406,9 @@ class LogptApp(App[None]):
         if reply is None and self.running == self.shown:
             head += " · generating… (Esc cancels)"
         elif reply is not None:
-            head += f"\nlines {reply.first_line}–{reply.last_line} · {reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s"
+            head += (
+                f"\nlines {reply.first_line}–{reply.last_line} · {reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s"
+            )
             if reply.cancelled:
                 head += " · [yellow]cancelled[/yellow]"
             if reply.ungrounded:
@@ -443,7 +445,9 @@ class LogptApp(App[None]):
             self.notify("nothing to save yet", timeout=2)
             return
         reply = self.replies[self.shown]
-        target = Path.cwd() / f"{Path(self.display_name).name}.lines-{reply.first_line}-{reply.last_line}.{reply.query}.md"
+        target = (
+            Path.cwd() / f"{Path(self.display_name).name}.lines-{reply.first_line}-{reply.last_line}.{reply.query}.md"
+        )
         try:
             target.write_text(text, encoding="utf-8")
         except OSError as e:

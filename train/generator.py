@@ -63,13 +63,34 @@ PRESETS = {
     "cpu": GeneratorTrainConfig(),
     # One modern GPU (an H100 takes a few minutes): a wider, deeper model, more steps.
     "gpu": GeneratorTrainConfig(
-        preset="gpu", n_layer=8, n_head=8, n_embd=512, vocab_size=8192, steps=6000, batch_size=32, grad_accum=1,
-        lr=1e-3, warmup_steps=200, eval_every=250, val_examples=500,
+        preset="gpu",
+        n_layer=8,
+        n_head=8,
+        n_embd=512,
+        vocab_size=8192,
+        steps=6000,
+        batch_size=32,
+        grad_accum=1,
+        lr=1e-3,
+        warmup_steps=200,
+        eval_every=250,
+        val_examples=500,
     ),  # fmt: skip
     # Seconds, for tests.
     "tiny": GeneratorTrainConfig(
-        preset="tiny", n_layer=1, n_head=2, n_embd=32, block_size=512, vocab_size=300, reply_tokens=160, steps=4,
-        batch_size=2, grad_accum=2, warmup_steps=1, eval_every=2, val_examples=4,
+        preset="tiny",
+        n_layer=1,
+        n_head=2,
+        n_embd=32,
+        block_size=512,
+        vocab_size=300,
+        reply_tokens=160,
+        steps=4,
+        batch_size=2,
+        grad_accum=2,
+        warmup_steps=1,
+        eval_every=2,
+        val_examples=4,
     ),  # fmt: skip
 }
 

@@ -154,4 +154,3 @@ def minilm_embedder() -> Callable[[list[str]], torch.Tensor] | None:
         return torch.cat(out)
 
     return embed
-

@@ -70,22 +70,62 @@ Event = tuple[str, str, str]
 def _normal_events(rng: random.Random) -> list[Callable[[], Event]]:
     r = rng
     return [
-        lambda: ("sshd", "INFO", f"Accepted publickey for {r.choice(USERS)} from {_ip(r)} port {r.randint(30000, 65000)} ssh2"),
+        lambda: (
+            "sshd",
+            "INFO",
+            f"Accepted publickey for {r.choice(USERS)} from {_ip(r)} port {r.randint(30000, 65000)} ssh2",
+        ),
         lambda: ("sshd", "INFO", f"pam_unix(sshd:session): session opened for user {r.choice(USERS)} by (uid=0)"),
         lambda: ("sshd", "INFO", f"pam_unix(sshd:session): session closed for user {r.choice(USERS)}"),
-        lambda: ("CRON", "INFO", f"({r.choice(USERS)}) CMD (/usr/local/bin/{r.choice(('rotate', 'backup', 'sync', 'report'))}.sh)"),
+        lambda: (
+            "CRON",
+            "INFO",
+            f"({r.choice(USERS)}) CMD (/usr/local/bin/{r.choice(('rotate', 'backup', 'sync', 'report'))}.sh)",
+        ),
         lambda: ("systemd", "INFO", f"Started {r.choice(SERVICES)}.service."),
         lambda: ("systemd", "INFO", f"Starting {r.choice(('logrotate', 'apt-daily', 'man-db', 'fstrim'))}.service..."),
-        lambda: ("kernel", "INFO", f"[{r.randint(1000, 900000)}.{r.randint(0, 999999):06d}] IPv4: martian source {_ip(r)} from {_ip(r)}, on dev eth0"),
-        lambda: ("nginx", "INFO", f'{_ip(r)} - - "GET /api/{r.choice(("orders", "users", "health", "items"))}/{r.randint(1, 99999)} HTTP/1.1" 200 {r.randint(80, 9000)} {r.randint(1, 250)}ms'),
-        lambda: ("nginx", "INFO", f'{_ip(r)} - - "POST /api/{r.choice(("orders", "login", "events"))} HTTP/1.1" 201 {r.randint(20, 900)} {r.randint(3, 400)}ms'),
-        lambda: ("api", "INFO", f"request_id={r.getrandbits(64):016x} method=GET path=/v1/items status=200 duration_ms={r.randint(1, 300)}"),
-        lambda: ("orders", "INFO", f"Processed order {r.randint(100000, 999999)} for customer {r.randint(1000, 99999)} in {r.randint(5, 900)} ms"),
+        lambda: (
+            "kernel",
+            "INFO",
+            f"[{r.randint(1000, 900000)}.{r.randint(0, 999999):06d}] IPv4: martian source {_ip(r)} from {_ip(r)}, on dev eth0",
+        ),
+        lambda: (
+            "nginx",
+            "INFO",
+            f'{_ip(r)} - - "GET /api/{r.choice(("orders", "users", "health", "items"))}/{r.randint(1, 99999)} HTTP/1.1" 200 {r.randint(80, 9000)} {r.randint(1, 250)}ms',
+        ),
+        lambda: (
+            "nginx",
+            "INFO",
+            f'{_ip(r)} - - "POST /api/{r.choice(("orders", "login", "events"))} HTTP/1.1" 201 {r.randint(20, 900)} {r.randint(3, 400)}ms',
+        ),
+        lambda: (
+            "api",
+            "INFO",
+            f"request_id={r.getrandbits(64):016x} method=GET path=/v1/items status=200 duration_ms={r.randint(1, 300)}",
+        ),
+        lambda: (
+            "orders",
+            "INFO",
+            f"Processed order {r.randint(100000, 999999)} for customer {r.randint(1000, 99999)} in {r.randint(5, 900)} ms",
+        ),
         lambda: ("billing", "DEBUG", f"Cache hit ratio {r.uniform(0.5, 0.99):.2f} over {r.randint(100, 5000)} lookups"),
-        lambda: ("queue-worker", "INFO", f"Job {r.getrandbits(32):08x} completed in {r.uniform(0.1, 30):.1f}s (queue=default, attempts=1)"),
-        lambda: ("postgres", "INFO", f"checkpoint complete: wrote {r.randint(10, 9000)} buffers ({r.uniform(0, 20):.1f}%); sync files={r.randint(1, 90)}"),
+        lambda: (
+            "queue-worker",
+            "INFO",
+            f"Job {r.getrandbits(32):08x} completed in {r.uniform(0.1, 30):.1f}s (queue=default, attempts=1)",
+        ),
+        lambda: (
+            "postgres",
+            "INFO",
+            f"checkpoint complete: wrote {r.randint(10, 9000)} buffers ({r.uniform(0, 20):.1f}%); sync files={r.randint(1, 90)}",
+        ),
         lambda: ("dhclient", "INFO", f"DHCPACK of {_ip(r)} from {_ip(r)}"),
-        lambda: ("metrics", "INFO", f"flushed {r.randint(100, 20000)} samples to {r.choice(DOMAINS)} in {r.randint(2, 400)} ms"),
+        lambda: (
+            "metrics",
+            "INFO",
+            f"flushed {r.randint(100, 20000)} samples to {r.choice(DOMAINS)} in {r.randint(2, 400)} ms",
+        ),
     ]
 
 
@@ -105,16 +145,34 @@ def _n(r: random.Random, lo: int, hi: int) -> int:
 def _oom(r: random.Random) -> list[Event]:
     pid, proc = r.randint(1000, 60000), r.choice(("java", "postgres", "python3", "node", "mysqld"))
     return [
-        ("kernel", "WARN", f"{proc} invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0"),
-        ("kernel", "ERROR", f"Out of memory: Killed process {pid} ({proc}) total-vm:{r.randint(2, 16) * 1048576}kB, anon-rss:{r.randint(1, 15) * 1000000}kB"),
+        (
+            "kernel",
+            "WARN",
+            f"{proc} invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0",
+        ),
+        (
+            "kernel",
+            "ERROR",
+            f"Out of memory: Killed process {pid} ({proc}) total-vm:{r.randint(2, 16) * 1048576}kB, anon-rss:{r.randint(1, 15) * 1000000}kB",
+        ),
         ("systemd", "ERROR", f"{r.choice(SERVICES)}.service: Main process exited, code=killed, status=9/KILL"),
     ]
 
 
 def _disk_full(r: random.Random) -> list[Event]:
     path = r.choice(PATHS)
-    return [("postgres", "ERROR", f'could not write to file "{path}/base/{r.randint(10000, 99999)}": No space left on device')] + [
-        (r.choice(SERVICES), "ERROR", f"write {path}/{r.choice(('app.log', 'cache.db', 'upload.tmp'))}: no space left on device")
+    return [
+        (
+            "postgres",
+            "ERROR",
+            f'could not write to file "{path}/base/{r.randint(10000, 99999)}": No space left on device',
+        )
+    ] + [
+        (
+            r.choice(SERVICES),
+            "ERROR",
+            f"write {path}/{r.choice(('app.log', 'cache.db', 'upload.tmp'))}: no space left on device",
+        )
         for _ in range(_n(r, 1, 4))
     ]
 
@@ -122,15 +180,25 @@ def _disk_full(r: random.Random) -> list[Event]:
 def _io_error(r: random.Random) -> list[Event]:
     dev = r.choice(DEVICES)
     return [
-        ("kernel", "ERROR", f"blk_update_request: I/O error, dev {dev}, sector {r.randint(10**6, 10**9)} op 0x0:(READ) flags 0x0")
+        (
+            "kernel",
+            "ERROR",
+            f"blk_update_request: I/O error, dev {dev}, sector {r.randint(10**6, 10**9)} op 0x0:(READ) flags 0x0",
+        )
         for _ in range(_n(r, 2, 5))
-    ] + [("kernel", "ERROR", f"Buffer I/O error on dev {dev}1, logical block {r.randint(10**5, 10**8)}, async page read")]
+    ] + [
+        ("kernel", "ERROR", f"Buffer I/O error on dev {dev}1, logical block {r.randint(10**5, 10**8)}, async page read")
+    ]
 
 
 def _readonly(r: random.Random) -> list[Event]:
     dev = r.choice(DEVICES)
     return [
-        ("kernel", "ERROR", f"EXT4-fs error (device {dev}1): ext4_journal_check_start:{r.randint(50, 90)}: Detected aborted journal"),
+        (
+            "kernel",
+            "ERROR",
+            f"EXT4-fs error (device {dev}1): ext4_journal_check_start:{r.randint(50, 90)}: Detected aborted journal",
+        ),
         ("kernel", "CRITICAL", f"EXT4-fs ({dev}1): Remounting filesystem read-only"),
         (r.choice(SERVICES), "ERROR", f"open {r.choice(PATHS)}/state.json: read-only file system"),
     ]
@@ -142,21 +210,34 @@ def _brute_force(r: random.Random) -> list[Event]:
     for _ in range(_n(r, 4, 12)):
         user = r.choice(BAD_USERS)
         out.append(("sshd", "INFO", f"Invalid user {user} from {ip} port {r.randint(30000, 65000)}"))
-        out.append(("sshd", "WARN", f"Failed password for invalid user {user} from {ip} port {r.randint(30000, 65000)} ssh2"))
+        out.append(
+            ("sshd", "WARN", f"Failed password for invalid user {user} from {ip} port {r.randint(30000, 65000)} ssh2")
+        )
     return out
 
 
 def _dns(r: random.Random) -> list[Event]:
     name = r.choice(DOMAINS)
     return [
-        (r.choice(SERVICES), "ERROR", f"dial tcp: lookup {name} on {_ip(r)}:53: no such host") for _ in range(_n(r, 2, 5))
-    ] + [("systemd-resolved", "WARN", "Server returned error NXDOMAIN, mitigating potential DNS violation DVE-2018-0001, retrying transaction with reduced feature level UDP.")]
+        (r.choice(SERVICES), "ERROR", f"dial tcp: lookup {name} on {_ip(r)}:53: no such host")
+        for _ in range(_n(r, 2, 5))
+    ] + [
+        (
+            "systemd-resolved",
+            "WARN",
+            "Server returned error NXDOMAIN, mitigating potential DNS violation DVE-2018-0001, retrying transaction with reduced feature level UDP.",
+        )
+    ]
 
 
 def _cert_expired(r: random.Random) -> list[Event]:
     name = r.choice(DOMAINS)
     return [
-        (r.choice(SERVICES), "ERROR", f'Get "https://{name}/v1/status": x509: certificate has expired or is not yet valid: current time 2024-0{r.randint(1, 9)}-1{r.randint(0, 9)}T0{r.randint(0, 9)}:00:00Z is after 2024-0{r.randint(1, 9)}-01T00:00:00Z')
+        (
+            r.choice(SERVICES),
+            "ERROR",
+            f'Get "https://{name}/v1/status": x509: certificate has expired or is not yet valid: current time 2024-0{r.randint(1, 9)}-1{r.randint(0, 9)}T0{r.randint(0, 9)}:00:00Z is after 2024-0{r.randint(1, 9)}-01T00:00:00Z',
+        )
         for _ in range(_n(r, 2, 5))
     ]
 
@@ -164,7 +245,11 @@ def _cert_expired(r: random.Random) -> list[Event]:
 def _tls_verify(r: random.Random) -> list[Event]:
     name = r.choice(DOMAINS)
     return [
-        (r.choice(SERVICES), "ERROR", f"HTTPSConnectionPool(host='{name}', port=443): Max retries exceeded (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate')))")
+        (
+            r.choice(SERVICES),
+            "ERROR",
+            f"HTTPSConnectionPool(host='{name}', port=443): Max retries exceeded (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate')))",
+        )
         for _ in range(_n(r, 2, 4))
     ]
 
@@ -172,7 +257,11 @@ def _tls_verify(r: random.Random) -> list[Event]:
 def _refused(r: random.Random) -> list[Event]:
     up = f"{_ip(r)}:{r.choice((8080, 5432, 6379, 9000, 3000))}"
     return [
-        ("nginx", "ERROR", f"connect() failed (111: Connection refused) while connecting to upstream, client: {_ip(r)}, upstream: \"http://{up}/\"")
+        (
+            "nginx",
+            "ERROR",
+            f'connect() failed (111: Connection refused) while connecting to upstream, client: {_ip(r)}, upstream: "http://{up}/"',
+        )
         for _ in range(_n(r, 3, 8))
     ] + [("nginx", "ERROR", f'{_ip(r)} - - "GET /api/orders HTTP/1.1" 502 157 {r.randint(1, 30)}ms')]
 
@@ -181,7 +270,13 @@ def _crash_loop(r: random.Random) -> list[Event]:
     svc = r.choice(SERVICES)
     out: list[Event] = []
     for i in range(_n(r, 2, 4)):
-        out.append(("systemd", "ERROR", f"{svc}.service: Main process exited, code=exited, status={r.choice((1, 2, 78))}/FAILURE"))
+        out.append(
+            (
+                "systemd",
+                "ERROR",
+                f"{svc}.service: Main process exited, code=exited, status={r.choice((1, 2, 78))}/FAILURE",
+            )
+        )
         out.append(("systemd", "INFO", f"{svc}.service: Scheduled restart job, restart counter is at {i + 1}."))
     out.append(("systemd", "ERROR", f"{svc}.service: Start request repeated too quickly."))
     return out
@@ -190,35 +285,55 @@ def _crash_loop(r: random.Random) -> list[Event]:
 def _replication(r: random.Random) -> list[Event]:
     seg = f"0000000100000{r.randint(100, 999)}000000{r.randint(10, 99)}"
     return [
-        ("postgres", "ERROR", f"could not receive data from WAL stream: ERROR:  requested WAL segment {seg} has already been removed"),
+        (
+            "postgres",
+            "ERROR",
+            f"could not receive data from WAL stream: ERROR:  requested WAL segment {seg} has already been removed",
+        ),
         ("postgres", "INFO", f"waiting for WAL to become available at {r.randint(1, 9)}/{r.getrandbits(28):07X}"),
     ] * _n(r, 1, 3)
 
 
 def _too_many_clients(r: random.Random) -> list[Event]:
     return [("postgres", "CRITICAL", "sorry, too many clients already") for _ in range(_n(r, 3, 8))] + [
-        (r.choice(SERVICES), "ERROR", f"pool error: Cannot get a connection, pool error Timeout waiting for idle object after {r.randint(5, 60)}s")
+        (
+            r.choice(SERVICES),
+            "ERROR",
+            f"pool error: Cannot get a connection, pool error Timeout waiting for idle object after {r.randint(5, 60)}s",
+        )
     ]
 
 
 def _segfault(r: random.Random) -> list[Event]:
     proc = r.choice(("php-fpm", "nginx", "python3", "node", "envoy"))
     return [
-        ("kernel", "ERROR", f"{proc}[{r.randint(1000, 60000)}]: segfault at {r.getrandbits(16):x} ip {r.getrandbits(48):016x} sp {r.getrandbits(48):016x} error 4 in libc.so.6")
+        (
+            "kernel",
+            "ERROR",
+            f"{proc}[{r.randint(1000, 60000)}]: segfault at {r.getrandbits(16):x} ip {r.getrandbits(48):016x} sp {r.getrandbits(48):016x} error 4 in libc.so.6",
+        )
         for _ in range(_n(r, 1, 3))
     ]
 
 
 def _nofile(r: random.Random) -> list[Event]:
     return [
-        (r.choice(SERVICES), "ERROR", f"accept tcp [::]:{r.choice((8080, 9000, 443))}: accept4: too many open files; retrying in {r.randint(5, 1000)}ms")
+        (
+            r.choice(SERVICES),
+            "ERROR",
+            f"accept tcp [::]:{r.choice((8080, 9000, 443))}: accept4: too many open files; retrying in {r.randint(5, 1000)}ms",
+        )
         for _ in range(_n(r, 3, 7))
     ]
 
 
 def _java_heap(r: random.Random) -> list[Event]:
     return [
-        ("orders", "ERROR", f"Exception in thread \"pool-{r.randint(1, 9)}-thread-{r.randint(1, 40)}\" java.lang.OutOfMemoryError: Java heap space"),
+        (
+            "orders",
+            "ERROR",
+            f'Exception in thread "pool-{r.randint(1, 9)}-thread-{r.randint(1, 40)}" java.lang.OutOfMemoryError: Java heap space',
+        ),
         ("orders", "ERROR", "\tat java.base/java.util.Arrays.copyOf(Arrays.java:3537)"),
     ] * _n(r, 1, 3)
 
@@ -229,7 +344,11 @@ def _conntrack(r: random.Random) -> list[Event]:
 
 def _hung_task(r: random.Random) -> list[Event]:
     return [
-        ("kernel", "ERROR", f"INFO: task {r.choice(('jbd2/sda1-8', 'postgres', 'kworker/u8:2', 'mysqld'))}:{r.randint(100, 60000)} blocked for more than {r.choice((120, 241, 362))} seconds.")
+        (
+            "kernel",
+            "ERROR",
+            f"INFO: task {r.choice(('jbd2/sda1-8', 'postgres', 'kworker/u8:2', 'mysqld'))}:{r.randint(100, 60000)} blocked for more than {r.choice((120, 241, 362))} seconds.",
+        )
         for _ in range(_n(r, 1, 4))
     ]
 
@@ -244,7 +363,11 @@ def _image_pull(r: random.Random) -> list[Event]:
 
 def _probe(r: random.Random) -> list[Event]:
     return [
-        ("kubelet", "WARN", f'Readiness probe failed: Get "http://{_ip(r)}:{r.choice((8080, 9090))}/healthz": context deadline exceeded')
+        (
+            "kubelet",
+            "WARN",
+            f'Readiness probe failed: Get "http://{_ip(r)}:{r.choice((8080, 9090))}/healthz": context deadline exceeded',
+        )
         for _ in range(_n(r, 2, 6))
     ]
 
@@ -257,17 +380,27 @@ def _port_in_use(r: random.Random) -> list[Event]:
 def _deadlock(r: random.Random) -> list[Event]:
     return [
         ("postgres", "ERROR", "deadlock detected"),
-        ("postgres", "INFO", f"Process {r.randint(1000, 60000)} waits for ShareLock on transaction {r.randint(10**5, 10**7)}; blocked by process {r.randint(1000, 60000)}."),
+        (
+            "postgres",
+            "INFO",
+            f"Process {r.randint(1000, 60000)} waits for ShareLock on transaction {r.randint(10**5, 10**7)}; blocked by process {r.randint(1000, 60000)}.",
+        ),
     ] * _n(r, 1, 3)
 
 
 def _raid(r: random.Random) -> list[Event]:
-    return [("kernel", "CRITICAL", f"md/raid1:md{r.randint(0, 3)}: Disk failure on {r.choice(DEVICES)}1, disabling device.")]
+    return [
+        ("kernel", "CRITICAL", f"md/raid1:md{r.randint(0, 3)}: Disk failure on {r.choice(DEVICES)}1, disabling device.")
+    ]
 
 
 def _upstream_timeout(r: random.Random) -> list[Event]:
     return [
-        ("nginx", "ERROR", f"upstream timed out (110: Connection timed out) while reading response header from upstream, client: {_ip(r)}")
+        (
+            "nginx",
+            "ERROR",
+            f"upstream timed out (110: Connection timed out) while reading response header from upstream, client: {_ip(r)}",
+        )
         for _ in range(_n(r, 2, 6))
     ]
 

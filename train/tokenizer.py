@@ -26,7 +26,9 @@ def train_bpe(texts: Iterable[str], vocab_size: int, *, min_frequency: int = 2) 
     try:
         from tokenizers import ByteLevelBPETokenizer
     except ModuleNotFoundError:
-        raise LogptError("training a tokenizer needs the `tokenizers` package", "pip install 'logpt-tui[train]'") from None
+        raise LogptError(
+            "training a tokenizer needs the `tokenizers` package", "pip install 'logpt-tui[train]'"
+        ) from None
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False)
     with tempfile.TemporaryDirectory() as tmp:

@@ -70,7 +70,8 @@ def analyze(
     chunk: Annotated[int | None, typer.Option(min=1, help="Analyse only chunk N (1-based).")] = None,
     all_chunks: Annotated[bool, typer.Option("--all", help="Analyse every chunk without asking.")] = False,
     engine: Annotated[
-        Engine, typer.Option(help="model: the language model; analyst: the fast model-free analyst (no GPU, no weights).")
+        Engine,
+        typer.Option(help="model: the language model; analyst: the fast model-free analyst (no GPU, no weights)."),
     ] = Engine.model,
     chunk_lines_opt: Annotated[
         int, typer.Option("--chunk-lines", min=1, help="Lines per chunk with --engine analyst.")

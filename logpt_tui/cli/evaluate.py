@@ -132,7 +132,9 @@ def _sizes(split: Split) -> dict[str, int]:
 @friendly
 def eval_generator(
     *,
-    data: Annotated[Path, typer.Option(help="Held-out examples (JSON lines), e.g. the eval.jsonl that training wrote.")],
+    data: Annotated[
+        Path, typer.Option(help="Held-out examples (JSON lines), e.g. the eval.jsonl that training wrote.")
+    ],
     model: ModelOpt = None,
     limit: Annotated[int, typer.Option(min=1, help="Examples to score, spread evenly over the file.")] = 120,
     max_tokens: Annotated[int, typer.Option(min=1, help="Reply budget per example.")] = 256,
@@ -162,7 +164,11 @@ def eval_generator(
                 on_example=lambda i, e, _r, n=name: status.update(f"{n}: example {i + 1} ({e.source})"),
             )  # fmt: skip
     if as_json:
-        print(json.dumps({"model": bundle.name, "data": str(data), "groups": {k: v.to_dict() for k, v in results.items()}}))
+        print(
+            json.dumps(
+                {"model": bundle.name, "data": str(data), "groups": {k: v.to_dict() for k, v in results.items()}}
+            )
+        )
         return
     table = Table("examples", "n", "ppl", "ROUGE-L", "grounding", "category", "embed sim", "decode tok/s")
     for name, s in results.items():

@@ -157,16 +157,18 @@ def train_tokenizer_command(
 def train_generator_command(
     out_name: Annotated[str, typer.Argument(metavar="OUT", help="Bundle name (user models dir) or folder path.")],
     *,
-    work: Annotated[Path, typer.Option(help="Working folder: tokenizer, data, checkpoints, metrics, loss curve.")] = Path(
-        "generator-work"
-    ),
+    work: Annotated[
+        Path, typer.Option(help="Working folder: tokenizer, data, checkpoints, metrics, loss curve.")
+    ] = Path("generator-work"),
     preset: Annotated[str, typer.Option(help="cpu (under an hour on 2 cores), gpu (one GPU) or tiny (tests).")] = "cpu",
     build_data: Annotated[bool, typer.Option("--build-data", help="(Re)build the tokenizer and the examples.")] = False,
     loghub: LoghubOpt = None,
     extra: Annotated[
         list[Path] | None, typer.Option(help='More examples: JSON lines {"log", "query", "response"} (LoGPT format).')
     ] = None,
-    synthetic: Annotated[int | None, typer.Option(min=0, help="Synthetic training windows (default: by preset).")] = None,
+    synthetic: Annotated[
+        int | None, typer.Option(min=0, help="Synthetic training windows (default: by preset).")
+    ] = None,
     steps: Annotated[int | None, typer.Option(min=1, help="Optimizer steps (default: by preset).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --work.")] = False,
     device: Annotated[str, typer.Option(help="auto, cuda, mps or cpu.")] = "auto",
@@ -210,7 +212,9 @@ def train_generator_command(
         )  # fmt: skip
         from engine.prompts import DIGEST_TOKENS  # noqa: PLC0415
 
-        with Progress(TextColumn("building examples"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(), console=err) as progress:
+        with Progress(
+            TextColumn("building examples"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(), console=err
+        ) as progress:
             task = progress.add_task("", total=None)
             train_examples, eval_examples = build_examples(
                 tokenizer, log_budget, DIGEST_TOKENS, data_config,
@@ -228,7 +232,13 @@ def train_generator_command(
     model = GPT(model_config(config, tokenizer))
     model.init_weights(config.seed)
     target_device = resolve_device(device)
-    columns = (TextColumn("step"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (
+        TextColumn("step"),
+        MofNCompleteColumn(),
+        BarColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err) as progress:
         task = progress.add_task("", total=config.steps)
 
@@ -240,7 +250,11 @@ def train_generator_command(
             model, tokenizer, examples, config, work, device=target_device, resume=resume, on_report=on_report
         )
     plotted = plot_losses(work / "metrics.jsonl", work / "loss.png")
-    device_name = torch.cuda.get_device_name(target_device) if target_device.type == "cuda" else platform.processor() or platform.machine()
+    device_name = (
+        torch.cuda.get_device_name(target_device)
+        if target_device.type == "cuda"
+        else platform.processor() or platform.machine()
+    )
     provenance = {
         "trainer": "logpt train generator",
         "preset": preset,

@@ -10,7 +10,7 @@ LINES = [
     "Nov 21 10:00:02 web-01 sshd[812]: Accepted publickey for alice from 10.0.0.5 port 50123 ssh2",
     "Nov 21 10:00:03 web-01 kernel: Out of memory: Killed process 4121 (java) total-vm:8123456kB",
     "Nov 21 10:00:04 web-01 systemd[1]: api.service: Main process exited, code=killed, status=9/KILL",
-    "Nov 21 10:00:05 web-01 nginx[90]: open() \"/srv/www/index.html\" failed (13: Permission denied)",
+    'Nov 21 10:00:05 web-01 nginx[90]: open() "/srv/www/index.html" failed (13: Permission denied)',
     "Nov 21 10:00:06 web-01 sshd[812]: Accepted publickey for deploy from 10.0.0.4 port 50124 ssh2",
 ]
 
@@ -48,7 +48,9 @@ def test_flagged_lines_and_render() -> None:
 
 
 def test_render_is_bounded_on_a_varied_chunk() -> None:
-    lines = [f"Nov 21 10:00:{i % 60:02d} host app[1]: event kind{i} happened to item-{i} in /var/x{i}" for i in range(400)]
+    lines = [
+        f"Nov 21 10:00:{i % 60:02d} host app[1]: event kind{i} happened to item-{i} in /var/x{i}" for i in range(400)
+    ]
     d = build_digest(lines)
     assert d.template_count >= 1
     assert d.render().count("\n  - ") <= TOP_TEMPLATES + 10

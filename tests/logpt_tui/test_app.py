@@ -155,7 +155,9 @@ class FakeBackend:
         import time
 
         self.calls.append((first_line, query))
-        words = f"## {query}\nlines {first_line}-{digest.last_line}: {digest.line_count} lines seen at 10.9.9.9".split(" ")
+        words = f"## {query}\nlines {first_line}-{digest.last_line}: {digest.line_count} lines seen at 10.9.9.9".split(
+            " "
+        )
         for word in words:
             if cancelled():
                 return

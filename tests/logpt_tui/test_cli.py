@@ -25,15 +25,6 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, captured.out, captured.err
 
 
-@pytest.fixture
-def models_dir(tmp_path: Path, vocab: tuple, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "models"
-    make_bundle(folder / "tiny", vocab, block_size=128)
-    monkeypatch.setenv("LOGPT_MODELS", str(folder))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return folder
-
-
 def test_analyze_json_one_object_per_chunk(
     models_dir: Path, sample_log: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

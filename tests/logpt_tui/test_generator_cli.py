@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.logpt_tui.test_cli import models_dir, run  # noqa: F401 - a fixture
+from tests.logpt_tui.test_cli import run
 
 INCIDENT = """\
 Nov 21 10:00:01 web-01 sshd[812]: Accepted publickey for deploy from 10.0.0.4 port 50122 ssh2
@@ -19,14 +19,17 @@ Nov 21 10:00:04 web-01 systemd[1]: api.service: Main process exited, code=killed
 def test_analyst_engine_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = tmp_path / "incident.log"
     log.write_text(INCIDENT * 3)
-    code, out, _ = run(["analyze", "-f", str(log), "--engine", "analyst", "-q", "root_cause", "--json", "--chunk-lines", "4"], capsys)
+    code, out, _ = run(
+        ["analyze", "-f", str(log), "--engine", "analyst", "-q", "root_cause", "--json", "--chunk-lines", "4"], capsys
+    )
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert [(r["first_line"], r["last_line"]) for r in rows] == [(1, 4), (5, 8), (9, 9)]
     assert rows[0]["model"] == "analyst" and "**Category:** memory" in rows[0]["text"]
 
 
-def test_model_json_reports_grounding(tmp_path: Path, capsys: pytest.CaptureFixture[str], models_dir: Path) -> None:
+@pytest.mark.usefixtures("models_dir")
+def test_model_json_reports_grounding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = tmp_path / "incident.log"
     log.write_text(INCIDENT)
     code, out, _ = run(["analyze", "-f", str(log), "-m", "tiny", "--json", "--max-tokens", "8", "--seed", "1"], capsys)
@@ -43,7 +46,17 @@ def test_train_tokenizer_then_generator_then_eval(
     assert code == 0, err
     assert (tmp_path / "tok.tiktoken").is_file() and "300 ranks" in out
     work = tmp_path / "work"
-    argv = ["train", "generator", str(tmp_path / "bundle"), "--work", str(work), "--preset", "tiny", "--synthetic", "40"]
+    argv = [
+        "train",
+        "generator",
+        str(tmp_path / "bundle"),
+        "--work",
+        str(work),
+        "--preset",
+        "tiny",
+        "--synthetic",
+        "40",
+    ]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     config = json.loads((tmp_path / "bundle" / "config.json").read_text())

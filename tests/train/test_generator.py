@@ -31,7 +31,9 @@ def tokenizer() -> Tokenizer:
 
 @pytest.fixture(scope="module")
 def examples(tokenizer: Tokenizer) -> tuple[list[Example], list[Example]]:
-    return build_examples(tokenizer, 200, DIGEST_TOKENS, DataConfig(None, synthetic_train=24, synthetic_eval=4, max_lines=12))
+    return build_examples(
+        tokenizer, 200, DIGEST_TOKENS, DataConfig(None, synthetic_train=24, synthetic_eval=4, max_lines=12)
+    )
 
 
 def test_tokenizer_has_specials_and_compresses(tokenizer: Tokenizer) -> None:
@@ -131,5 +133,7 @@ def _bundle_config(model: GPT, tokenizer: Tokenizer):  # noqa: ANN202
     from engine.bundle import BundleConfig, TokenizerSpec
 
     return BundleConfig(
-        model=model.config, tokenizer=TokenizerSpec(special_tokens=tokenizer.special_tokens), prompt_format="logpt-digest"
+        model=model.config,
+        tokenizer=TokenizerSpec(special_tokens=tokenizer.special_tokens),
+        prompt_format="logpt-digest",
     )
