@@ -75,6 +75,7 @@ class LogptApp(App[None]):
         Binding("g", "top", "Top"),
         Binding("G", "bottom", "Bottom"),
         Binding("slash", "search", "Search"),
+        Binding("colon", "goto", "Go to line", show=False),
         Binding("n", "search_next", "Next", show=False),
         Binding("N", "search_previous", "Previous", show=False),
         Binding("question_mark", "help", "Keys"),
@@ -106,6 +107,7 @@ class LogptApp(App[None]):
         self.indexing = ""
         self._observer: object | None = None
         self.pattern: re.Pattern[str] | None = None
+        self.prompt_mode = "search"  # what the bottom input box is for: search or goto
         self.backend: Backend | None = ModelBackend() if backend is DEFAULT_BACKEND else backend  # type: ignore[assignment]
         self.model_state = "loading model…" if self.backend is not None else "no model"
         self.plan: ChunkPlan | None = None
@@ -195,7 +197,16 @@ class LogptApp(App[None]):
     # ---- search: regex, in a worker, n / N to repeat ----
 
     def action_search(self) -> None:
+        self.open_prompt("search", "regex search (Enter to find, Esc to close)")
+
+    def action_goto(self) -> None:
+        self.open_prompt("goto", "go to line number (Enter to jump, Esc to close)")
+
+    def open_prompt(self, mode: str, placeholder: str) -> None:
         box = self.query_one("#search", Input)
+        self.prompt_mode = mode
+        box.placeholder = placeholder
+        box.value = ""
         box.add_class("-open")
         box.focus()
 
@@ -203,6 +214,9 @@ class LogptApp(App[None]):
         box = self.query_one("#search", Input)
         box.remove_class("-open")
         self.view.focus()
+        if self.prompt_mode == "goto":
+            self.goto_line(event.value)
+            return
         try:
             self.pattern = re.compile(event.value)
         except re.error as e:
@@ -215,6 +229,17 @@ class LogptApp(App[None]):
         if getattr(event, "key", "") == "escape" and box.has_class("-open"):
             box.remove_class("-open")
             self.view.focus()
+
+    def goto_line(self, value: str) -> None:
+        try:
+            number = int(value.strip().replace(",", ""))
+        except ValueError:
+            self.notify(f"not a line number: {value!r}", severity="error")
+            return
+        if len(self.source) == 0:
+            return
+        self.view.show_line(max(1, min(number, len(self.source))) - 1)
+        self.update_status()
 
     def action_search_next(self) -> None:
         self.run_search(forward=True, from_current=True)
@@ -481,13 +506,20 @@ class HelpScreen(ModalScreen[None]):
   [b]f[/b]        follow the end of the file on / off
   [b]g[/b] / [b]G[/b]    top / bottom
   [b]/[/b]        search by regular expression
+  [b]:[/b]        go to a line number
   [b]n[/b] / [b]N[/b]    next / previous match
+  [b]][/b] / [b][[/b]    next / previous chunk ([b]p[/b] too)
+  [b]s[/b] [b]r[/b] [b]a[/b]    summary, root cause, action items
+           of the current chunk, in the side panel
+  [b]Esc[/b]      cancel the analysis; again: close the panel
+  [b]c[/b] / [b]w[/b]    copy / save the reply as Markdown
   [b]?[/b]        this help
   [b]q[/b]        quit
 
 Lines stream in as the file grows; truncation and rotation
-are followed. Escape sequences in the log are shown as ^[.
-Press any key to close."""
+are followed. Chunks fit the model's context; the current
+one has cyan line numbers. Escape sequences in the log are
+shown as ^[. Press any key to close."""
 
     def compose(self) -> ComposeResult:
         yield Static(self.TEXT)

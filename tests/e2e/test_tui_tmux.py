@@ -39,3 +39,17 @@ def test_piped_input_is_followed() -> None:
         assert "stdin" in pane.wait_for("piped line 300")
         pane.wait_for("late piped line")
         pane.keys("q")
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "assets" / "samples" / "web-incident.log"
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "weights" / "logpt-analyst"
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.is_dir(), reason="the default analysis model is not in weights/")
+def test_root_cause_streams_from_the_default_model() -> None:
+    with Pane(f"{explorer_command()} {SAMPLE}", session=SESSION, width=160, height=40) as pane:
+        pane.wait_for("chunk 1/1", timeout=60)  # the model loads in the background, then chunks are planned
+        pane.keys("r")
+        shown = pane.wait_for("tok/s", timeout=60)
+        assert "Root cause" in shown and "Category" in shown
+        pane.keys("q")

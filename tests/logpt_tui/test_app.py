@@ -224,3 +224,13 @@ async def test_without_a_model_the_keys_explain(log: Path) -> None:
         await pilot.press("s")
         await pilot.pause(0.1)
         assert app.replies == {}
+
+
+async def test_go_to_line(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=0.05, backend=None)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "1,000 lines" in status(app))
+        await pilot.press("colon", *"250", "enter")
+        assert app.view.current == 249 and "request 250 ok" in screen_text(app)
+        await pilot.press("colon", *"x", "enter")  # not a number: an error notice, the view stays
+        assert app.view.current == 249
