@@ -35,6 +35,7 @@ from textual.widgets import Footer, Input, Markdown, Static
 
 from engine.chunkplan import ChunkPlan
 from engine.errors import LogptError
+from engine.linefilter import FILTER_LEVELS, LineFilter
 from engine.logsource import LogSource
 from logpt_tui.analysis import Backend, ModelBackend, Reply
 from logpt_tui.messages import (
@@ -43,11 +44,25 @@ from logpt_tui.messages import (
     BackendReady,
     ChunksPlanned,
     FileTouched,
+    FilterProgress,
     IndexProgress,
     SearchResult,
     SourceChanged,
 )
 from logpt_tui.widgets.log_view import LogView
+
+
+def needs_view(handler: Callable) -> Callable:
+    """For handlers of worker messages: those can arrive while the app shuts down, when there is no view left."""
+
+    def guarded(self: LogptApp, message: object) -> None:
+        if self.query(LogView):
+            handler(self, message)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
 
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PLAN_BATCH = 20_000  # lines per chunk-planning step
@@ -76,6 +91,9 @@ class LogptApp(App[None]):
         Binding("G", "bottom", "Bottom"),
         Binding("slash", "search", "Search"),
         Binding("colon", "goto", "Go to line", show=False),
+        Binding("i", "include", "Include", show=False),
+        Binding("x", "exclude", "Exclude", show=False),
+        Binding("L", "level", "Min level", show=False),
         Binding("n", "search_next", "Next", show=False),
         Binding("N", "search_previous", "Previous", show=False),
         Binding("question_mark", "help", "Keys"),
@@ -107,7 +125,11 @@ class LogptApp(App[None]):
         self.indexing = ""
         self._observer: object | None = None
         self.pattern: re.Pattern[str] | None = None
-        self.prompt_mode = "search"  # what the bottom input box is for: search or goto
+        self.prompt_mode = "search"  # what the bottom input box is for: search, goto, include, exclude
+        self.filter = LineFilter()
+        self.filter_rows: list[int] = []  # lines the filter passed so far
+        self.filtered_upto = 0  # lines the filter has looked at
+        self.filter_lock = threading.Lock()
         self.backend: Backend | None = ModelBackend() if backend is DEFAULT_BACKEND else backend  # type: ignore[assignment]
         self.model_state = "loading model…" if self.backend is not None else "no model"
         self.plan: ChunkPlan | None = None
@@ -147,10 +169,12 @@ class LogptApp(App[None]):
         if change.kind != "none":
             self.post_message(SourceChanged(change.kind, change.new_lines))
 
+    @needs_view
     def on_index_progress(self, message: IndexProgress) -> None:
         self.indexing = f"indexing {message.done * 100 // max(message.total, 1)}%"
         self.update_status()
 
+    @needs_view
     def on_source_changed(self, message: SourceChanged) -> None:
         if message.kind == "indexed":
             self.indexing = ""
@@ -158,6 +182,10 @@ class LogptApp(App[None]):
             self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
         if message.kind in ("truncated", "rotated"):
             self.new_since_scroll = 0
+            if self.filter.active:
+                self.apply_filter(self.filter)
+        elif self.filter.active and message.kind == "grown":
+            self.filter_worker(self.filter, self.filter_rows)
             if self.plan is not None:
                 self.plan.reset()
                 self.replies.clear()
@@ -170,6 +198,7 @@ class LogptApp(App[None]):
             self.notify(f"{self.path.name} was {message.kind}", timeout=3)
         self.update_status()
 
+    @needs_view
     def on_file_touched(self, _message: FileTouched) -> None:
         self.poll_file()
 
@@ -184,6 +213,8 @@ class LogptApp(App[None]):
         if self.plan is not None and len(self.plan):
             more = "+" if self.plan.planned < len(self.source) else ""
             parts.append(f"chunk {k + 1 if k is not None else '–'}/{len(self.plan):,}{more}")
+        if self.filter.active:
+            parts.append(f"filter {self.filter.describe()}: {len(self.filter_rows):,} shown")
         parts.append(self.model_state)
         self.query_one("#status", Static).update(" · ".join(parts))
 
@@ -217,6 +248,9 @@ class LogptApp(App[None]):
         if self.prompt_mode == "goto":
             self.goto_line(event.value)
             return
+        if self.prompt_mode in ("include", "exclude"):
+            self.set_filter_pattern(self.prompt_mode, event.value)
+            return
         try:
             self.pattern = re.compile(event.value)
         except re.error as e:
@@ -229,6 +263,58 @@ class LogptApp(App[None]):
         if getattr(event, "key", "") == "escape" and box.has_class("-open"):
             box.remove_class("-open")
             self.view.focus()
+
+    # ---- filters: include / exclude regex and a minimum level, applied to followed lines too ----
+
+    def action_include(self) -> None:
+        self.open_prompt("include", "show only lines matching this regex (empty: no include filter)")
+
+    def action_exclude(self) -> None:
+        self.open_prompt("exclude", "hide lines matching this regex (empty: no exclude filter)")
+
+    def action_level(self) -> None:
+        level = FILTER_LEVELS[(FILTER_LEVELS.index(self.filter.min_level) + 1) % len(FILTER_LEVELS)]
+        self.apply_filter(LineFilter(self.filter.include, self.filter.exclude, level))
+
+    def set_filter_pattern(self, which: str, value: str) -> None:
+        try:
+            pattern = re.compile(value) if value else None
+        except re.error as e:
+            self.notify(f"bad regex: {e}", severity="error")
+            return
+        include = pattern if which == "include" else self.filter.include
+        exclude = pattern if which == "exclude" else self.filter.exclude
+        self.apply_filter(LineFilter(include, exclude, self.filter.min_level))
+
+    def apply_filter(self, line_filter: LineFilter) -> None:
+        self.filter = line_filter
+        self.workers.cancel_group(self, "filter")
+        with self.filter_lock:
+            self.filter_rows, self.filtered_upto = [], 0
+        self.view.set_rows(self.filter_rows if line_filter.active else None)
+        if line_filter.active:
+            self.filter_worker(line_filter, self.filter_rows)
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="filter")
+    def filter_worker(self, line_filter: LineFilter, rows: list[int]) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker = get_current_worker()
+        while not worker.is_cancelled and rows is self.filter_rows:
+            with self.filter_lock:  # one batch at a time: a replaced worker may still be finishing one
+                start = self.filtered_upto
+                stop = min(start + PLAN_BATCH, len(self.source))
+                if start >= stop or rows is not self.filter_rows:
+                    return
+                rows.extend(line_filter.scan(self.source.block(start, stop), start))
+                self.filtered_upto = stop
+            self.post_message(FilterProgress(stop))
+
+    @needs_view
+    def on_filter_progress(self, _message: FilterProgress) -> None:
+        self.view.rows_grew()
+        self.update_status()
 
     def goto_line(self, value: str) -> None:
         try:
@@ -267,6 +353,7 @@ class LogptApp(App[None]):
         if not worker.is_cancelled:
             self.post_message(SearchResult(pattern.pattern, line))
 
+    @needs_view
     def on_search_result(self, message: SearchResult) -> None:
         if message.line is None:
             self.notify(f"no line matches /{message.pattern}/", severity="warning")
@@ -290,6 +377,7 @@ class LogptApp(App[None]):
             return
         self.post_message(BackendReady())
 
+    @needs_view
     def on_backend_ready(self, message: BackendReady) -> None:
         if message.error is not None or self.backend is None:
             self.model_state = "no model"
@@ -312,6 +400,7 @@ class LogptApp(App[None]):
             plan.extend(self.source.block(plan.planned, stop))
             self.post_message(ChunksPlanned(plan.planned))
 
+    @needs_view
     def on_chunks_planned(self, _message: ChunksPlanned) -> None:
         self.view.chunk_span = self.chunk_span()
         self.update_status()
@@ -321,7 +410,9 @@ class LogptApp(App[None]):
         view = self.view
         if view.current is not None:
             return view.current
-        return min(len(self.source) - 1, int(view.scroll_offset.y) + max(0, view.size.height // 2))
+        row = min(view.row_count - 1, int(view.scroll_offset.y) + max(0, view.size.height // 2))
+        line = view.line_of_row(row)
+        return line if line is not None else -1
 
     def current_chunk(self) -> int | None:
         return None if self.plan is None else self.plan.chunk_of(self.anchor_line())
@@ -342,6 +433,7 @@ class LogptApp(App[None]):
         if self.shown is not None:
             self.show_reply(self.plan.starts[target], self.shown[1])
 
+    @needs_view
     def on_log_view_scrolled(self, _message: object) -> None:
         self.view.chunk_span = self.chunk_span()
         self.update_status()
@@ -398,12 +490,14 @@ class LogptApp(App[None]):
                       cancelled=worker.is_cancelled)  # fmt: skip
         self.post_message(AnalysisDone(key, reply))
 
+    @needs_view
     def on_analysis_piece(self, message: AnalysisPiece) -> None:
         if message.key == self.running:
             self.stream_text += message.text
             if message.key == self.shown:
                 self.render_panel()
 
+    @needs_view
     def on_analysis_done(self, message: AnalysisDone) -> None:
         self.running = None
         if isinstance(message.reply, str):
@@ -507,6 +601,8 @@ class HelpScreen(ModalScreen[None]):
   [b]g[/b] / [b]G[/b]    top / bottom
   [b]/[/b]        search by regular expression
   [b]:[/b]        go to a line number
+  [b]i[/b] / [b]x[/b]    include / exclude lines by regex
+  [b]L[/b]        minimum level: WARN, ERROR, CRITICAL, all
   [b]n[/b] / [b]N[/b]    next / previous match
   [b]][/b] / [b][[/b]    next / previous chunk ([b]p[/b] too)
   [b]s[/b] [b]r[/b] [b]a[/b]    summary, root cause, action items

@@ -62,3 +62,10 @@ class AnalysisPiece(Message):
 class AnalysisDone(Message):
     key: tuple[int, str]
     reply: object  # logpt_tui.analysis.Reply, or an error string
+
+
+@dataclass
+class FilterProgress(Message):
+    """The filter has looked at `done` lines."""
+
+    done: int

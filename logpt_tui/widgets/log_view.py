@@ -8,6 +8,7 @@ drawn up to `MAX_RENDER_WIDTH` cells and scroll sideways.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
 
 from rich.segment import Segment
@@ -24,6 +25,7 @@ from logpt_tui.terminal import visible
 
 MAX_RENDER_WIDTH = 2000
 CACHE_LINES = 2000
+FOLLOW_CHECK_SECONDS = 0.25
 GUTTER_STYLE = Style(dim=True)
 CHUNK_GUTTER_STYLE = Style(color="cyan", bold=True)  # line numbers of the current chunk
 LEVEL_STYLES = {
@@ -46,6 +48,33 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.source = source
         self._cache: OrderedDict[int, tuple[str, Style | None]] = OrderedDict()
+        self.rows: list[int] | None = None  # with a filter: the 0-based lines shown, ascending; None shows all
+
+    @property
+    def row_count(self) -> int:
+        return len(self.source) if self.rows is None else len(self.rows)
+
+    def line_of_row(self, row: int) -> int | None:
+        """The 0-based source line drawn on view row `row`; None past the end."""
+        if self.rows is None:
+            return row if 0 <= row < len(self.source) else None
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def row_of_line(self, line: int) -> int:
+        """The view row of `line`, or of the first shown line after it."""
+        return line if self.rows is None else bisect_left(self.rows, line)
+
+    def set_rows(self, rows: list[int] | None) -> None:
+        """Show only `rows` (a list that a worker may still be growing), or every line."""
+        self.rows = rows
+        self.rows_grew()
+
+    def rows_grew(self) -> None:
+        self.virtual_size = Size(MAX_RENDER_WIDTH, self.row_count)
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self.call_after_refresh(self._follow_end)  # again once the new size is laid out
+        self.refresh()
 
     def text(self, index: int) -> tuple[str, Style | None]:
         """Line `index` (0-based), terminal-safe, with its level style, from a small LRU cache."""
@@ -65,7 +94,7 @@ class LogView(ScrollView, can_focus=True):
         """Highlight line `index` and scroll it into the middle of the view; following stops."""
         self.follow = False
         self.current = index
-        self.scroll_to(y=max(0, index - self.size.height // 2), animate=False)
+        self.scroll_to(y=max(0, self.row_of_line(index) - self.size.height // 2), animate=False)
         self.refresh()
 
     def watch_current(self) -> None:
@@ -85,23 +114,33 @@ class LogView(ScrollView, can_focus=True):
             self._cache.clear()
         elif self._cache:  # the last line may have been partial
             self._cache.pop(max(self._cache), None)
-        self.virtual_size = Size(MAX_RENDER_WIDTH, len(self.source))
+        self.virtual_size = Size(MAX_RENDER_WIDTH, self.row_count)
         if self.follow:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)  # now: no frame lost
             self.call_after_refresh(self._follow_end)  # and again once sizes settle (first layout)
         self.refresh()
 
-    def _follow_end(self) -> None:
-        if self.follow:  # a key may have stopped following since; immediate: scroll_end would defer again
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+    def _follow_end(self, tries: int = 5) -> None:
+        if not self.follow:  # a key may have stopped following since
+            return
+        if self.virtual_size.height != self.row_count and tries:  # the new size is not laid out yet
+            self.call_after_refresh(self._follow_end, tries - 1)
+            return
+        if self.scroll_y < self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)  # scroll_end would defer again
+
+    def on_mount(self) -> None:
+        # A safety net for following: if a size change was laid out after the scroll that should
+        # have followed it, the next tick catches up.
+        self.set_interval(FOLLOW_CHECK_SECONDS, self._follow_end)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        index = self.line_of_row(scroll_y + y)
         width = self.scrollable_content_region.width
         gutter = len(str(len(self.source))) + 1
         try:
-            entry = self.text(index) if index < len(self.source) else None
+            entry = self.text(index) if index is not None and index < len(self.source) else None
         except IndexError:  # the index changed under us (truncation): draw blank until refreshed
             entry = None
         if entry is None:

@@ -234,3 +234,33 @@ async def test_go_to_line(log: Path) -> None:
         assert app.view.current == 249 and "request 250 ok" in screen_text(app)
         await pilot.press("colon", *"x", "enter")  # not a number: an error notice, the view stays
         assert app.view.current == 249
+
+
+async def test_filters_apply_to_the_file_and_to_followed_lines(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.log"
+    path.write_text(
+        "".join(
+            f"Nov 21 10:00:00 web-01 app[1]: request {i} {'ERROR db down' if i % 10 == 0 else 'ok'}\n"
+            for i in range(1, 501)
+        )
+    )
+    app = LogptApp(path, poll_seconds=0.05, backend=None)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "500 lines" in status(app))
+        await pilot.press("L", "L")  # minimum level ERROR
+        await settle(pilot, app, lambda: "≥ERROR: 50 shown" in status(app) and "request 500 ERROR" in screen_text(app))
+        assert " ok" not in screen_text(app)
+        await pilot.press("x", *"request 500 ", "enter")
+        await settle(pilot, app, lambda: "49 shown" in status(app))
+        with path.open("a") as f:
+            f.write(
+                "Nov 21 10:01:00 web-01 app[1]: request 501 ok\nNov 21 10:01:00 web-01 app[1]: request 502 ERROR late\n"
+            )
+        await settle(pilot, app, lambda: "50 shown" in status(app) and "request 502 ERROR late" in screen_text(app))
+        await pilot.press("i", *"late", "enter")
+        await settle(pilot, app, lambda: ": 1 shown" in status(app))
+        await pilot.press("L", "L")  # ERROR → CRITICAL → all levels
+        await pilot.press("x", "enter")  # an empty exclude clears it
+        await pilot.press("i", "enter")  # and an empty include
+        await settle(pilot, app, lambda: "shown" not in status(app))
+        assert app.view.rows is None
