@@ -38,6 +38,7 @@ from engine.errors import LogptError
 from engine.linefilter import FILTER_LEVELS, LineFilter
 from engine.logsource import LogSource
 from logpt_tui.analysis import Backend, ModelBackend, Reply
+from logpt_tui.flags import Flag, FlagEngine
 from logpt_tui.messages import (
     AnalysisDone,
     AnalysisPiece,
@@ -45,6 +46,8 @@ from logpt_tui.messages import (
     ChunksPlanned,
     FileTouched,
     FilterProgress,
+    FlagsFound,
+    FlagStatus,
     IndexProgress,
     SearchResult,
     SourceChanged,
@@ -94,6 +97,10 @@ class LogptApp(App[None]):
         Binding("i", "include", "Include", show=False),
         Binding("x", "exclude", "Exclude", show=False),
         Binding("L", "level", "Min level", show=False),
+        Binding("e", "flag(1)", "Next flag"),
+        Binding("E", "flag(-1)", "Prev flag", show=False),
+        Binding("F", "flagged_only", "Flagged only", show=False),
+        Binding("y", "why", "Why", show=False),
         Binding("n", "search_next", "Next", show=False),
         Binding("N", "search_previous", "Previous", show=False),
         Binding("question_mark", "help", "Keys"),
@@ -115,6 +122,7 @@ class LogptApp(App[None]):
         poll_seconds: float = POLL_SECONDS,
         name: str | None = None,
         backend: object = DEFAULT_BACKEND,
+        flags: object = DEFAULT_BACKEND,
     ) -> None:
         super().__init__()
         self.path = path
@@ -130,6 +138,12 @@ class LogptApp(App[None]):
         self.filter_rows: list[int] = []  # lines the filter passed so far
         self.filtered_upto = 0  # lines the filter has looked at
         self.filter_lock = threading.Lock()
+        self.flag_engine: FlagEngine | None = FlagEngine(path) if flags is DEFAULT_BACKEND else flags  # type: ignore[assignment]
+        self.flags: dict[int, Flag] = {}  # 0-based line → why it was flagged
+        self.flag_lines: list[int] = []  # the same lines, ascending
+        self.flags_upto = 0  # lines judged
+        self.detector_state = "detector: starting" if self.flag_engine is not None else ""
+        self.flagged_only = False
         self.backend: Backend | None = ModelBackend() if backend is DEFAULT_BACKEND else backend  # type: ignore[assignment]
         self.model_state = "loading model…" if self.backend is not None else "no model"
         self.plan: ChunkPlan | None = None
@@ -178,6 +192,8 @@ class LogptApp(App[None]):
     def on_source_changed(self, message: SourceChanged) -> None:
         if message.kind == "indexed":
             self.indexing = ""
+            if self.flag_engine is not None:
+                self.flag_worker()
             self.set_interval(self.poll_seconds, self.poll_file)
             self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
         if message.kind in ("truncated", "rotated"):
@@ -186,6 +202,8 @@ class LogptApp(App[None]):
                 self.apply_filter(self.filter)
         elif self.filter.active and message.kind == "grown":
             self.filter_worker(self.filter, self.filter_rows)
+        if message.kind == "grown" and self.flag_engine is not None and self.flag_engine.detector is not None:
+            self.flag_tail_worker()
             if self.plan is not None:
                 self.plan.reset()
                 self.replies.clear()
@@ -215,6 +233,8 @@ class LogptApp(App[None]):
             parts.append(f"chunk {k + 1 if k is not None else '–'}/{len(self.plan):,}{more}")
         if self.filter.active:
             parts.append(f"filter {self.filter.describe()}: {len(self.filter_rows):,} shown")
+        if self.detector_state:
+            parts.append(self.detector_state)
         parts.append(self.model_state)
         self.query_one("#status", Static).update(" · ".join(parts))
 
@@ -364,6 +384,105 @@ class LogptApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    # ---- anomaly flags: a detector for this file, in workers ----
+
+    @work(thread=True, exclusive=True, group="flags")
+    def flag_worker(self) -> None:
+        engine = self.flag_engine
+        assert engine is not None
+        total = len(self.source)
+        try:
+            history = self.source.block(0, min(total, 200_000))
+            engine.prepare(history, on_progress=lambda text: self.post_message(FlagStatus(f"detector: {text}")))
+        except LogptError as e:
+            self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
+            return
+        # The visible region first, then the rest of the file from its end backwards.
+        view_line = max(0, self.anchor_line())
+        blocks = [(max(0, view_line - PLAN_BATCH // 2), min(total, view_line + PLAN_BATCH // 2))]
+        start = blocks[0][0]
+        while start > 0:
+            blocks.append((max(0, start - PLAN_BATCH), start))
+            start = blocks[-1][0]
+        if blocks[0][1] < total:
+            blocks.append((blocks[0][1], total))
+        for a, b in blocks:
+            self.post_message(FlagsFound(a + 1, b + 1, engine.judge(self.source.block(a, b), a + 1)))
+        self.post_message(FlagStatus(""))  # done: the status shows the count
+
+    @work(thread=True, exclusive=True, group="flags-tail")
+    def flag_tail_worker(self) -> None:
+        engine = self.flag_engine
+        assert engine is not None and engine.detector is not None
+        total = len(self.source)
+        if total <= self.flags_upto:
+            return
+        context = max(0, self.flags_upto - 200)  # earlier lines give sessions and windows their start
+        flags = [f for f in engine.judge(self.source.block(context, total), context + 1) if f.line > self.flags_upto]
+        self.post_message(FlagsFound(self.flags_upto + 1, total + 1, flags))
+
+    @needs_view
+    def on_flag_status(self, message: FlagStatus) -> None:
+        engine = self.flag_engine
+        done = not message.text and engine is not None
+        self.detector_state = f"{len(self.flags):,} flagged ({engine.source})" if done else message.text
+        if message.failed:
+            self.notify(message.text, severity="warning", timeout=5)
+        self.update_status()
+
+    @needs_view
+    def on_flags_found(self, message: FlagsFound) -> None:
+        for line in [k for k in self.flags if message.first - 1 <= k < message.stop - 1]:
+            del self.flags[line]
+        for flag in message.flags:
+            self.flags[flag.line - 1] = flag
+        self.flags_upto = max(self.flags_upto, message.stop - 1)
+        self.flag_lines = sorted(self.flags)
+        self.view.flagged = set(self.flags)
+        if self.flagged_only:
+            self.view.set_rows(self.flag_lines)
+        self.view.refresh()
+        if self.detector_state.endswith(")"):  # a count is shown: keep it current
+            self.detector_state = f"{len(self.flags):,} flagged ({self.flag_engine.source})"  # type: ignore[union-attr]
+        self.update_status()
+
+    def action_flag(self, step: int) -> None:
+        if not self.flag_lines:
+            self.notify("no flagged lines (yet)", timeout=2)
+            return
+        here = self.anchor_line()
+        if step > 0:
+            later = [line for line in self.flag_lines if line > here]
+            target = later[0] if later else self.flag_lines[0]
+        else:
+            earlier = [line for line in self.flag_lines if line < here]
+            target = earlier[-1] if earlier else self.flag_lines[-1]
+        self.view.show_line(target)
+        self.show_why(target)
+        self.update_status()
+
+    def action_flagged_only(self) -> None:
+        self.flagged_only = not self.flagged_only
+        self.view.set_rows(self.flag_lines if self.flagged_only else (self.filter_rows if self.filter.active else None))
+        self.update_status()
+
+    def action_why(self) -> None:
+        line = self.view.current if self.view.current is not None else self.anchor_line()
+        self.show_why(line)
+
+    def show_why(self, line: int) -> None:
+        flag = self.flags.get(line)
+        self.shown = None
+        self.query_one("#panel").add_class("-open")
+        if flag is None:
+            body = f"Line {line + 1} is not flagged."
+        else:
+            expected = "\n".join(f"- `{t}`" for t in flag.expected) or "- (nothing: the session was new)"
+            body = (f"## Why line {flag.line} is flagged\n\n**Template:** `{flag.template}`\n\n"
+                    f"**Verdict:** {flag.reason}\n\n### The model expected\n{expected}")  # fmt: skip
+        self.query_one("#panel-head", Static).update(f"[b]Anomaly[/b] · {self.detector_state}")
+        self.query_one("#panel-body", Markdown).update(body)
+
     # ---- the model and chunks ----
 
     @work(thread=True, exclusive=True, group="backend")
@@ -471,7 +590,8 @@ class LogptApp(App[None]):
         assert backend is not None
         lines = self.source.block(start, stop)
         text = "\n".join(lines)
-        digest = build_digest(lines, first_line=start + 1)
+        flagged = {line + 1: self.flags[line].reason for line in range(start, stop) if line in self.flags}
+        digest = build_digest(lines, first_line=start + 1, flagged=flagged)
         pieces: list[str] = []
         t0 = time.perf_counter()
         try:
@@ -603,6 +723,8 @@ class HelpScreen(ModalScreen[None]):
   [b]:[/b]        go to a line number
   [b]i[/b] / [b]x[/b]    include / exclude lines by regex
   [b]L[/b]        minimum level: WARN, ERROR, CRITICAL, all
+  [b]e[/b] / [b]E[/b]    next / previous flagged line (red mark)
+  [b]F[/b]        flagged lines only; [b]y[/b] why is this line flagged
   [b]n[/b] / [b]N[/b]    next / previous match
   [b]][/b] / [b][[/b]    next / previous chunk ([b]p[/b] too)
   [b]s[/b] [b]r[/b] [b]a[/b]    summary, root cause, action items

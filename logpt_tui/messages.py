@@ -69,3 +69,20 @@ class FilterProgress(Message):
     """The filter has looked at `done` lines."""
 
     done: int
+
+
+class FlagStatus(Message):
+    """What the detector is doing (loading, self-training k/N, an error)."""
+
+    def __init__(self, text: str, failed: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.failed = failed
+
+
+class FlagsFound(Message):
+    """Flags for lines first..stop-1 (1-based first, exclusive stop), replacing earlier ones there."""
+
+    def __init__(self, first: int, stop: int, flags: list) -> None:
+        super().__init__()
+        self.first, self.stop, self.flags = first, stop, flags  # flags: logpt_tui.flags.Flag

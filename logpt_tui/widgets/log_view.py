@@ -28,6 +28,9 @@ CACHE_LINES = 2000
 FOLLOW_CHECK_SECONDS = 0.25
 GUTTER_STYLE = Style(dim=True)
 CHUNK_GUTTER_STYLE = Style(color="cyan", bold=True)  # line numbers of the current chunk
+FLAG_MARK = Segment("▌", Style(color="bright_red", bold=True))  # before a flagged line's text
+NO_MARK = Segment(" ")
+FLAG_TINT = Style(bgcolor="#3a0d0d")
 LEVEL_STYLES = {
     "CRITICAL": Style(color="bright_red", bold=True),
     "ERROR": Style(color="red"),
@@ -49,6 +52,7 @@ class LogView(ScrollView, can_focus=True):
         self.source = source
         self._cache: OrderedDict[int, tuple[str, Style | None]] = OrderedDict()
         self.rows: list[int] | None = None  # with a filter: the 0-based lines shown, ascending; None shows all
+        self.flagged: set[int] = set()  # 0-based lines the detector flagged
 
     @property
     def row_count(self) -> int:
@@ -138,7 +142,7 @@ class LogView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = self.line_of_row(scroll_y + y)
         width = self.scrollable_content_region.width
-        gutter = len(str(len(self.source))) + 1
+        gutter = len(str(len(self.source))) + 2  # the number, a space, the flag mark
         try:
             entry = self.text(index) if index is not None and index < len(self.source) else None
         except IndexError:  # the index changed under us (truncation): draw blank until refreshed
@@ -146,10 +150,14 @@ class LogView(ScrollView, can_focus=True):
         if entry is None:
             return Strip.blank(width)
         text, style = entry
+        flagged = index in self.flagged
+        if flagged:
+            style = FLAG_TINT if style is None else style + FLAG_TINT
         if index == self.current:
             style = MATCH_STYLE if style is None else style + MATCH_STYLE
         body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - gutter))
         span = self.chunk_span
         number_style = CHUNK_GUTTER_STYLE if span is not None and span[0] <= index < span[1] else GUTTER_STYLE
-        line = Strip([Segment(f"{index + 1:>{gutter - 1}} ", number_style), *body]).simplify()
+        mark = FLAG_MARK if flagged else NO_MARK
+        line = Strip([Segment(f"{index + 1:>{gutter - 2}} ", number_style), mark, *body]).simplify()
         return line.extend_cell_length(width)  # full width: a shorter line must erase what was there before

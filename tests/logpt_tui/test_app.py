@@ -36,7 +36,7 @@ def log(tmp_path: Path) -> Path:
 
 
 async def test_opens_at_the_end_and_follows_appends(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=0.05, backend=None)
+    app = LogptApp(log, poll_seconds=0.05, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app) and "request 1000 ok" in screen_text(app))
         assert "following" in status(app)
@@ -47,7 +47,7 @@ async def test_opens_at_the_end_and_follows_appends(log: Path) -> None:
 
 
 async def test_paused_view_counts_new_lines_and_g_goes_to_the_top(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=0.05, backend=None)
+    app = LogptApp(log, poll_seconds=0.05, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         await pilot.press("g")
@@ -62,7 +62,7 @@ async def test_paused_view_counts_new_lines_and_g_goes_to_the_top(log: Path) -> 
 
 
 async def test_survives_truncation_and_rotation(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=0.05, backend=None)
+    app = LogptApp(log, poll_seconds=0.05, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         log.write_text("after truncation\n")
@@ -76,7 +76,7 @@ async def test_survives_truncation_and_rotation(log: Path) -> None:
 async def test_escape_sequences_are_shown_not_interpreted(tmp_path: Path) -> None:
     path = tmp_path / "esc.log"
     path.write_text("plain\n\x1b[2J\x1b]0;owned\x07 colour \x1b[31mred\x1b[0m\n")
-    app = LogptApp(path, backend=None)
+    app = LogptApp(path, backend=None, flags=None)
     async with app.run_test(size=(100, 10)) as pilot:
         await settle(pilot, app, lambda: "2 lines" in status(app))
         text = screen_text(app)
@@ -84,7 +84,9 @@ async def test_escape_sequences_are_shown_not_interpreted(tmp_path: Path) -> Non
 
 
 async def test_file_events_follow_without_polling(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=60, backend=None)  # only the watchdog observer can bring this line in time
+    app = LogptApp(
+        log, poll_seconds=60, backend=None, flags=None
+    )  # only the watchdog observer can bring this line in time
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "request 1000 ok" in screen_text(app))
         await pilot.pause(0.2)  # let the observer start
@@ -96,7 +98,7 @@ async def test_file_events_follow_without_polling(log: Path) -> None:
 async def test_regex_search_with_next_and_previous(log: Path) -> None:
     with log.open("a") as f:
         f.write("Nov 21 10:02:00 web-01 app[1]: request 2001 FAILED: db timeout\n")
-    app = LogptApp(log, poll_seconds=60, backend=None)
+    app = LogptApp(log, poll_seconds=60, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,001 lines" in status(app))
         await pilot.press("g", "slash")
@@ -114,7 +116,7 @@ async def test_regex_search_with_next_and_previous(log: Path) -> None:
 
 
 async def test_bad_regex_and_help(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=60, backend=None)
+    app = LogptApp(log, poll_seconds=60, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         await pilot.press("slash")
@@ -131,7 +133,7 @@ async def test_bad_regex_and_help(log: Path) -> None:
 
 
 async def test_every_rendered_row_covers_the_full_width(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=60, backend=None)
+    app = LogptApp(log, poll_seconds=60, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "request 1000 ok" in screen_text(app))
         view = app.query_one(LogView)
@@ -173,7 +175,7 @@ def panel_text(app: LogptApp) -> str:
 
 async def test_chunks_and_streamed_analysis_with_a_fake_model(log: Path) -> None:
     backend = FakeBackend()
-    app = LogptApp(log, poll_seconds=0.05, backend=backend)
+    app = LogptApp(log, poll_seconds=0.05, backend=backend, flags=None)
     async with app.run_test(size=(120, 24)) as pilot:
         # 1,000 lines of 8 words: 6 lines (53 tokens with newlines) per 60-token chunk → 167 chunks;
         # the current chunk holds the line in the middle of the view.
@@ -193,7 +195,7 @@ async def test_chunks_and_streamed_analysis_with_a_fake_model(log: Path) -> None
 
 async def test_escape_cancels_a_running_analysis(log: Path) -> None:
     backend = FakeBackend(delay=0.2)
-    app = LogptApp(log, poll_seconds=0.05, backend=backend)
+    app = LogptApp(log, poll_seconds=0.05, backend=backend, flags=None)
     async with app.run_test(size=(120, 24)) as pilot:
         await settle(pilot, app, lambda: "/167" in status(app))
         await pilot.press("a")
@@ -208,7 +210,7 @@ async def test_escape_cancels_a_running_analysis(log: Path) -> None:
 async def test_tiny_real_bundle_streams_into_the_panel(log: Path, tiny_bundle: Path) -> None:
     from logpt_tui.analysis import ModelBackend
 
-    app = LogptApp(log, poll_seconds=0.05, backend=ModelBackend(str(tiny_bundle), "cpu", max_new_tokens=8))
+    app = LogptApp(log, poll_seconds=0.05, backend=ModelBackend(str(tiny_bundle), "cpu", max_new_tokens=8), flags=None)
     async with app.run_test(size=(120, 24)) as pilot:
         await settle(pilot, app, lambda: "tiny" in status(app) and "chunk" in status(app), tries=200)
         await pilot.press("s")
@@ -218,7 +220,7 @@ async def test_tiny_real_bundle_streams_into_the_panel(log: Path, tiny_bundle: P
 
 
 async def test_without_a_model_the_keys_explain(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=0.05, backend=None)
+    app = LogptApp(log, poll_seconds=0.05, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "no model" in status(app))
         await pilot.press("s")
@@ -227,7 +229,7 @@ async def test_without_a_model_the_keys_explain(log: Path) -> None:
 
 
 async def test_go_to_line(log: Path) -> None:
-    app = LogptApp(log, poll_seconds=0.05, backend=None)
+    app = LogptApp(log, poll_seconds=0.05, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         await pilot.press("colon", *"250", "enter")
@@ -244,7 +246,7 @@ async def test_filters_apply_to_the_file_and_to_followed_lines(tmp_path: Path) -
             for i in range(1, 501)
         )
     )
-    app = LogptApp(path, poll_seconds=0.05, backend=None)
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "500 lines" in status(app))
         await pilot.press("L", "L")  # minimum level ERROR
@@ -264,3 +266,37 @@ async def test_filters_apply_to_the_file_and_to_followed_lines(tmp_path: Path) -
         await pilot.press("i", "enter")  # and an empty include
         await settle(pilot, app, lambda: "shown" not in status(app))
         assert app.view.rows is None
+
+
+async def test_self_trained_flags_then_cached_jump_and_why(tmp_path: Path) -> None:
+    cycle = ["sshd[1]: Accepted publickey for deploy from 10.0.0.4 port 5012 ssh2",
+             "CRON[2]: (root) CMD (run-parts /etc/cron.hourly)",
+             "systemd[1]: Started Session 7 of user deploy.",
+             "kernel: [ 12.5] eth0: link up"]  # fmt: skip
+    lines = [f"Nov 21 10:{i // 60 % 60:02d}:{i % 60:02d} web-01 {cycle[i % 4]}" for i in range(1200)]
+    lines[900] = "Nov 21 10:15:00 web-01 kernel: EXT4-fs (sda2): Remounting filesystem read-only"
+    path = tmp_path / "host.log"
+    path.write_text("\n".join(lines) + "\n")
+    await check_flags(path, tmp_path / "cache", "self-trained")
+    await check_flags(path, tmp_path / "cache", "cached")  # the second start finds the detector in the cache
+
+
+async def check_flags(path: Path, cache: Path, source: str) -> None:
+    from logpt_tui.flags import FlagEngine
+
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=FlagEngine(path, cache=cache))
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: f"flagged ({source})" in status(app), tries=600)
+        # The odd line is flagged (it is in the training history once, so by its rank, not as unseen),
+        # and the regular cycle is not.
+        assert 900 in app.flags and len(app.flags) < 12
+        await pilot.press("g", "e")
+        assert app.view.current == app.flag_lines[0]
+        app.view.current = None
+        await pilot.press("G", "E")  # backwards from the end: the last flag
+        assert app.view.current == app.flag_lines[-1]
+        app.view.show_line(900)
+        await pilot.press("y")
+        assert "Why line 901 is flagged" in panel_text(app) and app.flags[900].reason in panel_text(app)
+        await pilot.press("F")
+        assert app.view.rows == app.flag_lines
