@@ -17,7 +17,6 @@ kept per chunk and query; `c` copies the panel, `w` saves it as Markdown.
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
 import sys
@@ -67,6 +66,7 @@ def needs_view(handler: Callable) -> Callable:
     return guarded
 
 
+CLEANUPS: list[Callable[[], None]] = []  # run when the explorer exits (a spooled stdin file)
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PLAN_BATCH = 20_000  # lines per chunk-planning step
 QUERY_KEYS = {"s": "summary", "r": "root_cause", "a": "action_items"}
@@ -789,7 +789,7 @@ def spool_stdin() -> Path:
                 target.write(chunk)
 
     threading.Thread(target=copy, name="stdin-spool", daemon=True).start()
-    atexit.register(lambda: Path(name).unlink(missing_ok=True))
+    CLEANUPS.append(lambda: Path(name).unlink(missing_ok=True))
     return Path(name)
 
 
@@ -805,7 +805,16 @@ def main(argv: list[str] | None = None) -> None:
     except LogptError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
-    app.run()
+    try:
+        app.run()
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+    # Leave now: background workers (a model loading, a detector training) run in executor threads
+    # that the interpreter would otherwise wait for; the screen is already restored.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(app.return_code or 0)
 
 
 if __name__ == "__main__":
