@@ -50,7 +50,9 @@ from logpt_tui.messages import (
     IndexProgress,
     SearchResult,
     SourceChanged,
+    TemplatesMined,
 )
+from logpt_tui.terminal import visible
 from logpt_tui.widgets.log_view import LogView
 
 
@@ -101,6 +103,7 @@ class LogptApp(App[None]):
         Binding("E", "flag(-1)", "Prev flag", show=False),
         Binding("F", "flagged_only", "Flagged only", show=False),
         Binding("y", "why", "Why", show=False),
+        Binding("t", "templates", "Templates"),
         Binding("n", "search_next", "Next", show=False),
         Binding("N", "search_previous", "Previous", show=False),
         Binding("question_mark", "help", "Keys"),
@@ -144,6 +147,12 @@ class LogptApp(App[None]):
         self.flags_upto = 0  # lines judged
         self.detector_state = "detector: starting" if self.flag_engine is not None else ""
         self.flagged_only = False
+        self.template_keys: list[int] = []  # the template key of every mined line, 0-based
+        self.template_counts: dict[int, int] = {}
+        self.template_texts: dict[int, str] = {}
+        self.template_filter: int | None = None  # show only lines of this template
+        self.mining = False
+        self.view_miner: tuple | None = None  # (format, TemplateMiner) that numbered template_keys
         self.backend: Backend | None = ModelBackend() if backend is DEFAULT_BACKEND else backend  # type: ignore[assignment]
         self.model_state = "loading model…" if self.backend is not None else "no model"
         self.plan: ChunkPlan | None = None
@@ -204,6 +213,12 @@ class LogptApp(App[None]):
             self.filter_worker(self.filter, self.filter_rows)
         if message.kind == "grown" and self.flag_engine is not None and self.flag_engine.detector is not None:
             self.flag_tail_worker()
+        if message.kind in ("truncated", "rotated"):
+            self.template_keys = []
+            if self.template_filter is not None:
+                self.pick_template(None)
+        elif message.kind == "grown" and self.template_keys and not self.mining:
+            self.mine_worker()
             if self.plan is not None:
                 self.plan.reset()
                 self.replies.clear()
@@ -233,6 +248,8 @@ class LogptApp(App[None]):
             parts.append(f"chunk {k + 1 if k is not None else '–'}/{len(self.plan):,}{more}")
         if self.filter.active:
             parts.append(f"filter {self.filter.describe()}: {len(self.filter_rows):,} shown")
+        if self.template_filter is not None:
+            parts.append(f"template {self.template_filter}: {self.view.row_count:,} lines")
         if self.detector_state:
             parts.append(self.detector_state)
         parts.append(self.model_state)
@@ -483,6 +500,56 @@ class LogptApp(App[None]):
         self.query_one("#panel-head", Static).update(f"[b]Anomaly[/b] · {self.detector_state}")
         self.query_one("#panel-body", Markdown).update(body)
 
+    # ---- templates: mined in a worker; pick one to show only its lines ----
+
+    def action_templates(self) -> None:
+        if not self.mining and len(self.template_keys) < len(self.source):
+            self.mine_worker()
+        self.push_screen(TemplatesScreen(self), self.pick_template)
+
+    @work(thread=True, exclusive=True, group="mine")
+    def mine_worker(self) -> None:
+        from engine.formats import detect_format, parse_lines  # noqa: PLC0415
+        from engine.templates import TemplateMiner  # noqa: PLC0415
+
+        self.mining = True
+        try:
+            if self.view_miner is None or not self.template_keys:  # first run, or the file was replaced
+                self.view_miner = (detect_format(self.source.block(0, 200)).format, TemplateMiner())
+            fmt, miner = self.view_miner
+            while len(self.template_keys) < len(self.source):
+                start = len(self.template_keys)
+                lines = self.source.block(start, min(start + PLAN_BATCH, len(self.source)))
+                keys = [miner.add(r.message) for r in parse_lines(lines, fmt, first_line=start + 1, multiline=False)]
+                self.template_keys.extend(keys)
+                self.template_counts = dict(miner.counts)
+                self.template_texts = {t.key: t.text for t in miner.templates()}
+                self.post_message(TemplatesMined(len(self.template_keys)))
+        finally:
+            self.mining = False
+
+    @needs_view
+    def on_templates_mined(self, message: TemplatesMined) -> None:
+        if self.template_filter is not None:
+            self.view.set_rows(self.template_rows(self.template_filter))
+        for screen in self.screen_stack:
+            if isinstance(screen, TemplatesScreen):
+                screen.refresh_table()
+        self.update_status()
+
+    def template_rows(self, key: int) -> list[int]:
+        return [i for i, k in enumerate(self.template_keys) if k == key]
+
+    def pick_template(self, key: int | None) -> None:
+        self.template_filter = key
+        if key is None:
+            self.view.set_rows(self.filter_rows if self.filter.active else None)
+        else:
+            self.view.follow = False
+            self.view.set_rows(self.template_rows(key))
+            self.view.scroll_home(animate=False)
+        self.update_status()
+
     # ---- the model and chunks ----
 
     @work(thread=True, exclusive=True, group="backend")
@@ -708,6 +775,54 @@ class LogptApp(App[None]):
         self.source.close()
 
 
+class TemplatesScreen(ModalScreen[int | None]):
+    """The file's templates, most frequent first; Enter shows only that template's lines, Esc shows all."""
+
+    DEFAULT_CSS = """
+    TemplatesScreen { align: center middle; }
+    TemplatesScreen > Vertical { width: 90%; height: 80%; background: $panel; border: round $accent; }
+    TemplatesScreen #templates-head { height: 1; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "show_all", "All lines")]
+
+    def __init__(self, explorer: LogptApp) -> None:
+        super().__init__()
+        self.explorer = explorer
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import DataTable  # noqa: PLC0415
+
+        with Vertical():
+            yield Static(id="templates-head")
+            table = DataTable(cursor_type="row", id="templates")
+            table.add_columns("lines", "key", "template")
+            yield table
+
+    def on_mount(self) -> None:
+        self.refresh_table()
+        self.query_one("#templates").focus()
+
+    def refresh_table(self) -> None:
+        from textual.widgets import DataTable  # noqa: PLC0415
+
+        app = self.explorer
+        table = self.query_one("#templates", DataTable)
+        table.clear()
+        for key, count in sorted(app.template_counts.items(), key=lambda kv: -kv[1])[:500]:
+            table.add_row(f"{count:,}", str(key), visible(app.template_texts.get(key, "?"))[:200], key=str(key))
+        done = len(app.template_keys) * 100 // max(1, len(app.source))
+        state = "" if done >= 100 else f" · mining {done}%"
+        self.query_one("#templates-head", Static).update(
+            f"[b]{len(app.template_counts):,} templates[/b]{state} · Enter: only its lines · Esc: all lines"
+        )
+
+    def on_data_table_row_selected(self, event: object) -> None:
+        self.dismiss(int(event.row_key.value))  # type: ignore[attr-defined]
+
+    def action_show_all(self) -> None:
+        self.dismiss(None)
+
+
 class HelpScreen(ModalScreen[None]):
     """The keys, in one place; any key closes it."""
 
@@ -725,6 +840,7 @@ class HelpScreen(ModalScreen[None]):
   [b]L[/b]        minimum level: WARN, ERROR, CRITICAL, all
   [b]e[/b] / [b]E[/b]    next / previous flagged line (red mark)
   [b]F[/b]        flagged lines only; [b]y[/b] why is this line flagged
+  [b]t[/b]        templates: pick one to see only its lines
   [b]n[/b] / [b]N[/b]    next / previous match
   [b]][/b] / [b][[/b]    next / previous chunk ([b]p[/b] too)
   [b]s[/b] [b]r[/b] [b]a[/b]    summary, root cause, action items

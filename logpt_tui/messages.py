@@ -86,3 +86,10 @@ class FlagsFound(Message):
     def __init__(self, first: int, stop: int, flags: list) -> None:
         super().__init__()
         self.first, self.stop, self.flags = first, stop, flags  # flags: logpt_tui.flags.Flag
+
+
+@dataclass
+class TemplatesMined(Message):
+    """Template mining reached `done` lines."""
+
+    done: int

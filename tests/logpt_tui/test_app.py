@@ -300,3 +300,28 @@ async def check_flags(path: Path, cache: Path, source: str) -> None:
         assert "Why line 901 is flagged" in panel_text(app) and app.flags[900].reason in panel_text(app)
         await pilot.press("F")
         assert app.view.rows == app.flag_lines
+
+
+async def test_templates_view_filters_by_template(tmp_path: Path) -> None:
+    path = tmp_path / "t.log"
+    path.write_text(
+        "".join(
+            f"Nov 21 10:00:00 web-01 app[1]: {'user alice logged in' if i % 3 else f'disk {i} is full'}\n"
+            for i in range(300)
+        )
+    )
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=None)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app, lambda: "300 lines" in status(app))
+        await pilot.press("t")
+        await settle(pilot, app, lambda: len(app.template_keys) == 300)
+        await pilot.pause(0.2)
+        await pilot.press("enter")  # the most frequent template: 200 login lines
+        await settle(pilot, app, lambda: "200 lines" in status(app))
+        assert "logged in" in screen_text(app) and "full" not in screen_text(app)
+        with path.open("a") as f:
+            f.write("Nov 21 10:00:01 web-01 app[1]: user bob logged in\n")
+        await settle(pilot, app, lambda: "201 lines" in status(app))
+        await pilot.press("t", "escape")
+        await settle(pilot, app, lambda: app.template_filter is None)
+        assert app.view.rows is None
