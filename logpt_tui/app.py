@@ -33,7 +33,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Markdown, Static
 
 from engine.chunkplan import ChunkPlan
-from engine.errors import LogptError
+from engine.errors import InputError, LogptError
 from engine.linefilter import FILTER_LEVELS, LineFilter
 from engine.logsource import LogSource
 from logpt_tui.analysis import Backend, ModelBackend, Reply
@@ -411,6 +411,9 @@ class LogptApp(App[None]):
         try:
             history = self.source.block(0, min(total, 200_000))
             engine.prepare(history, on_progress=lambda text: self.post_message(FlagStatus(f"detector: {text}")))
+        except InputError:  # too little history to learn from: say so in the status bar only
+            self.post_message(FlagStatus("no detector: too little history"))
+            return
         except LogptError as e:
             self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
             return
