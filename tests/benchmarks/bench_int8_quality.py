@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,12 +19,12 @@ import torch
 
 from engine.bundle import BundleConfig, TokenizerSpec, save_model
 from engine.config import GPTConfig
-from engine.importers.gpt2_vocab import load_gpt2_vocab
 from engine.model import GPT
 from engine.quantize import quantize_int8
-from engine.tokenizer import ENDOFTEXT, LOGPT_SPECIALS, Tokenizer
+from engine.tokenizer import ENDOFTEXT
 from train.lm import LMTrainConfig, train_lm
 from train.perplexity import mean_nll
+from train.tokenizer import train_bpe
 
 HELD_OUT = ("Apache", "OpenSSH", "Zookeeper")
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "loghub"
@@ -39,18 +38,6 @@ def read_systems(data: Path) -> dict[str, str]:
     }
 
 
-def train_tokenizer(text: str, vocab_size: int) -> tuple[dict[bytes, int], dict[str, int]]:
-    from tokenizers import ByteLevelBPETokenizer  # dev dependency, through transformers
-
-    with tempfile.TemporaryDirectory() as tmp:
-        bpe = ByteLevelBPETokenizer()
-        bpe.train_from_iterator([text], vocab_size=vocab_size, min_frequency=2, show_progress=False)
-        bpe.save_model(tmp)
-        ranks, _ = load_gpt2_vocab(Path(tmp) / "vocab.json", Path(tmp) / "merges.txt")
-    names = (ENDOFTEXT, *LOGPT_SPECIALS)  # unseen in training; they make the bundle usable by `logpt analyze`
-    return ranks, {name: len(ranks) + i for i, name in enumerate(names)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -62,8 +49,8 @@ def main() -> None:
     torch.manual_seed(0)
     systems = read_systems(args.data)
     train_text = "\n".join(t for name, t in systems.items() if name not in HELD_OUT)
-    ranks, specials = train_tokenizer(train_text, 2048)
-    tok = Tokenizer(ranks, specials)
+    tok = train_bpe([train_text], 2048)
+    ranks, specials = tok.ranks, tok.special_tokens
     train_ids = torch.tensor(tok.encode(train_text))
     split = int(len(train_ids) * 0.95)
     model = GPT(GPTConfig(block_size=128, vocab_size=tok.n_vocab, n_layer=4, n_head=4, n_embd=192))
