@@ -67,7 +67,7 @@ class ModelBackend:
         bundle = load_bundle(find_bundle(self.model), placement(self.device_name))
         self.bundle = bundle
         self.name = bundle.name
-        self.device = bundle.describe()
+        self.device = bundle.describe().removeprefix(bundle.name).strip()  # "(4.5M) on cpu float32"
         request = AnalysisRequest("summary", self.max_new_tokens)
         overhead = max(bundle.prompt.overhead(bundle.tokenizer, q) for q in ("summary", "root_cause", "action_items"))
         self.budget = chunk_budget(bundle.config.model.block_size, request.max_new_tokens, overhead)
