@@ -48,7 +48,7 @@ DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "weights" / "logpt-analyst
 @pytest.mark.skipif(not DEFAULT_MODEL.is_dir(), reason="the default analysis model is not in weights/")
 def test_root_cause_streams_from_the_default_model() -> None:
     with Pane(f"{explorer_command()} {SAMPLE}", session=SESSION, width=160, height=40) as pane:
-        pane.wait_for("logpt-analyst (", timeout=60)  # the model loads in the background
+        pane.wait_for("logpt-analyst · (", timeout=60)  # the model loads in the background
         pane.wait_for(" · chunk ", timeout=30)  # then the file is planned into chunks
         pane.keys("r")
         shown = pane.wait_for("tok/s", timeout=60)
