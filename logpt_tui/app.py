@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +28,6 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Markdown, Static
 
 from engine.chunkplan import ChunkPlan
@@ -38,6 +36,7 @@ from engine.linefilter import FILTER_LEVELS, LineFilter
 from engine.logsource import LogSource
 from logpt_tui.analysis import Backend, ModelBackend, Reply
 from logpt_tui.flags import Flag, FlagEngine
+from logpt_tui.follow import CLEANUPS, spool_stdin, watch_file
 from logpt_tui.messages import (
     AnalysisDone,
     AnalysisPiece,
@@ -52,7 +51,7 @@ from logpt_tui.messages import (
     SourceChanged,
     TemplatesMined,
 )
-from logpt_tui.terminal import visible
+from logpt_tui.screens import HelpScreen, TemplatesScreen
 from logpt_tui.widgets.log_view import LogView
 
 
@@ -68,7 +67,6 @@ def needs_view(handler: Callable) -> Callable:
     return guarded
 
 
-CLEANUPS: list[Callable[[], None]] = []  # run when the explorer exits (a spooled stdin file)
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PLAN_BATCH = 20_000  # lines per chunk-planning step
 QUERY_KEYS = {"s": "summary", "r": "root_cause", "a": "action_items"}
@@ -776,140 +774,6 @@ class LogptApp(App[None]):
         if self._observer is not None:
             self._observer.stop()  # type: ignore[attr-defined]
         self.source.close()
-
-
-class TemplatesScreen(ModalScreen[int | None]):
-    """The file's templates, most frequent first; Enter shows only that template's lines, Esc shows all."""
-
-    DEFAULT_CSS = """
-    TemplatesScreen { align: center middle; }
-    TemplatesScreen > Vertical { width: 90%; height: 80%; background: $panel; border: round $accent; }
-    TemplatesScreen #templates-head { height: 1; padding: 0 1; }
-    """
-    BINDINGS = [Binding("escape", "show_all", "All lines")]
-
-    def __init__(self, explorer: LogptApp) -> None:
-        super().__init__()
-        self.explorer = explorer
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import DataTable  # noqa: PLC0415
-
-        with Vertical():
-            yield Static(id="templates-head")
-            table = DataTable(cursor_type="row", id="templates")
-            table.add_columns("lines", "key", "template")
-            yield table
-
-    def on_mount(self) -> None:
-        self.refresh_table()
-        self.query_one("#templates").focus()
-
-    def refresh_table(self) -> None:
-        from textual.widgets import DataTable  # noqa: PLC0415
-
-        app = self.explorer
-        table = self.query_one("#templates", DataTable)
-        table.clear()
-        for key, count in sorted(app.template_counts.items(), key=lambda kv: -kv[1])[:500]:
-            table.add_row(f"{count:,}", str(key), visible(app.template_texts.get(key, "?"))[:200], key=str(key))
-        done = len(app.template_keys) * 100 // max(1, len(app.source))
-        state = "" if done >= 100 else f" · mining {done}%"
-        self.query_one("#templates-head", Static).update(
-            f"[b]{len(app.template_counts):,} templates[/b]{state} · Enter: only its lines · Esc: all lines"
-        )
-
-    def on_data_table_row_selected(self, event: object) -> None:
-        self.dismiss(int(event.row_key.value))  # type: ignore[attr-defined]
-
-    def action_show_all(self) -> None:
-        self.dismiss(None)
-
-
-class HelpScreen(ModalScreen[None]):
-    """The keys, in one place; any key closes it."""
-
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Static { width: 60; padding: 1 2; background: $panel; border: round $accent; }
-    """
-    TEXT = """[b]logpt explorer[/b]
-
-  [b]f[/b]        follow the end of the file on / off
-  [b]g[/b] / [b]G[/b]    top / bottom
-  [b]/[/b]        search by regular expression
-  [b]:[/b]        go to a line number
-  [b]i[/b] / [b]x[/b]    include / exclude lines by regex
-  [b]L[/b]        minimum level: WARN, ERROR, CRITICAL, all
-  [b]e[/b] / [b]E[/b]    next / previous flagged line (red mark)
-  [b]F[/b]        flagged lines only; [b]y[/b] why is this line flagged
-  [b]t[/b]        templates: pick one to see only its lines
-  [b]n[/b] / [b]N[/b]    next / previous match
-  [b]][/b] / [b][[/b]    next / previous chunk ([b]p[/b] too)
-  [b]s[/b] [b]r[/b] [b]a[/b]    summary, root cause, action items
-           of the current chunk, in the side panel
-  [b]Esc[/b]      cancel the analysis; again: close the panel
-  [b]c[/b] / [b]w[/b]    copy / save the reply as Markdown
-  [b]?[/b]        this help
-  [b]q[/b]        quit
-
-Lines stream in as the file grows; truncation and rotation
-are followed. Chunks fit the model's context; the current
-one has cyan line numbers. Escape sequences in the log are
-shown as ^[. Press any key to close."""
-
-    def compose(self) -> ComposeResult:
-        yield Static(self.TEXT)
-
-    def on_key(self) -> None:
-        self.dismiss()
-
-
-def watch_file(path: Path, touched: Callable[[], None]) -> object | None:
-    """A watchdog observer on the file's directory calling `touched` for events on the file; None if it cannot start."""
-    from watchdog.events import FileSystemEvent, FileSystemEventHandler  # noqa: PLC0415
-    from watchdog.observers import Observer  # noqa: PLC0415
-
-    target = str(path.resolve())
-
-    class Handler(FileSystemEventHandler):
-        def on_any_event(self, event: FileSystemEvent) -> None:
-            paths = {str(event.src_path), str(getattr(event, "dest_path", "") or "")}
-            if target in paths:
-                touched()
-
-    observer = Observer()
-    try:
-        observer.schedule(Handler(), str(path.resolve().parent), recursive=False)
-        observer.daemon = True
-        observer.start()
-    except OSError:  # e.g. out of inotify watches: the poll still follows the file
-        return None
-    return observer
-
-
-def spool_stdin() -> Path:
-    """Copy piped stdin into a temporary file in a thread, and give the terminal back to stdin.
-
-    The explorer then follows the file like any other log; keys come from /dev/tty.
-    """
-    try:
-        tty = os.open("/dev/tty", os.O_RDONLY)
-    except OSError:
-        raise LogptError("reading a pipe needs a terminal for the keys", "run logpt-tui from a terminal") from None
-    pipe = os.dup(0)
-    os.dup2(tty, 0)
-    os.close(tty)
-    handle, name = tempfile.mkstemp(prefix="logpt-stdin-", suffix=".log")
-
-    def copy() -> None:
-        with os.fdopen(pipe, "rb", buffering=0) as source, os.fdopen(handle, "wb", buffering=0) as target:
-            while chunk := source.read(1 << 16):
-                target.write(chunk)
-
-    threading.Thread(target=copy, name="stdin-spool", daemon=True).start()
-    CLEANUPS.append(lambda: Path(name).unlink(missing_ok=True))
-    return Path(name)
 
 
 def main(argv: list[str] | None = None) -> None:
