@@ -14,7 +14,6 @@ safetensors plus JSON, never pickle. Metrics go to a callback and to
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ from engine.model import GPT
 from engine.prompts import PromptFormat, prompt_format
 from engine.tokenizer import Tokenizer
 from train.generator_data import Example
+from train.lm import lr_at
 
 IGNORE = -100
 
@@ -103,14 +103,6 @@ class Report:
     tokens_per_s: float
     val_loss: float | None = None
     best_val_loss: float | None = None
-
-
-def lr_at(step: int, c: GeneratorTrainConfig) -> float:
-    if step < c.warmup_steps:
-        return c.lr * (step + 1) / c.warmup_steps
-    progress = min(1.0, (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps))
-    floor = c.lr * c.min_lr_ratio
-    return floor + 0.5 * (c.lr - floor) * (1 + math.cos(math.pi * progress))
 
 
 def model_config(c: GeneratorTrainConfig, tokenizer: Tokenizer) -> GPTConfig:

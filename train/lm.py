@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +44,15 @@ class StepReport:
     val_loss: float | None  # set on evaluation steps
 
 
-def lr_at(step: int, config: LMTrainConfig) -> float:
+class Schedule(Protocol):
+    steps: int
+    lr: float
+    min_lr_ratio: float
+    warmup_steps: int
+
+
+def lr_at(step: int, config: Schedule) -> float:
+    """Linear warmup to `lr`, then a cosine decay to `lr × min_lr_ratio` at `steps` (any config with these fields)."""
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
     progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
