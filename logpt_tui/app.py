@@ -69,9 +69,8 @@ def needs_view(handler: Callable) -> Callable:
 
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PLAN_BATCH = 20_000  # lines per chunk-planning step
-QUERY_KEYS = {"s": "summary", "r": "root_cause", "a": "action_items"}
 QUERY_TITLES = {"summary": "Summary", "root_cause": "Root cause", "action_items": "Action items"}
-DEFAULT_BACKEND = object()  # the registry's default model, loaded in a worker
+DEFAULT = object()  # backend: the registry's default model; flags: a detector cached or trained for the file
 
 
 class LogptApp(App[None]):
@@ -122,8 +121,8 @@ class LogptApp(App[None]):
         *,
         poll_seconds: float = POLL_SECONDS,
         name: str | None = None,
-        backend: object = DEFAULT_BACKEND,
-        flags: object = DEFAULT_BACKEND,
+        backend: object = DEFAULT,
+        flags: object = DEFAULT,
     ) -> None:
         super().__init__()
         self.path = path
@@ -139,7 +138,7 @@ class LogptApp(App[None]):
         self.filter_rows: list[int] = []  # lines the filter passed so far
         self.filtered_upto = 0  # lines the filter has looked at
         self.filter_lock = threading.Lock()
-        self.flag_engine: FlagEngine | None = FlagEngine(path) if flags is DEFAULT_BACKEND else flags  # type: ignore[assignment]
+        self.flag_engine: FlagEngine | None = FlagEngine(path) if flags is DEFAULT else flags  # type: ignore[assignment]
         self.flags: dict[int, Flag] = {}  # 0-based line → why it was flagged
         self.flag_lines: list[int] = []  # the same lines, ascending
         self.flags_upto = 0  # lines judged
@@ -149,9 +148,11 @@ class LogptApp(App[None]):
         self.template_counts: dict[int, int] = {}
         self.template_texts: dict[int, str] = {}
         self.template_filter: int | None = None  # show only lines of this template
+        self.template_shown: list[int] = []  # its lines, 0-based, as far as template_scanned
+        self.template_scanned = 0
         self.mining = False
         self.view_miner: tuple | None = None  # (format, TemplateMiner) that numbered template_keys
-        self.backend: Backend | None = ModelBackend() if backend is DEFAULT_BACKEND else backend  # type: ignore[assignment]
+        self.backend: Backend | None = ModelBackend() if backend is DEFAULT else backend  # type: ignore[assignment]
         self.model_state = "loading model…" if self.backend is not None else "no model"
         self.plan: ChunkPlan | None = None
         self.replies: dict[tuple[int, str], Reply] = {}  # (chunk's first line, query) → reply
@@ -532,14 +533,19 @@ class LogptApp(App[None]):
     @needs_view
     def on_templates_mined(self, message: TemplatesMined) -> None:
         if self.template_filter is not None:
-            self.view.set_rows(self.template_rows(self.template_filter))
+            self.extend_template_rows()
+            self.view.rows_grew()
         for screen in self.screen_stack:
             if isinstance(screen, TemplatesScreen):
                 screen.refresh_table()
         self.update_status()
 
-    def template_rows(self, key: int) -> list[int]:
-        return [i for i, k in enumerate(self.template_keys) if k == key]
+    def extend_template_rows(self) -> None:
+        """Add the newly mined lines of the picked template to the rows shown (only the new ones are scanned)."""
+        keys, key = self.template_keys, self.template_filter
+        stop = len(keys)
+        self.template_shown.extend(i for i in range(self.template_scanned, stop) if keys[i] == key)
+        self.template_scanned = stop
 
     def pick_template(self, key: int | None) -> None:
         self.template_filter = key
@@ -547,7 +553,9 @@ class LogptApp(App[None]):
             self.view.set_rows(self.filter_rows if self.filter.active else None)
         else:
             self.view.follow = False
-            self.view.set_rows(self.template_rows(key))
+            self.template_shown, self.template_scanned = [], 0
+            self.extend_template_rows()
+            self.view.set_rows(self.template_shown)
             self.view.scroll_home(animate=False)
         self.update_status()
 
