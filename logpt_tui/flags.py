@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,50 @@ class Flag:
     template: str
     reason: str  # "unseen template" or "rank 7, p=0.0012"
     expected: tuple[str, ...]  # the templates the model expected most
+
+
+class FlagSet:
+    """The flags found so far in one file: 0-based line → Flag, and the same lines in order."""
+
+    def __init__(self) -> None:
+        self.by_line: dict[int, Flag] = {}
+        self.lines: list[int] = []  # ascending
+        self.upto = 0  # lines judged
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __contains__(self, line: int) -> bool:
+        return line in self.by_line
+
+    def get(self, line: int) -> Flag | None:
+        return self.by_line.get(line)
+
+    def replace(self, first: int, stop: int, flags: Sequence[Flag]) -> None:
+        """The verdicts for 1-based lines first..stop-1: earlier flags there are dropped."""
+        for line in self.lines[bisect_left(self.lines, first - 1) : bisect_left(self.lines, stop - 1)]:
+            del self.by_line[line]
+        for flag in flags:
+            self.by_line[flag.line - 1] = flag
+        self.lines = sorted(self.by_line)
+        self.upto = max(self.upto, stop - 1)
+
+    def clear(self) -> None:
+        self.by_line, self.lines, self.upto = {}, [], 0
+
+    def step(self, line: int, step: int) -> int | None:
+        """The next flagged line after `line` (step > 0) or the previous one before it, wrapping round."""
+        if not self.lines:
+            return None
+        if step > 0:
+            i = bisect_right(self.lines, line)
+            return self.lines[i] if i < len(self.lines) else self.lines[0]
+        i = bisect_left(self.lines, line)
+        return self.lines[i - 1] if i > 0 else self.lines[-1]
+
+    def count(self, start: int, stop: int) -> int:
+        """Flagged lines in 0-based start..stop-1."""
+        return bisect_left(self.lines, stop) - bisect_left(self.lines, start)
 
 
 def cache_dir() -> Path:

@@ -81,11 +81,11 @@ class FlagStatus(Message):
 
 
 class FlagsFound(Message):
-    """Flags for lines first..stop-1 (1-based first, exclusive stop), replacing earlier ones there."""
+    """Flags for lines first..end-1 (1-based first, exclusive end), replacing earlier ones there."""
 
-    def __init__(self, first: int, stop: int, flags: list) -> None:
+    def __init__(self, first: int, end: int, flags: list) -> None:
         super().__init__()
-        self.first, self.stop, self.flags = first, stop, flags  # flags: logpt_tui.flags.Flag
+        self.first, self.end, self.flags = first, end, flags  # flags: logpt_tui.flags.Flag
 
 
 @dataclass
@@ -93,3 +93,10 @@ class TemplatesMined(Message):
     """Template mining reached `done` lines."""
 
     done: int
+
+
+@dataclass
+class FormatDetected(Message):
+    """The file's format, detected from its first lines."""
+
+    name: str

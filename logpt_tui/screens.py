@@ -13,7 +13,7 @@ from textual.widgets import Static
 from logpt_tui.terminal import visible
 
 if TYPE_CHECKING:
-    from logpt_tui.app import LogptApp
+    from logpt_tui.tab import LogTab
 
 
 class TemplatesScreen(ModalScreen[int | None]):
@@ -26,7 +26,7 @@ class TemplatesScreen(ModalScreen[int | None]):
     """
     BINDINGS = [Binding("escape", "show_all", "All lines")]
 
-    def __init__(self, explorer: LogptApp) -> None:
+    def __init__(self, explorer: LogTab) -> None:
         super().__init__()
         self.explorer = explorer
 
@@ -74,6 +74,7 @@ class HelpScreen(ModalScreen[None]):
     TEXT = """[b]logpt explorer[/b]
 
   [b]f[/b]        follow the end of the file on / off
+  [b]W[/b]        wrap long lines on / off
   [b]g[/b] / [b]G[/b]    top / bottom
   [b]/[/b]        search by regular expression
   [b]:[/b]        go to a line number
@@ -82,19 +83,24 @@ class HelpScreen(ModalScreen[None]):
   [b]e[/b] / [b]E[/b]    next / previous flagged line (red mark)
   [b]F[/b]        flagged lines only; [b]y[/b] why is this line flagged
   [b]t[/b]        templates: pick one to see only its lines
-  [b]n[/b] / [b]N[/b]    next / previous match
-  [b]][/b] / [b][[/b]    next / previous chunk ([b]p[/b] too)
+  [b]n[/b] / [b]N[/b]    next / previous match (Esc ends the search)
+  [b]n[/b] / [b]p[/b]    next / previous chunk when not searching
+  [b]][/b] / [b][[/b]    next / previous chunk
   [b]s[/b] [b]r[/b] [b]a[/b]    summary, root cause, action items
            of the current chunk, in the side panel
   [b]Esc[/b]      cancel the analysis; again: close the panel
   [b]c[/b] / [b]w[/b]    copy / save the reply as Markdown
+  [b]Tab[/b]      next file (Shift+Tab: previous), when several
+  [b]Ctrl+P[/b]   command palette (actions, themes)
   [b]?[/b]        this help
   [b]q[/b]        quit
 
 Lines stream in as the file grows; truncation and rotation
 are followed. Chunks fit the model's context; the current
-one has cyan line numbers. Escape sequences in the log are
-shown as ^[. Press any key to close."""
+one has cyan line numbers. The strip on the right shows
+flagged lines per chunk (click to jump; ┃ marks the view).
+A click on a flagged line shows why. Escape sequences in
+the log are shown as ^[. Press any key to close."""
 
     def compose(self) -> ComposeResult:
         yield Static(self.TEXT)

@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 
 from logpt_tui.app import LogptApp
+from logpt_tui.messages import FlagsFound
 from logpt_tui.widgets.log_view import LogView
 
 
 def screen_text(app: LogptApp) -> str:
-    view = app.query_one(LogView)
+    view = app.tab.view
     return "\n".join(view.render_line(y).text for y in range(view.size.height))
 
 
 def status(app: LogptApp) -> str:
-    return str(app.query_one("#status").render())
+    return str(app.tab.query_one("#status").render())
 
 
 async def settle(pilot, app: LogptApp, predicate, tries: int = 100) -> None:  # noqa: ANN001
@@ -202,7 +203,7 @@ async def test_escape_cancels_a_running_analysis(log: Path) -> None:
         await settle(pilot, app, lambda: "generating" in panel_text(app))
         await pilot.press("escape")
         await settle(pilot, app, lambda: "cancelled" in panel_text(app))
-        assert app.replies == {}  # a cancelled reply is not kept
+        assert app.tab.panel.replies == {}  # a cancelled reply is not kept
         await pilot.press("escape")  # nothing running: closes the panel
         assert not app.query_one("#panel").has_class("-open")
 
@@ -215,7 +216,7 @@ async def test_tiny_real_bundle_streams_into_the_panel(log: Path, tiny_bundle: P
         await settle(pilot, app, lambda: "tiny" in status(app) and "chunk" in status(app), tries=200)
         await pilot.press("s")
         await settle(pilot, app, lambda: "tok/s" in panel_text(app), tries=200)
-        reply = next(iter(app.replies.values()))
+        reply = next(iter(app.tab.panel.replies.values()))
         assert reply.tokens >= 1 and reply.query == "summary"
 
 
@@ -225,7 +226,7 @@ async def test_without_a_model_the_keys_explain(log: Path) -> None:
         await settle(pilot, app, lambda: "no model" in status(app))
         await pilot.press("s")
         await pilot.pause(0.1)
-        assert app.replies == {}
+        assert app.tab.panel.replies == {}
 
 
 async def test_go_to_line(log: Path) -> None:
@@ -289,17 +290,17 @@ async def check_flags(path: Path, cache: Path, source: str) -> None:
         await settle(pilot, app, lambda: f"flagged ({source})" in status(app), tries=600)
         # The odd line is flagged (it is in the training history once, so by its rank, not as unseen),
         # and the regular cycle is not.
-        assert 900 in app.flags and len(app.flags) < 12
+        assert 900 in app.tab.flags and len(app.tab.flags) < 12
         await pilot.press("g", "e")
-        assert app.view.current == app.flag_lines[0]
+        assert app.view.current == app.tab.flags.lines[0]
         app.view.current = None
         await pilot.press("G", "E")  # backwards from the end: the last flag
-        assert app.view.current == app.flag_lines[-1]
+        assert app.view.current == app.tab.flags.lines[-1]
         app.view.show_line(900)
         await pilot.press("y")
-        assert "Why line 901 is flagged" in panel_text(app) and app.flags[900].reason in panel_text(app)
+        assert "Why line 901 is flagged" in panel_text(app) and app.tab.flags.get(900).reason in panel_text(app)
         await pilot.press("F")
-        assert app.view.rows == app.flag_lines
+        assert app.view.rows == app.tab.flags.lines
 
 
 async def test_templates_view_filters_by_template(tmp_path: Path) -> None:
@@ -314,7 +315,7 @@ async def test_templates_view_filters_by_template(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot, app, lambda: "300 lines" in status(app))
         await pilot.press("t")
-        await settle(pilot, app, lambda: len(app.template_keys) == 300)
+        await settle(pilot, app, lambda: len(app.tab.template_keys) == 300)
         await pilot.pause(0.2)
         await pilot.press("enter")  # the most frequent template: 200 login lines
         await settle(pilot, app, lambda: "200 lines" in status(app))
@@ -323,5 +324,133 @@ async def test_templates_view_filters_by_template(tmp_path: Path) -> None:
             f.write("Nov 21 10:00:01 web-01 app[1]: user bob logged in\n")
         await settle(pilot, app, lambda: "201 lines" in status(app))
         await pilot.press("t", "escape")
-        await settle(pilot, app, lambda: app.template_filter is None)
+        await settle(pilot, app, lambda: app.tab.template_filter is None)
         assert app.view.rows is None
+
+
+async def test_several_files_open_as_tabs_and_each_follows_its_own(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    first.write_text("".join(f"first line {i}\n" for i in range(50)))
+    second.write_text("".join(f"second line {i}\n" for i in range(70)))
+    app = LogptApp([first, second], poll_seconds=0.05, backend=None, flags=None)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "50 lines" in status(app) and "first line 49" in screen_text(app))
+        await pilot.press("tab")
+        await settle(pilot, app, lambda: "70 lines" in status(app) and "second line 69" in screen_text(app))
+        with first.open("a") as f:
+            f.write("first line 50\n")
+        with second.open("a") as f:
+            f.write("second line 70\n")
+        await settle(pilot, app, lambda: "second line 70" in screen_text(app))
+        await pilot.press("shift+tab")
+        await settle(pilot, app, lambda: "51 lines" in status(app) and "first line 50" in screen_text(app))
+        assert app.tab.path == first
+
+
+async def test_wrap_folds_long_lines_and_still_follows_the_end(tmp_path: Path) -> None:
+    path = tmp_path / "long.log"
+    path.write_text("".join(f"{i} " + "x" * 150 + f" end{i}\n" for i in range(30)))
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=None)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await settle(pilot, app, lambda: "30 lines" in status(app))
+        assert "end29" not in screen_text(app)  # past the right edge
+        await pilot.press("W")
+        await settle(pilot, app, lambda: "end29" in screen_text(app) and "wrap" in status(app))
+        view = app.query_one(LogView)
+        assert all(
+            view.render_line(y).cell_length == view.scrollable_content_region.width for y in range(view.size.height)
+        )
+        with path.open("a") as f:
+            f.write("30 " + "y" * 150 + " end30\n")
+        await settle(pilot, app, lambda: "end30" in screen_text(app))  # following shows the newest line whole
+        await pilot.press("g")
+        assert screen_text(app).lstrip().startswith("1 ") and "end0" in screen_text(app)
+        await pilot.press("W")
+        assert "end0" not in screen_text(app)
+
+
+async def test_n_and_p_move_between_chunks_unless_searching(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=0.05, backend=FakeBackend(), flags=None)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: "chunk 166/167" in status(app))
+        await pilot.press("p", "p")
+        assert "chunk 164/167" in status(app)
+        await pilot.press("n")
+        assert "chunk 165/167" in status(app)
+        await pilot.press("slash", *"request 5", "enter")
+        await settle(pilot, app, lambda: app.view.current is not None)
+        found = app.view.current
+        await pilot.press("n")  # searching: the next match
+        await settle(pilot, app, lambda: app.view.current != found)
+        assert "request 5" in app.tab.source.line(app.view.current)
+        await pilot.press("escape")  # ends the search: n is the next chunk again
+        k = app.tab.current_chunk()
+        await pilot.press("n")
+        assert app.tab.current_chunk() == k + 1
+
+
+def test_minimap_rows_are_proportional_and_shaded_by_chunk() -> None:
+    from logpt_tui.flags import Flag, FlagSet
+    from logpt_tui.widgets.minimap import bins_for
+
+    flags = FlagSet()
+    flags.replace(1, 101, [Flag(n, "t", "unseen template", ()) for n in (5, 6, 7, 95)])
+    starts = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]
+    rows = bins_for(starts, 100, 20, flags)  # two rows per chunk, shaded alike
+    assert [(b.first, b.last, b.start, b.stop, b.flagged) for b in rows[:3]] == [
+        (0, 5, 0, 10, 3), (5, 10, 0, 10, 3), (10, 15, 10, 20, 0)]  # fmt: skip
+    assert rows[-1].flagged == 1 and len(rows) == 20
+    grouped = bins_for(starts, 100, 4, flags)  # a row over several chunks sums them
+    assert [(b.start, b.stop, b.flagged) for b in grouped] == [(0, 30, 3), (20, 50, 0), (50, 80, 0), (70, 100, 1)]
+    by_lines = bins_for(None, 100, 5, flags)  # no chunks yet: the rows' own lines
+    assert [(b.start, b.stop, b.flagged) for b in by_lines] == [
+        (0, 20, 3),
+        (20, 40, 0),
+        (40, 60, 0),
+        (60, 80, 0),
+        (80, 100, 1),
+    ]
+    assert len(bins_for(None, 3, 10, flags)) == 3 and bins_for(None, 0, 5, flags) == []
+
+
+async def test_minimap_click_jumps_and_a_click_on_a_flagged_line_shows_why(tmp_path: Path) -> None:
+    from logpt_tui.flags import Flag
+    from logpt_tui.widgets.minimap import Minimap
+
+    path = tmp_path / "m.log"
+    path.write_text("".join(f"line {i}\n" for i in range(1, 401)))
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=None)
+    async with app.run_test(size=(100, 22)) as pilot:
+        await settle(pilot, app, lambda: "400 lines" in status(app))
+        tab = app.tab
+        tab.post_message(FlagsFound(1, 401, [Flag(3, "line <*>", "rank 9, p=0.001", ("line <*>",))]))
+        await settle(pilot, app, lambda: len(tab.flags) == 1)
+        minimap = app.query_one(Minimap)
+        assert minimap.bins[0].flagged == 1 and minimap.render_line(0).text.strip("┃ ") != "··"
+        await pilot.click(Minimap, offset=(1, 0))  # the first row: the file's start
+        await settle(pilot, app, lambda: app.view.current == 0)
+        assert screen_text(app).split("\n")[0].split() == ["1", "line", "1"]
+        await pilot.click(LogView, offset=(10, 2))  # line 3, the flagged one
+        await settle(pilot, app, lambda: "Why line 3 is flagged" in panel_text(app))
+
+
+async def test_command_palette_runs_explorer_actions(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=0.05, backend=None, flags=None)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot, app, lambda: "1,000 lines" in status(app))
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Wrap long lines on / off" in titles and "Root cause of this chunk" in titles
+        await pilot.press("ctrl+p", *"wrap long", "enter")
+        await settle(pilot, app, lambda: app.view.wrap)
+
+
+async def test_the_chosen_theme_is_remembered(log: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "config" / "tui.json"
+    app = LogptApp(log, poll_seconds=60, backend=None, flags=None, settings=settings)
+    async with app.run_test(size=(80, 12)) as pilot:
+        await settle(pilot, app, lambda: "1,000 lines" in status(app))
+        app.theme = "nord"
+        await pilot.pause(0.05)
+    assert LogptApp(log, backend=None, flags=None, settings=settings).theme == "nord"
+    settings.write_text("not json")
+    assert LogptApp(log, backend=None, flags=None, settings=settings).theme == "textual-dark"

@@ -58,7 +58,7 @@ async def test_analysis_panel(log: Path) -> None:
     async with app.run_test(size=(110, 20)) as pilot:
         await settle(pilot, app, lambda: "chunk" in status(app))
         await pilot.press("colon", *"37", "enter", "r")
-        await settle(pilot, app, lambda: app.replies != {})
+        await settle(pilot, app, lambda: app.tab.panel.replies != {})
         await pilot.pause(0.3)
         check("analysis-panel", app.export_screenshot())
 

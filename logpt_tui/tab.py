@@ -1,0 +1,676 @@
+"""One open file in the explorer: its view, minimap, side panel, prompt and status bar, and its workers.
+
+The tab indexes the file in a worker (progress in the status bar), renders
+only visible lines, and follows the file as it grows, is truncated or
+rotated: a watchdog observer reports changes at once (its thread only posts a
+message) and a slower poll catches what it misses. Searching, filtering,
+template mining, anomaly flagging and chunk planning run in thread workers
+that post messages back; the UI thread only applies them. The analysis model
+is the app's (shared by all tabs) and arrives through `model_ready`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Static
+
+from engine.chunkplan import ChunkPlan
+from engine.errors import InputError, LogptError
+from engine.linefilter import FILTER_LEVELS, LineFilter
+from engine.logsource import LogSource
+from logpt_tui.analysis import Backend
+from logpt_tui.flags import FlagEngine, FlagSet
+from logpt_tui.follow import watch_file
+from logpt_tui.messages import (
+    ChunksPlanned,
+    FileTouched,
+    FilterProgress,
+    FlagsFound,
+    FlagStatus,
+    FormatDetected,
+    IndexProgress,
+    SearchResult,
+    SourceChanged,
+    TemplatesMined,
+)
+from logpt_tui.screens import TemplatesScreen
+from logpt_tui.widgets.analysis_panel import AnalysisPanel
+from logpt_tui.widgets.log_view import LogView
+from logpt_tui.widgets.minimap import Minimap
+
+POLL_SECONDS = 1.0  # the fallback when file events do not arrive
+BATCH = 20_000  # lines per step of the filter, planning, mining and flagging workers
+
+
+def needs_view(handler: Callable) -> Callable:
+    """For handlers of worker messages: those can arrive while the app shuts down, when there is no view left."""
+
+    def guarded(self: LogTab, message: object) -> None:
+        if self.query(LogView):
+            handler(self, message)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+class LogTab(Vertical):
+    DEFAULT_CSS = """
+    LogTab { height: 1fr; }
+    LogTab LogView { height: 1fr; width: 1fr; }
+    LogTab #status { height: 1; background: $panel; color: $text; padding: 0 1; }
+    LogTab #search { display: none; }
+    LogTab #search.-open { display: block; }
+    """
+    BINDINGS = [
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("W", "toggle_wrap", "Wrap", show=False),
+        Binding("g", "top", "Top"),
+        Binding("G", "bottom", "Bottom"),
+        Binding("slash", "search", "Search"),
+        Binding("colon", "goto", "Go to line", show=False),
+        Binding("i", "include", "Include", show=False),
+        Binding("x", "exclude", "Exclude", show=False),
+        Binding("L", "level", "Min level", show=False),
+        Binding("e", "flag(1)", "Next flag"),
+        Binding("E", "flag(-1)", "Prev flag", show=False),
+        Binding("F", "flagged_only", "Flagged only", show=False),
+        Binding("y", "why", "Why", show=False),
+        Binding("t", "templates", "Templates"),
+        Binding("n", "next", "Next", show=False),
+        Binding("N", "search_previous", "Previous match", show=False),
+        Binding("right_square_bracket", "chunk(1)", "Next chunk"),
+        Binding("left_square_bracket", "chunk(-1)", "Prev chunk"),
+        Binding("p", "chunk(-1)", "Prev chunk", show=False),
+        Binding("s", "analyze('summary')", "Summary"),
+        Binding("r", "analyze('root_cause')", "Root cause"),
+        Binding("a", "analyze('action_items')", "Actions"),
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("c", "copy_panel", "Copy", show=False),
+        Binding("w", "save_panel", "Save", show=False),
+        Binding("tab", "app.switch_file(1)", "Next file", show=False),  # before the screen's focus keys
+        Binding("shift+tab", "app.switch_file(-1)", "Prev file", show=False),
+    ]
+
+    def __init__(
+        self,
+        source: LogSource,
+        *,
+        name: str | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        flags: FlagEngine | None = None,
+        model_state: str = "no model",
+    ) -> None:
+        super().__init__()
+        self.path = source.path
+        self.display_name = name or str(source.path)
+        self.source = source
+        self.poll_seconds = poll_seconds
+        self.new_since_scroll = 0
+        self.indexing = ""
+        self.format_name = ""
+        self._observer: object | None = None
+        self.pattern: re.Pattern[str] | None = None
+        self.prompt_mode = "search"  # what the prompt box is for: search, goto, include, exclude
+        self.filter = LineFilter()
+        self.filter_rows: list[int] = []  # lines the filter passed so far
+        self.filtered_upto = 0  # lines the filter has looked at
+        self.filter_lock = threading.Lock()
+        self.flag_engine = flags
+        self.flags = FlagSet()
+        self.detector_state = "detector: starting" if flags is not None else ""
+        self.flagged_only = False
+        self.template_keys: list[int] = []  # the template key of every mined line, 0-based
+        self.template_counts: dict[int, int] = {}
+        self.template_texts: dict[int, str] = {}
+        self.template_filter: int | None = None  # show only lines of this template
+        self.template_shown: list[int] = []  # its lines, 0-based, as far as template_scanned
+        self.template_scanned = 0
+        self.mining = False
+        self.view_miner: tuple | None = None  # (format, TemplateMiner) that numbered template_keys
+        self.backend: Backend | None = None
+        self.model_state = model_state
+        self.plan: ChunkPlan | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield LogView(self.source, id="log")
+            yield Minimap(id="minimap")
+            yield AnalysisPanel(id="panel")
+        yield Input(placeholder="regex search (Enter to find, Esc to close)", id="search")
+        yield Static(id="status")
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
+
+    @property
+    def panel(self) -> AnalysisPanel:
+        return self.query_one(AnalysisPanel)
+
+    def on_mount(self) -> None:
+        self.view.flagged = self.flags
+        self.update_status()
+        self.index_file()
+
+    # ---- the file: index, follow, status ----
+
+    @work(thread=True, exclusive=True, group="source")
+    def index_file(self) -> None:
+        from engine.formats import detect_format  # noqa: PLC0415
+
+        added = self.source.index(lambda done, total: self.post_message(IndexProgress(done, total)))
+        self.post_message(SourceChanged("indexed", added))
+        if len(self.source):
+            self.post_message(FormatDetected(detect_format(self.source.block(0, 200)).format.name))
+
+    @work(thread=True, exclusive=True, group="source")
+    def poll_file(self) -> None:
+        change = self.source.refresh()
+        if change.kind != "none":
+            self.post_message(SourceChanged(change.kind, change.new_lines))
+
+    @needs_view
+    def on_index_progress(self, message: IndexProgress) -> None:
+        self.indexing = f"indexing {message.done * 100 // max(message.total, 1)}%"
+        self.update_status()
+
+    @needs_view
+    def on_format_detected(self, message: FormatDetected) -> None:
+        self.format_name = message.name
+        self.update_status()
+
+    @needs_view
+    def on_source_changed(self, message: SourceChanged) -> None:
+        kind = message.kind
+        replaced = kind in ("truncated", "rotated")
+        if kind == "indexed":
+            self.indexing = ""
+            if self.flag_engine is not None:
+                self.flag_worker()
+            self.set_interval(self.poll_seconds, self.poll_file)
+            self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
+        if replaced:
+            self.new_since_scroll = 0
+            self.flags.clear()
+            if self.filter.active:
+                self.apply_filter(self.filter)
+            self.template_keys = []
+            if self.template_filter is not None:
+                self.pick_template(None)
+        elif kind == "grown":
+            if self.filter.active:
+                self.filter_worker(self.filter, self.filter_rows)
+            if self.template_keys and not self.mining:
+                self.mine_worker()
+            if self.plan is not None:
+                self.plan.reset()
+                self.panel.forget()
+        if kind in ("grown", *(("truncated", "rotated") if replaced else ())) and self.detector_ready():
+            self.flag_tail_worker()
+        if self.plan is not None and kind != "deleted":
+            if replaced:
+                self.plan.reset()
+                self.panel.forget()
+            self.plan_chunks()
+        if not self.view.follow:
+            self.new_since_scroll += message.new_lines
+        self.view.source_changed(kind)
+        if kind in ("truncated", "rotated", "deleted"):
+            self.notify(f"{self.path.name} was {kind}", timeout=3)
+        self.update_status()
+
+    @needs_view
+    def on_file_touched(self, _message: FileTouched) -> None:
+        self.poll_file()
+
+    def update_status(self) -> None:
+        parts = [Path(self.display_name).name, f"{len(self.source):,} lines"]  # the name: a long path hides the rest
+        if self.indexing:
+            parts.append(self.indexing)
+        if self.format_name:
+            parts.append(self.format_name)
+        parts.append("following" if self.view.follow else "paused")
+        if self.view.wrap:
+            parts.append("wrap")
+        if self.new_since_scroll and not self.view.follow:
+            parts.append(f"+{self.new_since_scroll:,} new")
+        k = self.current_chunk()
+        if self.plan is not None and len(self.plan):
+            more = "+" if self.plan.planned < len(self.source) else ""
+            parts.append(f"chunk {k + 1 if k is not None else '–'}/{len(self.plan):,}{more}")
+        if self.filter.active:
+            parts.append(f"filter {self.filter.describe()}: {len(self.filter_rows):,} shown")
+        if self.template_filter is not None:
+            parts.append(f"template {self.template_filter}: {self.view.row_count:,} lines")
+        if self.detector_state:
+            parts.append(self.detector_state)
+        parts.append(self.model_state)
+        self.query_one("#status", Static).update(" · ".join(parts))
+        self.update_minimap()
+
+    def update_minimap(self) -> None:
+        starts = self.plan.starts if self.plan is not None and len(self.plan) else None
+        self.query_one(Minimap).update_map(starts, len(self.source), self.flags, self.view.visible_lines())
+
+    def action_toggle_follow(self) -> None:
+        self.view.follow = not self.view.follow
+        if self.view.follow:
+            self.new_since_scroll = 0
+            self.view.scroll_end(animate=False)
+        self.update_status()
+
+    def action_toggle_wrap(self) -> None:
+        self.view.wrap = not self.view.wrap
+        self.update_status()
+
+    def action_top(self) -> None:
+        self.view.follow = False
+        self.view.scroll_home(animate=False)
+        self.update_status()
+
+    def action_bottom(self) -> None:
+        self.view.scroll_end(animate=False)
+
+    # ---- the prompt: search, go to line, include / exclude ----
+
+    def action_search(self) -> None:
+        self.open_prompt("search", "regex search (Enter to find, Esc to close)")
+
+    def action_goto(self) -> None:
+        self.open_prompt("goto", "go to line number (Enter to jump, Esc to close)")
+
+    def action_include(self) -> None:
+        self.open_prompt("include", "show only lines matching this regex (empty: no include filter)")
+
+    def action_exclude(self) -> None:
+        self.open_prompt("exclude", "hide lines matching this regex (empty: no exclude filter)")
+
+    @property
+    def prompt(self) -> Input:
+        return self.query_one("#search", Input)
+
+    def open_prompt(self, mode: str, placeholder: str) -> None:
+        self.prompt_mode = mode
+        self.prompt.placeholder = placeholder
+        self.prompt.value = ""
+        self.prompt.add_class("-open")
+        self.prompt.focus()
+
+    def close_prompt(self) -> None:
+        self.prompt.remove_class("-open")
+        self.view.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.close_prompt()
+        if self.prompt_mode == "goto":
+            self.goto_line(event.value)
+        elif self.prompt_mode in ("include", "exclude"):
+            self.set_filter_pattern(self.prompt_mode, event.value)
+        else:
+            try:
+                self.pattern = re.compile(event.value)
+            except re.error as e:
+                self.notify(f"bad regex: {e}", severity="error")
+                return
+            self.run_search(forward=True, from_current=False)
+
+    def goto_line(self, value: str) -> None:
+        try:
+            number = int(value.strip().replace(",", ""))
+        except ValueError:
+            self.notify(f"not a line number: {value!r}", severity="error")
+            return
+        if len(self.source) == 0:
+            return
+        self.view.show_line(max(1, min(number, len(self.source))) - 1)
+        self.update_status()
+
+    # ---- search: regex, in a worker; n / N repeat it ----
+
+    def action_next(self) -> None:
+        """`n`: the next match while a search is active (Esc ends it), else the next chunk."""
+        if self.pattern is not None:
+            self.run_search(forward=True, from_current=True)
+        else:
+            self.action_chunk(1)
+
+    def action_search_previous(self) -> None:
+        self.run_search(forward=False, from_current=True)
+
+    def run_search(self, *, forward: bool, from_current: bool) -> None:
+        if self.pattern is None:
+            self.notify("press / to search first")
+            return
+        view = self.view
+        if from_current and view.current is not None:
+            start = view.current + (1 if forward else -1)
+        else:
+            start = int(view.scroll_offset.y)
+        self.search_worker(self.pattern, start, forward)
+
+    @work(thread=True, exclusive=True, group="search")
+    def search_worker(self, pattern: re.Pattern[str], start: int, forward: bool) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker = get_current_worker()
+        line = self.source.find(pattern, start, forward=forward, cancelled=lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(SearchResult(pattern.pattern, line))
+
+    @needs_view
+    def on_search_result(self, message: SearchResult) -> None:
+        if message.line is None:
+            self.notify(f"no line matches /{message.pattern}/", severity="warning")
+            return
+        self.view.show_line(message.line)
+        self.update_status()
+
+    # ---- filters: include / exclude regex and a minimum level, applied to followed lines too ----
+
+    def action_level(self) -> None:
+        level = FILTER_LEVELS[(FILTER_LEVELS.index(self.filter.min_level) + 1) % len(FILTER_LEVELS)]
+        self.apply_filter(LineFilter(self.filter.include, self.filter.exclude, level))
+
+    def set_filter_pattern(self, which: str, value: str) -> None:
+        try:
+            pattern = re.compile(value) if value else None
+        except re.error as e:
+            self.notify(f"bad regex: {e}", severity="error")
+            return
+        include = pattern if which == "include" else self.filter.include
+        exclude = pattern if which == "exclude" else self.filter.exclude
+        self.apply_filter(LineFilter(include, exclude, self.filter.min_level))
+
+    def apply_filter(self, line_filter: LineFilter) -> None:
+        self.filter = line_filter
+        self.workers.cancel_group(self, "filter")
+        with self.filter_lock:
+            self.filter_rows, self.filtered_upto = [], 0
+        self.view.set_rows(self.filter_rows if line_filter.active else None)
+        if line_filter.active:
+            self.filter_worker(line_filter, self.filter_rows)
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="filter")
+    def filter_worker(self, line_filter: LineFilter, rows: list[int]) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker = get_current_worker()
+        while not worker.is_cancelled and rows is self.filter_rows:
+            with self.filter_lock:  # one batch at a time: a replaced worker may still be finishing one
+                start = self.filtered_upto
+                stop = min(start + BATCH, len(self.source))
+                if start >= stop or rows is not self.filter_rows:
+                    return
+                rows.extend(line_filter.scan(self.source.block(start, stop), start))
+                self.filtered_upto = stop
+            self.post_message(FilterProgress(stop))
+
+    @needs_view
+    def on_filter_progress(self, _message: FilterProgress) -> None:
+        self.view.rows_grew()
+        self.update_status()
+
+    # ---- anomaly flags: a detector for this file, in workers ----
+
+    def detector_ready(self) -> bool:
+        return self.flag_engine is not None and self.flag_engine.detector is not None
+
+    @work(thread=True, exclusive=True, group="flags")
+    def flag_worker(self) -> None:
+        engine = self.flag_engine
+        assert engine is not None
+        total = len(self.source)
+        try:
+            history = self.source.block(0, min(total, 200_000))
+            engine.prepare(history, on_progress=lambda text: self.post_message(FlagStatus(f"detector: {text}")))
+        except InputError:  # too little history to learn from: say so in the status bar only
+            self.post_message(FlagStatus("no detector: too little history"))
+            return
+        except LogptError as e:
+            self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
+            return
+        # The visible region first, then the rest of the file from its end backwards.
+        view_line = max(0, self.anchor_line())
+        blocks = [(max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))]
+        start = blocks[0][0]
+        while start > 0:
+            blocks.append((max(0, start - BATCH), start))
+            start = blocks[-1][0]
+        if blocks[0][1] < total:
+            blocks.append((blocks[0][1], total))
+        for a, b in blocks:
+            self.post_message(FlagsFound(a + 1, b + 1, engine.judge(self.source.block(a, b), a + 1)))
+        self.post_message(FlagStatus(""))  # done: the status shows the count
+
+    @work(thread=True, exclusive=True, group="flags-tail")
+    def flag_tail_worker(self) -> None:
+        engine = self.flag_engine
+        assert engine is not None and engine.detector is not None
+        total, upto = len(self.source), self.flags.upto
+        if total <= upto:
+            return
+        context = max(0, upto - 200)  # earlier lines give sessions and windows their start
+        flags = [f for f in engine.judge(self.source.block(context, total), context + 1) if f.line > upto]
+        self.post_message(FlagsFound(upto + 1, total + 1, flags))
+
+    @needs_view
+    def on_flag_status(self, message: FlagStatus) -> None:
+        engine = self.flag_engine
+        done = not message.text and engine is not None
+        self.detector_state = f"{len(self.flags):,} flagged ({engine.source})" if done else message.text
+        if message.failed:
+            self.notify(message.text, severity="warning", timeout=5)
+        self.update_status()
+
+    @needs_view
+    def on_flags_found(self, message: FlagsFound) -> None:
+        self.flags.replace(message.first, message.end, message.flags)
+        if self.flagged_only:
+            self.view.set_rows(self.flags.lines)
+        self.view.refresh()
+        if self.detector_state.endswith(")"):  # a count is shown: keep it current
+            self.detector_state = f"{len(self.flags):,} flagged ({self.flag_engine.source})"  # type: ignore[union-attr]
+        self.update_status()
+
+    def action_flag(self, step: int) -> None:
+        target = self.flags.step(self.anchor_line(), step)
+        if target is None:
+            self.notify("no flagged lines (yet)", timeout=2)
+            return
+        self.view.show_line(target)
+        self.show_why(target)
+        self.update_status()
+
+    def action_flagged_only(self) -> None:
+        self.flagged_only = not self.flagged_only
+        self.view.set_rows(
+            self.flags.lines if self.flagged_only else (self.filter_rows if self.filter.active else None)
+        )
+        self.update_status()
+
+    def action_why(self) -> None:
+        self.show_why(self.view.current if self.view.current is not None else self.anchor_line())
+
+    def on_log_view_line_clicked(self, message: LogView.LineClicked) -> None:
+        if message.line in self.flags:
+            self.show_why(message.line)
+        self.update_status()
+
+    def show_why(self, line: int) -> None:
+        flag = self.flags.get(line)
+        if flag is None:
+            body = f"Line {line + 1} is not flagged."
+        else:
+            expected = "\n".join(f"- `{t}`" for t in flag.expected) or "- (nothing: the session was new)"
+            body = (f"## Why line {flag.line} is flagged\n\n**Template:** `{flag.template}`\n\n"
+                    f"**Verdict:** {flag.reason}\n\n### The model expected\n{expected}")  # fmt: skip
+        self.panel.show_markdown(f"[b]Anomaly[/b] · {self.detector_state}", body)
+
+    # ---- templates: mined in a worker; pick one to show only its lines ----
+
+    def action_templates(self) -> None:
+        if not self.mining and len(self.template_keys) < len(self.source):
+            self.mine_worker()
+        self.app.push_screen(TemplatesScreen(self), self.pick_template)
+
+    @work(thread=True, exclusive=True, group="mine")
+    def mine_worker(self) -> None:
+        from engine.formats import detect_format, parse_lines  # noqa: PLC0415
+        from engine.templates import TemplateMiner  # noqa: PLC0415
+
+        self.mining = True
+        try:
+            if self.view_miner is None or not self.template_keys:  # first run, or the file was replaced
+                self.view_miner = (detect_format(self.source.block(0, 200)).format, TemplateMiner())
+            fmt, miner = self.view_miner
+            while len(self.template_keys) < len(self.source):
+                start = len(self.template_keys)
+                lines = self.source.block(start, min(start + BATCH, len(self.source)))
+                keys = [miner.add(r.message) for r in parse_lines(lines, fmt, first_line=start + 1, multiline=False)]
+                self.template_keys.extend(keys)
+                self.template_counts = dict(miner.counts)
+                self.template_texts = {t.key: t.text for t in miner.templates()}
+                self.post_message(TemplatesMined(len(self.template_keys)))
+        finally:
+            self.mining = False
+
+    @needs_view
+    def on_templates_mined(self, _message: TemplatesMined) -> None:
+        if self.template_filter is not None:
+            self.extend_template_rows()
+            self.view.rows_grew()
+        for screen in self.app.screen_stack:
+            if isinstance(screen, TemplatesScreen) and screen.explorer is self:
+                screen.refresh_table()
+        self.update_status()
+
+    def extend_template_rows(self) -> None:
+        """Add the newly mined lines of the picked template to the rows shown (only the new ones are scanned)."""
+        keys, key = self.template_keys, self.template_filter
+        stop = len(keys)
+        self.template_shown.extend(i for i in range(self.template_scanned, stop) if keys[i] == key)
+        self.template_scanned = stop
+
+    def pick_template(self, key: int | None) -> None:
+        self.template_filter = key
+        if key is None:
+            self.view.set_rows(self.filter_rows if self.filter.active else None)
+        else:
+            self.view.follow = False
+            self.template_shown, self.template_scanned = [], 0
+            self.extend_template_rows()
+            self.view.set_rows(self.template_shown)
+            self.view.scroll_home(animate=False)
+        self.update_status()
+
+    # ---- chunks: planned once the model has loaded ----
+
+    def model_ready(self, backend: Backend | None, state: str) -> None:
+        """Called by the app when the shared model loaded (backend) or failed (None)."""
+        self.backend, self.model_state = backend, state
+        self.panel.model_state = state
+        if backend is not None:
+            self.plan = ChunkPlan(backend.count_batch, backend.budget)
+            self.plan_chunks()
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="plan")
+    def plan_chunks(self) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker, plan = get_current_worker(), self.plan
+        assert plan is not None
+        while not worker.is_cancelled and plan.planned < len(self.source):
+            stop = min(plan.planned + BATCH, len(self.source))
+            plan.extend(self.source.block(plan.planned, stop))
+            self.post_message(ChunksPlanned(plan.planned))
+
+    @needs_view
+    def on_chunks_planned(self, _message: ChunksPlanned) -> None:
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    def anchor_line(self) -> int:
+        """The line that decides the current chunk: the highlighted one, else the middle of the view."""
+        view = self.view
+        if view.current is not None:
+            return view.current
+        row = min(view.row_count - 1, int(view.scroll_offset.y) + max(0, view.size.height // 2))
+        line = view.line_of_row(row)
+        return line if line is not None else -1
+
+    def current_chunk(self) -> int | None:
+        return None if self.plan is None else self.plan.chunk_of(self.anchor_line())
+
+    def chunk_span(self) -> tuple[int, int] | None:
+        k = self.current_chunk()
+        return None if k is None or self.plan is None else self.plan.span(k)
+
+    def action_chunk(self, step: int) -> None:
+        k = self.current_chunk()
+        if self.plan is None or k is None:
+            self.notify("chunks appear once the model has loaded", timeout=3)
+            return
+        target = max(0, min(len(self.plan) - 1, k + step))
+        self.view.show_line(self.plan.span(target)[0])
+        self.view.chunk_span = self.plan.span(target)
+        self.update_status()
+        panel = self.panel
+        if panel.is_open and panel.shown is not None:
+            panel.show_reply((self.plan.starts[target], panel.shown[1]), target + 1)
+
+    def on_minimap_jump(self, message: Minimap.Jump) -> None:
+        self.view.show_line(message.line)
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    @needs_view
+    def on_log_view_scrolled(self, _message: object) -> None:
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    # ---- analysis: s / r / a, streamed into the panel ----
+
+    def action_analyze(self, query: str) -> None:
+        k = self.current_chunk()
+        if self.backend is None or self.plan is None or k is None:
+            self.notify(f"no analysis yet: {self.model_state}", timeout=3)
+            return
+        start, stop = self.plan.span(k)
+        lines = self.source.block(start, stop)
+        flagged = {line + 1: self.flags.by_line[line].reason for line in self.flags.lines if start <= line < stop}
+        self.panel.request((start, query), k + 1, lines, flagged, self.backend)
+
+    def action_cancel(self) -> None:
+        """Esc: close the prompt, else cancel the analysis, else close the panel, else end the search."""
+        if self.prompt.has_class("-open"):
+            self.close_prompt()
+        elif self.panel.cancel():
+            pass
+        elif self.panel.is_open:
+            self.panel.close()
+        elif self.pattern is not None:
+            self.pattern = None
+            self.view.current = None
+            self.notify("search ended: n moves to the next chunk again", timeout=2)
+
+    def action_copy_panel(self) -> None:
+        self.panel.copy(self.display_name)
+
+    def action_save_panel(self) -> None:
+        self.panel.save(self.display_name)
+
+    def on_unmount(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()  # type: ignore[attr-defined]
+        self.source.close()
