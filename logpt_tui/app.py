@@ -99,6 +99,8 @@ class LogptApp(App[None]):
         self.backend: Backend | None = ModelBackend() if backend is DEFAULT else backend  # type: ignore[assignment]
         self.model_state = "loading model…" if self.backend is not None else "no model"
         self.settings = settings  # where the chosen theme is remembered; None: nowhere (tests)
+        if theme is not None and theme not in self.available_themes:
+            raise LogptError(f"unknown theme {theme!r}", f"try one of: {', '.join(sorted(self.available_themes))}")
         self.theme = theme or self.saved_theme() or DEFAULT_THEME
 
     def saved_theme(self) -> str | None:
@@ -222,8 +224,6 @@ def main(argv: list[str] | None = None) -> None:
         names = ["stdin" if f == "-" else None for f in args.files]
         app = LogptApp(paths, name=names, theme=args.theme, settings=settings_path(),
                        backend=None if args.no_model else DEFAULT, flags=None if args.no_flags else DEFAULT)  # fmt: skip
-        if args.theme and args.theme not in app.available_themes:
-            raise LogptError(f"unknown theme {args.theme!r}", f"try one of: {', '.join(sorted(app.available_themes))}")
     except LogptError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -211,13 +211,10 @@ class LogTab(Vertical):
                 self.filter_worker(self.filter, self.filter_rows)
             if self.template_keys and not self.mining:
                 self.mine_worker()
-            if self.plan is not None:
-                self.plan.reset()
-                self.panel.forget()
         if kind in ("grown", *(("truncated", "rotated") if replaced else ())) and self.detector_ready():
             self.flag_tail_worker()
         if self.plan is not None and kind != "deleted":
-            if replaced:
+            if replaced:  # new content: plan it again; appended lines only extend the plan
                 self.plan.reset()
                 self.panel.forget()
             self.plan_chunks()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -44,11 +43,19 @@ app.add_typer(train_app, name="train")
 
 
 @app.command("tui")
-def tui(file: Annotated[Path, typer.Argument(help="Log file.")]) -> None:
-    """Open a log in the explorer (the same as `logpt-tui FILE`)."""
+def tui(
+    files: Annotated[list[str], typer.Argument(help="Log files, each in a tab; - reads stdin.")],
+    *,
+    theme: Annotated[str | None, typer.Option(help="A Textual theme, e.g. textual-light or nord (remembered).")] = None,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Do not load the analysis model.")] = False,
+    no_flags: Annotated[bool, typer.Option("--no-flags", help="Do not run the anomaly detector.")] = False,
+) -> None:
+    """Open logs in the explorer (the same as `logpt-tui FILE [FILE…]`)."""
     from logpt_tui.app import main as tui_main  # noqa: PLC0415 - Textual loads only for the explorer
 
-    tui_main([str(file)])
+    options = [*(["--theme", theme] if theme else []), *(["--no-model"] if no_model else []),
+               *(["--no-flags"] if no_flags else [])]  # fmt: skip
+    tui_main([*options, "--", *files])
 
 
 def _version(value: bool) -> None:

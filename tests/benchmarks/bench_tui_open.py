@@ -4,7 +4,9 @@ Generates a syslog-style file (default 1 GiB), starts `logpt-tui FILE` in a
 tmux pane and polls the screen until the file's last line is visible and the
 status bar shows the full line count (indexing done). Peak memory comes from
 the process's VmHWM. Toolong (`tl`) is timed the same way when installed
-(until its last line is visible).
+(until its last line is visible). logpt is timed twice: as it starts by
+default, loading the analysis model and preparing the detector in background
+threads that share the two cores with indexing, and with both turned off.
 
     python -m tests.benchmarks.bench_tui_open [--mib 1024]
 """
@@ -56,7 +58,14 @@ def main() -> None:
             f.seek(-200, 2)
             last = f.read().decode().rstrip("\n").split("\n")[-1]
         tail_mark = last.split(": ", 1)[1][-30:]
-        rows = [("logpt-tui", *time_until(f"{explorer_command()} {path}", [tail_mark, f"{lines:,} lines"]))]
+        marks = [tail_mark, f"{lines:,} lines"]
+        rows = [
+            ("logpt-tui (model and detector loading meanwhile)", *time_until(f"{explorer_command()} {path}", marks)),
+            (
+                "logpt-tui --no-model --no-flags",
+                *time_until(f"{explorer_command()} --no-model --no-flags {path}", marks),
+            ),
+        ]
         if shutil.which("tl"):
             rows.append(("Toolong (tl)", *time_until(f"tl {path}", [tail_mark])))
         print(f"{path.stat().st_size / 2**30:.2f} GiB, {lines:,} lines, warm page cache, through tmux")

@@ -454,3 +454,35 @@ async def test_the_chosen_theme_is_remembered(log: Path, tmp_path: Path) -> None
     assert LogptApp(log, backend=None, flags=None, settings=settings).theme == "nord"
     settings.write_text("not json")
     assert LogptApp(log, backend=None, flags=None, settings=settings).theme == "textual-dark"
+
+
+async def test_appended_lines_extend_the_chunks_and_keep_the_replies(log: Path) -> None:
+    backend = FakeBackend()
+    app = LogptApp(log, poll_seconds=0.05, backend=backend, flags=None)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: "chunk 166/167" in status(app))
+        await pilot.press("p", "s")
+        await settle(pilot, app, lambda: app.tab.panel.replies != {})
+        starts = list(app.tab.plan.starts)
+        with log.open("a") as f:
+            f.write("".join(f"Nov 21 10:01:00 web-01 app[1]: request {i} ok\n" for i in range(1001, 1031)))
+        await settle(pilot, app, lambda: app.tab.plan.planned == 1030)
+        assert app.tab.plan.starts[: len(starts)] == starts and len(app.tab.plan) > len(starts)
+        assert app.tab.panel.replies != {} and len(backend.calls) == 1
+
+
+def test_main_rejects_a_missing_file_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from logpt_tui.app import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path / "nope.log")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "nope.log" in err and "\n" not in err
+    with pytest.raises(SystemExit):
+        main([str(tmp_path)])
+    assert "is a directory" in capsys.readouterr().err
+    (tmp_path / "ok.log").write_text("a line\n")
+    with pytest.raises(SystemExit):
+        main(["--theme", "no-such-theme", str(tmp_path / "ok.log")])
+    assert "unknown theme 'no-such-theme'" in capsys.readouterr().err
