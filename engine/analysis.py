@@ -13,6 +13,7 @@ from engine.bundle import LoadedBundle
 from engine.chunker import Chunk, chunk_budget, chunk_lines
 from engine.digest import Digest, build_digest
 from engine.errors import LogptError
+from engine.factguard import FactGuard
 from engine.generate import GenerationStats, generate
 from engine.prompts import check_query
 from engine.sampling import SamplingConfig
@@ -25,6 +26,7 @@ class AnalysisRequest:
     max_new_tokens: int = 256  # reply budget; also reserved when sizing chunks
     sampling: SamplingConfig = SamplingConfig()
     seed: int | None = None
+    fact_guard: bool = True  # digest bundles: state only facts found in the chunk or its digest (engine.factguard)
 
     def __post_init__(self) -> None:
         check_query(self.query)
@@ -60,12 +62,18 @@ def analyze_chunk(
 ) -> Iterator[int]:
     """Stream the reply to `request.query` for one chunk as token ids.
 
-    Bundles with the logpt-digest prompt get the chunk's digest (computed here unless given).
+    Bundles with the logpt-digest prompt get the chunk's digest (computed here unless given) and,
+    unless `request.fact_guard` is off, decoding constrained to the facts of the chunk and its digest.
     """
     facts = None
     if bundle.prompt.uses_digest:
         facts = (digest or chunk_digest(chunk)).render()
     prompt = bundle.prompt.encode(bundle.tokenizer, chunk.text, request.query, facts)
+    guard = None
+    if request.fact_guard and facts is not None:
+        tokenizer = bundle.tokenizer
+        guard = FactGuard(lambda i: tokenizer.decode_bytes([i]), [chunk.text, facts], bundle.stop_ids(),
+                          greedy=request.sampling.greedy)  # fmt: skip
     return generate(
         bundle.model,
         prompt,
@@ -74,4 +82,5 @@ def analyze_chunk(
         stop_ids=bundle.stop_ids(),
         seed=request.seed,
         stats=stats,
+        processor=guard,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
@@ -19,12 +20,35 @@ from engine.model import GPT
 from engine.sampling import SamplingConfig, sample
 
 
+class LogitsProcessor(Protocol):
+    """Constrains each choice (e.g. engine.factguard.FactGuard): masks the logits, then learns the token chosen."""
+
+    def __call__(self, logits: torch.Tensor) -> torch.Tensor: ...  # (1, V) → (1, V)
+
+    def accept(self, token_id: int) -> None: ...
+
+
+def choose(
+    logits: torch.Tensor, config: SamplingConfig, generator: torch.Generator | None, processor: LogitsProcessor | None
+) -> torch.Tensor:
+    """The next token (1,) from last-position logits (1, V), through the processor when there is one."""
+    if processor is None:
+        return sample(logits, config, generator)
+    token = sample(processor(logits), config, generator)
+    processor.accept(int(token.item()))
+    return token
+
+
 def prefill(
-    model: GPT, prompt: torch.Tensor, config: SamplingConfig, generator: torch.Generator | None
+    model: GPT,
+    prompt: torch.Tensor,
+    config: SamplingConfig,
+    generator: torch.Generator | None,
+    processor: LogitsProcessor | None = None,
 ) -> torch.Tensor:
     """Run the prompt (1, T) through the model, filling the caches; returns the first new token (1,)."""
     logits = model(prompt, input_pos=0, last_only=True)  # (1, 1, V)
-    return sample(logits[:, -1], config, generator)
+    return choose(logits[:, -1], config, generator, processor)
 
 
 def decode_one_token(
@@ -33,10 +57,11 @@ def decode_one_token(
     input_pos: int,
     config: SamplingConfig,
     generator: torch.Generator | None,
+    processor: LogitsProcessor | None = None,
 ) -> torch.Tensor:
     """One step: the token (1,) at input_pos in, the next token (1,) out."""
     logits = model(token.view(1, 1), input_pos=input_pos)  # (1, 1, V)
-    return sample(logits[:, -1], config, generator)
+    return choose(logits[:, -1], config, generator, processor)
 
 
 def decode_n_tokens(
@@ -46,10 +71,11 @@ def decode_n_tokens(
     n: int,
     config: SamplingConfig,
     generator: torch.Generator | None,
+    processor: LogitsProcessor | None = None,
 ) -> Iterator[int]:
     """Decode up to n tokens after `token`, which sits at input_pos; closing the iterator stops it."""
     for i in range(n):
-        token = decode_one_token(model, token, input_pos + i, config, generator)
+        token = decode_one_token(model, token, input_pos + i, config, generator, processor)
         yield int(token.item())
 
 
@@ -80,11 +106,13 @@ def generate(
     stop_ids: Sequence[int] = (),
     seed: int | None = None,
     stats: GenerationStats | None = None,
+    processor: LogitsProcessor | None = None,
 ) -> Iterator[int]:
     """Yield new token ids for a prompt; a stop token ends generation and is not yielded.
 
     New tokens are capped by the context window; `stats.stop_reason` says why
-    generation ended.
+    generation ended. A `processor` constrains every choice (the engine still
+    sees only ids; a processor that needs text brings its own tokenizer).
     """
     block = model.config.block_size
     if not prompt_ids:
@@ -109,7 +137,7 @@ def generate(
     model.setup_caches(max_batch=1, max_seq_len=len(prompt_ids) + budget)
     t0 = time.perf_counter()
     prompt = torch.tensor([list(prompt_ids)], dtype=torch.long, device=device)
-    token = prefill(model, prompt, sampling, generator)
+    token = prefill(model, prompt, sampling, generator, processor)
     first = int(token.item())
     stats.prefill_seconds = time.perf_counter() - t0
     if first in stops:
@@ -118,7 +146,7 @@ def generate(
     stats.new_tokens = 1
     yield first
     stats.stop_reason = "max_tokens" if budget == max_new_tokens else "context"
-    steps = decode_n_tokens(model, token, len(prompt_ids), budget - 1, sampling, generator)
+    steps = decode_n_tokens(model, token, len(prompt_ids), budget - 1, sampling, generator, processor)
     while True:
         t1 = time.perf_counter()  # time inside the engine only, not the consumer's
         token_id = next(steps, None)

@@ -8,7 +8,8 @@ truncation (starts over) and rotation or deletion (reopens the path). A line
 longer than `max_line_bytes` is returned cut, with a marker. Nothing here
 watches the file: callers poll `refresh()` or call it on a watchdog event.
 `index` and `refresh` hold a lock, so a poll and an event arriving together
-cannot index the same bytes twice; reads take no lock.
+cannot index the same bytes twice; reads take no lock. `tail()` reads the
+last lines without the index, for a first screen of a file still indexing.
 """
 
 from __future__ import annotations
@@ -105,6 +106,20 @@ class LogSource:
         self._starts = np.concatenate([self._starts, *added])  # one copy, not two
         self._count += count
         return count
+
+    def tail(self, max_bytes: int = 256 * 1024) -> list[str]:
+        """The file's last lines without the index (one pread of the last `max_bytes`): for a first screen
+        while a large file is still being indexed. The first line is dropped when the read began inside it."""
+        assert self._fd is not None, "source is closed"
+        size = self.size
+        start = max(0, size - max_bytes)
+        data = os.pread(self._fd, size - start, start)
+        lines = data.decode("utf-8", errors="replace").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        if start > 0 and lines:
+            lines.pop(0)  # a fragment
+        return [line[: self.max_line_bytes].rstrip("\r") for line in lines]
 
     def refresh(self) -> Change:
         """Bring the index up to date with the file at `path`."""

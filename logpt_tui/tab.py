@@ -47,6 +47,7 @@ from logpt_tui.widgets.log_view import LogView
 from logpt_tui.widgets.minimap import Minimap
 
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
+PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
 BATCH = 20_000  # lines per step of the filter, planning, mining and flagging workers
 
 
@@ -158,6 +159,8 @@ class LogTab(Vertical):
 
     def on_mount(self) -> None:
         self.view.flagged = self.flags
+        if self.source.size > PREVIEW_ABOVE_BYTES:  # indexing takes a moment: show the end of the file at once
+            self.view.show_preview(self.source.tail())
         self.update_status()
         self.index_file()
 
@@ -194,6 +197,7 @@ class LogTab(Vertical):
         replaced = kind in ("truncated", "rotated")
         if kind == "indexed":
             self.indexing = ""
+            self.view.preview = None
             if self.flag_engine is not None:
                 self.flag_worker()
             self.set_interval(self.poll_seconds, self.poll_file)

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from engine.analyst import category_of
 from engine.bundle import LoadedBundle
+from engine.factguard import FactGuard
 from engine.generate import GenerationStats, generate
 from engine.grounding import check_grounding
 from engine.sampling import SamplingConfig
@@ -80,11 +81,18 @@ def reference_nll(bundle: LoadedBundle, example: Example) -> tuple[float, int]:
     return F.cross_entropy(logits, torch.tensor(ids[len(prompt) :], device=x.device), reduction="sum").item(), n
 
 
-def generate_reply(bundle: LoadedBundle, example: Example, max_new_tokens: int, stats: GenerationStats) -> str:
-    prompt = bundle.prompt.encode(bundle.tokenizer, example.log, example.query, example.facts)
+def generate_reply(
+    bundle: LoadedBundle, example: Example, max_new_tokens: int, stats: GenerationStats, *, fact_guard: bool = True
+) -> str:
+    """Greedy reply, through the same fact guard as `logpt analyze` unless `fact_guard` is off."""
+    tok = bundle.tokenizer
+    prompt = bundle.prompt.encode(tok, example.log, example.query, example.facts)
     budget = min(max_new_tokens, bundle.model.config.block_size - len(prompt))
+    guard = None
+    if fact_guard and example.facts is not None:
+        guard = FactGuard(lambda i: tok.decode_bytes([i]), [example.log, example.facts], bundle.stop_ids())
     ids = list(generate(bundle.model, prompt, max_new_tokens=budget, sampling=SamplingConfig(temperature=0.0),
-                        stop_ids=bundle.stop_ids(), stats=stats))  # fmt: skip
+                        stop_ids=bundle.stop_ids(), stats=stats, processor=guard))  # fmt: skip
     return bundle.tokenizer.decode([i for i in ids if i not in bundle.stop_ids()])
 
 
@@ -95,6 +103,7 @@ def evaluate_generator(
     max_new_tokens: int = 256,
     embed: Callable[[list[str]], torch.Tensor] | None = None,
     on_example: Callable[[int, Example, str], None] | None = None,
+    fact_guard: bool = True,
 ) -> GeneratorScores:
     nll, n_tokens, rouge, checked, grounded = 0.0, 0, 0.0, 0, 0
     agree, root_causes, decoded, decode_s = 0, 0, 0, 0.0
@@ -103,7 +112,7 @@ def evaluate_generator(
         s, n = reference_nll(bundle, example)
         nll, n_tokens = nll + s, n_tokens + n
         stats = GenerationStats()
-        reply = generate_reply(bundle, example, max_new_tokens, stats)
+        reply = generate_reply(bundle, example, max_new_tokens, stats, fact_guard=fact_guard)
         decoded += max(0, stats.new_tokens - 1)  # the first token comes from the prefill
         decode_s += stats.decode_seconds
         replies.append(reply)

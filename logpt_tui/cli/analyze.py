@@ -76,6 +76,10 @@ def analyze(
     chunk_lines_opt: Annotated[
         int, typer.Option("--chunk-lines", min=1, help="Lines per chunk with --engine analyst.")
     ] = 100,
+    fact_guard: Annotated[
+        bool,
+        typer.Option(help="Digest models may only state numbers, IPs, ids and paths found in the chunk or its digest."),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Summarise a log, find its root cause or list action items, chunk by chunk.
@@ -88,7 +92,7 @@ def analyze(
     text, source = read_input(file)
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
-    request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed)
+    request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, fact_guard)
     bundle = None
     if engine is Engine.analyst:
         chunks = list(line_chunks(split_lines(text), chunk_lines_opt))

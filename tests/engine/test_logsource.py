@@ -91,3 +91,13 @@ def test_find_forward_backward_and_wrapping(tmp_path: Path) -> None:
         assert src.find(pattern, 39, forward=False, batch=7) == 3 and src.find(pattern, 2, forward=False, batch=5) == 77
         assert src.find(re.compile("absent"), 10) is None
         assert src.find(pattern, 0, cancelled=lambda: True) is None
+
+
+def test_tail_reads_the_last_lines_without_the_index(tmp_path: Path) -> None:
+    path = tmp_path / "t.log"
+    path.write_bytes(b"".join(b"line %d\n" % i for i in range(1000)) + b"bad \xff byte\npartial")
+    source = LogSource(path)
+    lines = source.tail(max_bytes=100)
+    assert lines[-2:] == ["bad \ufffd byte", "partial"] and lines[0].startswith("line ") and len(lines) < 20
+    assert source.tail()[0] == "line 0"  # the whole file fits: nothing dropped
+    source.close()

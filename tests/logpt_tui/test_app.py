@@ -486,3 +486,26 @@ def test_main_rejects_a_missing_file_in_one_line(tmp_path: Path, capsys: pytest.
     with pytest.raises(SystemExit):
         main(["--theme", "no-such-theme", str(tmp_path / "ok.log")])
     assert "unknown theme 'no-such-theme'" in capsys.readouterr().err
+
+
+async def test_a_large_file_shows_its_end_before_the_index_is_built(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from engine.logsource import LogSource
+
+    release = threading.Event()
+    index = LogSource.index
+
+    def slow_index(self, on_progress=None):  # noqa: ANN001, ANN202
+        release.wait(10)
+        return index(self, on_progress)
+
+    monkeypatch.setattr("logpt_tui.tab.PREVIEW_ABOVE_BYTES", 0)
+    monkeypatch.setattr(LogSource, "index", slow_index)
+    app = LogptApp(log, poll_seconds=0.05, backend=None, flags=None)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "request 1000 ok" in screen_text(app))
+        assert "0 lines" in status(app) and screen_text(app).split("\n")[0].startswith("  … ")
+        release.set()
+        await settle(pilot, app, lambda: "1,000 lines" in status(app) and "1000  Nov 21" in screen_text(app))
+        assert app.view.preview is None
