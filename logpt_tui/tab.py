@@ -6,14 +6,15 @@ rotated: a watchdog observer reports changes at once (its thread only posts a
 message) and a slower poll catches what it misses. Searching, filtering,
 template mining, anomaly flagging and chunk planning run in thread workers
 that post messages back; the UI thread only applies them. The analysis model
-is the app's (shared by all tabs) and arrives through `model_ready`.
+is the app's (shared by all tabs) and arrives through `model_ready`. The
+anomaly flags (tab_flags.py) and the templates view (tab_templates.py) are
+mixins of the tab, each in its own module.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from textual import work
@@ -23,47 +24,32 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
 from engine.chunkplan import ChunkPlan
-from engine.errors import InputError, LogptError
 from engine.linefilter import FILTER_LEVELS, LineFilter
 from engine.logsource import LogSource
 from logpt_tui.analysis import Backend
 from logpt_tui.flags import FlagEngine, FlagSet
 from logpt_tui.follow import watch_file
+from logpt_tui.handlers import BATCH, needs_view
 from logpt_tui.messages import (
     ChunksPlanned,
     FileTouched,
     FilterProgress,
-    FlagsFound,
-    FlagStatus,
     FormatDetected,
     IndexProgress,
     SearchResult,
     SourceChanged,
-    TemplatesMined,
 )
-from logpt_tui.screens import TemplatesScreen
+from logpt_tui.tab_flags import FlagsMixin
+from logpt_tui.tab_templates import TemplatesMixin
 from logpt_tui.widgets.analysis_panel import AnalysisPanel
 from logpt_tui.widgets.log_view import LogView
 from logpt_tui.widgets.minimap import Minimap
 
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
-BATCH = 20_000  # lines per step of the filter, planning, mining and flagging workers
 
 
-def needs_view(handler: Callable) -> Callable:
-    """For handlers of worker messages: those can arrive while the app shuts down, when there is no view left."""
-
-    def guarded(self: LogTab, message: object) -> None:
-        if self.query(LogView):
-            handler(self, message)
-
-    guarded.__name__ = handler.__name__
-    guarded.__doc__ = handler.__doc__
-    return guarded
-
-
-class LogTab(Vertical):
+class LogTab(FlagsMixin, TemplatesMixin, Vertical):
     DEFAULT_CSS = """
     LogTab { height: 1fr; }
     LogTab LogView { height: 1fr; width: 1fr; }
@@ -419,159 +405,6 @@ class LogTab(Vertical):
     @needs_view
     def on_filter_progress(self, _message: FilterProgress) -> None:
         self.view.rows_grew()
-        self.update_status()
-
-    # ---- anomaly flags: a detector for this file, in workers ----
-
-    def detector_ready(self) -> bool:
-        return self.flag_engine is not None and self.flag_engine.detector is not None
-
-    @work(thread=True, exclusive=True, group="flags")
-    def flag_worker(self) -> None:
-        engine = self.flag_engine
-        assert engine is not None
-        total = len(self.source)
-        try:
-            history = self.source.block(0, min(total, 200_000))
-            engine.prepare(history, on_progress=lambda text: self.post_message(FlagStatus(f"detector: {text}")))
-        except InputError:  # too little history to learn from: say so in the status bar only
-            self.post_message(FlagStatus("no detector: too little history"))
-            return
-        except LogptError as e:
-            self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
-            return
-        # The visible region first, then the rest of the file from its end backwards.
-        view_line = max(0, self.anchor_line())
-        blocks = [(max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))]
-        start = blocks[0][0]
-        while start > 0:
-            blocks.append((max(0, start - BATCH), start))
-            start = blocks[-1][0]
-        if blocks[0][1] < total:
-            blocks.append((blocks[0][1], total))
-        for a, b in blocks:
-            self.post_message(FlagsFound(a + 1, b + 1, engine.judge(self.source.block(a, b), a + 1)))
-        self.post_message(FlagStatus(""))  # done: the status shows the count
-
-    @work(thread=True, exclusive=True, group="flags-tail")
-    def flag_tail_worker(self) -> None:
-        engine = self.flag_engine
-        assert engine is not None and engine.detector is not None
-        total, upto = len(self.source), self.flags.upto
-        if total <= upto:
-            return
-        context = max(0, upto - 200)  # earlier lines give sessions and windows their start
-        flags = [f for f in engine.judge(self.source.block(context, total), context + 1) if f.line > upto]
-        self.post_message(FlagsFound(upto + 1, total + 1, flags))
-
-    @needs_view
-    def on_flag_status(self, message: FlagStatus) -> None:
-        engine = self.flag_engine
-        done = not message.text and engine is not None
-        self.detector_state = f"{len(self.flags):,} flagged ({engine.source})" if done else message.text
-        if message.failed:
-            self.notify(message.text, severity="warning", timeout=5)
-        self.update_status()
-
-    @needs_view
-    def on_flags_found(self, message: FlagsFound) -> None:
-        self.flags.replace(message.first, message.end, message.flags)
-        if self.flagged_only:
-            self.view.set_rows(self.flags.lines)
-        self.view.refresh()
-        if self.detector_state.endswith(")"):  # a count is shown: keep it current
-            self.detector_state = f"{len(self.flags):,} flagged ({self.flag_engine.source})"  # type: ignore[union-attr]
-        self.update_status()
-
-    def action_flag(self, step: int) -> None:
-        target = self.flags.step(self.anchor_line(), step)
-        if target is None:
-            self.notify("no flagged lines (yet)", timeout=2)
-            return
-        self.view.show_line(target)
-        self.show_why(target)
-        self.update_status()
-
-    def action_flagged_only(self) -> None:
-        self.flagged_only = not self.flagged_only
-        self.view.set_rows(
-            self.flags.lines if self.flagged_only else (self.filter_rows if self.filter.active else None)
-        )
-        self.update_status()
-
-    def action_why(self) -> None:
-        self.show_why(self.view.current if self.view.current is not None else self.anchor_line())
-
-    def on_log_view_line_clicked(self, message: LogView.LineClicked) -> None:
-        if message.line in self.flags:
-            self.show_why(message.line)
-        self.update_status()
-
-    def show_why(self, line: int) -> None:
-        flag = self.flags.get(line)
-        if flag is None:
-            body = f"Line {line + 1} is not flagged."
-        else:
-            expected = "\n".join(f"- `{t}`" for t in flag.expected) or "- (nothing: the session was new)"
-            body = (f"## Why line {flag.line} is flagged\n\n**Template:** `{flag.template}`\n\n"
-                    f"**Verdict:** {flag.reason}\n\n### The model expected\n{expected}")  # fmt: skip
-        self.panel.show_markdown(f"[b]Anomaly[/b] · {self.detector_state}", body)
-
-    # ---- templates: mined in a worker; pick one to show only its lines ----
-
-    def action_templates(self) -> None:
-        if not self.mining and len(self.template_keys) < len(self.source):
-            self.mine_worker()
-        self.app.push_screen(TemplatesScreen(self), self.pick_template)
-
-    @work(thread=True, exclusive=True, group="mine")
-    def mine_worker(self) -> None:
-        from engine.formats import detect_format, parse_lines  # noqa: PLC0415
-        from engine.templates import TemplateMiner  # noqa: PLC0415
-
-        self.mining = True
-        try:
-            if self.view_miner is None or not self.template_keys:  # first run, or the file was replaced
-                self.view_miner = (detect_format(self.source.block(0, 200)).format, TemplateMiner())
-            fmt, miner = self.view_miner
-            while len(self.template_keys) < len(self.source):
-                start = len(self.template_keys)
-                lines = self.source.block(start, min(start + BATCH, len(self.source)))
-                keys = [miner.add(r.message) for r in parse_lines(lines, fmt, first_line=start + 1, multiline=False)]
-                self.template_keys.extend(keys)
-                self.template_counts = dict(miner.counts)
-                self.template_texts = {t.key: t.text for t in miner.templates()}
-                self.post_message(TemplatesMined(len(self.template_keys)))
-        finally:
-            self.mining = False
-
-    @needs_view
-    def on_templates_mined(self, _message: TemplatesMined) -> None:
-        if self.template_filter is not None:
-            self.extend_template_rows()
-            self.view.rows_grew()
-        for screen in self.app.screen_stack:
-            if isinstance(screen, TemplatesScreen) and screen.explorer is self:
-                screen.refresh_table()
-        self.update_status()
-
-    def extend_template_rows(self) -> None:
-        """Add the newly mined lines of the picked template to the rows shown (only the new ones are scanned)."""
-        keys, key = self.template_keys, self.template_filter
-        stop = len(keys)
-        self.template_shown.extend(i for i in range(self.template_scanned, stop) if keys[i] == key)
-        self.template_scanned = stop
-
-    def pick_template(self, key: int | None) -> None:
-        self.template_filter = key
-        if key is None:
-            self.view.set_rows(self.filter_rows if self.filter.active else None)
-        else:
-            self.view.follow = False
-            self.template_shown, self.template_scanned = [], 0
-            self.extend_template_rows()
-            self.view.set_rows(self.template_shown)
-            self.view.scroll_home(animate=False)
         self.update_status()
 
     # ---- chunks: planned once the model has loaded ----
