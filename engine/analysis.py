@@ -71,9 +71,8 @@ def analyze_chunk(
     prompt = bundle.prompt.encode(bundle.tokenizer, chunk.text, request.query, facts)
     guard = None
     if request.fact_guard and facts is not None:
-        tokenizer = bundle.tokenizer
-        guard = FactGuard(lambda i: tokenizer.decode_bytes([i]), [chunk.text, facts], bundle.stop_ids(),
-                          greedy=request.sampling.greedy)  # fmt: skip
+        guard = FactGuard.for_tokenizer(bundle.tokenizer, [chunk.text, facts], bundle.stop_ids(),
+                                        greedy=request.sampling.greedy)  # fmt: skip
     return generate(
         bundle.model,
         prompt,

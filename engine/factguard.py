@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 import torch
 
 from engine.grounding import FACT_TOKEN
+from engine.tokenizer import Tokenizer
 
 FACT_BYTES = re.compile(FACT_TOKEN.pattern.encode())
 RUN = re.compile(rb"[\w.,:/@-]*\Z")  # the bytes a fact token can be made of, at the end of the text
@@ -49,12 +50,19 @@ class FactGuard:
         self.stop_ids = frozenset(stop_ids)
         self.greedy = greedy
         self.data = b""  # the reply so far (its tail)
+        self.run_start = 0  # where the fact-like run at the end of `data` begins (the same for every candidate)
         self.masked_steps = 0  # steps where the model's first choice was refused
         self.stuck_steps = 0  # steps where nothing was acceptable
 
+    @classmethod
+    def for_tokenizer(cls, tokenizer: Tokenizer, sources: Iterable[str], stop_ids: Iterable[int], *,
+                      greedy: bool = True) -> FactGuard:  # fmt: skip
+        """A guard over a bundle's tokenizer (tokens decoded one at a time, as bytes)."""
+        return cls(lambda i: tokenizer.decode_bytes([i]), sources, stop_ids, greedy=greedy)
+
     def acceptable(self, token_id: int) -> bool:
         """Would the reply, with this token next, state only known facts (and be on the way to one)?"""
-        run_start = len(self.data) - len(RUN.search(self.data).group(0))  # type: ignore[union-attr]
+        run_start = self.run_start
         if token_id in self.stop_ids:  # the reply ends: its last run must be complete
             return all(f in self.known for f in facts_of(self.data[run_start:]))
         new = self.data + self.token_bytes(token_id)
@@ -102,3 +110,4 @@ class FactGuard:
         """The token chosen: it is part of the reply now."""
         if token_id not in self.stop_ids:
             self.data = (self.data + self.token_bytes(token_id))[-KEEP_BYTES:]
+            self.run_start = len(self.data) - len(RUN.search(self.data).group(0))  # type: ignore[union-attr]

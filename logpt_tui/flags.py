@@ -47,6 +47,7 @@ class FlagSet:
         self.by_line: dict[int, Flag] = {}
         self.lines: list[int] = []  # ascending
         self.upto = 0  # lines judged
+        self.version = 0  # bumped on every change, for views that cache what they drew
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -65,9 +66,11 @@ class FlagSet:
             self.by_line[flag.line - 1] = flag
         self.lines = sorted(self.by_line)
         self.upto = max(self.upto, stop - 1)
+        self.version += 1
 
     def clear(self) -> None:
         self.by_line, self.lines, self.upto = {}, [], 0
+        self.version += 1
 
     def step(self, line: int, step: int) -> int | None:
         """The next flagged line after `line` (step > 0) or the previous one before it, wrapping round."""

@@ -188,7 +188,7 @@ class LogTab(FlagsMixin, TemplatesMixin, Vertical):
                 self.flag_worker()
             self.set_interval(self.poll_seconds, self.poll_file)
             self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
-        if replaced:
+        if replaced:  # new content: flags, filter rows, templates and chunks start over
             self.new_since_scroll = 0
             self.flags.clear()
             if self.filter.active:
@@ -196,17 +196,17 @@ class LogTab(FlagsMixin, TemplatesMixin, Vertical):
             self.template_keys = []
             if self.template_filter is not None:
                 self.pick_template(None)
-        elif kind == "grown":
+            if self.plan is not None:
+                self.plan.reset()
+                self.panel.forget()
+        elif kind == "grown":  # appended lines only extend what was done
             if self.filter.active:
                 self.filter_worker(self.filter, self.filter_rows)
             if self.template_keys and not self.mining:
                 self.mine_worker()
-        if kind in ("grown", *(("truncated", "rotated") if replaced else ())) and self.detector_ready():
+        if (replaced or kind == "grown") and self.detector_ready():
             self.flag_tail_worker()
         if self.plan is not None and kind != "deleted":
-            if replaced:  # new content: plan it again; appended lines only extend the plan
-                self.plan.reset()
-                self.panel.forget()
             self.plan_chunks()
         if not self.view.follow:
             self.new_since_scroll += message.new_lines

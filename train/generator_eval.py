@@ -90,7 +90,7 @@ def generate_reply(
     budget = min(max_new_tokens, bundle.model.config.block_size - len(prompt))
     guard = None
     if fact_guard and example.facts is not None:
-        guard = FactGuard(lambda i: tok.decode_bytes([i]), [example.log, example.facts], bundle.stop_ids())
+        guard = FactGuard.for_tokenizer(tok, [example.log, example.facts], bundle.stop_ids())
     ids = list(generate(bundle.model, prompt, max_new_tokens=budget, sampling=SamplingConfig(temperature=0.0),
                         stop_ids=bundle.stop_ids(), stats=stats, processor=guard))  # fmt: skip
     return bundle.tokenizer.decode([i for i in ids if i not in bundle.stop_ids()])

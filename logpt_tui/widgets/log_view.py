@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Container
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -66,7 +67,7 @@ class LogView(ScrollView, can_focus=True):
         self.source = source
         self._cache: OrderedDict[int, tuple[str, Style | None]] = OrderedDict()
         self.rows: list[int] | None = None  # with a filter: the 0-based lines shown, ascending; None shows all
-        self.flagged: set[int] | object = set()  # 0-based lines the detector flagged (anything with `in`)
+        self.flagged: Container[int] = frozenset()  # 0-based lines the detector flagged (the tab's FlagSet)
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
 
@@ -76,9 +77,10 @@ class LogView(ScrollView, can_focus=True):
             return len(self.preview)
         return len(self.source) if self.rows is None else len(self.rows)
 
-    def show_preview(self, lines: list[str] | None) -> None:
-        """Show `lines` (the end of a file still being indexed) at the bottom, line numbers pending; None ends it."""
-        self.preview = [visible(line)[:MAX_RENDER_WIDTH] for line in lines] if lines is not None else None
+    def show_preview(self, lines: list[str]) -> None:
+        """Show `lines` (the end of a file still being indexed) at the bottom, line numbers pending, until the
+        owner sets `preview` to None and calls `source_changed`."""
+        self.preview = [visible(line)[:MAX_RENDER_WIDTH] for line in lines]
         self.source_changed("preview")
 
     def line_of_row(self, row: int) -> int | None:
@@ -233,7 +235,7 @@ class LogView(ScrollView, can_focus=True):
         if entry is None or index is None:
             return Strip.blank(width)
         text, style = entry
-        flagged = index in self.flagged  # type: ignore[operator]
+        flagged = index in self.flagged
         if flagged:
             style = FLAG_TINT if style is None else style + FLAG_TINT
         if index == self.current:

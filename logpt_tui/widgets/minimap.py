@@ -72,18 +72,26 @@ class Minimap(Widget):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.bins: list[Bin] = []
-        self.source: tuple[Sequence[int] | None, int, FlagSet] | None = None  # what the bins were made of
         self.on_screen = (0, 0)  # the 0-based lines on screen, stop excluded
+        self.source: tuple[Sequence[int] | None, int, FlagSet] | None = None  # what the bins are made of
+        self._drawn: tuple | None = None  # the inputs of the current bins: scrolling alone does not recompute them
 
     def update_map(self, starts: Sequence[int] | None, total: int, flags: FlagSet, visible: tuple[int, int]) -> None:
         self.source = (starts, total, flags)
-        self.bins = bins_for(starts, total, self.size.height, flags)
         self.on_screen = visible
+        self.rebin()
         self.refresh()
+
+    def rebin(self) -> None:
+        assert self.source is not None
+        starts, total, flags = self.source
+        key = (len(starts) if starts else 0, total, flags.version, self.size.height)
+        if key != self._drawn:
+            self.bins, self._drawn = bins_for(starts, total, self.size.height, flags), key
 
     def on_resize(self) -> None:
         if self.source is not None:
-            self.bins = bins_for(*self.source[:2], self.size.height, self.source[2])
+            self.rebin()
 
     def render_line(self, y: int) -> Strip:
         if y >= len(self.bins):

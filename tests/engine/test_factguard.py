@@ -94,7 +94,7 @@ def test_a_random_model_states_only_facts_of_its_sources(tiny_bundle: Path, seed
     bundle = load_bundle(tiny_bundle, placement("cpu"))
     tok = bundle.tokenizer
     source = SAMPLE_LOG[:400]
-    guard = FactGuard(lambda i: tok.decode_bytes([i]), [source], bundle.stop_ids(), greedy=False)
+    guard = FactGuard.for_tokenizer(tok, [source], bundle.stop_ids(), greedy=False)
     ids = generate(bundle.model, tok.encode(source[:200]), max_new_tokens=150, sampling=SamplingConfig(temperature=1.5),
                    seed=seed, stop_ids=bundle.stop_ids(), processor=guard)  # fmt: skip
     data = tok.decode_bytes(list(ids))
