@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from engine.analyst import OPENINGS, quotable, supported_fields
 from engine.bundle import LoadedBundle
 from engine.chunker import Chunk, chunk_budget, chunk_lines
 from engine.digest import Digest, build_digest
@@ -53,6 +54,17 @@ def chunk_digest(chunk: Chunk, flagged: dict[int, str] | None = None) -> Digest:
     return build_digest(chunk.text.split("\n"), first_line=chunk.first_line, flagged=flagged)
 
 
+def reply_guard(bundle: LoadedBundle, text: str, facts: str, digest: Digest, query: str, *, greedy: bool = True
+                ) -> FactGuard:  # fmt: skip
+    """The fact guard for a digest bundle's reply to `query` on a chunk (`text`) and its digest (`facts`, as
+    rendered for the prompt): facts and quotes from the chunk, the digest and the knowledge base, field values
+    the digest supports, and the opening of the analyst's replies to the query."""
+    return FactGuard.for_tokenizer(
+        bundle.tokenizer, [text, facts], bundle.stop_ids(), greedy=greedy, quotable=quotable(),
+        fields=supported_fields(digest), start=OPENINGS[query],
+    )  # fmt: skip
+
+
 def analyze_chunk(
     bundle: LoadedBundle,
     chunk: Chunk,
@@ -65,14 +77,13 @@ def analyze_chunk(
     Bundles with the logpt-digest prompt get the chunk's digest (computed here unless given) and,
     unless `request.fact_guard` is off, decoding constrained to the facts of the chunk and its digest.
     """
-    facts = None
+    facts = guard = None
     if bundle.prompt.uses_digest:
-        facts = (digest or chunk_digest(chunk)).render()
+        digest = digest or chunk_digest(chunk)
+        facts = digest.render()
+        if request.fact_guard:
+            guard = reply_guard(bundle, chunk.text, facts, digest, request.query, greedy=request.sampling.greedy)
     prompt = bundle.prompt.encode(bundle.tokenizer, chunk.text, request.query, facts)
-    guard = None
-    if request.fact_guard and facts is not None:
-        guard = FactGuard.for_tokenizer(bundle.tokenizer, [chunk.text, facts], bundle.stop_ids(),
-                                        greedy=request.sampling.greedy)  # fmt: skip
     return generate(
         bundle.model,
         prompt,

@@ -17,11 +17,19 @@ from __future__ import annotations
 
 import re
 
-from engine.digest import Digest, TemplateFact
+from engine.digest import TOP_SIGNATURES, Digest, TemplateFact
 from engine.knowledge import KnowledgeBase, default_kb
 from engine.prompts import check_query
 
 CATEGORY_LINE = re.compile(r"\*\*Category:\*\*\s*([\w-]+)")
+CATEGORY_FIELD, SIGNATURE_FIELD = "**Category:**", "**Signature:**"
+HEADINGS = {"summary": "## Summary", "root_cause": "## Root cause", "action_items": "## Action items"}
+# How every reply of a kind begins; a model's reply is held to it (engine.factguard).
+OPENINGS = {
+    "summary": f"{HEADINGS['summary']}\n",
+    "root_cause": f"{HEADINGS['root_cause']}\n{CATEGORY_FIELD} ",
+    "action_items": f"{HEADINGS['action_items']}\n- [ ] ",
+}
 ENTITY_KINDS_IN_EVIDENCE = ("ip", "user", "host", "id", "exit code")
 
 
@@ -35,6 +43,20 @@ def root_cause_category(digest: Digest) -> str:
     if digest.primary is not None:
         return digest.primary.category
     return "unknown" if digest.problems else "none"
+
+
+def supported_fields(digest: Digest) -> dict[str, list[str]]:
+    """The values a reply's fields can take on these facts: a category of a signature the digest lists
+    ("unknown" when problems match none, "none" without problems), and a listed signature's title."""
+    shown = digest.signatures[:TOP_SIGNATURES]
+    categories = list(dict.fromkeys(s.category for s in shown)) or [root_cause_category(digest)]
+    return {CATEGORY_FIELD: categories, SIGNATURE_FIELD: [s.title for s in shown]}
+
+
+def quotable(kb: KnowledgeBase | None = None) -> list[str]:
+    """Text a reply may quote besides the chunk and its digest: the knowledge base's explanations and remedies."""
+    kb = kb or default_kb()
+    return [text for s in kb.signatures for text in (s.explanation, *s.remedies)]
 
 
 def _where(digest: Digest) -> str:
@@ -53,7 +75,7 @@ def summary(digest: Digest) -> str:
     head = f"{digest.line_count} lines of {digest.format} log"
     if digest.time_start:
         head += f" from {digest.time_start} to {digest.time_end}"
-    out = ["## Summary", f"{head}."]
+    out = [HEADINGS["summary"], f"{head}."]
     if digest.levels:
         out.append("Levels: " + ", ".join(f"{name} {n}" for name, n in digest.levels.items()) + ".")
     out += ["", "### Activity"]
@@ -76,10 +98,10 @@ def summary(digest: Digest) -> str:
 
 def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> str:
     kb = kb or default_kb()
-    out = ["## Root cause", f"**Category:** {root_cause_category(digest)}"]
+    out = [HEADINGS["root_cause"], f"{CATEGORY_FIELD} {root_cause_category(digest)}"]
     primary = digest.primary
     if primary is not None:
-        out.append(f"**Signature:** {primary.title} ({_lines(primary.count)} from line {primary.first_line})")
+        out.append(f"{SIGNATURE_FIELD} {primary.title} ({_lines(primary.count)} from line {primary.first_line})")
         out += [
             "",
             kb.by_id[primary.id].explanation,
@@ -115,7 +137,7 @@ def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> str:
 
 def action_items(digest: Digest, kb: KnowledgeBase | None = None) -> str:
     kb = kb or default_kb()
-    out = ["## Action items"]
+    out = [HEADINGS["action_items"]]
     if digest.signatures:
         primary = digest.signatures[0]
         out += [f"- [ ] {remedy}" for remedy in kb.by_id[primary.id].remedies]

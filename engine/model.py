@@ -158,6 +158,11 @@ class GPT(nn.Module):
         With `input_pos`, idx holds the tokens at positions [input_pos,
         input_pos+T) and attention reads earlier positions from the KV caches.
         """
+        return self.lm_head(self.hidden(idx, input_pos, last_only=last_only))
+
+    def hidden(self, idx: torch.Tensor, input_pos: int | None = None, *, last_only: bool = False) -> torch.Tensor:
+        """The final hidden states (B, T, C) that `lm_head` turns into logits; for callers that apply the
+        head to a few positions at a time (detector scoring) instead of holding (B, T, V) at once."""
         B, T = idx.shape
         start = input_pos or 0
         assert start + T <= self.config.block_size, (
@@ -169,5 +174,4 @@ class GPT(nn.Module):
             x = block(x, input_pos)
         if last_only:
             x = x[:, -1:, :]
-        x = self.transformer.ln_f(x)
-        return self.lm_head(x)  # (B, T, V)
+        return self.transformer.ln_f(x)

@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from engine.analyst import category_of
+from engine.analysis import reply_guard
+from engine.analyst import CATEGORY_FIELD, category_of, supported_fields
 from engine.bundle import LoadedBundle
-from engine.factguard import FactGuard
+from engine.digest import build_digest
 from engine.generate import GenerationStats, generate
 from engine.grounding import check_grounding
 from engine.sampling import SamplingConfig
@@ -61,6 +62,7 @@ class GeneratorScores:
     root_cause_examples: int
     decode_tokens_per_s: float
     embedding_similarity: float | None = None
+    categories_forced: int = 0  # root causes where the fact guard left one category the digest supports
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,7 +92,8 @@ def generate_reply(
     budget = min(max_new_tokens, bundle.model.config.block_size - len(prompt))
     guard = None
     if fact_guard and example.facts is not None:
-        guard = FactGuard.for_tokenizer(tok, [example.log, example.facts], bundle.stop_ids())
+        digest = build_digest(example.log.split("\n"), first_line=example.first_line)  # as the data was made
+        guard = reply_guard(bundle, example.log, example.facts, digest, example.query)
     ids = list(generate(bundle.model, prompt, max_new_tokens=budget, sampling=SamplingConfig(temperature=0.0),
                         stop_ids=bundle.stop_ids(), stats=stats, processor=guard))  # fmt: skip
     return bundle.tokenizer.decode([i for i in ids if i not in bundle.stop_ids()])
@@ -106,7 +109,7 @@ def evaluate_generator(
     fact_guard: bool = True,
 ) -> GeneratorScores:
     nll, n_tokens, rouge, checked, grounded = 0.0, 0, 0.0, 0, 0
-    agree, root_causes, decoded, decode_s = 0, 0, 0, 0.0
+    agree, root_causes, forced, decoded, decode_s = 0, 0, 0, 0, 0.0
     replies: list[str] = []
     for i, example in enumerate(examples):
         s, n = reference_nll(bundle, example)
@@ -122,6 +125,9 @@ def evaluate_generator(
         if example.query == "root_cause":
             root_causes += 1
             agree += category_of(reply) == category_of(example.response)
+            if fact_guard and example.facts is not None:
+                digest = build_digest(example.log.split("\n"), first_line=example.first_line)
+                forced += len(supported_fields(digest)[CATEGORY_FIELD]) == 1
         if on_example is not None:
             on_example(i, example, reply)
     similarity = None
@@ -139,6 +145,7 @@ def evaluate_generator(
         root_cause_examples=root_causes,
         decode_tokens_per_s=decoded / decode_s if decode_s else 0.0,
         embedding_similarity=similarity,
+        categories_forced=forced,
     )
 
 

@@ -115,6 +115,38 @@ def _windows(length: int, block: int) -> list[tuple[int, int, int]]:
     return windows
 
 
+TILE = 256  # positions whose logits are held at once: (TILE, V) stays in cache
+
+
+def _score_positions(model: GPT, h: torch.Tensor, target: torch.Tensor, n_expected: int) -> tuple[torch.Tensor, ...]:
+    """(ranks, probs, mass before, expected ids) of the keys `target` (N,) given final hidden states `h` (N, C).
+
+    The head runs over TILE positions at a time. Rank, probability and mass come from the top n_expected
+    keys, where almost every actual key of a trained model sits; only the rest (few, and exactly the
+    interesting ones) pay a comparison over the whole vocabulary.
+    """
+    parts: list[tuple[torch.Tensor, ...]] = []
+    for i in range(0, len(h), TILE):
+        logits = model.lm_head(h[i : i + TILE]).float()  # (P, V)
+        y = target[i : i + TILE, None]  # (P, 1)
+        top_l, top_i = logits.topk(n_expected, dim=1)
+        lse = top_l[:, :1] + (logits - top_l[:, :1]).exp_().sum(1, keepdim=True).log_()  # (P, 1)
+        actual = logits.gather(1, y)  # (P, 1)
+        hit = top_i == y
+        found = hit.any(dim=1)
+        ranks = hit.float().argmax(dim=1)
+        top_p = (top_l - lse).exp_()
+        mass = (top_p.cumsum(dim=1) - top_p).gather(1, ranks[:, None]).squeeze(1)
+        if not bool(found.all()):
+            missing = ~found
+            rest = logits[missing]
+            above = rest > actual[missing]
+            ranks[missing] = above.sum(dim=1)
+            mass[missing] = ((rest - lse[missing]).exp_() * above).sum(dim=1)
+        parts.append((ranks, (actual - lse).exp_().squeeze(1), mass, top_i))
+    return tuple(torch.cat(column) for column in zip(*parts, strict=True))
+
+
 @torch.inference_mode()
 def score_sequences(
     model: GPT, sequences: Sequence[Sequence[int]], *, batch_size: int = 64, n_expected: int = 3
@@ -123,7 +155,6 @@ def score_sequences(
     block = model.config.block_size
     device = model.transformer.wte.weight.device
     n_expected = min(n_expected, model.config.vocab_size)
-    n_top = min(max(n_expected, 16), model.config.vocab_size)
     jobs: list[tuple[int, int, int, int]] = []  # (sequence, start, end, first owned)
     for s, seq in enumerate(sequences):
         for start, end, owned in _windows(len(seq) - 1, block):  # input i predicts seq[i + 1]
@@ -140,33 +171,24 @@ def score_sequences(
         idx = torch.full((len(batch), width + 1), PAD, dtype=torch.long)
         for row, (s, start, end, _) in enumerate(batch):
             idx[row, : end - start + 1] = torch.as_tensor(sequences[s][start : end + 1])
-        p = model(idx[:, :-1].to(device)).float().softmax(dim=-1)  # (B, T, V)
-        target = idx[:, 1:].to(device)  # (B, T)
-        actual = p.gather(2, target[..., None]).squeeze(2)  # (B, T)
-        # Rank and the mass above the actual key come from the top few keys, where almost every
-        # actual key sits; only the rest (few, and exactly the interesting ones) pay a full pass.
-        top_p, top_i = p.topk(n_top, dim=2)  # (B, T, n_top)
-        hit = top_i == target[..., None]
-        found = hit.any(dim=2)
-        b_ranks = hit.float().argmax(dim=2)
-        before = top_p.cumsum(dim=2) - top_p
-        b_mass = before.gather(2, b_ranks[..., None]).squeeze(2)
-        if not bool(found.all()):
-            missing = ~found
-            rest, rest_actual = p[missing], actual[missing]  # (N, V), (N,)
-            above = rest > rest_actual[:, None]
-            b_ranks[missing] = above.sum(dim=1)
-            b_mass[missing] = (rest * above).sum(dim=1)
-        b_ranks, b_mass = b_ranks.cpu().numpy(), b_mass.cpu().numpy()
-        b_probs = actual.cpu().numpy()
-        b_top = top_i[..., :n_expected].cpu().numpy()
-        for row, (s, start, end, owned) in enumerate(batch):
+        # Only the positions each window owns are scored; padding and overlap never reach the head.
+        keep = torch.zeros(len(batch), width, dtype=torch.bool)
+        for row, (_, start, end, owned) in enumerate(batch):
+            keep[row, max(owned, start) - start : end - start] = True
+        idx = idx.to(device)
+        h = model.hidden(idx[:, :-1])[keep.to(device)]  # (N, C), row-major: window by window
+        b_ranks, b_probs, b_mass, b_top = (
+            t.cpu().numpy() for t in _score_positions(model, h, idx[:, 1:][keep.to(device)], n_expected)
+        )
+        at = 0
+        for s, start, end, owned in batch:
             lo = max(owned, start)
-            src = slice(lo - start, end - start)
-            ranks[s][lo:end] = b_ranks[row, src]
-            probs[s][lo:end] = b_probs[row, src]
-            mass[s][lo:end] = b_mass[row, src]
-            expected[s][lo:end] = b_top[row, src]
+            n = end - lo
+            ranks[s][lo:end] = b_ranks[at : at + n]
+            probs[s][lo:end] = b_probs[at : at + n]
+            mass[s][lo:end] = b_mass[at : at + n]
+            expected[s][lo:end] = b_top[at : at + n]
+            at += n
     return [SequenceScores(*parts) for parts in zip(tokens, ranks, probs, mass, expected, strict=True)]
 
 

@@ -183,7 +183,8 @@ def eval_generator(
         table.add_row(
             name, str(s.examples), f"{s.perplexity:.3f}", f"{s.rouge_l:.3f}",
             f"{s.grounding_precision:.3f} ({s.facts_checked})",
-            "n/a" if s.category_agreement is None else f"{s.category_agreement:.3f} ({s.root_cause_examples})",
+            "n/a" if s.category_agreement is None else
+            f"{s.category_agreement:.3f} ({s.root_cause_examples}, {s.categories_forced} forced)",
             "n/a" if s.embedding_similarity is None else f"{s.embedding_similarity:.3f}",
             f"{s.decode_tokens_per_s:.1f}",
         )  # fmt: skip
@@ -215,6 +216,7 @@ def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool 
         "rouge_l": mean("rouge_l"),
         "grounding_precision": round(grounded / checked, 4) if checked else 1.0,
         "category_agreement": round(agree / causes, 4) if causes else None,
+        "categories_forced": sum(s.categories_forced for s in scores),  # one category supported: no choice left
         "decode_tokens_per_s": mean("decode_tokens_per_s"),
         "groups": {name: s.to_dict() for name, s in results.items()},
     }

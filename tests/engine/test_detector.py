@@ -47,6 +47,24 @@ def test_batched_padded_scores_equal_one_at_a_time() -> None:
             assert g.prob == pytest.approx(w.prob, abs=1e-6) and g.mass_before == pytest.approx(w.mass_before, abs=1e-6)
 
 
+def test_scores_do_not_depend_on_how_positions_are_tiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The head runs over TILE positions at a time; tile edges (here every 7 positions, inside windows) change nothing."""
+    import engine.detector.scoring as scoring
+
+    model = tiny_model(40, block=16)
+    rng = random.Random(1)
+    seqs = [[1] + [rng.randrange(3, 40) for _ in range(rng.randrange(1, 40))] for _ in range(12)]
+    whole = score_sequences(model, seqs, batch_size=5)
+    monkeypatch.setattr(scoring, "TILE", 7)
+    tiled = score_sequences(model, seqs, batch_size=5)
+    for a, b in zip(whole, tiled, strict=True):
+        assert (a.ranks == b.ranks).all() and (a.expected == b.expected).all()
+        assert a.probs == pytest.approx(b.probs, abs=1e-6) and a.mass_before == pytest.approx(b.mass_before, abs=1e-6)
+    for seq, got in zip(seqs, tiled, strict=True):  # and both agree with sorting the softmax
+        if len(seq) - 1 <= 16:
+            assert [g.rank for g in got] == [w.rank for w in naive_scores(model, seq, 0, len(seq) - 1)]
+
+
 @pytest.mark.parametrize("length", [17, 31, 40, 100])
 def test_long_sequences_are_scored_in_windows_each_position_once(length: int) -> None:
     block = 16

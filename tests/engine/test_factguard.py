@@ -19,8 +19,8 @@ from tests.conftest import SAMPLE_LOG
 STOP = 256  # one id past the bytes
 
 
-def byte_guard(sources: list[str], text: str = "", greedy: bool = True) -> FactGuard:
-    guard = FactGuard(lambda i: bytes([i]), sources, [STOP], greedy=greedy)
+def byte_guard(sources: list[str], text: str = "", greedy: bool = True, **options) -> FactGuard:
+    guard = FactGuard(lambda i: bytes([i]), sources, [STOP], greedy=greedy, **options)
     for b in text.encode():
         guard.accept(b)
     return guard
@@ -55,6 +55,56 @@ def test_an_unfinished_fact_cannot_end_the_reply() -> None:
     assert pick(guard, prefer("<stop>", ".", "0")) == "0"  # "50" then stop, or "50.", cannot become 5004
     assert pick(guard, prefer("4", "<stop>")) == "4"
     assert pick(guard, prefer("<stop>")) == "<stop>"
+
+
+def write(guard: FactGuard, text: str) -> None:
+    for c in text:
+        assert pick(guard, prefer(c)) == c
+
+
+def test_quotes_are_copied_from_a_line_of_the_sources() -> None:
+    log = "disk sda1 failed\nuser alice logged in"
+    guard = byte_guard([log], quotable=["check it with `smartctl -a`"])
+    write(guard, "saw `disk sda1 failed` and `smartctl -a`.")  # from the log, and from the knowledge base
+    guard = byte_guard([log], "`disk sda")
+    assert pick(guard, prefer("2", "1")) == "1"  # no line says sda2
+    guard = byte_guard([log], "`failed")
+    assert pick(guard, prefer("\n", "`")) == "`"  # a quote does not run over a line end
+    guard = byte_guard([log], "`disk")
+    assert pick(guard, prefer("<stop>", " ")) == " "  # an open quote cannot end the reply
+    guard = byte_guard([log], "`")
+    assert pick(guard, prefer("`", "u")) == "u"  # nor can a quote be empty
+    guard = byte_guard([log], "`disk` and `us")
+    assert pick(guard, prefer("a", "e")) == "e"  # the second quote is checked as well
+
+
+def test_fields_take_a_value_the_digest_supports() -> None:
+    fields = {"**Category:**": ["network", "storage"], "**Signature:**": ["Disk full"]}
+    guard = byte_guard([], "**Category:** ", fields=fields)
+    assert pick(guard, prefer("m", "s")) == "s"  # memory is no category of these facts
+    write(guard, "torage\n**Signature:** Disk full (twice)")
+    guard = byte_guard([], "**Category:** stor", fields=fields)
+    assert pick(guard, prefer("\n", "<stop>", "a")) == "a"  # an unfinished value ends neither its line nor the reply
+    guard = byte_guard([], "**Category:** network", fields=fields)
+    assert pick(guard, prefer("s", "\n")) == "\n"  # "networks" is not a value
+    guard = byte_guard([], "**Category:** storage\n", fields=fields)
+    assert pick(guard, prefer("*", "x")) == "*"
+    assert pick(guard, prefer("*", "x")) == "*"
+    assert pick(guard, prefer("N", "S")) == "S"  # a line opening in bold is one of the fields
+    guard = byte_guard([], "**Category:** network\n", fields=fields)
+    assert pick(guard, prefer("*", "x")) == "*"
+    assert pick(guard, prefer("*", "x")) == "*"
+    assert pick(guard, prefer("C", "S")) == "S"  # each field comes once
+    guard = byte_guard([], "done\n", fields={"**Signature:**": []})
+    assert pick(guard, prefer("*", "x")) == "x"  # no signature listed: none can be named
+
+
+def test_the_reply_begins_with_its_heading() -> None:
+    guard = byte_guard([], start="## Root cause")
+    assert pick(guard, prefer("<stop>", "#")) == "#"
+    write(guard, "# Root")
+    assert pick(guard, prefer("s", " ")) == " "
+    write(guard, "cause\nanything")  # after the heading the reply is free
 
 
 def test_words_with_digits_are_not_facts() -> None:
