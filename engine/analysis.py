@@ -27,7 +27,9 @@ class AnalysisRequest:
     max_new_tokens: int = 256  # reply budget; also reserved when sizing chunks
     sampling: SamplingConfig = SamplingConfig()
     seed: int | None = None
-    fact_guard: bool = True  # digest bundles: state only facts found in the chunk or its digest (engine.factguard)
+    fact_guard: bool = (
+        True  # digest bundles: state only what the chunk, its digest or the knowledge base say (engine.factguard)
+    )
 
     def __post_init__(self) -> None:
         check_query(self.query)

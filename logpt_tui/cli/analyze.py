@@ -78,7 +78,9 @@ def analyze(
     ] = 100,
     fact_guard: Annotated[
         bool,
-        typer.Option(help="Digest models may only state numbers, IPs, ids and paths found in the chunk or its digest."),
+        typer.Option(
+            help="Digest models may only state facts, quotes and field values found in the chunk, its digest or the knowledge base."
+        ),
     ] = True,
     as_json: JsonOpt = False,
 ) -> None:
