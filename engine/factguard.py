@@ -127,8 +127,8 @@ class FactGuard:
 
     def _field_ok(self, line: bytes, *, complete: bool) -> bool:
         """A line that opens in bold is a field with one of its values (or, unfinished, on the way to one)."""
-        if not line.startswith(FIELD_OPENS[: len(line)]):
-            return True
+        if not line or not line.startswith(FIELD_OPENS[: len(line)]):
+            return True  # a blank line, the start of one, or one that does not open in bold
         for label, values in self.fields.items():
             if not values or label in self.filled:
                 continue  # nothing the digest supports, or written already: the field cannot be written (again)

@@ -95,6 +95,8 @@ def test_fields_take_a_value_the_digest_supports() -> None:
     assert pick(guard, prefer("*", "x")) == "*"
     assert pick(guard, prefer("*", "x")) == "*"
     assert pick(guard, prefer("C", "S")) == "S"  # each field comes once
+    guard = byte_guard([], "**Category:** network", fields=fields)
+    write(guard, "\n\nNo more fields.\n")  # blank and plain lines are free once the fields are written
     guard = byte_guard([], "done\n", fields={"**Signature:**": []})
     assert pick(guard, prefer("*", "x")) == "x"  # no signature listed: none can be named
 
