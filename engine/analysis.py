@@ -27,9 +27,7 @@ class AnalysisRequest:
     max_new_tokens: int = 256  # reply budget; also reserved when sizing chunks
     sampling: SamplingConfig = SamplingConfig()
     seed: int | None = None
-    fact_guard: bool = (
-        True  # digest bundles: state only what the chunk, its digest or the knowledge base say (engine.factguard)
-    )
+    fact_guard: bool = True  # digest bundles: say only what chunk, digest and knowledge base say (engine.factguard)
 
     def __post_init__(self) -> None:
         check_query(self.query)

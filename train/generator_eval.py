@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from engine.analysis import reply_guard
 from engine.analyst import CATEGORY_FIELD, category_of, supported_fields
 from engine.bundle import LoadedBundle
-from engine.digest import build_digest
+from engine.digest import Digest, build_digest
 from engine.generate import GenerationStats, generate
 from engine.grounding import check_grounding
 from engine.sampling import SamplingConfig
@@ -84,15 +84,14 @@ def reference_nll(bundle: LoadedBundle, example: Example) -> tuple[float, int]:
 
 
 def generate_reply(
-    bundle: LoadedBundle, example: Example, max_new_tokens: int, stats: GenerationStats, *, fact_guard: bool = True
+    bundle: LoadedBundle, example: Example, max_new_tokens: int, stats: GenerationStats, digest: Digest | None = None
 ) -> str:
-    """Greedy reply, through the same fact guard as `logpt analyze` unless `fact_guard` is off."""
+    """Greedy reply; given the example's digest, through the same fact guard as `logpt analyze`."""
     tok = bundle.tokenizer
     prompt = bundle.prompt.encode(tok, example.log, example.query, example.facts)
     budget = min(max_new_tokens, bundle.model.config.block_size - len(prompt))
     guard = None
-    if fact_guard and example.facts is not None:
-        digest = build_digest(example.log.split("\n"), first_line=example.first_line)  # as the data was made
+    if digest is not None and example.facts is not None:
         guard = reply_guard(bundle, example.log, example.facts, digest, example.query)
     ids = list(generate(bundle.model, prompt, max_new_tokens=budget, sampling=SamplingConfig(temperature=0.0),
                         stop_ids=bundle.stop_ids(), stats=stats, processor=guard))  # fmt: skip
@@ -115,7 +114,10 @@ def evaluate_generator(
         s, n = reference_nll(bundle, example)
         nll, n_tokens = nll + s, n_tokens + n
         stats = GenerationStats()
-        reply = generate_reply(bundle, example, max_new_tokens, stats, fact_guard=fact_guard)
+        digest = None
+        if fact_guard and example.facts is not None:
+            digest = build_digest(example.log.split("\n"), first_line=example.first_line)  # as the data was made
+        reply = generate_reply(bundle, example, max_new_tokens, stats, digest)
         decoded += max(0, stats.new_tokens - 1)  # the first token comes from the prefill
         decode_s += stats.decode_seconds
         replies.append(reply)
@@ -125,8 +127,7 @@ def evaluate_generator(
         if example.query == "root_cause":
             root_causes += 1
             agree += category_of(reply) == category_of(example.response)
-            if fact_guard and example.facts is not None:
-                digest = build_digest(example.log.split("\n"), first_line=example.first_line)
+            if digest is not None:
                 forced += len(supported_fields(digest)[CATEGORY_FIELD]) == 1
         if on_example is not None:
             on_example(i, example, reply)

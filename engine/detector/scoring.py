@@ -175,10 +175,10 @@ def score_sequences(
         keep = torch.zeros(len(batch), width, dtype=torch.bool)
         for row, (_, start, end, owned) in enumerate(batch):
             keep[row, max(owned, start) - start : end - start] = True
-        idx = idx.to(device)
-        h = model.hidden(idx[:, :-1])[keep.to(device)]  # (N, C), row-major: window by window
+        idx, keep = idx.to(device), keep.to(device)
+        h = model.hidden(idx[:, :-1])[keep]  # (N, C), row-major: window by window
         b_ranks, b_probs, b_mass, b_top = (
-            t.cpu().numpy() for t in _score_positions(model, h, idx[:, 1:][keep.to(device)], n_expected)
+            t.cpu().numpy() for t in _score_positions(model, h, idx[:, 1:][keep], n_expected)
         )
         at = 0
         for s, start, end, owned in batch:
