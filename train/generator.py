@@ -14,6 +14,7 @@ safetensors plus JSON, never pickle. Metrics go to a callback and to
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -235,9 +236,11 @@ def train_generator(
                 group["lr"] = lr_at(step, config)
             n_tokens = 0
             total = 0.0
-            for _ in range(config.grad_accum):
-                x, y = collate(rng.sample(train, min(config.batch_size, len(train))), pad)
-                loss = response_loss(model, x, y, device) / config.grad_accum
+            drawn = rng.sample(train, min(config.batch_size * config.grad_accum, len(train)))
+            drawn.sort(key=lambda item: len(item[0]))  # similar lengths share a micro-batch: less padding
+            for i in range(0, len(drawn), config.batch_size):
+                x, y = collate(drawn[i : i + config.batch_size], pad)
+                loss = response_loss(model, x, y, device) / math.ceil(len(drawn) / config.batch_size)
                 loss.backward()
                 total += loss.item()
                 n_tokens += x.numel()

@@ -1,7 +1,9 @@
 """Prompt/response pairs for the generator, in the `logpt-digest` format.
 
-Sources: windows of the Loghub samples, and synthetic windows (train.incidents)
-with an injected incident in three out of four. Each window is cut to the log
+Sources: windows of the Loghub samples, synthetic windows (train.incidents)
+with an injected incident in three out of four, and windows of made-up
+traffic (train.random_traffic), half of them with a knowledge-base signature's
+line injected. Each window is cut to the log
 budget of the target bundle, its digest is computed, one query is drawn and
 the analyst writes the response. Systems and styles are split: Loghub's
 `HELD_OUT_SYSTEMS` and the JSON-lines style are evaluation only.
@@ -23,9 +25,11 @@ from engine.analyst import analyze
 from engine.chunker import chunk_lines
 from engine.digest import build_digest
 from engine.errors import InputError
+from engine.knowledge import default_kb
 from engine.prompts import QUERIES, fit_facts
 from engine.tokenizer import Tokenizer
 from train.incidents import INCIDENTS, synthetic_window
+from train.random_traffic import random_window
 
 HELD_OUT_SYSTEMS = ("Zookeeper", "OpenStack", "Mac")
 TRAIN_STYLES = ("syslog", "iso")
@@ -52,6 +56,7 @@ class DataConfig:
     loghub: Path | None  # ../shared/datasets/loghub, or None for synthetic data only
     synthetic_train: int = 20_000
     synthetic_eval: int = 300
+    made_up_train: int = 0  # windows of made-up traffic (train.random_traffic), training only
     loghub_passes: int = 4  # windows per Loghub system ≈ passes × 2,000 / mean window length
     min_lines: int = 3
     max_lines: int = 60
@@ -91,8 +96,10 @@ def build_examples(
     rng = random.Random(config.seed)
     jobs: list[tuple[str, bool, Callable[[], Example | None]]] = []
 
-    def job(lines: list[str], first: int, source: str, incident: str | None = None) -> Callable[[], Example | None]:
-        query = rng.choice(QUERIES)
+    def job(
+        lines: list[str], first: int, source: str, incident: str | None = None, draw: random.Random = rng
+    ) -> Callable[[], Example | None]:
+        query = draw.choice(QUERIES)
         return lambda: make_example(lines, first, query, tokenizer, log_budget, facts_budget, source, incident)
 
     if config.loghub is not None:
@@ -112,6 +119,15 @@ def build_examples(
             first = rng.randint(1, 20_000)
             kind = incident.kind if incident else None
             jobs.append((style, held_out, job(window, first, f"synthetic:{style}", kind)))
+    made_up = random.Random(config.seed + 1)  # its own stream: the examples above do not depend on it
+    signatures = default_kb().signatures
+    for _ in range(config.made_up_train):
+        style = made_up.choice(TRAIN_STYLES)
+        signature = made_up.choice(signatures) if made_up.random() < 0.5 else None
+        window = random_window(made_up, style, made_up.randint(config.min_lines, config.max_lines), signature)
+        first = made_up.randint(1, 20_000)
+        kind = signature.id if signature else None
+        jobs.append((style, False, job(window, first, f"made-up:{style}", kind, made_up)))
     train: list[Example] = []
     evaluation: list[Example] = []
     for done, (_, held_out, make) in enumerate(jobs, 1):

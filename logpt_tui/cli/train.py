@@ -169,6 +169,10 @@ def train_generator_command(
     synthetic: Annotated[
         int | None, typer.Option(min=0, help="Synthetic training windows (default: by preset).")
     ] = None,
+    made_up: Annotated[
+        int | None,
+        typer.Option(min=0, help="Windows of made-up traffic, half with a known signature (default: by preset)."),
+    ] = None,
     steps: Annotated[int | None, typer.Option(min=1, help="Optimizer steps (default: by preset).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --work.")] = False,
     device: Annotated[str, typer.Option(help="auto, cuda, mps or cpu.")] = "auto",
@@ -206,9 +210,10 @@ def train_generator_command(
     log_budget = config.block_size - config.reply_tokens - fmt.overhead(tokenizer, "action_items")
     if build_data or not train_path.is_file():
         n_synthetic = synthetic if synthetic is not None else (200 if preset == "tiny" else 24_000)
+        n_made_up = made_up if made_up is not None else (40 if preset == "tiny" else 24_000)
         data_config = DataConfig(
             loghub_dir, synthetic_train=n_synthetic, synthetic_eval=20 if preset == "tiny" else 300,
-            loghub_passes=1 if preset == "tiny" else 4, seed=config.seed,
+            made_up_train=n_made_up, loghub_passes=1 if preset == "tiny" else 4, seed=config.seed,
         )  # fmt: skip
         from engine.prompts import DIGEST_TOKENS  # noqa: PLC0415
 
