@@ -45,7 +45,7 @@ class GeneratorTrainConfig:
     block_size: int = 1024
     vocab_size: int = 4096  # BPE ranks; specials come on top
     reply_tokens: int = 224  # reply budget reserved when chunks are sized
-    steps: int = 600  # optimizer steps
+    steps: int = 750  # optimizer steps
     batch_size: int = 8  # examples per micro-batch
     grad_accum: int = 2  # micro-batches per optimizer step
     lr: float = 2e-3
