@@ -105,18 +105,24 @@ class FactGuard:
     def _starts_well(self, new: bytes) -> bool:
         return self.start.startswith(new) or new.startswith(self.start)  # `data` is the whole reply this early
 
-    def _quotes_ok(self, new: bytes) -> bool:
-        """Every quote the token closes, and the one it leaves open, is text of one line of the sources."""
-        at = self.quote_at
+    def _walk_quotes(self, new: bytes) -> tuple[list[bytes], int | None]:
+        """The texts of the quotes the token closes, and where the text of the quote left open begins."""
+        at, closed = self.quote_at, []
         i = new.find(QUOTE, len(self.data))
         while i >= 0:
             if at is None:
                 at = i + 1
             else:
-                if i == at or new[at:i] not in self.quotes or b"\n" in new[at:i]:
-                    return False
+                closed.append(new[at:i])
                 at = None
             i = new.find(QUOTE, i + 1)
+        return closed, at
+
+    def _quotes_ok(self, new: bytes) -> bool:
+        """Every quote the token closes, and the one it leaves open, is text of one line of the sources."""
+        closed, at = self._walk_quotes(new)
+        if any(not text or text not in self.quotes or b"\n" in text for text in closed):
+            return False
         return at is None or (new[at:] in self.quotes and b"\n" not in new[at:])
 
     def _fields_ok(self, new: bytes) -> bool:
@@ -192,11 +198,7 @@ class FactGuard:
             return
         piece = self.token_bytes(token_id)
         new = self.data + piece
-        at = self.quote_at
-        i = new.find(QUOTE, len(self.data))
-        while i >= 0:
-            at = i + 1 if at is None else None
-            i = new.find(QUOTE, i + 1)
+        _, at = self._walk_quotes(new)
         for line in new[self.data.rfind(b"\n") + 1 :].split(b"\n")[:-1]:  # the lines this token completes
             self.filled.update(label for label in self.fields if line.startswith(label))
         cut = max(0, len(new) - KEEP_BYTES)
