@@ -195,7 +195,8 @@ def eval_generator(
 
 
 def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool = True) -> None:
-    """Scores into provenance.evaluation: overall (weighted by examples, facts and root causes) plus each group."""
+    """Scores into provenance.evaluation (or evaluation_without_fact_guard): overall (weighted by examples, facts
+    and root causes) plus each group."""
     path = folder / "config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
     scores = list(results.values())
@@ -208,7 +209,8 @@ def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool 
 
     agree = sum((s.category_agreement or 0.0) * s.root_cause_examples for s in scores)
     grounded = sum(s.grounding_precision * s.facts_checked for s in scores)
-    config.setdefault("provenance", {})["evaluation"] = {
+    key = "evaluation" if fact_guard else "evaluation_without_fact_guard"
+    config.setdefault("provenance", {})[key] = {
         "data": str(data),
         "examples": n,
         "fact_guard": fact_guard,
