@@ -13,7 +13,10 @@ so far. A candidate is refused when it would
 - open a line in bold other than as a field (`**Category:**`,
   `**Signature:**`) with one of the values the caller lists for it (those the
   digest supports), or write a field twice;
-- make the reply not begin with `start` (the query's heading).
+- make the reply not begin with `start` (the query's heading);
+- end the reply in a loop: the same text of up to LOOP_UNIT bytes LOOP_REPEATS
+  times in a row (`from line from line from line from line`), unless the
+  sources hold that run (`0:0:0:0:0:0:0:0:2181` in a ZooKeeper line).
 
 The most likely acceptable token wins (greedy), or every acceptable one among
 the candidates stays in play (sampling). When no token at all is acceptable
@@ -42,6 +45,7 @@ CANDIDATES = 64  # tried first, before the whole vocabulary
 QUOTE = b"`"
 FIELD_OPENS = b"**"  # a line opening in bold is a field: `**Label:** value`
 VALUE_GOES_ON = b" ("  # a value ends its line, or goes on in parentheses: `**Signature:** Disk full (3 lines …)`
+LOOP_UNIT, LOOP_REPEATS = 32, 4  # a loop: one text of up to 32 bytes, four times in a row
 
 
 def facts_of(data: bytes) -> list[bytes]:
@@ -100,7 +104,7 @@ class FactGuard:
         new = self.data + piece
         if self.length < len(self.start) and not self._starts_well(new):
             return False
-        return self._quotes_ok(new) and self._fields_ok(new) and self._facts_ok(new)
+        return self._quotes_ok(new) and self._fields_ok(new) and self._facts_ok(new) and self._no_loop(new)
 
     def _starts_well(self, new: bytes) -> bool:
         return self.start.startswith(new) or new.startswith(self.start)  # `data` is the whole reply this early
@@ -149,6 +153,14 @@ class FactGuard:
                 if (rest.startswith(value) and ends) or (not complete and value.startswith(rest)):
                     return True
         return False
+
+    def _no_loop(self, new: bytes) -> bool:
+        """The reply does not end in one text repeated LOOP_REPEATS times, unless the sources repeat it so."""
+        for size in range(1, min(LOOP_UNIT, len(new) // LOOP_REPEATS) + 1):
+            run = new[-size:] * LOOP_REPEATS
+            if new.endswith(run) and run not in self.quotes:
+                return False
+        return True
 
     def _facts_ok(self, new: bytes) -> bool:
         run_start = self.run_start

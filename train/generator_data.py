@@ -44,7 +44,7 @@ class Example:
     response: str
     facts: str | None = None  # the rendered digest; computed at training time when absent
     first_line: int = 1
-    source: str = ""  # loghub:<System>, synthetic:<style>, or user
+    source: str = ""  # loghub:<System>, synthetic:<style>, made-up:<style>, or user
     incident: str | None = None  # the injected incident's signature id
 
     def to_json(self) -> str:

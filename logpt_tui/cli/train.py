@@ -181,6 +181,7 @@ def train_generator_command(
     import dataclasses  # noqa: PLC0415
     import json  # noqa: PLC0415
     import platform  # noqa: PLC0415
+    from collections import Counter  # noqa: PLC0415
 
     import torch  # noqa: PLC0415
 
@@ -267,6 +268,7 @@ def train_generator_command(
         "data": {
             "loghub": str(loghub_dir) if loghub_dir else None,
             "examples": len(examples),
+            "by_source": dict(Counter(e.source.split(":")[0] for e in examples)),
             "extra": [str(p) for p in extra or []],
             "held_out": "Loghub Zookeeper, OpenStack, Mac; synthetic JSON-lines logs",
         },

@@ -50,6 +50,23 @@ def test_a_fact_is_steered_to_one_in_the_sources() -> None:
     assert guard.masked_steps == 2 and guard.stuck_steps == 0
 
 
+def test_a_known_address_cannot_run_on_into_a_longer_one() -> None:
+    guard = byte_guard(["peer 10.10.34.13 left"], "ip: 10.10.34.13")
+    assert pick(guard, prefer(".")) == "."  # a sentence may end after it
+    assert pick(guard, prefer("2", "e", "\n")) == "\n"  # 10.10.34.13.2 and 10.10.34.13.e… are no facts of it
+    write(guard, "again 10.10.34.1")
+    assert pick(guard, prefer("4", "3")) == "3"  # 10.10.34.14 is not known, 10.10.34.13 is
+
+
+def test_a_reply_cannot_loop_unless_its_sources_do() -> None:
+    guard = byte_guard(["QuorumPeer on 0:0:0:0:0:0:0:0:2181: Notification time out"], "on:")
+    write(guard, "from line from line from line from line")
+    assert pick(guard, prefer(" ", "\n")) == "\n"  # "from line " four times in a row
+    write(guard, "- at 0:0:0:0:0:0:0:0:2181 ")  # the log repeats "0:" eight times: a quote of it is no loop
+    write(guard, "...")
+    assert pick(guard, prefer(".", "\n")) == "\n"  # "...." is
+
+
 def test_an_unfinished_fact_cannot_end_the_reply() -> None:
     guard = byte_guard(["took 5004 ms"], "after 50")
     assert pick(guard, prefer("<stop>", ".", "0")) == "0"  # "50" then stop, or "50.", cannot become 5004

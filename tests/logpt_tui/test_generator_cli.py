@@ -62,6 +62,9 @@ def test_train_tokenizer_then_generator_then_eval(
     config = json.loads((tmp_path / "bundle" / "config.json").read_text())
     assert config["prompt_format"] == "logpt-digest"
     assert config["provenance"]["training"]["steps"] == 4 and config["provenance"]["preset"] == "tiny"
+    data = config["provenance"]["data"]
+    assert set(data["by_source"]) <= {"loghub", "synthetic", "made-up"} and data["by_source"]["synthetic"] > 0
+    assert sum(data["by_source"].values()) == data["examples"]
     assert (work / "loss.png").is_file() and (work / "metrics.jsonl").is_file()
     code, out, err = run(["eval", "generator", "--data", str(work / "eval.jsonl"), "-m", str(tmp_path / "bundle"),
                           "--limit", "3", "--max-tokens", "4", "--json", "--record"], capsys)  # fmt: skip
