@@ -26,7 +26,10 @@ def test_counts_written_with_x_are_numbers() -> None:
 
 def test_an_address_is_not_cut_out_of_a_longer_run() -> None:
     assert fact_tokens("ip: 10.10.34.13.24.24 and 10.10.34.135 and 1.10.10.34.13 and 10.10.34.13.example.24") == [
-        "10.10.34.13.24.24", "10.10.34.135", "1.10.10.34.13", "10.10.34.13.example.24"
+        "10.10.34.13.24.24",
+        "10.10.34.135",
+        "1.10.10.34.13",
+        "10.10.34.13.example.24",
     ]
     assert fact_tokens("took 12.5ms, 3 s at 10.0.0.7. Then") == ["12", "3", "10.0.0.7"]
     assert check_grounding("ip: 10.10.34.13.24.24", ["peer 10.10.34.13"]).ungrounded == ("10.10.34.13.24.24",)
