@@ -21,7 +21,7 @@ from datetime import datetime
 
 from engine.formats import detect_format
 from engine.knowledge import Signature
-from train.incidents import STYLES, Clock
+from train.background import STYLES, Clock
 
 COMMON = (  # words that log messages are made of, mixed with made-up ones
     "connection", "request", "session", "worker", "thread", "client", "server", "service", "task", "job", "queue",
