@@ -24,6 +24,7 @@ from logpt_tui.messages import AnalysisDone, AnalysisPiece
 
 QUERY_TITLES = {"summary": "Summary", "root_cause": "Root cause", "action_items": "Action items"}
 GENERATION_LOCK = threading.Lock()  # one model, one reply at a time, whichever tab asks
+STREAM_REDRAW_S = 0.25  # a streaming reply is redrawn at most this often: Markdown rendering per token starves decoding
 
 Key = tuple[int, str]  # (the chunk's first line, 0-based; the query)
 
@@ -44,6 +45,7 @@ class AnalysisPanel(Vertical):
         self.shown: Key | None = None  # the reply in the panel (None: the panel shows something else, or nothing)
         self.chunk_no: dict[Key, int] = {}  # 1-based chunk number, for the heading
         self.model_state = ""
+        self.redraw_due = False  # a redraw of the streaming reply is scheduled
 
     def compose(self) -> ComposeResult:
         yield Static(id="panel-head")
@@ -126,8 +128,14 @@ class AnalysisPanel(Vertical):
         message.stop()
         if message.key == self.running:
             self.stream_text += message.text
-            if message.key == self.shown:
-                self.render_panel()
+            if message.key == self.shown and not self.redraw_due:
+                self.redraw_due = True
+                self.set_timer(STREAM_REDRAW_S, self.redraw_stream)
+
+    def redraw_stream(self) -> None:
+        self.redraw_due = False
+        if self.running is not None and self.running == self.shown:
+            self.render_panel()
 
     def on_analysis_done(self, message: AnalysisDone) -> None:
         message.stop()

@@ -208,6 +208,37 @@ async def test_escape_cancels_a_running_analysis(log: Path) -> None:
         assert not app.query_one("#panel").has_class("-open")
 
 
+class ChattyBackend(FakeBackend):
+    """Streams 300 pieces as fast as a model on a quick machine."""
+
+    def stream(self, text, first_line, query, digest, cancelled):  # noqa: ANN001, ANN201
+        import time
+
+        for i in range(300):
+            time.sleep(0.002)
+            yield f"w{i} "
+
+
+async def test_a_streaming_reply_is_redrawn_at_a_steady_pace_not_per_token(log: Path) -> None:
+    app = LogptApp(log, poll_seconds=0.05, backend=ChattyBackend(), flags=None)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: "/167" in status(app))
+        panel = app.tab.panel
+        redraws = 0
+        render = panel.render_panel
+
+        def counting(reply=None):  # noqa: ANN001, ANN202
+            nonlocal redraws
+            redraws += 1
+            render(reply)
+
+        panel.render_panel = counting
+        await pilot.press("s")
+        await settle(pilot, app, lambda: "tok/s" in panel_text(app), tries=200)
+        assert "w0 " in panel_text(app) and "w299 " in panel_text(app)  # every piece arrives
+        assert redraws < 40  # 300 pieces over ≥ 0.6 s: a few redraws a second, not 300
+
+
 async def test_tiny_real_bundle_streams_into_the_panel(log: Path, tiny_bundle: Path) -> None:
     from logpt_tui.analysis import ModelBackend
 
