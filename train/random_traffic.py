@@ -61,6 +61,10 @@ def identifier(rng: random.Random) -> str:
     return ".".join([*parts[:-1], parts[-1].capitalize()])
 
 
+def _private_ip(rng: random.Random) -> str:
+    return f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+
+
 def _hex(rng: random.Random, n: int) -> str:
     return "".join(rng.choice(string.hexdigits[:16]) for _ in range(n))
 
@@ -69,8 +73,8 @@ PARAMS: tuple[Callable[[random.Random], str], ...] = (
     lambda r: str(r.randint(0, 10 ** r.randint(1, 7))),
     lambda r: f"{r.uniform(0, 1000):.{r.randint(1, 3)}f}",
     lambda r: f"0x{_hex(r, r.choice((4, 8, 16)))}",
-    lambda r: f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
-    lambda r: f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}:{r.randint(1024, 65535)}",
+    _private_ip,
+    lambda r: f"{_private_ip(r)}:{r.randint(1024, 65535)}",
     lambda r: "/" + "/".join(made_up_word(r) for _ in range(r.randint(1, 4))),
     lambda r: f"{_hex(r, 8)}-{_hex(r, 4)}-{_hex(r, 4)}-{_hex(r, 4)}-{_hex(r, 12)}",
     lambda r: f"{r.randint(1, 5000)}{r.choice(('ms', 's', 'us'))}",
@@ -113,7 +117,7 @@ def redraw_numbers(text: str, rng: random.Random) -> str:
         first = rng.choice("123456789") if n > 1 else rng.choice(string.digits)
         return first + "".join(rng.choice(string.digits) for _ in range(n - 1))
 
-    text = IPV4.sub(lambda _: f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}", text)
+    text = IPV4.sub(lambda _: _private_ip(rng), text)
     return NUMBER.sub(number, text)
 
 
