@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.bundle import BundleConfig, TokenizerSpec, save_model
-from engine.config import GPTConfig
-from engine.importers.gpt2_vocab import load_gpt2_vocab
-from engine.model import GPT
-from engine.tokenizer import ENDOFTEXT, LOGPT_SPECIALS
+from engine.lm.bundle import BundleConfig, TokenizerSpec, save_model
+from engine.lm.config import GPTConfig
+from engine.lm.importers.gpt2_vocab import load_gpt2_vocab
+from engine.lm.model import GPT
+from engine.lm.tokenizer import ENDOFTEXT, LOGPT_SPECIALS
 
 SAMPLE_LOG = """\
 Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4

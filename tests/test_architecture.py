@@ -11,9 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADLESS = [
-    "engine", "engine.model", "engine.generate", "engine.bundle", "engine.analysis", "engine.chunker",
-    "engine.importers.hf", "engine.importers.logpt_checkpoint", "engine.registry", "engine.quantize",
-    "engine.formats", "engine.templates", "engine.sessions", "engine.detector", "engine.logsource",
+    "engine", "engine.lm.model", "engine.lm.generate", "engine.lm.bundle", "engine.analysis.run", "engine.analysis.chunker",
+    "engine.lm.importers.hf", "engine.lm.importers.logpt_checkpoint", "engine.lm.registry", "engine.lm.quantize",
+    "engine.logs.formats", "engine.logs.templates", "engine.logs.sessions", "engine.detect", "engine.logs.logsource",
 ]  # fmt: skip
 
 
@@ -46,6 +46,6 @@ def test_ruff_is_clean() -> None:
 
 
 def test_the_explorer_starts_without_torch() -> None:
-    code = "import sys, logpt_tui.app\nprint(','.join(m for m in ('torch', 'typer', 'train') if m in sys.modules))"
+    code = "import sys, logpt_tui.explorer.app\nprint(','.join(m for m in ('torch', 'typer', 'train') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr

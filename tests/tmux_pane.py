@@ -24,7 +24,7 @@ def tmux(*args: str) -> str:
 def explorer_command() -> str:
     """How to start the explorer from this interpreter's environment."""
     script = Path(sys.executable).with_name("logpt-tui")
-    return str(script) if script.exists() else f"{sys.executable} -m logpt_tui.app"
+    return str(script) if script.exists() else f"{sys.executable} -m logpt_tui.explorer.app"
 
 
 class Pane:

@@ -1,4 +1,6 @@
-"""Training and evaluation: language-model training loops and metrics.
+"""Training and evaluation: recipes (generator, tokenizer), language-model
+training loops, the optimizer builder, data (synth/) and evaluation modules.
 
-Imports `engine` only; only the CLI imports `train`, lazily, inside commands.
+Imports `engine` only; only the CLI's train and eval commands import `train`,
+lazily.
 """

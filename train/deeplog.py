@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.detector.vocab import PAD, UNK
+from engine.detect.vocab import PAD, UNK
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engine.detector import Detector, KeyVocab
-from engine.detector.scoring import score_sequences, session_surprise
+from engine.detect import Detector, KeyVocab
+from engine.detect.fit import DetectorTrainConfig, choose_topk, flags, new_model, train_detector
+from engine.detect.scoring import score_sequences, session_surprise
 from engine.errors import InputError
-from engine.formats import detect_format, parse_lines
-from engine.sessions import SessionSpec, group_sessions
-from engine.templates import TemplateMiner
-from engine.textio import read_log, split_lines
+from engine.logs.formats import detect_format, parse_lines
+from engine.logs.sessions import SessionSpec, group_sessions
+from engine.logs.templates import TemplateMiner
+from engine.logs.textio import read_log, split_lines
 from train.deeplog import DeepLogConfig, deeplog_scores, train_deeplog
-from train.detector import DetectorTrainConfig, choose_topk, flags, new_model, train_detector
 from train.rl import RLConfig, finetune
 
 HDFS_NORMAL_POPULATION = 553_366

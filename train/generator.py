@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from engine.config import GPTConfig
-from engine.model import GPT
-from engine.prompts import PromptFormat, prompt_format
-from engine.tokenizer import Tokenizer
+from engine.analysis.prompts import PromptFormat, prompt_format
+from engine.lm.config import GPTConfig
+from engine.lm.model import GPT
+from engine.lm.tokenizer import Tokenizer
 from train.generator_data import Example
 from train.lm import lr_at
 

@@ -1,8 +1,8 @@
 """Prompt/response pairs for the generator, in the `logpt-digest` format.
 
-Sources: windows of the Loghub samples, synthetic windows (train.incidents)
+Sources: windows of the Loghub samples, synthetic windows (train.synth.incidents)
 with an injected incident in three out of four, and windows of made-up
-traffic (train.random_traffic), half of them with a knowledge-base signature's
+traffic (train.synth.random_traffic), half of them with a knowledge-base signature's
 line injected. Each window is cut to the log
 budget of the target bundle, its digest is computed, one query is drawn and
 the analyst writes the response. Systems and styles are split: Loghub's
@@ -21,15 +21,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engine.analyst import analyze
-from engine.chunker import chunk_lines
-from engine.digest import build_digest
+from engine.analysis.analyst import analyze
+from engine.analysis.chunker import chunk_lines
+from engine.analysis.digest import build_digest
+from engine.analysis.knowledge import default_kb
+from engine.analysis.prompts import QUERIES, fit_facts
 from engine.errors import InputError
-from engine.knowledge import default_kb
-from engine.prompts import QUERIES, fit_facts
-from engine.tokenizer import Tokenizer
-from train.incidents import INCIDENTS, synthetic_window
-from train.random_traffic import random_window
+from engine.lm.tokenizer import Tokenizer
+from train.synth.incidents import INCIDENTS, synthetic_window
+from train.synth.random_traffic import random_window
 
 HELD_OUT_SYSTEMS = ("Zookeeper", "OpenStack", "Mac")
 TRAIN_STYLES = ("syslog", "iso")
@@ -56,7 +56,7 @@ class DataConfig:
     loghub: Path | None  # ../shared/datasets/loghub, or None for synthetic data only
     synthetic_train: int = 20_000
     synthetic_eval: int = 300
-    made_up_train: int = 0  # windows of made-up traffic (train.random_traffic), training only
+    made_up_train: int = 0  # windows of made-up traffic (train.synth.random_traffic), training only
     loghub_passes: int = 4  # windows per Loghub system ≈ passes × 2,000 / mean window length
     min_lines: int = 3
     max_lines: int = 60

@@ -2,7 +2,7 @@
 
 Metrics, each against the analyst's reply for the same chunk and query:
 perplexity of the reference reply; ROUGE-L F1 of the generated reply (word
-level); grounding precision (engine.grounding: the share of numbers,
+level); grounding precision (engine.analysis.grounding: the share of numbers,
 addresses, ids and paths in the generated replies that occur in the chunk or
 its digest); root-cause category agreement (root_cause queries: the
 `**Category:**` the reply states equals the analyst's); decode speed; and,
@@ -21,13 +21,13 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from engine.analysis import reply_guard
-from engine.analyst import CATEGORY_FIELD, category_of, supported_fields
-from engine.bundle import LoadedBundle
-from engine.digest import Digest, build_digest
-from engine.generate import GenerationStats, generate
-from engine.grounding import check_grounding
-from engine.sampling import SamplingConfig
+from engine.analysis.analyst import CATEGORY_FIELD, category_of, supported_fields
+from engine.analysis.digest import Digest, build_digest
+from engine.analysis.grounding import check_grounding
+from engine.analysis.run import reply_guard
+from engine.lm.bundle import LoadedBundle
+from engine.lm.generate import GenerationStats, generate
+from engine.lm.sampling import SamplingConfig
 from train.generator_data import Example
 
 WORD = re.compile(r"\w+|[^\w\s]")

@@ -17,7 +17,7 @@ from typing import Protocol
 import torch
 import torch.nn.functional as F
 
-from engine.model import GPT
+from engine.lm.model import GPT
 from train.perplexity import mean_nll
 
 

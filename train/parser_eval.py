@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import InputError
-from engine.formats import detect_format, parse_lines
-from engine.templates import MinerConfig, TemplateMiner, as_wildcards
-from engine.textio import read_log, split_lines
+from engine.logs.formats import detect_format, parse_lines
+from engine.logs.templates import MinerConfig, TemplateMiner, as_wildcards
+from engine.logs.textio import read_log, split_lines
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from engine.model import GPT
+from engine.lm.model import GPT
 
 
 @torch.inference_mode()

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from engine.detector.vocab import PAD
-from engine.model import GPT
-from train.detector import make_batch, split_long
+from engine.detect.fit import make_batch, split_long
+from engine.detect.vocab import PAD
+from engine.lm.model import GPT
 
 REWARDS = ("binary", "positional")
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from engine.errors import LogptError
-from engine.importers.gpt2_vocab import load_gpt2_vocab
-from engine.tokenizer import ENDOFTEXT, LOGPT_SPECIALS, Tokenizer
+from engine.lm.importers.gpt2_vocab import load_gpt2_vocab
+from engine.lm.tokenizer import ENDOFTEXT, LOGPT_SPECIALS, Tokenizer
 
 MIN_VOCAB = 256 + 1  # every byte, and at least one merge
 

@@ -1,1 +1,1 @@
-"""Bundled model bundles (data only); `engine.registry` finds this folder."""
+"""Bundled model bundles (data only); `engine.lm.registry` finds this folder."""

@@ -51,7 +51,7 @@ def tui(
     no_flags: Annotated[bool, typer.Option("--no-flags", help="Do not run the anomaly detector.")] = False,
 ) -> None:
     """Open logs in the explorer (the same as `logpt-tui FILE [FILE…]`)."""
-    from logpt_tui.app import main as tui_main  # noqa: PLC0415 - Textual loads only for the explorer
+    from logpt_tui.explorer.app import main as tui_main  # noqa: PLC0415 - Textual loads only for the explorer
 
     options = [*(["--theme", theme] if theme else []), *(["--no-model"] if no_model else []),
                *(["--no-flags"] if no_flags else [])]  # fmt: skip

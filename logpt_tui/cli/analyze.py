@@ -10,16 +10,16 @@ from typing import Annotated
 
 import typer
 
-from engine.analysis import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
-from engine.analyst import analyze as analyst_reply
-from engine.bundle import LoadedBundle
-from engine.chunker import Chunk, line_chunks
-from engine.digest import Digest
+from engine.analysis.analyst import analyze as analyst_reply
+from engine.analysis.chunker import Chunk, line_chunks
+from engine.analysis.digest import Digest
+from engine.analysis.grounding import Grounding, check_grounding
+from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
 from engine.errors import InputError, LogptError
-from engine.generate import GenerationStats
-from engine.grounding import Grounding, check_grounding
-from engine.sampling import SamplingConfig
-from engine.textio import decode_log, read_log, split_lines
+from engine.lm.bundle import LoadedBundle
+from engine.lm.generate import GenerationStats
+from engine.lm.sampling import SamplingConfig
+from engine.logs.textio import decode_log, read_log, split_lines
 from logpt_tui.cli.console import err, interactive, out, write_raw
 from logpt_tui.cli.options import (
     Device,

@@ -10,13 +10,13 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
-from engine.detector import Detector, SessionVerdict
+from engine.detect import Detector, SessionVerdict
 from engine.errors import InputError, LogptError
-from engine.formats import parse_lines
-from engine.registry import find_bundle, output_folder
-from engine.sessions import Session, SessionSpec, group_sessions
-from engine.templates import TemplateMiner
-from engine.textio import read_log, split_lines
+from engine.lm.registry import find_bundle, output_folder
+from engine.logs.formats import parse_lines
+from engine.logs.sessions import Session, SessionSpec, group_sessions
+from engine.logs.templates import TemplateMiner
+from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, visible
 from logpt_tui.cli.options import JsonOpt
 from logpt_tui.cli.templates import FormatOpt, FormatsFileOpt, choose_format
@@ -97,7 +97,7 @@ def _saved_spec(loaded: Detector | None) -> SessionSpec | None:
 def _self_train(
     sessions: list[Session], spec: SessionSpec, miner: TemplateMiner, epochs: int, *, quiet: bool
 ) -> Detector:
-    from train.detector import DetectorTrainConfig, fit_detector  # noqa: PLC0415 - only the CLI touches train, lazily
+    from engine.detect.fit import DetectorTrainConfig, fit_detector  # noqa: PLC0415 - only the CLI touches train, lazily
 
     if len(sessions) < 10:
         raise InputError(

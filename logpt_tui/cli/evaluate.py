@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from engine.detector import Detector
+from engine.detect import Detector
 from engine.errors import LogptError
-from engine.registry import find_bundle
+from engine.lm.registry import find_bundle
 from logpt_tui.cli.console import err, friendly, out
 from logpt_tui.cli.options import Device, DeviceOpt, JsonOpt, ModelOpt, QuantizeOpt, load_model
 
@@ -79,7 +79,7 @@ def eval_detector(
     as_json: JsonOpt = False,
 ) -> None:
     """Train on normal sessions, choose K on validation normals, and report FPR, precision, recall, F1, AUC-ROC."""
-    from train.detector import DetectorTrainConfig  # noqa: PLC0415 - only the CLI touches train, lazily
+    from engine.detect.fit import DetectorTrainConfig  # noqa: PLC0415 - only the CLI touches train, lazily
     from train.detector_eval import DATASETS, EvalConfig, evaluate_detectors, load_split  # noqa: PLC0415
 
     if dataset not in DATASETS:

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from engine.errors import LogptError
-from engine.generate import GenerationStats
-from engine.generate import generate as generate_ids
-from engine.sampling import SamplingConfig
+from engine.lm.generate import GenerationStats
+from engine.lm.generate import generate as generate_ids
+from engine.lm.sampling import SamplingConfig
 from logpt_tui.cli.console import err, write_raw
 from logpt_tui.cli.options import (
     Device,

@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from engine.errors import LogptError
-from engine.importers.hf import import_hf
-from engine.importers.logpt_checkpoint import import_logpt
-from engine.registry import list_bundles, output_folder, search_dirs
+from engine.lm.importers.hf import import_hf
+from engine.lm.importers.logpt_checkpoint import import_logpt
+from engine.lm.registry import list_bundles, output_folder, search_dirs
 from logpt_tui.cli.console import err, friendly, out
 
 import_app = typer.Typer(

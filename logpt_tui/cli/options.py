@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from engine.bundle import LoadedBundle, load_bundle
-from engine.devices import placement
-from engine.registry import find_bundle
+from engine.lm.bundle import LoadedBundle, load_bundle
+from engine.lm.devices import placement
+from engine.lm.registry import find_bundle
 from logpt_tui.cli.console import err
 
 

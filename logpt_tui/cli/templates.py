@@ -13,12 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engine.errors import InputError
-from engine.formats import LogFormat, all_formats, detect_format, parse_lines
-from engine.formats.user import load_user_formats
-from engine.templates import TemplateMiner
-from engine.templates.store import TemplateStore
-from engine.templates.summary import summarize
-from engine.textio import read_log, split_lines
+from engine.logs.formats import LogFormat, all_formats, detect_format, parse_lines
+from engine.logs.formats.user import load_user_formats
+from engine.logs.templates import TemplateMiner
+from engine.logs.templates.store import TemplateStore
+from engine.logs.templates.summary import summarize
+from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, visible
 from logpt_tui.cli.options import JsonOpt
 

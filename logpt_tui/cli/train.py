@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.detector import Detector
+from engine.detect import Detector
 from engine.errors import InputError, LogptError
-from engine.formats import parse_lines
-from engine.registry import output_folder
-from engine.sessions import SessionSpec, group_sessions
-from engine.templates import TemplateMiner
-from engine.textio import read_log, split_lines
+from engine.lm.registry import output_folder
+from engine.logs.formats import parse_lines
+from engine.logs.sessions import SessionSpec, group_sessions
+from engine.logs.templates import TemplateMiner
+from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, friendly, out
 from logpt_tui.cli.templates import FormatOpt, FormatsFileOpt, choose_format
 
@@ -39,7 +39,7 @@ def train_detector_command(
     formats_file: FormatsFileOpt = None,
 ) -> None:
     """Train a next-key detector on normal sessions; the best-validation weights are saved."""
-    from train.detector import DetectorTrainConfig, fit_detector  # noqa: PLC0415 - only the CLI touches train, lazily
+    from engine.detect.fit import DetectorTrainConfig, fit_detector  # noqa: PLC0415 - only the CLI touches train, lazily
 
     if (log is None) == (sessions_file is None):
         raise LogptError("pass either --log FILE or --sessions-file FILE", "see `logpt train detector --help`")
@@ -107,7 +107,7 @@ def _tokenizer_corpus(loghub: Path | None, seed: int = 0) -> tuple[list[str], di
     import random  # noqa: PLC0415
 
     from train.generator_data import HELD_OUT_SYSTEMS, TRAIN_STYLES  # noqa: PLC0415
-    from train.incidents import INCIDENTS, synthetic_window  # noqa: PLC0415
+    from train.synth.incidents import INCIDENTS, synthetic_window  # noqa: PLC0415
 
     texts, held = [], {}
     if loghub is not None:
@@ -121,8 +121,8 @@ def _tokenizer_corpus(loghub: Path | None, seed: int = 0) -> tuple[list[str], di
     for _ in range(400):
         window = synthetic_window(rng, rng.choice(TRAIN_STYLES), 40, rng.choice((None, *INCIDENTS)))
         texts.append("\n".join(window))
-    from engine.analyst import analyze  # noqa: PLC0415 - the replies are text the tokenizer must also know
-    from engine.digest import build_digest  # noqa: PLC0415
+    from engine.analysis.analyst import analyze  # noqa: PLC0415 - the replies are text the tokenizer must also know
+    from engine.analysis.digest import build_digest  # noqa: PLC0415
 
     for text in texts[: len(texts) // 2 : 20]:
         digest = build_digest(text.splitlines()[:60])
@@ -139,7 +139,7 @@ def train_tokenizer_command(
     loghub: LoghubOpt = None,
 ) -> None:
     """Train a byte-level BPE on log text (Loghub's training systems plus synthetic logs); report bytes per token."""
-    from engine.tokenizer import write_ranks  # noqa: PLC0415
+    from engine.lm.tokenizer import write_ranks  # noqa: PLC0415
     from train.tokenizer import bytes_per_token, train_bpe  # noqa: PLC0415
 
     texts, held = _tokenizer_corpus(_loghub(loghub))
@@ -185,11 +185,11 @@ def train_generator_command(
 
     import torch  # noqa: PLC0415
 
-    from engine.bundle import BundleConfig, TokenizerSpec, save_model  # noqa: PLC0415
-    from engine.devices import resolve_device  # noqa: PLC0415
-    from engine.model import GPT  # noqa: PLC0415
-    from engine.prompts import prompt_format  # noqa: PLC0415
-    from engine.tokenizer import ENDOFTEXT, LOGPT_SPECIALS, Tokenizer, read_ranks, write_ranks  # noqa: PLC0415
+    from engine.analysis.prompts import prompt_format  # noqa: PLC0415
+    from engine.lm.bundle import BundleConfig, TokenizerSpec, save_model  # noqa: PLC0415
+    from engine.lm.devices import resolve_device  # noqa: PLC0415
+    from engine.lm.model import GPT  # noqa: PLC0415
+    from engine.lm.tokenizer import ENDOFTEXT, LOGPT_SPECIALS, Tokenizer, read_ranks, write_ranks  # noqa: PLC0415
     from train.generator import PRESETS, model_config, plot_losses, train_generator  # noqa: PLC0415
     from train.generator_data import DataConfig, build_examples, read_examples, write_examples  # noqa: PLC0415
     from train.tokenizer import train_bpe  # noqa: PLC0415
@@ -216,7 +216,7 @@ def train_generator_command(
             loghub_dir, synthetic_train=n_synthetic, synthetic_eval=20 if preset == "tiny" else 300,
             made_up_train=n_made_up, loghub_passes=1 if preset == "tiny" else 4, seed=config.seed,
         )  # fmt: skip
-        from engine.prompts import DIGEST_TOKENS  # noqa: PLC0415
+        from engine.analysis.prompts import DIGEST_TOKENS  # noqa: PLC0415
 
         with Progress(
             TextColumn("building examples"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(), console=err

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import torch
 
-from engine.analysis import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
-from engine.analyst import analyze
-from engine.bundle import load_bundle
-from engine.devices import placement
-from engine.generate import GenerationStats
-from engine.registry import find_bundle
-from engine.sampling import SamplingConfig
+from engine.analysis.analyst import analyze
+from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
+from engine.lm.bundle import load_bundle
+from engine.lm.devices import placement
+from engine.lm.generate import GenerationStats
+from engine.lm.registry import find_bundle
+from engine.lm.sampling import SamplingConfig
 from tests.benchmarks.bench_generate import hf_state
 
 ROOT = Path(__file__).resolve().parents[2]

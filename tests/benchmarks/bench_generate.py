@@ -21,11 +21,11 @@ from collections.abc import Callable
 
 import torch
 
-from engine.config import preset
-from engine.generate import GenerationStats, generate
-from engine.model import GPT
-from engine.quantize import quantize_int8
-from engine.sampling import SamplingConfig
+from engine.lm.config import preset
+from engine.lm.generate import GenerationStats, generate
+from engine.lm.model import GPT
+from engine.lm.quantize import quantize_int8
+from engine.lm.sampling import SamplingConfig
 
 CONTEXT = 1280  # room for 900 + 256 tokens
 

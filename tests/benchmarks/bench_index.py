@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.logsource import LogSource
+from engine.logs.logsource import LogSource
 
 
 def write_log(path: Path, mib: int) -> None:

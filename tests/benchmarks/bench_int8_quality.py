@@ -17,11 +17,11 @@ from pathlib import Path
 
 import torch
 
-from engine.bundle import BundleConfig, TokenizerSpec, save_model
-from engine.config import GPTConfig
-from engine.model import GPT
-from engine.quantize import quantize_int8
-from engine.tokenizer import ENDOFTEXT
+from engine.lm.bundle import BundleConfig, TokenizerSpec, save_model
+from engine.lm.config import GPTConfig
+from engine.lm.model import GPT
+from engine.lm.quantize import quantize_int8
+from engine.lm.tokenizer import ENDOFTEXT
 from train.lm import LMTrainConfig, train_lm
 from train.perplexity import mean_nll
 from train.tokenizer import train_bpe

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import torch
 
-from engine.detector import Detector
-from engine.formats import detect_format, parse_lines
-from engine.sessions import SessionSpec, group_sessions
-from engine.templates import TemplateMiner
-from engine.templates.masks import MASKS
-from train.detector import DetectorTrainConfig, fit_detector
+from engine.detect import Detector
+from engine.detect.fit import DetectorTrainConfig, fit_detector
+from engine.logs.formats import detect_format, parse_lines
+from engine.logs.sessions import SessionSpec, group_sessions
+from engine.logs.templates import TemplateMiner
+from engine.logs.templates.masks import MASKS
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "loghub"
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from engine.model import GPT
-from engine.prompts import DIGEST_TOKENS, prompt_format
-from engine.tokenizer import Tokenizer
+from engine.analysis.prompts import DIGEST_TOKENS, prompt_format
+from engine.lm.model import GPT
+from engine.lm.tokenizer import Tokenizer
 from train.generator import IGNORE, PRESETS, collate, encode_example, model_config, train_generator
 from train.generator_data import DataConfig, Example, build_examples, read_examples, write_examples
 from train.generator_eval import evaluate_generator, rouge_l
@@ -22,7 +22,7 @@ from train.tokenizer import bytes_per_token, train_bpe
 
 @pytest.fixture(scope="module")
 def tokenizer() -> Tokenizer:
-    from train.incidents import INCIDENTS, synthetic_window
+    from train.synth.incidents import INCIDENTS, synthetic_window
 
     rng = random.Random(0)
     texts = ["\n".join(synthetic_window(rng, "syslog", 40, rng.choice(INCIDENTS))) for _ in range(20)]
@@ -114,8 +114,8 @@ def test_rouge_l() -> None:
 
 
 def test_evaluate_generator_runs_on_a_tiny_model(examples, tokenizer: Tokenizer) -> None:  # noqa: ANN001
-    from engine.bundle import LoadedBundle
-    from engine.devices import placement
+    from engine.lm.bundle import LoadedBundle
+    from engine.lm.devices import placement
 
     _, held_out = examples
     config = PRESETS["tiny"]
@@ -130,7 +130,7 @@ def test_evaluate_generator_runs_on_a_tiny_model(examples, tokenizer: Tokenizer)
 
 
 def _bundle_config(model: GPT, tokenizer: Tokenizer):  # noqa: ANN202
-    from engine.bundle import BundleConfig, TokenizerSpec
+    from engine.lm.bundle import BundleConfig, TokenizerSpec
 
     return BundleConfig(
         model=model.config,

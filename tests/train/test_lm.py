@@ -7,8 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from engine.config import GPTConfig
-from engine.model import GPT
+from engine.lm.config import GPTConfig
+from engine.lm.model import GPT
 from train.lm import LMTrainConfig, lr_at, train_lm
 from train.perplexity import mean_nll, perplexity
 
@@ -48,7 +48,7 @@ def test_schedule_warms_up_then_decays_to_the_floor() -> None:
 
 
 def test_long_sessions_are_split_into_pieces_that_cover_every_key() -> None:
-    from train.detector import split_long
+    from engine.detect.fit import split_long
 
     pieces = split_long([list(range(100)), [1, 2, 3]], block=16)
     assert all(len(p) <= 17 for p in pieces)

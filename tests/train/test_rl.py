@@ -9,9 +9,9 @@ import random
 import pytest
 import torch
 
-from engine.detector import KeyVocab
-from engine.detector.scoring import score_sequences
-from train.detector import DetectorTrainConfig, new_model, train_detector
+from engine.detect import KeyVocab
+from engine.detect.fit import DetectorTrainConfig, new_model, train_detector
+from engine.detect.scoring import score_sequences
 from train.rl import RLConfig, finetune, plackett_luce_logprob, rewards_for
 
 

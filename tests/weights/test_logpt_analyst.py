@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.analysis import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
-from engine.analyst import category_of
-from engine.bundle import load_bundle
-from engine.devices import placement
-from engine.generate import GenerationStats
-from engine.registry import DEFAULT_GENERATOR, find_bundle
-from engine.sampling import SamplingConfig
+from engine.analysis.analyst import category_of
+from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
+from engine.lm.bundle import load_bundle
+from engine.lm.devices import placement
+from engine.lm.generate import GenerationStats
+from engine.lm.registry import DEFAULT_GENERATOR, find_bundle
+from engine.lm.sampling import SamplingConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "weights" / DEFAULT_GENERATOR

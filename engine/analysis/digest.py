@@ -1,0 +1,220 @@
+"""The facts of a chunk: what the analyst reasons from and what grounds a model's reply.
+
+`build_digest(lines)` parses the chunk (format detected unless given), mines
+its templates, counts levels, matches failure signatures from the knowledge
+base, pulls out entities (IPs, users, hosts, paths, ids, exit codes) and
+takes the flagged lines the caller's detector found. `Digest.render()` is a
+compact, bounded text block: it goes into `logpt-digest` prompts and is what
+the TUI shows as a chunk's facts. Everything in it is counted or copied from
+the lines, never inferred.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+from engine.analysis.knowledge import SEVERITY_RANK, KnowledgeBase, Signature, default_kb
+from engine.logs.formats.detect import detect_format, parse_lines
+from engine.logs.formats.record import LEVEL_RANK, LEVELS, level_of
+from engine.logs.formats.spec import LogFormat
+from engine.logs.templates.miner import MinerConfig, TemplateMiner
+
+TOP_TEMPLATES = 3
+TOP_PROBLEMS = 4
+TOP_FLAGGED = 4
+TOP_SIGNATURES = 3
+TOP_ENTITIES = 3
+MAX_TEMPLATE_CHARS = 120
+MAX_EXAMPLE_CHARS = 160
+PROBLEM_LEVELS = ("WARN", "ERROR", "CRITICAL")
+
+# Entities: (kind, pattern, group). Values are copied from the line as written.
+ENTITY_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    ("ip", re.compile(r"(?<![\w.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\w.])"), 1),
+    ("user", re.compile(r"(?:\buser[= ]+|\blogname=|\bUSER=|\bfor (?:invalid user )?(?=\S+ from\b))([A-Za-z_][\w.-]{0,31})\b"), 1),
+    ("host", re.compile(r"\b(?:rhost|host|hostname|server)[=: ]+([A-Za-z][\w-]*(?:\.[\w-]+)+)"), 1),
+    ("path", re.compile(r"(?<![\w/.:])(/(?:[\w.@-]+/)*[\w.@-]+/?)"), 1),
+    ("id", re.compile(r"\b(blk_-?\d+|attempt_\d+_\d+_\w+|container_\w+|req-[0-9a-f-]{36}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]{8,})\b", re.IGNORECASE), 1),
+    ("exit code", re.compile(r"\b(?:exit(?:ed)?(?: with)? (?:code|status)|exitCode|status)[=: ]+(\d{1,3})\b"), 1),
+)  # fmt: skip
+IGNORED_USERS = frozenset({"invalid", "user", "the", "a", "root's"})
+
+
+@dataclass(frozen=True)
+class TemplateFact:
+    template: str
+    count: int
+    first_line: int
+    level: str | None
+    signature: str | None = None  # id of the first signature its first line matched
+
+
+@dataclass(frozen=True)
+class SignatureFact:
+    id: str
+    title: str
+    category: str
+    severity: str
+    generic: bool
+    count: int  # lines that matched
+    first_line: int
+    example: str  # the first matching line, cut to MAX_EXAMPLE_CHARS
+
+
+@dataclass(frozen=True)
+class FlaggedLine:
+    line: int
+    reason: str
+
+
+@dataclass
+class Digest:
+    first_line: int
+    last_line: int
+    format: str
+    time_start: str | None = None
+    time_end: str | None = None
+    levels: dict[str, int] = field(default_factory=dict)  # most severe first
+    templates: list[TemplateFact] = field(default_factory=list)  # most frequent first
+    template_count: int = 0
+    problems: list[TemplateFact] = field(default_factory=list)  # WARN and worse, most severe then most frequent
+    problem_lines: int = 0
+    flagged: list[FlaggedLine] = field(default_factory=list)
+    flagged_count: int = 0
+    entities: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    signatures: list[SignatureFact] = field(default_factory=list)  # ranked: specific, severe, frequent first
+
+    @property
+    def line_count(self) -> int:
+        return self.last_line - self.first_line + 1
+
+    @property
+    def primary(self) -> SignatureFact | None:
+        """The signature most likely to be the root cause: the first in rank order."""
+        return self.signatures[0] if self.signatures else None
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"line_count": self.line_count}
+
+    def render(self) -> str:
+        """The facts as a compact text block (bounded: top entries only, long text cut)."""
+        out = [f"Facts for lines {self.first_line}-{self.last_line} ({self.line_count} lines, {self.format} format):"]
+        if self.time_start:
+            out.append(f"- time: {self.time_start} to {self.time_end}")
+        if self.levels:
+            out.append("- levels: " + ", ".join(f"{name} {n}" for name, n in self.levels.items()))
+        out.append(f"- templates: {self.template_count}")
+        for t in self.templates[:TOP_TEMPLATES]:
+            out.append(f"  - {t.count}x {t.template}")
+        if self.problems:
+            out.append(f"- problems: {self.problem_lines} lines")
+            for t in self.problems[:TOP_PROBLEMS]:
+                out.append(f"  - {t.count}x {t.level} from line {t.first_line}: {t.template}")
+        if self.flagged:
+            out.append(f"- flagged: {self.flagged_count} lines")
+            for f in self.flagged[:TOP_FLAGGED]:
+                out.append(f"  - line {f.line}: {f.reason}")
+        for kind, values in self.entities.items():
+            out.append(f"- {kind}: " + ", ".join(f"{v} ({n})" for v, n in values[:TOP_ENTITIES]))
+        if self.signatures:
+            out.append("- signatures:")
+            for s in self.signatures[:TOP_SIGNATURES]:
+                out.append(f"  - {s.id} ({s.category}, {s.severity}) {s.count}x from line {s.first_line}: {s.title}")
+            out.append(f"  - example: {self.signatures[0].example}")
+        return "\n".join(out)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind, _, _ in ENTITY_PATTERNS}
+    for line in lines:
+        for kind, pattern, group in ENTITY_PATTERNS:
+            for m in pattern.finditer(line):
+                value = m.group(group)
+                if kind == "user" and value.lower() in IGNORED_USERS:
+                    continue
+                if kind == "path" and not any(c.isalpha() for c in value):  # "/10.0.0.1" is an address
+                    continue
+                counts[kind][value] += 1
+    return {kind: c.most_common(TOP_ENTITIES) for kind, c in counts.items() if c}
+
+
+def build_digest(
+    lines: Sequence[str],
+    *,
+    first_line: int = 1,
+    fmt: LogFormat | None = None,
+    flagged: Mapping[int, str] | None = None,
+    kb: KnowledgeBase | None = None,
+) -> Digest:
+    """The facts of consecutive `lines` whose first is line number `first_line` of the log."""
+    kb = kb or default_kb()
+    fmt = fmt or detect_format(lines).format
+    miner = TemplateMiner(MinerConfig(cache_size=10_000))
+    levels: Counter[str] = Counter()
+    per_key: dict[int, list] = {}  # key → [count, first line, worst level, first message]
+    sig_hits: dict[str, list] = {}  # signature id → [signature, count, first line, example]
+    sig_by_key: dict[int, list[Signature]] = {}
+    time_start = time_end = None
+    for record in parse_lines(lines, fmt, first_line=first_line):
+        level = level_of(record)[0]
+        if level is not None:
+            levels[level] += 1
+        if record.timestamp:
+            time_start = time_start or record.timestamp
+            time_end = record.timestamp
+        key = miner.add(record.message)
+        entry = per_key.get(key)
+        if entry is None:
+            per_key[key] = entry = [0, record.line, level, record.message]
+            # Signatures are matched once per template, on its first line: lines of one template
+            # differ only in parameters, and matching ~80 patterns on every line would dominate.
+            sig_by_key[key] = kb.match(lines[record.line - first_line])
+        entry[0] += 1
+        if level is not None and LEVEL_RANK[level] > LEVEL_RANK.get(entry[2] or "", -1):
+            entry[2] = level
+        for sig in sig_by_key[key]:
+            hit = sig_hits.get(sig.id)
+            if hit is None:
+                sig_hits[sig.id] = [sig, 1, record.line, lines[record.line - first_line]]
+            else:
+                hit[1] += 1
+
+    facts = [
+        TemplateFact(
+            _cut(miner.template(k) or e[3], MAX_TEMPLATE_CHARS),
+            e[0],
+            e[1],
+            e[2],
+            sig_by_key[k][0].id if sig_by_key[k] else None,
+        )
+        for k, e in per_key.items()
+    ]
+    problems = [t for t in facts if t.level in PROBLEM_LEVELS]
+    signatures = [
+        SignatureFact(s.id, s.title, s.category, s.severity, s.generic, n, line, _cut(example, MAX_EXAMPLE_CHARS))
+        for s, n, line, example in sig_hits.values()
+    ]
+    flagged_lines = sorted((flagged or {}).items())
+    return Digest(
+        first_line=first_line,
+        last_line=first_line + len(lines) - 1,
+        format=fmt.name,
+        time_start=time_start,
+        time_end=time_end,
+        levels={name: levels[name] for name in reversed(LEVELS) if levels[name]},
+        templates=sorted(facts, key=lambda t: (-t.count, t.first_line)),
+        template_count=len(facts),
+        problems=sorted(problems, key=lambda t: (-LEVEL_RANK[t.level or "INFO"], -t.count, t.first_line)),
+        problem_lines=sum(t.count for t in problems),
+        flagged=[FlaggedLine(line, reason) for line, reason in flagged_lines[:TOP_FLAGGED]],
+        flagged_count=len(flagged_lines),
+        entities=entities_of(lines),
+        signatures=sorted(signatures, key=lambda s: (s.generic, SEVERITY_RANK[s.severity], -s.count, s.first_line)),
+    )

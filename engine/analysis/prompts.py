@@ -1,0 +1,100 @@
+"""Prompt formats: how a log chunk and a query become a token sequence.
+
+Control tokens enter by id, log text is encoded as plain text, so a log that
+contains `<|log_end|>` cannot break out of its section. `logpt-v1` is LoGPT's
+format; `logpt-digest` is LoGPT's format with the chunk's digest (engine.analysis.digest)
+between the log and the query, for the bundled models: a small model copies
+facts instead of counting. The digest is held to `DIGEST_TOKENS` (its last
+lines are dropped when over), which chunk sizing reserves. `plain` is a text
+prompt for base language models that know no control tokens (an imported
+GPT-2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.errors import BundleError, LogptError
+from engine.lm.tokenizer import Tokenizer
+
+QUERIES = ("summary", "root_cause", "action_items")
+PROMPT_FORMATS = ("logpt-v1", "logpt-digest", "plain")
+DIGEST_TOKENS = 320  # room kept for the digest in logpt-digest prompts
+PLAIN_HEADINGS = {
+    "summary": "Summary of the log above:",
+    "root_cause": "Root cause of the problems in the log above:",
+    "action_items": "Action items for the log above:",
+}
+
+
+@dataclass(frozen=True)
+class Special:
+    """A control token, written by name."""
+
+    name: str
+
+
+Piece = str | Special
+
+
+def check_query(query: str) -> str:
+    if query not in QUERIES:
+        raise LogptError(f"unknown query {query!r}", f"choose one of {', '.join(QUERIES)}")
+    return query
+
+
+def logpt_v1(log: str, query: str, facts: str | None = None) -> list[Piece]:
+    """`<|log_start|>\\n{log}\\n<|log_end|>\\n[{facts}\\n]<|query_start|>\\n{query}\\n<|query_end|>\\n<|response_start|>\\n`."""
+    return [
+        Special("<|log_start|>"), f"\n{log}\n",
+        Special("<|log_end|>"), "\n" if facts is None else f"\n{facts}\n",
+        Special("<|query_start|>"), f"\n{check_query(query)}\n",
+        Special("<|query_end|>"), "\n",
+        Special("<|response_start|>"), "\n",
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PromptFormat:
+    name: str
+    stop_token: str | None  # the control token that ends a reply
+
+    @property
+    def uses_digest(self) -> bool:
+        return self.name == "logpt-digest"
+
+    def pieces(self, log: str, query: str, facts: str | None = None) -> list[Piece]:
+        if self.name == "logpt-v1":
+            return logpt_v1(log, query)
+        if self.name == "logpt-digest":
+            return logpt_v1(log, query, facts or "")
+        return [f"The following is a system log.\n\n{log}\n\n{PLAIN_HEADINGS[check_query(query)]}\n"]
+
+    def encode(self, tokenizer: Tokenizer, log: str, query: str, facts: str | None = None) -> list[int]:
+        """The prompt's token ids; `facts` (a rendered digest) is used by logpt-digest only."""
+        if self.uses_digest and facts:
+            facts = fit_facts(tokenizer, facts)
+        ids: list[int] = []
+        for piece in self.pieces(log, query, facts):
+            ids.extend([tokenizer.special(piece.name)] if isinstance(piece, Special) else tokenizer.encode(piece))
+        return ids
+
+    def overhead(self, tokenizer: Tokenizer, query: str) -> int:
+        """Tokens the format adds around an empty log, the digest's reserved room included."""
+        return len(self.encode(tokenizer, "", query)) + (DIGEST_TOKENS if self.uses_digest else 0)
+
+
+def fit_facts(tokenizer: Tokenizer, facts: str, limit: int = DIGEST_TOKENS) -> str:
+    """`facts` without the last lines that do not fit `limit` tokens."""
+    lines = facts.split("\n")
+    while len(lines) > 1 and tokenizer.count("\n".join(lines)) > limit:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def prompt_format(name: str) -> PromptFormat:
+    if name in ("logpt-v1", "logpt-digest"):
+        return PromptFormat(name, "<|response_end|>")
+    if name == "plain":
+        return PromptFormat(name, None)  # ends at the end-of-text token
+    raise BundleError(f"unknown prompt format {name!r}", f"this version knows {', '.join(PROMPT_FORMATS)}")

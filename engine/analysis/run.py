@@ -1,0 +1,98 @@
+"""One log, one query: chunk the log to fit the model and stream a reply per chunk.
+
+The seam that the CLI and the TUI share. It yields token ids with timing;
+turning them into text on a screen is the caller's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.analysis.analyst import OPENINGS, quotable, supported_fields
+from engine.analysis.chunker import Chunk, chunk_budget, chunk_lines
+from engine.analysis.digest import Digest, build_digest
+from engine.analysis.factguard import FactGuard
+from engine.analysis.prompts import check_query
+from engine.errors import LogptError
+from engine.lm.bundle import LoadedBundle
+from engine.lm.generate import GenerationStats, generate
+from engine.lm.sampling import SamplingConfig
+from engine.logs.textio import split_lines
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    query: str = "summary"  # one of engine.analysis.prompts.QUERIES
+    max_new_tokens: int = 256  # reply budget; also reserved when sizing chunks
+    sampling: SamplingConfig = SamplingConfig()
+    seed: int | None = None
+    fact_guard: bool = (
+        True  # digest bundles: say only what chunk, digest and knowledge base say (engine.analysis.factguard)
+    )
+
+    def __post_init__(self) -> None:
+        check_query(self.query)
+        if self.max_new_tokens < 1:
+            raise LogptError("--max-tokens must be at least 1", "pass a positive number")
+
+
+def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest) -> list[Chunk]:
+    """The log's line-aligned chunks, each small enough for prompt + reply to fit the context."""
+    context = bundle.config.model.block_size
+    overhead = bundle.prompt.overhead(bundle.tokenizer, request.query)
+    try:
+        budget = chunk_budget(context, request.max_new_tokens, overhead)
+    except ValueError:
+        raise LogptError(
+            f"--max-tokens {request.max_new_tokens} leaves no room for the log in a {context}-token context",
+            f"use --max-tokens below {context - overhead - 16}",
+        ) from None
+    return list(chunk_lines(split_lines(text), bundle.tokenizer.count, budget))
+
+
+def chunk_digest(chunk: Chunk, flagged: dict[int, str] | None = None) -> Digest:
+    """The facts of a chunk; `flagged` maps line numbers to a detector's reasons."""
+    return build_digest(chunk.text.split("\n"), first_line=chunk.first_line, flagged=flagged)
+
+
+def reply_guard(bundle: LoadedBundle, text: str, facts: str, digest: Digest, query: str, *, greedy: bool = True
+                ) -> FactGuard:  # fmt: skip
+    """The fact guard for a digest bundle's reply to `query` on a chunk (`text`) and its digest (`facts`, as
+    rendered for the prompt): facts and quotes from the chunk, the digest and the knowledge base, field values
+    the digest supports, and the opening of the analyst's replies to the query."""
+    return FactGuard.for_tokenizer(
+        bundle.tokenizer, [text, facts], bundle.stop_ids(), greedy=greedy, quotable=quotable(),
+        fields=supported_fields(digest), start=OPENINGS[query],
+    )  # fmt: skip
+
+
+def analyze_chunk(
+    bundle: LoadedBundle,
+    chunk: Chunk,
+    request: AnalysisRequest,
+    stats: GenerationStats,
+    digest: Digest | None = None,
+) -> Iterator[int]:
+    """Stream the reply to `request.query` for one chunk as token ids.
+
+    Bundles with the logpt-digest prompt get the chunk's digest (computed here unless given) and,
+    unless `request.fact_guard` is off, decoding constrained to the facts of the chunk and its digest.
+    """
+    facts = guard = None
+    if bundle.prompt.uses_digest:
+        digest = digest or chunk_digest(chunk)
+        facts = digest.render()
+        if request.fact_guard:
+            guard = reply_guard(bundle, chunk.text, facts, digest, request.query, greedy=request.sampling.greedy)
+    prompt = bundle.prompt.encode(bundle.tokenizer, chunk.text, request.query, facts)
+    return generate(
+        bundle.model,
+        prompt,
+        max_new_tokens=request.max_new_tokens,
+        sampling=request.sampling,
+        stop_ids=bundle.stop_ids(),
+        seed=request.seed,
+        stats=stats,
+        processor=guard,
+    )

@@ -1,0 +1,148 @@
+"""The anomaly detector: a small GPT over template keys, its vocabulary and its top-K rule.
+
+A detector bundle is a folder like a generator bundle without a tokenizer:
+`config.json` (kind "detector", the model config, the key vocabulary, the
+top-K rule, how sessions are formed, template texts, provenance),
+`model.safetensors`, and, for detectors trained on raw logs, `miner.json`:
+the template miner's state, so the same messages get the same keys again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+
+from engine.detect.scoring import SequenceScores, TopK, score_sequences, session_surprise
+from engine.detect.vocab import END, KeyVocab
+from engine.errors import BundleError
+from engine.lm.bundle import CONFIG_FILE, FORMAT, FORMAT_VERSION, WEIGHTS_FILE, build_model, check_state, load_state
+from engine.lm.config import GPTConfig
+from engine.lm.devices import Placement
+from engine.lm.model import GPT
+
+MINER_FILE = "miner.json"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why one key was (or was not) flagged."""
+
+    key: str  # the actual template key
+    flagged: bool
+    unseen: bool  # the key never occurred in training
+    rank: int  # 0 = the most expected
+    prob: float
+    expected: tuple[str, ...]  # the keys the model expected most
+
+
+@dataclass(frozen=True)
+class SessionVerdict:
+    positions: list[Verdict]
+    score: float  # −log p of the least likely key
+
+    @property
+    def flagged(self) -> bool:
+        return any(v.flagged for v in self.positions)
+
+
+@dataclass
+class Detector:
+    model: GPT
+    vocab: KeyVocab
+    topk: TopK = TopK()
+    templates: dict[str, str] = field(default_factory=dict)  # key → template text, when known
+    provenance: dict[str, Any] = field(default_factory=dict)
+    sessions: dict[str, Any] = field(default_factory=dict)  # SessionSpec fields + "complete": sessions end with EOS
+    miner_state: dict[str, Any] | None = None  # TemplateMiner.to_state() of the miner that made the keys
+
+    @property
+    def complete_sessions(self) -> bool:
+        return bool(self.sessions.get("complete", True))
+
+    def score(self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[SequenceScores]:
+        encoded = [self.vocab.encode(s, complete=self.complete_sessions) for s in sessions]
+        return score_sequences(self.model.eval(), encoded, batch_size=batch_size)
+
+    def judge(self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[SessionVerdict]:
+        """A verdict for every key of every session, with the top-K rule applied."""
+        verdicts = []
+        size = len(self.vocab)
+        for keys, scores in zip(sessions, self.score(sessions, batch_size=batch_size), strict=True):
+            keys = [*keys, END] if self.complete_sessions else list(keys)
+            flags = scores.flags(self.topk, size).tolist()
+            ranks, probs, expected = scores.ranks.tolist(), scores.probs.tolist(), scores.expected.tolist()
+            positions = [
+                Verdict(
+                    key=key,
+                    flagged=flags[i],
+                    unseen=key != END and key not in self.vocab,
+                    rank=ranks[i],
+                    prob=probs[i],
+                    expected=tuple(k for k in (self.vocab.key(e) for e in expected[i]) if k is not None),
+                )
+                for i, key in enumerate(keys)
+            ]
+            verdicts.append(SessionVerdict(positions, session_surprise(scores)))
+        return verdicts
+
+    # ---- bundle I/O ----
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        state.pop("lm_head.weight", None)
+        check_state(self.model.config, state)
+        save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "kind": "detector",
+            "model": self.model.config.to_dict(),
+            "vocabulary": self.vocab.keys,
+            "top_k": {"kind": self.topk.kind, "value": self.topk.value},
+            "templates": self.templates,
+            "sessions": self.sessions,
+            "provenance": self.provenance,
+        }
+        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+        if self.miner_state is not None:
+            (folder / MINER_FILE).write_text(json.dumps(self.miner_state) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, placement: Placement | None = None) -> Detector:
+        placement = placement or Placement(torch.device("cpu"), torch.float32)
+        path = folder / CONFIG_FILE
+        hint = "re-train it with `logpt train detector`"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT or data.get("kind") != "detector":
+                raise BundleError(f"{folder} is not a detector bundle", hint)
+            config = GPTConfig.from_dict(dict(data["model"]))
+            vocab = KeyVocab(str(k) for k in data["vocabulary"])
+            topk = TopK(str(data["top_k"]["kind"]), float(data["top_k"]["value"]))
+            templates = {str(k): str(v) for k, v in data.get("templates", {}).items()}
+            sessions = dict(data.get("sessions", {}))
+            miner_path = folder / MINER_FILE
+            miner_state = json.loads(miner_path.read_text(encoding="utf-8")) if miner_path.is_file() else None
+        except FileNotFoundError:
+            raise BundleError(f"{folder} has no {CONFIG_FILE}", hint) from None
+        except (
+            OSError,
+            UnicodeDecodeError,
+            json.JSONDecodeError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+        ) as e:
+            raise BundleError(f"{path} is malformed: {e}", hint) from e
+        if len(vocab) > config.vocab_size:
+            raise BundleError(f"{folder}: {len(vocab)} keys but the model has {config.vocab_size} rows", hint)
+        model = build_model(config, load_state(folder), placement)
+        return cls(model, vocab, topk, templates, dict(data.get("provenance", {})), sessions, miner_state)

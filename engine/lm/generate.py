@@ -1,0 +1,160 @@
+"""Generation as a ladder: prefill → decode_one_token → decode_n_tokens → generate.
+
+The engine takes and yields token ids; decoding text (including partial UTF-8)
+belongs to the caller. `generate` sizes the KV caches to the request (reusing
+caches that are big enough; `GPT.clear_caches` frees them), and callers may
+stop early by closing the iterator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+from engine.errors import ContextOverflowError
+from engine.lm.model import GPT
+from engine.lm.sampling import SamplingConfig, sample
+
+
+class LogitsProcessor(Protocol):
+    """Constrains each choice (e.g. engine.analysis.factguard.FactGuard): masks the logits, then learns the token chosen."""
+
+    def __call__(self, logits: torch.Tensor) -> torch.Tensor: ...  # (1, V) → (1, V)
+
+    def accept(self, token_id: int) -> None: ...
+
+
+def choose(
+    logits: torch.Tensor, config: SamplingConfig, generator: torch.Generator | None, processor: LogitsProcessor | None
+) -> torch.Tensor:
+    """The next token (1,) from last-position logits (1, V), through the processor when there is one."""
+    if processor is None:
+        return sample(logits, config, generator)
+    token = sample(processor(logits), config, generator)
+    processor.accept(int(token.item()))
+    return token
+
+
+def prefill(
+    model: GPT,
+    prompt: torch.Tensor,
+    config: SamplingConfig,
+    generator: torch.Generator | None,
+    processor: LogitsProcessor | None = None,
+) -> torch.Tensor:
+    """Run the prompt (1, T) through the model, filling the caches; returns the first new token (1,)."""
+    logits = model(prompt, input_pos=0, last_only=True)  # (1, 1, V)
+    return choose(logits[:, -1], config, generator, processor)
+
+
+def decode_one_token(
+    model: GPT,
+    token: torch.Tensor,
+    input_pos: int,
+    config: SamplingConfig,
+    generator: torch.Generator | None,
+    processor: LogitsProcessor | None = None,
+) -> torch.Tensor:
+    """One step: the token (1,) at input_pos in, the next token (1,) out."""
+    logits = model(token.view(1, 1), input_pos=input_pos)  # (1, 1, V)
+    return choose(logits[:, -1], config, generator, processor)
+
+
+def decode_n_tokens(
+    model: GPT,
+    token: torch.Tensor,
+    input_pos: int,
+    n: int,
+    config: SamplingConfig,
+    generator: torch.Generator | None,
+    processor: LogitsProcessor | None = None,
+) -> Iterator[int]:
+    """Decode up to n tokens after `token`, which sits at input_pos; closing the iterator stops it."""
+    for i in range(n):
+        token = decode_one_token(model, token, input_pos + i, config, generator, processor)
+        yield int(token.item())
+
+
+@dataclass
+class GenerationStats:
+    """Timing of one generation, filled in while it runs."""
+
+    prompt_tokens: int = 0
+    new_tokens: int = 0
+    prefill_seconds: float = 0.0
+    decode_seconds: float = 0.0
+    stop_reason: str = ""  # "stop_token", "max_tokens", "context" or "" while running
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        """Tokens after the first over the time spent producing them."""
+        steps = self.new_tokens - 1
+        return steps / self.decode_seconds if steps > 0 and self.decode_seconds > 0 else 0.0
+
+
+@torch.inference_mode()
+def generate(
+    model: GPT,
+    prompt_ids: Sequence[int],
+    *,
+    max_new_tokens: int,
+    sampling: SamplingConfig = SamplingConfig(),
+    stop_ids: Sequence[int] = (),
+    seed: int | None = None,
+    stats: GenerationStats | None = None,
+    processor: LogitsProcessor | None = None,
+) -> Iterator[int]:
+    """Yield new token ids for a prompt; a stop token ends generation and is not yielded.
+
+    New tokens are capped by the context window; `stats.stop_reason` says why
+    generation ended. A `processor` constrains every choice (the engine still
+    sees only ids; a processor that needs text brings its own tokenizer).
+    """
+    block = model.config.block_size
+    if not prompt_ids:
+        raise ValueError("empty prompt")
+    if len(prompt_ids) >= block:
+        raise ContextOverflowError(
+            f"prompt of {len(prompt_ids)} tokens does not fit the {block}-token context",
+            "use a smaller chunk or a model with a longer context",
+        )
+    stats = stats if stats is not None else GenerationStats()
+    stats.prompt_tokens = len(prompt_ids)
+    budget = min(max_new_tokens, block - len(prompt_ids))
+    if budget <= 0:
+        stats.stop_reason = "max_tokens"
+        return
+    device = model.transformer.wte.weight.device
+    generator = None
+    if seed is not None and not sampling.greedy:
+        generator = torch.Generator(device=device).manual_seed(seed)
+    stops = frozenset(stop_ids)
+
+    model.setup_caches(max_batch=1, max_seq_len=len(prompt_ids) + budget)
+    t0 = time.perf_counter()
+    prompt = torch.tensor([list(prompt_ids)], dtype=torch.long, device=device)
+    token = prefill(model, prompt, sampling, generator, processor)
+    first = int(token.item())
+    stats.prefill_seconds = time.perf_counter() - t0
+    if first in stops:
+        stats.stop_reason = "stop_token"
+        return
+    stats.new_tokens = 1
+    yield first
+    stats.stop_reason = "max_tokens" if budget == max_new_tokens else "context"
+    steps = decode_n_tokens(model, token, len(prompt_ids), budget - 1, sampling, generator, processor)
+    while True:
+        t1 = time.perf_counter()  # time inside the engine only, not the consumer's
+        token_id = next(steps, None)
+        stats.decode_seconds += time.perf_counter() - t1
+        if token_id is None:
+            break
+        if token_id in stops:
+            stats.stop_reason = "stop_token"
+            break
+        stats.new_tokens += 1
+        yield token_id

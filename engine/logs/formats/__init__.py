@@ -1,0 +1,21 @@
+"""Log formats: detect a file's format from a sample and split lines into records.
+
+Records carry timestamp, level, component, pid and message. Formats are
+regexes with named groups (built-in, or user TOML files) plus JSON lines.
+"""
+
+from engine.logs.formats.detect import GENERIC, Detection, all_formats, detect_format, parse_lines
+from engine.logs.formats.record import LEVELS, Record, level_of
+from engine.logs.formats.spec import LogFormat
+
+__all__ = [
+    "GENERIC",
+    "LEVELS",
+    "Detection",
+    "LogFormat",
+    "Record",
+    "all_formats",
+    "detect_format",
+    "level_of",
+    "parse_lines",
+]

@@ -1,0 +1,89 @@
+"""Choosing a format from a sample and turning lines into records.
+
+Detection: every format parses up to `SAMPLE_LINES` non-empty lines; the one
+that matches the most wins (earlier formats win ties), provided it matches at
+least `MIN_SHARE` of them; otherwise the generic format is used. Parsing: a
+line the format does not match is attached to the previous record when it
+looks like a continuation (indented, a stack frame, "Caused by", …) and
+otherwise becomes a record of its own with the whole line as message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from engine.logs.formats.builtin import builtin_formats
+from engine.logs.formats.jsonlines import JSON_LINES
+from engine.logs.formats.record import Record
+from engine.logs.formats.spec import LogFormat
+
+SAMPLE_LINES = 200
+MIN_SHARE = 0.3
+MAX_CONTINUATION_LINES = 200  # a record keeps at most this many attached lines
+
+GENERIC = LogFormat("generic", re.compile(r"(?P<message>.*)"), "one record per line; level guessed from words")
+CONTINUATION = re.compile(
+    r"^(?:\s|Caused by:|Traceback \(most recent call last\)|\.\.\. \d+ (?:more|common frames omitted)"
+    r"|[\w.$]+(?:Exception|Error)(?::|$)|During handling of the above exception)"
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    format: LogFormat
+    matched: int  # sample lines the format parsed
+    sampled: int  # non-empty sample lines that are not continuation lines (stack frames, …)
+
+    @property
+    def share(self) -> float:
+        return min(1.0, self.matched / self.sampled) if self.sampled else 0.0
+
+
+def all_formats(extra: Sequence[LogFormat] = ()) -> list[LogFormat]:
+    """User formats first (they win ties), then JSON lines, then the built-ins."""
+    return [*extra, JSON_LINES, *builtin_formats()]
+
+
+def detect_format(lines: Iterable[str], formats: Sequence[LogFormat] | None = None) -> Detection:
+    sample = [line for line, _ in zip((ln for ln in lines if ln.strip()), range(SAMPLE_LINES), strict=False)]
+    candidates = list(formats) if formats is not None else all_formats()
+    best: Detection | None = None
+    for fmt in candidates:
+        hits = [fmt.parse(line, i) is not None for i, line in enumerate(sample)]
+        matched = sum(hits)
+        if matched and (best is None or matched > best.matched):
+            # Lines the format misses but that read as continuations do not count against it.
+            misses = sum(1 for hit, line in zip(hits, sample, strict=True) if not hit and not CONTINUATION.match(line))
+            best = Detection(fmt, matched, matched + misses)
+    if best is None or best.share < MIN_SHARE:
+        return Detection(GENERIC, len(sample), len(sample))
+    return best
+
+
+def parse_lines(
+    lines: Iterable[str], fmt: LogFormat, *, first_line: int = 1, multiline: bool = True
+) -> Iterator[Record]:
+    """Records for consecutive lines; with `multiline`, continuation lines join the record before them."""
+    pending: Record | None = None
+    extra: list[str] = []
+    for number, text in enumerate(lines, first_line):
+        record = fmt.parse(text, number)
+        if record is None:
+            if multiline and pending is not None and len(extra) < MAX_CONTINUATION_LINES and CONTINUATION.match(text):
+                extra.append(text)
+                continue
+            record = GENERIC.parse(text, number)
+            assert record is not None  # the generic pattern matches any line
+        if pending is not None:
+            yield _attach(pending, extra)
+        pending, extra = record, []
+    if pending is not None:
+        yield _attach(pending, extra)
+
+
+def _attach(record: Record, extra: list[str]) -> Record:
+    if not extra:
+        return record
+    return record._replace(message="\n".join([record.message, *extra]), end_line=record.end_line + len(extra))

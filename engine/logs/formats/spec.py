@@ -1,0 +1,57 @@
+"""A log format: a regex with named groups plus how to read its fields.
+
+Group names the parser understands: `ts` (or `date` + `time`), `level`,
+`component`, `pid`, `message`, `pri` (syslog priority) and `status` (HTTP).
+Other groups are matched and ignored. A format without a `message` group
+keeps the whole line as the message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from engine.logs.formats.record import SYSLOG_SEVERITIES, Record, canonical_level
+
+
+@dataclass(frozen=True)
+class LogFormat:
+    name: str
+    pattern: re.Pattern[str]
+    description: str = ""
+    levels: dict[str, str] = field(default_factory=dict)  # format-specific level words → canonical
+    json: bool = False  # JSON lines: fields come from keys, not groups
+
+    def parse(self, text: str, line: int) -> Record | None:
+        """The record for one line, or None when the line does not match this format."""
+        match = self.pattern.match(text)
+        if match is None:
+            return None
+        return self.record(match.groupdict(), text, line)
+
+    def record(self, groups: dict[str, str | None], text: str, line: int) -> Record:
+        get = groups.get
+        message = get("message")
+        if message is None:
+            message = text
+        ts = get("ts")
+        if ts is None and get("date") is not None:
+            ts = f"{groups['date']} {get('time') or ''}".strip()
+        raw_level = get("level")
+        level = (self.levels.get(raw_level) or canonical_level(raw_level)) if raw_level else None
+        if level is None:
+            pri, status = get("pri"), get("status")
+            if pri:
+                level = SYSLOG_SEVERITIES[int(pri) % 8]
+            elif status:
+                code = int(status)
+                level = "ERROR" if code >= 500 else "WARN" if code >= 400 else "INFO"
+        return Record(line, line, message, ts, level, get("component"), get("pid"))
+
+
+def regex_format(name: str, regex: str, description: str = "", levels: dict[str, str] | None = None) -> LogFormat:
+    try:
+        pattern = re.compile(regex)
+    except re.error as e:
+        raise ValueError(f"format {name}: bad regex: {e}") from e
+    return LogFormat(name, pattern, description, dict(levels or {}))

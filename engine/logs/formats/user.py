@@ -1,0 +1,69 @@
+"""User-defined formats from TOML files: a name and a regex with named groups.
+
+    [[format]]
+    name = "myapp"
+    regex = '^(?P<ts>\\S+ \\S+) (?P<level>\\w+) (?P<component>[\\w.]+): (?P<message>.*)$'
+    description = "my application"        # optional
+    levels = { W = "WARN", E = "ERROR" }   # optional: level words → TRACE…CRITICAL
+
+Files are read from the user config dir (`formats/*.toml`) and from paths
+given on the command line. User formats win detection ties over built-ins.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from engine.errors import InputError
+from engine.logs.formats.record import LEVELS
+from engine.logs.formats.spec import LogFormat, regex_format
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def user_formats_dir() -> Path:
+    return Path(platformdirs.user_config_dir("logpt", appauthor=False)) / "formats"
+
+
+def load_format_file(path: Path) -> list[LogFormat]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read format file {path}: {e}", "check the path") from e
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{path} is not valid TOML: {e}", "see `logpt formats --help` for the layout") from e
+    formats = []
+    for i, entry in enumerate(data.get("format", [])):
+        where = f"{path} format #{i + 1}"
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("regex"), str)
+        ):
+            raise InputError(f"{where} needs a name and a regex", "see the format file layout in the README")
+        levels = entry.get("levels", {})
+        bad = [v for v in levels.values() if v not in LEVELS]
+        if bad:
+            raise InputError(f"{where}: unknown levels {bad}", f"use one of {', '.join(LEVELS)}")
+        try:
+            fmt = regex_format(entry["name"], entry["regex"], entry.get("description", ""), levels)
+        except ValueError as e:
+            raise InputError(str(e), "fix the regex") from None
+        if "message" not in fmt.pattern.groupindex:
+            raise InputError(f"{where}: the regex has no (?P<message>…) group", "name the message part")
+        formats.append(fmt)
+    return formats
+
+
+def load_user_formats(extra_files: list[Path] | None = None) -> list[LogFormat]:
+    files = sorted(user_formats_dir().glob("*.toml")) if user_formats_dir().is_dir() else []
+    formats: list[LogFormat] = []
+    for path in [*(extra_files or []), *files]:
+        formats.extend(load_format_file(path))
+    return formats

@@ -1,0 +1,90 @@
+"""Grouping template keys into sessions: by an id in the message, by component, or by window.
+
+HDFS-style logs group by block id (`blk_-?\\d+`), request-oriented logs by a
+request or trace id; syslog by program; anything else by fixed windows of
+keys. A record that mentions several ids joins each of their sessions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from engine.errors import InputError
+from engine.logs.formats.record import Record
+
+DEFAULT_ID_PATTERNS = {"hdfs": r"blk_-?\d+", "openstack": r"\[instance: ([0-9a-f-]{36})\]"}
+COMPONENT_FORMATS = {"syslog", "journal-iso", "thunderbird", "syslog-5424"}
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    kind: str  # "id", "component" or "window"
+    pattern: str | None = None  # for "id": a regex; its first group (or the whole match) is the id
+    size: int = 50  # for "window": keys per window
+
+    @classmethod
+    def parse(cls, text: str) -> SessionSpec:
+        """`component`, `window:N`, or a regex for an id (e.g. `blk_-?\\d+`)."""
+        if text == "component":
+            return cls("component")
+        if text.startswith("window:"):
+            try:
+                size = int(text.split(":", 1)[1])
+            except ValueError:
+                raise InputError(f"bad session window {text!r}", "write window:N with N keys per window") from None
+            if size < 2:
+                raise InputError("a session window needs at least 2 keys", "write window:N with N ≥ 2")
+            return cls("window", size=size)
+        try:
+            re.compile(text)
+        except re.error as e:
+            raise InputError(f"bad session pattern {text!r}: {e}", "pass a regex, 'component' or 'window:N'") from None
+        return cls("id", pattern=text)
+
+    @classmethod
+    def default_for(cls, format_name: str) -> SessionSpec:
+        if format_name in DEFAULT_ID_PATTERNS:
+            return cls("id", pattern=DEFAULT_ID_PATTERNS[format_name])
+        if format_name in COMPONENT_FORMATS:
+            return cls("component")
+        return cls("window")
+
+    def describe(self) -> str:
+        return {"id": f"by id /{self.pattern}/", "component": "by component", "window": f"windows of {self.size} keys"}[
+            self.kind
+        ]
+
+
+@dataclass
+class Session:
+    id: str
+    keys: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the record's first line, per key
+
+
+def group_sessions(records: Iterable[tuple[Record, str]], spec: SessionSpec) -> list[Session]:
+    """Sessions in order of first appearance; each (record, key) pair lands in one or more."""
+    sessions: dict[str, Session] = {}
+
+    def add(session_id: str, record: Record, key: str) -> None:
+        session = sessions.get(session_id)
+        if session is None:
+            session = sessions[session_id] = Session(session_id)
+        session.keys.append(key)
+        session.lines.append(record.line)
+
+    if spec.kind == "id":
+        pattern = re.compile(spec.pattern or "")
+        for record, key in records:
+            ids = {m.group(1) if m.groups() else m.group(0) for m in pattern.finditer(record.message)}
+            for session_id in sorted(ids):
+                add(session_id, record, key)
+    elif spec.kind == "component":
+        for record, key in records:
+            add(record.component or "-", record, key)
+    else:
+        for i, (record, key) in enumerate(records):
+            add(f"window {i // spec.size + 1}", record, key)
+    return list(sessions.values())

@@ -1,0 +1,243 @@
+"""`logpt-tui FILE [FILE…]`: the Textual log explorer.
+
+The app is a shell around one `LogTab` per file (tabs appear when there are
+several; `Tab` / `Shift+Tab` switch): it loads the analysis model once, in a
+worker, so the explorer opens without torch, and hands it to every tab; it
+owns the help screen, the command palette entries and the theme. Everything
+about a file (following, search, filters, flags, chunks, the analysis panel)
+lives in the tab: see logpt_tui/explorer/tab.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import platformdirs
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from engine.errors import LogptError
+from engine.logs.logsource import LogSource
+from logpt_tui.explorer.backend import Backend, ModelBackend
+from logpt_tui.explorer.flagset import FlagEngine
+from logpt_tui.explorer.follow import CLEANUPS, spool_stdin
+from logpt_tui.explorer.messages import BackendReady
+from logpt_tui.explorer.screens import HelpScreen
+from logpt_tui.explorer.tab import POLL_SECONDS, LogTab
+from logpt_tui.explorer.widgets.log_view import LogView
+
+DEFAULT = object()  # backend: the registry's default model; flags: a detector cached or trained for each file
+DEFAULT_THEME = "textual-dark"
+
+# Command palette entries: (title, help, the tab action they run).
+TAB_COMMANDS = [
+    ("Follow on / off", "Follow the end of the file, or stop", "toggle_follow"),
+    ("Wrap long lines on / off", "Fold long lines instead of scrolling sideways", "toggle_wrap"),
+    ("Summary of this chunk", "Stream a summary of the current chunk into the side panel", "analyze('summary')"),
+    ("Root cause of this chunk", "Stream a root-cause analysis of the current chunk", "analyze('root_cause')"),
+    ("Action items for this chunk", "Stream action items for the current chunk", "analyze('action_items')"),
+    ("Next chunk", "Move to the next chunk", "chunk(1)"),
+    ("Previous chunk", "Move to the previous chunk", "chunk(-1)"),
+    ("Next flagged line", "Jump to the next line the detector flagged", "flag(1)"),
+    ("Previous flagged line", "Jump to the previous flagged line", "flag(-1)"),
+    ("Flagged lines only on / off", "Show only the lines the detector flagged", "flagged_only"),
+    ("Why is this line flagged", "The template, rank and expected templates of the current line", "why"),
+    ("Templates", "Counts per template; pick one to see only its lines", "templates"),
+    ("Search", "Search by regular expression", "search"),
+    ("Go to line", "Jump to a line number", "goto"),
+    ("Include lines matching…", "Show only lines matching a regex", "include"),
+    ("Exclude lines matching…", "Hide lines matching a regex", "exclude"),
+    ("Minimum level", "Cycle the minimum level shown: WARN, ERROR, CRITICAL, all", "level"),
+    ("Copy the reply", "Copy the reply in the side panel as Markdown", "copy_panel"),
+    ("Save the reply", "Save the reply in the side panel as a Markdown file", "save_panel"),
+]
+
+
+def settings_path() -> Path:
+    return Path(platformdirs.user_config_dir("logpt")) / "tui.json"
+
+
+class LogptApp(App[None]):
+    TITLE = "logpt"
+    AUTO_FOCUS = "LogView"
+    CSS = """
+    TabbedContent, TabPane { height: 1fr; padding: 0; }
+    """
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Keys"),
+    ]
+
+    def __init__(
+        self,
+        paths: Path | Sequence[Path],
+        *,
+        name: str | Sequence[str | None] | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        backend: object = DEFAULT,
+        flags: object = DEFAULT,
+        theme: str | None = None,
+        settings: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.paths = [paths] if isinstance(paths, Path) else list(paths)
+        names = [name] if name is None or isinstance(name, str) else list(name)
+        self.names = (names * len(self.paths))[: len(self.paths)] if len(names) == 1 else names
+        if flags is not DEFAULT and flags is not None and len(self.paths) > 1:
+            raise ValueError("a FlagEngine serves one file: pass DEFAULT or None with several files")
+        self.flags_arg = flags
+        self.sources = [LogSource(path) for path in self.paths]  # opening fails here, with a one-line error
+        self.poll_seconds = poll_seconds
+        self.backend: Backend | None = ModelBackend() if backend is DEFAULT else backend  # type: ignore[assignment]
+        self.model_state = "loading model…" if self.backend is not None else "no model"
+        self.settings = settings  # where the chosen theme is remembered; None: nowhere (tests)
+        if theme is not None and theme not in self.available_themes:
+            raise LogptError(f"unknown theme {theme!r}", f"try one of: {', '.join(sorted(self.available_themes))}")
+        self.theme = theme or self.saved_theme() or DEFAULT_THEME
+
+    def saved_theme(self) -> str | None:
+        if self.settings is None:
+            return None
+        try:
+            theme = json.loads(self.settings.read_text(encoding="utf-8")).get("theme")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return theme if isinstance(theme, str) and theme in self.available_themes else None
+
+    def watch_theme(self, theme: str) -> None:
+        if self.settings is not None and self.is_running:
+            try:
+                self.settings.parent.mkdir(parents=True, exist_ok=True)
+                self.settings.write_text(json.dumps({"theme": theme}), encoding="utf-8")
+            except OSError:  # a read-only config dir: the theme is just not remembered
+                pass
+
+    def make_tab(self, i: int) -> LogTab:
+        flags = FlagEngine(self.paths[i]) if self.flags_arg is DEFAULT else self.flags_arg
+        return LogTab(self.sources[i], name=self.names[i], poll_seconds=self.poll_seconds, flags=flags,  # type: ignore[arg-type]
+                      model_state=self.model_state)  # fmt: skip
+
+    def compose(self) -> ComposeResult:
+        if len(self.paths) == 1:
+            yield self.make_tab(0)
+        else:
+            with TabbedContent():
+                for i, path in enumerate(self.paths):
+                    with TabPane(self.names[i] and Path(self.names[i]).name or path.name, id=f"file-{i}"):
+                        yield self.make_tab(i)
+        yield Footer()
+
+    @property
+    def tabs(self) -> list[LogTab]:
+        return list(self.query(LogTab))
+
+    @property
+    def tab(self) -> LogTab:
+        """The tab on screen."""
+        if len(self.paths) == 1:
+            return self.query_one(LogTab)
+        contents = self.query_one(TabbedContent)
+        return contents.get_pane(contents.active).query_one(LogTab)
+
+    @property
+    def view(self) -> LogView:
+        return self.tab.view
+
+    def on_mount(self) -> None:
+        if self.backend is not None:
+            self.load_backend()
+
+    def on_tabbed_content_tab_activated(self, _event: object) -> None:
+        self.tab.view.focus()
+        self.tab.update_status()
+
+    def action_switch_file(self, step: int) -> None:
+        if len(self.paths) == 1:
+            return
+        contents = self.query_one(TabbedContent)
+        i = int(contents.active.removeprefix("file-"))
+        contents.active = f"file-{(i + step) % len(self.paths)}"
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in TAB_COMMANDS:
+            yield SystemCommand(title, help_text, lambda action=action: self.run_tab_action(action))
+
+    def run_tab_action(self, action: str) -> None:
+        self.call_later(self.run_action, action, self.tab)
+
+    # ---- the model: loaded once, in a worker, for every tab ----
+
+    @work(thread=True, exclusive=True, group="backend")
+    def load_backend(self) -> None:
+        try:
+            load = getattr(self.backend, "load", None)
+            if load is not None:
+                load()
+        except LogptError as e:
+            self.post_message(BackendReady(e.message))
+            return
+        self.post_message(BackendReady())
+
+    def on_backend_ready(self, message: BackendReady) -> None:
+        if message.error is not None or self.backend is None:
+            self.model_state, backend = "no model", None
+            self.notify(f"analysis unavailable: {message.error}", severity="warning", timeout=6)
+        else:
+            self.model_state, backend = f"{self.backend.name} · {self.backend.device}", self.backend
+        for tab in self.tabs:
+            tab.model_ready(backend, self.model_state)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="logpt-tui",
+        description="Open logs in the logpt explorer (q quits, ? lists the keys, Ctrl+P opens the command palette).",
+        epilog="Piped input: cmd | logpt-tui -",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="log files, each in a tab; - reads stdin")
+    parser.add_argument("--theme", help="a Textual theme, e.g. textual-light, nord, gruvbox (remembered)")
+    parser.add_argument("--no-model", action="store_true", help="do not load the analysis model")
+    parser.add_argument("--no-flags", action="store_true", help="do not run the anomaly detector")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `logpt-tui FILE [FILE…]` (or `cmd | logpt-tui -`)."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.files.count("-") > 1:
+        print("error: stdin (-) can be opened once", file=sys.stderr)
+        sys.exit(2)
+    try:
+        paths = [spool_stdin() if f == "-" else Path(f) for f in args.files]
+        names = ["stdin" if f == "-" else None for f in args.files]
+        app = LogptApp(paths, name=names, theme=args.theme, settings=settings_path(),
+                       backend=None if args.no_model else DEFAULT, flags=None if args.no_flags else DEFAULT)  # fmt: skip
+    except LogptError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        app.run()
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+    # Leave now: background workers (a model loading, a detector training) run in executor threads
+    # that the interpreter would otherwise wait for; the screen is already restored.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(app.return_code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""What the explorer's analysis panel talks to: a backend that counts tokens and streams replies.
+
+`ModelBackend` wraps a model bundle; torch and the model load in a worker
+thread on first use (`ModelBackend.load`), so the explorer opens without
+them. Tests substitute any object with the same four members (`name`,
+`device`, `budget`, `count_batch`, `stream`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.analysis.digest import Digest
+
+
+class Backend(Protocol):
+    name: str  # the model, as shown in the panel
+    device: str  # where it runs
+    budget: int  # log tokens per chunk
+
+    def count_batch(self, lines: Sequence[str]) -> list[int]: ...
+
+    def stream(
+        self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]
+    ) -> Iterator[str]:
+        """Text pieces of the reply for a chunk's text; stops early once `cancelled()` is true."""
+        ...
+
+
+@dataclass
+class Reply:
+    """One finished (or cancelled) reply, kept per chunk and query."""
+
+    query: str
+    first_line: int  # 1-based
+    last_line: int
+    text: str
+    tokens: int
+    tokens_per_s: float
+    ungrounded: tuple[str, ...]
+    cancelled: bool = False
+
+
+class ModelBackend:
+    """A bundle from the registry; `load()` runs in a worker (it imports torch)."""
+
+    def __init__(self, model: str | None = None, device: str = "auto", max_new_tokens: int = 256) -> None:
+        self.model = model
+        self.device_name = device
+        self.max_new_tokens = max_new_tokens
+        self.bundle = None
+        self.name = model or "default"
+        self.device = ""
+        self.budget = 0
+        self.last_tokens = 0
+        self.last_rate = 0.0
+
+    def load(self) -> ModelBackend:
+        from engine.analysis.chunker import chunk_budget  # noqa: PLC0415
+        from engine.analysis.run import AnalysisRequest  # noqa: PLC0415 - torch loads here, in the worker
+        from engine.lm.bundle import load_bundle  # noqa: PLC0415
+        from engine.lm.devices import placement  # noqa: PLC0415
+        from engine.lm.registry import find_bundle  # noqa: PLC0415
+
+        bundle = load_bundle(find_bundle(self.model), placement(self.device_name))
+        self.bundle = bundle
+        self.name = bundle.name
+        self.device = bundle.describe().removeprefix(bundle.name).strip()  # "(4.5M) on cpu float32"
+        request = AnalysisRequest("summary", self.max_new_tokens)
+        overhead = max(bundle.prompt.overhead(bundle.tokenizer, q) for q in ("summary", "root_cause", "action_items"))
+        self.budget = chunk_budget(bundle.config.model.block_size, request.max_new_tokens, overhead)
+        return self
+
+    def count_batch(self, lines: Sequence[str]) -> list[int]:
+        assert self.bundle is not None
+        return [len(ids) for ids in self.bundle.tokenizer.encode_batch(lines)]
+
+    def stream(
+        self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]
+    ) -> Iterator[str]:
+        from engine.analysis.chunker import chunk_lines  # noqa: PLC0415
+        from engine.analysis.run import AnalysisRequest, analyze_chunk  # noqa: PLC0415
+        from engine.lm.generate import GenerationStats  # noqa: PLC0415
+        from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
+
+        bundle = self.bundle
+        assert bundle is not None
+        chunk = next(chunk_lines(text.split("\n"), bundle.tokenizer.count, self.budget, first_line=first_line))
+        request = AnalysisRequest(query, self.max_new_tokens, SamplingConfig(temperature=0.0))
+        stats = GenerationStats()
+        decoder = bundle.tokenizer.decoder()
+        for token_id in analyze_chunk(bundle, chunk, request, stats, digest):
+            if cancelled():
+                break
+            if token_id in bundle.stop_ids():
+                continue
+            piece = decoder.feed(token_id)
+            self.last_tokens, self.last_rate = stats.new_tokens, stats.decode_tokens_per_s
+            if piece:
+                yield piece
+        yield decoder.flush()

@@ -1,0 +1,102 @@
+"""Messages that workers post to the app: small dataclasses, one per event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class IndexProgress(Message):
+    """Bytes indexed so far."""
+
+    done: int
+    total: int
+
+
+@dataclass
+class SourceChanged(Message):
+    """The file grew, was truncated, rotated or deleted (or was indexed for the first time)."""
+
+    kind: str
+    new_lines: int
+
+
+@dataclass
+class FileTouched(Message):
+    """The watchdog observer saw the file (or its directory entry) change."""
+
+
+@dataclass
+class SearchResult(Message):
+    """Where a search landed: a 0-based line, or None when nothing matched."""
+
+    pattern: str
+    line: int | None
+
+
+@dataclass
+class BackendReady(Message):
+    """The analysis model loaded (error is set when it could not)."""
+
+    error: str | None = None
+
+
+@dataclass
+class ChunksPlanned(Message):
+    """Chunk planning reached `planned` lines."""
+
+    planned: int
+
+
+@dataclass
+class AnalysisPiece(Message):
+    """More reply text for the analysis running under `key`."""
+
+    key: tuple[int, str]
+    text: str
+
+
+@dataclass
+class AnalysisDone(Message):
+    key: tuple[int, str]
+    reply: object  # logpt_tui.explorer.backend.Reply, or an error string
+
+
+@dataclass
+class FilterProgress(Message):
+    """The filter has looked at `done` lines."""
+
+    done: int
+
+
+class FlagStatus(Message):
+    """What the detector is doing (loading, self-training k/N, an error)."""
+
+    def __init__(self, text: str, failed: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.failed = failed
+
+
+class FlagsFound(Message):
+    """Flags for lines first..end-1 (1-based first, exclusive end), replacing earlier ones there."""
+
+    def __init__(self, first: int, end: int, flags: list) -> None:
+        super().__init__()
+        self.first, self.end, self.flags = first, end, flags  # flags: logpt_tui.explorer.flagset.Flag
+
+
+@dataclass
+class TemplatesMined(Message):
+    """Template mining reached `done` lines."""
+
+    done: int
+
+
+@dataclass
+class FormatDetected(Message):
+    """The file's format, detected from its first lines."""
+
+    name: str

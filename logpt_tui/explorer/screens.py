@@ -1,0 +1,109 @@
+"""The explorer's modal screens: the key help and the templates view."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from logpt_tui.terminal import visible
+
+if TYPE_CHECKING:
+    from logpt_tui.explorer.tab import LogTab
+
+
+class TemplatesScreen(ModalScreen[int | None]):
+    """The file's templates, most frequent first; Enter shows only that template's lines, Esc shows all."""
+
+    DEFAULT_CSS = """
+    TemplatesScreen { align: center middle; }
+    TemplatesScreen > Vertical { width: 90%; height: 80%; background: $panel; border: round $accent; }
+    TemplatesScreen #templates-head { height: 1; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "show_all", "All lines")]
+
+    def __init__(self, explorer: LogTab) -> None:
+        super().__init__()
+        self.explorer = explorer
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import DataTable  # noqa: PLC0415
+
+        with Vertical():
+            yield Static(id="templates-head")
+            table = DataTable(cursor_type="row", id="templates")
+            table.add_columns("lines", "key", "template")
+            yield table
+
+    def on_mount(self) -> None:
+        self.refresh_table()
+        self.query_one("#templates").focus()
+
+    def refresh_table(self) -> None:
+        from textual.widgets import DataTable  # noqa: PLC0415
+
+        app = self.explorer
+        table = self.query_one("#templates", DataTable)
+        table.clear()
+        for key, count in sorted(app.template_counts.items(), key=lambda kv: -kv[1])[:500]:
+            table.add_row(f"{count:,}", str(key), visible(app.template_texts.get(key, "?"))[:200], key=str(key))
+        done = len(app.template_keys) * 100 // max(1, len(app.source))
+        state = "" if done >= 100 else f" · mining {done}%"
+        self.query_one("#templates-head", Static).update(
+            f"[b]{len(app.template_counts):,} templates[/b]{state} · Enter: only its lines · Esc: all lines"
+        )
+
+    def on_data_table_row_selected(self, event: object) -> None:
+        self.dismiss(int(event.row_key.value))  # type: ignore[attr-defined]
+
+    def action_show_all(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys, in one place; any key closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Static { width: 60; padding: 1 2; background: $panel; border: round $accent; }
+    """
+    TEXT = """[b]logpt explorer[/b]
+
+  [b]f[/b]        follow the end of the file on / off
+  [b]W[/b]        wrap long lines on / off
+  [b]g[/b] / [b]G[/b]    top / bottom
+  [b]/[/b]        search by regular expression
+  [b]:[/b]        go to a line number
+  [b]i[/b] / [b]x[/b]    include / exclude lines by regex
+  [b]L[/b]        minimum level: WARN, ERROR, CRITICAL, all
+  [b]e[/b] / [b]E[/b]    next / previous flagged line (red mark)
+  [b]F[/b]        flagged lines only; [b]y[/b] why is this line flagged
+  [b]t[/b]        templates: pick one to see only its lines
+  [b]n[/b] / [b]N[/b]    next / previous match (Esc ends the search)
+  [b]n[/b] / [b]p[/b]    next / previous chunk when not searching
+  [b]][/b] / [b][[/b]    next / previous chunk
+  [b]s[/b] [b]r[/b] [b]a[/b]    summary, root cause, action items
+           of the current chunk, in the side panel
+  [b]Esc[/b]      cancel the analysis; again: close the panel
+  [b]c[/b] / [b]w[/b]    copy / save the reply as Markdown
+  [b]Tab[/b]      next file (Shift+Tab: previous), when several
+  [b]Ctrl+P[/b]   command palette (actions, themes)
+  [b]?[/b]        this help
+  [b]q[/b]        quit
+
+Lines stream in as the file grows; truncation and rotation
+are followed. Chunks fit the model's context; the current
+one has cyan line numbers. The strip on the right shows
+flagged lines per chunk (click to jump; ┃ marks the view).
+A click on a flagged line shows why. Escape sequences in
+the log are shown as ^[. Press any key to close."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.TEXT)
+
+    def on_key(self) -> None:
+        self.dismiss()

@@ -1,0 +1,370 @@
+"""One open file in the explorer: its view, minimap, side panel, prompt and status bar, and its workers.
+
+The tab indexes the file in a worker (progress in the status bar), renders
+only visible lines, and follows the file as it grows, is truncated or
+rotated: a watchdog observer reports changes at once (its thread only posts a
+message) and a slower poll catches what it misses. Searching, filtering,
+template mining, anomaly flagging and chunk planning run in thread workers
+that post messages back; the UI thread only applies them. The analysis model
+is the app's (shared by all tabs) and arrives through `model_ready`. The
+prompt with search and filters (tab_search.py), the anomaly flags
+(tab_flags.py) and the templates view (tab_templates.py) are mixins of the
+tab, each in its own module.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Static
+
+from engine.analysis.chunkplan import ChunkPlan
+from engine.logs.linefilter import LineFilter
+from engine.logs.logsource import LogSource
+from logpt_tui.explorer.backend import Backend
+from logpt_tui.explorer.flagset import FlagEngine, FlagSet
+from logpt_tui.explorer.follow import watch_file
+from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.messages import (
+    ChunksPlanned,
+    FileTouched,
+    FormatDetected,
+    IndexProgress,
+    SourceChanged,
+)
+from logpt_tui.explorer.tab_flags import FlagsMixin
+from logpt_tui.explorer.tab_search import SearchMixin
+from logpt_tui.explorer.tab_templates import TemplatesMixin
+from logpt_tui.explorer.widgets.analysis_panel import AnalysisPanel
+from logpt_tui.explorer.widgets.log_view import LogView
+from logpt_tui.explorer.widgets.minimap import Minimap
+
+POLL_SECONDS = 1.0  # the fallback when file events do not arrive
+PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
+
+
+class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
+    DEFAULT_CSS = """
+    LogTab { height: 1fr; }
+    LogTab LogView { height: 1fr; width: 1fr; }
+    LogTab #status { height: 1; background: $panel; color: $text; padding: 0 1; }
+    LogTab #search { display: none; }
+    LogTab #search.-open { display: block; }
+    """
+    BINDINGS = [
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("W", "toggle_wrap", "Wrap", show=False),
+        Binding("g", "top", "Top"),
+        Binding("G", "bottom", "Bottom"),
+        Binding("slash", "search", "Search"),
+        Binding("colon", "goto", "Go to line", show=False),
+        Binding("i", "include", "Include", show=False),
+        Binding("x", "exclude", "Exclude", show=False),
+        Binding("L", "level", "Min level", show=False),
+        Binding("e", "flag(1)", "Next flag"),
+        Binding("E", "flag(-1)", "Prev flag", show=False),
+        Binding("F", "flagged_only", "Flagged only", show=False),
+        Binding("y", "why", "Why", show=False),
+        Binding("t", "templates", "Templates"),
+        Binding("n", "next", "Next", show=False),
+        Binding("N", "search_previous", "Previous match", show=False),
+        Binding("right_square_bracket", "chunk(1)", "Next chunk"),
+        Binding("left_square_bracket", "chunk(-1)", "Prev chunk"),
+        Binding("p", "chunk(-1)", "Prev chunk", show=False),
+        Binding("s", "analyze('summary')", "Summary"),
+        Binding("r", "analyze('root_cause')", "Root cause"),
+        Binding("a", "analyze('action_items')", "Actions"),
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("c", "copy_panel", "Copy", show=False),
+        Binding("w", "save_panel", "Save", show=False),
+        Binding("tab", "app.switch_file(1)", "Next file", show=False),  # before the screen's focus keys
+        Binding("shift+tab", "app.switch_file(-1)", "Prev file", show=False),
+    ]
+
+    def __init__(
+        self,
+        source: LogSource,
+        *,
+        name: str | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        flags: FlagEngine | None = None,
+        model_state: str = "no model",
+    ) -> None:
+        super().__init__()
+        self.path = source.path
+        self.display_name = name or str(source.path)
+        self.source = source
+        self.poll_seconds = poll_seconds
+        self.new_since_scroll = 0
+        self.indexing = ""
+        self.format_name = ""
+        self._observer: object | None = None
+        self.pattern: re.Pattern[str] | None = None
+        self.prompt_mode = "search"  # what the prompt box is for: search, goto, include, exclude
+        self.filter = LineFilter()
+        self.filter_rows: list[int] = []  # lines the filter passed so far
+        self.filtered_upto = 0  # lines the filter has looked at
+        self.filter_lock = threading.Lock()
+        self.flag_engine = flags
+        self.flags = FlagSet()
+        self.detector_state = "detector: starting" if flags is not None else ""
+        self.flagged_only = False
+        self.template_keys: list[int] = []  # the template key of every mined line, 0-based
+        self.template_counts: dict[int, int] = {}
+        self.template_texts: dict[int, str] = {}
+        self.template_filter: int | None = None  # show only lines of this template
+        self.template_shown: list[int] = []  # its lines, 0-based, as far as template_scanned
+        self.template_scanned = 0
+        self.mining = False
+        self.view_miner: tuple | None = None  # (format, TemplateMiner) that numbered template_keys
+        self.backend: Backend | None = None
+        self.model_state = model_state
+        self.plan: ChunkPlan | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield LogView(self.source, id="log")
+            yield Minimap(id="minimap")
+            yield AnalysisPanel(id="panel")
+        yield Input(placeholder="regex search (Enter to find, Esc to close)", id="search")
+        yield Static(id="status")
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
+
+    @property
+    def panel(self) -> AnalysisPanel:
+        return self.query_one(AnalysisPanel)
+
+    def on_mount(self) -> None:
+        self.view.flagged = self.flags
+        if self.source.size > PREVIEW_ABOVE_BYTES:  # indexing takes a moment: show the end of the file at once
+            self.view.show_preview(self.source.tail())
+        self.update_status()
+        self.index_file()
+
+    # ---- the file: index, follow, status ----
+
+    @work(thread=True, exclusive=True, group="source")
+    def index_file(self) -> None:
+        from engine.logs.formats import detect_format  # noqa: PLC0415
+
+        added = self.source.index(lambda done, total: self.post_message(IndexProgress(done, total)))
+        self.post_message(SourceChanged("indexed", added))
+        if len(self.source):
+            self.post_message(FormatDetected(detect_format(self.source.block(0, 200)).format.name))
+
+    @work(thread=True, exclusive=True, group="source")
+    def poll_file(self) -> None:
+        change = self.source.refresh()
+        if change.kind != "none":
+            self.post_message(SourceChanged(change.kind, change.new_lines))
+
+    @needs_view
+    def on_index_progress(self, message: IndexProgress) -> None:
+        self.indexing = f"indexing {message.done * 100 // max(message.total, 1)}%"
+        self.update_status()
+
+    @needs_view
+    def on_format_detected(self, message: FormatDetected) -> None:
+        self.format_name = message.name
+        self.update_status()
+
+    @needs_view
+    def on_source_changed(self, message: SourceChanged) -> None:
+        kind = message.kind
+        replaced = kind in ("truncated", "rotated")
+        if kind == "indexed":
+            self.indexing = ""
+            self.view.preview = None
+            if self.flag_engine is not None:
+                self.flag_worker()
+            self.set_interval(self.poll_seconds, self.poll_file)
+            self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
+        if replaced:  # new content: flags, filter rows, templates and chunks start over
+            self.new_since_scroll = 0
+            self.flags.clear()
+            if self.filter.active:
+                self.apply_filter(self.filter)
+            self.template_keys = []
+            if self.template_filter is not None:
+                self.pick_template(None)
+            if self.plan is not None:
+                self.plan.reset()
+                self.panel.forget()
+        elif kind == "grown":  # appended lines only extend what was done
+            if self.filter.active:
+                self.filter_worker(self.filter, self.filter_rows)
+            if self.template_keys and not self.mining:
+                self.mine_worker()
+        if (replaced or kind == "grown") and self.detector_ready():
+            self.flag_tail_worker()
+        if self.plan is not None and kind != "deleted":
+            self.plan_chunks()
+        if not self.view.follow:
+            self.new_since_scroll += message.new_lines
+        self.view.source_changed(kind)
+        if kind in ("truncated", "rotated", "deleted"):
+            self.notify(f"{self.path.name} was {kind}", timeout=3)
+        self.update_status()
+
+    @needs_view
+    def on_file_touched(self, _message: FileTouched) -> None:
+        self.poll_file()
+
+    def update_status(self) -> None:
+        parts = [Path(self.display_name).name, f"{len(self.source):,} lines"]  # the name: a long path hides the rest
+        if self.indexing:
+            parts.append(self.indexing)
+        if self.format_name:
+            parts.append(self.format_name)
+        parts.append("following" if self.view.follow else "paused")
+        if self.view.wrap:
+            parts.append("wrap")
+        if self.new_since_scroll and not self.view.follow:
+            parts.append(f"+{self.new_since_scroll:,} new")
+        k = self.current_chunk()
+        if self.plan is not None and len(self.plan):
+            more = "+" if self.plan.planned < len(self.source) else ""
+            parts.append(f"chunk {k + 1 if k is not None else '–'}/{len(self.plan):,}{more}")
+        if self.filter.active:
+            parts.append(f"filter {self.filter.describe()}: {len(self.filter_rows):,} shown")
+        if self.template_filter is not None:
+            parts.append(f"template {self.template_filter}: {self.view.row_count:,} lines")
+        if self.detector_state:
+            parts.append(self.detector_state)
+        parts.append(self.model_state)
+        self.query_one("#status", Static).update(" · ".join(parts))
+        self.update_minimap()
+
+    def update_minimap(self) -> None:
+        starts = self.plan.starts if self.plan is not None and len(self.plan) else None
+        self.query_one(Minimap).update_map(starts, len(self.source), self.flags, self.view.visible_lines())
+
+    def action_toggle_follow(self) -> None:
+        self.view.follow = not self.view.follow
+        if self.view.follow:
+            self.new_since_scroll = 0
+            self.view.scroll_end(animate=False)
+        self.update_status()
+
+    def action_toggle_wrap(self) -> None:
+        self.view.wrap = not self.view.wrap
+        self.update_status()
+
+    def action_top(self) -> None:
+        self.view.follow = False
+        self.view.scroll_home(animate=False)
+        self.update_status()
+
+    def action_bottom(self) -> None:
+        self.view.scroll_end(animate=False)
+
+    # ---- chunks: planned once the model has loaded ----
+
+    def model_ready(self, backend: Backend | None, state: str) -> None:
+        """Called by the app when the shared model loaded (backend) or failed (None)."""
+        self.backend, self.model_state = backend, state
+        self.panel.model_state = state
+        if backend is not None:
+            self.plan = ChunkPlan(backend.count_batch, backend.budget)
+            self.plan_chunks()
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="plan")
+    def plan_chunks(self) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker, plan = get_current_worker(), self.plan
+        assert plan is not None
+        while not worker.is_cancelled and plan.planned < len(self.source):
+            stop = min(plan.planned + BATCH, len(self.source))
+            plan.extend(self.source.block(plan.planned, stop))
+            self.post_message(ChunksPlanned(plan.planned))
+
+    @needs_view
+    def on_chunks_planned(self, _message: ChunksPlanned) -> None:
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    def anchor_line(self) -> int:
+        """The line that decides the current chunk: the highlighted one, else the middle of the view."""
+        view = self.view
+        if view.current is not None:
+            return view.current
+        row = min(view.row_count - 1, int(view.scroll_offset.y) + max(0, view.size.height // 2))
+        line = view.line_of_row(row)
+        return line if line is not None else -1
+
+    def current_chunk(self) -> int | None:
+        return None if self.plan is None else self.plan.chunk_of(self.anchor_line())
+
+    def chunk_span(self) -> tuple[int, int] | None:
+        k = self.current_chunk()
+        return None if k is None or self.plan is None else self.plan.span(k)
+
+    def action_chunk(self, step: int) -> None:
+        k = self.current_chunk()
+        if self.plan is None or k is None:
+            self.notify("chunks appear once the model has loaded", timeout=3)
+            return
+        target = max(0, min(len(self.plan) - 1, k + step))
+        self.view.show_line(self.plan.span(target)[0])
+        self.view.chunk_span = self.plan.span(target)
+        self.update_status()
+        panel = self.panel
+        if panel.is_open and panel.shown is not None:
+            panel.show_reply((self.plan.starts[target], panel.shown[1]), target + 1)
+
+    def on_minimap_jump(self, message: Minimap.Jump) -> None:
+        self.view.show_line(message.line)
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    @needs_view
+    def on_log_view_scrolled(self, _message: object) -> None:
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    # ---- analysis: s / r / a, streamed into the panel ----
+
+    def action_analyze(self, query: str) -> None:
+        k = self.current_chunk()
+        if self.backend is None or self.plan is None or k is None:
+            self.notify(f"no analysis yet: {self.model_state}", timeout=3)
+            return
+        start, stop = self.plan.span(k)
+        lines = self.source.block(start, stop)
+        flagged = {line + 1: self.flags.by_line[line].reason for line in self.flags.lines if start <= line < stop}
+        self.panel.request((start, query), k + 1, lines, flagged, self.backend)
+
+    def action_cancel(self) -> None:
+        """Esc: close the prompt, else cancel the analysis, else close the panel, else end the search."""
+        if self.prompt.has_class("-open"):
+            self.close_prompt()
+        elif self.panel.cancel():
+            pass
+        elif self.panel.is_open:
+            self.panel.close()
+        elif self.pattern is not None:
+            self.pattern = None
+            self.view.current = None
+            self.notify("search ended: n moves to the next chunk again", timeout=2)
+
+    def action_copy_panel(self) -> None:
+        self.panel.copy(self.display_name)
+
+    def action_save_panel(self) -> None:
+        self.panel.save(self.display_name)
+
+    def on_unmount(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()  # type: ignore[attr-defined]
+        self.source.close()

@@ -1,0 +1,121 @@
+"""Anomaly flags in a tab: the detector prepared and run in workers, flags applied, jumps and the why pane.
+
+A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
+the panel, `anchor_line` and `update_status`; it holds the flag state in a
+`FlagSet` and the `FlagEngine` (cached or self-trained detector).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from engine.errors import InputError, LogptError
+from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.messages import FlagsFound, FlagStatus
+from logpt_tui.explorer.widgets.log_view import LogView
+
+if TYPE_CHECKING:
+    from logpt_tui.explorer.flagset import FlagEngine, FlagSet
+
+
+class FlagsMixin:
+    flag_engine: FlagEngine | None
+    flags: FlagSet
+    detector_state: str
+    flagged_only: bool
+
+    def detector_ready(self) -> bool:
+        return self.flag_engine is not None and self.flag_engine.detector is not None
+
+    @work(thread=True, exclusive=True, group="flags")
+    def flag_worker(self) -> None:
+        engine = self.flag_engine
+        assert engine is not None
+        total = len(self.source)
+        try:
+            history = self.source.block(0, min(total, 200_000))
+            engine.prepare(history, on_progress=lambda text: self.post_message(FlagStatus(f"detector: {text}")))
+        except InputError:  # too little history to learn from: say so in the status bar only
+            self.post_message(FlagStatus("no detector: too little history"))
+            return
+        except LogptError as e:
+            self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
+            return
+        # The visible region first, then the rest of the file from its end backwards.
+        view_line = max(0, self.anchor_line())
+        blocks = [(max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))]
+        start = blocks[0][0]
+        while start > 0:
+            blocks.append((max(0, start - BATCH), start))
+            start = blocks[-1][0]
+        if blocks[0][1] < total:
+            blocks.append((blocks[0][1], total))
+        for a, b in blocks:
+            self.post_message(FlagsFound(a + 1, b + 1, engine.judge(self.source.block(a, b), a + 1)))
+        self.post_message(FlagStatus(""))  # done: the status shows the count
+
+    @work(thread=True, exclusive=True, group="flags-tail")
+    def flag_tail_worker(self) -> None:
+        engine = self.flag_engine
+        assert engine is not None and engine.detect is not None
+        total, upto = len(self.source), self.flags.upto
+        if total <= upto:
+            return
+        context = max(0, upto - 200)  # earlier lines give sessions and windows their start
+        flags = [f for f in engine.judge(self.source.block(context, total), context + 1) if f.line > upto]
+        self.post_message(FlagsFound(upto + 1, total + 1, flags))
+
+    @needs_view
+    def on_flag_status(self, message: FlagStatus) -> None:
+        engine = self.flag_engine
+        done = not message.text and engine is not None
+        self.detector_state = f"{len(self.flags):,} flagged ({engine.source})" if done else message.text
+        if message.failed:
+            self.notify(message.text, severity="warning", timeout=5)
+        self.update_status()
+
+    @needs_view
+    def on_flags_found(self, message: FlagsFound) -> None:
+        self.flags.replace(message.first, message.end, message.flags)
+        if self.flagged_only:
+            self.view.set_rows(self.flags.lines)
+        self.view.refresh()
+        if self.detector_state.endswith(")"):  # a count is shown: keep it current
+            self.detector_state = f"{len(self.flags):,} flagged ({self.flag_engine.source})"  # type: ignore[union-attr]
+        self.update_status()
+
+    def action_flag(self, step: int) -> None:
+        target = self.flags.step(self.anchor_line(), step)
+        if target is None:
+            self.notify("no flagged lines (yet)", timeout=2)
+            return
+        self.view.show_line(target)
+        self.show_why(target)
+        self.update_status()
+
+    def action_flagged_only(self) -> None:
+        self.flagged_only = not self.flagged_only
+        self.view.set_rows(
+            self.flags.lines if self.flagged_only else (self.filter_rows if self.filter.active else None)
+        )
+        self.update_status()
+
+    def action_why(self) -> None:
+        self.show_why(self.view.current if self.view.current is not None else self.anchor_line())
+
+    def on_log_view_line_clicked(self, message: LogView.LineClicked) -> None:
+        if message.line in self.flags:
+            self.show_why(message.line)
+        self.update_status()
+
+    def show_why(self, line: int) -> None:
+        flag = self.flags.get(line)
+        if flag is None:
+            body = f"Line {line + 1} is not flagged."
+        else:
+            expected = "\n".join(f"- `{t}`" for t in flag.expected) or "- (nothing: the session was new)"
+            body = (f"## Why line {flag.line} is flagged\n\n**Template:** `{flag.template}`\n\n"
+                    f"**Verdict:** {flag.reason}\n\n### The model expected\n{expected}")  # fmt: skip
+        self.panel.show_markdown(f"[b]Anomaly[/b] · {self.detector_state}", body)

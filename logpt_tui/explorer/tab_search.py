@@ -1,0 +1,167 @@
+"""The prompt of a tab: regex search (n / N repeat it), go to line, and include / exclude / level filters.
+
+A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
+`update_status` and `action_chunk`. Searching and filtering run in thread
+workers that post messages back; filters apply to followed lines too.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from textual import work
+from textual.widgets import Input
+
+from engine.logs.linefilter import FILTER_LEVELS, LineFilter
+from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.messages import FilterProgress, SearchResult
+
+
+class SearchMixin:
+    pattern: re.Pattern[str] | None
+    prompt_mode: str  # what the prompt box is for: search, goto, include, exclude
+    filter: LineFilter
+    filter_rows: list[int]  # lines the filter passed so far
+    filtered_upto: int  # lines the filter has looked at
+    filter_lock: threading.Lock
+
+    # ---- the prompt: search, go to line, include / exclude ----
+
+    def action_search(self) -> None:
+        self.open_prompt("search", "regex search (Enter to find, Esc to close)")
+
+    def action_goto(self) -> None:
+        self.open_prompt("goto", "go to line number (Enter to jump, Esc to close)")
+
+    def action_include(self) -> None:
+        self.open_prompt("include", "show only lines matching this regex (empty: no include filter)")
+
+    def action_exclude(self) -> None:
+        self.open_prompt("exclude", "hide lines matching this regex (empty: no exclude filter)")
+
+    @property
+    def prompt(self) -> Input:
+        return self.query_one("#search", Input)
+
+    def open_prompt(self, mode: str, placeholder: str) -> None:
+        self.prompt_mode = mode
+        self.prompt.placeholder = placeholder
+        self.prompt.value = ""
+        self.prompt.add_class("-open")
+        self.prompt.focus()
+
+    def close_prompt(self) -> None:
+        self.prompt.remove_class("-open")
+        self.view.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.close_prompt()
+        if self.prompt_mode == "goto":
+            self.goto_line(event.value)
+        elif self.prompt_mode in ("include", "exclude"):
+            self.set_filter_pattern(self.prompt_mode, event.value)
+        else:
+            try:
+                self.pattern = re.compile(event.value)
+            except re.error as e:
+                self.notify(f"bad regex: {e}", severity="error")
+                return
+            self.run_search(forward=True, from_current=False)
+
+    def goto_line(self, value: str) -> None:
+        try:
+            number = int(value.strip().replace(",", ""))
+        except ValueError:
+            self.notify(f"not a line number: {value!r}", severity="error")
+            return
+        if len(self.source) == 0:
+            return
+        self.view.show_line(max(1, min(number, len(self.source))) - 1)
+        self.update_status()
+
+    # ---- search: regex, in a worker; n / N repeat it ----
+
+    def action_next(self) -> None:
+        """`n`: the next match while a search is active (Esc ends it), else the next chunk."""
+        if self.pattern is not None:
+            self.run_search(forward=True, from_current=True)
+        else:
+            self.action_chunk(1)
+
+    def action_search_previous(self) -> None:
+        self.run_search(forward=False, from_current=True)
+
+    def run_search(self, *, forward: bool, from_current: bool) -> None:
+        if self.pattern is None:
+            self.notify("press / to search first")
+            return
+        view = self.view
+        if from_current and view.current is not None:
+            start = view.current + (1 if forward else -1)
+        else:
+            start = int(view.scroll_offset.y)
+        self.search_worker(self.pattern, start, forward)
+
+    @work(thread=True, exclusive=True, group="search")
+    def search_worker(self, pattern: re.Pattern[str], start: int, forward: bool) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker = get_current_worker()
+        line = self.source.find(pattern, start, forward=forward, cancelled=lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(SearchResult(pattern.pattern, line))
+
+    @needs_view
+    def on_search_result(self, message: SearchResult) -> None:
+        if message.line is None:
+            self.notify(f"no line matches /{message.pattern}/", severity="warning")
+            return
+        self.view.show_line(message.line)
+        self.update_status()
+
+    # ---- filters: include / exclude regex and a minimum level, applied to followed lines too ----
+
+    def action_level(self) -> None:
+        level = FILTER_LEVELS[(FILTER_LEVELS.index(self.filter.min_level) + 1) % len(FILTER_LEVELS)]
+        self.apply_filter(LineFilter(self.filter.include, self.filter.exclude, level))
+
+    def set_filter_pattern(self, which: str, value: str) -> None:
+        try:
+            pattern = re.compile(value) if value else None
+        except re.error as e:
+            self.notify(f"bad regex: {e}", severity="error")
+            return
+        include = pattern if which == "include" else self.filter.include
+        exclude = pattern if which == "exclude" else self.filter.exclude
+        self.apply_filter(LineFilter(include, exclude, self.filter.min_level))
+
+    def apply_filter(self, line_filter: LineFilter) -> None:
+        self.filter = line_filter
+        self.workers.cancel_group(self, "filter")
+        with self.filter_lock:
+            self.filter_rows, self.filtered_upto = [], 0
+        self.view.set_rows(self.filter_rows if line_filter.active else None)
+        if line_filter.active:
+            self.filter_worker(line_filter, self.filter_rows)
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="filter")
+    def filter_worker(self, line_filter: LineFilter, rows: list[int]) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker = get_current_worker()
+        while not worker.is_cancelled and rows is self.filter_rows:
+            with self.filter_lock:  # one batch at a time: a replaced worker may still be finishing one
+                start = self.filtered_upto
+                stop = min(start + BATCH, len(self.source))
+                if start >= stop or rows is not self.filter_rows:
+                    return
+                rows.extend(line_filter.scan(self.source.block(start, stop), start))
+                self.filtered_upto = stop
+            self.post_message(FilterProgress(stop))
+
+    @needs_view
+    def on_filter_progress(self, _message: FilterProgress) -> None:
+        self.view.rows_grew()
+        self.update_status()

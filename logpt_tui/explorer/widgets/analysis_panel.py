@@ -1,0 +1,214 @@
+"""The side panel: streamed analysis replies kept per chunk and query, and the "why" of a flagged line.
+
+The panel owns the replies and the worker that streams one; the tab tells it
+what to analyse (the chunk's lines, the flags in it, the backend) and which
+chunk it is looking at. It knows nothing of files, chunks plans or flags
+beyond what it is handed. Only one reply streams at a time in the whole app
+(`GENERATION_LOCK`): several tabs share one model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Markdown, Static
+
+from engine.errors import LogptError
+from logpt_tui.explorer.backend import Backend, Reply
+from logpt_tui.explorer.messages import AnalysisDone, AnalysisPiece
+
+QUERY_TITLES = {"summary": "Summary", "root_cause": "Root cause", "action_items": "Action items"}
+GENERATION_LOCK = threading.Lock()  # one model, one reply at a time, whichever tab asks
+STREAM_REDRAW_S = 0.25  # a streaming reply is redrawn at most this often: Markdown rendering per token starves decoding
+
+Key = tuple[int, str]  # (the chunk's first line, 0-based; the query)
+
+
+class AnalysisPanel(Vertical):
+    DEFAULT_CSS = """
+    AnalysisPanel { width: 45%; display: none; border-left: solid $accent; padding: 0 1; }
+    AnalysisPanel.-open { display: block; }
+    AnalysisPanel #panel-head { height: auto; color: $text-muted; }
+    AnalysisPanel #panel-body { height: 1fr; overflow-y: auto; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.replies: dict[Key, Reply] = {}
+        self.running: Key | None = None  # the reply streaming now
+        self.stream_text = ""
+        self.shown: Key | None = None  # the reply in the panel (None: the panel shows something else, or nothing)
+        self.chunk_no: dict[Key, int] = {}  # 1-based chunk number, for the heading
+        self.model_state = ""
+        self.redraw_due = False  # a redraw of the streaming reply is scheduled
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="panel-head")
+        yield Markdown(id="panel-body")
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def close(self) -> None:
+        self.remove_class("-open")
+
+    def forget(self) -> None:
+        """The file changed under the chunks: replies no longer match them (a running one finishes unkept)."""
+        self.replies.clear()
+
+    def show_markdown(self, head: str, body: str) -> None:
+        """Something other than a reply (the why of a flag)."""
+        self.shown = None
+        self.add_class("-open")
+        self.query_one("#panel-head", Static).update(head)
+        self.query_one("#panel-body", Markdown).update(body)
+
+    def request(self, key: Key, chunk_no: int, lines: list[str], flagged: dict[int, str], backend: Backend) -> None:
+        """Show the reply for `key`: the kept one, or stream a new one (unless another is streaming)."""
+        self.add_class("-open")
+        self.chunk_no[key] = chunk_no
+        if key in self.replies:
+            self.show_reply(key)
+            return
+        if self.running is not None:
+            self.notify("an analysis is running; Esc cancels it", timeout=3)
+            return
+        self.running, self.shown, self.stream_text = key, key, ""
+        self.render_panel()
+        self.analysis_worker(key, lines, flagged, backend)
+
+    def cancel(self) -> bool:
+        """Cancel the streaming reply; False when none was streaming."""
+        if self.running is None:
+            return False
+        self.workers.cancel_group(self, "analysis")
+        return True
+
+    @work(thread=True, exclusive=True, group="analysis")
+    def analysis_worker(self, key: Key, lines: list[str], flagged: dict[int, str], backend: Backend) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        from engine.analysis.digest import build_digest  # noqa: PLC0415
+        from engine.analysis.grounding import check_grounding  # noqa: PLC0415
+
+        worker = get_current_worker()
+        start = key[0]
+        text = "\n".join(lines)
+        digest = build_digest(lines, first_line=start + 1, flagged=flagged)
+        while not GENERATION_LOCK.acquire(timeout=0.1):  # another tab's reply is streaming
+            if worker.is_cancelled:
+                return
+        pieces: list[str] = []
+        t0 = time.perf_counter()
+        try:
+            for piece in backend.stream(text, start + 1, key[1], digest, lambda: worker.is_cancelled):
+                pieces.append(piece)
+                self.post_message(AnalysisPiece(key, piece))
+        except LogptError as e:
+            self.post_message(AnalysisDone(key, e.message))
+            return
+        finally:
+            GENERATION_LOCK.release()
+        reply_text = "".join(pieces)
+        seconds = time.perf_counter() - t0
+        tokens = getattr(backend, "last_tokens", 0) or len(pieces)
+        rate = getattr(backend, "last_rate", 0.0) or (tokens / seconds if seconds else 0.0)
+        grounding = check_grounding(reply_text, [text, digest.render()])
+        reply = Reply(key[1], start + 1, start + len(lines), reply_text, tokens, rate, grounding.ungrounded,
+                      cancelled=worker.is_cancelled)  # fmt: skip
+        self.post_message(AnalysisDone(key, reply))
+
+    def on_analysis_piece(self, message: AnalysisPiece) -> None:
+        message.stop()
+        if message.key == self.running:
+            self.stream_text += message.text
+            if message.key == self.shown and not self.redraw_due:
+                self.redraw_due = True
+                self.set_timer(STREAM_REDRAW_S, self.redraw_stream)
+
+    def redraw_stream(self) -> None:
+        self.redraw_due = False
+        if self.running is not None and self.running == self.shown:
+            self.render_panel()
+
+    def on_analysis_done(self, message: AnalysisDone) -> None:
+        message.stop()
+        self.running = None
+        if isinstance(message.reply, str):
+            self.notify(f"analysis failed: {message.reply}", severity="error")
+            return
+        reply: Reply = message.reply  # type: ignore[assignment]
+        if not reply.cancelled:
+            self.replies[message.key] = reply
+        if message.key == self.shown:
+            self.stream_text = reply.text
+            self.render_panel(reply)
+
+    def show_reply(self, key: Key, chunk_no: int | None = None) -> None:
+        if chunk_no is not None:
+            self.chunk_no[key] = chunk_no
+        self.shown = key
+        reply = self.replies.get(key)
+        if reply is None and key == self.running:
+            self.render_panel()
+            return
+        self.stream_text = reply.text if reply else ""
+        self.render_panel(reply)
+
+    def render_panel(self, reply: Reply | None = None) -> None:
+        if self.shown is None:
+            return
+        query = self.shown[1]
+        head = f"[b]{QUERY_TITLES[query]}[/b] · chunk {self.chunk_no.get(self.shown, '?')} · {self.model_state}"
+        body = self.stream_text
+        if reply is None and self.running == self.shown:
+            head += " · generating… (Esc cancels)"
+        elif reply is not None:
+            head += (
+                f"\nlines {reply.first_line}–{reply.last_line} · {reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s"
+            )
+            if reply.cancelled:
+                head += " · [yellow]cancelled[/yellow]"
+            if reply.ungrounded:
+                shown = ", ".join(dict.fromkeys(reply.ungrounded))
+                body += f"\n\n> ⚠ **Not grounded** (in neither the chunk nor its facts): {shown}"
+        elif not body:
+            body = "_No reply for this chunk yet: press s, r or a._"
+        self.query_one("#panel-head", Static).update(head)
+        self.query_one("#panel-body", Markdown).update(body)
+
+    def markdown(self, source_name: str) -> tuple[str, Reply] | None:
+        """The shown reply as a Markdown document, with where it came from in a comment."""
+        if self.shown is None or self.shown not in self.replies:
+            return None
+        reply = self.replies[self.shown]
+        head = f"<!-- {source_name} lines {reply.first_line}-{reply.last_line} · {self.model_state} -->"
+        return f"{head}\n{reply.text}\n", reply
+
+    def copy(self, source_name: str) -> None:
+        found = self.markdown(source_name)
+        if found is None:
+            self.notify("nothing to copy yet", timeout=2)
+            return
+        self.app.copy_to_clipboard(found[0])
+        self.notify("copied the reply as Markdown", timeout=2)
+
+    def save(self, source_name: str) -> None:
+        found = self.markdown(source_name)
+        if found is None:
+            self.notify("nothing to save yet", timeout=2)
+            return
+        text, reply = found
+        target = Path.cwd() / f"{Path(source_name).name}.lines-{reply.first_line}-{reply.last_line}.{reply.query}.md"
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as e:
+            self.notify(f"cannot save: {e}", severity="error")
+            return
+        self.notify(f"saved {target}", timeout=3)

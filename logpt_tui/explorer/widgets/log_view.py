@@ -1,0 +1,269 @@
+"""The file view: a virtual ScrollView that renders only the visible lines.
+
+Lines come from a `LogSource` (line index + pread), so a view of a 1 GiB file
+costs the lines on screen, not the file. Control characters and escape
+sequences are drawn visibly (`^[`), never sent to the terminal. Lines are
+drawn up to `MAX_RENDER_WIDTH` cells and scroll sideways, or, with `wrap`
+on, are folded over several rows: then each frame lays out the lines from the
+top row of the scroll position (from the last line upwards when the view is
+at the end, so following shows the newest line), and the scroll bar still
+counts lines.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Container
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.events import Click
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from engine.logs.formats.record import sniff_level
+from engine.logs.logsource import LogSource
+from logpt_tui.terminal import visible
+
+MAX_RENDER_WIDTH = 2000
+CACHE_LINES = 2000
+FOLLOW_CHECK_SECONDS = 0.25
+GUTTER_STYLE = Style(dim=True)
+CHUNK_GUTTER_STYLE = Style(color="cyan", bold=True)  # line numbers of the current chunk
+FLAG_MARK = Segment("▌", Style(color="bright_red", bold=True))  # before a flagged line's text
+NO_MARK = Segment(" ")
+FLAG_TINT = Style(bgcolor="#3a0d0d")
+LEVEL_STYLES = {
+    "CRITICAL": Style(color="bright_red", bold=True),
+    "ERROR": Style(color="red"),
+    "WARN": Style(color="yellow"),
+}
+MATCH_STYLE = Style(reverse=True)
+
+
+class LogView(ScrollView, can_focus=True):
+    follow: reactive[bool] = reactive(True)
+    current: reactive[int | None] = reactive(None)  # a highlighted line (a search match), 0-based
+    chunk_span: reactive[tuple[int, int] | None] = reactive(None)  # the current chunk's lines, 0-based, stop excluded
+    wrap: reactive[bool] = reactive(False)  # fold long lines instead of scrolling sideways
+
+    class Scrolled(Message):
+        """The view moved: the current chunk may have changed."""
+
+    @dataclass
+    class LineClicked(Message):
+        """A line was clicked (0-based)."""
+
+        line: int
+
+    def __init__(self, source: LogSource, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.source = source
+        self._cache: OrderedDict[int, tuple[str, Style | None]] = OrderedDict()
+        self.rows: list[int] | None = None  # with a filter: the 0-based lines shown, ascending; None shows all
+        self.flagged: Container[int] = frozenset()  # 0-based lines the detector flagged (the tab's FlagSet)
+        self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
+        self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
+
+    @property
+    def row_count(self) -> int:
+        if self.preview is not None:
+            return len(self.preview)
+        return len(self.source) if self.rows is None else len(self.rows)
+
+    def show_preview(self, lines: list[str]) -> None:
+        """Show `lines` (the end of a file still being indexed) at the bottom, line numbers pending, until the
+        owner sets `preview` to None and calls `source_changed`."""
+        self.preview = [visible(line)[:MAX_RENDER_WIDTH] for line in lines]
+        self.source_changed("preview")
+
+    def line_of_row(self, row: int) -> int | None:
+        """The 0-based source line drawn on view row `row`; None past the end."""
+        if self.rows is None:
+            return row if 0 <= row < len(self.source) else None
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def row_of_line(self, line: int) -> int:
+        """The view row of `line`, or of the first shown line after it."""
+        return line if self.rows is None else bisect_left(self.rows, line)
+
+    def set_rows(self, rows: list[int] | None) -> None:
+        """Show only `rows` (a list that a worker may still be growing), or every line."""
+        self.rows = rows
+        self.rows_grew()
+
+    def rows_grew(self) -> None:
+        self.resize_to_rows()
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self.call_after_refresh(self._follow_end)  # again once the new size is laid out
+        self.refresh()
+
+    def text(self, index: int) -> tuple[str, Style | None]:
+        """Line `index` (0-based), terminal-safe, with its level style, from a small LRU cache."""
+        cached = self._cache.get(index)
+        if cached is not None:
+            self._cache.move_to_end(index)
+            return cached
+        raw = self.source.line(index)
+        level = sniff_level(raw[:500])  # colour by the words near the start; the level field when there is one
+        entry = (visible(raw)[:MAX_RENDER_WIDTH], LEVEL_STYLES.get(level or ""))
+        self._cache[index] = entry
+        if len(self._cache) > CACHE_LINES:
+            self._cache.popitem(last=False)
+        return entry
+
+    def show_line(self, index: int) -> None:
+        """Highlight line `index` and scroll it into the middle of the view; following stops."""
+        self.follow = False
+        self.current = index
+        self.scroll_to(y=max(0, self.row_of_line(index) - self.size.height // 2), animate=False)
+        self.refresh()
+
+    def resize_to_rows(self) -> None:
+        """One virtual row per shown line; as wide as the longest line allowed, or the view when wrapping."""
+        self.virtual_size = Size(0 if self.wrap else MAX_RENDER_WIDTH, self.row_count)
+
+    def watch_wrap(self) -> None:
+        self.resize_to_rows()
+        if self.wrap:
+            self.scroll_to(x=0, animate=False)
+        self.refresh()
+
+    def watch_current(self) -> None:
+        self.refresh()
+
+    def watch_chunk_span(self) -> None:
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value):
+            self.post_message(self.Scrolled())
+
+    def source_changed(self, kind: str) -> None:
+        """Resize to the source and, when following, stay at the end."""
+        if kind in ("truncated", "rotated"):
+            self._cache.clear()
+        elif self._cache:  # the last line may have been partial
+            self._cache.pop(max(self._cache), None)
+        self.resize_to_rows()
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)  # now: no frame lost
+            self.call_after_refresh(self._follow_end)  # and again once sizes settle (first layout)
+        self.refresh()
+
+    def _follow_end(self, tries: int = 5) -> None:
+        if not self.follow:  # a key may have stopped following since
+            return
+        if self.virtual_size.height != self.row_count and tries:  # the new size is not laid out yet
+            self.call_after_refresh(self._follow_end, tries - 1)
+            return
+        if self.scroll_y < self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)  # scroll_end would defer again
+
+    def on_mount(self) -> None:
+        # A safety net for following: if a size change was laid out after the scroll that should
+        # have followed it, the next tick catches up.
+        self.set_interval(FOLLOW_CHECK_SECONDS, self._follow_end)
+
+    @property
+    def number_width(self) -> int:
+        return len(str(len(self.source))) + 2  # the number, a space, the flag mark
+
+    def entry(self, index: int | None) -> tuple[str, Style | None] | None:
+        try:
+            return self.text(index) if index is not None and index < len(self.source) else None
+        except IndexError:  # the index changed under us (truncation): draw blank until refreshed
+            return None
+
+    def wrap_layout(self) -> list[tuple[int, int]]:
+        """(line, piece) for each screen row: from the top row down, or from the last row up at the end."""
+        height, body = self.size.height, max(1, self.scrollable_content_region.width - self.number_width)
+
+        def pieces(row: int) -> list[tuple[int, int]]:
+            index = self.line_of_row(row)
+            entry = self.entry(index)
+            if index is None or entry is None:
+                return []
+            return [(index, k) for k in range(max(1, -(-cell_len(entry[0]) // body)))]
+
+        rows: list[tuple[int, int]] = []
+        top = int(self.scroll_y)
+        if top >= self.max_scroll_y:
+            row = self.row_count - 1
+            while row >= 0 and len(rows) < height:
+                rows[:0] = pieces(row)
+                row -= 1
+            return rows[-height:]
+        row = top
+        while row < self.row_count and len(rows) < height:
+            rows += pieces(row)
+            row += 1
+        return rows[:height]
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._layout = self.wrap_layout() if self.wrap else None  # once per frame, for every row
+        return super().render_lines(crop)
+
+    def visible_lines(self) -> tuple[int, int]:
+        """The first and one past the last 0-based line on screen."""
+        if self.wrap and self._layout:
+            return self._layout[0][0], self._layout[-1][0] + 1
+        first = self.line_of_row(int(self.scroll_y))
+        last = self.line_of_row(min(self.row_count, int(self.scroll_y) + self.size.height) - 1)
+        return (first or 0, (last if last is not None else -1) + 1)
+
+    def render_line(self, y: int) -> Strip:
+        if self.preview is not None:
+            return self.render_preview_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        piece = 0
+        if self._layout is not None:
+            index, piece = self._layout[y] if y < len(self._layout) else (None, 0)
+            scroll_x = piece * max(1, self.scrollable_content_region.width - self.number_width)
+        else:
+            index = self.line_of_row(scroll_y + y)
+        width, gutter = self.scrollable_content_region.width, self.number_width
+        entry = self.entry(index)
+        if entry is None or index is None:
+            return Strip.blank(width)
+        text, style = entry
+        flagged = index in self.flagged
+        if flagged:
+            style = FLAG_TINT if style is None else style + FLAG_TINT
+        if index == self.current:
+            style = MATCH_STYLE if style is None else style + MATCH_STYLE
+        body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - gutter))
+        span = self.chunk_span
+        number_style = CHUNK_GUTTER_STYLE if span is not None and span[0] <= index < span[1] else GUTTER_STYLE
+        number = f"{index + 1:>{gutter - 2}} " if piece == 0 else " " * (gutter - 1)
+        mark = FLAG_MARK if flagged else NO_MARK
+        line = Strip([Segment(number, number_style), mark, *body]).simplify()
+        return line.extend_cell_length(width)  # full width: a shorter line must erase what was there before
+
+    def render_preview_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width, row = self.scrollable_content_region.width, scroll_y + y
+        if self.preview is None or not 0 <= row < len(self.preview):
+            return Strip.blank(width)
+        text = self.preview[row]
+        style = LEVEL_STYLES.get(sniff_level(text[:500]) or "")
+        body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - 4))
+        return Strip([Segment("  … ", GUTTER_STYLE), *body]).simplify().extend_cell_length(width)
+
+    def on_click(self, event: Click) -> None:
+        """A click on a line selects it (for the why of a flag, and as the anchor of the current chunk)."""
+        if self._layout is not None:
+            index = self._layout[event.y][0] if 0 <= event.y < len(self._layout) else None
+        else:
+            index = self.line_of_row(int(self.scroll_y) + event.y)
+        if index is not None:
+            self.current = index
+            self.post_message(self.LineClicked(index))

@@ -1,0 +1,72 @@
+"""The digest: facts of a chunk, counted from its lines."""
+
+from __future__ import annotations
+
+from engine.analysis.digest import TOP_TEMPLATES, build_digest
+from engine.analysis.prompts import DIGEST_TOKENS, fit_facts
+
+LINES = [
+    "Nov 21 10:00:01 web-01 sshd[812]: Accepted publickey for deploy from 10.0.0.4 port 50122 ssh2",
+    "Nov 21 10:00:02 web-01 sshd[812]: Accepted publickey for alice from 10.0.0.5 port 50123 ssh2",
+    "Nov 21 10:00:03 web-01 kernel: Out of memory: Killed process 4121 (java) total-vm:8123456kB",
+    "Nov 21 10:00:04 web-01 systemd[1]: api.service: Main process exited, code=killed, status=9/KILL",
+    'Nov 21 10:00:05 web-01 nginx[90]: open() "/srv/www/index.html" failed (13: Permission denied)',
+    "Nov 21 10:00:06 web-01 sshd[812]: Accepted publickey for deploy from 10.0.0.4 port 50124 ssh2",
+]
+
+
+def test_counts_levels_templates_and_time_span() -> None:
+    d = build_digest(LINES, first_line=101)
+    assert (d.first_line, d.last_line, d.line_count) == (101, 106, 6)
+    assert d.format == "syslog"
+    assert (d.time_start, d.time_end) == ("Nov 21 10:00:01", "Nov 21 10:00:06")
+    assert d.templates[0].count == 3 and "Accepted publickey" in d.templates[0].template
+    assert sum(t.count for t in d.templates) == 6
+
+
+def test_signatures_are_ranked_specific_before_generic_with_their_first_line() -> None:
+    d = build_digest(LINES, first_line=101)
+    ids = [s.id for s in d.signatures]
+    assert ids[0] == "oom-kill"
+    assert d.primary.first_line == 103 and d.primary.category == "memory"
+    assert ids.index("oom-kill") < ids.index("permission-denied")  # the generic one ranks after
+
+
+def test_entities_are_copied_from_the_lines() -> None:
+    d = build_digest(LINES)
+    assert d.entities["ip"][0] == ("10.0.0.4", 2)
+    assert ("deploy", 2) in d.entities["user"]
+    assert ("/srv/www/index.html", 1) in d.entities["path"]
+
+
+def test_flagged_lines_and_render() -> None:
+    d = build_digest(LINES, flagged={3: "unseen template", 5: "rank 9 > k=5"})
+    text = d.render()
+    assert "- flagged: 2 lines" in text and "line 3: unseen template" in text
+    assert "oom-kill (memory, critical) 1x from line 3" in text
+    assert text.startswith("Facts for lines 1-6 (6 lines, syslog format):")
+
+
+def test_render_is_bounded_on_a_varied_chunk() -> None:
+    lines = [
+        f"Nov 21 10:00:{i % 60:02d} host app[1]: event kind{i} happened to item-{i} in /var/x{i}" for i in range(400)
+    ]
+    d = build_digest(lines)
+    assert d.template_count >= 1
+    assert d.render().count("\n  - ") <= TOP_TEMPLATES + 10
+
+
+def test_fit_facts_drops_trailing_lines(vocab) -> None:  # noqa: ANN001
+    from engine.lm.tokenizer import Tokenizer
+
+    tok = Tokenizer(*vocab)
+    facts = "\n".join(f"- line {i}: something long enough to cost tokens" for i in range(200))
+    fitted = fit_facts(tok, facts, DIGEST_TOKENS)
+    assert tok.count(fitted) <= DIGEST_TOKENS
+    assert facts.startswith(fitted)
+
+
+def test_empty_and_binary_lines_do_not_break_it() -> None:
+    d = build_digest(["", "\x00\x01 weird \x1b[31mred\x1b[0m", "   "])
+    assert d.line_count == 3
+    assert isinstance(d.render(), str)

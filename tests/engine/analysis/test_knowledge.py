@@ -1,0 +1,75 @@
+"""The failure knowledge base: every signature is checked against its example line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.analysis.grounding import fact_tokens
+from engine.analysis.knowledge import CATEGORIES, KnowledgeBase, default_kb
+
+LOGHUB = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "loghub"
+LOGHUB_SYSTEMS = ("HDFS", "Hadoop", "Spark", "Zookeeper", "OpenStack", "BGL", "HPC", "Thunderbird", "Linux", "Mac",
+                  "Apache", "OpenSSH", "Proxifier")  # fmt: skip
+KB = default_kb()
+
+
+def test_at_least_sixty_signatures_with_unique_ids() -> None:
+    assert len(KB) >= 60
+    assert len({s.id for s in KB.signatures}) == len(KB)
+    assert {s.category for s in KB.signatures} <= set(CATEGORIES)
+
+
+@pytest.mark.parametrize("signature", KB.signatures, ids=lambda s: s.id)
+def test_each_signature_ranks_first_on_its_example(signature) -> None:  # noqa: ANN001
+    assert signature.matches(signature.example)
+    assert KB.first(signature.example).id == signature.id
+
+
+def test_every_loghub_system_is_covered() -> None:
+    systems = {name for s in KB.signatures for name in s.systems}
+    assert set(LOGHUB_SYSTEMS) - {"Spark"} <= systems
+    assert "Spark" in systems  # Spark's sample has no failure line, its signatures come from Spark's own messages
+
+
+def test_texts_carry_no_numbers_or_paths() -> None:
+    """Replies built from the knowledge base stay grounded in the log: it contributes words only."""
+    for s in KB.signatures:
+        for text in (s.title, s.explanation, *s.remedies):
+            assert fact_tokens(text) == [], (s.id, text)
+
+
+def test_plain_lines_match_nothing() -> None:
+    for line in (
+        "Nov 21 10:00:01 web-01 sshd[812]: Accepted publickey for deploy from 10.0.0.4 port 50122 ssh2",
+        "2024-03-02 10:11:12,345 INFO [main] OrderService - processed order 1234 in 23 ms",
+        '10.0.0.7 - - [02/Mar/2024:10:11:12 +0000] "GET /health HTTP/1.1" 200 2 "-" "kube-probe/1.29"',
+    ):
+        assert KB.match(line) == [], line
+
+
+def test_malformed_file_names_the_signature() -> None:
+    with pytest.raises(ValueError, match="broken"):
+        KnowledgeBase.from_toml('[[signature]]\nid = "broken"\npattern = "("\n')
+
+
+@pytest.mark.skipif(not LOGHUB.is_dir(), reason="Loghub samples not found at ../shared/datasets/loghub")
+@pytest.mark.parametrize(
+    ("system", "needle", "expected"),
+    [
+        ("OpenSSH", "Failed password for invalid user", "ssh-failed-password"),
+        ("Zookeeper", "Cannot open channel to", "zk-election-channel"),
+        ("BGL", "data TLB error interrupt", "cpu-exception"),
+        ("HDFS", "Got exception while serving", "hdfs-serving-exception"),
+        ("Apache", "workerEnv in error state", "apache-worker-error"),
+        ("Proxifier", "Could not resolve", "dns-failure"),
+        ("Hadoop", "ERROR IN CONTACTING RM", "yarn-rm-contact"),
+        ("HPC", "psu failure", "psu-thermal"),
+        ("Linux", "authentication failure;", "pam-auth-failure"),
+    ],
+)
+def test_real_loghub_lines(system: str, needle: str, expected: str) -> None:
+    lines = (LOGHUB / system / f"{system}_2k.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    line = next(line for line in lines if needle in line)
+    assert KB.first(line).id == expected

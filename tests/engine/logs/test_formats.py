@@ -1,0 +1,110 @@
+"""Format detection and record parsing on realistic lines of each family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError
+from engine.logs.formats import GENERIC, all_formats, detect_format, level_of, parse_lines
+from engine.logs.formats.user import load_format_file
+
+LOGHUB = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "loghub"
+
+SAMPLES = {
+    "syslog": "Nov 21 10:00:14 web-01 systemd[1]: app.service: Failed with result 'oom-kill'.",
+    "syslog-5424": "<165>1 2026-11-21T10:00:14.003Z web-01 nginx 1181 ID47 [exampleSDID@32473 iut=\"3\"] upstream timed out",
+    "journal-iso": "2026-11-21T10:00:14+0000 web-01 sshd[3420]: Failed password for invalid user admin from 45.83.12.200 port 40022 ssh2",
+    "klog": "E1121 10:00:14.118230    4242 reflector.go:138] failed to list *v1.Pod: connection refused",
+    "nginx-error": "2026/11/21 10:00:12 [error] 1181#1181: *5521 upstream timed out (110: Connection timed out)",
+    "access-log": '203.0.113.9 - - [21/Nov/2026:10:00:12 +0000] "GET /v1/orders HTTP/1.1" 502 157 "-" "curl/8.5.0"',
+    "log4j": "2015-10-18 18:01:47,978 WARN [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Retrying connect",
+    "iso-app": "2026-11-21T10:00:09.640Z ERROR db.query timeout after 5000ms",
+    "json": '{"time": "2026-11-21T10:00:09Z", "level": "error", "logger": "db", "msg": "query timeout", "pid": 2211}',
+    "hdfs": "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating",
+    "zookeeper": "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
+    "apache-error": "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
+}  # fmt: skip
+EXPECTED = {
+    "syslog": ("systemd", "1", "ERROR", True),
+    "syslog-5424": ("nginx", "1181", "NOTICE", False),
+    "journal-iso": ("sshd", "3420", "ERROR", True),
+    "klog": ("reflector.go:138", "4242", "ERROR", False),
+    "nginx-error": (None, "1181", "ERROR", False),
+    "access-log": (None, None, "ERROR", False),
+    "log4j": ("org.apache.hadoop.mapreduce.v2.app.MRAppMaster", None, "WARN", False),
+    "iso-app": (None, None, "ERROR", False),
+    "json": ("db", "2211", "ERROR", False),
+    "hdfs": ("dfs.DataNode$PacketResponder", "148", "INFO", False),
+    "zookeeper": ("FastLeaderElection", None, "INFO", False),
+    "apache-error": (None, None, "ERROR", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_family_is_detected_and_split(name: str) -> None:
+    line = SAMPLES[name]
+    detection = detect_format([line] * 5)
+    assert detection.format.name == name
+    record = next(parse_lines([line], detection.format))
+    component, pid, level, inferred = EXPECTED[name]
+    assert (record.component, record.pid, *level_of(record)) == (component, pid, level, inferred)
+    assert record.message and record.message in line or name == "json"
+
+
+def test_unknown_text_falls_back_to_generic_with_sniffed_levels() -> None:
+    lines = ["hello world", "something FAILED badly", "warning: disk 91% full"]
+    detection = detect_format(lines)
+    assert detection.format is GENERIC
+    levels = [level_of(r)[0] for r in parse_lines(lines, detection.format)]
+    assert levels == [None, "ERROR", "WARN"]
+
+
+def test_stack_traces_attach_to_their_first_line() -> None:
+    lines = [
+        "2026-11-21 10:00:09,640 ERROR [main] com.shop.Api: request failed",
+        "java.lang.IllegalStateException: pool exhausted",
+        "\tat com.shop.Db.get(Db.java:42)",
+        "\t... 12 more",
+        "Caused by: java.net.SocketTimeoutException: Read timed out",
+        "2026-11-21 10:00:10,002 INFO [main] com.shop.Api: recovered",
+        "a stray line that is no continuation",
+    ]
+    records = list(parse_lines(lines, detect_format(lines).format))
+    assert [(r.line, r.end_line) for r in records] == [(1, 5), (6, 6), (7, 7)]
+    assert records[0].message.count("\n") == 4 and records[2].component is None
+
+
+def test_user_format_file(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        "[[format]]\nname = 'pipe'\nregex = '^(?P<ts>\\S+)\\|(?P<level>\\w)\\|(?P<message>.*)$'\nlevels = { W = 'WARN' }\n"
+    )
+    formats = load_format_file(path)
+    detection = detect_format(["2026-11-21|W|low disk"] * 3, all_formats(formats))
+    assert detection.format.name == "pipe"
+    assert next(parse_lines(["2026-11-21|W|low disk"], detection.format)).level == "WARN"
+    path.write_text("[[format]]\nname = 'x'\nregex = '('\n")
+    with pytest.raises(InputError, match="bad regex"):
+        load_format_file(path)
+    path.write_text("[[format]]\nname = 'x'\nregex = '(?P<ts>.*)'\n")
+    with pytest.raises(InputError, match="message"):
+        load_format_file(path)
+
+
+@pytest.mark.skipif(not LOGHUB.is_dir(), reason="Loghub samples (../shared/datasets/loghub) are not on this machine")
+def test_every_loghub_system_is_detected_and_its_content_extracted() -> None:
+    import csv
+
+    expected = {"Linux": "syslog", "OpenSSH": "syslog", "Mac": "syslog", "Hadoop": "log4j"}
+    for folder in sorted(p for p in LOGHUB.iterdir() if p.is_dir()):
+        log = folder / f"{folder.name}_2k.log"
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        detection = detect_format(lines)
+        assert detection.format.name == expected.get(folder.name, folder.name.lower().replace("apache", "apache-error"))
+        with open(f"{log}_structured.csv", encoding="utf-8", errors="replace", newline="") as f:
+            truth = [row["Content"].strip() for row in csv.DictReader(f)]
+        records = list(parse_lines(lines, detection.format, multiline=False))
+        same = sum(r.message.strip() == t for r, t in zip(records, truth, strict=True))
+        assert same / len(truth) > 0.98, folder.name

@@ -1,0 +1,155 @@
+"""The `logpt` CLI end to end on tiny bundles: output contracts and one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from logpt_tui.cli import main
+from tests.conftest import SAMPLE_LOG, make_bundle
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_analyze_json_one_object_per_chunk(
+    models_dir: Path, sample_log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        ["analyze", "-f", str(sample_log), "-m", "tiny", "--json", "--max-tokens", "12", "--seed", "1"], capsys
+    )
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) > 3  # the sample is far larger than a 128-token context
+    assert [r["index"] for r in records] == list(range(1, len(records) + 1))
+    assert records[0]["first_line"] == 1 and records[-1]["last_line"] == len(SAMPLE_LOG.splitlines()) * 30
+    for r in records:
+        assert r["query"] == "summary" and r["model"] == "tiny" and 0 <= r["tokens"] <= 12
+        assert r["prompt_tokens"] + 12 <= 128 and r["seconds"] > 0
+
+
+def test_analyze_one_chunk_from_stdin_streams_text(
+    models_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SAMPLE_LOG.encode())))
+    code, out, err = run(
+        ["analyze", "-m", "tiny", "--chunk", "2", "-q", "root_cause", "--temperature", "0", "--max-tokens", "8"], capsys
+    )
+    assert code == 0, err
+    assert "chunk 2/" in out and "tok/s" in err
+    assert "Continue" not in out + err  # never asks when stdin is a pipe
+
+
+def test_generate_json_reports_ids_and_speed(models_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "generate",
+            "-m",
+            "tiny",
+            "--prompt",
+            "kernel: Out of memory",
+            "--max-tokens",
+            "5",
+            "--temperature",
+            "0",
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    record = json.loads(out)
+    assert len(record["prompt_ids"]) > 3 and len(record["ids"]) <= 5
+    assert record["prefill_seconds"] > 0 and record["stop_reason"] in {"max_tokens", "stop_token"}
+
+
+def test_generate_with_int8(models_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        ["generate", "-m", "tiny", "-p", "sshd", "--max-tokens", "4", "--quantize", "int8", "--seed", "3"], capsys
+    )
+    assert code == 0 and "int8" in err
+
+
+def test_models_lists_bundles(models_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["models"], capsys)
+    assert code == 0 and "tiny" in out and "logpt-v1" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["analyze", "-f", "/nonexistent.log", "-m", "tiny"], "no such file"),
+        (["analyze", "-f", "{binary}", "-m", "tiny"], "binary"),
+        (["analyze", "-f", "{empty}", "-m", "tiny"], "empty"),
+        (["analyze", "-f", "{log}", "-m", "absent"], "no model bundle named"),
+        (["analyze", "-f", "{log}", "-m", "tiny", "--chunk", "999", "--max-tokens", "8"], "does not exist"),
+        (["analyze", "-f", "{log}", "-m", "tiny"], "leaves no room"),  # 256 reply tokens, 128 context
+        (["analyze", "-f", "{log}", "-m", "{corrupt}"], "corrupt"),
+        (["analyze", "-f", "{log}", "-m", "tiny", "--device", "cuda"], "CUDA is not available"),
+    ],
+)
+def test_user_errors_are_one_line(
+    argv: list[str],
+    message: str,
+    models_dir: Path,
+    tmp_path: Path,
+    sample_log: Path,
+    vocab: tuple,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if "cuda" in argv:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(os.urandom(4096))
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    corrupt = make_bundle(tmp_path / "corrupt", vocab)
+    (corrupt / "model.safetensors").write_bytes(b"\x00" * 64)
+    subs = {"{binary}": str(binary), "{empty}": str(empty), "{log}": str(sample_log), "{corrupt}": str(corrupt)}
+    code, out, err = run([subs.get(a, a) for a in argv], capsys)
+    assert code == 2
+    assert message in err and err.strip().count("\n") == 0, err
+    assert "Traceback" not in err
+
+
+def test_no_default_model_says_how_to_get_one(
+    tmp_path: Path, sample_log: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOGPT_MODELS", str(tmp_path / "none"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr("engine.lm.registry.bundled_dir", lambda: None)
+    code, _, err = run(["analyze", "-f", str(sample_log)], capsys)
+    assert code == 2 and "logpt import" in err
+
+
+def test_unknown_query_is_a_usage_error(models_dir: Path, sample_log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["analyze", "-f", str(sample_log), "-q", "poem"], capsys)
+    assert code == 2 and "poem" in err
+
+
+def test_escape_sequences_in_output_are_made_visible() -> None:
+    from logpt_tui.terminal import visible
+
+    assert visible("a\x1b[2Jb\x07c\x9b\td\n") == "a^[[2Jb^Gc\\x9b\td\n"
+
+
+def test_help_runs_as_a_console_script() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "logpt_tui", "analyze", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "--max-tokens" in result.stdout

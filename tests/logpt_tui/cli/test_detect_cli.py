@@ -1,0 +1,129 @@
+"""`logpt detect` and `logpt templates` on a generated HDFS-style log."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.logpt_tui.cli.test_cli import run
+
+STEPS = [
+    "INFO dfs.DataNode$DataXceiver: Receiving block {b} src: /10.0.{i}.1:5001 dest: /10.0.{i}.2:50010",
+    "INFO dfs.FSNamesystem: BLOCK* NameSystem.allocateBlock: /user/root/part-{i}. {b}",
+    "INFO dfs.DataNode$PacketResponder: PacketResponder {n} for block {b} terminating",
+    "INFO dfs.DataNode$PacketResponder: Received block {b} of size 67108864 from /10.0.{i}.1",
+    "INFO dfs.FSNamesystem: BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.0.{i}.2:50010 is added to {b} size 67108864",
+]
+
+
+@pytest.fixture
+def hdfs_log(tmp_path: Path) -> Path:
+    rng = random.Random(0)
+    lines = []
+    for i in range(80):
+        block = f"blk_{rng.randrange(10**15, 10**16)}"
+        steps = list(STEPS)
+        if i == 70:  # the anomaly: an exception instead of the last two steps
+            steps = steps[:3] + [
+                "WARN dfs.DataNode$DataXceiver: writeBlock {b} received exception java.io.IOException: Connection reset by peer"
+            ]
+        for n, step in enumerate(steps):
+            lines.append(f"081109 2036{i % 60:02d} {100 + i} " + step.format(b=block, i=i % 250, n=n % 3))
+    path = tmp_path / "hdfs.log"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_self_trained_detector_flags_the_exception_and_can_be_saved(
+    hdfs_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "det"
+    code, out, err = run(
+        ["detect", str(hdfs_log), "--self-train", "--epochs", "6", "--json", "--save", str(saved)], capsys
+    )
+    assert code == 0, err
+    objects = [json.loads(line) for line in out.splitlines()]
+    sessions = [o for o in objects if o["type"] == "session"]
+    assert len(sessions) == 80
+    flagged_lines = [o for o in objects if o["type"] == "line" and o["flagged"]]
+    assert any("received exception" in (o["template"] or "") for o in flagged_lines)
+    assert sum(s["flagged"] for s in sessions) <= 8
+    # The saved bundle carries the miner state and session settings: reuse gives the same verdicts.
+    code, again, err = run(["detect", str(hdfs_log), "--detector", str(saved), "--json"], capsys)
+    assert code == 0, err
+    assert [json.loads(line)["flagged"] for line in again.splitlines()] == [o["flagged"] for o in objects]
+
+
+def test_detect_needs_one_source(hdfs_log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["detect", str(hdfs_log)], capsys)
+    assert code == 2 and "--self-train" in err
+
+
+def test_templates_json(hdfs_log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["templates", str(hdfs_log), "--json"], capsys)
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert sum(r["count"] for r in rows) == 80 * 5 - 1
+    top = rows[0]
+    assert top["count"] == 80 and top["first_line"] == 1 and "<BLK>" in top["template"]
+
+
+def test_train_detector_from_sessions_file_and_list_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(0)
+    lines = [" ".join(["5", "22"] + ["11", "9"] * rng.randint(1, 3) + ["26", "23", "21"]) for _ in range(120)]
+    sessions = tmp_path / "sessions.txt"
+    sessions.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("LOGPT_MODELS", str(tmp_path / "models"))
+    code, out, err = run(
+        ["train", "detector", str(tmp_path / "models" / "det"), "--sessions-file", str(sessions), "--epochs", "3"],
+        capsys,
+    )
+    assert code == 0, err
+    assert "wrote" in out and (tmp_path / "models" / "det" / "model.safetensors").is_file()
+    code, out, _ = run(["models"], capsys)
+    assert code == 0 and "det" in out and "detector" in out
+
+
+HDFS = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "hdfs"
+BUNDLED = Path(__file__).resolve().parents[3] / "weights" / "detector-hdfs"
+
+
+@pytest.mark.skipif(
+    not HDFS.is_dir() or not BUNDLED.is_dir(), reason="needs ../shared/datasets/hdfs and weights/detector-hdfs"
+)
+def test_shipped_hdfs_detector_reproduces_its_evaluation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        [
+            "eval",
+            "detector",
+            "--dataset",
+            "hdfs",
+            "--data",
+            str(HDFS),
+            "--detector",
+            str(BUNDLED),
+            "--no-deeplog",
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    result = json.loads(out)["results"][0]
+    assert result["recall"] > 0.95 and result["f1"] > 0.9
+
+
+def test_templates_state_keeps_keys_across_runs(
+    hdfs_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state.json"
+    _, first, _ = run(["templates", str(hdfs_log), "--json", "--state", str(state)], capsys)
+    other = tmp_path / "other.log"
+    other.write_text("\n".join(hdfs_log.read_text().splitlines()[::-1]) + "\n")  # same templates, other order
+    _, second, _ = run(["templates", str(other), "--json", "--state", str(state)], capsys)
+    keys = lambda out: {json.loads(x)["template"]: json.loads(x)["key"] for x in out.splitlines()}  # noqa: E731
+    assert keys(first) == keys(second) and state.is_file()

@@ -1,0 +1,72 @@
+"""SVG snapshots of the explorer's main screens with deterministic fixtures.
+
+A snapshot that differs fails the test and writes the new SVG beside the old
+one (`*.new.svg`) for review; `LOGPT_UPDATE_SNAPSHOTS=1` accepts the new ones.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from logpt_tui.explorer.app import LogptApp
+from tests.logpt_tui.explorer.test_app import FakeBackend, settle, status
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+LOG = "".join(
+    f"Nov 21 10:00:{i % 60:02d} web-01 {'kernel: EXT4-fs error (device sda2): ext4_lookup: deleted inode referenced' if i == 37 else f'app[1]: request {i} ok'}\n"
+    for i in range(1, 61)
+)
+
+
+def check(name: str, svg: str) -> None:
+    expected = SNAPSHOTS / f"{name}.svg"
+    if os.environ.get("LOGPT_UPDATE_SNAPSHOTS") or not expected.exists():
+        SNAPSHOTS.mkdir(exist_ok=True)
+        expected.write_text(svg, encoding="utf-8")
+        return
+    if expected.read_text(encoding="utf-8") != svg:
+        (SNAPSHOTS / f"{name}.new.svg").write_text(svg, encoding="utf-8")
+        pytest.fail(f"{name} snapshot differs: see {name}.new.svg (LOGPT_UPDATE_SNAPSHOTS=1 accepts it)")
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "app.log"
+    path.write_text(LOG)
+    return path
+
+
+async def test_main_screen_with_a_filter(log: Path) -> None:
+    app = LogptApp(log, name="app.log", poll_seconds=60, backend=None, flags=None)
+    async with app.run_test(size=(90, 16)) as pilot:
+        await settle(pilot, app, lambda: "60 lines" in status(app))
+        await pilot.press("L")  # WARN and worse
+        await settle(pilot, app, lambda: "1 shown" in status(app))
+        await pilot.pause(0.3)
+        check("main-filtered", app.export_screenshot())
+
+
+class SteadyBackend(FakeBackend):
+    last_tokens, last_rate = 12, 100.0  # what the panel shows, fixed for the snapshot
+
+
+async def test_analysis_panel(log: Path) -> None:
+    app = LogptApp(log, name="app.log", poll_seconds=60, backend=SteadyBackend(), flags=None)
+    async with app.run_test(size=(110, 20)) as pilot:
+        await settle(pilot, app, lambda: "chunk" in status(app))
+        await pilot.press("colon", *"37", "enter", "r")
+        await settle(pilot, app, lambda: app.tab.panel.replies != {})
+        await pilot.pause(0.3)
+        check("analysis-panel", app.export_screenshot())
+
+
+async def test_help_screen(log: Path) -> None:
+    app = LogptApp(log, name="app.log", poll_seconds=60, backend=None, flags=None)
+    async with app.run_test(size=(90, 40)) as pilot:
+        await settle(pilot, app, lambda: "60 lines" in status(app))
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        check("help", app.export_screenshot())
