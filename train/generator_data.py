@@ -25,7 +25,8 @@ from engine.analysis.analyst import analyze
 from engine.analysis.chunker import chunk_lines
 from engine.analysis.digest import build_digest
 from engine.analysis.knowledge import default_kb
-from engine.analysis.prompts import QUERIES, fit_facts
+from engine.analysis.prompts import fit_facts
+from engine.analysis.queries import NAMES as QUERIES
 from engine.errors import InputError
 from engine.lm.tokenizer import Tokenizer
 from train.synth.incidents import INCIDENTS, synthetic_window

@@ -21,9 +21,11 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from engine.analysis.analyst import CATEGORY_FIELD, category_of, supported_fields
+from engine.analysis.analyst import category_of, supported_fields
 from engine.analysis.digest import Digest, build_digest
 from engine.analysis.grounding import check_grounding
+from engine.analysis.prompts import bundle_prompt
+from engine.analysis.queries import CATEGORY_FIELD
 from engine.analysis.run import reply_guard
 from engine.lm.bundle import LoadedBundle
 from engine.lm.generate import GenerationStats, generate
@@ -72,7 +74,7 @@ class GeneratorScores:
 def reference_nll(bundle: LoadedBundle, example: Example) -> tuple[float, int]:
     """(summed NLL, tokens) of the reference reply given the prompt."""
     tok, model = bundle.tokenizer, bundle.model
-    prompt = bundle.prompt.encode(tok, example.log, example.query, example.facts)
+    prompt = bundle_prompt(bundle).encode(tok, example.log, example.query, example.facts)
     reply = tok.encode(example.response) + [tok.special("<|response_end|>")]
     ids = (prompt + reply)[: model.config.block_size + 1]
     n = len(ids) - len(prompt)
@@ -88,7 +90,7 @@ def generate_reply(
 ) -> str:
     """Greedy reply; given the example's digest, through the same fact guard as `logpt analyze`."""
     tok = bundle.tokenizer
-    prompt = bundle.prompt.encode(tok, example.log, example.query, example.facts)
+    prompt = bundle_prompt(bundle).encode(tok, example.log, example.query, example.facts)
     budget = min(max_new_tokens, bundle.model.config.block_size - len(prompt))
     guard = None
     if digest is not None and example.facts is not None:

@@ -19,17 +19,11 @@ import re
 
 from engine.analysis.digest import TOP_SIGNATURES, Digest, TemplateFact
 from engine.analysis.knowledge import KnowledgeBase, default_kb
-from engine.analysis.prompts import check_query
+from engine.analysis.queries import CATEGORY_FIELD, QUERIES, SIGNATURE_FIELD, check_query
 
 CATEGORY_LINE = re.compile(r"\*\*Category:\*\*\s*([\w-]+)")
-CATEGORY_FIELD, SIGNATURE_FIELD = "**Category:**", "**Signature:**"
-HEADINGS = {"summary": "## Summary", "root_cause": "## Root cause", "action_items": "## Action items"}
-# How every reply of a kind begins; a model's reply is held to it (engine.analysis.factguard).
-OPENINGS = {
-    "summary": f"{HEADINGS['summary']}\n",
-    "root_cause": f"{HEADINGS['root_cause']}\n{CATEGORY_FIELD} ",
-    "action_items": f"{HEADINGS['action_items']}\n- [ ] ",
-}
+HEADINGS = {q.name: q.heading for q in QUERIES}
+OPENINGS = {q.name: q.opening for q in QUERIES}  # a model's reply is held to these (engine.analysis.factguard)
 ENTITY_KINDS_IN_EVIDENCE = ("ip", "user", "host", "id", "exit code")
 
 

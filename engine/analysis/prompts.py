@@ -14,17 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import BundleError, LogptError
+from engine.analysis.queries import check_query, get_query
+from engine.errors import BundleError
+from engine.lm.bundle import PROMPT_FORMATS, RESPONSE_END, LoadedBundle
 from engine.lm.tokenizer import Tokenizer
 
-QUERIES = ("summary", "root_cause", "action_items")
-PROMPT_FORMATS = ("logpt-v1", "logpt-digest", "plain")
 DIGEST_TOKENS = 320  # room kept for the digest in logpt-digest prompts
-PLAIN_HEADINGS = {
-    "summary": "Summary of the log above:",
-    "root_cause": "Root cause of the problems in the log above:",
-    "action_items": "Action items for the log above:",
-}
 
 
 @dataclass(frozen=True)
@@ -35,12 +30,6 @@ class Special:
 
 
 Piece = str | Special
-
-
-def check_query(query: str) -> str:
-    if query not in QUERIES:
-        raise LogptError(f"unknown query {query!r}", f"choose one of {', '.join(QUERIES)}")
-    return query
 
 
 def logpt_v1(log: str, query: str, facts: str | None = None) -> list[Piece]:
@@ -68,7 +57,7 @@ class PromptFormat:
             return logpt_v1(log, query)
         if self.name == "logpt-digest":
             return logpt_v1(log, query, facts or "")
-        return [f"The following is a system log.\n\n{log}\n\n{PLAIN_HEADINGS[check_query(query)]}\n"]
+        return [f"The following is a system log.\n\n{log}\n\n{get_query(query).plain_request}\n"]
 
     def encode(self, tokenizer: Tokenizer, log: str, query: str, facts: str | None = None) -> list[int]:
         """The prompt's token ids; `facts` (a rendered digest) is used by logpt-digest only."""
@@ -94,7 +83,12 @@ def fit_facts(tokenizer: Tokenizer, facts: str, limit: int = DIGEST_TOKENS) -> s
 
 def prompt_format(name: str) -> PromptFormat:
     if name in ("logpt-v1", "logpt-digest"):
-        return PromptFormat(name, "<|response_end|>")
+        return PromptFormat(name, RESPONSE_END)
     if name == "plain":
         return PromptFormat(name, None)  # ends at the end-of-text token
     raise BundleError(f"unknown prompt format {name!r}", f"this version knows {', '.join(PROMPT_FORMATS)}")
+
+
+def bundle_prompt(bundle: LoadedBundle) -> PromptFormat:
+    """The prompt format a loaded bundle was trained with."""
+    return prompt_format(bundle.config.prompt_format)

@@ -6,14 +6,15 @@ turning them into text on a screen is the caller's job.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from engine.analysis.analyst import OPENINGS, quotable, supported_fields
 from engine.analysis.chunker import Chunk, chunk_budget, chunk_lines
 from engine.analysis.digest import Digest, build_digest
 from engine.analysis.factguard import FactGuard
-from engine.analysis.prompts import check_query
+from engine.analysis.prompts import bundle_prompt
+from engine.analysis.queries import NAMES, check_query
 from engine.errors import LogptError
 from engine.lm.bundle import LoadedBundle
 from engine.lm.generate import GenerationStats, generate
@@ -23,7 +24,7 @@ from engine.logs.textio import split_lines
 
 @dataclass(frozen=True)
 class AnalysisRequest:
-    query: str = "summary"  # one of engine.analysis.prompts.QUERIES
+    query: str = "summary"  # one of engine.analysis.queries.NAMES
     max_new_tokens: int = 256  # reply budget; also reserved when sizing chunks
     sampling: SamplingConfig = SamplingConfig()
     seed: int | None = None
@@ -37,17 +38,22 @@ class AnalysisRequest:
             raise LogptError("--max-tokens must be at least 1", "pass a positive number")
 
 
-def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest) -> list[Chunk]:
-    """The log's line-aligned chunks, each small enough for prompt + reply to fit the context."""
+def chunk_budget_for(bundle: LoadedBundle, max_new_tokens: int, queries: Iterable[str] = NAMES) -> int:
+    """Log tokens per chunk so that the prompt of any of `queries` plus a reply of max_new_tokens fits."""
     context = bundle.config.model.block_size
-    overhead = bundle.prompt.overhead(bundle.tokenizer, request.query)
+    overhead = max(bundle_prompt(bundle).overhead(bundle.tokenizer, q) for q in queries)
     try:
-        budget = chunk_budget(context, request.max_new_tokens, overhead)
+        return chunk_budget(context, max_new_tokens, overhead)
     except ValueError:
         raise LogptError(
-            f"--max-tokens {request.max_new_tokens} leaves no room for the log in a {context}-token context",
+            f"--max-tokens {max_new_tokens} leaves no room for the log in a {context}-token context",
             f"use --max-tokens below {context - overhead - 16}",
         ) from None
+
+
+def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest) -> list[Chunk]:
+    """The log's line-aligned chunks, each small enough for prompt + reply to fit the context."""
+    budget = chunk_budget_for(bundle, request.max_new_tokens, [request.query])
     return list(chunk_lines(split_lines(text), bundle.tokenizer.count, budget))
 
 
@@ -80,12 +86,12 @@ def analyze_chunk(
     unless `request.fact_guard` is off, decoding constrained to the facts of the chunk and its digest.
     """
     facts = guard = None
-    if bundle.prompt.uses_digest:
+    if bundle_prompt(bundle).uses_digest:
         digest = digest or chunk_digest(chunk)
         facts = digest.render()
         if request.fact_guard:
             guard = reply_guard(bundle, chunk.text, facts, digest, request.query, greedy=request.sampling.greedy)
-    prompt = bundle.prompt.encode(bundle.tokenizer, chunk.text, request.query, facts)
+    prompt = bundle_prompt(bundle).encode(bundle.tokenizer, chunk.text, request.query, facts)
     return generate(
         bundle.model,
         prompt,

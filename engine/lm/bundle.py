@@ -19,7 +19,6 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from engine.analysis.prompts import PromptFormat, prompt_format
 from engine.errors import BundleError
 from engine.lm.config import GPTConfig
 from engine.lm.devices import Placement
@@ -33,6 +32,15 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 RANKS_FILE = "tokenizer.tiktoken"
 KINDS = ("generator", "detector")
+# The prompt formats this version can build (engine.analysis.prompts gives them meaning); a bundle
+# names one, and loading refuses the others before any weights are read.
+PROMPT_FORMATS = ("logpt-v1", "logpt-digest", "plain")
+RESPONSE_END = "<|response_end|>"  # the LoGPT control token that ends a reply
+
+
+def default_stop_tokens(prompt_format: str) -> tuple[str, ...]:
+    """Stop tokens of bundles written before `stop_tokens` was recorded: LoGPT formats end at <|response_end|>."""
+    return () if prompt_format == "plain" else (RESPONSE_END,)
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class BundleConfig:
     tokenizer: TokenizerSpec
     kind: str = "generator"
     prompt_format: str = "logpt-v1"
+    stop_tokens: tuple[str, ...] = (RESPONSE_END,)  # control tokens that end a reply (besides eot_token)
     description: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)  # data, steps, metrics, device, importer
 
@@ -66,6 +75,7 @@ class BundleConfig:
                 "eot_token": self.tokenizer.eot_token,
             },
             "prompt_format": self.prompt_format,
+            "stop_tokens": list(self.stop_tokens),
             "provenance": self.provenance,
         }
 
@@ -90,6 +100,9 @@ class BundleConfig:
                 ),
                 kind=str(data.get("kind", "generator")),
                 prompt_format=str(data.get("prompt_format", "logpt-v1")),
+                stop_tokens=tuple(
+                    str(s) for s in data.get("stop_tokens", default_stop_tokens(str(data.get("prompt_format", ""))))
+                ),
                 description=str(data.get("description", "")),
                 provenance=dict(data.get("provenance", {})),
             )
@@ -97,6 +110,11 @@ class BundleConfig:
             raise BundleError(f"{where} is malformed: {e}", hint) from e
         if config.kind not in KINDS:
             raise BundleError(f"{where}: unknown bundle kind {config.kind!r}", hint)
+        if config.prompt_format not in PROMPT_FORMATS:
+            raise BundleError(
+                f"{where}: unknown prompt format {config.prompt_format!r}",
+                f"this version knows {', '.join(PROMPT_FORMATS)}",
+            )
         if config.tokenizer.pattern not in PATTERNS:
             raise BundleError(f"{where}: unknown split pattern {config.tokenizer.pattern!r}", hint)
         if Path(config.tokenizer.ranks_file).name != config.tokenizer.ranks_file:
@@ -206,12 +224,8 @@ class LoadedBundle:
     def name(self) -> str:
         return self.path.name
 
-    @property
-    def prompt(self) -> PromptFormat:
-        return prompt_format(self.config.prompt_format)
-
     def stop_ids(self) -> list[int]:
-        names = [self.prompt.stop_token, self.config.tokenizer.eot_token]
+        names = [*self.config.stop_tokens, self.config.tokenizer.eot_token]
         return [self.tokenizer.special_tokens[n] for n in names if n and n in self.tokenizer.special_tokens]
 
     def describe(self) -> str:
@@ -223,7 +237,6 @@ def load_bundle(folder: Path, placement: Placement, *, quantize: str | None = No
     """Load a bundle for generation; `quantize="int8"` quantises on the CPU after loading."""
     config = read_config(folder)
     tokenizer = load_tokenizer(folder, config)
-    prompt_format(config.prompt_format)  # fail now, not at the first prompt
     model = build_model(config.model, load_state(folder), placement)
     if placement.device.type == "mps" and placement.dtype == torch.float16 and not _finite_logits(model):
         model = model.float()  # fp16 overflowed on this model: MPS runs it in fp32

@@ -14,6 +14,7 @@ from engine.analysis.analyst import analyze as analyst_reply
 from engine.analysis.chunker import Chunk, line_chunks
 from engine.analysis.digest import Digest
 from engine.analysis.grounding import Grounding, check_grounding
+from engine.analysis.queries import NAMES
 from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
 from engine.errors import InputError, LogptError
 from engine.lm.bundle import LoadedBundle
@@ -40,10 +41,7 @@ class Engine(str, enum.Enum):
     analyst = "analyst"
 
 
-class Query(str, enum.Enum):
-    summary = "summary"
-    root_cause = "root_cause"
-    action_items = "action_items"
+Query = enum.Enum("Query", {name: name for name in NAMES}, type=str)  # --query choices
 
 
 def read_input(file: Path | None) -> tuple[str, str]:

@@ -123,10 +123,11 @@ def _tokenizer_corpus(loghub: Path | None, seed: int = 0) -> tuple[list[str], di
         texts.append("\n".join(window))
     from engine.analysis.analyst import analyze  # noqa: PLC0415 - the replies are text the tokenizer must also know
     from engine.analysis.digest import build_digest  # noqa: PLC0415
+    from engine.analysis.queries import NAMES  # noqa: PLC0415
 
     for text in texts[: len(texts) // 2 : 20]:
         digest = build_digest(text.splitlines()[:60])
-        texts.extend([digest.render()] + [analyze(digest, q) for q in ("summary", "root_cause", "action_items")])
+        texts.extend([digest.render()] + [analyze(digest, q) for q in NAMES])
     return texts, held
 
 

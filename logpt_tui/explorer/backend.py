@@ -58,8 +58,7 @@ class ModelBackend:
         self.last_rate = 0.0
 
     def load(self) -> ModelBackend:
-        from engine.analysis.chunker import chunk_budget  # noqa: PLC0415
-        from engine.analysis.run import AnalysisRequest  # noqa: PLC0415 - torch loads here, in the worker
+        from engine.analysis.run import chunk_budget_for  # noqa: PLC0415 - torch loads here, in the worker
         from engine.lm.bundle import load_bundle  # noqa: PLC0415
         from engine.lm.devices import placement  # noqa: PLC0415
         from engine.lm.registry import find_bundle  # noqa: PLC0415
@@ -68,9 +67,7 @@ class ModelBackend:
         self.bundle = bundle
         self.name = bundle.name
         self.device = bundle.describe().removeprefix(bundle.name).strip()  # "(4.5M) on cpu float32"
-        request = AnalysisRequest("summary", self.max_new_tokens)
-        overhead = max(bundle.prompt.overhead(bundle.tokenizer, q) for q in ("summary", "root_cause", "action_items"))
-        self.budget = chunk_budget(bundle.config.model.block_size, request.max_new_tokens, overhead)
+        self.budget = chunk_budget_for(bundle, self.max_new_tokens)
         return self
 
     def count_batch(self, lines: Sequence[str]) -> list[int]:

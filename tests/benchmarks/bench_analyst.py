@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 
 from engine.analysis.analyst import analyze
+from engine.analysis.prompts import bundle_prompt
+from engine.analysis.queries import NAMES as QUERIES
 from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
 from engine.lm.bundle import load_bundle
 from engine.lm.devices import placement
@@ -32,7 +34,6 @@ from tests.benchmarks.bench_generate import hf_state
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGHUB = ROOT.parent / "shared" / "datasets" / "loghub"
-QUERIES = ("summary", "root_cause", "action_items")
 
 
 def chunk_texts() -> dict[str, str]:
@@ -80,7 +81,7 @@ def main() -> None:
                     reply_s[name].append(time.perf_counter() - t0)
                     rates[name].append(stats.decode_tokens_per_s)
                 n_new = max(2, len(ids))
-                prompt = torch.tensor([fp32.prompt.encode(fp32.tokenizer, chunk.text, query, digest.render())])
+                prompt = torch.tensor([bundle_prompt(fp32).encode(fp32.tokenizer, chunk.text, query, digest.render())])
                 with torch.inference_mode():
                     t0 = time.perf_counter()
                     hf.generate(

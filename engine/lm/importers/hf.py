@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from engine.errors import BundleError, CheckpointError
-from engine.lm.bundle import BundleConfig, TokenizerSpec, save_bundle
+from engine.lm.bundle import BundleConfig, TokenizerSpec, default_stop_tokens, save_bundle
 from engine.lm.config import GPTConfig
 from engine.lm.importers.gpt2_vocab import load_gpt2_vocab
 from engine.lm.importers.safe_pickle import load_torch_checkpoint
@@ -95,10 +95,12 @@ def import_hf(folder: Path, out: Path) -> BundleConfig:
             raise CheckpointError(f"{folder} has no {name}", "the tokenizer files must sit beside the weights")
     ranks, specials = load_gpt2_vocab(folder / "vocab.json", folder / "merges.txt")
     state = convert_hf_state(read_hf_weights(folder), config)
+    prompt = "logpt-v1" if set(LOGPT_SPECIALS) <= set(specials) else "plain"
     bundle = BundleConfig(
         model=config,
         tokenizer=TokenizerSpec(special_tokens=specials, eot_token=ENDOFTEXT if ENDOFTEXT in specials else None),
-        prompt_format="logpt-v1" if set(LOGPT_SPECIALS) <= set(specials) else "plain",
+        prompt_format=prompt,
+        stop_tokens=default_stop_tokens(prompt),
         description=f"imported from Hugging Face folder {folder.name}",
         provenance={"importer": "hf", "source": str(folder.resolve())},
     )

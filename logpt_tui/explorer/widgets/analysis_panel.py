@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 
+from engine.analysis.queries import QUERIES
 from engine.errors import LogptError
 from logpt_tui.explorer.backend import Backend, Reply
 from logpt_tui.explorer.messages import AnalysisDone, AnalysisPiece
 
-QUERY_TITLES = {"summary": "Summary", "root_cause": "Root cause", "action_items": "Action items"}
+QUERY_TITLES = {q.name: q.title for q in QUERIES}
 GENERATION_LOCK = threading.Lock()  # one model, one reply at a time, whichever tab asks
 STREAM_REDRAW_S = 0.25  # a streaming reply is redrawn at most this often: Markdown rendering per token starves decoding
 

@@ -10,7 +10,7 @@ from engine.analysis.analyst import analyze, category_of, root_cause_category
 from engine.analysis.digest import build_digest
 from engine.analysis.grounding import check_grounding
 from engine.analysis.knowledge import default_kb
-from engine.analysis.prompts import QUERIES
+from engine.analysis.queries import NAMES as QUERIES
 from train.synth.incidents import INCIDENTS, synthetic_window
 
 QUIET = [f"Nov 21 10:00:{i:02d} web-01 sshd[812]: Accepted publickey for deploy from 10.0.0.4 port 5012{i % 10} ssh2" for i in range(20)]  # fmt: skip
