@@ -20,6 +20,7 @@ from engine.analysis.knowledge import SEVERITY_RANK, KnowledgeBase, Signature, d
 from engine.logs.formats.detect import detect_format, parse_lines
 from engine.logs.formats.record import LEVEL_RANK, LEVELS, level_of
 from engine.logs.formats.spec import LogFormat
+from engine.logs.patterns import HDFS_BLOCK, IPV4_OCTETS, PATH, UUID
 from engine.logs.templates.miner import MinerConfig, TemplateMiner
 
 TOP_TEMPLATES = 3
@@ -33,11 +34,11 @@ PROBLEM_LEVELS = ("WARN", "ERROR", "CRITICAL")
 
 # Entities: (kind, pattern, group). Values are copied from the line as written.
 ENTITY_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    ("ip", re.compile(r"(?<![\w.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\w.])"), 1),
+    ("ip", re.compile(rf"(?<![\w.])({IPV4_OCTETS})(?![\w.])"), 1),
     ("user", re.compile(r"(?:\buser[= ]+|\blogname=|\bUSER=|\bfor (?:invalid user )?(?=\S+ from\b))([A-Za-z_][\w.-]{0,31})\b"), 1),
     ("host", re.compile(r"\b(?:rhost|host|hostname|server)[=: ]+([A-Za-z][\w-]*(?:\.[\w-]+)+)"), 1),
-    ("path", re.compile(r"(?<![\w/.:])(/(?:[\w.@-]+/)*[\w.@-]+/?)"), 1),
-    ("id", re.compile(r"\b(blk_-?\d+|attempt_\d+_\d+_\w+|container_\w+|req-[0-9a-f-]{36}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]{8,})\b", re.IGNORECASE), 1),
+    ("path", re.compile(rf"(?<![\w/.:])({PATH})"), 1),
+    ("id", re.compile(rf"\b({HDFS_BLOCK}|attempt_\d+_\d+_\w+|container_\w+|req-[0-9a-f-]{{36}}|{UUID}|0x[0-9a-f]{{8,}})\b", re.IGNORECASE), 1),
     ("exit code", re.compile(r"\b(?:exit(?:ed)?(?: with)? (?:code|status)|exitCode|status)[=: ]+(\d{1,3})\b"), 1),
 )  # fmt: skip
 IGNORED_USERS = frozenset({"invalid", "user", "the", "a", "root's"})

@@ -14,11 +14,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from engine.logs.patterns import HEX_LITERAL, IPV4, PATH, UUID
+
 FACT_TOKEN = re.compile(
-    r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?!\d|\.\w)"  # IPv4, maybe with a port (not part of a longer run)
-    r"|(?<![\w.])/(?:[\w.@-]+/)*[\w.@-]+/?"  # paths
+    rf"(?<![\d.]){IPV4}(?::\d+)?(?!\d|\.\w)"  # IPv4, maybe with a port (not part of a longer run)
+    rf"|(?<![\w.]){PATH}"  # paths
     r"|\b(?:blk|attempt|container|req|job|task|application)_?-?[\w-]*\d[\w-]*"  # ids with a prefix
-    r"|\b0x[0-9a-fA-F]+\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"  # hex, UUIDs
+    rf"|\b{HEX_LITERAL}\b|\b{UUID}\b"  # hex, UUIDs
     r"|(?<![\w.])\d+(?:[.,:]\d+)*(?:\.[^\W\d]\w*(?:\.\w+)*)?(?=x\b|(?!\w))"  # numbers (dates, times, counts
     # written "12x"), and a dotted run that goes on from one into words ("10.0.0.7.example.24") as one token
 )

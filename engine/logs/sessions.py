@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from engine.errors import InputError
 from engine.logs.formats.record import Record
+from engine.logs.patterns import HDFS_BLOCK
 
-DEFAULT_ID_PATTERNS = {"hdfs": r"blk_-?\d+", "openstack": r"\[instance: ([0-9a-f-]{36})\]"}
+DEFAULT_ID_PATTERNS = {"hdfs": HDFS_BLOCK, "openstack": r"\[instance: ([0-9a-f-]{36})\]"}
 COMPONENT_FORMATS = {"syslog", "journal-iso", "thunderbird", "syslog-5424"}
 
 

@@ -12,9 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from engine.errors import InputError
-from engine.logs.formats import LogFormat, all_formats, detect_format, parse_lines
-from engine.logs.formats.user import load_user_formats
+from engine.logs.formats import choose_format, parse_lines
 from engine.logs.templates import TemplateMiner
 from engine.logs.templates.store import TemplateStore
 from engine.logs.templates.summary import summarize
@@ -26,16 +24,6 @@ FormatOpt = Annotated[str | None, typer.Option("--format", help="Force a format 
 FormatsFileOpt = Annotated[
     list[Path] | None, typer.Option("--formats-file", help="Extra TOML file(s) of user formats.")
 ]
-
-
-def choose_format(lines: list[str], name: str | None, files: list[Path] | None) -> LogFormat:
-    formats = all_formats(load_user_formats(files))
-    if name is None:
-        return detect_format(lines, formats).format
-    by_name = {f.name: f for f in formats}
-    if name not in by_name:
-        raise InputError(f"unknown format {name!r}", f"known: {', '.join(by_name)}")
-    return by_name[name]
 
 
 def templates(
@@ -52,7 +40,7 @@ def templates(
 ) -> None:
     """List a log's templates: count, first and last line, worst level and an example."""
     lines = split_lines(read_log(file))
-    fmt = choose_format(lines, log_format, formats_file)
+    fmt = choose_format(lines, log_format, formats_file or ())
     store = TemplateStore(state) if state else None
     miner = store.load() if store else TemplateMiner()
     if store and store.problem:

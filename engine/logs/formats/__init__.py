@@ -4,7 +4,8 @@ Records carry timestamp, level, component, pid and message. Formats are
 regexes with named groups (built-in, or user TOML files) plus JSON lines.
 """
 
-from engine.logs.formats.detect import GENERIC, Detection, all_formats, detect_format, parse_lines
+from engine.logs.formats.detect import GENERIC, Detection, choose_format, detect_format, parse_lines
+from engine.logs.formats.load import all_formats, load_formats
 from engine.logs.formats.record import LEVELS, Record, level_of
 from engine.logs.formats.spec import LogFormat
 
@@ -15,7 +16,9 @@ __all__ = [
     "LogFormat",
     "Record",
     "all_formats",
+    "choose_format",
     "detect_format",
     "level_of",
+    "load_formats",
     "parse_lines",
 ]

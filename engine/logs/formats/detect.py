@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from engine.logs.formats.builtin import builtin_formats
-from engine.logs.formats.jsonlines import JSON_LINES
+from engine.errors import InputError
+from engine.logs.formats.load import load_formats
 from engine.logs.formats.record import Record
 from engine.logs.formats.spec import LogFormat
 
@@ -41,14 +42,10 @@ class Detection:
         return min(1.0, self.matched / self.sampled) if self.sampled else 0.0
 
 
-def all_formats(extra: Sequence[LogFormat] = ()) -> list[LogFormat]:
-    """User formats first (they win ties), then JSON lines, then the built-ins."""
-    return [*extra, JSON_LINES, *builtin_formats()]
-
-
 def detect_format(lines: Iterable[str], formats: Sequence[LogFormat] | None = None) -> Detection:
+    """The format that parses most of a sample; `formats` defaults to `load_formats()` (user formats too)."""
     sample = [line for line, _ in zip((ln for ln in lines if ln.strip()), range(SAMPLE_LINES), strict=False)]
-    candidates = list(formats) if formats is not None else all_formats()
+    candidates = list(formats) if formats is not None else load_formats()
     best: Detection | None = None
     for fmt in candidates:
         hits = [fmt.parse(line, i) is not None for i, line in enumerate(sample)]
@@ -60,6 +57,17 @@ def detect_format(lines: Iterable[str], formats: Sequence[LogFormat] | None = No
     if best is None or best.share < MIN_SHARE:
         return Detection(GENERIC, len(sample), len(sample))
     return best
+
+
+def choose_format(lines: Sequence[str], name: str | None = None, files: Sequence[Path] = ()) -> LogFormat:
+    """The format called `name`, or the one detected from `lines`; user formats from `files` included."""
+    formats = load_formats(files)
+    if name is None:
+        return detect_format(lines, formats).format
+    by_name = {f.name: f for f in formats}
+    if name not in by_name:
+        raise InputError(f"unknown format {name!r}", f"known: {', '.join(by_name)}")
+    return by_name[name]
 
 
 def parse_lines(

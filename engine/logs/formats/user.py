@@ -37,7 +37,7 @@ def load_format_file(path: Path) -> list[LogFormat]:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read format file {path}: {e}", "check the path") from e
     except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{path} is not valid TOML: {e}", "see `logpt formats --help` for the layout") from e
+        raise InputError(f"{path} is not valid TOML: {e}", "see the format file layout in the README") from e
     formats = []
     for i, entry in enumerate(data.get("format", [])):
         where = f"{path} format #{i + 1}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine.logs.patterns import HDFS_BLOCK, IPV4
+
 # Ordered: the first alternative that matches at a position wins.
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
@@ -22,7 +24,7 @@ MASKS: tuple[tuple[str, str], ...] = (
     # Numeric dates and ISO-8601 timestamps: 2026-11-21, 2026/11/21 10:00:12, 2026-11-21T09:58:02.114Z.
     ("TS", rf"(?<![\w.:-])\d{{4}}[-/.]\d{{2}}[-/.]\d{{2}}(?:[T ]{_TIME}(?:Z|[+-]\d{{2}}:?\d{{2}})?)?(?![\w:-])"),
     ("TIME", rf"(?<![\w:]){_TIME}(?![\w:])"),
-    ("IP", r"(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?(?![\w.])"),
+    ("IP", rf"(?<![\w.]){IPV4}(?::\d{{1,5}})?(?![\w.])"),
     ("MAC", r"(?<![\w:])(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}(?![\w:])"),
     (
         "IPV6",
@@ -33,7 +35,7 @@ MASKS: tuple[tuple[str, str], ...] = (
         "HOST",
         r"(?<![\w.@/:-])(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*:\d{2,5}(?![\w.:-])|(?<![\w.@/-])(?:[A-Za-z0-9-]+\.)+(?:com|net|org|edu|gov|mil|io|info|biz|cn|hk|jp|de|uk|fr|ru|in|br|au|ca|us|local|lan|internal)(?::\d{1,5})?(?![\w.-])",
     ),
-    ("BLK", r"\bblk_-?\d+\b"),
+    ("BLK", rf"\b{HDFS_BLOCK}\b"),
     ("HEX", r"\b0[xX][0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"),
     ("DUR", r"(?<![\w.])[<>]?\d+(?:\.\d+)? ?(?:ms|us|µs|ns|s|sec|secs|seconds|min|mins|minutes|h|hrs|hours)\b"),
     # 512KB, 4 GiB, "1190 bytes (1.16 KB)": a byte count and its human-readable form are one variable.
