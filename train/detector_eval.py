@@ -19,10 +19,11 @@ from pathlib import Path
 
 from engine.detect import Detector, KeyVocab
 from engine.detect.fit import DetectorTrainConfig, choose_topk, flags, new_model, train_detector
+from engine.detect.pipeline import mine_sessions
 from engine.detect.scoring import score_sequences, session_surprise
 from engine.errors import InputError
-from engine.logs.formats import detect_format, parse_lines
-from engine.logs.sessions import SessionSpec, group_sessions
+from engine.logs.formats import detect_format
+from engine.logs.sessions import SessionSpec
 from engine.logs.templates import TemplateMiner
 from engine.logs.textio import read_log, split_lines
 from train.deeplog import DeepLogConfig, deeplog_scores, train_deeplog
@@ -98,10 +99,7 @@ def raw_hdfs_split(base: Path) -> Split:
     with labels_csv.open(encoding="utf-8", newline="") as f:
         labels = {row["BlockId"]: row["Label"] for row in csv.DictReader(f)}
     lines = split_lines(read_log(raw))
-    records = list(parse_lines(lines, detect_format(lines).format))
-    miner = TemplateMiner()
-    keyed = [(r, str(miner.add(r.message))) for r in records]
-    sessions = group_sessions(keyed, SessionSpec.default_for("hdfs"))
+    sessions = mine_sessions(lines, detect_format(lines).format, SessionSpec.default_for("hdfs"), TemplateMiner())
     normal = [s.keys for s in sessions if labels.get(s.id) == "Normal"]
     abnormal = [s.keys for s in sessions if labels.get(s.id) == "Anomaly"]
     a, b = int(len(normal) * 0.6), int(len(normal) * 0.8)
@@ -184,7 +182,7 @@ def evaluate_detectors(
         )
         topk = choose_topk(score_sequences(model, val), len(vocab), config.target_fpr, config.kind)
         detector = Detector(
-            model, vocab, topk, sessions={"kind": "id", "complete": True},
+            model, vocab, topk, complete=True,
             provenance={"dataset": split.name, "train_sessions": len(train), "rule_chosen_on": "validation normals",
                         "target_fpr": config.target_fpr, "train_config": asdict(train_config)},
         )  # fmt: skip

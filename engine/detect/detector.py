@@ -10,21 +10,22 @@ the template miner's state, so the same messages get the same keys again.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
 
 from engine.detect.scoring import SequenceScores, TopK, score_sequences, session_surprise
 from engine.detect.vocab import END, KeyVocab
 from engine.errors import BundleError
-from engine.lm.bundle import CONFIG_FILE, FORMAT, FORMAT_VERSION, WEIGHTS_FILE, build_model, check_state, load_state
+from engine.lm.bundle import CONFIG_FILE, FORMAT, FORMAT_VERSION, build_model, load_state, save_weights, write_config
 from engine.lm.config import GPTConfig
 from engine.lm.devices import Placement
 from engine.lm.model import GPT
+from engine.logs.sessions import SessionSpec
 
 MINER_FILE = "miner.json"
 
@@ -51,6 +52,11 @@ class SessionVerdict:
         return any(v.flagged for v in self.positions)
 
 
+def surprise_of(positions: Sequence[Verdict]) -> float:
+    """`session_surprise` from verdicts: the least likely key as −log p (an unseen key counts as certain)."""
+    return max((50.0 if v.unseen else -math.log(max(v.prob, 1e-30)) for v in positions), default=0.0)
+
+
 @dataclass
 class Detector:
     model: GPT
@@ -58,23 +64,27 @@ class Detector:
     topk: TopK = TopK()
     templates: dict[str, str] = field(default_factory=dict)  # key → template text, when known
     provenance: dict[str, Any] = field(default_factory=dict)
-    sessions: dict[str, Any] = field(default_factory=dict)  # SessionSpec fields + "complete": sessions end with EOS
+    session: SessionSpec | None = None  # how the sessions it learned were formed (None: pre-grouped sessions)
+    complete: bool = True  # sessions end with EOS, so a session that stops early is unexpected too
     miner_state: dict[str, Any] | None = None  # TemplateMiner.to_state() of the miner that made the keys
 
-    @property
-    def complete_sessions(self) -> bool:
-        return bool(self.sessions.get("complete", True))
+    def score(
+        self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64, first: Sequence[int] | None = None
+    ) -> list[SequenceScores]:
+        encoded = [self.vocab.encode(s, complete=self.complete) for s in sessions]
+        return score_sequences(self.model.eval(), encoded, batch_size=batch_size, first=first)
 
-    def score(self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[SequenceScores]:
-        encoded = [self.vocab.encode(s, complete=self.complete_sessions) for s in sessions]
-        return score_sequences(self.model.eval(), encoded, batch_size=batch_size)
+    def judge(
+        self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64, first: Sequence[int] | None = None
+    ) -> list[SessionVerdict]:
+        """A verdict for every key of every session, with the top-K rule applied.
 
-    def judge(self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[SessionVerdict]:
-        """A verdict for every key of every session, with the top-K rule applied."""
+        With `first`, positions before first[s] are not scored: their verdicts are placeholders.
+        """
         verdicts = []
         size = len(self.vocab)
-        for keys, scores in zip(sessions, self.score(sessions, batch_size=batch_size), strict=True):
-            keys = [*keys, END] if self.complete_sessions else list(keys)
+        for keys, scores in zip(sessions, self.score(sessions, batch_size=batch_size, first=first), strict=True):
+            keys = [*keys, END] if self.complete else list(keys)
             flags = scores.flags(self.topk, size).tolist()
             ranks, probs, expected = scores.ranks.tolist(), scores.probs.tolist(), scores.expected.tolist()
             positions = [
@@ -94,12 +104,9 @@ class Detector:
     # ---- bundle I/O ----
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        state.pop("lm_head.weight", None)
-        check_state(self.model.config, state)
-        save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
-        config = {
+        save_weights(folder, self.model.config, self.model.state_dict())
+        sessions = {**(self.session.to_json() if self.session else {}), "complete": self.complete}
+        write_config(folder, {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "kind": "detector",
@@ -107,10 +114,9 @@ class Detector:
             "vocabulary": self.vocab.keys,
             "top_k": {"kind": self.topk.kind, "value": self.topk.value},
             "templates": self.templates,
-            "sessions": self.sessions,
+            "sessions": sessions,
             "provenance": self.provenance,
-        }
-        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+        })  # fmt: skip
         if self.miner_state is not None:
             (folder / MINER_FILE).write_text(json.dumps(self.miner_state) + "\n", encoding="utf-8")
 
@@ -145,4 +151,6 @@ class Detector:
         if len(vocab) > config.vocab_size:
             raise BundleError(f"{folder}: {len(vocab)} keys but the model has {config.vocab_size} rows", hint)
         model = build_model(config, load_state(folder), placement)
-        return cls(model, vocab, topk, templates, dict(data.get("provenance", {})), sessions, miner_state)
+        provenance = dict(data.get("provenance", {}))
+        complete = bool(sessions.get("complete", True))
+        return cls(model, vocab, topk, templates, provenance, SessionSpec.from_json(sessions), complete, miner_state)

@@ -149,16 +149,29 @@ def _score_positions(model: GPT, h: torch.Tensor, target: torch.Tensor, n_expect
 
 @torch.inference_mode()
 def score_sequences(
-    model: GPT, sequences: Sequence[Sequence[int]], *, batch_size: int = 64, n_expected: int = 3
+    model: GPT,
+    sequences: Sequence[Sequence[int]],
+    *,
+    batch_size: int = 64,
+    n_expected: int = 3,
+    first: Sequence[int] | None = None,
 ) -> list[SequenceScores]:
-    """Scores for every key of every sequence (each starting with BOS; BOS itself is not scored)."""
+    """Scores for every key of every sequence (each starting with BOS; BOS itself is not scored).
+
+    `first[s]`: positions of sequence s before it are not needed (they stay zero). Only the windows
+    that own a needed position run, and they are the same windows as in a full scoring, so every
+    score returned equals the full scoring's (a test checks): a grown session is rescored from
+    `rescore_from(old length)` on, not from its start.
+    """
     block = model.config.block_size
     device = model.transformer.wte.weight.device
     n_expected = min(n_expected, model.config.vocab_size)
     jobs: list[tuple[int, int, int, int]] = []  # (sequence, start, end, first owned)
     for s, seq in enumerate(sequences):
+        need = first[s] if first is not None else 0
         for start, end, owned in _windows(len(seq) - 1, block):  # input i predicts seq[i + 1]
-            jobs.append((s, start, end, owned))
+            if end > need:
+                jobs.append((s, start, end, owned))
     sizes = [len(seq) - 1 for seq in sequences]
     tokens = [np.asarray(seq[1:], dtype=np.int64) for seq in sequences]
     ranks = [np.zeros(n, dtype=np.int64) for n in sizes]
@@ -190,6 +203,12 @@ def score_sequences(
             expected[s][lo:end] = b_top[at : at + n]
             at += n
     return [SequenceScores(*parts) for parts in zip(tokens, ranks, probs, mass, expected, strict=True)]
+
+
+def rescore_from(old_length: int, block: int) -> int:
+    """The first position whose score may change when a sequence of `old_length` scored positions grows
+    (or its EOS is replaced): windows before the last one stay the same (see `_windows`)."""
+    return max(0, old_length - block)
 
 
 def session_surprise(scores: SequenceScores) -> float:

@@ -141,14 +141,24 @@ def save_bundle(
     folder: Path, config: BundleConfig, state: Mapping[str, torch.Tensor], ranks: Mapping[bytes, int]
 ) -> None:
     """Write a bundle; `state` uses GPT's parameter names (a tied head may be present or not)."""
-    check_state(config.model, state)
+    save_weights(folder, config.model, state)
+    write_ranks(folder / config.tokenizer.ranks_file, ranks)
+    write_config(folder, config.to_json())
+
+
+def save_weights(folder: Path, config: GPTConfig, state: Mapping[str, torch.Tensor]) -> None:
+    """`model.safetensors` of a bundle (every kind): checked against `config`, a tied head stored once."""
+    check_state(config, state)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
-    if config.model.tie_weights:
+    if config.tie_weights:
         tensors.pop("lm_head.weight", None)
     save_file(tensors, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
-    write_ranks(folder / config.tokenizer.ranks_file, ranks)
-    (folder / CONFIG_FILE).write_text(json.dumps(config.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def write_config(folder: Path, data: Mapping[str, Any]) -> None:
+    """`config.json` of a bundle (every kind)."""
+    (folder / CONFIG_FILE).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def save_model(folder: Path, config: BundleConfig, model: GPT, ranks: Mapping[bytes, int]) -> None:

@@ -8,14 +8,16 @@ keys. A record that mentions several ids joins each of their sessions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.errors import InputError
 from engine.logs.formats.record import Record
 from engine.logs.patterns import HDFS_BLOCK
 
 DEFAULT_ID_PATTERNS = {"hdfs": HDFS_BLOCK, "openstack": r"\[instance: ([0-9a-f-]{36})\]"}
+SESSION_KINDS = ("id", "component", "window")
 COMPONENT_FORMATS = {"syslog", "journal-iso", "thunderbird", "syslog-5424"}
 
 
@@ -51,6 +53,18 @@ class SessionSpec:
         if format_name in COMPONENT_FORMATS:
             return cls("component")
         return cls("window")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "pattern": self.pattern, "size": self.size}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SessionSpec | None:
+        """The spec a bundle saved; None when it saved none (or an id rule without its pattern)."""
+        kind = data.get("kind")
+        if kind not in SESSION_KINDS or (kind == "id" and not data.get("pattern")):
+            return None
+        pattern = str(data["pattern"]) if data.get("pattern") else None
+        return cls(str(kind), pattern, int(data.get("size", 50)))
 
     def describe(self) -> str:
         return {"id": f"by id /{self.pattern}/", "component": "by component", "window": f"windows of {self.size} keys"}[

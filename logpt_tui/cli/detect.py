@@ -1,8 +1,13 @@
-"""`logpt detect FILE`: flag anomalous lines with a detector bundle or one trained on the file itself."""
+"""`logpt detect FILE`: flag anomalous lines with a detector bundle or one trained on the file itself.
+
+Parses arguments, runs `engine.detect.pipeline` (the explorer runs the same
+one) and prints; nothing else.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -10,16 +15,15 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
-from engine.detect import Detector, SessionVerdict
+from engine.detect import Detector
+from engine.detect.pipeline import DetectConfig, DetectionPipeline, SessionBook
 from engine.errors import InputError, LogptError
 from engine.lm.registry import find_bundle, output_folder
-from engine.logs.formats import parse_lines
-from engine.logs.sessions import Session, SessionSpec, group_sessions
-from engine.logs.templates import TemplateMiner
+from engine.logs.formats import choose_format
+from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, visible
-from logpt_tui.cli.options import JsonOpt
-from logpt_tui.cli.templates import FormatOpt, FormatsFileOpt, choose_format
+from logpt_tui.cli.options import FormatOpt, FormatsFileOpt, JsonOpt
 
 
 def detect(
@@ -46,103 +50,67 @@ def detect(
     lines = split_lines(read_log(file))
     if not lines:
         raise InputError(f"{file} is empty", "nothing to check")
-    fmt = choose_format(lines, log_format, formats_file)
-    records = list(parse_lines(lines, fmt))
+    fmt = choose_format(lines, log_format, formats_file or ())
+    config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs)
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
-    state = loaded.miner_state if loaded else None
-    miner = TemplateMiner.from_state(state) if state else TemplateMiner()
-    keys = [str(miner.add(r.message)) for r in records]
-    spec = SessionSpec.parse(session) if session else _saved_spec(loaded) or SessionSpec.default_for(fmt.name)
-    sessions = group_sessions(zip(records, keys, strict=True), spec)
-    if loaded is None:
-        loaded = _self_train(sessions, spec, miner, epochs, quiet=as_json)
-        if save:
-            loaded.save(output_folder(save))
-            err.print(f"[dim]saved detector to {output_folder(save)}[/dim]")
-    verdicts = loaded.judge([s.keys for s in sessions])
-    templates = {str(t.key): t.text for t in miner.templates()} | loaded.templates
+    pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json)
+    if loaded is None and save:
+        pipeline.detector.save(output_folder(save))
+        err.print(f"[dim]saved detector to {escape(str(output_folder(save)))}[/dim]")
+    book = pipeline.judge(lines, keep_verdicts=True)
     if as_json:
-        _print_json(sessions, verdicts, templates)
-        return
-    flagged_sessions = sum(v.flagged for v in verdicts)
-    err.print(
-        f"[dim]{file}: {len(lines)} lines · format {fmt.name} · {len(sessions)} sessions {spec.describe()} · "
-        f"{loaded.topk.describe()} · {flagged_sessions} sessions flagged[/dim]"
-    )
-    by_line = {record.line: record for record in records}
-    for sess, verdict in zip(sessions, verdicts, strict=True):
-        for i, v in enumerate(verdict.positions):
-            if not v.flagged:
-                continue
-            line = sess.lines[i] if i < len(sess.lines) else sess.lines[-1]
-            what = (
-                "session ended early"
-                if i >= len(sess.lines)
-                else escape(visible(by_line[line].message.partition("\n")[0][:160]))
-            )
-            why = "unseen template" if v.unseen else f"rank {v.rank + 1}, p={v.prob:.2g}"
-            expected = "; ".join(escape(visible(templates.get(k, k)))[:60] for k in v.expected[:2])
-            out.print(
-                f"[bold red]{line:>7}[/bold red] [dim]{escape(sess.id)}[/dim] {what}\n        [yellow]{why}[/yellow] · expected: {expected}"
-            )
+        _print_json(book, pipeline.templates())
+    else:
+        _print_flags(book, pipeline, file, len(lines))
 
 
-def _saved_spec(loaded: Detector | None) -> SessionSpec | None:
-    if loaded is None or "kind" not in loaded.sessions:
-        return None
-    s = loaded.sessions
-    return SessionSpec(s["kind"], s.get("pattern"), int(s.get("size", 50)))
-
-
-def _self_train(
-    sessions: list[Session], spec: SessionSpec, miner: TemplateMiner, epochs: int, *, quiet: bool
-) -> Detector:
-    from engine.detect.fit import DetectorTrainConfig, fit_detector  # noqa: PLC0415 - only the CLI touches train, lazily
-
-    if len(sessions) < 10:
-        raise InputError(
-            f"only {len(sessions)} sessions: too few to learn what is normal", "use --session window:N with a smaller N"
-        )
-    complete = spec.kind == "id"
-    config = DetectorTrainConfig(epochs=epochs)
+def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: bool) -> DetectionPipeline:  # noqa: ANN001
+    if loaded is not None:
+        return DetectionPipeline.prepare(lines, fmt, detector=loaded, config=config)
     with Progress(
-        TextColumn("self-training"),
-        BarColumn(),
-        TextColumn("{task.description}"),
-        console=err,
-        transient=True,
-        disable=quiet,
-    ) as progress:
-        task = progress.add_task("", total=epochs)
-        model, vocab, topk = fit_detector(
-            [s.keys for s in sessions], config, complete=complete,
+        TextColumn("self-training"), BarColumn(), TextColumn("{task.description}"),
+        console=err, transient=True, disable=quiet,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("", total=config.epochs)
+        return DetectionPipeline.prepare(
+            lines, fmt, config=config, trained_on=f"{file} (self-training)",
             on_epoch=lambda r: progress.update(task, completed=r.epoch, description=f"epoch {r.epoch} val loss {r.val_loss:.3f}"),
         )  # fmt: skip
-    return Detector(
-        model, vocab, topk,
-        templates={str(t.key): t.text for t in miner.templates()},
-        provenance={"trained_on": "the file's own sessions (self-training)", "sessions": len(sessions)},
-        sessions={"kind": spec.kind, "pattern": spec.pattern, "size": spec.size, "complete": complete},
-        miner_state=miner.to_state(),
-    )  # fmt: skip
 
 
-def _print_json(sessions: list[Session], verdicts: list[SessionVerdict], templates: dict[str, str]) -> None:
-    for sess, verdict in zip(sessions, verdicts, strict=True):
+def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, n_lines: int) -> None:
+    verdicts = book.session_verdicts()
+    err.print(
+        f"[dim]{escape(str(file))}: {n_lines} lines · format {pipeline.fmt.name} · {len(verdicts)} sessions "
+        f"{escape(pipeline.spec.describe())} · {pipeline.detector.topk.describe()} · "
+        f"{sum(v.flagged for _, v in verdicts)} sessions flagged[/dim]"
+    )
+    for flag in book.flags():
+        record = book.records.get(flag.line)
+        what = (
+            "session ended early"
+            if flag.reason == "session ended early" or record is None
+            else escape(visible(record.message.partition("\n")[0][:160]))
+        )
+        expected = "; ".join(escape(visible(t))[:60] for t in flag.expected[:2])
+        out.print(
+            f"[bold red]{flag.line:>7}[/bold red] [dim]{escape(visible(flag.session))}[/dim] {what}\n"
+            f"        [yellow]{escape(flag.reason)}[/yellow] · expected: {expected}"
+        )
+
+
+def _print_json(book: SessionBook, templates: dict[str, str]) -> None:
+    """Every position of every session ("line"), every session ("session"), then the flags, one per line ("flag")."""
+    for sess, verdict in book.session_verdicts():
         for i, v in enumerate(verdict.positions):
             print(json.dumps({
                 "type": "line", "line": sess.lines[i] if i < len(sess.lines) else None, "session": sess.id,
                 "key": v.key, "template": templates.get(v.key), "flagged": v.flagged, "unseen": v.unseen,
                 "rank": v.rank + 1, "prob": v.prob, "expected": [templates.get(k, k) for k in v.expected],
             }))  # fmt: skip
-        print(
-            json.dumps(
-                {
-                    "type": "session",
-                    "session": sess.id,
-                    "flagged": verdict.flagged,
-                    "score": verdict.score,
-                    "keys": len(sess.keys),
-                }
-            )
-        )
+        print(json.dumps({
+            "type": "session", "session": sess.id, "flagged": verdict.flagged, "score": verdict.score,
+            "keys": len(sess.keys),
+        }))  # fmt: skip
+    for flag in book.flags():
+        print(json.dumps({"type": "flag", **asdict(flag)}))

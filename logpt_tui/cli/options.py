@@ -37,6 +37,10 @@ TemperatureOpt = Annotated[float, typer.Option(min=0.0, help="Sampling temperatu
 TopKOpt = Annotated[int | None, typer.Option(min=1, help="Sample from the k most likely tokens.")]
 TopPOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass.")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed for repeatable sampling.")]
+FormatOpt = Annotated[str | None, typer.Option("--format", help="Force a format by name instead of detecting it.")]
+FormatsFileOpt = Annotated[
+    list[Path] | None, typer.Option("--formats-file", help="Extra TOML file(s) of user formats.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines on stdout.")]
 
 

@@ -18,12 +18,7 @@ from engine.logs.templates.store import TemplateStore
 from engine.logs.templates.summary import summarize
 from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, visible
-from logpt_tui.cli.options import JsonOpt
-
-FormatOpt = Annotated[str | None, typer.Option("--format", help="Force a format by name instead of detecting it.")]
-FormatsFileOpt = Annotated[
-    list[Path] | None, typer.Option("--formats-file", help="Extra TOML file(s) of user formats.")
-]
+from logpt_tui.cli.options import FormatOpt, FormatsFileOpt, JsonOpt
 
 
 def templates(

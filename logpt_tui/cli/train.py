@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.detect import Detector
+from engine.detect.fit import EpochReport
+from engine.detect.pipeline import DetectConfig, fit_sessions, self_train
 from engine.errors import InputError, LogptError
 from engine.lm.registry import output_folder
-from engine.logs.formats import parse_lines
-from engine.logs.sessions import SessionSpec, group_sessions
-from engine.logs.templates import TemplateMiner
+from engine.logs.formats import choose_format
+from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, friendly, out
-from logpt_tui.cli.templates import FormatOpt, FormatsFileOpt, choose_format
+from logpt_tui.cli.options import FormatOpt, FormatsFileOpt
 
 train_app = typer.Typer(help="Train logpt's models on your data.", no_args_is_help=True)
 
@@ -39,52 +41,36 @@ def train_detector_command(
     formats_file: FormatsFileOpt = None,
 ) -> None:
     """Train a next-key detector on normal sessions; the best-validation weights are saved."""
-    from engine.detect.fit import DetectorTrainConfig, fit_detector  # noqa: PLC0415 - only the CLI touches train, lazily
-
     if (log is None) == (sessions_file is None):
         raise LogptError("pass either --log FILE or --sessions-file FILE", "see `logpt train detector --help`")
-    miner, spec = None, None
-    if log is not None:
-        lines = split_lines(read_log(log))
-        fmt = choose_format(lines, log_format, formats_file)
-        miner = TemplateMiner()
-        keyed = [(r, str(miner.add(r.message))) for r in parse_lines(lines, fmt)]
-        spec = SessionSpec.parse(session) if session else SessionSpec.default_for(fmt.name)
-        sessions = [s.keys for s in group_sessions(keyed, spec)]
-        source = f"{log} ({fmt.name}, sessions {spec.describe()})"
-    else:
-        assert sessions_file is not None
-        sessions = [line.split() for line in split_lines(read_log(sessions_file)) if line.strip()]
-        source = str(sessions_file)
-    if len(sessions) < 10:
-        raise InputError(f"only {len(sessions)} sessions", "a detector needs at least 10 sessions to learn from")
-    complete = spec is None or spec.kind == "id"
-    config = DetectorTrainConfig(epochs=epochs)
-    columns = (
-        TextColumn("epoch"),
-        MofNCompleteColumn(),
-        BarColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err) as progress:
+    config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs, target_fpr=target_fpr)
+    with Progress(*_columns("epoch"), console=err) as progress:
         task = progress.add_task("", total=epochs)
-        model, vocab, topk = fit_detector(
-            sessions, config, complete=complete, target_fpr=target_fpr,
-            on_epoch=lambda r: progress.update(
-                task, completed=r.epoch, description=f"train {r.train_loss:.4f} · val {r.val_loss:.4f}" + (" ★" if r.best else "")
-            ),
-        )  # fmt: skip
-    detector = Detector(
-        model, vocab, topk,
-        templates={str(t.key): t.text for t in miner.templates()} if miner else {},
-        provenance={"data": source, "sessions": len(sessions), "epochs_max": epochs, "target_fpr": target_fpr},
-        sessions={"kind": spec.kind, "pattern": spec.pattern, "size": spec.size, "complete": complete} if spec else {"complete": True},
-        miner_state=miner.to_state() if miner else None,
-    )  # fmt: skip
+
+        def on_epoch(r: EpochReport) -> None:
+            description = f"train {r.train_loss:.4f} · val {r.val_loss:.4f}" + (" ★" if r.best else "")
+            progress.update(task, completed=r.epoch, description=description)
+
+        if log is not None:
+            lines = split_lines(read_log(log))
+            fmt = choose_format(lines, log_format, formats_file or ())
+            config = replace(config, history_lines=len(lines))  # a training log is history from start to end
+            detector = self_train(lines, fmt, config, trained_on=f"{log} ({fmt.name})", on_epoch=on_epoch)
+        else:
+            assert sessions_file is not None
+            sessions = [line.split() for line in split_lines(read_log(sessions_file)) if line.strip()]
+            detector = fit_sessions(sessions, config, complete=True, trained_on=str(sessions_file), on_epoch=on_epoch)
     target = output_folder(out_name)
     detector.save(target)
-    out.print(f"wrote {target}: {len(vocab) - 4} keys, {len(sessions)} sessions, rule {topk.describe()}")
+    rule = f", sessions {detector.session.describe()}" if detector.session else ""
+    out.print(
+        f"wrote {escape(str(target))}: {len(detector.vocab) - 4} keys, {detector.provenance['sessions']} sessions, "
+        f"rule {detector.topk.describe()}{escape(rule)}"
+    )
+
+
+def _columns(unit: str) -> tuple:
+    return (TextColumn(unit), MofNCompleteColumn(), BarColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
 
 
 DEFAULT_LOGHUB = Path("../shared/datasets/loghub")

@@ -1,43 +1,28 @@
-"""Anomaly flags for the explorer: a detector for this file, and a verdict per line.
+"""Anomaly flags in the explorer: the flags of one file, and the detector that finds them.
 
-`FlagEngine.prepare(lines)` detects the format, mines templates and forms
-sessions, then loads the detector cached for this file (keyed by its resolved
-path in the user cache dir) or, when there is none, trains one on the file's
-own history and caches it. `FlagEngine.judge(lines, first)` returns the
-flagged lines of a block with why they were flagged. Runs in worker threads;
-torch and the training code load there, never when the explorer opens.
+`FlagSet` holds the flags found so far (0-based line → Flag) for the view,
+the minimap and jumps. `FlagEngine` is the explorer's edge of
+`engine.detect.pipeline`: it finds the detector cached for this file (keyed
+by its resolved path in the user cache dir) or self-trains one on the file's
+history and caches it, then feeds the file to a `SessionBook` block by block
+— the same pipeline `logpt detect` runs, so both flag the same lines. It
+runs in worker threads: torch loads there, never when the explorer opens.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from engine.errors import InputError
-from engine.logs.formats import detect_format, parse_lines
-from engine.logs.formats.spec import LogFormat
-from engine.logs.sessions import SessionSpec, group_sessions
-from engine.logs.templates import TemplateMiner
-
-TRAIN_LINES = 200_000  # history used for self-training at most (the file's start)
-SELF_TRAIN_EPOCHS = 8
-WINDOW = 20  # keys per session when the format has no session ids and too few components
-
-
-@dataclass(frozen=True)
-class Flag:
-    """Why a line was flagged."""
-
-    line: int  # 1-based
-    template: str
-    reason: str  # "unseen template" or "rank 7, p=0.0012"
-    expected: tuple[str, ...]  # the templates the model expected most
+if TYPE_CHECKING:
+    from engine.detect.pipeline import DetectionPipeline, Flag, SessionBook
 
 
 class FlagSet:
@@ -58,19 +43,15 @@ class FlagSet:
     def get(self, line: int) -> Flag | None:
         return self.by_line.get(line)
 
-    def replace(self, first: int, stop: int, flags: Sequence[Flag]) -> None:
-        """The verdicts for 1-based lines first..stop-1: earlier flags there are dropped."""
-        for line in self.lines[bisect_left(self.lines, first - 1) : bisect_left(self.lines, stop - 1)]:
-            del self.by_line[line]
-        for flag in flags:
-            self.by_line[flag.line - 1] = flag
+    def reset(self, flags: Iterable[Flag], upto: int) -> None:
+        """All flags of the lines judged so far (1-based lines in the flags; `upto` lines judged)."""
+        self.by_line = {flag.line - 1: flag for flag in flags}
         self.lines = sorted(self.by_line)
-        self.upto = max(self.upto, stop - 1)
+        self.upto = upto
         self.version += 1
 
     def clear(self) -> None:
-        self.by_line, self.lines, self.upto = {}, [], 0
-        self.version += 1
+        self.reset((), 0)
 
     def step(self, line: int, step: int) -> int | None:
         """The next flagged line after `line` (step > 0) or the previous one before it, wrapping round."""
@@ -96,71 +77,86 @@ def cache_key(path: Path) -> str:
 
 
 class FlagEngine:
+    """The detection pipeline of one file and its session book.
+
+    Workers call `prepare` once, then `add` and `score` as lines arrive; a lock makes those calls
+    one at a time, since the first pass and the tail worker are different threads.
+    """
+
     def __init__(self, path: Path, cache: Path | None = None) -> None:
         self.path = path
         self.cache = (cache or cache_dir()) / cache_key(path)
-        self.fmt: LogFormat | None = None
-        self.miner: TemplateMiner | None = None
-        self.spec: SessionSpec | None = None
-        self.detector = None
-        self.source = ""  # "cached" or "self-trained"
+        self.pipeline: DetectionPipeline | None = None
+        self.book: SessionBook | None = None
+        self.lock = threading.Lock()
 
-    def prepare(self, lines: Sequence[str], on_progress: Callable[[str], None] = lambda _s: None) -> None:
+    @property
+    def ready(self) -> bool:
+        return self.book is not None
+
+    @property
+    def source(self) -> str:
+        return self.pipeline.source if self.pipeline is not None else ""
+
+    def prepare(self, history: Sequence[str], on_stage: Callable[[str], None] = lambda _s: None) -> None:
+        """Load the cached detector or self-train one on `history` (the file's first lines) and cache it."""
         from engine.detect import Detector  # noqa: PLC0415 - torch loads here, in the worker
+        from engine.detect.pipeline import DetectConfig, DetectionPipeline  # noqa: PLC0415
+        from engine.logs.formats import detect_format  # noqa: PLC0415
 
-        history = lines[:TRAIN_LINES]
-        self.fmt = detect_format(history).format
+        fmt = detect_format(history).format
         if (self.cache / "config.json").is_file():
-            on_progress("loading the cached detector")
-            detector = Detector.load(self.cache)
-            self.miner = TemplateMiner.from_state(detector.miner_state) if detector.miner_state else TemplateMiner()
-            s = detector.sessions
-            self.spec = SessionSpec(s["kind"], s.get("pattern"), int(s.get("size", 50))) if "kind" in s else None
-            self.spec = self.spec or SessionSpec.default_for(self.fmt.name)
-            self.detector, self.source = detector, "cached"
-            return
-        on_progress("mining templates")
-        miner = TemplateMiner()
-        records = list(parse_lines(history, self.fmt))
-        keyed = [(r, str(miner.add(r.message))) for r in records]
-        spec = SessionSpec.default_for(self.fmt.name)
-        sessions = group_sessions(keyed, spec)
-        if len(sessions) < 10:  # a few long sessions (one per component): windows of them learn better
-            spec = SessionSpec("window", size=WINDOW)
-            sessions = group_sessions(keyed, spec)
-        if len(sessions) < 10:
-            raise InputError(f"only {len(sessions)} sessions", "too little history to learn what is normal")
-        from engine.detect.fit import DetectorTrainConfig, fit_detector  # noqa: PLC0415 - lazily, in the worker
+            on_stage("loading the cached detector")
+            pipeline = DetectionPipeline.prepare(history, fmt, detector=Detector.load(self.cache), source="cached")
+        else:
+            pipeline = DetectionPipeline.prepare(
+                history, fmt, config=DetectConfig(), trained_on=f"{self.path} (self-training in the explorer)",
+                on_stage=on_stage,
+                on_epoch=lambda r: on_stage(f"self-training {r.epoch}/{DetectConfig().epochs}"),
+            )  # fmt: skip
+            with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
+                pipeline.detector.save(self.cache)
+        with self.lock:
+            self.pipeline, self.book = pipeline, pipeline.book()
 
-        complete = spec.kind == "id"
-        model, vocab, topk = fit_detector(
-            [s.keys for s in sessions], DetectorTrainConfig(epochs=SELF_TRAIN_EPOCHS), complete=complete,
-            on_epoch=lambda r: on_progress(f"self-training {r.epoch}/{SELF_TRAIN_EPOCHS}"),
-        )  # fmt: skip
-        detector = Detector(
-            model, vocab, topk,
-            templates={str(t.key): t.text for t in miner.templates()},
-            provenance={"trained_on": f"{self.path} (self-training in the explorer)", "sessions": len(sessions)},
-            sessions={"kind": spec.kind, "pattern": spec.pattern, "size": spec.size, "complete": complete},
-            miner_state=miner.to_state(),
-        )  # fmt: skip
-        with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
-            detector.save(self.cache)
-        self.miner, self.spec, self.detector, self.source = miner, spec, detector, "self-trained"
+    def restart(self) -> None:
+        """The file was truncated or replaced: its sessions start over (the detector stays)."""
+        with self.lock:
+            if self.pipeline is not None:
+                self.book = self.pipeline.book()
 
-    def judge(self, lines: Sequence[str], first: int) -> list[Flag]:
-        """Flags for consecutive lines whose first is 1-based line `first`."""
-        assert self.detector is not None and self.miner is not None and self.fmt is not None and self.spec
-        records = list(parse_lines(lines, self.fmt, first_line=first))
-        keyed = [(r, str(self.miner.add(r.message))) for r in records]
-        sessions = group_sessions(keyed, self.spec)
-        verdicts = self.detector.judge([s.keys for s in sessions])
-        templates = {str(t.key): t.text for t in self.miner.templates()} | self.detector.templates
-        flags = []
-        for session, verdict in zip(sessions, verdicts, strict=True):
-            for i, v in enumerate(verdict.positions):
-                if v.flagged and i < len(session.lines):
-                    reason = "unseen template" if v.unseen else f"rank {v.rank + 1}, p={v.prob:.2g}"
-                    expected = tuple(templates.get(k, k) for k in v.expected[:3])
-                    flags.append(Flag(session.lines[i], templates.get(v.key, v.key), reason, expected))
-        return sorted(flags, key=lambda f: f.line)
+    @property
+    def lines(self) -> int:
+        """Lines taken so far."""
+        return self.book.lines if self.book is not None else 0
+
+    def add(self, lines: Sequence[str], first_line: int) -> None:
+        with self.lock:
+            assert self.book is not None
+            if first_line == self.book.lines + 1:  # a restart in between would leave a gap: skip the stale block
+                self.book.add(lines, first_line)
+
+    def pending(self) -> int:
+        """Sessions with keys not yet scored."""
+        with self.lock:
+            return len(self.book.dirty) if self.book is not None else 0
+
+    def score(self, near: tuple[int, int] | None = None, limit: int | None = None) -> list[Flag]:
+        """Score changed sessions: those reaching into 0-based lines `near`, or (at most `limit` of) all.
+
+        Returns every flag found so far.
+        """
+        with self.lock:
+            book = self.book
+            assert book is not None
+            pending = book.pending()
+            if near is not None:
+                pending = [s for s in pending if _touches(book.sessions[s].lines, near)]
+            book.score(pending[:limit] if limit is not None else pending)
+            return book.flags()
+
+
+def _touches(lines: list[int], near: tuple[int, int]) -> bool:
+    """Whether a session's 1-based lines (ascending) reach into 0-based lines near[0]..near[1]-1."""
+    i = bisect_left(lines, near[0] + 1)
+    return i < len(lines) and lines[i] <= near[1]

@@ -81,11 +81,11 @@ class FlagStatus(Message):
 
 
 class FlagsFound(Message):
-    """Flags for lines first..end-1 (1-based first, exclusive end), replacing earlier ones there."""
+    """Every flag found so far (engine.detect.pipeline.Flag), with the lines judged: they replace the last ones."""
 
-    def __init__(self, first: int, end: int, flags: list) -> None:
+    def __init__(self, flags: list, upto: int) -> None:
         super().__init__()
-        self.first, self.end, self.flags = first, end, flags  # flags: logpt_tui.explorer.flagset.Flag
+        self.flags, self.upto = flags, upto
 
 
 @dataclass

@@ -191,6 +191,8 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
         if replaced:  # new content: flags, filter rows, templates and chunks start over
             self.new_since_scroll = 0
             self.flags.clear()
+            if self.flag_engine is not None:
+                self.flag_engine.restart()
             if self.filter.active:
                 self.apply_filter(self.filter)
             self.template_keys = []

@@ -16,6 +16,8 @@ from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import FlagsFound, FlagStatus
 from logpt_tui.explorer.widgets.log_view import LogView
 
+SCORE_SESSIONS = 2_000  # sessions scored between two updates of the flags
+
 if TYPE_CHECKING:
     from logpt_tui.explorer.flagset import FlagEngine, FlagSet
 
@@ -27,45 +29,44 @@ class FlagsMixin:
     flagged_only: bool
 
     def detector_ready(self) -> bool:
-        return self.flag_engine is not None and self.flag_engine.detector is not None
+        return self.flag_engine is not None and self.flag_engine.ready
 
     @work(thread=True, exclusive=True, group="flags")
     def flag_worker(self) -> None:
+        """Prepare the detector, take the file in order, then score: sessions on screen first."""
+        from engine.detect.pipeline import HISTORY_LINES  # noqa: PLC0415 - torch loads here, in the worker
+
         engine = self.flag_engine
         assert engine is not None
-        total = len(self.source)
+        status = lambda text: self.post_message(FlagStatus(f"detector: {text}"))  # noqa: E731
         try:
-            history = self.source.block(0, min(total, 200_000))
-            engine.prepare(history, on_progress=lambda text: self.post_message(FlagStatus(f"detector: {text}")))
+            engine.prepare(self.source.block(0, min(len(self.source), HISTORY_LINES)), on_stage=status)
         except InputError:  # too little history to learn from: say so in the status bar only
             self.post_message(FlagStatus("no detector: too little history"))
             return
         except LogptError as e:
             self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
             return
-        # The visible region first, then the rest of the file from its end backwards.
+        total = len(self.source)
+        for start in range(0, total, BATCH):
+            engine.add(self.source.block(start, min(total, start + BATCH)), start + 1)
+            status(f"mining {min(total, start + BATCH) * 100 // max(total, 1)}%")
         view_line = max(0, self.anchor_line())
-        blocks = [(max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))]
-        start = blocks[0][0]
-        while start > 0:
-            blocks.append((max(0, start - BATCH), start))
-            start = blocks[-1][0]
-        if blocks[0][1] < total:
-            blocks.append((blocks[0][1], total))
-        for a, b in blocks:
-            self.post_message(FlagsFound(a + 1, b + 1, engine.judge(self.source.block(a, b), a + 1)))
+        self.post_message(FlagsFound(engine.score(near=(view_line - BATCH // 2, view_line + BATCH // 2)), total))
+        while engine.pending():
+            self.post_message(FlagsFound(engine.score(limit=SCORE_SESSIONS), total))
         self.post_message(FlagStatus(""))  # done: the status shows the count
 
     @work(thread=True, exclusive=True, group="flags-tail")
     def flag_tail_worker(self) -> None:
+        """Appended lines join their sessions, which are rescored from where they changed."""
         engine = self.flag_engine
-        assert engine is not None and engine.detect is not None
-        total, upto = len(self.source), self.flags.upto
+        assert engine is not None and engine.ready
+        total, upto = len(self.source), engine.lines
         if total <= upto:
             return
-        context = max(0, upto - 200)  # earlier lines give sessions and windows their start
-        flags = [f for f in engine.judge(self.source.block(context, total), context + 1) if f.line > upto]
-        self.post_message(FlagsFound(upto + 1, total + 1, flags))
+        engine.add(self.source.block(upto, total), upto + 1)
+        self.post_message(FlagsFound(engine.score(), total))
 
     @needs_view
     def on_flag_status(self, message: FlagStatus) -> None:
@@ -78,7 +79,7 @@ class FlagsMixin:
 
     @needs_view
     def on_flags_found(self, message: FlagsFound) -> None:
-        self.flags.replace(message.first, message.end, message.flags)
+        self.flags.reset(message.flags, message.upto)
         if self.flagged_only:
             self.view.set_rows(self.flags.lines)
         self.view.refresh()

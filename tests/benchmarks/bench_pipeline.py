@@ -126,7 +126,7 @@ def main() -> None:
     t_sessions = time.perf_counter() - t0
     config = DetectorTrainConfig(block_size=64, epochs=2)
     model, vocab, topk = fit_detector([s.keys for s in sessions[:2000]], config, complete=False)
-    detector = Detector(model, vocab, topk, sessions={"complete": False})
+    detector = Detector(model, vocab, topk, complete=False)
     t0 = time.perf_counter()
     detector.score([s.keys for s in sessions], batch_size=256)
     t_score = time.perf_counter() - t0

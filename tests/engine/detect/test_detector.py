@@ -116,7 +116,7 @@ def trained() -> Detector:
     sessions = [normal_session(rng) for _ in range(400)]
     config = DetectorTrainConfig(n_layer=1, n_embd=32, block_size=16, epochs=8, batch_size=32, lr=1e-2, warmup_steps=5)
     model, vocab, topk = fit_detector(sessions, config, target_fpr=0.0)
-    return Detector(model, vocab, topk, sessions={"kind": "id", "complete": True})
+    return Detector(model, vocab, topk, complete=True)
 
 
 def test_a_trained_detector_flags_what_breaks_the_grammar(trained: Detector) -> None:
@@ -145,7 +145,7 @@ def test_bundle_round_trip(trained: Detector, tmp_path: Path) -> None:
     assert [[(p.flagged, p.rank) for p in v.positions] for v in again.judge(sessions)] == [
         [(p.flagged, p.rank) for p in v.positions] for v in trained.judge(sessions)
     ]
-    assert again.topk == trained.topk and again.complete_sessions
+    assert again.topk == trained.topk and again.complete
 
 
 def test_broken_bundles(tmp_path: Path, trained: Detector) -> None:

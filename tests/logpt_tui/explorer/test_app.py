@@ -421,11 +421,12 @@ async def test_n_and_p_move_between_chunks_unless_searching(log: Path) -> None:
 
 
 def test_minimap_rows_are_proportional_and_shaded_by_chunk() -> None:
-    from logpt_tui.explorer.flagset import Flag, FlagSet
+    from engine.detect.pipeline import Flag
+    from logpt_tui.explorer.flagset import FlagSet
     from logpt_tui.explorer.widgets.minimap import bins_for
 
     flags = FlagSet()
-    flags.replace(1, 101, [Flag(n, "t", "unseen template", ()) for n in (5, 6, 7, 95)])
+    flags.reset([Flag(n, "window 1", "t", "unseen template", ()) for n in (5, 6, 7, 95)], 100)
     starts = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]
     rows = bins_for(starts, 100, 20, flags)  # two rows per chunk, shaded alike
     assert [(b.first, b.last, b.start, b.stop, b.flagged) for b in rows[:3]] == [
@@ -445,7 +446,7 @@ def test_minimap_rows_are_proportional_and_shaded_by_chunk() -> None:
 
 
 async def test_minimap_click_jumps_and_a_click_on_a_flagged_line_shows_why(tmp_path: Path) -> None:
-    from logpt_tui.explorer.flagset import Flag
+    from engine.detect.pipeline import Flag
     from logpt_tui.explorer.widgets.minimap import Minimap
 
     path = tmp_path / "m.log"
@@ -454,7 +455,7 @@ async def test_minimap_click_jumps_and_a_click_on_a_flagged_line_shows_why(tmp_p
     async with app.run_test(size=(100, 22)) as pilot:
         await settle(pilot, app, lambda: "400 lines" in status(app))
         tab = app.tab
-        tab.post_message(FlagsFound(1, 401, [Flag(3, "line <*>", "rank 9, p=0.001", ("line <*>",))]))
+        tab.post_message(FlagsFound([Flag(3, "window 1", "line <*>", "rank 9, p=0.001", ("line <*>",))], 400))
         await settle(pilot, app, lambda: len(tab.flags) == 1)
         minimap = app.query_one(Minimap)
         assert minimap.bins[0].flagged == 1 and minimap.render_line(0).text.strip("┃ ") != "··"

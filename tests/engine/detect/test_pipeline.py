@@ -1,0 +1,108 @@
+"""The one detection pipeline: block-by-block judging equals whole-file judging, rescoring equals scoring."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from engine.detect import Detector, KeyVocab, TopK
+from engine.detect.pipeline import DetectConfig, DetectionPipeline, history_sessions, mine
+from engine.detect.scoring import rescore_from, score_sequences
+from engine.errors import InputError
+from engine.lm.config import GPTConfig
+from engine.lm.model import GPT
+from engine.logs.formats import detect_format
+from engine.logs.sessions import SessionSpec
+from engine.logs.templates import TemplateMiner
+
+PROGRAMS = {
+    "sshd[{p}]": [
+        "Accepted publickey for deploy from 10.0.0.{n} port {p} ssh2",
+        "pam_unix(sshd:session): session opened",
+    ],
+    "CRON[{p}]": ["(root) CMD (run-parts /etc/cron.hourly)"],
+    "kernel": ["eth0: link up", "usb 1-{n}: new high-speed USB device"],
+    "dhclient[{p}]": ["DHCPREQUEST on eth0 to 10.0.0.1 port 67", "DHCPACK from 10.0.0.1", "bound to 10.0.0.{n}"],
+}
+
+
+def syslog(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    lines = []
+    for i in range(n):
+        program = rng.choice(list(PROGRAMS))
+        message = rng.choice(PROGRAMS[program]).format(n=rng.randint(2, 250), p=rng.randint(1000, 9999))
+        lines.append(
+            f"Nov 21 10:{i // 60 % 60:02d}:{i % 60:02d} web-01 {program.format(p=rng.randint(100, 999))}: {message}"
+        )
+    lines[n * 3 // 4] = "Nov 21 10:30:00 web-01 kernel: EXT4-fs (sda2): Remounting filesystem read-only"
+    return lines
+
+
+def random_detector(keys: list[str], block: int, complete: bool, seed: int = 0) -> Detector:
+    vocab = KeyVocab(keys)
+    model = GPT(GPTConfig(block_size=block, vocab_size=len(vocab), n_layer=1, n_head=2, n_embd=16))
+    model.init_weights(seed)
+    return Detector(model.eval(), vocab, TopK("count", 2.0), complete=complete)
+
+
+def test_rescoring_a_grown_sequence_from_rescore_from_equals_scoring_it_whole() -> None:
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(block_size=8, vocab_size=12, n_layer=1, n_head=2, n_embd=16)).eval()
+    rng = random.Random(0)
+    for old, new in [(3, 5), (7, 9), (8, 30), (20, 21), (29, 47)]:
+        seq = [1, *(rng.randrange(4, 12) for _ in range(new))]
+        full = score_sequences(model, [seq])[0]
+        start = rescore_from(old, 8)
+        part = score_sequences(model, [seq], first=[start])[0]
+        for name in ("ranks", "probs", "mass_before", "expected"):
+            np.testing.assert_array_equal(getattr(part, name)[start:], getattr(full, name)[start:], err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "spec", [SessionSpec("component"), SessionSpec("window", size=7), SessionSpec("id", r"port (\d)")]
+)
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_file_judged_in_blocks_gets_the_flags_of_the_whole_file(spec: SessionSpec, complete: bool) -> None:
+    lines = syslog(400)
+    fmt = detect_format(lines).format
+    miner = TemplateMiner()
+    keys = sorted({k for _, k in mine(lines[:300], fmt, miner)})  # the rest holds templates the detector never saw
+    detector = random_detector(keys, block=8, complete=complete)
+    detector.miner_state = miner.to_state()
+    whole = DetectionPipeline.prepare(lines, fmt, detector=detector, config=DetectConfig(session=spec)).judge(lines)
+    pipeline = DetectionPipeline.prepare(lines, fmt, detector=detector, config=DetectConfig(session=spec))
+    book = pipeline.book()
+    rng = random.Random(1)
+    start = 0
+    while start < len(lines):  # uneven blocks, scored now and then, some sessions first
+        stop = min(len(lines), start + rng.randint(1, 60))
+        book.add(lines[start:stop], start + 1)
+        if rng.random() < 0.5:
+            book.score(book.pending()[: rng.randint(0, 5)])
+        start = stop
+    book.score()
+    assert whole.flags() and book.flags() == whole.flags()
+
+
+def test_history_sessions_fall_back_to_windows_and_refuse_too_little() -> None:
+    lines = syslog(200)
+    fmt = detect_format(lines).format
+    spec, sessions = history_sessions(mine(lines, fmt, TemplateMiner()), fmt, None)
+    assert spec.kind == "window" and len(sessions) >= 10  # four components are too few sessions to learn from
+    with pytest.raises(InputError, match="too few"):
+        history_sessions(mine(lines[:30], fmt, TemplateMiner()), fmt, SessionSpec("component"))
+
+
+def test_a_bundle_saves_its_typed_session_rule(tmp_path) -> None:  # noqa: ANN001
+    detector = random_detector(["a", "b"], block=8, complete=False)
+    detector.session = SessionSpec("id", r"req=(\w+)")
+    detector.save(tmp_path / "d")
+    again = Detector.load(tmp_path / "d")
+    assert again.session == SessionSpec("id", r"req=(\w+)") and again.complete is False
+    detector.session = SessionSpec("window", size=9)
+    detector.save(tmp_path / "w")
+    assert Detector.load(tmp_path / "w").session == SessionSpec("window", size=9)
