@@ -1,0 +1,85 @@
+"""The explorer and `logpt detect` flag the same lines of the same file with the same detector.
+
+The explorer takes the file in small blocks here (and scores a few sessions
+at a time, the visible ones first), then follows appended lines; `logpt
+detect --json` judges the whole file at once. Both go through
+engine.detect.pipeline, so their flags must be equal, before and after the
+file grows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from logpt_tui.explorer.app import LogptApp
+from logpt_tui.explorer.flagset import FlagEngine, cache_key
+from tests.logpt_tui.cli.test_cli import run
+from tests.logpt_tui.explorer.test_app import settle, status
+
+CYCLE = [
+    "sshd[{p}]: Accepted publickey for deploy from 10.0.0.{n} port {p} ssh2",
+    "CRON[{p}]: (root) CMD (run-parts /etc/cron.hourly)",
+    "systemd[1]: Started Session {n} of user deploy.",
+    "kernel: [ {n}.5] eth0: link up",
+    "dhclient[{p}]: DHCPACK from 10.0.0.1",
+]
+ODD = [
+    "kernel: EXT4-fs (sda2): Remounting filesystem read-only",
+    "sshd[{p}]: error: maximum authentication attempts exceeded for root from 203.0.113.{n} port {p} ssh2",
+    "systemd[1]: nginx.service: Main process exited, code=killed, status=9/KILL",
+]
+
+
+def lines_of(count: int, seed: int, odd_every: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        template = rng.choice(ODD) if i % odd_every == odd_every - 1 else CYCLE[rng.randrange(len(CYCLE))]
+        message = template.format(n=rng.randint(2, 250), p=rng.randint(1000, 9999))
+        out.append(f"Nov 21 10:{i // 60 % 60:02d}:{i % 60:02d} web-01 {message}")
+    return out
+
+
+def cli_flags(path: Path, detector: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[int, str]]:
+    code, out, err = run(["detect", str(path), "--detector", str(detector), "--json"], capsys)
+    assert code == 0, err
+    return [(o["line"], o["reason"]) for o in map(json.loads, out.splitlines()) if o["type"] == "flag"]
+
+
+def explorer_flags(app: LogptApp) -> list[tuple[int, str]]:
+    flags = app.tab.flags
+    return [(line + 1, flags.by_line[line].reason) for line in flags.lines]
+
+
+async def test_explorer_and_cli_flag_the_same_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "host.log"
+    path.write_text("\n".join(lines_of(1500, 0, odd_every=150)) + "\n")
+    saved = tmp_path / "detector"
+    code, _, err = run(["detect", str(path), "--self-train", "--epochs", "3", "--save", str(saved), "--json"], capsys)
+    assert code == 0, err
+    expected = cli_flags(path, saved, capsys)
+    assert 0 < len(expected) < 300  # some lines flagged, not the whole file
+
+    cache = tmp_path / "cache"
+    shutil.copytree(saved, cache / cache_key(path))
+    monkeypatch.setattr("logpt_tui.explorer.tab_flags.BATCH", 97)  # many uneven blocks
+    monkeypatch.setattr("logpt_tui.explorer.tab_flags.SCORE_SESSIONS", 3)
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=FlagEngine(path, cache=cache))
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: "flagged (cached)" in status(app), tries=600)
+        assert explorer_flags(app) == expected
+        with path.open("a") as f:  # the file grows: sessions continue, and are rescored where they changed
+            f.write("\n".join(lines_of(300, 1, odd_every=40)) + "\n")
+        await settle(pilot, app, lambda: app.tab.flag_engine.lines == 1800, tries=600)
+        await settle(pilot, app, lambda: app.tab.flags.upto == 1800, tries=600)
+        after = explorer_flags(app)
+    grown = cli_flags(path, saved, capsys)  # outside the app: Textual holds stdout while it runs
+    assert len(grown) > len(expected)
+    assert after == grown
