@@ -20,7 +20,6 @@ from pathlib import Path
 import platformdirs
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -29,6 +28,7 @@ from engine.logs.logsource import LogSource
 from logpt_tui.explorer.backend import Backend, ModelBackend
 from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import CLEANUPS, spool_stdin
+from logpt_tui.explorer.keys import bindings, palette_commands
 from logpt_tui.explorer.messages import BackendReady
 from logpt_tui.explorer.screens import HelpScreen
 from logpt_tui.explorer.tab import POLL_SECONDS, LogTab
@@ -36,29 +36,6 @@ from logpt_tui.explorer.widgets.log_view import LogView
 
 DEFAULT = object()  # backend: the registry's default model; flags: a detector cached or trained for each file
 DEFAULT_THEME = "textual-dark"
-
-# Command palette entries: (title, help, the tab action they run).
-TAB_COMMANDS = [
-    ("Follow on / off", "Follow the end of the file, or stop", "toggle_follow"),
-    ("Wrap long lines on / off", "Fold long lines instead of scrolling sideways", "toggle_wrap"),
-    ("Summary of this chunk", "Stream a summary of the current chunk into the side panel", "analyze('summary')"),
-    ("Root cause of this chunk", "Stream a root-cause analysis of the current chunk", "analyze('root_cause')"),
-    ("Action items for this chunk", "Stream action items for the current chunk", "analyze('action_items')"),
-    ("Next chunk", "Move to the next chunk", "chunk(1)"),
-    ("Previous chunk", "Move to the previous chunk", "chunk(-1)"),
-    ("Next flagged line", "Jump to the next line the detector flagged", "flag(1)"),
-    ("Previous flagged line", "Jump to the previous flagged line", "flag(-1)"),
-    ("Flagged lines only on / off", "Show only the lines the detector flagged", "flagged_only"),
-    ("Why is this line flagged", "The template, rank and expected templates of the current line", "why"),
-    ("Templates", "Counts per template; pick one to see only its lines", "templates"),
-    ("Search", "Search by regular expression", "search"),
-    ("Go to line", "Jump to a line number", "goto"),
-    ("Include lines matching…", "Show only lines matching a regex", "include"),
-    ("Exclude lines matching…", "Hide lines matching a regex", "exclude"),
-    ("Minimum level", "Cycle the minimum level shown: WARN, ERROR, CRITICAL, all", "level"),
-    ("Copy the reply", "Copy the reply in the side panel as Markdown", "copy_panel"),
-    ("Save the reply", "Save the reply in the side panel as a Markdown file", "save_panel"),
-]
 
 
 def settings_path() -> Path:
@@ -71,10 +48,7 @@ class LogptApp(App[None]):
     CSS = """
     TabbedContent, TabPane { height: 1fr; padding: 0; }
     """
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Keys"),
-    ]
+    BINDINGS = bindings("app")  # logpt_tui/explorer/keys.py
 
     def __init__(
         self,
@@ -171,8 +145,8 @@ class LogptApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for title, help_text, action in TAB_COMMANDS:
-            yield SystemCommand(title, help_text, lambda action=action: self.run_tab_action(action))
+        for key in palette_commands():
+            yield SystemCommand(key.palette, key.palette_help, lambda action=key.action: self.run_tab_action(action))
 
     def run_tab_action(self, action: str) -> None:
         self.call_later(self.run_action, action, self.tab)

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from logpt_tui.explorer.keys import help_text
 from logpt_tui.terminal import visible
 
 if TYPE_CHECKING:
@@ -69,33 +70,10 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Static { width: 60; padding: 1 2; background: $panel; border: round $accent; }
+    HelpScreen > Static { width: 76; padding: 1 2; background: $panel; border: round $accent; }
     """
-    TEXT = """[b]logpt explorer[/b]
-
-  [b]f[/b]        follow the end of the file on / off
-  [b]W[/b]        wrap long lines on / off
-  [b]g[/b] / [b]G[/b]    top / bottom
-  [b]/[/b]        search by regular expression
-  [b]:[/b]        go to a line number
-  [b]i[/b] / [b]x[/b]    include / exclude lines by regex
-  [b]L[/b]        minimum level: WARN, ERROR, CRITICAL, all
-  [b]e[/b] / [b]E[/b]    next / previous flagged line (red mark)
-  [b]F[/b]        flagged lines only; [b]y[/b] why is this line flagged
-  [b]t[/b]        templates: pick one to see only its lines
-  [b]n[/b] / [b]N[/b]    next / previous match (Esc ends the search)
-  [b]n[/b] / [b]p[/b]    next / previous chunk when not searching
-  [b]][/b] / [b][[/b]    next / previous chunk
-  [b]s[/b] [b]r[/b] [b]a[/b]    summary, root cause, action items
-           of the current chunk, in the side panel
-  [b]Esc[/b]      cancel the analysis; again: close the panel
-  [b]c[/b] / [b]w[/b]    copy / save the reply as Markdown
-  [b]Tab[/b]      next file (Shift+Tab: previous), when several
-  [b]Ctrl+P[/b]   command palette (actions, themes)
-  [b]?[/b]        this help
-  [b]q[/b]        quit
-
-Lines stream in as the file grows; truncation and rotation
+    INTRO = "logpt explorer"
+    OUTRO = """Lines stream in as the file grows; truncation and rotation
 are followed. Chunks fit the model's context; the current
 one has cyan line numbers. The strip on the right shows
 flagged lines per chunk (click to jump; ┃ marks the view).
@@ -103,7 +81,7 @@ A click on a flagged line shows why. Escape sequences in
 the log are shown as ^[. Press any key to close."""
 
     def compose(self) -> ComposeResult:
-        yield Static(self.TEXT)
+        yield Static(help_text(self.INTRO, self.OUTRO))
 
     def on_key(self) -> None:
         self.dismiss()

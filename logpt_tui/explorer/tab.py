@@ -20,7 +20,6 @@ from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
@@ -31,6 +30,7 @@ from logpt_tui.explorer.backend import Backend
 from logpt_tui.explorer.flagset import FlagEngine, FlagSet
 from logpt_tui.explorer.follow import watch_file
 from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.keys import bindings
 from logpt_tui.explorer.messages import (
     ChunksPlanned,
     FileTouched,
@@ -57,35 +57,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
     LogTab #search { display: none; }
     LogTab #search.-open { display: block; }
     """
-    BINDINGS = [
-        Binding("f", "toggle_follow", "Follow"),
-        Binding("W", "toggle_wrap", "Wrap", show=False),
-        Binding("g", "top", "Top"),
-        Binding("G", "bottom", "Bottom"),
-        Binding("slash", "search", "Search"),
-        Binding("colon", "goto", "Go to line", show=False),
-        Binding("i", "include", "Include", show=False),
-        Binding("x", "exclude", "Exclude", show=False),
-        Binding("L", "level", "Min level", show=False),
-        Binding("e", "flag(1)", "Next flag"),
-        Binding("E", "flag(-1)", "Prev flag", show=False),
-        Binding("F", "flagged_only", "Flagged only", show=False),
-        Binding("y", "why", "Why", show=False),
-        Binding("t", "templates", "Templates"),
-        Binding("n", "next", "Next", show=False),
-        Binding("N", "search_previous", "Previous match", show=False),
-        Binding("right_square_bracket", "chunk(1)", "Next chunk"),
-        Binding("left_square_bracket", "chunk(-1)", "Prev chunk"),
-        Binding("p", "chunk(-1)", "Prev chunk", show=False),
-        Binding("s", "analyze('summary')", "Summary"),
-        Binding("r", "analyze('root_cause')", "Root cause"),
-        Binding("a", "analyze('action_items')", "Actions"),
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("c", "copy_panel", "Copy", show=False),
-        Binding("w", "save_panel", "Save", show=False),
-        Binding("tab", "app.switch_file(1)", "Next file", show=False),  # before the screen's focus keys
-        Binding("shift+tab", "app.switch_file(-1)", "Prev file", show=False),
-    ]
+    BINDINGS = bindings("tab")  # logpt_tui/explorer/keys.py
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """SVG snapshots of the explorer's main screens with deterministic fixtures.
 
-A snapshot that differs fails the test and writes the new SVG beside the old
-one (`*.new.svg`) for review; `LOGPT_UPDATE_SNAPSHOTS=1` accepts the new ones.
+A snapshot that differs, or is missing, fails the test and writes the new SVG
+(`*.new.svg`) for review; `LOGPT_UPDATE_SNAPSHOTS=1` accepts the new ones.
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ LOG = "".join(
 
 def check(name: str, svg: str) -> None:
     expected = SNAPSHOTS / f"{name}.svg"
-    if os.environ.get("LOGPT_UPDATE_SNAPSHOTS") or not expected.exists():
+    if os.environ.get("LOGPT_UPDATE_SNAPSHOTS"):
         SNAPSHOTS.mkdir(exist_ok=True)
         expected.write_text(svg, encoding="utf-8")
         return
+    if not expected.exists():  # a new snapshot is reviewed before it counts, like a changed one
+        (SNAPSHOTS / f"{name}.new.svg").write_text(svg, encoding="utf-8")
+        pytest.fail(f"no {name} snapshot yet: see {name}.new.svg (LOGPT_UPDATE_SNAPSHOTS=1 accepts it)")
     if expected.read_text(encoding="utf-8") != svg:
         (SNAPSHOTS / f"{name}.new.svg").write_text(svg, encoding="utf-8")
         pytest.fail(f"{name} snapshot differs: see {name}.new.svg (LOGPT_UPDATE_SNAPSHOTS=1 accepts it)")
