@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,7 +16,7 @@ from logpt_tui.explorer.keys import help_text
 from logpt_tui.terminal import visible
 
 if TYPE_CHECKING:
-    from logpt_tui.explorer.tab import LogTab
+    from logpt_tui.explorer.state import TemplateState
 
 
 class TemplatesScreen(ModalScreen[int | None]):
@@ -27,9 +29,10 @@ class TemplatesScreen(ModalScreen[int | None]):
     """
     BINDINGS = [Binding("escape", "show_all", "All lines")]
 
-    def __init__(self, explorer: LogTab) -> None:
+    def __init__(self, templates: TemplateState, total: Callable[[], int]) -> None:
         super().__init__()
-        self.explorer = explorer
+        self.templates = templates
+        self.total = total  # lines in the file now
 
     def compose(self) -> ComposeResult:
         from textual.widgets import DataTable  # noqa: PLC0415
@@ -47,16 +50,16 @@ class TemplatesScreen(ModalScreen[int | None]):
     def refresh_table(self) -> None:
         from textual.widgets import DataTable  # noqa: PLC0415
 
-        app = self.explorer
+        mined, counts, texts = self.templates.snapshot()
         table = self.query_one("#templates", DataTable)
         table.clear()
-        for key, count in sorted(app.template_counts.items(), key=lambda kv: -kv[1])[:500]:
-            table.add_row(f"{count:,}", str(key), visible(app.template_texts.get(key, "?"))[:200], key=str(key))
-        done = len(app.template_keys) * 100 // max(1, len(app.source))
+        for key, count in sorted(counts.items(), key=lambda kv: -kv[1])[:500]:
+            table.add_row(f"{count:,}", str(key), visible(texts.get(key, "?"))[:200], key=str(key))
+        done = mined * 100 // max(1, self.total())
         state = "" if done >= 100 else f" · mining {done}%"
-        self.query_one("#templates-head", Static).update(
-            f"[b]{len(app.template_counts):,} templates[/b]{state} · Enter: only its lines · Esc: all lines"
-        )
+        head = Text(f"{len(counts):,} templates", style="bold")
+        head.append(f"{state} · Enter: only its lines · Esc: all lines", style="")
+        self.query_one("#templates-head", Static).update(head)
 
     def on_data_table_row_selected(self, event: object) -> None:
         self.dismiss(int(event.row_key.value))  # type: ignore[attr-defined]

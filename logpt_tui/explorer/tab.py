@@ -14,8 +14,6 @@ tab, each in its own module.
 
 from __future__ import annotations
 
-import re
-import threading
 from pathlib import Path
 
 from textual import work
@@ -24,10 +22,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
 from engine.analysis.chunkplan import ChunkPlan
-from engine.logs.linefilter import LineFilter
 from engine.logs.logsource import LogSource
 from logpt_tui.explorer.backend import Backend
-from logpt_tui.explorer.flagset import FlagEngine, FlagSet
+from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import watch_file
 from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.keys import bindings
@@ -38,6 +35,7 @@ from logpt_tui.explorer.messages import (
     IndexProgress,
     SourceChanged,
 )
+from logpt_tui.explorer.state import FlagState, TabState
 from logpt_tui.explorer.tab_flags import FlagsMixin
 from logpt_tui.explorer.tab_search import SearchMixin
 from logpt_tui.explorer.tab_templates import TemplatesMixin
@@ -77,24 +75,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
         self.indexing = ""
         self.format_name = ""
         self._observer: object | None = None
-        self.pattern: re.Pattern[str] | None = None
-        self.prompt_mode = "search"  # what the prompt box is for: search, goto, include, exclude
-        self.filter = LineFilter()
-        self.filter_rows: list[int] = []  # lines the filter passed so far
-        self.filtered_upto = 0  # lines the filter has looked at
-        self.filter_lock = threading.Lock()
-        self.flag_engine = flags
-        self.flags = FlagSet()
-        self.detector_state = "detector: starting" if flags is not None else ""
-        self.flagged_only = False
-        self.template_keys: list[int] = []  # the template key of every mined line, 0-based
-        self.template_counts: dict[int, int] = {}
-        self.template_texts: dict[int, str] = {}
-        self.template_filter: int | None = None  # show only lines of this template
-        self.template_shown: list[int] = []  # its lines, 0-based, as far as template_scanned
-        self.template_scanned = 0
-        self.mining = False
-        self.view_miner: tuple | None = None  # (format, TemplateMiner) that numbered template_keys
+        self.state = TabState(flags=FlagState(engine=flags, status="detector: starting" if flags is not None else ""))
         self.backend: Backend | None = None
         self.model_state = model_state
         self.plan: ChunkPlan | None = None
@@ -116,7 +97,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
         return self.query_one(AnalysisPanel)
 
     def on_mount(self) -> None:
-        self.view.flagged = self.flags
+        self.view.flagged = self.state.flags.found
         if self.source.size > PREVIEW_ABOVE_BYTES:  # indexing takes a moment: show the end of the file at once
             self.view.show_preview(self.source.tail())
         self.update_status()
@@ -156,27 +137,27 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
         if kind == "indexed":
             self.indexing = ""
             self.view.preview = None
-            if self.flag_engine is not None:
+            if self.state.flags.engine is not None:
                 self.flag_worker()
             self.set_interval(self.poll_seconds, self.poll_file)
             self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
         if replaced:  # new content: flags, filter rows, templates and chunks start over
             self.new_since_scroll = 0
-            self.flags.clear()
-            if self.flag_engine is not None:
-                self.flag_engine.restart()
-            if self.filter.active:
-                self.apply_filter(self.filter)
-            self.template_keys = []
-            if self.template_filter is not None:
+            self.state.flags.found.clear()
+            if self.state.flags.engine is not None:
+                self.state.flags.engine.restart()
+            if self.state.filter.rule.active:
+                self.apply_filter(self.state.filter.rule)
+            self.state.templates.reset()
+            if self.state.templates.picked is not None:
                 self.pick_template(None)
             if self.plan is not None:
                 self.plan.reset()
                 self.panel.forget()
         elif kind == "grown":  # appended lines only extend what was done
-            if self.filter.active:
-                self.filter_worker(self.filter, self.filter_rows)
-            if self.template_keys and not self.mining:
+            if self.state.filter.rule.active:
+                self.filter_worker(self.state.filter.rule, self.state.filter.rows)
+            if self.state.templates.mined() and not self.state.templates.mining:
                 self.mine_worker()
         if (replaced or kind == "grown") and self.detector_ready():
             self.flag_tail_worker()
@@ -193,6 +174,11 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
     def on_file_touched(self, _message: FileTouched) -> None:
         self.poll_file()
 
+    def show_rows(self) -> None:
+        """Show the rows `TabState.rows` decides (the one rule), after any change to flags, filter or template."""
+        self.view.set_rows(self.state.rows())
+        self.update_status()
+
     def update_status(self) -> None:
         parts = [Path(self.display_name).name, f"{len(self.source):,} lines"]  # the name: a long path hides the rest
         if self.indexing:
@@ -208,19 +194,19 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
         if self.plan is not None and len(self.plan):
             more = "+" if self.plan.planned < len(self.source) else ""
             parts.append(f"chunk {k + 1 if k is not None else '–'}/{len(self.plan):,}{more}")
-        if self.filter.active:
-            parts.append(f"filter {self.filter.describe()}: {len(self.filter_rows):,} shown")
-        if self.template_filter is not None:
-            parts.append(f"template {self.template_filter}: {self.view.row_count:,} lines")
-        if self.detector_state:
-            parts.append(self.detector_state)
+        if self.state.filter.rule.active:
+            parts.append(f"filter {self.state.filter.rule.describe()}: {len(self.state.filter.rows):,} shown")
+        if self.state.templates.picked is not None:
+            parts.append(f"template {self.state.templates.picked}: {self.view.row_count:,} lines")
+        if self.state.flags.status:
+            parts.append(self.state.flags.status)
         parts.append(self.model_state)
         self.query_one("#status", Static).update(" · ".join(parts))
         self.update_minimap()
 
     def update_minimap(self) -> None:
         starts = self.plan.starts if self.plan is not None and len(self.plan) else None
-        self.query_one(Minimap).update_map(starts, len(self.source), self.flags, self.view.visible_lines())
+        self.query_one(Minimap).update_map(starts, len(self.source), self.state.flags.found, self.view.visible_lines())
 
     def action_toggle_follow(self) -> None:
         self.view.follow = not self.view.follow
@@ -316,7 +302,8 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
             return
         start, stop = self.plan.span(k)
         lines = self.source.block(start, stop)
-        flagged = {line + 1: self.flags.by_line[line].reason for line in self.flags.lines if start <= line < stop}
+        found = self.state.flags.found
+        flagged = {line + 1: found.by_line[line].reason for line in found.lines if start <= line < stop}
         self.panel.request((start, query), k + 1, lines, flagged, self.backend)
 
     def action_cancel(self) -> None:
@@ -327,8 +314,8 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
             pass
         elif self.panel.is_open:
             self.panel.close()
-        elif self.pattern is not None:
-            self.pattern = None
+        elif self.state.search.pattern is not None:
+            self.state.search.pattern = None
             self.view.current = None
             self.notify("search ended: n moves to the next chunk again", timeout=2)
 

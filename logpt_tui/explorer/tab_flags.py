@@ -7,36 +7,29 @@ the panel, `anchor_line` and `update_status`; it holds the flag state in a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual import work
 
 from engine.errors import InputError, LogptError
 from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import FlagsFound, FlagStatus
+from logpt_tui.explorer.state import TabState
 from logpt_tui.explorer.widgets.log_view import LogView
 
 SCORE_SESSIONS = 2_000  # sessions scored between two updates of the flags
 
-if TYPE_CHECKING:
-    from logpt_tui.explorer.flagset import FlagEngine, FlagSet
-
 
 class FlagsMixin:
-    flag_engine: FlagEngine | None
-    flags: FlagSet
-    detector_state: str
-    flagged_only: bool
+    state: TabState
 
     def detector_ready(self) -> bool:
-        return self.flag_engine is not None and self.flag_engine.ready
+        return self.state.flags.engine is not None and self.state.flags.engine.ready
 
     @work(thread=True, exclusive=True, group="flags")
     def flag_worker(self) -> None:
         """Prepare the detector, take the file in order, then score: sessions on screen first."""
         from engine.detect.pipeline import HISTORY_LINES  # noqa: PLC0415 - torch loads here, in the worker
 
-        engine = self.flag_engine
+        engine = self.state.flags.engine
         assert engine is not None
         status = lambda text: self.post_message(FlagStatus(f"detector: {text}"))  # noqa: E731
         try:
@@ -60,7 +53,7 @@ class FlagsMixin:
     @work(thread=True, exclusive=True, group="flags-tail")
     def flag_tail_worker(self) -> None:
         """Appended lines join their sessions, which are rescored from where they changed."""
-        engine = self.flag_engine
+        engine = self.state.flags.engine
         assert engine is not None and engine.ready
         total, upto = len(self.source), engine.lines
         if total <= upto:
@@ -70,25 +63,25 @@ class FlagsMixin:
 
     @needs_view
     def on_flag_status(self, message: FlagStatus) -> None:
-        engine = self.flag_engine
+        engine = self.state.flags.engine
         done = not message.text and engine is not None
-        self.detector_state = f"{len(self.flags):,} flagged ({engine.source})" if done else message.text
+        self.state.flags.status = f"{len(self.state.flags.found):,} flagged ({engine.source})" if done else message.text
         if message.failed:
             self.notify(message.text, severity="warning", timeout=5)
         self.update_status()
 
     @needs_view
     def on_flags_found(self, message: FlagsFound) -> None:
-        self.flags.reset(message.flags, message.upto)
-        if self.flagged_only:
-            self.view.set_rows(self.flags.lines)
+        self.state.flags.found.reset(message.flags, message.upto)
+        if self.state.flags.only:
+            self.view.set_rows(self.state.rows())
         self.view.refresh()
-        if self.detector_state.endswith(")"):  # a count is shown: keep it current
-            self.detector_state = f"{len(self.flags):,} flagged ({self.flag_engine.source})"  # type: ignore[union-attr]
+        if self.state.flags.status.endswith(")"):  # a count is shown: keep it current
+            self.state.flags.status = f"{len(self.state.flags.found):,} flagged ({self.state.flags.engine.source})"  # type: ignore[union-attr]
         self.update_status()
 
     def action_flag(self, step: int) -> None:
-        target = self.flags.step(self.anchor_line(), step)
+        target = self.state.flags.found.step(self.anchor_line(), step)
         if target is None:
             self.notify("no flagged lines (yet)", timeout=2)
             return
@@ -97,26 +90,23 @@ class FlagsMixin:
         self.update_status()
 
     def action_flagged_only(self) -> None:
-        self.flagged_only = not self.flagged_only
-        self.view.set_rows(
-            self.flags.lines if self.flagged_only else (self.filter_rows if self.filter.active else None)
-        )
-        self.update_status()
+        self.state.flags.only = not self.state.flags.only
+        self.show_rows()
 
     def action_why(self) -> None:
         self.show_why(self.view.current if self.view.current is not None else self.anchor_line())
 
     def on_log_view_line_clicked(self, message: LogView.LineClicked) -> None:
-        if message.line in self.flags:
+        if message.line in self.state.flags.found:
             self.show_why(message.line)
         self.update_status()
 
     def show_why(self, line: int) -> None:
-        flag = self.flags.get(line)
+        flag = self.state.flags.found.get(line)
         if flag is None:
             body = f"Line {line + 1} is not flagged."
         else:
             expected = "\n".join(f"- `{t}`" for t in flag.expected) or "- (nothing: the session was new)"
             body = (f"## Why line {flag.line} is flagged\n\n**Template:** `{flag.template}`\n\n"
                     f"**Verdict:** {flag.reason}\n\n### The model expected\n{expected}")  # fmt: skip
-        self.panel.show_markdown(f"[b]Anomaly[/b] · {self.detector_state}", body)
+        self.panel.show_markdown(f"[b]Anomaly[/b] · {self.state.flags.status}", body)

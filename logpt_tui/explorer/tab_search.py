@@ -8,7 +8,6 @@ workers that post messages back; filters apply to followed lines too.
 from __future__ import annotations
 
 import re
-import threading
 
 from textual import work
 from textual.widgets import Input
@@ -16,15 +15,11 @@ from textual.widgets import Input
 from engine.logs.linefilter import FILTER_LEVELS, LineFilter
 from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import FilterProgress, SearchResult
+from logpt_tui.explorer.state import TabState
 
 
 class SearchMixin:
-    pattern: re.Pattern[str] | None
-    prompt_mode: str  # what the prompt box is for: search, goto, include, exclude
-    filter: LineFilter
-    filter_rows: list[int]  # lines the filter passed so far
-    filtered_upto: int  # lines the filter has looked at
-    filter_lock: threading.Lock
+    state: TabState
 
     # ---- the prompt: search, go to line, include / exclude ----
 
@@ -45,7 +40,7 @@ class SearchMixin:
         return self.query_one("#search", Input)
 
     def open_prompt(self, mode: str, placeholder: str) -> None:
-        self.prompt_mode = mode
+        self.state.search.prompt_mode = mode
         self.prompt.placeholder = placeholder
         self.prompt.value = ""
         self.prompt.add_class("-open")
@@ -57,13 +52,13 @@ class SearchMixin:
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.close_prompt()
-        if self.prompt_mode == "goto":
+        if self.state.search.prompt_mode == "goto":
             self.goto_line(event.value)
-        elif self.prompt_mode in ("include", "exclude"):
-            self.set_filter_pattern(self.prompt_mode, event.value)
+        elif self.state.search.prompt_mode in ("include", "exclude"):
+            self.set_filter_pattern(self.state.search.prompt_mode, event.value)
         else:
             try:
-                self.pattern = re.compile(event.value)
+                self.state.search.pattern = re.compile(event.value)
             except re.error as e:
                 self.notify(f"bad regex: {e}", severity="error")
                 return
@@ -84,7 +79,7 @@ class SearchMixin:
 
     def action_next(self) -> None:
         """`n`: the next match while a search is active (Esc ends it), else the next chunk."""
-        if self.pattern is not None:
+        if self.state.search.pattern is not None:
             self.run_search(forward=True, from_current=True)
         else:
             self.action_chunk(1)
@@ -93,7 +88,7 @@ class SearchMixin:
         self.run_search(forward=False, from_current=True)
 
     def run_search(self, *, forward: bool, from_current: bool) -> None:
-        if self.pattern is None:
+        if self.state.search.pattern is None:
             self.notify("press / to search first")
             return
         view = self.view
@@ -101,7 +96,7 @@ class SearchMixin:
             start = view.current + (1 if forward else -1)
         else:
             start = int(view.scroll_offset.y)
-        self.search_worker(self.pattern, start, forward)
+        self.search_worker(self.state.search.pattern, start, forward)
 
     @work(thread=True, exclusive=True, group="search")
     def search_worker(self, pattern: re.Pattern[str], start: int, forward: bool) -> None:
@@ -123,8 +118,8 @@ class SearchMixin:
     # ---- filters: include / exclude regex and a minimum level, applied to followed lines too ----
 
     def action_level(self) -> None:
-        level = FILTER_LEVELS[(FILTER_LEVELS.index(self.filter.min_level) + 1) % len(FILTER_LEVELS)]
-        self.apply_filter(LineFilter(self.filter.include, self.filter.exclude, level))
+        level = FILTER_LEVELS[(FILTER_LEVELS.index(self.state.filter.rule.min_level) + 1) % len(FILTER_LEVELS)]
+        self.apply_filter(LineFilter(self.state.filter.rule.include, self.state.filter.rule.exclude, level))
 
     def set_filter_pattern(self, which: str, value: str) -> None:
         try:
@@ -132,33 +127,32 @@ class SearchMixin:
         except re.error as e:
             self.notify(f"bad regex: {e}", severity="error")
             return
-        include = pattern if which == "include" else self.filter.include
-        exclude = pattern if which == "exclude" else self.filter.exclude
-        self.apply_filter(LineFilter(include, exclude, self.filter.min_level))
+        include = pattern if which == "include" else self.state.filter.rule.include
+        exclude = pattern if which == "exclude" else self.state.filter.rule.exclude
+        self.apply_filter(LineFilter(include, exclude, self.state.filter.rule.min_level))
 
     def apply_filter(self, line_filter: LineFilter) -> None:
-        self.filter = line_filter
+        state = self.state.filter
         self.workers.cancel_group(self, "filter")
-        with self.filter_lock:
-            self.filter_rows, self.filtered_upto = [], 0
-        self.view.set_rows(self.filter_rows if line_filter.active else None)
+        with state.lock:
+            state.rule, state.rows, state.upto = line_filter, [], 0
+        self.show_rows()
         if line_filter.active:
-            self.filter_worker(line_filter, self.filter_rows)
-        self.update_status()
+            self.filter_worker(line_filter, state.rows)
 
     @work(thread=True, exclusive=True, group="filter")
     def filter_worker(self, line_filter: LineFilter, rows: list[int]) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
-        worker = get_current_worker()
-        while not worker.is_cancelled and rows is self.filter_rows:
-            with self.filter_lock:  # one batch at a time: a replaced worker may still be finishing one
-                start = self.filtered_upto
+        worker, state = get_current_worker(), self.state.filter
+        while not worker.is_cancelled and rows is state.rows:
+            with state.lock:  # one batch at a time: a replaced worker may still be finishing one
+                start = state.upto
                 stop = min(start + BATCH, len(self.source))
-                if start >= stop or rows is not self.filter_rows:
+                if start >= stop or rows is not state.rows:
                     return
                 rows.extend(line_filter.scan(self.source.block(start, stop), start))
-                self.filtered_upto = stop
+                state.upto = stop
             self.post_message(FilterProgress(stop))
 
     @needs_view

@@ -52,7 +52,7 @@ def cli_flags(path: Path, detector: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def explorer_flags(app: LogptApp) -> list[tuple[int, str]]:
-    flags = app.tab.flags
+    flags = app.tab.state.flags.found
     return [(line + 1, flags.by_line[line].reason) for line in flags.lines]
 
 
@@ -77,8 +77,8 @@ async def test_explorer_and_cli_flag_the_same_lines(
         assert explorer_flags(app) == expected
         with path.open("a") as f:  # the file grows: sessions continue, and are rescored where they changed
             f.write("\n".join(lines_of(300, 1, odd_every=40)) + "\n")
-        await settle(pilot, app, lambda: app.tab.flag_engine.lines == 1800, tries=600)
-        await settle(pilot, app, lambda: app.tab.flags.upto == 1800, tries=600)
+        await settle(pilot, app, lambda: app.tab.state.flags.engine.lines == 1800, tries=600)
+        await settle(pilot, app, lambda: app.tab.state.flags.found.upto == 1800, tries=600)
         after = explorer_flags(app)
     grown = cli_flags(path, saved, capsys)  # outside the app: Textual holds stdout while it runs
     assert len(grown) > len(expected)

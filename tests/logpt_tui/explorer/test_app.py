@@ -321,17 +321,19 @@ async def check_flags(path: Path, cache: Path, source: str) -> None:
         await settle(pilot, app, lambda: f"flagged ({source})" in status(app), tries=600)
         # The odd line is flagged (it is in the training history once, so by its rank, not as unseen),
         # and the regular cycle is not.
-        assert 900 in app.tab.flags and len(app.tab.flags) < 12
+        assert 900 in app.tab.state.flags.found and len(app.tab.state.flags.found) < 12
         await pilot.press("g", "e")
-        assert app.view.current == app.tab.flags.lines[0]
+        assert app.view.current == app.tab.state.flags.found.lines[0]
         app.view.current = None
         await pilot.press("G", "E")  # backwards from the end: the last flag
-        assert app.view.current == app.tab.flags.lines[-1]
+        assert app.view.current == app.tab.state.flags.found.lines[-1]
         app.view.show_line(900)
         await pilot.press("y")
-        assert "Why line 901 is flagged" in panel_text(app) and app.tab.flags.get(900).reason in panel_text(app)
+        assert "Why line 901 is flagged" in panel_text(app) and app.tab.state.flags.found.get(900).reason in panel_text(
+            app
+        )
         await pilot.press("F")
-        assert app.view.rows == app.tab.flags.lines
+        assert app.view.rows == app.tab.state.flags.found.lines
 
 
 async def test_templates_view_filters_by_template(tmp_path: Path) -> None:
@@ -346,7 +348,7 @@ async def test_templates_view_filters_by_template(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot, app, lambda: "300 lines" in status(app))
         await pilot.press("t")
-        await settle(pilot, app, lambda: len(app.tab.template_keys) == 300)
+        await settle(pilot, app, lambda: len(app.tab.state.templates.keys) == 300)
         await pilot.pause(0.2)
         await pilot.press("enter")  # the most frequent template: 200 login lines
         await settle(pilot, app, lambda: "200 lines" in status(app))
@@ -355,7 +357,7 @@ async def test_templates_view_filters_by_template(tmp_path: Path) -> None:
             f.write("Nov 21 10:00:01 web-01 app[1]: user bob logged in\n")
         await settle(pilot, app, lambda: "201 lines" in status(app))
         await pilot.press("t", "escape")
-        await settle(pilot, app, lambda: app.tab.template_filter is None)
+        await settle(pilot, app, lambda: app.tab.state.templates.picked is None)
         assert app.view.rows is None
 
 
@@ -456,7 +458,7 @@ async def test_minimap_click_jumps_and_a_click_on_a_flagged_line_shows_why(tmp_p
         await settle(pilot, app, lambda: "400 lines" in status(app))
         tab = app.tab
         tab.post_message(FlagsFound([Flag(3, "window 1", "line <*>", "rank 9, p=0.001", ("line <*>",))], 400))
-        await settle(pilot, app, lambda: len(tab.flags) == 1)
+        await settle(pilot, app, lambda: len(tab.state.flags.found) == 1)
         minimap = app.query_one(Minimap)
         assert minimap.bins[0].flagged == 1 and minimap.render_line(0).text.strip("┃ ") != "··"
         await pilot.click(Minimap, offset=(1, 0))  # the first row: the file's start
