@@ -1,4 +1,9 @@
-"""Messages that workers post to the app: small dataclasses, one per event."""
+"""Messages that workers post to the app: small dataclasses, one per event.
+
+Progress messages coalesce (Textual's `can_replace`): a newer one still in
+the queue replaces the older one of its kind for the same receiver, so a fast
+worker never floods the UI thread with states it would overwrite anyway.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,15 @@ from dataclasses import dataclass
 from textual.message import Message
 
 
+class Progress(Message):
+    """A state that supersedes the previous one of its kind: only the newest in the queue is handled."""
+
+    def can_replace(self, message: Message) -> bool:
+        return type(message) is type(self)
+
+
 @dataclass
-class IndexProgress(Message):
+class IndexProgress(Progress):
     """Bytes indexed so far."""
 
     done: int
@@ -44,7 +56,7 @@ class BackendReady(Message):
 
 
 @dataclass
-class ChunksPlanned(Message):
+class ChunksPlanned(Progress):
     """Chunk planning reached `planned` lines."""
 
     planned: int
@@ -65,14 +77,17 @@ class AnalysisDone(Message):
 
 
 @dataclass
-class FilterProgress(Message):
+class FilterProgress(Progress):
     """The filter has looked at `done` lines."""
 
     done: int
 
 
-class FlagStatus(Message):
-    """What the detector is doing (loading, self-training k/N, an error)."""
+class FlagStatus(Progress):
+    """What the detector is doing (loading, self-training k/N, an error); an error is never replaced."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FlagStatus) and not message.failed
 
     def __init__(self, text: str, failed: bool = False) -> None:
         super().__init__()
@@ -80,7 +95,7 @@ class FlagStatus(Message):
         self.failed = failed
 
 
-class FlagsFound(Message):
+class FlagsFound(Progress):
     """Every flag found so far (engine.detect.pipeline.Flag), with the lines judged: they replace the last ones."""
 
     def __init__(self, flags: list, upto: int) -> None:
@@ -89,7 +104,7 @@ class FlagsFound(Message):
 
 
 @dataclass
-class TemplatesMined(Message):
+class TemplatesMined(Progress):
     """Template mining reached `done` lines."""
 
     done: int

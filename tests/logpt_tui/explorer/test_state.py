@@ -50,3 +50,13 @@ def test_take_and_extend_picked_from_two_threads_keep_every_line() -> None:
     thread.join()
     templates.extend_picked()
     assert templates.shown == [i for i, k in enumerate(templates.keys) if k == 1] and len(templates.keys) == 600
+
+
+def test_progress_messages_coalesce_but_errors_stay() -> None:
+    from logpt_tui.explorer.messages import FlagStatus, IndexProgress, SearchResult, TemplatesMined
+
+    assert IndexProgress(2, 9).can_replace(IndexProgress(1, 9))
+    assert not IndexProgress(2, 9).can_replace(TemplatesMined(1))
+    assert FlagStatus("self-training 2/8").can_replace(FlagStatus("self-training 1/8"))
+    assert not FlagStatus("").can_replace(FlagStatus("no detector: broken", failed=True))
+    assert not SearchResult("x", 3).can_replace(SearchResult("x", 2))  # events, not states: each one counts
