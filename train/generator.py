@@ -32,6 +32,7 @@ from engine.lm.model import GPT
 from engine.lm.tokenizer import Tokenizer
 from train.generator_data import Example
 from train.lm import lr_at
+from train.optim import adamw
 
 IGNORE = -100
 
@@ -135,14 +136,6 @@ def collate(batch: Sequence[tuple[list[int], int]], pad: int) -> tuple[torch.Ten
     return x, y
 
 
-def make_optimizer(model: GPT, c: GeneratorTrainConfig) -> torch.optim.AdamW:
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": c.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    kwargs: dict[str, Any] = {"fused": True} if next(model.parameters()).is_cuda else {}
-    return torch.optim.AdamW(groups, lr=c.lr, betas=(0.9, 0.95), **kwargs)
-
-
 def response_loss(model: GPT, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> torch.Tensor:
     x, y = x.to(device), y.to(device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
@@ -197,6 +190,19 @@ def load_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer) 
     return state
 
 
+@dataclass
+class Progress:
+    """Where a run stands; checkpointed with the weights so `resume` continues from it."""
+
+    step: int = 0
+    best: float = float("inf")
+    tokens: int = 0
+    seconds: float = 0.0
+
+    def state(self) -> dict[str, Any]:
+        return {"step": self.step, "best_val_loss": self.best, "tokens": self.tokens, "seconds": self.seconds}
+
+
 def train_generator(
     model: GPT,
     tokenizer: Tokenizer,
@@ -210,74 +216,73 @@ def train_generator(
 ) -> dict[str, Any]:
     """Train in place; the model ends with its best-validation weights. Returns a summary for provenance."""
     device = device or torch.device("cpu")
-    fmt = prompt_format("logpt-digest")
     pad = tokenizer.special("<|endoftext|>")
-    encoded = [encode_example(e, tokenizer, fmt, config.block_size) for e in examples]
+    encoded = [encode_example(e, tokenizer, prompt_format("logpt-digest"), config.block_size) for e in examples]
     n_val = min(config.val_examples, max(1, len(encoded) // 10))
     val, train = encoded[:n_val], encoded[n_val:]
     if not train:
         raise ValueError("no training examples left after the validation split")
     model.to(device).train()
-    optimizer = make_optimizer(model, config)
-    rng = random.Random(config.seed)
-    step, best, tokens_seen, elapsed = 0, float("inf"), 0, 0.0
-    checkpoint = out / "checkpoint"
+    optimizer = adamw(model, config.lr, config.weight_decay)
+    rng, run, checkpoint = random.Random(config.seed), Progress(), out / "checkpoint"
     if resume and (checkpoint / "state.json").is_file():
         state = load_checkpoint(checkpoint, model, optimizer)
-        step, best, tokens_seen, elapsed = state["step"], state["best_val_loss"], state["tokens"], state["seconds"]
+        run = Progress(state["step"], state["best_val_loss"], state["tokens"], state["seconds"])
         rng.setstate((3, tuple(state["rng"]), None))
     out.mkdir(parents=True, exist_ok=True)
-    metrics = (out / "metrics.jsonl").open("a", encoding="utf-8")
     best_state = load_file(str(out / "best.safetensors")) if resume and (out / "best.safetensors").is_file() else None
-    try:
-        while step < config.steps:
-            t0 = time.perf_counter()
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, config)
-            n_tokens = 0
-            total = 0.0
-            drawn = rng.sample(train, min(config.batch_size * config.grad_accum, len(train)))
-            drawn.sort(key=lambda item: len(item[0]))  # similar lengths share a micro-batch: less padding
-            for i in range(0, len(drawn), config.batch_size):
-                x, y = collate(drawn[i : i + config.batch_size], pad)
-                loss = response_loss(model, x, y, device) / math.ceil(len(drawn) / config.batch_size)
-                loss.backward()
-                total += loss.item()
-                n_tokens += x.numel()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            tokens_seen += n_tokens
-            dt = time.perf_counter() - t0
-            elapsed += dt
-            report = Report(step, total, optimizer.param_groups[0]["lr"], n_tokens / dt)
-            if step % config.eval_every == 0 or step == config.steps:
+    with (out / "metrics.jsonl").open("a", encoding="utf-8") as metrics:
+        while run.step < config.steps:
+            report = train_step(model, optimizer, rng.sample(train, min(config.batch_size * config.grad_accum, len(train))),
+                                run, config, pad, device)  # fmt: skip
+            if run.step % config.eval_every == 0 or run.step == config.steps:
                 val_loss = validation_loss(model, val, pad, config.batch_size, device)
-                if val_loss < best:
-                    best = val_loss
-                    best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                if val_loss < run.best:
+                    run.best, best_state = (
+                        val_loss,
+                        {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                    )
                     save_file(best_state, str(out / "best.safetensors"))
-                report = replace(report, val_loss=val_loss, best_val_loss=best)
-                state = {"step": step, "best_val_loss": best, "tokens": tokens_seen, "seconds": elapsed}
-                save_checkpoint(checkpoint, model, optimizer, state | {"rng": list(rng.getstate()[1])})
-            metrics.write(json.dumps(asdict(report) | {"seconds": round(elapsed, 2)}) + "\n")
+                report = replace(report, val_loss=val_loss, best_val_loss=run.best)
+                save_checkpoint(checkpoint, model, optimizer, run.state() | {"rng": list(rng.getstate()[1])})
+            metrics.write(json.dumps(asdict(report) | {"seconds": round(run.seconds, 2)}) + "\n")
             metrics.flush()
             if on_report is not None:
                 on_report(report)
-    finally:
-        metrics.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
-    return {
-        "steps": step,
-        "best_val_loss": round(best, 4),
-        "train_examples": len(train),
-        "val_examples": len(val),
-        "tokens": tokens_seen,
-        "seconds": round(elapsed, 1),
-    }
+    return {"steps": run.step, "best_val_loss": round(run.best, 4), "train_examples": len(train),
+            "val_examples": len(val), "tokens": run.tokens, "seconds": round(run.seconds, 1)}  # fmt: skip
+
+
+def train_step(
+    model: GPT,
+    optimizer: torch.optim.Optimizer,
+    drawn: list[tuple[list[int], int]],
+    run: Progress,
+    config: GeneratorTrainConfig,
+    pad: int,
+    device: torch.device,
+) -> Report:
+    """One optimizer step over the drawn examples, in micro-batches of similar length (less padding)."""
+    t0 = time.perf_counter()
+    for group in optimizer.param_groups:
+        group["lr"] = lr_at(run.step, config)
+    n_tokens, total = 0, 0.0
+    drawn = sorted(drawn, key=lambda item: len(item[0]))
+    for i in range(0, len(drawn), config.batch_size):
+        x, y = collate(drawn[i : i + config.batch_size], pad)
+        loss = response_loss(model, x, y, device) / math.ceil(len(drawn) / config.batch_size)
+        loss.backward()
+        total += loss.item()
+        n_tokens += x.numel()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    dt = time.perf_counter() - t0
+    run.step, run.tokens, run.seconds = run.step + 1, run.tokens + n_tokens, run.seconds + dt
+    return Report(run.step, total, optimizer.param_groups[0]["lr"], n_tokens / dt)
 
 
 def plot_losses(metrics_path: Path, png: Path) -> bool:

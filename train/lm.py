@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.lm.model import GPT
+from train.optim import adamw
 from train.perplexity import mean_nll
 
 
@@ -60,14 +61,6 @@ def lr_at(step: int, config: Schedule) -> float:
     return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def make_optimizer(model: GPT, config: LMTrainConfig) -> torch.optim.AdamW:
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.dim() >= 2]
-    no_decay = [p for p in params if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.95))
-
-
 def random_windows(
     tokens: torch.Tensor, batch: int, seq_len: int, gen: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -88,7 +81,7 @@ def train_lm(
     assert config.seq_len <= model.config.block_size
     assert len(train_tokens) > config.seq_len + 1, "not enough training tokens for one window"
     gen = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(model, config)
+    optimizer = adamw(model, config.lr, config.weight_decay)
     best_loss, best_state = float("inf"), None
     for step in range(config.steps):
         model.train()
