@@ -155,6 +155,43 @@ class EvalConfig:
     seed: int = 0
 
 
+def _rl_variants(model, split: Split, train, val, normal, abnormal, vocab_size: int, config: EvalConfig,  # noqa: ANN001
+                 say: Callable[[str], None]) -> list[Metrics]:  # fmt: skip
+    """The MLE detector fine-tuned with PPO, one per reward asked for in config.methods."""
+    results = []
+    for reward in ("binary", "positional"):
+        if f"rl-{reward}" not in config.methods:
+            continue
+        k = int(choose_topk(score_sequences(model, val), vocab_size, config.target_fpr, "count").value)
+        tuned = copy.deepcopy(model)
+        say(f"PPO fine-tuning, {reward} reward, K={k}")
+        finetune(tuned, train, RLConfig(reward=reward, k=k, seed=config.seed),
+                 on_batch=lambda i, n, hit, r=reward: say(f"PPO {r}: batch {i}/{n}, top-K hit rate {hit:.3f}"))  # fmt: skip
+        rl_topk = choose_topk(score_sequences(tuned, val), vocab_size, config.target_fpr, config.kind)
+        rn, ra = score_sequences(tuned, normal), score_sequences(tuned, abnormal)
+        name = "logpt GPT + binary RL" if reward == "binary" else "logpt GPT + positional RL"
+        results.append(
+            metrics(
+                name, split, flags(rn, rl_topk, vocab_size), flags(ra, rl_topk, vocab_size),
+                [session_surprise(s) for s in rn], [session_surprise(s) for s in ra], rl_topk.describe() + f" (K={k} in RL)",
+            )
+        )  # fmt: skip
+    return results
+
+
+def _deeplog(split: Split, train, normal, abnormal, vocab_size: int, config: EvalConfig,  # noqa: ANN001
+             say: Callable[[str], None]) -> Metrics:  # fmt: skip
+    """The DeepLog LSTM baseline on the same sessions."""
+    say("training the DeepLog LSTM baseline")
+    dl_config = DeepLogConfig(seed=config.seed)
+    lstm = train_deeplog(
+        vocab_size, train, dl_config, on_epoch=lambda e, loss: say(f"DeepLog epoch {e}: loss {loss:.4f}")
+    )
+    dn, da = deeplog_scores(lstm, normal, dl_config), deeplog_scores(lstm, abnormal, dl_config)
+    return metrics("DeepLog LSTM", split, [f for f, _ in dn], [f for f, _ in da], [s for _, s in dn], [s for _, s in da],
+                   "top-9")  # fmt: skip
+
+
 def evaluate_detectors(
     split: Split,
     train_config: DetectorTrainConfig,
@@ -197,40 +234,8 @@ def evaluate_detectors(
         )
     )  # fmt: skip
 
-    for reward in ("binary", "positional"):
-        if f"rl-{reward}" not in config.methods or pretrained is not None:
-            continue
-        k = int(choose_topk(score_sequences(model, val), len(vocab), config.target_fpr, "count").value)
-        tuned = copy.deepcopy(model)
-        say(f"PPO fine-tuning, {reward} reward, K={k}")
-        finetune(tuned, train, RLConfig(reward=reward, k=k, seed=config.seed),
-                 on_batch=lambda i, n, hit, r=reward: say(f"PPO {r}: batch {i}/{n}, top-K hit rate {hit:.3f}"))  # fmt: skip
-        rl_topk = choose_topk(score_sequences(tuned, val), len(vocab), config.target_fpr, config.kind)
-        rn, ra = score_sequences(tuned, normal), score_sequences(tuned, abnormal)
-        name = "logpt GPT + binary RL" if reward == "binary" else "logpt GPT + positional RL"
-        results.append(
-            metrics(
-                name, split, flags(rn, rl_topk, len(vocab)), flags(ra, rl_topk, len(vocab)),
-                [session_surprise(s) for s in rn], [session_surprise(s) for s in ra], rl_topk.describe() + f" (K={k} in RL)",
-            )
-        )  # fmt: skip
-
+    if pretrained is None:
+        results.extend(_rl_variants(model, split, train, val, normal, abnormal, len(vocab), config, say))
     if "deeplog" in config.methods:
-        say("training the DeepLog LSTM baseline")
-        dl_config = DeepLogConfig(seed=config.seed)
-        lstm = train_deeplog(
-            len(vocab), train, dl_config, on_epoch=lambda e, loss: say(f"DeepLog epoch {e}: loss {loss:.4f}")
-        )
-        dn, da = deeplog_scores(lstm, normal, dl_config), deeplog_scores(lstm, abnormal, dl_config)
-        results.append(
-            metrics(
-                "DeepLog LSTM",
-                split,
-                [f for f, _ in dn],
-                [f for f, _ in da],
-                [s for _, s in dn],
-                [s for _, s in da],
-                "top-9",
-            )
-        )
+        results.append(_deeplog(split, train, normal, abnormal, len(vocab), config, say))
     return results, detector

@@ -22,6 +22,7 @@ from engine.logs.formats.record import LEVEL_RANK, LEVELS, level_of
 from engine.logs.formats.spec import LogFormat
 from engine.logs.patterns import HDFS_BLOCK, IPV4_OCTETS, PATH, UUID
 from engine.logs.templates.miner import MinerConfig, TemplateMiner
+from engine.logs.templates.summary import TemplateTally
 
 TOP_TEMPLATES = 3
 TOP_PROBLEMS = 4
@@ -146,6 +147,26 @@ def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
     return {kind: c.most_common(TOP_ENTITIES) for kind, c in counts.items() if c}
 
 
+class _SignatureHits:
+    """Knowledge-base signatures per template key, and how often each signature's templates occur."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.by_key: dict[int, list[Signature]] = {}
+        self.hits: dict[str, list] = {}  # signature id → [signature, count, first line, example]
+
+    def match(self, key: int, line: str) -> None:
+        self.by_key[key] = self.kb.match(line)
+
+    def count(self, key: int, line_number: int, line: str) -> None:
+        for sig in self.by_key[key]:
+            hit = self.hits.get(sig.id)
+            if hit is None:
+                self.hits[sig.id] = [sig, 1, line_number, line]
+            else:
+                hit[1] += 1
+
+
 def build_digest(
     lines: Sequence[str],
     *,
@@ -158,10 +179,8 @@ def build_digest(
     kb = kb or default_kb()
     fmt = fmt or detect_format(lines).format
     miner = TemplateMiner(MinerConfig(cache_size=10_000))
-    levels: Counter[str] = Counter()
-    per_key: dict[int, list] = {}  # key → [count, first line, worst level, first message]
-    sig_hits: dict[str, list] = {}  # signature id → [signature, count, first line, example]
-    sig_by_key: dict[int, list[Signature]] = {}
+    tally, levels = TemplateTally(), Counter[str]()
+    hits = _SignatureHits(kb)
     time_start = time_end = None
     for record in parse_lines(lines, fmt, first_line=first_line):
         level = level_of(record)[0]
@@ -171,36 +190,21 @@ def build_digest(
             time_start = time_start or record.timestamp
             time_end = record.timestamp
         key = miner.add(record.message)
-        entry = per_key.get(key)
-        if entry is None:
-            per_key[key] = entry = [0, record.line, level, record.message]
+        line = lines[record.line - first_line]
+        if tally.add(key, record, level):
             # Signatures are matched once per template, on its first line: lines of one template
             # differ only in parameters, and matching ~80 patterns on every line would dominate.
-            sig_by_key[key] = kb.match(lines[record.line - first_line])
-        entry[0] += 1
-        if level is not None and LEVEL_RANK[level] > LEVEL_RANK.get(entry[2] or "", -1):
-            entry[2] = level
-        for sig in sig_by_key[key]:
-            hit = sig_hits.get(sig.id)
-            if hit is None:
-                sig_hits[sig.id] = [sig, 1, record.line, lines[record.line - first_line]]
-            else:
-                hit[1] += 1
-
+            hits.match(key, line)
+        hits.count(key, record.line, line)
     facts = [
-        TemplateFact(
-            _cut(miner.template(k) or e[3], MAX_TEMPLATE_CHARS),
-            e[0],
-            e[1],
-            e[2],
-            sig_by_key[k][0].id if sig_by_key[k] else None,
-        )
-        for k, e in per_key.items()
-    ]
+        TemplateFact(_cut(miner.template(k) or r.message, MAX_TEMPLATE_CHARS), tally.counts[k], r.line,
+                     tally.levels[k], hits.by_key[k][0].id if hits.by_key[k] else None)
+        for k, r in tally.first.items()
+    ]  # fmt: skip
     problems = [t for t in facts if t.level in PROBLEM_LEVELS]
     signatures = [
         SignatureFact(s.id, s.title, s.category, s.severity, s.generic, n, line, _cut(example, MAX_EXAMPLE_CHARS))
-        for s, n, line, example in sig_hits.values()
+        for s, n, line, example in hits.hits.values()
     ]
     flagged_lines = sorted((flagged or {}).items())
     return Digest(

@@ -97,6 +97,19 @@ class GenerationStats:
 
 
 @torch.inference_mode()
+def _room(model: GPT, prompt_ids: Sequence[int]) -> int:
+    """Tokens the context leaves after the prompt; a prompt that does not fit is an error."""
+    block = model.config.block_size
+    if not prompt_ids:
+        raise ValueError("empty prompt")
+    if len(prompt_ids) >= block:
+        raise ContextOverflowError(
+            f"prompt of {len(prompt_ids)} tokens does not fit the {block}-token context",
+            "use a smaller chunk or a model with a longer context",
+        )
+    return block - len(prompt_ids)
+
+
 def generate(
     model: GPT,
     prompt_ids: Sequence[int],
@@ -114,17 +127,9 @@ def generate(
     generation ended. A `processor` constrains every choice (the engine still
     sees only ids; a processor that needs text brings its own tokenizer).
     """
-    block = model.config.block_size
-    if not prompt_ids:
-        raise ValueError("empty prompt")
-    if len(prompt_ids) >= block:
-        raise ContextOverflowError(
-            f"prompt of {len(prompt_ids)} tokens does not fit the {block}-token context",
-            "use a smaller chunk or a model with a longer context",
-        )
     stats = stats if stats is not None else GenerationStats()
     stats.prompt_tokens = len(prompt_ids)
-    budget = min(max_new_tokens, block - len(prompt_ids))
+    budget = min(max_new_tokens, _room(model, prompt_ids))
     if budget <= 0:
         stats.stop_reason = "max_tokens"
         return

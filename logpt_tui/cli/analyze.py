@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from engine.analysis.analyst import analyze as analyst_reply
 from engine.analysis.chunker import Chunk, line_chunks
@@ -93,22 +94,18 @@ def analyze(
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, fact_guard)
-    bundle = None
-    if engine is Engine.analyst:
+    bundle = None if engine is Engine.analyst else load_model(model, device, quantize)
+    if bundle is None:
         chunks = list(line_chunks(split_lines(text), chunk_lines_opt))
     else:
-        bundle = load_model(model, device, quantize)
         chunks = plan_chunks(bundle, text, request)
-    if chunk is not None:
-        if chunk > len(chunks):
-            raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
-        selected = [chunks[chunk - 1]]
-    else:
-        selected = chunks
+    if chunk is not None and chunk > len(chunks):
+        raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
+    selected = [chunks[chunk - 1]] if chunk is not None else chunks
     ask = interactive() and not (all_chunks or as_json or chunk)
     if not as_json:
         where = bundle.describe() if bundle else "analyst (model-free)"
-        err.print(f"[dim]{source}: {len(chunks)} chunk(s) · {where} · {query.value}[/dim]")
+        err.print(f"[dim]{escape(source)}: {len(chunks)} chunk(s) · {escape(where)} · {query.value}[/dim]")
     for position, part in enumerate(selected):
         if (
             ask
@@ -116,18 +113,23 @@ def analyze(
             and not typer.confirm(f"Continue to chunk {part.index + 1}/{len(chunks)}?", default=True)
         ):
             break
-        digest = chunk_digest(part)
-        if bundle is None:
-            reply = analyst_reply(digest, request.query)
-            if as_json:
-                print(json.dumps(chunk_header(part, request, "analyst") | {"text": reply}), flush=True)
-            else:
-                out.print(rule(part, len(chunks), f"{part.n_lines} lines"))
-                write_raw(reply + "\n")
-        elif as_json:
-            print(json.dumps(run_json(bundle, part, request, digest)), flush=True)
+        run_chunk(bundle, part, request, len(chunks), as_json=as_json)
+
+
+def run_chunk(bundle: LoadedBundle | None, part: Chunk, request: AnalysisRequest, total: int, *, as_json: bool) -> None:
+    """One chunk's reply, from the analyst (no bundle) or the model, as text or one JSON object."""
+    digest = chunk_digest(part)
+    if bundle is None:
+        reply = analyst_reply(digest, request.query)
+        if as_json:
+            print(json.dumps(chunk_header(part, request, "analyst") | {"text": reply}), flush=True)
         else:
-            run_text(bundle, part, request, len(chunks), digest)
+            out.print(rule(part, total, f"{part.n_lines} lines"))
+            write_raw(reply + "\n")
+    elif as_json:
+        print(json.dumps(run_json(bundle, part, request, digest)), flush=True)
+    else:
+        run_text(bundle, part, request, total, digest)
 
 
 def rule(part: Chunk, total: int, size: str | None = None) -> str:

