@@ -124,18 +124,15 @@ def test_template_explosion_stays_bounded() -> None:
     assert miner.templates()[0].count >= 1
 
 
-def test_store_saves_on_a_timer_and_restores_the_same_keys(tmp_path: Path) -> None:
+def test_store_saves_and_restores_the_same_keys(tmp_path: Path) -> None:
     from engine.logs.templates.store import TemplateStore
 
-    now = [0.0]
-    store = TemplateStore(tmp_path / "state.json", interval_s=30, clock=lambda: now[0])
+    store = TemplateStore(tmp_path / "state.json")
     miner = store.load()
     keys = [miner.add(m) for m in synthetic_messages(200)]
-    assert not store.maybe_save(miner)  # changed, but too soon
-    now[0] = 31.0
-    assert store.maybe_save(miner) and not miner.dirty
-    now[0] = 100.0
-    assert not store.maybe_save(miner)  # nothing changed since
+    assert miner.dirty
+    store.save(miner)
+    assert not miner.dirty and not (tmp_path / "state.json.tmp").exists()
     again = TemplateStore(tmp_path / "state.json").load()
     assert [again.add(m) for m in synthetic_messages(200)] == keys  # stable ids across runs of the same source
 
