@@ -136,6 +136,25 @@ class FlagEngine:
             if first_line == self.book.lines + 1:  # a restart in between would leave a gap: skip the stale block
                 self.book.add(lines, first_line)
 
+    def preview(self, lines: Sequence[str], first_line: int) -> list[Flag]:
+        """Provisional flags of one block judged on its own (a copy of the miner, no earlier context).
+
+        A large file's first exact flags wait for the whole file to be mined in order; this shows the
+        view's block at once, and the exact pass replaces it (it may differ at session edges).
+        """
+        from engine.detect.pipeline import DetectionPipeline  # noqa: PLC0415
+        from engine.logs.templates import TemplateMiner  # noqa: PLC0415
+
+        with self.lock:
+            pipeline = self.pipeline
+            assert pipeline is not None
+            miner = TemplateMiner.from_state(pipeline.miner.to_state())
+        copy = DetectionPipeline(pipeline.fmt, miner, pipeline.spec, pipeline.detector, pipeline.source)
+        book = copy.book()
+        book.add(lines, first_line)
+        book.score()
+        return book.flags()
+
     def pending(self) -> int:
         """Sessions with keys not yet scored."""
         with self.lock:

@@ -41,11 +41,16 @@ class FlagsMixin:
             self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
             return
         total = len(self.source)
+        view_line = max(0, self.anchor_line())
+        near = (max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))
+        provisional = total > BATCH  # mining the whole file in order takes a while: show the view's block now
+        if provisional:
+            self.post_message(FlagsFound(engine.preview(self.source.block(*near), near[0] + 1), 0))
         for start in range(0, total, BATCH):
             engine.add(self.source.block(start, min(total, start + BATCH)), start + 1)
-            status(f"mining {min(total, start + BATCH) * 100 // max(total, 1)}%")
-        view_line = max(0, self.anchor_line())
-        self.post_message(FlagsFound(engine.score(near=(view_line - BATCH // 2, view_line + BATCH // 2)), total))
+            done = min(total, start + BATCH) * 100 // max(total, 1)
+            status(f"mining {done}%" + (" · flags near the view are provisional" if provisional else ""))
+        self.post_message(FlagsFound(engine.score(near=near), total))
         while engine.pending():
             self.post_message(FlagsFound(engine.score(limit=SCORE_SESSIONS), total))
         self.post_message(FlagStatus(""))  # done: the status shows the count
