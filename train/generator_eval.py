@@ -12,11 +12,13 @@ similarity.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -175,3 +177,34 @@ def minilm_embedder() -> Callable[[list[str]], torch.Tensor] | None:
         return torch.cat(out)
 
     return embed
+
+
+def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool = True) -> None:
+    """Scores into provenance.evaluation (or evaluation_without_fact_guard): overall (weighted by examples, facts
+    and root causes) plus each group."""
+    path = folder / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    scores = list(results.values())
+    n = sum(s.examples for s in scores)
+    checked = sum(s.facts_checked for s in scores)
+    causes = sum(s.root_cause_examples for s in scores)
+
+    def mean(field: str) -> float:
+        return round(sum(getattr(s, field) * s.examples for s in scores) / max(1, n), 4)
+
+    agree = sum((s.category_agreement or 0.0) * s.root_cause_examples for s in scores)
+    grounded = sum(s.grounding_precision * s.facts_checked for s in scores)
+    key = "evaluation" if fact_guard else "evaluation_without_fact_guard"
+    config.setdefault("provenance", {})[key] = {
+        "data": str(data),
+        "examples": n,
+        "fact_guard": fact_guard,
+        "perplexity": mean("perplexity"),
+        "rouge_l": mean("rouge_l"),
+        "grounding_precision": round(grounded / checked, 4) if checked else 1.0,
+        "category_agreement": round(agree / causes, 4) if causes else None,
+        "categories_forced": sum(s.categories_forced for s in scores),  # one category supported: no choice left
+        "decode_tokens_per_s": mean("decode_tokens_per_s"),
+        "groups": {name: s.to_dict() for name, s in results.items()},
+    }
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")

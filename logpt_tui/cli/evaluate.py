@@ -151,7 +151,7 @@ def eval_generator(
 ) -> None:
     """Perplexity, ROUGE-L, grounding and root-cause agreement of a generator against the analyst."""
     from train.generator_data import read_examples  # noqa: PLC0415 - only the CLI touches train, lazily
-    from train.generator_eval import evaluate_generator, minilm_embedder  # noqa: PLC0415
+    from train.generator_eval import evaluate_generator, minilm_embedder, record_evaluation  # noqa: PLC0415
 
     examples = read_examples(data)
     if not examples:
@@ -197,34 +197,3 @@ def generator_table(results: dict) -> Table:
             f"{s.decode_tokens_per_s:.1f}",
         )  # fmt: skip
     return table
-
-
-def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool = True) -> None:
-    """Scores into provenance.evaluation (or evaluation_without_fact_guard): overall (weighted by examples, facts
-    and root causes) plus each group."""
-    path = folder / "config.json"
-    config = json.loads(path.read_text(encoding="utf-8"))
-    scores = list(results.values())
-    n = sum(s.examples for s in scores)
-    checked = sum(s.facts_checked for s in scores)
-    causes = sum(s.root_cause_examples for s in scores)
-
-    def mean(field: str) -> float:
-        return round(sum(getattr(s, field) * s.examples for s in scores) / max(1, n), 4)
-
-    agree = sum((s.category_agreement or 0.0) * s.root_cause_examples for s in scores)
-    grounded = sum(s.grounding_precision * s.facts_checked for s in scores)
-    key = "evaluation" if fact_guard else "evaluation_without_fact_guard"
-    config.setdefault("provenance", {})[key] = {
-        "data": str(data),
-        "examples": n,
-        "fact_guard": fact_guard,
-        "perplexity": mean("perplexity"),
-        "rouge_l": mean("rouge_l"),
-        "grounding_precision": round(grounded / checked, 4) if checked else 1.0,
-        "category_agreement": round(agree / causes, 4) if causes else None,
-        "categories_forced": sum(s.categories_forced for s in scores),  # one category supported: no choice left
-        "decode_tokens_per_s": mean("decode_tokens_per_s"),
-        "groups": {name: s.to_dict() for name, s in results.items()},
-    }
-    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
