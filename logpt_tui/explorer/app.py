@@ -194,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
         print("error: stdin (-) can be opened once", file=sys.stderr)
         sys.exit(2)
     try:
+        from engine.logs.formats import load_formats  # noqa: PLC0415
+
+        load_formats()  # a broken user format file is a one-line error now, not a worker's traceback later
         paths = [spool_stdin() if f == "-" else Path(f) for f in args.files]
         names = ["stdin" if f == "-" else None for f in args.files]
         app = LogptApp(paths, name=names, theme=args.theme, settings=settings_path(),

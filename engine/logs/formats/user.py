@@ -54,7 +54,7 @@ def load_format_file(path: Path) -> list[LogFormat]:
         try:
             fmt = regex_format(entry["name"], entry["regex"], entry.get("description", ""), levels)
         except ValueError as e:
-            raise InputError(str(e), "fix the regex") from None
+            raise InputError(f"{where}: {e}", "fix the regex") from None
         if "message" not in fmt.pattern.groupindex:
             raise InputError(f"{where}: the regex has no (?P<message>…) group", "name the message part")
         formats.append(fmt)

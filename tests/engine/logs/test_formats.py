@@ -108,3 +108,23 @@ def test_every_loghub_system_is_detected_and_its_content_extracted() -> None:
         records = list(parse_lines(lines, detection.format, multiline=False))
         same = sum(r.message.strip() == t for r, t in zip(records, truth, strict=True))
         assert same / len(truth) > 0.98, folder.name
+
+
+def test_user_formats_in_the_config_dir_reach_every_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One format list: detection's default, the digest and choose_format all see the user's formats."""
+    from engine.analysis.digest import build_digest
+    from engine.logs.formats import choose_format, detect_format
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    folder = tmp_path / "logpt" / "formats"
+    folder.mkdir(parents=True)
+    (folder / "shop.toml").write_text(
+        '[[format]]\nname = "shop"\n'
+        "regex = '^#(?P<pid>\\d+) (?P<level>[A-Z]) (?P<component>\\w+) > (?P<message>.*)$'\n"
+        'levels = { E = "ERROR", I = "INFO" }\n'
+    )
+    lines = [f"#{i} {'E' if i == 3 else 'I'} cart > item {i} added" for i in range(1, 20)]
+    assert detect_format(lines).format.name == "shop"
+    assert choose_format(lines).name == "shop"
+    digest = build_digest(lines)
+    assert digest.format == "shop" and digest.levels.get("ERROR") == 1
