@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from engine.analysis.analyst import analyze as analyst_reply
 from engine.analysis.chunker import Chunk, line_chunks
@@ -22,7 +21,7 @@ from engine.lm.bundle import LoadedBundle
 from engine.lm.generate import GenerationStats
 from engine.lm.sampling import SamplingConfig
 from engine.logs.textio import decode_log, read_log, split_lines
-from logpt_tui.cli.console import err, interactive, out, write_raw
+from logpt_tui.cli.console import err, interactive, out, safe, write_raw
 from logpt_tui.cli.options import (
     Device,
     DeviceOpt,
@@ -105,7 +104,7 @@ def analyze(
     ask = interactive() and not (all_chunks or as_json or chunk)
     if not as_json:
         where = bundle.describe() if bundle else "analyst (model-free)"
-        err.print(f"[dim]{escape(source)}: {len(chunks)} chunk(s) · {escape(where)} · {query.value}[/dim]")
+        err.print(f"[dim]{safe(source)}: {len(chunks)} chunk(s) · {safe(where)} · {query.value}[/dim]")
     for position, part in enumerate(selected):
         if (
             ask
@@ -164,7 +163,7 @@ def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total:
     grounding = grounding_of("".join(pieces), part, digest)
     if grounding.ungrounded:
         shown = ", ".join(dict.fromkeys(grounding.ungrounded))
-        err.print(f"[yellow]ungrounded (not in the chunk or its digest): {shown}[/yellow]")
+        err.print(f"[yellow]ungrounded (not in the chunk or its digest): {safe(shown)}[/yellow]")
     err.print(
         f"[dim]{stats.new_tokens} tokens · {stats.decode_tokens_per_s:.1f} tok/s · "
         f"prefill {stats.prefill_seconds:.2f} s · {stats.stop_reason} · "

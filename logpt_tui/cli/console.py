@@ -9,6 +9,8 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from engine.errors import LogptError
 from logpt_tui.terminal import visible
@@ -23,10 +25,23 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def safe(text: object) -> str:
+    """Data for a Rich markup string: terminal-safe (`visible`) and never parsed as markup."""
+    return escape(visible(str(text)))
+
+
 def write_raw(text: str) -> None:
     """Stream text to stdout as is (no markup), made terminal-safe."""
     sys.stdout.write(visible(text))
     sys.stdout.flush()
+
+
+def error_line(e: LogptError) -> Text:
+    """`error: message (hint)`, built as styled text: paths and names in it are never parsed as markup."""
+    line = Text.assemble(("error:", "bold red"), " ", visible(e.message))
+    if e.hint:
+        line.append(f" ({visible(e.hint)})", style="dim")
+    return line
 
 
 def interactive() -> bool:
@@ -41,8 +56,7 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except LogptError as e:
-            hint = f" [dim]({e.hint})[/dim]" if e.hint else ""
-            err.print(f"[bold red]error:[/bold red] {e.message}{hint}", markup=True)
+            err.print(error_line(e))
             raise typer.Exit(EXIT_USER_ERROR) from None
         except KeyboardInterrupt:
             sys.stdout.write("\n")

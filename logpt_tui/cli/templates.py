@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -17,7 +16,7 @@ from engine.logs.templates import TemplateMiner
 from engine.logs.templates.store import TemplateStore
 from engine.logs.templates.summary import summarize
 from engine.logs.textio import read_log, split_lines
-from logpt_tui.cli.console import err, out, visible
+from logpt_tui.cli.console import err, out, safe
 from logpt_tui.cli.options import FormatOpt, FormatsFileOpt, JsonOpt
 
 
@@ -39,7 +38,7 @@ def templates(
     store = TemplateStore(state) if state else None
     miner = store.load() if store else TemplateMiner()
     if store and store.problem:
-        err.print(f"[yellow]{escape(store.problem)}[/yellow]")
+        err.print(f"[yellow]{safe(store.problem)}[/yellow]")
     with Progress(
         TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
         disable=as_json or len(lines) < 50_000,
@@ -57,12 +56,12 @@ def templates(
         for s in summaries:
             print(json.dumps(asdict(s)))
         return
-    err.print(f"[dim]{file}: {len(lines)} lines · format {fmt.name} · {len(summaries)} templates[/dim]")
+    err.print(f"[dim]{safe(file)}: {len(lines)} lines · format {safe(fmt.name)} · {len(summaries)} templates[/dim]")
     table = Table("key", "count", "lines", "level", "template", "example", show_lines=False)
     for s in summaries[:limit]:
         table.add_row(
             str(s.key), str(s.count), f"{s.first_line}–{s.last_line}", s.level or "",
-            escape(visible(s.template)), escape(visible(s.example[:80])),
+            safe(s.template), safe(s.example[:80]),
         )  # fmt: skip
     out.print(table)
     if len(summaries) > limit:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.detect.fit import EpochReport
@@ -17,7 +16,7 @@ from engine.lm.registry import output_folder
 from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
-from logpt_tui.cli.console import err, friendly, out
+from logpt_tui.cli.console import err, friendly, out, safe
 from logpt_tui.cli.options import FormatOpt, FormatsFileOpt
 from train.recipes import RecipeEvents
 
@@ -68,8 +67,8 @@ def train_detector_command(
     detector.save(target)
     rule = f", sessions {detector.session.describe()}" if detector.session else ""
     out.print(
-        f"wrote {escape(str(target))}: {len(detector.vocab) - 4} keys, {detector.provenance['sessions']} sessions, "
-        f"rule {detector.topk.describe()}{escape(rule)}"
+        f"wrote {safe(target)}: {len(detector.vocab) - 4} keys, {detector.provenance['sessions']} sessions, "
+        f"rule {detector.topk.describe()}{safe(rule)}"
     )
 
 
@@ -118,9 +117,9 @@ def train_tokenizer_command(
         events = RecipeEvents()
         events.stage = lambda text: status.update(text)  # type: ignore[method-assign]
         result = train_tokenizer(out_file, vocab_size, loghub_dir(loghub), events)
-    out.print(f"wrote {escape(str(out_file))}: {result.ranks} ranks + {result.special_tokens} special tokens")
+    out.print(f"wrote {safe(out_file)}: {result.ranks} ranks + {result.special_tokens} special tokens")
     for name, value in result.held_out_bytes_per_token.items():
-        out.print(f"  held-out {name}: {value:.2f} bytes/token")
+        out.print(f"  held-out {safe(name)}: {value:.2f} bytes/token")
 
 
 @train_app.command("generator")
@@ -159,9 +158,9 @@ def train_generator_command(
         result = train_generator_recipe(recipe, Bars(progress))
     if result.examples_written:
         n_train, n_held = result.examples_written
-        out.print(f"wrote {n_train} training and {n_held} held-out examples to {escape(str(work))}")
+        out.print(f"wrote {n_train} training and {n_held} held-out examples to {safe(work)}")
     summary, curve = result.summary, f"; loss curve {result.loss_curve}" if result.loss_curve else ""
     out.print(
-        f"wrote {escape(str(result.bundle))}: best validation loss {summary['best_val_loss']} after "
-        f"{summary['steps']} steps ({summary['seconds'] / 60:.1f} min){escape(curve)}"
+        f"wrote {safe(result.bundle)}: best validation loss {summary['best_val_loss']} after "
+        f"{summary['steps']} steps ({summary['seconds'] / 60:.1f} min){safe(curve)}"
     )

@@ -33,6 +33,7 @@ from logpt_tui.explorer.messages import BackendReady
 from logpt_tui.explorer.screens import HelpScreen
 from logpt_tui.explorer.tab import POLL_SECONDS, LogTab
 from logpt_tui.explorer.widgets.log_view import LogView
+from logpt_tui.terminal import visible
 
 DEFAULT = object()  # backend: the registry's default model; flags: a detector cached or trained for each file
 DEFAULT_THEME = "textual-dark"
@@ -167,7 +168,7 @@ class LogptApp(App[None]):
     def on_backend_ready(self, message: BackendReady) -> None:
         if message.error is not None or self.backend is None:
             self.model_state, backend = "no model", None
-            self.notify(f"analysis unavailable: {message.error}", severity="warning", timeout=6)
+            self.notify(visible(f"analysis unavailable: {message.error}"), severity="warning", timeout=6, markup=False)
         else:
             self.model_state, backend = f"{self.backend.name} · {self.backend.device}", self.backend
         for tab in self.tabs:

@@ -54,7 +54,7 @@ class TemplatesScreen(ModalScreen[int | None]):
         table = self.query_one("#templates", DataTable)
         table.clear()
         for key, count in sorted(counts.items(), key=lambda kv: -kv[1])[:500]:
-            table.add_row(f"{count:,}", str(key), visible(texts.get(key, "?"))[:200], key=str(key))
+            table.add_row(f"{count:,}", str(key), Text(visible(texts.get(key, "?"))[:200]), key=str(key))
         done = mined * 100 // max(1, self.total())
         state = "" if done >= 100 else f" · mining {done}%"
         head = Text(f"{len(counts):,} templates", style="bold")

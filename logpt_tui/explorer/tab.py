@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -42,6 +43,7 @@ from logpt_tui.explorer.tab_templates import TemplatesMixin
 from logpt_tui.explorer.widgets.analysis_panel import AnalysisPanel
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.explorer.widgets.minimap import Minimap
+from logpt_tui.terminal import visible
 
 POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
@@ -167,7 +169,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
             self.new_since_scroll += message.new_lines
         self.view.source_changed(kind)
         if kind in ("truncated", "rotated", "deleted"):
-            self.notify(f"{self.path.name} was {kind}", timeout=3)
+            self.notify(visible(f"{self.path.name} was {kind}"), timeout=3, markup=False)
         self.update_status()
 
     @needs_view
@@ -201,7 +203,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
         if self.state.flags.status:
             parts.append(self.state.flags.status)
         parts.append(self.model_state)
-        self.query_one("#status", Static).update(" · ".join(parts))
+        self.query_one("#status", Static).update(Text(visible(" · ".join(parts))))  # data: never markup
         self.update_minimap()
 
     def update_minimap(self) -> None:
@@ -298,7 +300,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
     def action_analyze(self, query: str) -> None:
         k = self.current_chunk()
         if self.backend is None or self.plan is None or k is None:
-            self.notify(f"no analysis yet: {self.model_state}", timeout=3)
+            self.notify(visible(f"no analysis yet: {self.model_state}"), timeout=3, markup=False)
             return
         start, stop = self.plan.span(k)
         lines = self.source.block(start, stop)

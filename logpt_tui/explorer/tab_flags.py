@@ -14,6 +14,7 @@ from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import FlagsFound, FlagStatus
 from logpt_tui.explorer.state import TabState
 from logpt_tui.explorer.widgets.log_view import LogView
+from logpt_tui.terminal import visible
 
 SCORE_SESSIONS = 2_000  # sessions scored between two updates of the flags
 
@@ -72,7 +73,7 @@ class FlagsMixin:
         done = not message.text and engine is not None
         self.state.flags.status = f"{len(self.state.flags.found):,} flagged ({engine.source})" if done else message.text
         if message.failed:
-            self.notify(message.text, severity="warning", timeout=5)
+            self.notify(visible(message.text), severity="warning", timeout=5, markup=False)
         self.update_status()
 
     @needs_view
@@ -114,4 +115,4 @@ class FlagsMixin:
             expected = "\n".join(f"- `{t}`" for t in flag.expected) or "- (nothing: the session was new)"
             body = (f"## Why line {flag.line} is flagged\n\n**Template:** `{flag.template}`\n\n"
                     f"**Verdict:** {flag.reason}\n\n### The model expected\n{expected}")  # fmt: skip
-        self.panel.show_markdown(f"[b]Anomaly[/b] · {self.state.flags.status}", body)
+        self.panel.show_markdown("Anomaly", self.state.flags.status, body)

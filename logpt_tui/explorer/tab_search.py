@@ -16,6 +16,7 @@ from engine.logs.linefilter import FILTER_LEVELS, LineFilter
 from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import FilterProgress, SearchResult
 from logpt_tui.explorer.state import TabState
+from logpt_tui.terminal import visible
 
 
 class SearchMixin:
@@ -60,7 +61,7 @@ class SearchMixin:
             try:
                 self.state.search.pattern = re.compile(event.value)
             except re.error as e:
-                self.notify(f"bad regex: {e}", severity="error")
+                self.notify(visible(f"bad regex: {e}"), severity="error", markup=False)
                 return
             self.run_search(forward=True, from_current=False)
 
@@ -68,7 +69,7 @@ class SearchMixin:
         try:
             number = int(value.strip().replace(",", ""))
         except ValueError:
-            self.notify(f"not a line number: {value!r}", severity="error")
+            self.notify(visible(f"not a line number: {value!r}"), severity="error", markup=False)
             return
         if len(self.source) == 0:
             return
@@ -110,7 +111,7 @@ class SearchMixin:
     @needs_view
     def on_search_result(self, message: SearchResult) -> None:
         if message.line is None:
-            self.notify(f"no line matches /{message.pattern}/", severity="warning")
+            self.notify(visible(f"no line matches /{message.pattern}/"), severity="warning", markup=False)
             return
         self.view.show_line(message.line)
         self.update_status()
@@ -125,7 +126,7 @@ class SearchMixin:
         try:
             pattern = re.compile(value) if value else None
         except re.error as e:
-            self.notify(f"bad regex: {e}", severity="error")
+            self.notify(visible(f"bad regex: {e}"), severity="error", markup=False)
             return
         include = pattern if which == "include" else self.state.filter.rule.include
         exclude = pattern if which == "exclude" else self.state.filter.rule.exclude

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -22,6 +23,7 @@ from engine.analysis.queries import QUERIES
 from engine.errors import LogptError
 from logpt_tui.explorer.backend import Backend, Reply
 from logpt_tui.explorer.messages import AnalysisDone, AnalysisPiece
+from logpt_tui.terminal import visible
 
 QUERY_TITLES = {q.name: q.title for q in QUERIES}
 GENERATION_LOCK = threading.Lock()  # one model, one reply at a time, whichever tab asks
@@ -63,12 +65,12 @@ class AnalysisPanel(Vertical):
         """The file changed under the chunks: replies no longer match them (a running one finishes unkept)."""
         self.replies.clear()
 
-    def show_markdown(self, head: str, body: str) -> None:
-        """Something other than a reply (the why of a flag)."""
+    def show_markdown(self, title: str, detail: str, body: str) -> None:
+        """Something other than a reply (the why of a flag): `detail` and `body` may hold log text."""
         self.shown = None
         self.add_class("-open")
-        self.query_one("#panel-head", Static).update(head)
-        self.query_one("#panel-body", Markdown).update(body)
+        self.query_one("#panel-head", Static).update(Text.assemble((title, "bold"), f" · {visible(detail)}"))
+        self.query_one("#panel-body", Markdown).update(visible(body))
 
     def request(self, key: Key, chunk_no: int, lines: list[str], flagged: dict[int, str], backend: Backend) -> None:
         """Show the reply for `key`: the kept one, or stream a new one (unless another is streaming)."""
@@ -142,7 +144,7 @@ class AnalysisPanel(Vertical):
         message.stop()
         self.running = None
         if isinstance(message.reply, str):
-            self.notify(f"analysis failed: {message.reply}", severity="error")
+            self.notify(visible(f"analysis failed: {message.reply}"), severity="error", markup=False)
             return
         reply: Reply = message.reply  # type: ignore[assignment]
         if not reply.cancelled:
@@ -166,23 +168,27 @@ class AnalysisPanel(Vertical):
         if self.shown is None:
             return
         query = self.shown[1]
-        head = f"[b]{QUERY_TITLES[query]}[/b] · chunk {self.chunk_no.get(self.shown, '?')} · {self.model_state}"
+        head = Text.assemble(
+            (QUERY_TITLES[query], "bold"),
+            f" · chunk {self.chunk_no.get(self.shown, '?')} · {visible(self.model_state)}",
+        )  # built as text: names and model output are never parsed as markup
         body = self.stream_text
         if reply is None and self.running == self.shown:
-            head += " · generating… (Esc cancels)"
+            head.append(" · generating… (Esc cancels)")
         elif reply is not None:
-            head += (
+            head.append(
                 f"\nlines {reply.first_line}–{reply.last_line} · {reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s"
             )
             if reply.cancelled:
-                head += " · [yellow]cancelled[/yellow]"
+                head.append(" · ")
+                head.append("cancelled", style="yellow")
             if reply.ungrounded:
                 shown = ", ".join(dict.fromkeys(reply.ungrounded))
                 body += f"\n\n> ⚠ **Not grounded** (in neither the chunk nor its facts): {shown}"
         elif not body:
             body = "_No reply for this chunk yet: press s, r or a._"
         self.query_one("#panel-head", Static).update(head)
-        self.query_one("#panel-body", Markdown).update(body)
+        self.query_one("#panel-body", Markdown).update(visible(body))
 
     def markdown(self, source_name: str) -> tuple[str, Reply] | None:
         """The shown reply as a Markdown document, with where it came from in a comment."""
@@ -210,6 +216,6 @@ class AnalysisPanel(Vertical):
         try:
             target.write_text(text, encoding="utf-8")
         except OSError as e:
-            self.notify(f"cannot save: {e}", severity="error")
+            self.notify(visible(f"cannot save: {e}"), severity="error", markup=False)
             return
-        self.notify(f"saved {target}", timeout=3)
+        self.notify(visible(f"saved {target}"), timeout=3, markup=False)
