@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.logs.textio import open_error
+from engine.errors import InputError
+from engine.logs.textio import check_regular, open_error
 
 BLOCK = 16 * 1024 * 1024  # bytes scanned per step while indexing
 CUT = " …[line cut: {n} more bytes]"
@@ -52,11 +53,9 @@ class LogSource:
     # ---- opening and indexing ----
 
     def _open(self) -> None:
+        check_regular(self.path)
         try:
             fd = os.open(self.path, os.O_RDONLY)
-            if os.path.isdir(self.path):
-                os.close(fd)
-                raise IsADirectoryError(self.path)
         except OSError as e:
             raise open_error(self.path, e) from None
         st = os.fstat(fd)
@@ -132,7 +131,10 @@ class LogSource:
         except FileNotFoundError:
             return Change("deleted")
         if (st.st_dev, st.st_ino) != self._inode:
-            self._open()
+            try:
+                self._open()
+            except InputError:  # replaced by something that is no log (a FIFO, a directory): gone, as far as we go
+                return Change("deleted")
             return Change("rotated", self.index())
         size = self.size
         if size < self._scanned:

@@ -7,6 +7,9 @@ length bounds belong to the chunker, which knows the token budget.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from pathlib import Path
 
 from engine.errors import InputError
@@ -15,6 +18,7 @@ SNIFF_BYTES = 64 * 1024
 # Control bytes that real text logs contain: tab, LF, VT, FF, CR, ESC (colours), backspace.
 _TEXT_CONTROLS = frozenset(b"\t\n\x0b\x0c\r\x1b\x08")
 BINARY_SHARE = 0.03  # compressed or random data has ~10% such bytes, text logs ~0
+_NOT_NUL = re.compile(rb"[^\x00]")
 
 
 def looks_binary(sample: bytes) -> bool:
@@ -28,9 +32,16 @@ def looks_binary(sample: bytes) -> bool:
     return controls > 8 and controls / len(sample) > BINARY_SHARE
 
 
+def sniff_sample(data: bytes) -> bytes:
+    """The bytes to judge a file by: from its first non-NUL byte on, since copytruncate leaves a file that
+    starts with a run of NULs (the old size) before the new lines."""
+    text = _NOT_NUL.search(data)
+    return data[text.start() : text.start() + SNIFF_BYTES] if text else b""
+
+
 def decode_log(data: bytes, *, source: str = "input") -> str:
     """Text for raw log bytes: binary refused, UTF-8 errors replaced, newlines normalised."""
-    if looks_binary(data[:SNIFF_BYTES]):
+    if looks_binary(sniff_sample(data)):
         raise InputError(f"{source} looks like a binary file, not a text log", "pass a text log file")
     text = data.decode("utf-8", errors="replace")
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\\0")
@@ -47,8 +58,21 @@ def open_error(path: Path, error: OSError) -> InputError:
     return InputError(f"cannot read {path}: {error.strerror or error}", "check the path")
 
 
+def check_regular(path: Path) -> None:
+    """Refuse what is not a regular file before opening it: a FIFO would block, /dev/zero never ends."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise open_error(path, e) from None
+    if stat.S_ISDIR(mode):
+        raise open_error(path, IsADirectoryError(path))
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path} is not a regular file (a FIFO, device or socket)", "pipe it instead: cmd | logpt …")
+
+
 def read_log(path: Path) -> str:
     """The text of a log file, with one-line errors for the usual mistakes."""
+    check_regular(path)
     try:
         data = path.read_bytes()
     except OSError as e:

@@ -1,0 +1,66 @@
+"""Files that are not logs, or logs in odd states: a one-line error or the text, never a hang."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import click
+import pytest
+
+from engine.errors import InputError
+from engine.logs.logsource import LogSource
+from engine.logs.textio import decode_log, read_log
+from tests.logpt_tui.cli.test_cli import run
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    outcome: list[str] = []
+
+    def attempt() -> None:
+        for opener in (read_log, LogSource):
+            try:
+                opener(fifo)
+            except InputError as e:
+                outcome.append(e.message)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive(), "opening a FIFO blocked"
+    assert len(outcome) == 2 and all("not a regular file" in m for m in outcome)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_is_refused(device: str, capsys: pytest.CaptureFixture[str]) -> None:
+    if not Path(device).exists():
+        pytest.skip(f"no {device}")
+    code, _, err = run(["templates", device], capsys)
+    assert code == 2 and "not a regular file" in err and "Traceback" not in err
+
+
+def test_a_copytruncated_log_with_a_nul_prefix_is_text() -> None:
+    data = b"\x00" * 100_000 + b"Nov 21 10:00:00 web-01 app[1]: started\n" * 50
+    text = decode_log(data)
+    assert text.endswith("app[1]: started\n") and text.startswith("\\0")
+    with pytest.raises(InputError, match="binary"):
+        decode_log(b"\x00" * 1000 + bytes(range(256)) * 300)
+
+
+def test_ctrl_c_at_the_continue_prompt_exits_130(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "a.log"
+    log.write_text("".join(f"Nov 21 10:00:{i % 60:02d} web-01 app[1]: request {i} ok\n" for i in range(400)))
+
+    def interrupted(*_args: object, **_kwargs: object) -> bool:
+        raise click.exceptions.Abort
+
+    monkeypatch.setattr(sys.modules["logpt_tui.cli.analyze"], "interactive", lambda: True)
+    monkeypatch.setattr("typer.confirm", interrupted)
+    code, _, err = run(["analyze", "-f", str(log), "--engine", "analyst", "--chunk-lines", "50"], capsys)
+    assert code == 130 and "interrupted" in err and "Aborted" not in err
