@@ -114,6 +114,7 @@ class GeneratorRecipe:
     steps: int | None = None  # optimizer steps (None: by preset)
     resume: bool = False
     device: str = "auto"
+    force: bool = False  # replace an existing bundle at `out`
 
 
 @dataclass(frozen=True)
@@ -231,5 +232,5 @@ def _save(recipe: GeneratorRecipe, model: Any, tokenizer: Tokenizer, provenance:
         description="logpt analysis model: summary, root cause and action items grounded in the chunk's digest",
         provenance=provenance,
     )
-    save_model(recipe.out, bundle, model.cpu(), tokenizer.ranks)
+    save_model(recipe.out, bundle, model.cpu(), tokenizer.ranks, force=recipe.force)
     (recipe.work / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")

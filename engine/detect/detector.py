@@ -21,7 +21,16 @@ import torch
 from engine.detect.scoring import SequenceScores, TopK, score_sequences, session_surprise
 from engine.detect.vocab import END, KeyVocab
 from engine.errors import BundleError
-from engine.lm.bundle import CONFIG_FILE, FORMAT, FORMAT_VERSION, build_model, load_state, save_weights, write_config
+from engine.lm.bundle import (
+    CONFIG_FILE,
+    FORMAT,
+    FORMAT_VERSION,
+    build_model,
+    load_state,
+    save_weights,
+    write_atomically,
+    write_config,
+)
 from engine.lm.config import GPTConfig
 from engine.lm.devices import Placement
 from engine.lm.model import GPT
@@ -103,7 +112,11 @@ class Detector:
 
     # ---- bundle I/O ----
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, *, force: bool = False) -> None:
+        """Write the bundle atomically; an existing bundle is replaced only with `force`."""
+        write_atomically(folder, self._write, force=force)
+
+    def _write(self, folder: Path) -> None:
         save_weights(folder, self.model.config, self.model.state_dict())
         sessions = {**(self.session.to_json() if self.session else {}), "complete": self.complete}
         write_config(folder, {
@@ -134,8 +147,6 @@ class Detector:
             topk = TopK(str(data["top_k"]["kind"]), float(data["top_k"]["value"]))
             templates = {str(k): str(v) for k, v in data.get("templates", {}).items()}
             sessions = dict(data.get("sessions", {}))
-            miner_path = folder / MINER_FILE
-            miner_state = json.loads(miner_path.read_text(encoding="utf-8")) if miner_path.is_file() else None
         except FileNotFoundError:
             raise BundleError(f"{folder} has no {CONFIG_FILE}", hint) from None
         except (
@@ -150,7 +161,21 @@ class Detector:
             raise BundleError(f"{path} is malformed: {e}", hint) from e
         if len(vocab) > config.vocab_size:
             raise BundleError(f"{folder}: {len(vocab)} keys but the model has {config.vocab_size} rows", hint)
-        model = build_model(config, load_state(folder), placement)
+        model = build_model(config, load_state(folder, config), placement)
+        miner_state = _miner_state(folder / MINER_FILE, hint)
         provenance = dict(data.get("provenance", {}))
         complete = bool(sessions.get("complete", True))
         return cls(model, vocab, topk, templates, provenance, SessionSpec.from_json(sessions), complete, miner_state)
+
+
+def _miner_state(path: Path, hint: str) -> dict[str, Any] | None:
+    """The template miner's saved state, if the bundle has one; a bad file is named in the error."""
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise BundleError(f"{path} is malformed: {e}", hint) from e
+    if not isinstance(state, dict):
+        raise BundleError(f"{path} is malformed: not an object", hint)
+    return state

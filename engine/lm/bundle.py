@@ -10,7 +10,10 @@ stored once (the token embedding) and tied again on load.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 RANKS_FILE = "tokenizer.tiktoken"
 KINDS = ("generator", "detector")
+MIN_BYTES_PER_PARAM = 2  # weights are stored as fp32, fp16 or bf16
 # The prompt formats this version can build (engine.analysis.prompts gives them meaning); a bundle
 # names one, and loading refuses the others before any weights are read.
 PROMPT_FORMATS = ("logpt-v1", "logpt-digest", "plain")
@@ -138,12 +142,61 @@ def read_config(folder: Path) -> BundleConfig:
 
 
 def save_bundle(
-    folder: Path, config: BundleConfig, state: Mapping[str, torch.Tensor], ranks: Mapping[bytes, int]
+    folder: Path,
+    config: BundleConfig,
+    state: Mapping[str, torch.Tensor],
+    ranks: Mapping[bytes, int],
+    *,
+    force: bool = False,
 ) -> None:
     """Write a bundle; `state` uses GPT's parameter names (a tied head may be present or not)."""
-    save_weights(folder, config.model, state)
-    write_ranks(folder / config.tokenizer.ranks_file, ranks)
-    write_config(folder, config.to_json())
+
+    def write(tmp: Path) -> None:
+        save_weights(tmp, config.model, state)
+        write_ranks(tmp / config.tokenizer.ranks_file, ranks)
+        write_config(tmp, config.to_json())
+
+    write_atomically(folder, write, force=force)
+
+
+def is_bundle(folder: Path) -> bool:
+    """Whether `folder` holds a logpt bundle of any kind (its config.json says so)."""
+    try:
+        return json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def write_atomically(folder: Path, write: Callable[[Path], None], *, force: bool = False) -> None:
+    """Write a bundle into a fresh sibling folder, sync it, then swap it in: readers see the old bundle or the
+    new one, never a mix, and two concurrent saves leave one of them whole.
+
+    An existing bundle is replaced only with `force`; a folder that is not a bundle never is.
+    """
+    folder = folder.resolve()
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()  # an empty folder made for the bundle
+    if folder.exists():
+        if not folder.is_dir() or not is_bundle(folder):
+            raise BundleError(f"{folder} exists and is not a logpt bundle", "choose another name or path")
+        if not force:
+            raise BundleError(f"{folder} already exists", "pass --force to replace it")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        write(tmp)
+        for path in tmp.iterdir():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+            os.replace(folder, old / "bundle")
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def save_weights(folder: Path, config: GPTConfig, state: Mapping[str, torch.Tensor]) -> None:
@@ -161,8 +214,10 @@ def write_config(folder: Path, data: Mapping[str, Any]) -> None:
     (folder / CONFIG_FILE).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def save_model(folder: Path, config: BundleConfig, model: GPT, ranks: Mapping[bytes, int]) -> None:
-    save_bundle(folder, config, model.state_dict(), ranks)
+def save_model(
+    folder: Path, config: BundleConfig, model: GPT, ranks: Mapping[bytes, int], *, force: bool = False
+) -> None:
+    save_bundle(folder, config, model.state_dict(), ranks, force=force)
 
 
 def load_tokenizer(folder: Path, config: BundleConfig) -> Tokenizer:
@@ -178,10 +233,19 @@ def load_tokenizer(folder: Path, config: BundleConfig) -> Tokenizer:
     return tokenizer
 
 
-def load_state(folder: Path) -> dict[str, torch.Tensor]:
+def load_state(folder: Path, config: GPTConfig) -> dict[str, torch.Tensor]:
+    """The weights of a bundle, after checking that the file is large enough for what `config` describes
+    (so a config with a huge shape is refused before anything is built for it)."""
     path = folder / WEIGHTS_FILE
     if not path.is_file():
         raise BundleError(f"{folder} has no {WEIGHTS_FILE}", "re-create the bundle")
+    needed = config.n_params() * MIN_BYTES_PER_PARAM
+    if needed > path.stat().st_size:
+        raise BundleError(
+            f"{folder}: the config describes {config.n_params():,} parameters but {WEIGHTS_FILE} holds "
+            f"{path.stat().st_size:,} bytes",
+            "the config and the weights do not belong together",
+        )
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
@@ -247,7 +311,7 @@ def load_bundle(folder: Path, placement: Placement, *, quantize: str | None = No
     """Load a bundle for generation; `quantize="int8"` quantises on the CPU after loading."""
     config = read_config(folder)
     tokenizer = load_tokenizer(folder, config)
-    model = build_model(config.model, load_state(folder), placement)
+    model = build_model(config.model, load_state(folder, config.model), placement)
     if placement.device.type == "mps" and placement.dtype == torch.float16 and not _finite_logits(model):
         model = model.float()  # fp16 overflowed on this model: MPS runs it in fp32
         placement = Placement(placement.device, torch.float32)

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 ACTIVATIONS = ("gelu_tanh", "gelu")
+# Bounds far above any GPT-2-family model (gpt2-xl: 48 layers, 25 heads, 1600 wide, 1024 context).
+LIMITS = {"block_size": 1 << 17, "vocab_size": 1 << 22, "n_layer": 1024, "n_head": 1024, "n_embd": 1 << 16}
 
 
 @dataclass(frozen=True)
@@ -26,13 +28,23 @@ class GPTConfig:
     tie_weights: bool = True  # lm_head shares the token embedding, as in GPT-2
 
     def __post_init__(self) -> None:
+        # Types and bounds first: a bundle's config.json is untrusted, and a huge shape would be built
+        # (on the meta device, layer by layer) before any weight is read.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = type(value)
+            if f.type == "int" and kind is not int or f.type == "bool" and kind is not bool:
+                raise ValueError(f"{f.name} must be {f.type}, not {kind.__name__}")
+            if f.type == "float" and (kind is bool or not isinstance(value, int | float)):
+                raise ValueError(f"{f.name} must be a number, not {kind.__name__}")
+            if f.name in LIMITS and not 0 < value <= LIMITS[f.name]:
+                raise ValueError(f"{f.name} must be in 1..{LIMITS[f.name]:,}, not {value}")
+        if not 0.0 <= self.dropout < 1.0 or not 0.0 < self.layer_norm_eps < 1.0:
+            raise ValueError("dropout must be in [0, 1) and layer_norm_eps in (0, 1)")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd {self.n_embd} is not divisible by n_head {self.n_head}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation {self.activation!r} is not one of {ACTIVATIONS}")
-        for name in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
 
     @property
     def head_size(self) -> int:
@@ -43,6 +55,8 @@ class GPTConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GPTConfig:
+        if not isinstance(data, dict):
+            raise ValueError(f"the model config must be an object, not {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

@@ -22,7 +22,7 @@ from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, safe
-from logpt_tui.cli.options import FormatOpt, FormatsFileOpt, JsonOpt
+from logpt_tui.cli.options import ForceOpt, FormatOpt, FormatsFileOpt, JsonOpt
 
 
 def detect(
@@ -39,6 +39,7 @@ def detect(
         str | None, typer.Option(help="With --self-train: save the detector under this name or path.")
     ] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Self-training epochs at most.")] = 20,
+    force: ForceOpt = False,
     log_format: FormatOpt = None,
     formats_file: FormatsFileOpt = None,
     as_json: JsonOpt = False,
@@ -54,7 +55,7 @@ def detect(
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
     pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json)
     if loaded is None and save:
-        pipeline.detector.save(output_folder(save))
+        pipeline.detector.save(output_folder(save), force=force)
         err.print(f"[dim]saved detector to {safe(output_folder(save))}[/dim]")
     book = pipeline.judge(lines, keep_verdicts=True)
     if as_json:

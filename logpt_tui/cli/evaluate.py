@@ -95,7 +95,7 @@ def eval_detector(
             on_progress=lambda msg: status.update(msg), pretrained=pretrained,
         )  # fmt: skip
     if save is not None:
-        detector.save(save)
+        detector.save(save, force=True)  # --save names a file path to write, as before
         err.print(f"[dim]saved the GPT detector to {safe(save)}[/dim]")
     if as_json:
         print(json.dumps({"dataset": dataset, "sizes": _sizes(split), "results": [asdict(m) for m in results]}))

@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 
 from engine.errors import LogptError
+from engine.lm.bundle import is_bundle
 from engine.lm.importers.hf import import_hf
 from engine.lm.importers.logpt_checkpoint import import_logpt
 from engine.lm.registry import list_bundles, output_folder, search_dirs
 from logpt_tui.cli.console import err, friendly, out, safe
+from logpt_tui.cli.options import ForceOpt
 
 import_app = typer.Typer(
     help="Convert foreign checkpoints into logpt bundles (no code from them runs).", no_args_is_help=True
@@ -45,13 +47,14 @@ def models() -> None:
 
 
 def _target(out_name: str, force: bool) -> Path:
+    """Where an import goes; checked before converting (the write itself checks again, atomically)."""
     target = output_folder(out_name)
-    if target.exists() and any(target.iterdir()) and not force:
-        raise LogptError(f"{target} already exists", "pass --force to overwrite it")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        if not is_bundle(target):
+            raise LogptError(f"{target} exists and is not a logpt bundle", "choose another name or path")
+        if not force:
+            raise LogptError(f"{target} already exists", "pass --force to replace it")
     return target
-
-
-ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing bundle.")]
 
 
 @import_app.command("hf")
@@ -67,7 +70,7 @@ def import_hf_command(
     """Import a Hugging Face GPT-2 model folder."""
     target = _target(out_name, force)
     with err.status("converting…"):
-        config = import_hf(folder, target)
+        config = import_hf(folder, target, force=force)
     out.print(
         f"wrote {safe(target)} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format {safe(config.prompt_format)})"
     )
@@ -87,5 +90,5 @@ def import_logpt_command(
     """Import an original LoGPT checkpoint through a restricted unpickler."""
     target = _target(out_name, force)
     with err.status("converting…"):
-        config = import_logpt(checkpoint, target, tokenizer)
+        config = import_logpt(checkpoint, target, tokenizer, force=force)
     out.print(f"wrote {safe(target)} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format logpt-v1)")

@@ -41,6 +41,7 @@ FormatOpt = Annotated[str | None, typer.Option("--format", help="Force a format 
 FormatsFileOpt = Annotated[
     list[Path] | None, typer.Option("--formats-file", help="Extra TOML file(s) of user formats.")
 ]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing bundle of that name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines on stdout.")]
 
 

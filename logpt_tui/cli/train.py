@@ -17,7 +17,7 @@ from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, friendly, out, safe
-from logpt_tui.cli.options import FormatOpt, FormatsFileOpt
+from logpt_tui.cli.options import ForceOpt, FormatOpt, FormatsFileOpt
 from train.recipes import RecipeEvents
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ def train_detector_command(
     ] = 0.001,
     log_format: FormatOpt = None,
     formats_file: FormatsFileOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Train a next-key detector on normal sessions; the best-validation weights are saved."""
     if (log is None) == (sessions_file is None):
@@ -64,7 +65,7 @@ def train_detector_command(
             sessions = [line.split() for line in split_lines(read_log(sessions_file)) if line.strip()]
             detector = fit_sessions(sessions, config, complete=True, trained_on=str(sessions_file), on_epoch=on_epoch)
     target = output_folder(out_name)
-    detector.save(target)
+    detector.save(target, force=force)
     rule = f", sessions {detector.session.describe()}" if detector.session else ""
     out.print(
         f"wrote {safe(target)}: {len(detector.vocab) - 4} keys, {detector.provenance['sessions']} sessions, "
@@ -146,13 +147,14 @@ def train_generator_command(
     steps: Annotated[int | None, typer.Option(min=1, help="Optimizer steps (default: by preset).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --work.")] = False,
     device: Annotated[str, typer.Option(help="auto, cuda, mps or cpu.")] = "auto",
+    force: ForceOpt = False,
 ) -> None:
     """Train the analysis model on digest-grounded examples and save it as a bundle."""
     from train.recipes import GeneratorRecipe, train_generator_recipe  # noqa: PLC0415 - only the CLI touches train
 
     recipe = GeneratorRecipe(
         output_folder(out_name), work, preset, build_data, loghub, tuple(extra or ()), synthetic, made_up, steps,
-        resume, device,
+        resume, device, force,
     )  # fmt: skip
     with Progress(*_columns(""), console=err) as progress:
         result = train_generator_recipe(recipe, Bars(progress))

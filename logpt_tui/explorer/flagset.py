@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import shutil
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 if TYPE_CHECKING:
+    from engine.detect import Detector
     from engine.detect.pipeline import DetectionPipeline, Flag, SessionBook
 
 
@@ -89,6 +92,7 @@ class FlagEngine:
         self.pipeline: DetectionPipeline | None = None
         self.book: SessionBook | None = None
         self.lock = threading.Lock()
+        self.notice = ""  # something the user should hear about once (a corrupt cache set aside)
 
     @property
     def ready(self) -> bool:
@@ -100,14 +104,13 @@ class FlagEngine:
 
     def prepare(self, history: Sequence[str], on_stage: Callable[[str], None] = lambda _s: None) -> None:
         """Load the cached detector or self-train one on `history` (the file's first lines) and cache it."""
-        from engine.detect import Detector  # noqa: PLC0415 - torch loads here, in the worker
         from engine.detect.pipeline import DetectConfig, DetectionPipeline  # noqa: PLC0415
         from engine.logs.formats import detect_format  # noqa: PLC0415
 
         fmt = detect_format(history).format
-        if (self.cache / "config.json").is_file():
-            on_stage("loading the cached detector")
-            pipeline = DetectionPipeline.prepare(history, fmt, detector=Detector.load(self.cache), source="cached")
+        cached = self.load_cached(on_stage)
+        if cached is not None:
+            pipeline = DetectionPipeline.prepare(history, fmt, detector=cached, source="cached")
         else:
             pipeline = DetectionPipeline.prepare(
                 history, fmt, config=DetectConfig(), trained_on=f"{self.path} (self-training in the explorer)",
@@ -115,9 +118,27 @@ class FlagEngine:
                 on_epoch=lambda r: on_stage(f"self-training {r.epoch}/{DetectConfig().epochs}"),
             )  # fmt: skip
             with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
-                pipeline.detector.save(self.cache)
+                pipeline.detector.save(self.cache, force=True)  # the cache is ours to replace
         with self.lock:
             self.pipeline, self.book = pipeline, pipeline.book()
+
+    def load_cached(self, on_stage: Callable[[str], None]) -> Detector | None:
+        """The cached detector; a corrupt one is moved aside (`.corrupt`) with a notice, and None returned."""
+        from engine.detect import Detector  # noqa: PLC0415
+        from engine.errors import BundleError  # noqa: PLC0415
+
+        if not self.cache.exists():
+            return None
+        on_stage("loading the cached detector")
+        try:
+            return Detector.load(self.cache)
+        except BundleError as e:
+            aside = self.cache.with_name(self.cache.name + ".corrupt")
+            shutil.rmtree(aside, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.replace(self.cache, aside)
+            self.notice = f"the cached detector was unusable ({e.message}); moved aside, training a new one"
+            return None
 
     def restart(self) -> None:
         """The file was truncated or replaced: its sessions start over (the detector stays)."""

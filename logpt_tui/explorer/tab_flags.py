@@ -41,6 +41,8 @@ class FlagsMixin:
         except LogptError as e:
             self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
             return
+        if engine.notice:
+            self.post_message(FlagStatus(engine.notice, failed=True))  # shown once as a warning
         total = len(self.source)
         view_line = max(0, self.anchor_line())
         near = (max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))

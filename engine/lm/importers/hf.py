@@ -87,7 +87,7 @@ def convert_hf_state(hf: dict[str, torch.Tensor], config: GPTConfig) -> dict[str
     return state
 
 
-def import_hf(folder: Path, out: Path) -> BundleConfig:
+def import_hf(folder: Path, out: Path, *, force: bool = False) -> BundleConfig:
     """Convert a Hugging Face GPT-2 folder into a bundle at `out`."""
     config = read_hf_config(folder)
     for name in ("vocab.json", "merges.txt"):
@@ -105,7 +105,7 @@ def import_hf(folder: Path, out: Path) -> BundleConfig:
         provenance={"importer": "hf", "source": str(folder.resolve())},
     )
     try:
-        save_bundle(out, bundle, state, ranks)
+        save_bundle(out, bundle, state, ranks, force=force)
     except BundleError as e:
         raise CheckpointError(e.message, "the checkpoint is incomplete or not GPT-2") from e
     return bundle

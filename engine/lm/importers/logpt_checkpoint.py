@@ -60,7 +60,7 @@ def _config_from(record: Any) -> GPTConfig:
         raise CheckpointError(f"the checkpoint's config lacks or mangles {e}", "not a LoGPT checkpoint") from e
 
 
-def import_logpt(checkpoint: Path, out: Path, tokenizer: Path) -> BundleConfig:
+def import_logpt(checkpoint: Path, out: Path, tokenizer: Path, *, force: bool = False) -> BundleConfig:
     ranks, specials = load_base_tokenizer(tokenizer)
     data = load_torch_checkpoint(checkpoint, config_classes=CONFIG_CLASSES)
     if not isinstance(data, dict) or "model" not in data or not ({"config", "model_args"} & set(data)):
@@ -92,7 +92,7 @@ def import_logpt(checkpoint: Path, out: Path, tokenizer: Path) -> BundleConfig:
         },
     )
     try:
-        save_bundle(out, bundle, state, ranks)
+        save_bundle(out, bundle, state, ranks, force=force)
     except BundleError as e:
         raise CheckpointError(e.message, "the checkpoint does not match its own config") from e
     return bundle
