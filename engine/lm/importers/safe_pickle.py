@@ -12,6 +12,7 @@ refused.
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import sys
 import zipfile
@@ -23,6 +24,8 @@ from typing import Any
 import torch
 
 from engine.errors import CheckpointError
+
+MAX_PICKLE_BYTES = 64 << 20  # the pickle holds structure only (tensors are separate members)
 
 # Storage class names in pickles → dtypes.
 STORAGE_DTYPES: dict[str, torch.dtype] = {
@@ -54,8 +57,21 @@ class ConfigRecord:
 
 
 def _rebuild_tensor(storage: torch.Tensor, offset: int, size: Any, stride: Any, *_rest: Any) -> torch.Tensor:
-    # `storage` is a flat tensor of the right dtype (see persistent_load).
-    return torch.as_strided(storage, tuple(size), tuple(stride), offset)
+    # `storage` is a flat tensor of the right dtype (see persistent_load). The view must lie inside it and
+    # hold no more elements than it: a stride-0 view of a few bytes can describe gigabytes, which the first
+    # copy would allocate.
+    size, stride = tuple(size), tuple(stride)
+    ints = all(type(v) is int for v in (offset, *size, *stride))
+    if not ints or len(size) != len(stride) or offset < 0 or any(v < 0 for v in (*size, *stride)):
+        raise CheckpointError("a tensor has a malformed shape or stride", "the checkpoint is corrupt")
+    numel = math.prod(size)
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) if numel else offset
+    if numel and (last >= storage.numel() or numel > storage.numel()):
+        raise CheckpointError(
+            f"a tensor of {numel:,} elements is a view of a storage of {storage.numel():,}",
+            "the checkpoint describes more data than it holds; refused",
+        )
+    return torch.as_strided(storage, size, stride, offset)
 
 
 def _rebuild_parameter(data: torch.Tensor, requires_grad: bool, *_rest: Any) -> torch.Tensor:
@@ -142,15 +158,18 @@ def load_torch_checkpoint(path: Path, *, config_classes: frozenset[str] = frozen
             raise CheckpointError(f"{path} was saved {byteorder}-endian", "re-save it on this architecture")
 
         def load_storage(key: str, dtype: torch.dtype, numel: int) -> torch.Tensor:
+            itemsize = torch.empty((), dtype=dtype).element_size()
             try:
-                raw = archive.read(f"{prefix}data/{key}")
+                info = archive.getinfo(f"{prefix}data/{key}")
             except KeyError:
                 raise CheckpointError(f"{path} lacks storage {key}", "the file is truncated or corrupt") from None
-            itemsize = torch.empty((), dtype=dtype).element_size()
-            if len(raw) != numel * itemsize:
+            if info.file_size != numel * itemsize or numel < 0:  # checked on the declared size, before inflating
                 raise CheckpointError(f"{path}: storage {key} has the wrong size", "the file is corrupt")
+            raw = archive.read(info)
             return torch.frombuffer(bytearray(raw), dtype=dtype) if raw else torch.empty(0, dtype=dtype)
 
+        if archive.getinfo(pickles[0]).file_size > MAX_PICKLE_BYTES:
+            raise CheckpointError(f"{path}: data.pkl is over {MAX_PICKLE_BYTES >> 20} MiB", "not a model checkpoint")
         try:
             data = archive.read(pickles[0])
             return _RestrictedUnpickler(data, load_storage, config_classes).load()
