@@ -147,6 +147,8 @@ class Detector:
             topk = TopK(str(data["top_k"]["kind"]), float(data["top_k"]["value"]))
             templates = {str(k): str(v) for k, v in data.get("templates", {}).items()}
             sessions = dict(data.get("sessions", {}))
+            session = SessionSpec.from_json(sessions)
+            provenance = dict(data.get("provenance", {}))
         except FileNotFoundError:
             raise BundleError(f"{folder} has no {CONFIG_FILE}", hint) from None
         except (
@@ -163,9 +165,8 @@ class Detector:
             raise BundleError(f"{folder}: {len(vocab)} keys but the model has {config.vocab_size} rows", hint)
         model = build_model(config, load_state(folder, config), placement)
         miner_state = _miner_state(folder / MINER_FILE, hint)
-        provenance = dict(data.get("provenance", {}))
         complete = bool(sessions.get("complete", True))
-        return cls(model, vocab, topk, templates, provenance, SessionSpec.from_json(sessions), complete, miner_state)
+        return cls(model, vocab, topk, templates, provenance, session, complete, miner_state)
 
 
 def _miner_state(path: Path, hint: str) -> dict[str, Any] | None:

@@ -33,6 +33,9 @@ LOGPT_SPECIALS = (
 )
 
 
+MAX_VOCAB = 1 << 22  # as engine.lm.config bounds vocab_size
+
+
 def read_ranks(path: Path) -> dict[bytes, int]:
     """Parse a tiktoken ranks file; a malformed file raises BundleError."""
     ranks: dict[bytes, int] = {}
@@ -82,6 +85,14 @@ class Tokenizer:
                 f"tokenizer ranks lack {len(missing)} of the 256 single bytes",
                 "a byte-level BPE must contain every byte",
             )
+        n_ranks = len(ranks)
+        if len(set(ranks.values())) != n_ranks or not all(0 <= r < n_ranks for r in ranks.values()):
+            raise BundleError(
+                "tokenizer ranks must be the numbers 0..N-1, each once",
+                "the ranks file is corrupt: re-create the bundle",
+            )
+        if not all(type(i) is int and 0 <= i < MAX_VOCAB for i in special_tokens.values()):
+            raise BundleError("special token ids must be integers in range", "check the bundle's config.json")
         clash = set(special_tokens.values()) & set(ranks.values())
         if clash:
             raise BundleError(

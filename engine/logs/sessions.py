@@ -63,8 +63,16 @@ class SessionSpec:
         kind = data.get("kind")
         if kind not in SESSION_KINDS or (kind == "id" and not data.get("pattern")):
             return None
-        pattern = str(data["pattern"]) if data.get("pattern") else None
-        return cls(str(kind), pattern, int(data.get("size", 50)))
+        pattern = data.get("pattern") or None
+        size = data.get("size", 50)
+        if pattern is not None and not isinstance(pattern, str) or type(size) is not int or size < 2:
+            raise ValueError(f"session rule {dict(data)!r:.80} is malformed (pattern a regex, size ≥ 2)")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"session pattern {pattern!r:.60} is not a regex: {e}") from None
+        return cls(str(kind), pattern, size)
 
     def describe(self) -> str:
         return {"id": f"by id /{self.pattern}/", "component": "by component", "window": f"windows of {self.size} keys"}[

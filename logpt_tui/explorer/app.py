@@ -22,6 +22,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
 
 from engine.errors import LogptError
 from engine.logs.logsource import LogSource
@@ -154,7 +155,7 @@ class LogptApp(App[None]):
 
     # ---- the model: loaded once, in a worker, for every tab ----
 
-    @work(thread=True, exclusive=True, group="backend")
+    @work(thread=True, exclusive=True, group="backend", exit_on_error=False)
     def load_backend(self) -> None:
         try:
             load = getattr(self.backend, "load", None)
@@ -164,6 +165,12 @@ class LogptApp(App[None]):
             self.post_message(BackendReady(e.message))
             return
         self.post_message(BackendReady())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The model failed to load in an unforeseen way: the explorer goes on without it."""
+        if event.state is WorkerState.ERROR and event.worker.group == "backend":
+            error = event.worker.error
+            self.post_message(BackendReady(f"{type(error).__name__}: {error}"))
 
     def on_backend_ready(self, message: BackendReady) -> None:
         if message.error is not None or self.backend is None:

@@ -21,6 +21,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
 
 from engine.analysis.chunkplan import ChunkPlan
 from engine.logs.logsource import LogSource
@@ -107,7 +108,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
 
     # ---- the file: index, follow, status ----
 
-    @work(thread=True, exclusive=True, group="source")
+    @work(thread=True, exclusive=True, group="source", exit_on_error=False)
     def index_file(self) -> None:
         from engine.logs.formats import detect_format  # noqa: PLC0415
 
@@ -116,7 +117,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
         if len(self.source):
             self.post_message(FormatDetected(detect_format(self.source.block(0, 200)).format.name))
 
-    @work(thread=True, exclusive=True, group="source")
+    @work(thread=True, exclusive=True, group="source", exit_on_error=False)
     def poll_file(self) -> None:
         change = self.source.refresh()
         if change.kind != "none":
@@ -240,7 +241,7 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
             self.plan_chunks()
         self.update_status()
 
-    @work(thread=True, exclusive=True, group="plan")
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
     def plan_chunks(self) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
@@ -326,6 +327,21 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
 
     def action_save_panel(self) -> None:
         self.panel.save(self.display_name)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed in a way nobody foresaw: one line in the status bar and a notice, never a crash.
+
+        Workers run with exit_on_error=False; expected errors (LogptError) are handled where they occur.
+        """
+        if event.state is not WorkerState.ERROR:
+            return
+        event.stop()
+        error = event.worker.error
+        what = f"{event.worker.group or event.worker.name} failed: {type(error).__name__}: {error}"
+        if event.worker.group in ("flags", "flags-tail"):
+            self.state.flags.status = "no detector: " + what
+        self.notify(visible(what), severity="error", timeout=8, markup=False)
+        self.update_status()
 
     def on_unmount(self) -> None:
         if self._observer is not None:

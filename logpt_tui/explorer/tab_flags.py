@@ -25,7 +25,7 @@ class FlagsMixin:
     def detector_ready(self) -> bool:
         return self.state.flags.engine is not None and self.state.flags.engine.ready
 
-    @work(thread=True, exclusive=True, group="flags")
+    @work(thread=True, exclusive=True, group="flags", exit_on_error=False)
     def flag_worker(self) -> None:
         """Prepare the detector, take the file in order, then score: sessions on screen first."""
         from engine.detect.pipeline import HISTORY_LINES  # noqa: PLC0415 - torch loads here, in the worker
@@ -58,7 +58,7 @@ class FlagsMixin:
             self.post_message(FlagsFound(engine.score(limit=SCORE_SESSIONS), total))
         self.post_message(FlagStatus(""))  # done: the status shows the count
 
-    @work(thread=True, exclusive=True, group="flags-tail")
+    @work(thread=True, exclusive=True, group="flags-tail", exit_on_error=False)
     def flag_tail_worker(self) -> None:
         """Appended lines join their sessions, which are rescored from where they changed."""
         engine = self.state.flags.engine

@@ -99,7 +99,7 @@ class SearchMixin:
             start = int(view.scroll_offset.y)
         self.search_worker(self.state.search.pattern, start, forward)
 
-    @work(thread=True, exclusive=True, group="search")
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def search_worker(self, pattern: re.Pattern[str], start: int, forward: bool) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
@@ -141,7 +141,7 @@ class SearchMixin:
         if line_filter.active:
             self.filter_worker(line_filter, state.rows)
 
-    @work(thread=True, exclusive=True, group="filter")
+    @work(thread=True, exclusive=True, group="filter", exit_on_error=False)
     def filter_worker(self, line_filter: LineFilter, rows: list[int]) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 

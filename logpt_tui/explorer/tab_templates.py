@@ -24,7 +24,7 @@ class TemplatesMixin:
             self.mine_worker()
         self.app.push_screen(TemplatesScreen(templates, lambda: len(self.source)), self.pick_template)
 
-    @work(thread=True, exclusive=True, group="mine")
+    @work(thread=True, exclusive=True, group="mine", exit_on_error=False)
     def mine_worker(self) -> None:
         from engine.logs.formats import detect_format, parse_lines  # noqa: PLC0415
         from engine.logs.templates import TemplateMiner  # noqa: PLC0415

@@ -66,9 +66,14 @@ def import_logpt(checkpoint: Path, out: Path, tokenizer: Path, *, force: bool = 
     if not isinstance(data, dict) or "model" not in data or not ({"config", "model_args"} & set(data)):
         raise CheckpointError(f"{checkpoint} has no 'model' and 'config' entries", "not a LoGPT checkpoint")
     config = _config_from(data.get("model_args") or data["config"])  # nanoGPT keeps the architecture in model_args
+    weights = data["model"]
+    if not isinstance(weights, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()
+    ):
+        raise CheckpointError(f"{checkpoint}: 'model' is not a mapping of names to tensors", "not a LoGPT checkpoint")
     state: dict[str, torch.Tensor] = {
         key.removeprefix("_orig_mod."): value
-        for key, value in data["model"].items()
+        for key, value in weights.items()
         if not key.endswith(".attn.bias")  # nanoGPT's causal-mask buffer in non-flash builds
     }
     specials = {k: v for k, v in specials.items() if k not in LOGPT_SPECIALS}  # re-appended below, in order
@@ -87,8 +92,8 @@ def import_logpt(checkpoint: Path, out: Path, tokenizer: Path, *, force: bool = 
         provenance={
             "importer": "logpt",
             "source": str(checkpoint.resolve()),
-            "iter_num": int(data["iter_num"]) if "iter_num" in data else None,
-            "best_val_loss": float(data["best_val_loss"]) if "best_val_loss" in data else None,
+            "iter_num": _number(data.get("iter_num"), int),
+            "best_val_loss": _number(data.get("best_val_loss"), float),
         },
     )
     try:
@@ -96,3 +101,10 @@ def import_logpt(checkpoint: Path, out: Path, tokenizer: Path, *, force: bool = 
     except BundleError as e:
         raise CheckpointError(e.message, "the checkpoint does not match its own config") from e
     return bundle
+
+
+def _number(value: object, kind: type) -> int | float | None:
+    """A provenance number from the checkpoint, or None when it is missing or not a number."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    return kind(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -41,10 +41,10 @@ class LogFormat:
         level = (self.levels.get(raw_level) or canonical_level(raw_level)) if raw_level else None
         if level is None:
             pri, status = get("pri"), get("status")
-            if pri:
-                level = SYSLOG_SEVERITIES[int(pri) % 8]
-            elif status:
-                code = int(status)
+            if pri and pri.isdigit():  # a user format's group may catch anything: only digits are a priority
+                level = SYSLOG_SEVERITIES[int(pri[:6]) % 8]
+            elif status and status.isdigit():
+                code = int(status[:6])
                 level = "ERROR" if code >= 500 else "WARN" if code >= 400 else "INFO"
         return Record(line, line, message, ts, level, get("component"), get("pid"))
 

@@ -38,8 +38,13 @@ def load_format_file(path: Path) -> list[LogFormat]:
         raise InputError(f"cannot read format file {path}: {e}", "check the path") from e
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"{path} is not valid TOML: {e}", "see the format file layout in the README") from e
+    entries = data.get("format", [])
+    if not isinstance(entries, list):
+        raise InputError(
+            f"{path}: `format` must be a list of [[format]] tables", "see the format file layout in the README"
+        )
     formats = []
-    for i, entry in enumerate(data.get("format", [])):
+    for i, entry in enumerate(entries):
         where = f"{path} format #{i + 1}"
         if (
             not isinstance(entry, dict)
@@ -48,11 +53,16 @@ def load_format_file(path: Path) -> list[LogFormat]:
         ):
             raise InputError(f"{where} needs a name and a regex", "see the format file layout in the README")
         levels = entry.get("levels", {})
+        if not isinstance(levels, dict) or not all(isinstance(k, str) for k in levels):
+            raise InputError(f'{where}: levels must be a table of words, e.g. {{ W = "WARN" }}', "fix the format file")
+        description = entry.get("description", "")
+        if not isinstance(description, str):
+            raise InputError(f"{where}: description must be text", "fix the format file")
         bad = [v for v in levels.values() if v not in LEVELS]
         if bad:
             raise InputError(f"{where}: unknown levels {bad}", f"use one of {', '.join(LEVELS)}")
         try:
-            fmt = regex_format(entry["name"], entry["regex"], entry.get("description", ""), levels)
+            fmt = regex_format(entry["name"], entry["regex"], description, levels)
         except ValueError as e:
             raise InputError(f"{where}: {e}", "fix the regex") from None
         if "message" not in fmt.pattern.groupindex:

@@ -35,6 +35,16 @@ class MinerConfig:
     first_line_only: bool = True  # multi-line records are mined by their first line
     max_message_chars: int = 4096  # longer messages are mined by their start: bounded state per template
 
+    def __post_init__(self) -> None:
+        for f in fields(self):  # a state file is untrusted: types and ranges before drain3 sees them
+            value, want = getattr(self, f.name), {"int": int, "float": (int, float), "bool": bool}[f.type]
+            if isinstance(value, bool) is not (f.type == "bool") or not isinstance(value, want):
+                raise ValueError(f"miner config {f.name} must be {f.type}, not {type(value).__name__}")
+        if not (3 <= self.depth <= 64 and 0.0 <= self.sim_th <= 1.0 and self.max_children >= 2):
+            raise ValueError("miner config out of range (depth 3..64, sim_th 0..1, max_children ≥ 2)")
+        if min(self.max_clusters, self.cache_size, self.max_message_chars) < 1:
+            raise ValueError("miner config sizes must be positive")
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MinerConfig:
         known = {f.name for f in fields(cls)}

@@ -93,7 +93,7 @@ class AnalysisPanel(Vertical):
         self.workers.cancel_group(self, "analysis")
         return True
 
-    @work(thread=True, exclusive=True, group="analysis")
+    @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
     def analysis_worker(self, key: Key, lines: list[str], flagged: dict[int, str], backend: Backend) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
