@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.logs.formats.record import LEVEL_RANK, sniff_level
+from engine.logs.userregex import UserRegex
 
 FILTER_LEVELS = (None, "WARN", "ERROR", "CRITICAL")  # what the level key cycles through
 
 
 @dataclass(frozen=True)
 class LineFilter:
-    include: re.Pattern[str] | None = None
-    exclude: re.Pattern[str] | None = None
+    include: re.Pattern[str] | UserRegex | None = None  # the explorer passes UserRegex (a time limit)
+    exclude: re.Pattern[str] | UserRegex | None = None
     min_level: str | None = None  # WARN, ERROR or CRITICAL, judged from the line's words like the level colours
 
     @property

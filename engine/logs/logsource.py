@@ -25,6 +25,7 @@ import numpy as np
 
 from engine.errors import InputError
 from engine.logs.textio import check_regular, open_error
+from engine.logs.userregex import UserRegex
 
 BLOCK = 16 * 1024 * 1024  # bytes scanned per step while indexing
 CUT = " …[line cut: {n} more bytes]"
@@ -180,7 +181,7 @@ class LogSource:
 
     def find(
         self,
-        pattern: re.Pattern[str],
+        pattern: re.Pattern[str] | UserRegex,
         start: int,
         *,
         forward: bool = True,

@@ -21,12 +21,12 @@ No Textual here: the state is plain data, tested without an app.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.logs.linefilter import LineFilter
+from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.flagset import FlagSet
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class SearchState:
-    pattern: re.Pattern[str] | None = None  # the active search (n / N repeat it); None: n moves by chunk
+    pattern: UserRegex | None = None  # the active search (n / N repeat it); None: n moves by chunk
     prompt_mode: str = "search"  # what the prompt box is for: search, goto, include, exclude
 
 

@@ -7,12 +7,12 @@ workers that post messages back; filters apply to followed lines too.
 
 from __future__ import annotations
 
-import re
-
 from textual import work
 from textual.widgets import Input
 
+from engine.errors import InputError
 from engine.logs.linefilter import FILTER_LEVELS, LineFilter
+from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import FilterProgress, SearchResult
 from logpt_tui.explorer.state import TabState
@@ -59,9 +59,9 @@ class SearchMixin:
             self.set_filter_pattern(self.state.search.prompt_mode, event.value)
         else:
             try:
-                self.state.search.pattern = re.compile(event.value)
-            except re.error as e:
-                self.notify(visible(f"bad regex: {e}"), severity="error", markup=False)
+                self.state.search.pattern = UserRegex(event.value, "search")
+            except InputError as e:
+                self.notify(visible(e.message), severity="error", markup=False)
                 return
             self.run_search(forward=True, from_current=False)
 
@@ -100,7 +100,7 @@ class SearchMixin:
         self.search_worker(self.state.search.pattern, start, forward)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def search_worker(self, pattern: re.Pattern[str], start: int, forward: bool) -> None:
+    def search_worker(self, pattern: UserRegex, start: int, forward: bool) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
         worker = get_current_worker()
@@ -124,9 +124,9 @@ class SearchMixin:
 
     def set_filter_pattern(self, which: str, value: str) -> None:
         try:
-            pattern = re.compile(value) if value else None
-        except re.error as e:
-            self.notify(visible(f"bad regex: {e}"), severity="error", markup=False)
+            pattern = UserRegex(value, f"{which} filter") if value else None
+        except InputError as e:
+            self.notify(visible(e.message), severity="error", markup=False)
             return
         include = pattern if which == "include" else self.state.filter.rule.include
         exclude = pattern if which == "exclude" else self.state.filter.rule.exclude

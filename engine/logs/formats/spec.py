@@ -17,7 +17,7 @@ from engine.logs.formats.record import SYSLOG_SEVERITIES, Record, canonical_leve
 @dataclass(frozen=True)
 class LogFormat:
     name: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # or an engine.logs.userregex.UserRegex for user formats (same methods)
     description: str = ""
     levels: dict[str, str] = field(default_factory=dict)  # format-specific level words → canonical
     json: bool = False  # JSON lines: fields come from keys, not groups

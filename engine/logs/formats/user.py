@@ -19,7 +19,8 @@ import platformdirs
 
 from engine.errors import InputError
 from engine.logs.formats.record import LEVELS
-from engine.logs.formats.spec import LogFormat, regex_format
+from engine.logs.formats.spec import LogFormat
+from engine.logs.userregex import UserRegex
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,9 +63,10 @@ def load_format_file(path: Path) -> list[LogFormat]:
         if bad:
             raise InputError(f"{where}: unknown levels {bad}", f"use one of {', '.join(LEVELS)}")
         try:
-            fmt = regex_format(entry["name"], entry["regex"], description, levels)
-        except ValueError as e:
-            raise InputError(f"{where}: {e}", "fix the regex") from None
+            pattern = UserRegex(entry["regex"], f"regex of format {entry['name']}")
+        except InputError as e:
+            raise InputError(f"{where}: {e.message}", "fix the regex") from None
+        fmt = LogFormat(entry["name"], pattern, description, dict(levels))  # type: ignore[arg-type]
         if "message" not in fmt.pattern.groupindex:
             raise InputError(f"{where}: the regex has no (?P<message>…) group", "name the message part")
         formats.append(fmt)

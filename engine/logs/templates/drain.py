@@ -22,7 +22,27 @@ PLAIN_WORD = re.compile(r"""^[(\["']*(?:[A-Za-z_]+=)?[A-Za-z][A-Za-z'-]*[)\]"',;
 VARIABLE_CUES = frozenset({"user", "users", "username", "account", "login", "host", "hostname", "name", "for"})
 
 
+MAX_CANDIDATES = 512  # templates of one prefix-tree leaf compared with a message, the most recently used
+
+
 class WordAwareDrain(Drain):
+    """Drain with a word-aware similarity and a bounded scan per leaf.
+
+    Lines of unique words (random ids, hostile input) pile thousands of templates into one leaf, and Drain
+    compares every message with all of them: mining turns quadratic (10,000 such lines took minutes). A
+    leaf over MAX_CANDIDATES templates is scanned from its most recently used end only, and a template
+    that matches moves to that end; leaves below the bound behave exactly as in Drain.
+    """
+
+    def fast_match(self, cluster_ids: Sequence, tokens: list, sim_th: float, include_params: bool):  # noqa: ANN201
+        if len(cluster_ids) <= MAX_CANDIDATES:
+            return super().fast_match(cluster_ids, tokens, sim_th, include_params)
+        match = super().fast_match(cluster_ids[-MAX_CANDIDATES:], tokens, sim_th, include_params)
+        if match is not None and isinstance(cluster_ids, list):
+            cluster_ids.remove(match.cluster_id)  # a C-level move: cheap next to a Python scan
+            cluster_ids.append(match.cluster_id)
+        return match
+
     @staticmethod
     def has_numbers(s: str) -> bool:
         """Tokens with digits, and placeholders, take the wildcard branch of the prefix tree."""

@@ -1,0 +1,69 @@
+"""Regexes that come from people and files: compiled with the `regex` package and run with a time limit.
+
+A user format, a detector bundle's session pattern, the explorer's search and
+filters are regexes nobody here wrote; one such as `^(a+)+$` backtracks for
+ever on a line of a's, and Python's `re` holds the GIL while it does, so even
+a worker thread freezes the explorer. `UserRegex` compiles with `regex`
+(Matthew Barnett's engine, the same syntax), releases the GIL while matching
+(`concurrent=True`) and gives up after `TIMEOUT_S` on one line with a
+one-line InputError that names the regex. Built-in formats and masks keep
+`re`: they are ours, tested, and on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import regex
+
+from engine.errors import InputError
+
+TIMEOUT_S = 1.0  # per line: ordinary regexes take microseconds
+
+
+class UserRegex:
+    """`re.Pattern`'s match / search / finditer / groupindex / pattern, with a time limit per call."""
+
+    def __init__(self, pattern: str, what: str = "regex") -> None:
+        self.what = what
+        try:
+            self._compiled = regex.compile(pattern, flags=regex.VERSION0)
+        except (regex.error, TypeError, ValueError) as e:
+            raise InputError(f"bad {what} {pattern!r:.80}: {e}", "fix the regex") from None
+        self.pattern = pattern
+        self.groupindex = self._compiled.groupindex
+        self.groups = self._compiled.groups
+
+    def _give_up(self) -> InputError:
+        return InputError(
+            f"the {self.what} /{self.pattern:.60}/ took over {TIMEOUT_S:g} s on one line (catastrophic backtracking)",
+            "simplify it: avoid nested repeats such as (a+)+",
+        )
+
+    def match(self, text: str) -> Any:  # noqa: ANN401 - a regex.Match
+        try:
+            return self._compiled.match(text, concurrent=True, timeout=TIMEOUT_S)
+        except TimeoutError:
+            raise self._give_up() from None
+
+    def search(self, text: str) -> Any:  # noqa: ANN401
+        try:
+            return self._compiled.search(text, concurrent=True, timeout=TIMEOUT_S)
+        except TimeoutError:
+            raise self._give_up() from None
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        try:
+            yield from self._compiled.finditer(text, concurrent=True, timeout=TIMEOUT_S)
+        except TimeoutError:
+            raise self._give_up() from None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UserRegex) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __repr__(self) -> str:
+        return f"UserRegex({self.pattern!r})"
