@@ -36,6 +36,26 @@ def watch_file(path: Path, touched: Callable[[], None]) -> object | None:
     return observer
 
 
+SPOOL_CAP_BYTES = 1 << 30  # `yes | logpt-tui -` must not fill the disk
+
+
+def copy_capped(source_fd: int, target_fd: int, cap: int = SPOOL_CAP_BYTES) -> None:
+    """Copy a pipe into the spool file; past `cap` bytes the spool starts over (the explorer follows that as a
+    truncation and says so), so a never-ending pipe keeps at most `cap` bytes of its newest lines on disk."""
+    written = 0
+    with os.fdopen(source_fd, "rb", buffering=0) as source, os.fdopen(target_fd, "wb", buffering=0) as target:
+        while chunk := source.read(1 << 16):
+            if written + len(chunk) > cap:
+                target.truncate(0)
+                target.seek(0)
+                written = 0
+                if len(chunk) > cap:  # keep the newest whole lines of an oversized read
+                    tail = chunk[-cap:]
+                    chunk = tail[tail.find(b"\n") + 1 :] if b"\n" in tail else b""
+            target.write(chunk)
+            written += len(chunk)
+
+
 def spool_stdin() -> Path:
     """Copy piped stdin into a temporary file in a thread, and give the terminal back to stdin.
 
@@ -50,11 +70,6 @@ def spool_stdin() -> Path:
     os.close(tty)
     handle, name = tempfile.mkstemp(prefix="logpt-stdin-", suffix=".log")
 
-    def copy() -> None:
-        with os.fdopen(pipe, "rb", buffering=0) as source, os.fdopen(handle, "wb", buffering=0) as target:
-            while chunk := source.read(1 << 16):
-                target.write(chunk)
-
-    threading.Thread(target=copy, name="stdin-spool", daemon=True).start()
+    threading.Thread(target=copy_capped, args=(pipe, handle), name="stdin-spool", daemon=True).start()
     CLEANUPS.append(lambda: Path(name).unlink(missing_ok=True))
     return Path(name)

@@ -64,3 +64,19 @@ def test_ctrl_c_at_the_continue_prompt_exits_130(
     monkeypatch.setattr("typer.confirm", interrupted)
     code, _, err = run(["analyze", "-f", str(log), "--engine", "analyst", "--chunk-lines", "50"], capsys)
     assert code == 130 and "interrupted" in err and "Aborted" not in err
+
+
+def test_the_stdin_spool_starts_over_past_its_cap(tmp_path: Path) -> None:
+    from logpt_tui.explorer.follow import copy_capped
+
+    read_end, write_end = os.pipe()
+    spool = tmp_path / "spool.log"
+    target = os.open(spool, os.O_WRONLY | os.O_CREAT)
+    copier = threading.Thread(target=copy_capped, args=(read_end, target, 10_000))
+    copier.start()
+    with os.fdopen(write_end, "wb") as pipe:
+        for i in range(2_000):  # 2,000 lines of 26 bytes: 52 KB through a 10 KB cap
+            pipe.write(f"line {i:05d} of the flood\n".encode())
+    copier.join(10)
+    kept = spool.read_bytes()
+    assert 0 < len(kept) <= 10_000 and kept.endswith(b"line 01999 of the flood\n")
