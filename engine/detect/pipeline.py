@@ -18,6 +18,8 @@ exactly the flags of judging the whole file at once.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -54,8 +56,11 @@ class Flag:
 
 
 def mine(lines: Sequence[str], fmt: LogFormat, miner: TemplateMiner, first_line: int = 1) -> list[tuple[Record, str]]:
-    """(record, template key) for each record of consecutive lines; the miner learns as it goes."""
-    return [(r, str(miner.add(r.message))) for r in parse_lines(lines, fmt, first_line=first_line)]
+    """(record, template key) for each record of consecutive lines; the miner learns as it goes.
+
+    Keys are interned: a file's sessions hold one key string per line, all of them copies of a few hundred.
+    """
+    return [(r, sys.intern(str(miner.add(r.message)))) for r in parse_lines(lines, fmt, first_line=first_line)]
 
 
 def mine_sessions(lines: Sequence[str], fmt: LogFormat, spec: SessionSpec, miner: TemplateMiner) -> list[Session]:
@@ -196,8 +201,8 @@ class SessionBook:
             ]
         for session_id, key, line in pieces:
             session = self.sessions.get(session_id)
-            if session is None:
-                session = self.sessions[session_id] = Session(session_id)
+            if session is None:  # line numbers in a compact array: 8 bytes a line, not a list of int objects
+                session = self.sessions[session_id] = Session(session_id, [], array("q"))  # type: ignore[arg-type]
             session.keys.append(key)
             session.lines.append(line)
             self.dirty[session_id] = None
