@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from engine.detect.pipeline import DetectionPipeline, Flag, SessionBook
 
 
+FLOOD_LINES = 50_000  # lines the tail may run ahead of the detector before it samples
+FLOOD_KEEP = 5_000  # lines judged after a skip: the newest
+
+
 class FlagSet:
     """The flags found so far in one file: 0-based line → Flag, and the same lines in order."""
 
@@ -92,11 +96,15 @@ class FlagEngine:
         self.pipeline: DetectionPipeline | None = None
         self.book: SessionBook | None = None
         self.lock = threading.Lock()
+        self.skipped = 0  # lines a flood made the tail skip
+        self.following = False  # the first pass is done
+        self.resync = False  # the next catch-up takes every line (after a truncation), without sampling
         self.notice = ""  # something the user should hear about once (a corrupt cache set aside)
 
     @property
     def ready(self) -> bool:
-        return self.book is not None
+        """Prepared and through the first pass: appended lines go to the tail from now on."""
+        return self.book is not None and self.following
 
     @property
     def source(self) -> str:
@@ -144,7 +152,12 @@ class FlagEngine:
         """The file was truncated or replaced: its sessions start over (the detector stays)."""
         with self.lock:
             if self.pipeline is not None:
-                self.book = self.pipeline.book()
+                self.book, self.resync = self.pipeline.book(), True
+
+    def follow(self, block: Callable[[int, int], list[str]], total: int) -> None:
+        """End of the first pass: take what arrived during it, then appended lines go to the tail."""
+        self.catch_up(block, total)
+        self.following = True
 
     @property
     def lines(self) -> int:
@@ -156,6 +169,26 @@ class FlagEngine:
             assert self.book is not None
             if first_line == self.book.lines + 1:  # a restart in between would leave a gap: skip the stale block
                 self.book.add(lines, first_line)
+
+    def catch_up(self, block: Callable[[int, int], list[str]], total: int) -> int:
+        """Take the lines after the last one taken up to `total` (0-based block reader); returns lines skipped.
+
+        Read and add happen under the lock, so two tail workers never take the same lines or leave a gap.
+        When the file ran more than FLOOD_LINES ahead (a flood), the detector skips to the newest
+        FLOOD_KEEP lines: it samples instead of falling ever further behind and holding the interpreter.
+        """
+        with self.lock:
+            book = self.book
+            assert book is not None
+            start, skipped = book.lines, 0
+            sample, self.resync = not self.resync, False
+            if sample and total - start > FLOOD_LINES:
+                skipped = total - FLOOD_KEEP - start
+                start = book.lines = total - FLOOD_KEEP
+                self.skipped += skipped
+            if total > start:
+                book.add(block(start, total), start + 1)
+            return skipped
 
     def preview(self, lines: Sequence[str], first_line: int) -> list[Flag]:
         """Provisional flags of one block judged on its own (a copy of the miner, no earlier context).

@@ -54,8 +54,9 @@ class FlagsMixin:
             done = min(total, start + BATCH) * 100 // max(total, 1)
             status(f"mining {done}%" + (" · flags near the view are provisional" if provisional else ""))
         self.post_message(FlagsFound(engine.score(near=near), total))
+        engine.follow(self.source.block, len(self.source))  # what arrived meanwhile; appends go to the tail worker
         while engine.pending():
-            self.post_message(FlagsFound(engine.score(limit=SCORE_SESSIONS), total))
+            self.post_message(FlagsFound(engine.score(limit=SCORE_SESSIONS), engine.lines))
         self.post_message(FlagStatus(""))  # done: the status shows the count
 
     @work(thread=True, exclusive=True, group="flags-tail", exit_on_error=False)
@@ -63,17 +64,18 @@ class FlagsMixin:
         """Appended lines join their sessions, which are rescored from where they changed."""
         engine = self.state.flags.engine
         assert engine is not None and engine.ready
-        total, upto = len(self.source), engine.lines
-        if total <= upto:
+        total = len(self.source)
+        if total <= engine.lines:
             return
-        engine.add(self.source.block(upto, total), upto + 1)
+        first_skip = engine.skipped == 0
+        if engine.catch_up(self.source.block, total) and first_skip:  # said once; the count stays in the status
+            self.post_message(FlagStatus("detector: a flood of lines; judging only the newest (sampling)", failed=True))
         self.post_message(FlagsFound(engine.score(), total))
 
     @needs_view
     def on_flag_status(self, message: FlagStatus) -> None:
-        engine = self.state.flags.engine
-        done = not message.text and engine is not None
-        self.state.flags.status = f"{len(self.state.flags.found):,} flagged ({engine.source})" if done else message.text
+        done = not message.text and self.state.flags.engine is not None
+        self.state.flags.status = self.flag_count() if done else message.text
         if message.failed:
             self.notify(visible(message.text), severity="warning", timeout=5, markup=False)
         self.update_status()
@@ -84,9 +86,16 @@ class FlagsMixin:
         if self.state.flags.only:
             self.view.set_rows(self.state.rows())
         self.view.refresh()
-        if self.state.flags.status.endswith(")"):  # a count is shown: keep it current
-            self.state.flags.status = f"{len(self.state.flags.found):,} flagged ({self.state.flags.engine.source})"  # type: ignore[union-attr]
+        if self.state.flags.status.endswith(")") or self.state.flags.status.startswith("detector: a flood"):
+            self.state.flags.status = self.flag_count()  # a count is shown: keep it current
         self.update_status()
+
+    def flag_count(self) -> str:
+        """`N flagged (source)`, and how many lines a flood made the detector skip, if any."""
+        engine = self.state.flags.engine
+        assert engine is not None
+        skipped = f" · {engine.skipped:,} lines of a flood not judged" if engine.skipped else ""
+        return f"{len(self.state.flags.found):,} flagged{skipped} ({engine.source})"
 
     def action_flag(self, step: int) -> None:
         target = self.state.flags.found.step(self.anchor_line(), step)
