@@ -112,3 +112,47 @@ async def test_a_catastrophic_search_in_the_explorer_leaves_it_responsive(tmp_pa
         assert time.perf_counter() - t0 < 3
         await pilot.pause(2.0)
         assert app.is_running
+
+
+def _tree(node, path=()):  # noqa: ANN001, ANN202
+    yield path, tuple(node.cluster_ids)
+    for key, child in sorted(node.key_to_child_node.items()):
+        yield from _tree(child, (*path, key))
+
+
+def test_the_prefix_tree_is_built_as_drain_builds_it() -> None:
+    from drain3.drain import Drain
+
+    from engine.logs.templates.drain import WordAwareDrain
+    from tests.engine.logs.test_templates import synthetic_messages
+
+    class Reference(WordAwareDrain):
+        add_seq_to_prefix_tree = Drain.add_seq_to_prefix_tree
+
+    rng = random.Random(3)
+    messages = [*synthetic_messages(3000), *(f"job {rng.randint(1, 9)} {w} done" for w in string.ascii_lowercase * 8)]
+    ours, theirs = WordAwareDrain(depth=4, max_children=5), Reference(depth=4, max_children=5)  # small: overflow too
+    for message in messages:
+        ours.add_log_message(message)
+        theirs.add_log_message(message)
+    assert list(_tree(ours.root_node)) == list(_tree(theirs.root_node))
+
+
+def test_a_growing_leaf_is_cleaned_in_amortized_linear_time() -> None:
+    from engine.logs.templates.drain import WordAwareDrain
+
+    class Counting(dict):
+        checks = 0
+
+        def __contains__(self, key: object) -> bool:
+            Counting.checks += 1
+            return super().__contains__(key)
+
+    drain = WordAwareDrain()
+    drain.id_to_cluster = Counting()
+    rng = random.Random(0)
+    n = 3000
+    for _ in range(n):
+        drain.add_log_message(" ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(7)) for _ in range(8)))
+    assert max(len(ids) for _, ids in _tree(drain.root_node)) > n * 0.9  # one big leaf
+    assert Counting.checks < 4 * n  # Drain's rebuild on every insert would check ~n²/2 = 4.5M ids

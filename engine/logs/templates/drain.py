@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from drain3.drain import Drain
+from drain3.drain import Drain, LogCluster, Node
 
 # A word of letters (maybe quoted or bracketed), or key=word; placeholders like <NUM> are not words.
 PLAIN_WORD = re.compile(r"""^[(\["']*(?:[A-Za-z_]+=)?[A-Za-z][A-Za-z'-]*[)\]"',;:.!?]*$""")
@@ -31,8 +32,45 @@ class WordAwareDrain(Drain):
     Lines of unique words (random ids, hostile input) pile thousands of templates into one leaf, and Drain
     compares every message with all of them: mining turns quadratic (10,000 such lines took minutes). A
     leaf over MAX_CANDIDATES templates is scanned from its most recently used end only, and a template
-    that matches moves to that end; leaves below the bound behave exactly as in Drain.
+    that matches moves to that end; leaves below the bound behave exactly as in Drain. Drain also rebuilds a
+    leaf's template list on every new template (to drop evicted ones), which is quadratic in the leaf's size
+    too: here the list is rebuilt only when it has doubled since the last rebuild (fast_match skips evicted
+    ids either way).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._live: dict[int, int] = {}  # id(leaf) → its template count at the last rebuild
+
+    def add_seq_to_prefix_tree(self, root_node: Node, cluster: LogCluster) -> None:
+        tokens = cluster.log_template_tokens
+        node = root_node.key_to_child_node.setdefault(str(len(tokens)), Node())
+        if not tokens:
+            node.cluster_ids = [cluster.cluster_id]
+            return
+        depth = 1
+        for token in tokens:  # the same path Drain takes: depth-2 leading tokens, numbers and overflow to <*>
+            if depth >= self.max_node_depth or depth >= len(tokens):
+                break
+            node = self._child(node, token)
+            depth += 1
+        ids = node.cluster_ids
+        if len(ids) >= 2 * self._live.get(id(node), 0) + 64:
+            ids[:] = [i for i in ids if i in self.id_to_cluster]
+            self._live[id(node)] = len(ids)
+        ids.append(cluster.cluster_id)
+
+    def _child(self, node: Node, token: str) -> Node:
+        """The child for `token`, made when there is room, else the wildcard child (as in Drain)."""
+        children, wild = node.key_to_child_node, self.param_str
+        if token in children:
+            return children[token]
+        numeric = self.parametrize_numeric_tokens and self.has_numbers(token)
+        room = len(children) < self.max_children if wild in children else len(children) + 1 < self.max_children
+        if not numeric and room:
+            children[token] = Node()
+            return children[token]
+        return children.setdefault(wild, Node())
 
     def fast_match(self, cluster_ids: Sequence, tokens: list, sim_th: float, include_params: bool):  # noqa: ANN201
         if len(cluster_ids) <= MAX_CANDIDATES:
