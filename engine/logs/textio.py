@@ -11,10 +11,12 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from engine.errors import InputError
 
 SNIFF_BYTES = 64 * 1024
+MAX_READ_BYTES = 2 << 30  # whole-file commands (analyze, detect, templates) hold the text in memory
 # Control bytes that real text logs contain: tab, LF, VT, FF, CR, ESC (colours), backspace.
 _TEXT_CONTROLS = frozenset(b"\t\n\x0b\x0c\r\x1b\x08")
 BINARY_SHARE = 0.03  # compressed or random data has ~10% such bytes, text logs ~0
@@ -58,12 +60,31 @@ def open_error(path: Path, error: OSError) -> InputError:
     return InputError(f"cannot read {path}: {error.strerror or error}", "check the path")
 
 
-def check_regular(path: Path) -> None:
-    """Refuse what is not a regular file before opening it: a FIFO would block, /dev/zero never ends."""
+def too_large(source: object, size: int) -> InputError:
+    return InputError(
+        f"{source} is {size / (1 << 30):.1f} GiB; whole-file commands read at most {MAX_READ_BYTES >> 30} GiB",
+        "open it in the explorer (logpt-tui), which reads lines on demand, or split it",
+    )
+
+
+def read_stream(stream: BinaryIO, *, source: str = "stdin") -> bytes:
+    """All of a pipe, up to MAX_READ_BYTES (more is a one-line error, not a memory bomb)."""
+    data = stream.read(MAX_READ_BYTES + 1)
+    if len(data) > MAX_READ_BYTES:
+        raise too_large(source, len(data))
+    return data
+
+
+def check_regular(path: Path, max_bytes: int | None = None) -> None:
+    """Refuse what is not a regular file before opening it (a FIFO would block, /dev/zero never ends), and a
+    file over `max_bytes` when given (the explorer gives none: it reads lines on demand)."""
     try:
-        mode = os.stat(path).st_mode
+        st = os.stat(path)
+        mode = st.st_mode
     except OSError as e:
         raise open_error(path, e) from None
+    if max_bytes is not None and stat.S_ISREG(mode) and st.st_size > max_bytes:
+        raise too_large(path, st.st_size)
     if stat.S_ISDIR(mode):
         raise open_error(path, IsADirectoryError(path))
     if not stat.S_ISREG(mode):
@@ -71,8 +92,8 @@ def check_regular(path: Path) -> None:
 
 
 def read_log(path: Path) -> str:
-    """The text of a log file, with one-line errors for the usual mistakes."""
-    check_regular(path)
+    """The text of a log file (at most MAX_READ_BYTES), with one-line errors for the usual mistakes."""
+    check_regular(path, MAX_READ_BYTES)
     try:
         data = path.read_bytes()
     except OSError as e:

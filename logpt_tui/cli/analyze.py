@@ -20,7 +20,7 @@ from engine.errors import InputError, LogptError
 from engine.lm.bundle import LoadedBundle
 from engine.lm.generate import GenerationStats
 from engine.lm.sampling import SamplingConfig
-from engine.logs.textio import decode_log, read_log, split_lines
+from engine.logs.textio import decode_log, read_log, read_stream, split_lines
 from logpt_tui.cli.console import err, interactive, out, safe, write_raw
 from logpt_tui.cli.options import (
     Device,
@@ -50,7 +50,7 @@ def read_input(file: Path | None) -> tuple[str, str]:
         return read_log(file), str(file)
     if sys.stdin.isatty():
         raise InputError("no log given", "pass --file PATH or pipe a log into logpt analyze")
-    return decode_log(sys.stdin.buffer.read(), source="stdin"), "stdin"
+    return decode_log(read_stream(sys.stdin.buffer), source="stdin"), "stdin"
 
 
 def analyze(

@@ -80,3 +80,19 @@ def test_the_stdin_spool_starts_over_past_its_cap(tmp_path: Path) -> None:
     copier.join(10)
     kept = spool.read_bytes()
     assert 0 < len(kept) <= 10_000 and kept.endswith(b"line 01999 of the flood\n")
+
+
+def test_whole_file_commands_refuse_what_they_cannot_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from engine.logs import textio
+
+    monkeypatch.setattr(textio, "MAX_READ_BYTES", 1000)
+    big = tmp_path / "big.log"
+    big.write_text("x\n" * 600)
+    with pytest.raises(InputError, match="at most") as e:
+        read_log(big)
+    assert "logpt-tui" in e.value.hint
+    with pytest.raises(InputError, match="stdin"):
+        textio.read_stream(io.BytesIO(b"y\n" * 600))
+    assert LogSource(big).index() == 600  # the explorer reads lines on demand: no cap
