@@ -20,6 +20,7 @@ from pathlib import Path
 import platformdirs
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -107,7 +108,8 @@ class LogptApp(App[None]):
         else:
             with TabbedContent():
                 for i, path in enumerate(self.paths):
-                    with TabPane(self.names[i] and Path(self.names[i]).name or path.name, id=f"file-{i}"):
+                    label = visible(self.names[i] and Path(self.names[i]).name or path.name)
+                    with TabPane(Content(label), id=f"file-{i}"):  # a file name is text, never markup
                         yield self.make_tab(i)
         yield Footer()
 

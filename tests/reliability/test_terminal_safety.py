@@ -122,3 +122,15 @@ async def test_explorer_shows_hostile_names_templates_and_why(tmp_path: Path, ho
         assert "Why line 3 is flagged" in shown and "^[[H^[[J" in shown
         assert_clean(shown)
         assert_clean(app.export_screenshot())
+
+
+async def test_tab_labels_show_file_names_as_text(tmp_path: Path, hostile_log: Path) -> None:
+    first, second = tmp_path / "[b]one[red]", tmp_path / "two\u202e.log"
+    for path in (first, second):
+        path.write_bytes(hostile_log.read_bytes())
+    app = LogptApp([first, second], poll_seconds=60, backend=None, flags=None)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app, lambda: "120 lines" in status(app))
+        screen = app.export_screenshot()
+        assert "[b]one[red]" in screen and "two&lt;U+202E&gt;.log" in screen
+        assert_clean(screen)
