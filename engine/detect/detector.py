@@ -10,7 +10,6 @@ the template miner's state, so the same messages get the same keys again.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import torch
 
-from engine.detect.scoring import SequenceScores, TopK, score_sequences, session_surprise
+from engine.detect.scoring import SequenceScores, TopK, score_sequences, session_surprise, surprise_of
 from engine.detect.vocab import END, KeyVocab
 from engine.errors import BundleError
 from engine.lm.bundle import (
@@ -61,9 +60,13 @@ class SessionVerdict:
         return any(v.flagged for v in self.positions)
 
 
-def surprise_of(positions: Sequence[Verdict]) -> float:
-    """`session_surprise` from verdicts: the least likely key as −log p (an unseen key counts as certain)."""
-    return max((50.0 if v.unseen else -math.log(max(v.prob, 1e-30)) for v in positions), default=0.0)
+def verdict_surprise(positions: Sequence[Verdict]) -> float:
+    """`session_surprise` of verdicts (a session scored in parts, its verdicts merged)."""
+    return surprise_of((v.prob for v in positions), (v.unseen for v in positions))
+
+
+# Stands for positions a partial scoring skipped (`first`): never read, one shared object.
+NOT_SCORED = Verdict("", flagged=False, unseen=False, rank=0, prob=1.0, expected=())
 
 
 @dataclass
@@ -88,15 +91,19 @@ class Detector:
     ) -> list[SessionVerdict]:
         """A verdict for every key of every session, with the top-K rule applied.
 
-        With `first`, positions before first[s] are not scored: their verdicts are placeholders.
+        With `first`, positions before first[s] are not scored: they hold NOT_SCORED, and the session's score
+        covers the scored positions only.
         """
         verdicts = []
         size = len(self.vocab)
-        for keys, scores in zip(sessions, self.score(sessions, batch_size=batch_size, first=first), strict=True):
+        all_scores = self.score(sessions, batch_size=batch_size, first=first)
+        for s, (keys, scores) in enumerate(zip(sessions, all_scores, strict=True)):
+            start = first[s] if first is not None else 0
             keys = [*keys, END] if self.complete else list(keys)
-            flags = scores.flags(self.topk, size).tolist()
-            ranks, probs, expected = scores.ranks.tolist(), scores.probs.tolist(), scores.expected.tolist()
-            positions = [
+            flags = scores.flags(self.topk, size)[start:].tolist()
+            ranks, probs = scores.ranks[start:].tolist(), scores.probs[start:].tolist()
+            expected = scores.expected[start:].tolist()
+            scored = [
                 Verdict(
                     key=key,
                     flagged=flags[i],
@@ -105,9 +112,10 @@ class Detector:
                     prob=probs[i],
                     expected=tuple(k for k in (self.vocab.key(e) for e in expected[i]) if k is not None),
                 )
-                for i, key in enumerate(keys)
+                for i, key in enumerate(keys[start:])
             ]
-            verdicts.append(SessionVerdict(positions, session_surprise(scores)))
+            score = session_surprise(scores) if start == 0 else verdict_surprise(scored)
+            verdicts.append(SessionVerdict([NOT_SCORED] * min(start, len(keys)) + scored, score))
         return verdicts
 
     # ---- bundle I/O ----
@@ -163,8 +171,8 @@ class Detector:
             raise BundleError(f"{path} is malformed: {e}", hint) from e
         if len(vocab) > config.vocab_size:
             raise BundleError(f"{folder}: {len(vocab)} keys but the model has {config.vocab_size} rows", hint)
+        miner_state = _miner_state(folder / MINER_FILE, hint)  # before the weights: a bad file fails cheaply
         model = build_model(config, load_state(folder, config), placement)
-        miner_state = _miner_state(folder / MINER_FILE, hint)
         complete = bool(sessions.get("complete", True))
         return cls(model, vocab, topk, templates, provenance, session, complete, miner_state)
 

@@ -23,7 +23,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from engine.detect.detector import Detector, SessionVerdict, Verdict, surprise_of
+from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_surprise
 from engine.detect.fit import DetectorTrainConfig, EpochReport, fit_detector
 from engine.detect.scoring import rescore_from
 from engine.errors import InputError
@@ -186,26 +186,19 @@ class SessionBook:
         self.flags_of: dict[str, dict[int, Flag]] = {}  # session id → position → flag
         self.verdicts: dict[str, list[Verdict]] = {}  # only with keep_verdicts
         self.lines = 0  # lines taken so far
-        self._window_keys = 0  # keys placed in windows so far (window sessions continue across blocks)
+        self._keys = 0  # keys taken so far (window sessions continue across blocks)
 
     def add(self, lines: Sequence[str], first_line: int) -> None:
         """Mine the next lines of the file (1-based `first_line` = the line after the last one added)."""
         keyed = mine(lines, self.pipeline.fmt, self.pipeline.miner, first_line)
-        spec = self.pipeline.spec
-        if spec.kind == "window":  # windows are numbered as if the whole file were grouped at once
-            offset, self._window_keys = self._window_keys, self._window_keys + len(keyed)
-            pieces = [(f"window {(offset + i) // spec.size + 1}", k, r.line) for i, (r, k) in enumerate(keyed)]
-        else:
-            pieces = [
-                (s.id, k, line) for s in group_sessions(keyed, spec) for k, line in zip(s.keys, s.lines, strict=True)
-            ]
-        for session_id, key, line in pieces:
-            session = self.sessions.get(session_id)
+        for part in group_sessions(keyed, self.pipeline.spec, keys_before=self._keys):
+            session = self.sessions.get(part.id)
             if session is None:  # line numbers in a compact array: 8 bytes a line, not a list of int objects
-                session = self.sessions[session_id] = Session(session_id, [], array("q"))  # type: ignore[arg-type]
-            session.keys.append(key)
-            session.lines.append(line)
-            self.dirty[session_id] = None
+                session = self.sessions[part.id] = Session(part.id, [], array("q"))  # type: ignore[arg-type]
+            session.keys.extend(part.keys)
+            session.lines.extend(part.lines)
+            self.dirty[part.id] = None
+        self._keys += len(keyed)
         if self.keep_verdicts:
             self.records.update((r.line, r) for r, _ in keyed)
         self.lines = first_line - 1 + len(lines)
@@ -249,7 +242,7 @@ class SessionBook:
     def session_verdicts(self) -> list[tuple[Session, SessionVerdict]]:
         """Every scored session with its verdict (needs keep_verdicts)."""
         assert self.keep_verdicts, "SessionBook(keep_verdicts=True) keeps verdicts"
-        return [(s, SessionVerdict(self.verdicts[s.id], surprise_of(self.verdicts[s.id])))
+        return [(s, SessionVerdict(self.verdicts[s.id], verdict_surprise(self.verdicts[s.id])))
                 for s in self.sessions.values() if s.id in self.verdicts]  # fmt: skip
 
 

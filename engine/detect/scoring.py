@@ -11,7 +11,8 @@ history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,10 +212,22 @@ def rescore_from(old_length: int, block: int) -> int:
     return max(0, old_length - block)
 
 
+UNSEEN_SURPRISE = 50.0  # an unseen key counts as (nearly) impossible
+MIN_PROB = 1e-30
+
+
 def session_surprise(scores: SequenceScores) -> float:
     """A session's anomaly score for ranking (AUC): its least likely key, as −log p (UNK counts as certain)."""
     if len(scores) == 0:
         return 0.0
-    surprise = -np.log(np.maximum(scores.probs.astype(np.float64), 1e-30))
-    surprise[scores.tokens == UNK] = 50.0
+    surprise = -np.log(np.maximum(scores.probs.astype(np.float64), MIN_PROB))
+    surprise[scores.tokens == UNK] = UNSEEN_SURPRISE
     return float(surprise.max())
+
+
+def surprise_of(probs: Iterable[float], unseen: Iterable[bool]) -> float:
+    """`session_surprise` of positions given one by one (a session scored in parts)."""
+    return max(
+        (UNSEEN_SURPRISE if u else -math.log(max(p, MIN_PROB)) for p, u in zip(probs, unseen, strict=True)),
+        default=0.0,
+    )

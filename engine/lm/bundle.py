@@ -167,6 +167,16 @@ def is_bundle(folder: Path) -> bool:
         return False
 
 
+def check_writable(folder: Path, *, force: bool = False) -> None:
+    """A bundle may go to `folder`: it is absent or empty, or a bundle and `force` is given."""
+    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+        return
+    if not folder.is_dir() or not is_bundle(folder):
+        raise BundleError(f"{folder} exists and is not a logpt bundle", "choose another name or path")
+    if not force:
+        raise BundleError(f"{folder} already exists", "pass --force to replace it")
+
+
 def write_atomically(folder: Path, write: Callable[[Path], None], *, force: bool = False) -> None:
     """Write a bundle into a fresh sibling folder, sync it, then swap it in: readers see the old bundle or the
     new one, never a mix, and two concurrent saves leave one of them whole.
@@ -174,13 +184,9 @@ def write_atomically(folder: Path, write: Callable[[Path], None], *, force: bool
     An existing bundle is replaced only with `force`; a folder that is not a bundle never is.
     """
     folder = folder.resolve()
+    check_writable(folder, force=force)
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()  # an empty folder made for the bundle
-    if folder.exists():
-        if not folder.is_dir() or not is_bundle(folder):
-            raise BundleError(f"{folder} exists and is not a logpt bundle", "choose another name or path")
-        if not force:
-            raise BundleError(f"{folder} already exists", "pass --force to replace it")
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:

@@ -85,8 +85,12 @@ class Session:
     lines: list[int] = field(default_factory=list)  # the record's first line, per key
 
 
-def group_sessions(records: Iterable[tuple[Record, str]], spec: SessionSpec) -> list[Session]:
-    """Sessions in order of first appearance; each (record, key) pair lands in one or more."""
+def group_sessions(records: Iterable[tuple[Record, str]], spec: SessionSpec, *, keys_before: int = 0) -> list[Session]:
+    """Sessions in order of first appearance; each (record, key) pair lands in one or more.
+
+    `keys_before`: keys of the same file grouped earlier, so that windows of a file grouped in parts are
+    numbered as if it were grouped at once (the other kinds need no position).
+    """
     sessions: dict[str, Session] = {}
 
     def add(session_id: str, record: Record, key: str) -> None:
@@ -108,6 +112,6 @@ def group_sessions(records: Iterable[tuple[Record, str]], spec: SessionSpec) -> 
         for record, key in records:
             add(record.component or "-", record, key)
     else:
-        for i, (record, key) in enumerate(records):
+        for i, (record, key) in enumerate(records, keys_before):
             add(f"window {i // spec.size + 1}", record, key)
     return list(sessions.values())

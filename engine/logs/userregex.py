@@ -59,11 +59,5 @@ class UserRegex:
         except TimeoutError:
             raise self._give_up() from None
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, UserRegex) and other.pattern == self.pattern
-
-    def __hash__(self) -> int:
-        return hash(self.pattern)
-
     def __repr__(self) -> str:
         return f"UserRegex({self.pattern!r})"

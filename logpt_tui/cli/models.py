@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from engine.errors import LogptError
-from engine.lm.bundle import is_bundle
+from engine.lm.bundle import check_writable
 from engine.lm.importers.hf import import_hf
 from engine.lm.importers.logpt_checkpoint import import_logpt
 from engine.lm.registry import list_bundles, output_folder, search_dirs
@@ -47,13 +46,9 @@ def models() -> None:
 
 
 def _target(out_name: str, force: bool) -> Path:
-    """Where an import goes; checked before converting (the write itself checks again, atomically)."""
+    """Where an import goes; checked before converting (the write itself checks again)."""
     target = output_folder(out_name)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        if not is_bundle(target):
-            raise LogptError(f"{target} exists and is not a logpt bundle", "choose another name or path")
-        if not force:
-            raise LogptError(f"{target} already exists", "pass --force to replace it")
+    check_writable(target, force=force)
     return target
 
 

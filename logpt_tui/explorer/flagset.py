@@ -164,12 +164,6 @@ class FlagEngine:
         """Lines taken so far."""
         return self.book.lines if self.book is not None else 0
 
-    def add(self, lines: Sequence[str], first_line: int) -> None:
-        with self.lock:
-            assert self.book is not None
-            if first_line == self.book.lines + 1:  # a restart in between would leave a gap: skip the stale block
-                self.book.add(lines, first_line)
-
     def catch_up(self, block: Callable[[int, int], list[str]], total: int) -> int:
         """Take the lines after the last one taken up to `total` (0-based block reader); returns lines skipped.
 

@@ -9,7 +9,8 @@ that post messages back; the UI thread only applies them. The analysis model
 is the app's (shared by all tabs) and arrives through `model_ready`. The
 prompt with search and filters (tab_search.py), the anomaly flags
 (tab_flags.py) and the templates view (tab_templates.py) are mixins of the
-tab, each in its own module.
+tab, each in its own module; all of them keep their state in one `TabState`
+(state.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Anomaly flags in a tab: the detector prepared and run in workers, flags applied, jumps and the why pane.
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
-the panel, `anchor_line` and `update_status`; it holds the flag state in a
-`FlagSet` and the `FlagEngine` (cached or self-trained detector).
+the panel, `anchor_line` and `update_status`. Its state is `TabState.flags`
+(the `FlagSet` found so far and the `FlagEngine`: cached or self-trained detector and its session book).
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class FlagsMixin:
         provisional = total > BATCH  # mining the whole file in order takes a while: show the view's block now
         if provisional:
             self.post_message(FlagsFound(engine.preview(self.source.block(*near), near[0] + 1), 0))
-        for start in range(0, total, BATCH):
-            engine.add(self.source.block(start, min(total, start + BATCH)), start + 1)
+        for start in range(0, total, BATCH):  # blocks under FLOOD_LINES: catch_up never samples here
+            engine.catch_up(self.source.block, min(total, start + BATCH))
             done = min(total, start + BATCH) * 100 // max(total, 1)
             status(f"mining {done}%" + (" · flags near the view are provisional" if provisional else ""))
         self.post_message(FlagsFound(engine.score(near=near), total))

@@ -1,8 +1,9 @@
 """The prompt of a tab: regex search (n / N repeat it), go to line, and include / exclude / level filters.
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
-`update_status` and `action_chunk`. Searching and filtering run in thread
-workers that post messages back; filters apply to followed lines too.
+`show_rows`, `update_status` and `action_chunk`; its state is `TabState.search` and
+`TabState.filter`. Searching and filtering run in thread workers that post messages back; filters apply to
+followed lines too. Patterns are `UserRegex`: time-limited, matched without the GIL.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ given on the command line. User formats win detection ties over built-ins.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -74,8 +75,21 @@ def load_format_file(path: Path) -> list[LogFormat]:
 
 
 def load_user_formats(extra_files: list[Path] | None = None) -> list[LogFormat]:
-    files = sorted(user_formats_dir().glob("*.toml")) if user_formats_dir().is_dir() else []
+    """Formats from `extra_files` and the user config dir. Every detection asks (the digest once a chunk), so
+    a file is parsed again only when it changed (its path, size and mtime are the cache key)."""
+    folder = user_formats_dir()
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
     formats: list[LogFormat] = []
     for path in [*(extra_files or []), *files]:
-        formats.extend(load_format_file(path))
+        try:
+            st = path.stat()
+        except OSError:
+            formats.extend(load_format_file(path))  # the one-line error for an unreadable file
+            continue
+        formats.extend(_load_cached(str(path), st.st_size, st.st_mtime_ns))
     return formats
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: str, _size: int, _mtime_ns: int) -> tuple[LogFormat, ...]:
+    return tuple(load_format_file(Path(path)))
