@@ -174,18 +174,57 @@ def fit_detector(
     """Train on a log's own sessions (assumed mostly normal) and choose the top-K rule on held-out ones.
 
     The last `val_share` of sessions (at least one) validate; the probability floor is set so that
-    at most `target_fpr` of them would be flagged.
+    at most `target_fpr` of them would be flagged. The vocabulary holds the keys of every session:
+    a key first seen in the validation part is normal history too, not an unseen template.
     """
     if len(sessions) < 2:
         raise ValueError("self-training needs at least two sessions")
     n_val = max(1, int(len(sessions) * val_share))
     train_keys, val_keys = sessions[:-n_val], sessions[-n_val:]
-    vocab = KeyVocab.from_sequences(train_keys)
+    vocab = KeyVocab.from_sequences(sessions)
     train = [vocab.encode(s, complete=complete) for s in train_keys]
     val = [vocab.encode(s, complete=complete) for s in val_keys]
     model = new_model(len(vocab), config)
     train_detector(model, train, val, config, on_epoch)
-    return model, vocab, choose_topk(score_sequences(model, val), len(vocab), target_fpr, "prob")
+    return model, vocab, choose_topk(windowed(score_sequences(model, val), RULE_WINDOW), len(vocab), target_fpr, "prob")
+
+
+RULE_WINDOW = 50  # keys: the false-positive rate of a rule is counted per window of this many keys
+
+
+def fit_streams(
+    streams: Sequence[Sequence[str]],
+    config: DetectorTrainConfig,
+    *,
+    window: int = RULE_WINDOW,
+    target_fpr: float = 0.001,
+    val_share: float = 0.1,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+) -> tuple[GPT, KeyVocab, TopK]:
+    """Train on long streams of keys (one per program, or a whole log) and choose the rule on their ends.
+
+    The last `val_share` of every stream is held out and scored as one sequence, so every key has
+    the context before it, exactly as streams are judged later; the floor is set so that at most
+    `target_fpr` of the held-out windows of `window` keys would be flagged.
+    """
+    cuts = [len(s) - max(1, int(len(s) * val_share)) if len(s) >= 2 else len(s) for s in streams]
+    vocab = KeyVocab.from_sequences(streams)
+    train = [vocab.encode(s[:cut], complete=False) for s, cut in zip(streams, cuts, strict=True) if cut >= 1]
+    val = [vocab.encode(s[cut:], complete=False) for s, cut in zip(streams, cuts, strict=True) if cut < len(s)]
+    if not train or not val:
+        raise ValueError("self-training on streams needs at least two keys in one of them")
+    model = new_model(len(vocab), config)
+    train_detector(model, train, split_long(val, config.block_size), config, on_epoch)
+    return model, vocab, choose_topk(windowed(score_sequences(model, val), window), len(vocab), target_fpr, "prob")
+
+
+def windowed(scores: Sequence[SequenceScores], window: int) -> list[SequenceScores]:
+    """Each sequence's scores cut into windows of `window` positions (the unit a rule's FPR is counted in)."""
+    out = []
+    for s in scores:
+        fields = (s.tokens, s.ranks, s.probs, s.mass_before, s.expected)
+        out.extend(SequenceScores(*(f[i : i + window] for f in fields)) for i in range(0, len(s), window))
+    return out
 
 
 def flags(scores: Sequence[SequenceScores], topk: TopK, vocab_size: int) -> list[bool]:

@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_surprise
-from engine.detect.fit import DetectorTrainConfig, EpochReport, fit_detector
+from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, Surprise, incidents, severity_of, weigh
+from engine.detect.fit import RULE_WINDOW, DetectorTrainConfig, EpochReport, fit_detector, fit_streams
 from engine.detect.scoring import rescore_from
 from engine.errors import InputError
 from engine.logs.formats import LogFormat, Record, parse_lines
@@ -42,17 +43,25 @@ class DetectConfig:
     epochs: int = 8  # self-training epochs at most (early stopping on held-out sessions)
     target_fpr: float = 0.001  # share of held-out sessions the self-trained rule may flag
     history_lines: int = HISTORY_LINES
+    rule: EvidenceRule = EvidenceRule()
 
 
 @dataclass(frozen=True)
 class Flag:
-    """Why a line was flagged."""
+    """Why a line was flagged: its evidence, strongest first (see `engine.detect.evidence`)."""
 
     line: int  # 1-based
-    session: str
+    session: str  # the session whose sequence flagged it ("" when no sequence evidence)
     template: str
-    reason: str  # "unseen template", "rank 7, p=0.0012" or "session ended early"
-    expected: tuple[str, ...]  # the templates the model expected most
+    reason: str  # the evidence in words, strongest first
+    expected: tuple[str, ...]  # the templates the model expected most (sequence evidence only)
+    evidence: tuple[Evidence, ...] = ()
+    score: float = 0.0  # the evidence's weights added
+
+    def to_json(self) -> dict[str, object]:
+        return {"line": self.line, "session": self.session, "template": self.template, "reason": self.reason,
+                "score": self.score, "expected": list(self.expected),
+                "evidence": [e.to_json() for e in self.evidence]}  # fmt: skip
 
 
 def mine(lines: Sequence[str], fmt: LogFormat, miner: TemplateMiner, first_line: int = 1) -> list[tuple[Record, str]]:
@@ -71,17 +80,16 @@ def mine_sessions(lines: Sequence[str], fmt: LogFormat, spec: SessionSpec, miner
 def history_sessions(
     keyed: Sequence[tuple[Record, str]], fmt: LogFormat, spec: SessionSpec | None
 ) -> tuple[SessionSpec, list[Session]]:
-    """Sessions to learn from: `spec`'s, or the format's default, or windows when the default gives too few."""
+    """Sessions to learn from: `spec`'s, or the format's default, or one stream when the default gives too few."""
     chosen = spec or SessionSpec.default_for(fmt.name)
     sessions = group_sessions(keyed, chosen)
-    if spec is None and len(sessions) < MIN_SESSIONS:  # a few long sessions (one per component): windows learn better
-        chosen = SessionSpec("window", size=WINDOW)
+    if spec is None and chosen.kind != "window" and len(sessions) < MIN_SESSIONS:
+        chosen = SessionSpec("window", size=WINDOW)  # a few long sessions (one per component): the stream learns better
         sessions = group_sessions(keyed, chosen)
-    if len(sessions) < MIN_SESSIONS:
-        raise InputError(
-            f"only {len(sessions)} sessions: too few to learn what is normal",
-            "use --session window:N with a smaller N, or a longer log",
-        )
+    count = sum(len(s.keys) for s in sessions) // chosen.size if chosen.kind == "window" else len(sessions)
+    if count < MIN_SESSIONS:
+        what = f"{count} windows of {chosen.size} keys" if chosen.kind == "window" else f"{count} sessions"
+        raise InputError(f"only {what}: too little history to learn what is normal", "use a longer log")
     return chosen, sessions
 
 
@@ -99,8 +107,15 @@ def self_train(
     miner = TemplateMiner()
     spec, sessions = history_sessions(mine(history, fmt, miner), fmt, config.session)
     on_stage("self-training")
-    detector = fit_sessions([s.keys for s in sessions], config, complete=spec.kind == "id", trained_on=trained_on,
-                            on_epoch=on_epoch)  # fmt: skip
+    if spec.kind != "id":  # long streams: one per program, or the whole log
+        window = spec.size if spec.kind == "window" else RULE_WINDOW
+        model, vocab, topk = fit_streams([s.keys for s in sessions], DetectorTrainConfig(epochs=config.epochs),
+                                         window=window, target_fpr=config.target_fpr, on_epoch=on_epoch)  # fmt: skip
+        detector = Detector(model, vocab, topk, provenance=_provenance(trained_on, [s.keys for s in sessions], config),
+                            complete=False)  # fmt: skip
+    else:
+        detector = fit_sessions([s.keys for s in sessions], config, complete=spec.kind == "id",
+                                trained_on=trained_on, on_epoch=on_epoch)  # fmt: skip
     detector.templates = {str(t.key): t.text for t in miner.templates()}
     detector.session, detector.miner_state = spec, miner.to_state()
     return detector
@@ -121,20 +136,31 @@ def fit_sessions(
         sessions, DetectorTrainConfig(epochs=config.epochs), complete=complete, target_fpr=config.target_fpr,
         on_epoch=on_epoch,
     )  # fmt: skip
-    provenance = {"trained_on": trained_on, "sessions": len(sessions), "epochs_max": config.epochs,
-                  "target_fpr": config.target_fpr}  # fmt: skip
-    return Detector(model, vocab, topk, provenance=provenance, complete=complete)
+    return Detector(model, vocab, topk, provenance=_provenance(trained_on, sessions, config), complete=complete)
+
+
+def _provenance(trained_on: str, sessions: Sequence[Sequence[str]], config: DetectConfig) -> dict[str, object]:
+    return {"trained_on": trained_on, "sessions": len(sessions), "keys": sum(len(s) for s in sessions),
+            "epochs_max": config.epochs, "target_fpr": config.target_fpr}  # fmt: skip
+
+
+NO_HISTORY = "no sequence model: too little history"  # the source when self-training had too little to learn from
 
 
 @dataclass
 class DetectionPipeline:
-    """A format, a template miner, a session rule and a detector that belong together."""
+    """A format, a template miner, a session rule and a detector that belong together.
+
+    `detector` is None when the history was too short to learn from: severity, bursts and rarity
+    still flag lines (the rule's evidence that needs no history).
+    """
 
     fmt: LogFormat
     miner: TemplateMiner
     spec: SessionSpec
-    detector: Detector
-    source: str  # "bundle", "cached" or "self-trained": what the status line says
+    detector: Detector | None
+    source: str  # "bundle", "cached", "self-trained" or NO_HISTORY: what the status line says
+    rule: EvidenceRule = EvidenceRule()
 
     @classmethod
     def prepare(
@@ -149,15 +175,20 @@ class DetectionPipeline:
         on_stage: Callable[[str], None] = lambda _s: None,
         on_epoch: Callable[[EpochReport], None] | None = None,
     ) -> DetectionPipeline:
-        """With `detector`, its miner and session rule; without, one self-trained on `history`."""
+        """With `detector`, its miner and session rule; without, one self-trained on `history` if it is long enough."""
         if detector is None:
-            limit = history[: config.history_lines]
-            detector = self_train(limit, fmt, config, trained_on=trained_on, on_stage=on_stage, on_epoch=on_epoch)
-            source = "self-trained"
-        state = detector.miner_state
+            try:
+                detector = self_train(history[: config.history_lines], fmt, config, trained_on=trained_on,
+                                      on_stage=on_stage, on_epoch=on_epoch)  # fmt: skip
+                source = "self-trained"
+            except InputError:
+                if config.rule.kind == "topk":
+                    raise  # the pure top-K rule has nothing to go on
+                source = NO_HISTORY
+        state = detector.miner_state if detector is not None else None
         miner = TemplateMiner.from_state(state) if state else TemplateMiner()
-        spec = config.session or detector.session or SessionSpec.default_for(fmt.name)
-        return cls(fmt, miner, spec, detector, source)
+        spec = config.session or (detector.session if detector else None) or SessionSpec.default_for(fmt.name)
+        return cls(fmt, miner, spec, detector, source, config.rule)
 
     def book(self, *, keep_verdicts: bool = False) -> SessionBook:
         return SessionBook(self, keep_verdicts=keep_verdicts)
@@ -170,11 +201,13 @@ class DetectionPipeline:
         return book
 
     def templates(self) -> dict[str, str]:
-        return {str(t.key): t.text for t in self.miner.templates()} | self.detector.templates
+        known = self.detector.templates if self.detector is not None else {}
+        return {str(t.key): t.text for t in self.miner.templates()} | known
 
 
 class SessionBook:
-    """The sessions of one file so far, their flags, and which sessions changed since they were scored."""
+    """The sessions of one file so far, what the sequence model said about them, and the counts the other
+    evidence needs; which sessions changed since they were scored."""
 
     def __init__(self, pipeline: DetectionPipeline, *, keep_verdicts: bool = False) -> None:
         self.pipeline = pipeline
@@ -183,22 +216,26 @@ class SessionBook:
         self.records: dict[int, Record] = {}  # 1-based line → record, only with keep_verdicts (the CLI prints them)
         self.scored: dict[str, int] = {}  # session id → positions scored (EOS included)
         self.dirty: dict[str, None] = {}  # sessions with keys not yet scored, in order
-        self.flags_of: dict[str, dict[int, Flag]] = {}  # session id → position → flag
+        self.surprises_of: dict[str, dict[int, Surprise]] = {}  # session id → position → outside the top-K
+        self.severe: dict[int, tuple[str, tuple[str, str]]] = {}  # 1-based line → (key, severity) for WARN and worse
+        self.tally = FileTally()
         self.verdicts: dict[str, list[Verdict]] = {}  # only with keep_verdicts
         self.lines = 0  # lines taken so far
-        self._keys = 0  # keys taken so far (window sessions continue across blocks)
 
     def add(self, lines: Sequence[str], first_line: int) -> None:
         """Mine the next lines of the file (1-based `first_line` = the line after the last one added)."""
         keyed = mine(lines, self.pipeline.fmt, self.pipeline.miner, first_line)
-        for part in group_sessions(keyed, self.pipeline.spec, keys_before=self._keys):
+        for part in group_sessions(keyed, self.pipeline.spec):
             session = self.sessions.get(part.id)
             if session is None:  # line numbers in a compact array: 8 bytes a line, not a list of int objects
                 session = self.sessions[part.id] = Session(part.id, [], array("q"))  # type: ignore[arg-type]
             session.keys.extend(part.keys)
             session.lines.extend(part.lines)
             self.dirty[part.id] = None
-        self._keys += len(keyed)
+        self.tally.add(keyed)
+        for record, key in keyed:
+            if (severity := severity_of(record)) is not None:
+                self.severe[record.line] = (key, severity)
         if self.keep_verdicts:
             self.records.update((r.line, r) for r, _ in keyed)
         self.lines = first_line - 1 + len(lines)
@@ -210,34 +247,54 @@ class SessionBook:
     def score(self, only: Iterable[str] | None = None, *, batch_size: int = 64) -> None:
         """Score the pending sessions (or those of `only` that are pending) from where they changed."""
         ids = [s for s in (self.pending() if only is None else only) if s in self.dirty]
+        detector = self.pipeline.detector
+        if detector is None:  # no sequence model: nothing to score
+            for sid in ids:
+                del self.dirty[sid]
+            return
         if not ids:
             return
-        detector = self.pipeline.detector
         block = detector.model.config.block_size
         first = [rescore_from(self.scored.get(s, 0), block) for s in ids]
         verdicts = detector.judge([self.sessions[s].keys for s in ids], batch_size=batch_size, first=first)
-        templates = self.pipeline.templates()
         for sid, start, verdict in zip(ids, first, verdicts, strict=True):
-            self._apply(self.sessions[sid], start, verdict, templates)
+            self._apply(self.sessions[sid], start, verdict)
             del self.dirty[sid]
 
-    def _apply(self, session: Session, start: int, verdict: SessionVerdict, templates: dict[str, str]) -> None:
-        flags = {p: f for p, f in self.flags_of.get(session.id, {}).items() if p < start}
+    def _apply(self, session: Session, start: int, verdict: SessionVerdict) -> None:
+        surprises = {p: f for p, f in self.surprises_of.get(session.id, {}).items() if p < start}
         for i, v in enumerate(verdict.positions[start:], start):
             if v.flagged:
-                flags[i] = _flag(session, i, v, templates)
-        self.flags_of[session.id] = flags
+                surprises[i] = _surprise(session, i, v)
+        self.surprises_of[session.id] = surprises
         self.scored[session.id] = len(verdict.positions)
         if self.keep_verdicts:
             self.verdicts[session.id] = self.verdicts.get(session.id, [])[:start] + verdict.positions[start:]
 
     def flags(self) -> list[Flag]:
-        """One flag per line (the first session's, in order of first appearance), by line."""
-        by_line: dict[int, Flag] = {}
-        for flags in self.flags_of.values():
-            for flag in flags.values():
-                by_line.setdefault(flag.line, flag)
-        return [by_line[line] for line in sorted(by_line)]
+        """The lines the rule flags, by line, each with its evidence (the first session's surprise, if any)."""
+        surprises: dict[int, Surprise] = {}
+        for found in self.surprises_of.values():
+            for surprise in found.values():
+                surprises.setdefault(surprise.line, surprise)
+        rule, tally, templates = self.pipeline.rule, self.tally, self.pipeline.templates()
+        lines = sorted(surprises.keys() | (self.severe.keys() if rule.kind == "combined" else set()))
+        flags = []
+        for line in lines:
+            surprise = surprises.get(line)
+            key, severity = self.severe.get(line, (surprise.key if surprise else "", None))
+            evidence = weigh(line, key, surprise, severity, tally, rule)
+            score = sum(e.weight for e in evidence)
+            if score >= rule.threshold or (rule.kind == "topk" and evidence):
+                expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
+                flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key),
+                                  "; ".join(e.detail for e in evidence), expected, tuple(evidence), score))  # fmt: skip
+        return flags
+
+    def incidents(self, flags: Sequence[Flag] | None = None) -> list[Incident]:
+        """The flags grouped into incidents (flags close together reported once)."""
+        found = self.flags() if flags is None else flags
+        return incidents([(f.line, f.template, f.evidence) for f in found], self.pipeline.rule.incident_gap)
 
     def session_verdicts(self) -> list[tuple[Session, SessionVerdict]]:
         """Every scored session with its verdict (needs keep_verdicts)."""
@@ -246,13 +303,8 @@ class SessionBook:
                 for s in self.sessions.values() if s.id in self.verdicts]  # fmt: skip
 
 
-def _flag(session: Session, i: int, v: Verdict, templates: dict[str, str]) -> Flag:
+def _surprise(session: Session, i: int, v: Verdict) -> Surprise:
     if i >= len(session.lines):  # the EOS position: the session stopped before it was expected to
-        template = templates.get(session.keys[-1], session.keys[-1])
-        return Flag(session.lines[-1], session.id, template, "session ended early", _expected(v, templates))
-    reason = "unseen template" if v.unseen else f"rank {v.rank + 1}, p={v.prob:.2g}"
-    return Flag(session.lines[i], session.id, templates.get(v.key, v.key), reason, _expected(v, templates))
-
-
-def _expected(v: Verdict, templates: dict[str, str]) -> tuple[str, ...]:
-    return tuple(templates.get(k, k) for k in v.expected[:3])
+        return Surprise(session.lines[-1], session.id, session.keys[-1], "session ended early", False, v.expected)
+    detail = "unseen template" if v.unseen else f"rank {v.rank + 1} of the expected templates, p={v.prob:.2g}"
+    return Surprise(session.lines[i], session.id, v.key, detail, v.unseen, v.expected)

@@ -3,6 +3,11 @@
 HDFS-style logs group by block id (`blk_-?\\d+`), request-oriented logs by a
 request or trace id; syslog by program; anything else by fixed windows of
 keys. A record that mentions several ids joins each of their sessions.
+
+Windows are one stream: the whole file's keys in order, scored with the
+context before every position (never a cold start at a window's edge); the
+window size is how many keys count as one session when the detector's
+false-positive rate is chosen.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ COMPONENT_FORMATS = {"syslog", "journal-iso", "thunderbird", "syslog-5424"}
 class SessionSpec:
     kind: str  # "id", "component" or "window"
     pattern: str | None = None  # for "id": a regex; its first group (or the whole match) is the id
-    size: int = 50  # for "window": keys per window
+    size: int = 50  # for "window": keys per window when counting flagged windows
 
     @classmethod
     def parse(cls, text: str) -> SessionSpec:
@@ -73,7 +78,7 @@ class SessionSpec:
         return cls(str(kind), pattern, size)
 
     def describe(self) -> str:
-        return {"id": f"by id /{self.pattern}/", "component": "by component", "window": f"windows of {self.size} keys"}[
+        return {"id": f"by id /{self.pattern}/", "component": "by component", "window": f"one stream ({self.size} keys a window)"}[
             self.kind
         ]
 
@@ -85,12 +90,11 @@ class Session:
     lines: list[int] = field(default_factory=list)  # the record's first line, per key
 
 
-def group_sessions(records: Iterable[tuple[Record, str]], spec: SessionSpec, *, keys_before: int = 0) -> list[Session]:
-    """Sessions in order of first appearance; each (record, key) pair lands in one or more.
+STREAM = "all lines"  # the one session of the "window" kind
 
-    `keys_before`: keys of the same file grouped earlier, so that windows of a file grouped in parts are
-    numbered as if it were grouped at once (the other kinds need no position).
-    """
+
+def group_sessions(records: Iterable[tuple[Record, str]], spec: SessionSpec) -> list[Session]:
+    """Sessions in order of first appearance; each (record, key) pair lands in one or more."""
     sessions: dict[str, Session] = {}
 
     def add(session_id: str, record: Record, key: str) -> None:
@@ -112,6 +116,6 @@ def group_sessions(records: Iterable[tuple[Record, str]], spec: SessionSpec, *, 
         for record, key in records:
             add(record.component or "-", record, key)
     else:
-        for i, (record, key) in enumerate(records, keys_before):
-            add(f"window {i // spec.size + 1}", record, key)
+        for record, key in records:
+            add(STREAM, record, key)
     return list(sessions.values())

@@ -7,7 +7,6 @@ one) and prints; nothing else.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
 from engine.detect import Detector
-from engine.detect.pipeline import DetectConfig, DetectionPipeline, SessionBook
+from engine.detect.evidence import RULES, EvidenceRule
+from engine.detect.pipeline import DetectConfig, DetectionPipeline, Flag, SessionBook
 from engine.errors import InputError, LogptError
 from engine.lm.registry import find_bundle, output_folder
 from engine.logs.formats import choose_format
@@ -39,22 +39,30 @@ def detect(
         str | None, typer.Option(help="With --self-train: save the detector under this name or path.")
     ] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Self-training epochs at most.")] = 20,
+    rule: Annotated[
+        str, typer.Option(help="combined: weigh sequence, novelty, severity, bursts and rarity; topk: the model alone.")
+    ] = "combined",
     force: ForceOpt = False,
     log_format: FormatOpt = None,
     formats_file: FormatsFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Print flagged lines with their template, rank, probability and the expected templates."""
+    """Print incidents and their flagged lines, each with the evidence that flagged it."""
     if (detector is None) == (not self_train):
         raise LogptError("pass either --detector BUNDLE or --self-train", "see `logpt detect --help`")
+    if rule not in RULES:
+        raise LogptError(f"unknown rule {rule!r}", f"use one of: {', '.join(RULES)}")
     lines = split_lines(read_log(file))
     if not lines:
         raise InputError(f"{file} is empty", "nothing to check")
     fmt = choose_format(lines, log_format, formats_file or ())
-    config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs)
+    config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs,
+                          rule=EvidenceRule(rule))  # fmt: skip
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
     pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json)
-    if loaded is None and save:
+    if pipeline.detector is None:
+        err.print(f"[yellow]{safe(pipeline.source)}[/yellow] [dim](severity, bursts and rarity only)[/dim]")
+    elif loaded is None and save:
         pipeline.detector.save(output_folder(save), force=force)
         err.print(f"[dim]saved detector to {safe(output_folder(save))}[/dim]")
     book = pipeline.judge(lines, keep_verdicts=True)
@@ -78,29 +86,41 @@ def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: boo
         )  # fmt: skip
 
 
+SHOWN_PER_INCIDENT = 8  # flagged lines printed under an incident; --json has them all
+
+
 def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, n_lines: int) -> None:
-    verdicts = book.session_verdicts()
+    flags = book.flags()
+    found = book.incidents(flags)
+    model = (f"{len(book.sessions)} sessions {safe(pipeline.spec.describe())} · {pipeline.detector.topk.describe()}"
+             if pipeline.detector else safe(pipeline.source))  # fmt: skip
     err.print(
-        f"[dim]{safe(file)}: {n_lines} lines · format {safe(pipeline.fmt.name)} · {len(verdicts)} sessions "
-        f"{safe(pipeline.spec.describe())} · {pipeline.detector.topk.describe()} · "
-        f"{sum(v.flagged for _, v in verdicts)} sessions flagged[/dim]"
+        f"[dim]{safe(file)}: {n_lines:,} lines · format {safe(pipeline.fmt.name)} · {model} · rule "
+        f"{pipeline.rule.kind} · {len(flags)} flagged lines in {len(found)} incidents[/dim]"
     )
-    for flag in book.flags():
-        record = book.records.get(flag.line)
-        what = (
-            "session ended early"
-            if flag.reason == "session ended early" or record is None
-            else safe(record.message.partition("\n")[0][:160])
-        )
-        expected = "; ".join(safe(t[:60]) for t in flag.expected[:2])
-        out.print(
-            f"[bold red]{flag.line:>7}[/bold red] [dim]{safe(flag.session)}[/dim] {what}\n"
-            f"        [yellow]{safe(flag.reason)}[/yellow] · expected: {expected}"
-        )
+    at = 0
+    for n, incident in enumerate(found, 1):
+        span = f"line {incident.first}" if incident.first == incident.last else f"lines {incident.first}–{incident.last}"
+        out.print(f"[bold]incident {n}[/bold] · {span} · {incident.lines} flagged · [dim]{safe(incident.why)}[/dim]")
+        members = [f for f in flags[at : at + incident.lines]]
+        at += incident.lines
+        for flag in members[:SHOWN_PER_INCIDENT]:
+            _print_flag(book, flag)
+        if len(members) > SHOWN_PER_INCIDENT:
+            out.print(f"        [dim]… {len(members) - SHOWN_PER_INCIDENT} more (--json lists them all)[/dim]")
+
+
+def _print_flag(book: SessionBook, flag: Flag) -> None:
+    record = book.records.get(flag.line)
+    what = safe(record.message.partition("\n")[0][:160]) if record is not None else safe(flag.template[:160])
+    expected = "; ".join(safe(t[:60]) for t in flag.expected[:2])
+    why = safe(flag.reason) + (f" · expected: {expected}" if expected else "")
+    out.print(f"[bold red]{flag.line:>7}[/bold red] {what}\n        [yellow]{why}[/yellow]")
 
 
 def _print_json(book: SessionBook, templates: dict[str, str]) -> None:
-    """Every position of every session ("line"), every session ("session"), then the flags, one per line ("flag")."""
+    """Every position of every session ("line"), every session ("session"), the flags, one per line ("flag"),
+    then the incidents ("incident")."""
     for sess, verdict in book.session_verdicts():
         for i, v in enumerate(verdict.positions):
             print(json.dumps({
@@ -112,5 +132,8 @@ def _print_json(book: SessionBook, templates: dict[str, str]) -> None:
             "type": "session", "session": sess.id, "flagged": verdict.flagged, "score": verdict.score,
             "keys": len(sess.keys),
         }))  # fmt: skip
-    for flag in book.flags():
-        print(json.dumps({"type": "flag", **asdict(flag)}))
+    flags = book.flags()
+    for flag in flags:
+        print(json.dumps({"type": "flag", **flag.to_json()}))
+    for incident in book.incidents(flags):
+        print(json.dumps({"type": "incident", **incident.to_json()}))

@@ -27,16 +27,24 @@ _ALIASES = {
 # Syslog severities 0..7 (RFC 5424 §6.2.1).
 SYSLOG_SEVERITIES = ("CRITICAL", "CRITICAL", "CRITICAL", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG")
 
-_CRIT = re.compile(r"\b(?:fatal|panic|critical|emergency)\b", re.IGNORECASE)
+# A severity word counts as a word of the message, not as part of an identifier, a package or a path
+# (`libgpg-error-dev`, `on_error_fn`, `/var/log/errors/`, `error.log`); `status=2/FAILURE` counts; `Exception` ends class names (`java.io.IOException`).
+_START = r"(?<![\w.-])"
+_END = r"(?![\w/=-]|\.\w)"  # nor a setting (`timeout=30`)
+_CRIT = re.compile(_START + r"(?:fatal|panic|critical|emergency|kernel panic)" + _END, re.IGNORECASE)
 _ERROR = re.compile(
-    r"\b(?:error|errors|err|failed|failure|fail|exception|traceback|segfault|denied|refused|timed out|timeout)\b",
+    _START + r"(?:error|errors|err|failed|failure|fail|fails|traceback|segfault|denied|refused|timed out|timeout"
+    r"|out of memory|oom-killer|no space left|unreachable|corrupted|corruption|aborted|crashed"
+    r"|(?:table|queue|buffer|pool|disk) (?:is )?full|dropping packets?|no buffer space)" + _END
+    + r"|\w*exception\b",
     re.IGNORECASE,
 )
-_WARN = re.compile(r"\b(?:warn|warning|deprecated|retrying)\b", re.IGNORECASE)
+_WARN = re.compile(_START + r"(?:warn|warning|deprecated|retrying)" + _END, re.IGNORECASE)
 # Substrings of every keyword: plain `in` tests reject the common case (no keyword) far faster
 # than a case-insensitive regex scan.
 _STEMS = ("fatal", "panic", "critical", "emergency", "err", "fail", "exception", "traceback", "segfault",
-          "denied", "refused", "timed out", "timeout", "warn", "deprecated", "retrying")  # fmt: skip
+          "denied", "refused", "timed out", "timeout", "warn", "deprecated", "retrying", "out of memory", "oom-killer",
+          "no space", "unreachable", "corrupt", "abort", "crashed", " full", "dropping packet", "no buffer")  # fmt: skip
 
 
 def canonical_level(text: str | None) -> str | None:
@@ -53,7 +61,9 @@ def sniff_level(message: str) -> str | None:
         return None
     if _CRIT.search(message):
         return "CRITICAL"
-    return "ERROR" if _ERROR.search(message) else "WARN"
+    if _ERROR.search(message):
+        return "ERROR"
+    return "WARN" if _WARN.search(message) else None
 
 
 class Record(NamedTuple):

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from engine.detect import Detector, KeyVocab, TopK
+from engine.detect.evidence import EvidenceRule
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, history_sessions, mine
 from engine.detect.scoring import rescore_from, score_sequences
 from engine.errors import InputError
@@ -39,6 +40,7 @@ def syslog(n: int, seed: int = 0) -> list[str]:
             f"Nov 21 10:{i // 60 % 60:02d}:{i % 60:02d} web-01 {program.format(p=rng.randint(100, 999))}: {message}"
         )
     lines[n * 3 // 4] = "Nov 21 10:30:00 web-01 kernel: EXT4-fs (sda2): Remounting filesystem read-only"
+    lines[n // 2] = "Nov 21 10:20:00 web-01 kernel: EXT4-fs error (device sda2): ext4_find_entry: reading lblock 0"
     return lines
 
 
@@ -66,15 +68,17 @@ def test_rescoring_a_grown_sequence_from_rescore_from_equals_scoring_it_whole() 
     "spec", [SessionSpec("component"), SessionSpec("window", size=7), SessionSpec("id", r"port (\d)")]
 )
 @pytest.mark.parametrize("complete", [True, False])
-def test_a_file_judged_in_blocks_gets_the_flags_of_the_whole_file(spec: SessionSpec, complete: bool) -> None:
+@pytest.mark.parametrize("rule", ["topk", "combined"])
+def test_a_file_judged_in_blocks_gets_the_flags_of_the_whole_file(spec: SessionSpec, complete: bool, rule: str) -> None:
     lines = syslog(400)
     fmt = detect_format(lines).format
     miner = TemplateMiner()
     keys = sorted({k for _, k in mine(lines[:300], fmt, miner)})  # the rest holds templates the detector never saw
     detector = random_detector(keys, block=8, complete=complete)
     detector.miner_state = miner.to_state()
-    whole = DetectionPipeline.prepare(lines, fmt, detector=detector, config=DetectConfig(session=spec)).judge(lines)
-    pipeline = DetectionPipeline.prepare(lines, fmt, detector=detector, config=DetectConfig(session=spec))
+    config = DetectConfig(session=spec, rule=EvidenceRule(rule))
+    whole = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).judge(lines)
+    pipeline = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config)
     book = pipeline.book()
     rng = random.Random(1)
     start = 0
@@ -92,8 +96,9 @@ def test_history_sessions_fall_back_to_windows_and_refuse_too_little() -> None:
     lines = syslog(200)
     fmt = detect_format(lines).format
     spec, sessions = history_sessions(mine(lines, fmt, TemplateMiner()), fmt, None)
-    assert spec.kind == "window" and len(sessions) >= 10  # four components are too few sessions to learn from
-    with pytest.raises(InputError, match="too few"):
+    assert spec.kind == "window" and sessions[0].id == "all lines"  # four components are too few to learn from
+    assert len(sessions) == 1 and len(sessions[0].keys) == 200  # one stream, scored with context throughout
+    with pytest.raises(InputError, match="too little history"):
         history_sessions(mine(lines[:30], fmt, TemplateMiner()), fmt, SessionSpec("component"))
 
 

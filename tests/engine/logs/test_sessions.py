@@ -37,8 +37,8 @@ def test_component_and_window() -> None:
     records = [(rec(i, "m", component="sshd" if i % 2 else "cron"), f"k{i}") for i in range(1, 8)]
     by_component = group_sessions(records, SessionSpec.parse("component"))
     assert [s.id for s in by_component] == ["sshd", "cron"] and by_component[0].lines == [1, 3, 5, 7]
-    windows = group_sessions(records, SessionSpec.parse("window:3"))
-    assert [len(s.keys) for s in windows] == [3, 3, 1]
+    (stream,) = group_sessions(records, SessionSpec.parse("window:3"))  # windows are one stream, judged in context
+    assert stream.id == "all lines" and stream.keys == [f"k{i}" for i in range(1, 8)]
     assert SessionSpec.default_for("syslog").kind == "component" and SessionSpec.default_for("json").kind == "window"
 
 

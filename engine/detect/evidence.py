@@ -1,0 +1,238 @@
+"""Why a line is anomalous: five kinds of evidence, the rule that weighs them, and incident spans.
+
+- sequence: the detector ranked the line's template outside its top-K given the keys before it
+  (or the session ended before the model expected);
+- novel: the template never occurred in the history the detector learned from;
+- severity: the line's level field (CRITICAL, ERROR, WARN), or its words (panic, fatal, exception,
+  out of memory, segfault, denied, refused, timeout, …) — where the level field says less than the
+  words, the words count as a warning;
+- burst: the template's count in one minute (one block of 100 lines when lines carry no time)
+  far above its own average rate in this file;
+- rare: the template occurs in only a few lines of this file, or only in a short stretch of it.
+
+The default rule ("combined") adds the weights and flags a line at `threshold`. The weights are
+documented defaults, chosen so that no single weak signal flags a line: a routine template
+that is merely rare or merely out of sequence is not flagged, an error line is flagged when
+something else agrees (it is rare, in a burst or out of sequence), and two things are flagged on
+their own: a template unseen in a long history, and a line whose level field says CRITICAL/FATAL. The rule "topk" is the pure LogGPT/LogNEO method: sequence
+and novel evidence only, each enough on its own.
+
+Rarity and bursts depend on the whole file so far, so a line's verdict can change as the file
+grows; `FileTally` keeps the counts (a template id and a time bucket per line: 8 bytes a line).
+"""
+
+from __future__ import annotations
+
+import bisect
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from engine.logs.formats.record import LEVEL_RANK, Record, sniff_level
+from engine.logs.timestamps import minute_of
+
+RULES = ("combined", "topk")
+LINES_PER_BUCKET = 100  # a bucket of a log whose lines carry no time
+ACTIVE_BUCKETS = 5  # a template seen in this many buckets has a usual rate of its own (see FileTally.in_bucket)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str  # "sequence", "novel", "severity", "burst" or "rare"
+    weight: float
+    detail: str  # in words: "rank 7, p=0.0012", "level ERROR", "9 in one minute (usually 0.2)", …
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "weight": self.weight, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class EvidenceRule:
+    kind: str = "combined"  # or "topk"
+    threshold: float = 2.0
+    sequence: float = 1.0
+    novel: float = 2.0
+    critical: float = 2.0  # a CRITICAL (FATAL, PANIC, EMERG) level field
+    error: float = 1.5  # ERROR, or CRITICAL known from words only
+    warning: float = 1.0  # WARN, or error words in a line whose level field says less
+    burst: float = 1.5
+    rare: float = 1.0
+    rare_lines: int = 5  # rare: at most this many lines of the template …
+    rare_share: float = 0.002  # … or this share of the file's lines, whichever is more; or it occurs …
+    rare_time_share: float = 0.01  # … in at most this share of the buckets that have lines, in a file with 100
+    # or more such buckets holding 3 lines each on average (in a sparse file, time says no more than counts)
+    burst_min: int = 3  # a burst: at least this many lines of the template in one bucket …
+    burst_ratio: float = 10.0  # … and this many times its average per bucket
+    incident_gap: int = 50  # flags at most this many lines apart belong to one incident
+
+    def __post_init__(self) -> None:
+        if self.kind not in RULES:
+            raise ValueError(f"rule must be one of {RULES}")
+
+
+@dataclass(frozen=True)
+class Surprise:
+    """What the sequence model said about one line (only lines outside the top-K are kept)."""
+
+    line: int
+    session: str
+    key: str
+    detail: str  # "unseen template", "rank 7, p=0.0012" or "session ended early"
+    unseen: bool
+    expected: tuple[str, ...]  # keys the model expected most
+
+
+def severity_of(record: Record) -> tuple[str, str] | None:
+    """(level, how it is known) for a record at WARN or worse: "level field", "words", or "words in an
+    INFO line" (a level field below WARN, but the message says error, exception, timeout, …)."""
+    if record.level is not None and LEVEL_RANK[record.level] >= LEVEL_RANK["WARN"]:
+        return record.level, "level field"
+    guess = sniff_level(record.message)
+    if guess is None or LEVEL_RANK[guess] < LEVEL_RANK["WARN"]:
+        return None
+    if record.level is not None:
+        return (guess, f"words in a {record.level} line") if LEVEL_RANK[guess] >= LEVEL_RANK["ERROR"] else None
+    return guess, "words"
+
+
+class FileTally:
+    """Counts over one file: lines per template key, and a template id and time bucket per line."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.active: Counter[str] = Counter()  # buckets each key occurs in (runs of one bucket: buckets rise)
+        self._last_of: dict[str, int] = {}
+        self.occupied = 0  # buckets with lines (runs of one bucket)
+        self.ids: dict[str, int] = {}
+        self.key_ids = array("i")  # per line (0-based), -1 for lines not seen (a flood skipped them)
+        self.buckets = array("i")
+        self.timed: bool | None = None  # decided by the first record: minutes, or blocks of lines
+        self._last_bucket = 0
+        self._span: tuple[int, int] | None = None
+        self._cache: dict[tuple[int, int], int] = {}
+
+    def add(self, records: Iterable[tuple[Record, str]]) -> None:
+        for record, key in records:
+            if self.timed is None:
+                self.timed = minute_of(record.timestamp) is not None
+            bucket = self._bucket(record)
+            key_id = self.ids.setdefault(key, len(self.ids))
+            self.counts[key] += 1
+            if self._last_of.get(key) != bucket:
+                self._last_of[key] = bucket
+                self.active[key] += 1
+            gap = record.line - 1 - len(self.key_ids)
+            if gap > 0:
+                self.key_ids.extend([-1] * gap)
+                self.buckets.extend([bucket] * gap)
+            span = record.end_line - record.line + 1
+            self.key_ids.extend([key_id] * span)
+            self.buckets.extend([bucket] * span)
+            lo, hi = self._span or (bucket, bucket - 1)
+            self.occupied += bucket != hi or self._span is None
+            self._span = (min(lo, bucket), max(hi, bucket))
+        self._cache.clear()
+
+    def _bucket(self, record: Record) -> int:
+        if not self.timed:
+            return (record.line - 1) // LINES_PER_BUCKET
+        minute = minute_of(record.timestamp)
+        if minute is not None:
+            self._last_bucket = minute
+        return self._last_bucket  # a line without time belongs with the one before it
+
+    @property
+    def lines(self) -> int:
+        return len(self.key_ids)
+
+    def unit(self) -> str:
+        return "one minute" if self.timed else f"{LINES_PER_BUCKET} lines"
+
+    def in_bucket(self, line: int, key: str) -> tuple[int, float]:
+        """(lines of `key` in the bucket of 1-based `line`, its usual count per bucket).
+
+        Usual: per bucket it occurs in, once it has occurred in ACTIVE_BUCKETS of them (a template that
+        always comes in clusters is not bursting when it clusters again); before that, per bucket of
+        the file's whole span.
+        """
+        key_id = self.ids.get(key, -1)
+        bucket = self.buckets[line - 1]
+        cached = self._cache.get((key_id, bucket))
+        if cached is None:  # buckets rise with the line number (a clock going back only blurs the edges)
+            lo = bisect.bisect_left(self.buckets, bucket, 0, line)
+            hi = bisect.bisect_right(self.buckets, bucket, line - 1)
+            cached = self._cache[(key_id, bucket)] = self.key_ids[lo:hi].count(key_id)
+        if self.active[key] >= ACTIVE_BUCKETS:
+            return cached, self.counts[key] / self.active[key]
+        lo, hi = self._span or (bucket, bucket)
+        return cached, self.counts[key] / (hi - lo + 1)
+
+
+def weigh(
+    line: int,
+    key: str,
+    surprise: Surprise | None,
+    severity: tuple[str, str] | None,
+    tally: FileTally,
+    rule: EvidenceRule,
+) -> list[Evidence]:
+    """Every piece of evidence about one line, strongest first."""
+    found: list[Evidence] = []
+    if surprise is not None:
+        if surprise.unseen:
+            found.append(Evidence("novel", rule.novel, "template never seen in the detector's history"))
+        else:
+            found.append(Evidence("sequence", rule.sequence, surprise.detail))
+    if rule.kind == "topk":
+        return found
+    if severity is not None:
+        level, how = severity
+        if level == "WARN" or how.startswith("words in"):
+            weight = rule.warning
+        else:
+            weight = rule.critical if level == "CRITICAL" and how == "level field" else rule.error
+        found.append(Evidence("severity", weight, f"{level} ({how})"))
+    count, active, busy = tally.counts.get(key, 0), tally.active.get(key, 0), tally.occupied
+    if 0 < count <= max(rule.rare_lines, rule.rare_share * tally.lines):
+        found.append(Evidence("rare", rule.rare, f"template in {count} of {tally.lines:,} lines"))
+    elif busy >= 100 and tally.lines >= 3 * busy and 0 < active <= rule.rare_time_share * busy:
+        unit = "minutes" if tally.timed else f"blocks of {LINES_PER_BUCKET} lines"
+        found.append(Evidence("rare", rule.rare, f"template only in {active} of the {busy:,} {unit} with lines"))
+    if 0 < line <= tally.lines:
+        here, usual = tally.in_bucket(line, key)
+        if here >= rule.burst_min and here >= rule.burst_ratio * usual:
+            found.append(Evidence("burst", rule.burst, f"{here} in {tally.unit()} (usually {usual:.2g})"))
+    return sorted(found, key=lambda e: -e.weight)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Flags close together, reported once."""
+
+    first: int
+    last: int
+    lines: int  # flagged lines in it
+    templates: tuple[str, ...]  # distinct, in order of first appearance (at most 5)
+    why: str  # evidence kinds and how many lines showed each
+
+    def to_json(self) -> dict[str, object]:
+        return {"first": self.first, "last": self.last, "lines": self.lines, "templates": list(self.templates),
+                "why": self.why}  # fmt: skip
+
+
+def incidents(flags: Sequence[tuple[int, str, Sequence[Evidence]]], gap: int) -> list[Incident]:
+    """Group (line, template, evidence) flags, in line order, into incidents of flags ≤ `gap` lines apart."""
+    groups: list[list[tuple[int, str, Sequence[Evidence]]]] = []
+    for flag in flags:
+        if groups and flag[0] - groups[-1][-1][0] <= gap:
+            groups[-1].append(flag)
+        else:
+            groups.append([flag])
+    found = []
+    for group in groups:
+        templates = tuple(dict.fromkeys(t for _, t, _ in group))[:5]
+        kinds = Counter(e.kind for _, _, evidence in group for e in evidence)
+        why = ", ".join(f"{kind} ×{n}" for kind, n in kinds.most_common())
+        found.append(Incident(group[0][0], group[-1][0], len(group), templates, why))
+    return found

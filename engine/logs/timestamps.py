@@ -1,0 +1,47 @@
+"""A record's timestamp as a minute number: enough to count events per minute and compare rates.
+
+Formats write time in many ways (ISO 8601, syslog's `Nov 20 10:02:03`, BGL's
+`2005-06-03-15.42.50`, HDFS's `081109 203615`, Android's `03-17 16:13:38`,
+Unix seconds). `minute_of` reads the common ones into a number that grows by
+one per minute within a file; it is not a calendar date (a month counts 31
+days, and a year is absent where the log omits it), so it serves for
+bucketing, never for display.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                       "dec"), 1)}  # fmt: skip
+_YMD = re.compile(r"(\d{2,4})[-/](\d{1,2})[-/](\d{1,2})[T -](\d{1,2})[:.](\d{2})")  # ISO, BGL, Spark, nginx
+_SYSLOG = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:\d{4}\s+)?(\d{1,2}):(\d{2})")  # syslog, Apache
+_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})\d{2}$")  # HDFS: yyMMdd HHmmss
+_MD = re.compile(r"^(\d{1,2})[-.](\d{1,2})\s+(\d{1,2}):(\d{2})")  # Android (MM-dd), Proxifier (MM.dd)
+_EPOCH = re.compile(r"^(\d{9,11})(?:\.\d+)?$")
+
+
+def _minute(year: int, month: int, day: int, hour: int, minute: int) -> int:
+    return (((year * 12 + month) * 31 + day) * 24 + hour) * 60 + minute
+
+
+def minute_of(timestamp: str | None) -> int | None:
+    """The minute a timestamp names (see the module note), or None when it is in no known form."""
+    if not timestamp:
+        return None
+    if m := _YMD.search(timestamp):
+        y, mo, d, h, mi = (int(g) for g in m.groups())
+        return _minute(y, mo, d, h, mi)
+    if m := _SYSLOG.search(timestamp):
+        month = _MONTHS.get(m.group(1).lower())
+        if month is not None:
+            return _minute(0, month, int(m.group(2)), int(m.group(3)), int(m.group(4)))
+    if m := _COMPACT.match(timestamp):
+        y, mo, d, h, mi = (int(g) for g in m.groups())
+        return _minute(y, mo, d, h, mi)
+    if m := _MD.match(timestamp):
+        mo, d, h, mi = (int(g) for g in m.groups())
+        return _minute(0, mo, d, h, mi)
+    if m := _EPOCH.match(timestamp):
+        return int(m.group(1)) // 60
+    return None
