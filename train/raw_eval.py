@@ -97,7 +97,9 @@ def eval_hdfs_raw(data: Path, rule: str) -> RawResult:
     base = data / "hdfs100k"
     log, label_file = base / "raw" / "HDFS_5k.log", base / "anomaly_label_100k.csv"
     if not log.is_file() or not label_file.is_file():
-        raise InputError(f"{log} or {label_file} not found", "pass --data with the hdfs folder (the one holding hdfs100k/)")
+        raise InputError(
+            f"{log} or {label_file} not found", "pass --data with the hdfs folder (the one holding hdfs100k/)"
+        )
     with label_file.open(newline="", encoding="utf-8") as f:
         labels = {row["BlockId"]: row["Label"] == "Anomaly" for row in csv.DictReader(f)}
     lines = split_lines(read_log(log))

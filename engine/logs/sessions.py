@@ -78,9 +78,11 @@ class SessionSpec:
         return cls(str(kind), pattern, size)
 
     def describe(self) -> str:
-        return {"id": f"by id /{self.pattern}/", "component": "by component", "window": f"one stream ({self.size} keys a window)"}[
-            self.kind
-        ]
+        return {
+            "id": f"by id /{self.pattern}/",
+            "component": "by component",
+            "window": f"one stream ({self.size} keys a window)",
+        }[self.kind]
 
 
 @dataclass

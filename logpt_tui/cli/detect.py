@@ -100,7 +100,9 @@ def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, n_l
     )
     at = 0
     for n, incident in enumerate(found, 1):
-        span = f"line {incident.first}" if incident.first == incident.last else f"lines {incident.first}–{incident.last}"
+        span = (
+            f"line {incident.first}" if incident.first == incident.last else f"lines {incident.first}–{incident.last}"
+        )
         out.print(f"[bold]incident {n}[/bold] · {span} · {incident.lines} flagged · [dim]{safe(incident.why)}[/dim]")
         members = [f for f in flags[at : at + incident.lines]]
         at += incident.lines

@@ -25,6 +25,7 @@ import platformdirs
 
 if TYPE_CHECKING:
     from engine.detect import Detector
+    from engine.detect.evidence import Incident
     from engine.detect.pipeline import DetectionPipeline, Flag, SessionBook
 
 
@@ -40,6 +41,7 @@ class FlagSet:
         self.lines: list[int] = []  # ascending
         self.upto = 0  # lines judged
         self.version = 0  # bumped on every change, for views that cache what they drew
+        self._incidents: list[Incident] | None = None  # grouped when first asked for
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -56,6 +58,20 @@ class FlagSet:
         self.lines = sorted(self.by_line)
         self.upto = upto
         self.version += 1
+        self._incidents = None
+
+    def incident_of(self, line: int) -> Incident | None:
+        """The incident (flags close together) that 0-based `line` belongs to, if it is flagged."""
+        from engine.detect.evidence import EvidenceRule, incidents  # noqa: PLC0415
+
+        if line not in self.by_line:
+            return None
+        if self._incidents is None:
+            flags = [self.by_line[n] for n in self.lines]
+            self._incidents = incidents([(f.line, f.template, f.evidence) for f in flags], EvidenceRule().incident_gap)
+        found = self._incidents
+        i = bisect_right([incident.first for incident in found], line + 1) - 1
+        return found[i] if i >= 0 and found[i].last >= line + 1 else None
 
     def clear(self) -> None:
         self.reset((), 0)
@@ -125,8 +141,9 @@ class FlagEngine:
                 on_stage=on_stage,
                 on_epoch=lambda r: on_stage(f"self-training {r.epoch}/{DetectConfig().epochs}"),
             )  # fmt: skip
-            with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
-                pipeline.detector.save(self.cache, force=True)  # the cache is ours to replace
+            if pipeline.detector is not None:  # too little history: nothing learned, nothing to cache
+                with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
+                    pipeline.detector.save(self.cache, force=True)  # the cache is ours to replace
         with self.lock:
             self.pipeline, self.book = pipeline, pipeline.book()
 

@@ -119,11 +119,18 @@ class FlagsMixin:
         self.update_status()
 
     def show_why(self, line: int) -> None:
-        flag = self.state.flags.found.get(line)
+        found = self.state.flags.found
+        flag = found.get(line)
         if flag is None:
             body = f"Line {line + 1} is not flagged."
         else:
-            expected = "\n".join(f"- `{t}`" for t in flag.expected) or "- (nothing: the session was new)"
+            evidence = "\n".join(f"- **{e.kind}** (+{e.weight:g}): {e.detail}" for e in flag.evidence)
             body = (f"## Why line {flag.line} is flagged\n\n**Template:** `{flag.template}`\n\n"
-                    f"**Verdict:** {flag.reason}\n\n### The model expected\n{expected}")  # fmt: skip
+                    f"**Evidence** (score {flag.score:g}):\n\n{evidence}")  # fmt: skip
+            incident = found.incident_of(line)
+            if incident is not None and incident.lines > 1:
+                body += (f"\n\n**Incident:** lines {incident.first}–{incident.last}, {incident.lines} flagged lines "
+                         f"({incident.why})")  # fmt: skip
+            if flag.expected:
+                body += "\n\n### The model expected\n" + "\n".join(f"- `{t}`" for t in flag.expected)
         self.panel.show_markdown("Anomaly", self.state.flags.status, body)

@@ -25,12 +25,32 @@ def _routine_but_rare(r: random.Random) -> list[tuple[float, Callable[[], Event]
         (0.02, lambda: ("systemd", "INFO", "Reloading.")),
         (0.02, lambda: ("systemd", "INFO", f"Finished {r.choice(('logrotate', 'apt-daily', 'man-db'))}.service.")),
         (0.01, lambda: ("ntpd", "INFO", f"adjusting local clock by {r.uniform(-0.5, 0.5):.6f}s")),
-        (0.05, lambda: ("sshd", "INFO", f"Received disconnect from {random_ip(r, private=False)} port "
-                                        f"{r.randint(30000, 65000)}:11: Bye Bye [preauth]")),  # fmt: skip
-        (0.01, lambda: ("sudo", "INFO", f"{r.choice(USERS)} : TTY=pts/{r.randint(0, 4)} ; PWD=/home ; USER=root ; "
-                                        "COMMAND=/usr/bin/systemctl status nginx")),  # fmt: skip
-        (0.2, lambda: ("nginx", "ERROR", f'open() "/srv/www/favicon.ico" failed (2: No such file or directory), '
-                                          f"client: {random_ip(r)}")),  # fmt: skip
+        (
+            0.05,
+            lambda: (
+                "sshd",
+                "INFO",
+                f"Received disconnect from {random_ip(r, private=False)} port "
+                f"{r.randint(30000, 65000)}:11: Bye Bye [preauth]",
+            ),
+        ),  # fmt: skip
+        (
+            0.01,
+            lambda: (
+                "sudo",
+                "INFO",
+                f"{r.choice(USERS)} : TTY=pts/{r.randint(0, 4)} ; PWD=/home ; USER=root ; "
+                "COMMAND=/usr/bin/systemctl status nginx",
+            ),
+        ),  # fmt: skip
+        (
+            0.2,
+            lambda: (
+                "nginx",
+                "ERROR",
+                f'open() "/srv/www/favicon.ico" failed (2: No such file or directory), client: {random_ip(r)}',
+            ),
+        ),  # fmt: skip
         (0.005, lambda: ("kernel", "INFO", f"EXT4-fs (sda{r.randint(1, 3)}): re-mounted. Opts: errors=remount-ro")),
     ]
 

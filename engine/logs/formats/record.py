@@ -35,8 +35,7 @@ _CRIT = re.compile(_START + r"(?:fatal|panic|critical|emergency|kernel panic)" +
 _ERROR = re.compile(
     _START + r"(?:error|errors|err|failed|failure|fail|fails|traceback|segfault|denied|refused|timed out|timeout"
     r"|out of memory|oom-killer|no space left|unreachable|corrupted|corruption|aborted|crashed"
-    r"|(?:table|queue|buffer|pool|disk) (?:is )?full|dropping packets?|no buffer space)" + _END
-    + r"|\w*exception\b",
+    r"|(?:table|queue|buffer|pool|disk) (?:is )?full|dropping packets?|no buffer space)" + _END + r"|\w*exception\b",
     re.IGNORECASE,
 )
 _WARN = re.compile(_START + r"(?:warn|warning|deprecated|retrying)" + _END, re.IGNORECASE)

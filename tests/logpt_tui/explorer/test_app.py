@@ -313,6 +313,21 @@ async def test_self_trained_flags_then_cached_jump_and_why(tmp_path: Path) -> No
     await check_flags(path, tmp_path / "cache", "cached")  # the second start finds the detector in the cache
 
 
+async def test_a_short_log_shows_its_incident_without_a_sequence_model(tmp_path: Path) -> None:
+    from logpt_tui.explorer.flagset import FlagEngine
+
+    sample = Path(__file__).parents[3] / "assets" / "samples" / "web-incident.log"
+    app = LogptApp(sample, poll_seconds=60, backend=None, flags=FlagEngine(sample, cache=tmp_path / "cache"))
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: "flagged (no sequence model" in status(app), tries=600)
+        found = app.tab.state.flags.found
+        assert len(found) >= 5 and all(not found.get(n).expected for n in found.lines)  # severity, rarity, bursts
+        await pilot.press("g", "e")
+        await pilot.press("y")
+        assert "**Incident:** lines" in panel_text(app)
+    assert not (tmp_path / "cache").exists()  # nothing learned, nothing cached
+
+
 async def check_flags(path: Path, cache: Path, source: str) -> None:
     from logpt_tui.explorer.flagset import FlagEngine
 
@@ -329,9 +344,9 @@ async def check_flags(path: Path, cache: Path, source: str) -> None:
         assert app.view.current == app.tab.state.flags.found.lines[-1]
         app.view.show_line(900)
         await pilot.press("y")
-        assert "Why line 901 is flagged" in panel_text(app) and app.tab.state.flags.found.get(900).reason in panel_text(
-            app
-        )
+        why, flag = panel_text(app), app.tab.state.flags.found.get(900)
+        assert "Why line 901 is flagged" in why and flag.evidence  # each piece of evidence, with its weight
+        assert all(f"**{e.kind}** (+{e.weight:g}): {e.detail}" in why for e in flag.evidence), why
         await pilot.press("F")
         assert app.view.rows == app.tab.state.flags.found.lines
 
