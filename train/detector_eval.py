@@ -30,7 +30,7 @@ from train.deeplog import DeepLogConfig, deeplog_scores, train_deeplog
 from train.rl import RLConfig, finetune
 
 HDFS_NORMAL_POPULATION = 553_366
-DATASETS = ("hdfs", "hdfs100k", "bgl", "hdfs-raw")
+DATASETS = ("hdfs", "hdfs100k", "bgl", "hdfs-raw-split")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def load_split(dataset: str, data: Path) -> Split:
             _read_key_lines(base / "bgl_test_abnormal"),
             None,
         )
-    if dataset == "hdfs-raw":
+    if dataset == "hdfs-raw-split":
         return raw_hdfs_split(data / "hdfs100k" if (data / "hdfs100k").is_dir() else data)
     raise InputError(f"unknown data set {dataset!r}", f"choose one of {', '.join(DATASETS)}")
 
@@ -103,7 +103,7 @@ def raw_hdfs_split(base: Path) -> Split:
     normal = [s.keys for s in sessions if labels.get(s.id) == "Normal"]
     abnormal = [s.keys for s in sessions if labels.get(s.id) == "Anomaly"]
     a, b = int(len(normal) * 0.6), int(len(normal) * 0.8)
-    return Split("hdfs-raw", normal[:a], normal[a:b], normal[b:], abnormal, None)
+    return Split("hdfs-raw-split", normal[:a], normal[a:b], normal[b:], abnormal, None)
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.detect import Detector
 from engine.detect.evidence import EvidenceRule
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, Flag
 from engine.errors import InputError
 from engine.logs.formats import choose_format
 from engine.logs.patterns import HDFS_BLOCK
-from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
 from train.synth.planted import planted_log
 
@@ -41,11 +41,28 @@ class RawResult:
     extra: dict[str, float]  # per data set: incidents found, flags per 1,000 clean lines, …
 
 
-def flags_of(lines: Sequence[str], rule: str, epochs: int = 8, session: SessionSpec | None = None) -> list[Flag]:
-    """The flags a self-trained pipeline gives a raw log (what `logpt detect FILE --self-train` prints)."""
+RAW_DATASETS = ("planted", "bgl-2k", "hdfs-raw")
+
+
+def flags_of(lines: Sequence[str], rule: str, detector: Detector | None = None) -> list[Flag]:
+    """The flags `logpt detect FILE --self-train` (or `--detector`) gives a raw log."""
     fmt = choose_format(lines, None, ())
-    config = DetectConfig(session=session, epochs=epochs, rule=EvidenceRule(rule))
-    return DetectionPipeline.prepare(lines, fmt, config=config).judge(lines).flags()
+    config = DetectConfig(rule=EvidenceRule(rule))
+    return DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).judge(lines).flags()
+
+
+def evaluate_raw(
+    dataset: str, data: Path | None, rule: str, detector: Detector | None = None, say: Callable[[str], None] = print
+) -> RawResult:
+    if dataset == "planted":
+        return eval_planted(rule, say=say)
+    if data is None:
+        raise InputError(f"--dataset {dataset} needs --data", "pass the folder that holds the data set")
+    if dataset == "bgl-2k":
+        return eval_bgl_2k(data, rule)
+    if dataset == "hdfs-raw":
+        return eval_hdfs_raw(data, rule, detector)
+    raise InputError(f"unknown data set {dataset!r}", f"choose one of {', '.join(RAW_DATASETS)}")
 
 
 def _prf(tp: int, flagged: int, positives: int) -> tuple[float, float, float]:
@@ -80,7 +97,7 @@ def eval_planted(rule: str, seeds: Sequence[int] = PLANTED_SEEDS, say: Callable[
 
 def eval_bgl_2k(data: Path, rule: str) -> RawResult:
     """Loghub BGL_2k: every line's label column is set to `-` before the pipeline sees it (no label leaks)."""
-    path = data / "BGL" / "BGL_2k.log"
+    path = data / "BGL" / "BGL_2k.log" if (data / "BGL").is_dir() else data / "BGL_2k.log"
     if not path.is_file():
         raise InputError(f"{path} not found", "pass --data with the Loghub folder (the one holding BGL/)")
     raw = split_lines(read_log(path))
@@ -92,9 +109,9 @@ def eval_bgl_2k(data: Path, rule: str) -> RawResult:
     return RawResult("bgl-2k", rule, len(lines), len(flagged), p, r, f1, {"alerts": sum(labels)})
 
 
-def eval_hdfs_raw(data: Path, rule: str) -> RawResult:
-    """Raw HDFS lines (hdfs100k/raw/HDFS_5k.log) with block labels; self-trained, sessions by block id."""
-    base = data / "hdfs100k"
+def eval_hdfs_raw(data: Path, rule: str, detector: Detector | None = None) -> RawResult:
+    """Raw HDFS lines (hdfs100k/raw/HDFS_5k.log) with block labels; self-trained (or `detector`), sessions by block."""
+    base = data / "hdfs100k" if (data / "hdfs100k").is_dir() else data
     log, label_file = base / "raw" / "HDFS_5k.log", base / "anomaly_label_100k.csv"
     if not log.is_file() or not label_file.is_file():
         raise InputError(
@@ -106,7 +123,7 @@ def eval_hdfs_raw(data: Path, rule: str) -> RawResult:
     block = re.compile(HDFS_BLOCK)
     blocks_of = [set(block.findall(line)) for line in lines]
     present = {b for found in blocks_of for b in found if b in labels}
-    flagged = {b for f in flags_of(lines, rule) for b in blocks_of[f.line - 1] if b in labels}
+    flagged = {b for f in flags_of(lines, rule, detector) for b in blocks_of[f.line - 1] if b in labels}
     tp = sum(labels[b] for b in flagged)
     p, r, f1 = _prf(tp, len(flagged), sum(labels[b] for b in present))
     return RawResult("hdfs-raw", rule, len(lines), len(flagged), p, r, f1,

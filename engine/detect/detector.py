@@ -5,6 +5,9 @@ A detector bundle is a folder like a generator bundle without a tokenizer:
 top-K rule, how sessions are formed, template texts, provenance),
 `model.safetensors`, and, for detectors trained on raw logs, `miner.json`:
 the template miner's state, so the same messages get the same keys again.
+A detector trained on keys parsed elsewhere (DeepLog's HDFS key numbers)
+carries a `key_table` instead: key → template, matched before mining
+(`engine.logs.templates.table`), so raw lines get the keys it was trained on.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class Detector:
     session: SessionSpec | None = None  # how the sessions it learned were formed (None: pre-grouped sessions)
     complete: bool = True  # sessions end with EOS, so a session that stops early is unexpected too
     miner_state: dict[str, Any] | None = None  # TemplateMiner.to_state() of the miner that made the keys
+    key_table: dict[str, str] | None = None  # key → template (`<*>` wildcards) for keys parsed elsewhere (DeepLog's)
 
     def score(
         self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64, first: Sequence[int] | None = None
@@ -135,6 +139,7 @@ class Detector:
             "vocabulary": self.vocab.keys,
             "top_k": {"kind": self.topk.kind, "value": self.topk.value},
             "templates": self.templates,
+            **({"key_table": self.key_table} if self.key_table else {}),
             "sessions": sessions,
             "provenance": self.provenance,
         })  # fmt: skip
@@ -154,6 +159,7 @@ class Detector:
             vocab = KeyVocab(str(k) for k in data["vocabulary"])
             topk = TopK(str(data["top_k"]["kind"]), float(data["top_k"]["value"]))
             templates = {str(k): str(v) for k, v in data.get("templates", {}).items()}
+            key_table = {str(k): str(v) for k, v in data.get("key_table", {}).items()} or None
             sessions = dict(data.get("sessions", {}))
             session = SessionSpec.from_json(sessions)
             provenance = dict(data.get("provenance", {}))
@@ -174,7 +180,7 @@ class Detector:
         miner_state = _miner_state(folder / MINER_FILE, hint)  # before the weights: a bad file fails cheaply
         model = build_model(config, load_state(folder, config), placement)
         complete = bool(sessions.get("complete", True))
-        return cls(model, vocab, topk, templates, provenance, session, complete, miner_state)
+        return cls(model, vocab, topk, templates, provenance, session, complete, miner_state, key_table)
 
 
 def _miner_state(path: Path, hint: str) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from engine.errors import InputError
 from engine.logs.formats import LogFormat, Record, parse_lines
 from engine.logs.sessions import Session, SessionSpec, group_sessions
 from engine.logs.templates import TemplateMiner
+from engine.logs.templates.table import KeyedMiner
 
 HISTORY_LINES = 200_000  # self-training learns from the file's first lines at most
 MIN_SESSIONS = 10  # fewer than this: too little history to learn what is normal
@@ -156,7 +157,7 @@ class DetectionPipeline:
     """
 
     fmt: LogFormat
-    miner: TemplateMiner
+    miner: TemplateMiner | KeyedMiner
     spec: SessionSpec
     detector: Detector | None
     source: str  # "bundle", "cached", "self-trained" or NO_HISTORY: what the status line says
@@ -187,6 +188,8 @@ class DetectionPipeline:
                 source = NO_HISTORY
         state = detector.miner_state if detector is not None else None
         miner = TemplateMiner.from_state(state) if state else TemplateMiner()
+        if detector is not None and detector.key_table:
+            miner = KeyedMiner(detector.key_table, miner)
         spec = config.session or (detector.session if detector else None) or SessionSpec.default_for(fmt.name)
         return cls(fmt, miner, spec, detector, source, config.rule)
 

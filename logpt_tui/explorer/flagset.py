@@ -208,13 +208,12 @@ class FlagEngine:
         view's block at once, and the exact pass replaces it (it may differ at session edges).
         """
         from engine.detect.pipeline import DetectionPipeline  # noqa: PLC0415
-        from engine.logs.templates import TemplateMiner  # noqa: PLC0415
 
         with self.lock:
             pipeline = self.pipeline
             assert pipeline is not None
-            miner = TemplateMiner.from_state(pipeline.miner.to_state())
-        copy = DetectionPipeline(pipeline.fmt, miner, pipeline.spec, pipeline.detector, pipeline.source)
+            miner = pipeline.miner.copy()
+        copy = DetectionPipeline(pipeline.fmt, miner, pipeline.spec, pipeline.detector, pipeline.source, pipeline.rule)
         book = copy.book()
         book.add(lines, first_line)
         book.score()

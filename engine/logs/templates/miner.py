@@ -135,6 +135,10 @@ class TemplateMiner:
             ],
         }
 
+    def copy(self) -> TemplateMiner:
+        """An independent miner in the same state."""
+        return TemplateMiner.from_state(self.to_state())
+
     @classmethod
     def from_state(cls, state: Any) -> TemplateMiner:
         """Rebuild from `to_state()` output; anything malformed raises InputError."""
