@@ -99,28 +99,43 @@ class Detector:
         covers the scored positions only.
         """
         verdicts = []
-        size = len(self.vocab)
         all_scores = self.score(sessions, batch_size=batch_size, first=first)
         for s, (keys, scores) in enumerate(zip(sessions, all_scores, strict=True)):
             start = first[s] if first is not None else 0
             keys = [*keys, END] if self.complete else list(keys)
-            flags = scores.flags(self.topk, size)[start:].tolist()
-            ranks, probs = scores.ranks[start:].tolist(), scores.probs[start:].tolist()
-            expected = scores.expected[start:].tolist()
-            scored = [
-                Verdict(
-                    key=key,
-                    flagged=flags[i],
-                    unseen=key != END and key not in self.vocab,
-                    rank=ranks[i],
-                    prob=probs[i],
-                    expected=tuple(k for k in (self.vocab.key(e) for e in expected[i]) if k is not None),
-                )
-                for i, key in enumerate(keys[start:])
-            ]
+            scored = self._verdicts(keys, scores, range(start, len(keys)))
             score = session_surprise(scores) if start == 0 else verdict_surprise(scored)
             verdicts.append(SessionVerdict([NOT_SCORED] * min(start, len(keys)) + scored, score))
         return verdicts
+
+    def outliers(
+        self, sessions: Sequence[Sequence[str]], *, batch_size: int = 64, first: Sequence[int] | None = None
+    ) -> list[tuple[int, dict[int, Verdict]]]:
+        """Per session: (positions scored, EOS included; the verdicts of the flagged positions from first[s] on).
+
+        What `judge` finds, without building a verdict for every position (most are not flagged)."""
+        found = []
+        all_scores = self.score(sessions, batch_size=batch_size, first=first)
+        for s, (keys, scores) in enumerate(zip(sessions, all_scores, strict=True)):
+            start = first[s] if first is not None else 0
+            keys = [*keys, END] if self.complete else list(keys)
+            flagged = [int(i) for i in scores.flags(self.topk, len(self.vocab)).nonzero()[0] if i >= start]
+            found.append((len(keys), dict(zip(flagged, self._verdicts(keys, scores, flagged), strict=True))))
+        return found
+
+    def _verdicts(self, keys: Sequence[str], scores: SequenceScores, positions: Sequence[int]) -> list[Verdict]:
+        flags = scores.flags(self.topk, len(self.vocab))
+        return [
+            Verdict(
+                key=keys[i],
+                flagged=bool(flags[i]),
+                unseen=keys[i] != END and keys[i] not in self.vocab,
+                rank=int(scores.ranks[i]),
+                prob=float(scores.probs[i]),
+                expected=tuple(k for k in (self.vocab.key(int(e)) for e in scores.expected[i]) if k is not None),
+            )
+            for i in positions
+        ]
 
     # ---- bundle I/O ----
 

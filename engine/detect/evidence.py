@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.logs.formats.record import LEVEL_RANK, Record, sniff_level
@@ -109,37 +109,57 @@ class FileTally:
         self.buckets = array("i")
         self.timed: bool | None = None  # decided by the first record: minutes, or blocks of lines
         self._last_bucket = 0
-        self._span: tuple[int, int] | None = None
+        self._last_timestamp: str | None = None
+        self._span: tuple[int, int] | None = None  # lowest and highest bucket
+        self._previous: int | None = None  # the last line's bucket
         self._cache: dict[tuple[int, int], int] = {}
 
-    def add(self, records: Iterable[tuple[Record, str]]) -> None:
-        for record, key in records:
-            if self.timed is None:
-                self.timed = minute_of(record.timestamp) is not None
-            bucket = self._bucket(record)
-            key_id = self.ids.setdefault(key, len(self.ids))
-            self.counts[key] += 1
-            if self._last_of.get(key) != bucket:
-                self._last_of[key] = bucket
-                self.active[key] += 1
+    def add(self, records: Sequence[tuple[Record, str]]) -> None:
+        if not records:
+            return
+        if self.timed is None:
+            self.timed = minute_of(records[0][0].timestamp) is not None
+        keys = [key for _, key in records]
+        self.counts.update(keys)
+        ids = self.ids
+        key_ids = [ids[k] if k in ids else ids.setdefault(k, len(ids)) for k in keys]
+        buckets = [self._bucket(r) for r, _ in records]
+        last_of, active, previous = self._last_of, self.active, self._previous
+        for (record, key), key_id, bucket in zip(records, key_ids, buckets, strict=True):
+            if last_of.get(key) != bucket:
+                last_of[key] = bucket
+                active[key] += 1
+            if bucket != previous:
+                self.occupied += 1
+                previous = bucket
             gap = record.line - 1 - len(self.key_ids)
-            if gap > 0:
-                self.key_ids.extend([-1] * gap)
-                self.buckets.extend([bucket] * gap)
-            span = record.end_line - record.line + 1
-            self.key_ids.extend([key_id] * span)
-            self.buckets.extend([bucket] * span)
-            lo, hi = self._span or (bucket, bucket - 1)
-            self.occupied += bucket != hi or self._span is None
-            self._span = (min(lo, bucket), max(hi, bucket))
+            if gap > 0 or record.end_line != record.line:  # lines a flood skipped, or continuation lines
+                self._pad(record, key_id, bucket, gap)
+            else:
+                self.key_ids.append(key_id)
+                self.buckets.append(bucket)
+        self._previous = previous
+        lo, hi = self._span or (buckets[0], buckets[0])
+        self._span = (min(lo, min(buckets)), max(hi, max(buckets)))
         self._cache.clear()
+
+    def _pad(self, record: Record, key_id: int, bucket: int, gap: int) -> None:
+        if gap > 0:
+            self.key_ids.extend([-1] * gap)
+            self.buckets.extend([bucket] * gap)
+        span = record.end_line - record.line + 1
+        self.key_ids.extend([key_id] * span)
+        self.buckets.extend([bucket] * span)
 
     def _bucket(self, record: Record) -> int:
         if not self.timed:
             return (record.line - 1) // LINES_PER_BUCKET
-        minute = minute_of(record.timestamp)
-        if minute is not None:
-            self._last_bucket = minute
+        timestamp = record.timestamp
+        if timestamp != self._last_timestamp:  # lines of one second share their timestamp: read it once
+            minute = minute_of(timestamp)
+            if minute is not None:
+                self._last_bucket = minute
+            self._last_timestamp = timestamp
         return self._last_bucket  # a line without time belongs with the one before it
 
     @property

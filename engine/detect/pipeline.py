@@ -216,7 +216,6 @@ class SessionBook:
         self.pipeline = pipeline
         self.keep_verdicts = keep_verdicts
         self.sessions: dict[str, Session] = {}  # in order of first appearance
-        self.records: dict[int, Record] = {}  # 1-based line → record, only with keep_verdicts (the CLI prints them)
         self.scored: dict[str, int] = {}  # session id → positions scored (EOS included)
         self.dirty: dict[str, None] = {}  # sessions with keys not yet scored, in order
         self.surprises_of: dict[str, dict[int, Surprise]] = {}  # session id → position → outside the top-K
@@ -239,8 +238,6 @@ class SessionBook:
         for record, key in keyed:
             if (severity := severity_of(record)) is not None:
                 self.severe[record.line] = (key, severity)
-        if self.keep_verdicts:
-            self.records.update((r.line, r) for r, _ in keyed)
         self.lines = first_line - 1 + len(lines)
 
     def pending(self) -> list[str]:
@@ -259,20 +256,20 @@ class SessionBook:
             return
         block = detector.model.config.block_size
         first = [rescore_from(self.scored.get(s, 0), block) for s in ids]
-        verdicts = detector.judge([self.sessions[s].keys for s in ids], batch_size=batch_size, first=first)
-        for sid, start, verdict in zip(ids, first, verdicts, strict=True):
-            self._apply(self.sessions[sid], start, verdict)
-            del self.dirty[sid]
-
-    def _apply(self, session: Session, start: int, verdict: SessionVerdict) -> None:
-        surprises = {p: f for p, f in self.surprises_of.get(session.id, {}).items() if p < start}
-        for i, v in enumerate(verdict.positions[start:], start):
-            if v.flagged:
-                surprises[i] = _surprise(session, i, v)
-        self.surprises_of[session.id] = surprises
-        self.scored[session.id] = len(verdict.positions)
+        keys = [self.sessions[s].keys for s in ids]
         if self.keep_verdicts:
-            self.verdicts[session.id] = self.verdicts.get(session.id, [])[:start] + verdict.positions[start:]
+            verdicts = detector.judge(keys, batch_size=batch_size, first=first)
+            for sid, start, verdict in zip(ids, first, verdicts, strict=True):
+                self.verdicts[sid] = self.verdicts.get(sid, [])[:start] + verdict.positions[start:]
+            found = [(len(v.positions), {i: p for i, p in enumerate(v.positions) if p.flagged}) for v in verdicts]
+        else:  # the explorer: only flagged positions are built
+            found = detector.outliers(keys, batch_size=batch_size, first=first)
+        for sid, start, (length, flagged) in zip(ids, first, found, strict=True):
+            session = self.sessions[sid]
+            surprises = {p: f for p, f in self.surprises_of.get(sid, {}).items() if p < start}
+            surprises.update((i, _surprise(session, i, v)) for i, v in flagged.items() if i >= start)
+            self.surprises_of[sid], self.scored[sid] = surprises, length
+            del self.dirty[sid]
 
     def flags(self) -> list[Flag]:
         """The lines the rule flags, by line, each with its evidence (the first session's surprise, if any)."""

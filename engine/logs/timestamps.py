@@ -25,23 +25,40 @@ def _minute(year: int, month: int, day: int, hour: int, minute: int) -> int:
     return (((year * 12 + month) * 31 + day) * 24 + hour) * 60 + minute
 
 
+def _ymd(m: re.Match[str]) -> int | None:
+    y, mo, d, h, mi = (int(g) for g in m.groups())
+    return _minute(y, mo, d, h, mi)
+
+
+def _syslog(m: re.Match[str]) -> int | None:
+    month = _MONTHS.get(m.group(1).lower())
+    return None if month is None else _minute(0, month, int(m.group(2)), int(m.group(3)), int(m.group(4)))
+
+
+def _md(m: re.Match[str]) -> int | None:
+    mo, d, h, mi = (int(g) for g in m.groups())
+    return _minute(0, mo, d, h, mi)
+
+
+def _epoch(m: re.Match[str]) -> int | None:
+    return int(m.group(1)) // 60
+
+
+_READERS = [(_YMD.search, _ymd), (_SYSLOG.search, _syslog), (_COMPACT.match, _ymd), (_MD.match, _md),
+            (_EPOCH.match, _epoch)]  # fmt: skip
+_last = [0]  # the reader that worked last: a file's timestamps are all alike, so it is tried first
+
+
 def minute_of(timestamp: str | None) -> int | None:
     """The minute a timestamp names (see the module note), or None when it is in no known form."""
     if not timestamp:
         return None
-    if m := _YMD.search(timestamp):
-        y, mo, d, h, mi = (int(g) for g in m.groups())
-        return _minute(y, mo, d, h, mi)
-    if m := _SYSLOG.search(timestamp):
-        month = _MONTHS.get(m.group(1).lower())
-        if month is not None:
-            return _minute(0, month, int(m.group(2)), int(m.group(3)), int(m.group(4)))
-    if m := _COMPACT.match(timestamp):
-        y, mo, d, h, mi = (int(g) for g in m.groups())
-        return _minute(y, mo, d, h, mi)
-    if m := _MD.match(timestamp):
-        mo, d, h, mi = (int(g) for g in m.groups())
-        return _minute(0, mo, d, h, mi)
-    if m := _EPOCH.match(timestamp):
-        return int(m.group(1)) // 60
+    first = _last[0]
+    find, read = _READERS[first]
+    if (m := find(timestamp)) is not None and (minute := read(m)) is not None:
+        return minute
+    for i, (find, read) in enumerate(_READERS):
+        if i != first and (m := find(timestamp)) is not None and (minute := read(m)) is not None:
+            _last[0] = i
+            return minute
     return None

@@ -65,11 +65,11 @@ def detect(
     elif loaded is None and save:
         pipeline.detector.save(output_folder(save), force=force)
         err.print(f"[dim]saved detector to {safe(output_folder(save))}[/dim]")
-    book = pipeline.judge(lines, keep_verdicts=True)
+    book = pipeline.judge(lines, keep_verdicts=as_json)
     if as_json:
         _print_json(book, pipeline.templates())
     else:
-        _print_flags(book, pipeline, file, len(lines))
+        _print_flags(book, pipeline, file, lines)
 
 
 def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: bool) -> DetectionPipeline:  # noqa: ANN001
@@ -89,13 +89,13 @@ def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: boo
 SHOWN_PER_INCIDENT = 8  # flagged lines printed under an incident; --json has them all
 
 
-def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, n_lines: int) -> None:
+def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, lines: list[str]) -> None:
     flags = book.flags()
     found = book.incidents(flags)
     model = (f"{len(book.sessions)} sessions {safe(pipeline.spec.describe())} · {pipeline.detector.topk.describe()}"
              if pipeline.detector else safe(pipeline.source))  # fmt: skip
     err.print(
-        f"[dim]{safe(file)}: {n_lines:,} lines · format {safe(pipeline.fmt.name)} · {model} · rule "
+        f"[dim]{safe(file)}: {len(lines):,} lines · format {safe(pipeline.fmt.name)} · {model} · rule "
         f"{pipeline.rule.kind} · {len(flags)} flagged lines in {len(found)} incidents[/dim]"
     )
     at = 0
@@ -107,14 +107,14 @@ def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, n_l
         members = [f for f in flags[at : at + incident.lines]]
         at += incident.lines
         for flag in members[:SHOWN_PER_INCIDENT]:
-            _print_flag(book, flag)
+            _print_flag(flag, pipeline, lines)
         if len(members) > SHOWN_PER_INCIDENT:
             out.print(f"        [dim]… {len(members) - SHOWN_PER_INCIDENT} more (--json lists them all)[/dim]")
 
 
-def _print_flag(book: SessionBook, flag: Flag) -> None:
-    record = book.records.get(flag.line)
-    what = safe(record.message.partition("\n")[0][:160]) if record is not None else safe(flag.template[:160])
+def _print_flag(flag: Flag, pipeline: DetectionPipeline, lines: list[str]) -> None:
+    record = pipeline.fmt.parse(lines[flag.line - 1], flag.line)
+    what = safe(record.message[:160] if record is not None else flag.template[:160])
     expected = "; ".join(safe(t[:60]) for t in flag.expected[:2])
     why = safe(flag.reason) + (f" · expected: {expected}" if expected else "")
     out.print(f"[bold red]{flag.line:>7}[/bold red] {what}\n        [yellow]{why}[/yellow]")

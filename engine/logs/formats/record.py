@@ -39,11 +39,19 @@ _ERROR = re.compile(
     re.IGNORECASE,
 )
 _WARN = re.compile(_START + r"(?:warn|warning|deprecated|retrying)" + _END, re.IGNORECASE)
-# Substrings of every keyword: plain `in` tests reject the common case (no keyword) far faster
-# than a case-insensitive regex scan.
-_STEMS = ("fatal", "panic", "critical", "emergency", "err", "fail", "exception", "traceback", "segfault",
-          "denied", "refused", "timed out", "timeout", "warn", "deprecated", "retrying", "out of memory", "oom-killer",
+# Substrings of every keyword: plain `in` tests on the lowered message reject the common case (no keyword)
+# far faster than the case-insensitive regexes (or one regex of them all).
+_STEMS = ("fatal", "panic", "critical", "emergency", "err", "fail", "exception", "traceback", "segfault", "denied",
+          "refused", "timed out", "timeout", "warn", "deprecated", "retrying", "out of memory", "oom-killer",
           "no space", "unreachable", "corrupt", "abort", "crashed", " full", "dropping packet", "no buffer")  # fmt: skip
+
+
+def _has_stem(message: str) -> bool:
+    lowered = message.lower()
+    for stem in _STEMS:  # noqa: SIM110 - a loop, not any(<generator>): this runs once per line
+        if stem in lowered:
+            return True
+    return False
 
 
 def canonical_level(text: str | None) -> str | None:
@@ -55,8 +63,7 @@ def canonical_level(text: str | None) -> str | None:
 
 def sniff_level(message: str) -> str | None:
     """The most severe level a message's words suggest; None if none does."""
-    lowered = message.lower()
-    if not any(stem in lowered for stem in _STEMS):
+    if not _has_stem(message):
         return None
     if _CRIT.search(message):
         return "CRITICAL"
