@@ -170,7 +170,7 @@ class FileTally:
         return "one minute" if self.timed else f"{LINES_PER_BUCKET} lines"
 
     def in_bucket(self, line: int, key: str) -> tuple[int, float]:
-        """(lines of `key` in the bucket of 1-based `line`, its usual count per bucket).
+        """(lines of `key` in the bucket of 1-based `line`, its usual count per bucket outside that bucket).
 
         Usual: per bucket it occurs in, once it has occurred in ACTIVE_BUCKETS of them (a template that
         always comes in clusters is not bursting when it clusters again); before that, per bucket of
@@ -178,15 +178,16 @@ class FileTally:
         """
         key_id = self.ids.get(key, -1)
         bucket = self.buckets[line - 1]
-        cached = self._cache.get((key_id, bucket))
-        if cached is None:  # buckets rise with the line number (a clock going back only blurs the edges)
+        here = self._cache.get((key_id, bucket))
+        if here is None:  # buckets rise with the line number (a clock going back only blurs the edges)
             lo = bisect.bisect_left(self.buckets, bucket, 0, line)
             hi = bisect.bisect_right(self.buckets, bucket, line - 1)
-            cached = self._cache[(key_id, bucket)] = self.key_ids[lo:hi].count(key_id)
-        if self.active[key] >= ACTIVE_BUCKETS:
-            return cached, self.counts[key] / self.active[key]
+            here = self._cache[(key_id, bucket)] = self.key_ids[lo:hi].count(key_id)
+        elsewhere = self.counts[key] - here
+        if self.active[key] > ACTIVE_BUCKETS:
+            return here, elsewhere / (self.active[key] - 1)
         lo, hi = self._span or (bucket, bucket)
-        return cached, self.counts[key] / (hi - lo + 1)
+        return here, elsewhere / max(1, hi - lo)
 
 
 def weigh(

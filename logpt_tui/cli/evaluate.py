@@ -87,8 +87,7 @@ def eval_detector(
 ) -> None:
     """Key sessions: train on normals, choose K on validation normals, report FPR, precision, recall, F1, AUC-ROC.
     Raw logs: flags of the whole pipeline against the labels (never used to train or to choose a rule)."""
-    from engine.detect.fit import DetectorTrainConfig  # noqa: PLC0415 - only the CLI touches train, lazily
-    from train.detector_eval import DATASETS, EvalConfig, evaluate_detectors, load_split  # noqa: PLC0415
+    from train.detector_eval import DATASETS, EvalConfig  # noqa: PLC0415 - only the CLI touches train, lazily
     from train.raw_eval import RAW_DATASETS  # noqa: PLC0415
 
     if dataset in RAW_DATASETS:
@@ -98,18 +97,26 @@ def eval_detector(
         raise typer.BadParameter(f"choose one of {', '.join(DATASETS + RAW_DATASETS)}", param_hint="--dataset")
     if data is None:
         raise typer.BadParameter(f"--dataset {dataset} needs the data set folder", param_hint="--data")
-    split = load_split(dataset, data)
-    pretrained = Detector.load(find_bundle(detector, kind="detector")) if detector else None
     methods = (
         ("mle",) + (("rl-binary", "rl-positional") if rl and not detector else ()) + (("deeplog",) if deeplog else ())
     )
+    _eval_sessions(dataset, data, EvalConfig(target_fpr=target_fpr, methods=methods), epochs, detector, save, as_json)
+
+
+def _eval_sessions(dataset: str, data: Path, config, epochs: int, detector: str | None, save: Path | None,  # noqa: ANN001
+                   as_json: bool) -> None:  # fmt: skip
+    from engine.detect.fit import DetectorTrainConfig  # noqa: PLC0415 - only the CLI touches train, lazily
+    from train.detector_eval import evaluate_detectors, load_split  # noqa: PLC0415
+
+    split = load_split(dataset, data)
+    pretrained = Detector.load(find_bundle(detector, kind="detector")) if detector else None
     with err.status("loading…") as status:
-        results, detector = evaluate_detectors(
-            split, DetectorTrainConfig(epochs=epochs), EvalConfig(target_fpr=target_fpr, methods=methods),
-            on_progress=lambda msg: status.update(msg), pretrained=pretrained,
+        results, trained = evaluate_detectors(
+            split, DetectorTrainConfig(epochs=epochs), config, on_progress=lambda msg: status.update(msg),
+            pretrained=pretrained,
         )  # fmt: skip
     if save is not None:
-        detector.save(save, force=True)  # --save names a file path to write, as before
+        trained.save(save, force=True)  # --save names a file path to write, as before
         err.print(f"[dim]saved the GPT detector to {safe(save)}[/dim]")
     if as_json:
         print(json.dumps({"dataset": dataset, "sizes": _sizes(split), "results": [asdict(m) for m in results]}))
@@ -118,16 +125,8 @@ def eval_detector(
     err.print(f"[dim]{safe(dataset)}: " + ", ".join(f"{k} {v}" for k, v in sizes.items()) + "[/dim]")
     table = Table("method", "rule", "FP", "FPR", "precision", "recall", "F1", "AUC-ROC")
     for m in results:
-        table.add_row(
-            m.method,
-            m.setting,
-            str(m.fp),
-            f"{m.fpr:.4%}",
-            f"{m.precision:.3f}",
-            f"{m.recall:.3f}",
-            f"{m.f1:.3f}",
-            f"{m.auc_roc:.4f}",
-        )
+        table.add_row(m.method, m.setting, str(m.fp), f"{m.fpr:.4%}", f"{m.precision:.3f}", f"{m.recall:.3f}",
+                      f"{m.f1:.3f}", f"{m.auc_roc:.4f}")  # fmt: skip
     out.print(table)
     if split.normal_population:
         err.print(f"[dim]precision estimated: held-out FPR × {split.normal_population:,} normal sessions[/dim]")

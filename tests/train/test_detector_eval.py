@@ -37,5 +37,23 @@ def test_hdfs_split_follows_the_protocol() -> None:
         5855,
         16838,
     )
-    raw = load_split("hdfs-raw", DATA / "hdfs")
+    raw = load_split("hdfs-raw-split", DATA / "hdfs")
     assert len(raw.test_abnormal) == 10 and len(raw.train) + len(raw.val) + len(raw.test_normal) == 100
+
+
+def test_raw_evaluation_runs_the_whole_pipeline_on_planted_logs() -> None:
+    from train.raw_eval import eval_planted
+
+    result = eval_planted("combined", seeds=[11], say=lambda _m: None)
+    assert result.dataset == "planted" and result.extra["incidents"] == 1
+    assert 0 <= result.precision <= 1 and result.extra["clean_flags_per_1000"] >= 0
+
+
+@pytest.mark.skipif(not (DATA / "loghub" / "BGL").is_dir(), reason="../shared/datasets/loghub is not on this machine")
+def test_bgl_2k_labels_never_reach_the_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import train.raw_eval as raw_eval
+
+    seen: list[str] = []
+    monkeypatch.setattr(raw_eval, "flags_of", lambda lines, rule, detector=None: seen.extend(lines) or [])
+    result = raw_eval.eval_bgl_2k(DATA / "loghub", "combined")
+    assert result.extra["alerts"] == 143 and len(seen) == 2000 and all(line.startswith("- ") for line in seen)

@@ -64,23 +64,25 @@ class PlantedLog:
 
 def planted_log(seed: int, n_lines: int = 3000, *, incident: bool = True) -> PlantedLog:
     """A syslog of about `n_lines` lines; with `incident`, one incident's lines are interleaved at a random point."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # the traffic and the incident: drawn alike with or without it
     common = normal_events(rng)
     rare = _routine_but_rare(rng)
     makers = [*common, *(m for _, m in rare)]
     weights = [0.3 + rng.random() for _ in common] + [w for w, _ in rare]
-    kind = rng.choice(INCIDENTS)  # drawn either way, so the background is the same with or without it
+    kind = rng.choice(INCIDENTS)
     burst = kind.make(rng)
+    fillers = [[rng.choices(makers, weights)[0]() for _ in range(rng.randint(0, 3))] for _ in burst]
     at = rng.randint(n_lines // 10, n_lines - n_lines // 10)
-    start = datetime(2026, rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23))
-    clock, host, pids = Clock(start, rng), "web-1", {}
     events: list[Event] = [rng.choices(makers, weights)[0]() for _ in range(n_lines)]
     planted: list[tuple[Event, bool]] = [(e, False) for e in events[:at]]
     if incident:
-        for event in burst:
+        for event, filler in zip(burst, fillers, strict=True):
             planted.append((event, True))
-            planted.extend((rng.choices(makers, weights)[0](), False) for _ in range(rng.randint(0, 3)))
+            planted.extend((e, False) for e in filler)
     planted.extend((e, False) for e in events[at:])
+    rng = random.Random(seed + 1)  # the clock and the pids: lines before the incident read the same in both
+    start = datetime(2026, rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23))
+    clock, host, pids = Clock(start, rng), "web-1", {}
     lines, inside = [], []
     for n, ((program, level, message), mine) in enumerate(planted, 1):
         pid = None if program == "kernel" else pids.setdefault(program, rng.randint(200, 60000))

@@ -127,3 +127,28 @@ def test_templates_state_keeps_keys_across_runs(
     _, second, _ = run(["templates", str(other), "--json", "--state", str(state)], capsys)
     keys = lambda out: {json.loads(x)["template"]: json.loads(x)["key"] for x in out.splitlines()}  # noqa: E731
     assert keys(first) == keys(second) and state.is_file()
+
+
+def test_json_flags_carry_their_evidence_and_incidents_group_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = Path(__file__).resolve().parents[3] / "assets" / "samples" / "web-incident.log"
+    code, out, err = run(["detect", str(sample), "--self-train", "--json"], capsys)
+    assert code == 0, err
+    objects = [json.loads(line) for line in out.splitlines()]
+    flags = [o for o in objects if o["type"] == "flag"]
+    (incident,) = [o for o in objects if o["type"] == "incident"]  # one incident, reported once
+    assert flags and all(f["evidence"] and f["score"] >= 2 for f in flags)
+    assert incident["first"] == flags[0]["line"] and incident["last"] == flags[-1]["line"]
+    assert incident["lines"] == len(flags) and "severity" in incident["why"]
+    assert not any("Started nginx.service" in f["template"] for f in flags)  # routine lines are not flagged
+    code, text, err = run(["detect", str(sample), "--self-train"], capsys)
+    assert code == 0 and "incident 1 · lines" in text and "too little history" in err
+
+
+def test_the_pure_topk_rule_needs_a_sequence_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sample = Path(__file__).resolve().parents[3] / "assets" / "samples" / "web-incident.log"
+    code, _out, err = run(["detect", str(sample), "--self-train", "--rule", "topk"], capsys)
+    assert code != 0 and "too little history" in err
+    code, _out, err = run(["detect", str(sample), "--self-train", "--rule", "vibes"], capsys)
+    assert code != 0 and "unknown rule" in err

@@ -1,0 +1,101 @@
+"""Evidence per line and the rule that weighs it: what flags a line, what does not, and incidents."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.detect.evidence import EvidenceRule, FileTally, Surprise, incidents, severity_of, weigh
+from engine.logs.formats.record import Record
+
+
+def rec(line: int, message: str, *, level: str | None = None, ts: str | None = None) -> Record:
+    return Record(line, line, message, ts, level)
+
+
+def tally_of(keys: list[str], minutes: list[int] | None = None) -> FileTally:
+    tally = FileTally()
+    stamps = [f"2026-11-21T{10 + m // 60:02d}:{m % 60:02d}:00" for m in minutes] if minutes else [None] * len(keys)
+    tally.add([(rec(i, "m", ts=t), k) for i, (k, t) in enumerate(zip(keys, stamps, strict=True), 1)])
+    return tally
+
+
+SURPRISE = Surprise(5, "s", "a", "rank 9 of the expected templates, p=0.001", False, ("b",))
+
+
+def kinds(evidence: list) -> set[str]:  # noqa: ANN001
+    return {e.kind for e in evidence}
+
+
+def test_one_weak_signal_does_not_flag_but_two_do() -> None:
+    rule = EvidenceRule()
+    common = tally_of(["a"] * 500 + ["rare"] * 2)
+    alone = weigh(5, "a", SURPRISE, None, common, rule)  # out of sequence, a common template
+    assert kinds(alone) == {"sequence"} and sum(e.weight for e in alone) < rule.threshold
+    rare = weigh(501, "rare", None, None, common, rule)  # rare, nothing else
+    assert kinds(rare) == {"rare"} and sum(e.weight for e in rare) < rule.threshold
+    error = weigh(5, "a", None, ("ERROR", "words"), common, rule)  # a routine error template
+    assert sum(e.weight for e in error) < rule.threshold
+    both = weigh(501, "rare", None, ("ERROR", "words"), common, rule)  # a rare error line
+    assert kinds(both) == {"severity", "rare"} and sum(e.weight for e in both) >= rule.threshold
+
+
+def test_unseen_templates_and_critical_levels_flag_on_their_own() -> None:
+    rule, tally = EvidenceRule(), tally_of(["a"] * 500)
+    unseen = Surprise(5, "s", "a", "unseen template", True, ())
+    assert sum(e.weight for e in weigh(5, "a", unseen, None, tally, rule)) >= rule.threshold
+    assert sum(e.weight for e in weigh(5, "a", None, ("CRITICAL", "level field"), tally, rule)) >= rule.threshold
+    assert sum(e.weight for e in weigh(5, "a", None, ("CRITICAL", "words"), tally, rule)) < rule.threshold
+
+
+def test_a_burst_is_judged_against_the_templates_own_rate() -> None:
+    # "b" once an hour for 8 hours, then 12 times in one minute: a burst. "c" always comes 6 to a minute: none.
+    keys, minutes = [], []
+    for hour in range(8):
+        keys += ["b"] + ["c"] * 6 + ["x"] * 20
+        minutes += [hour * 60] + [hour * 60 + 1] * 6 + [hour * 60 + 2 + i for i in range(20)]
+    keys += ["b"] * 12
+    minutes += [480] * 12
+    tally = tally_of(keys, minutes)
+    burst = weigh(len(keys), "b", None, None, tally, EvidenceRule())
+    assert "burst" in kinds(burst) and "12 in one minute (usually 1)" in next(
+        e.detail for e in burst if e.kind == "burst"
+    )
+    assert "burst" not in kinds(weigh(2, "c", None, None, tally, EvidenceRule()))
+
+
+def test_lines_without_time_are_counted_in_blocks_of_lines() -> None:
+    tally = tally_of(["a"] * 1000 + ["b"] * 8 + ["a"] * 1000)
+    assert tally.timed is False and tally.unit() == "100 lines"
+    assert "burst" in kinds(weigh(1005, "b", None, None, tally, EvidenceRule()))
+
+
+def test_the_topk_rule_uses_the_sequence_model_alone() -> None:
+    rule, tally = EvidenceRule("topk"), tally_of(["a"] * 500 + ["rare"])
+    assert kinds(weigh(5, "a", SURPRISE, ("ERROR", "words"), tally, rule)) == {"sequence"}
+    with pytest.raises(ValueError, match="rule"):
+        EvidenceRule("vibes")
+
+
+@pytest.mark.parametrize(
+    ("message", "level", "expected"),
+    [
+        ("Setting up libgpg-error-dev (1.46-1) ...", None, None),  # a package name, not an error
+        ("liberror-perl is already the newest version", None, None),
+        ("request timeout=30s", None, None),  # a setting
+        ("Out of memory: Killed process 2211 (app)", None, ("ERROR", "words")),
+        ("nginx.service: Main process exited, code=exited, status=2/FAILURE", None, ("ERROR", "words")),
+        ("nf_conntrack: table full, dropping packet", None, ("ERROR", "words")),
+        ("kernel panic - not syncing", None, ("CRITICAL", "words")),
+        ("writeBlock blk_1 received exception java.io.IOException", "INFO", ("ERROR", "words in a INFO line")),
+        ("all good", "ERROR", ("ERROR", "level field")),
+        ("deprecated option", "INFO", None),  # words below ERROR do not overrule a level field
+    ],
+)
+def test_severity_comes_from_the_level_field_or_from_words(message: str, level: str | None, expected) -> None:  # noqa: ANN001
+    assert severity_of(rec(1, message, level=level)) == expected
+
+
+def test_flags_close_together_make_one_incident() -> None:
+    found = incidents([(10, "t1", []), (30, "t2", []), (55, "t1", []), (500, "t3", [])], gap=50)
+    assert [(i.first, i.last, i.lines) for i in found] == [(10, 55, 3), (500, 500, 1)]
+    assert found[0].templates == ("t1", "t2")

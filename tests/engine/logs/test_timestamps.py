@@ -1,0 +1,36 @@
+"""Timestamps as minute numbers: every common form, and minutes that follow one another."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.logs.timestamps import minute_of
+
+
+@pytest.mark.parametrize(
+    ("first", "one_minute_later"),
+    [
+        ("2015-07-29 17:41:44,747", "2015-07-29 17:42:01,002"),  # log4j / Python logging
+        ("2026-11-21T10:00:09.640Z", "2026-11-21T10:01:00.000Z"),  # ISO 8601
+        ("2005-06-03-15.42.50.675872", "2005-06-03-15.43.00.000000"),  # BGL
+        ("Jun 14 15:16:01", "Jun 14 15:17:59"),  # syslog
+        ("Sun Dec 04 04:47:44 2005", "Sun Dec 04 04:48:44 2005"),  # Apache error log
+        ("081109 203615", "081109 203715"),  # HDFS
+        ("03-17 16:13:38.811", "03-17 16:14:00.000"),  # Android
+        ("17/06/09 20:10:40", "17/06/09 20:11:40"),  # Spark
+        ("1117838570", "1117838630"),  # Unix seconds
+    ],
+)
+def test_each_form_reads_as_consecutive_minutes(first: str, one_minute_later: str) -> None:
+    a, b = minute_of(first), minute_of(one_minute_later)
+    assert a is not None and b == a + 1
+
+
+def test_midnight_and_month_ends_still_move_forward() -> None:
+    assert minute_of("Jan 31 23:59:59") < minute_of("Feb  1 00:00:00")  # type: ignore[operator]
+    assert minute_of("2026-12-31T23:59:00") < minute_of("2027-01-01T00:00:00")  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("text", [None, "", "soon", "Foo 12 10:00:00", "99-99"])
+def test_unknown_forms_are_none(text: str | None) -> None:
+    assert minute_of(text) is None
