@@ -37,7 +37,7 @@ def test_raw_lines_get_deeplogs_keys_and_block_sessions() -> None:
     pipeline = DetectionPipeline.prepare(NORMAL, choose_format(NORMAL, None, ()), detector=detector)
     book = pipeline.judge(NORMAL, keep_verdicts=True)
     assert list(book.sessions) == [BLOCK]
-    assert book.sessions[BLOCK].keys == "5 22 5 5 11 9 11 9 11 9 26 26 26".split()
+    assert book.sessions[BLOCK].keys == ["5", "22", "5", "5", "11", "9", "11", "9", "11", "9", "26", "26", "26"]
     assert book.flags() == []  # a normal block's life: nothing unexpected
 
 
