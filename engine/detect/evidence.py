@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.logs.formats.record import LEVEL_RANK, Record, sniff_level
-from engine.logs.timestamps import minute_of
+from engine.logs.timestamps import MinuteReader
 
 RULES = ("combined", "topk")
 LINES_PER_BUCKET = 100  # a bucket of a log whose lines carry no time
@@ -109,7 +109,7 @@ class FileTally:
         self.buckets = array("i")
         self.timed: bool | None = None  # decided by the first record: minutes, or blocks of lines
         self._last_bucket = 0
-        self._last_timestamp: str | None = None
+        self._minute_of = MinuteReader()
         self._span: tuple[int, int] | None = None  # lowest and highest bucket
         self._previous: int | None = None  # the last line's bucket
         self._cache: dict[tuple[int, int], int] = {}
@@ -118,7 +118,7 @@ class FileTally:
         if not records:
             return
         if self.timed is None:
-            self.timed = minute_of(records[0][0].timestamp) is not None
+            self.timed = self._minute_of(records[0][0].timestamp) is not None
         keys = [key for _, key in records]
         self.counts.update(keys)
         ids = self.ids
@@ -155,11 +155,9 @@ class FileTally:
         if not self.timed:
             return (record.line - 1) // LINES_PER_BUCKET
         timestamp = record.timestamp
-        if timestamp != self._last_timestamp:  # lines of one second share their timestamp: read it once
-            minute = minute_of(timestamp)
-            if minute is not None:
-                self._last_bucket = minute
-            self._last_timestamp = timestamp
+        minute = self._minute_of(timestamp)
+        if minute is not None:
+            self._last_bucket = minute
         return self._last_bucket  # a line without time belongs with the one before it
 
     @property

@@ -16,7 +16,7 @@ _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
                                        "dec"), 1)}  # fmt: skip
 _YMD = re.compile(r"(\d{2,4})[-/](\d{1,2})[-/](\d{1,2})[T -](\d{1,2})[:.](\d{2})")  # ISO, BGL, Spark, nginx
 _SYSLOG = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:\d{4}\s+)?(\d{1,2}):(\d{2})")  # syslog, Apache
-_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})\d{2}$")  # HDFS: yyMMdd HHmmss
+_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(?=\d{2}$)")  # HDFS: yyMMdd HHmmss
 _MD = re.compile(r"^(\d{1,2})[-.](\d{1,2})\s+(\d{1,2}):(\d{2})")  # Android (MM-dd), Proxifier (MM.dd)
 _EPOCH = re.compile(r"^(\d{9,11})(?:\.\d+)?$")
 
@@ -46,19 +46,32 @@ def _epoch(m: re.Match[str]) -> int | None:
 
 _READERS = [(_YMD.search, _ymd), (_SYSLOG.search, _syslog), (_COMPACT.match, _ymd), (_MD.match, _md),
             (_EPOCH.match, _epoch)]  # fmt: skip
-_last = [0]  # the reader that worked last: a file's timestamps are all alike, so it is tried first
 
 
 def minute_of(timestamp: str | None) -> int | None:
     """The minute a timestamp names (see the module note), or None when it is in no known form."""
-    if not timestamp:
+    return MinuteReader()(timestamp)
+
+
+class MinuteReader:
+    """`minute_of` for the timestamps of one file, in order: the form that worked last is tried first, and a
+    timestamp that starts like the last one up to its minute (the same minute, other seconds) is not parsed."""
+
+    def __init__(self) -> None:
+        self._form = 0
+        self._prefix = "\0"  # the last timestamp up to the end of its minute
+        self._minute: int | None = None
+
+    def __call__(self, timestamp: str | None) -> int | None:
+        if not timestamp:
+            return None
+        if timestamp.startswith(self._prefix):
+            return self._minute
+        order = [self._form, *(i for i in range(len(_READERS)) if i != self._form)]
+        for i in order:
+            find, read = _READERS[i]
+            if (m := find(timestamp)) is not None and (minute := read(m)) is not None:
+                self._form, self._minute = i, minute
+                self._prefix = timestamp[: m.end()] if read is not _epoch else "\0"
+                return minute
         return None
-    first = _last[0]
-    find, read = _READERS[first]
-    if (m := find(timestamp)) is not None and (minute := read(m)) is not None:
-        return minute
-    for i, (find, read) in enumerate(_READERS):
-        if i != first and (m := find(timestamp)) is not None and (minute := read(m)) is not None:
-            _last[0] = i
-            return minute
-    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.logs.timestamps import minute_of
+from engine.logs.timestamps import MinuteReader, minute_of
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,11 @@ def test_midnight_and_month_ends_still_move_forward() -> None:
 @pytest.mark.parametrize("text", [None, "", "soon", "Foo 12 10:00:00", "99-99"])
 def test_unknown_forms_are_none(text: str | None) -> None:
     assert minute_of(text) is None
+
+
+def test_a_reader_of_one_files_timestamps_gives_what_minute_of_gives() -> None:
+    stamps = ["Jun 14 15:16:01", "Jun 14 15:16:59", "Jun 14 15:17:00", "081109 203615", "081109 203659",
+              "081109 203700", "2015-07-29 17:41:44,747", "nonsense", "2015-07-29 17:41:59,000", "1117838570",
+              "1117838630", "Jun 14 15:16:01"]  # fmt: skip
+    read = MinuteReader()
+    assert [read(s) for s in stamps] == [minute_of(s) for s in stamps]
