@@ -97,7 +97,11 @@ def severity_of(record: Record) -> tuple[str, str] | None:
 
 
 class FileTally:
-    """Counts over one file: lines per template key, and a template id and time bucket per line."""
+    """Counts over one file: lines per template key, and a template id and a run of one time bucket per line.
+
+    A bucket is a minute (or 100 lines where lines carry no time); a run is consecutive lines in one
+    bucket. Runs always rise, so a clock that jumps back (a wrap, a reset) splits counts, never mixes them.
+    """
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
@@ -106,7 +110,7 @@ class FileTally:
         self.occupied = 0  # buckets with lines (runs of one bucket)
         self.ids: dict[str, int] = {}
         self.key_ids = array("i")  # per line (0-based), -1 for lines not seen (a flood skipped them)
-        self.buckets = array("i")
+        self.runs = array("i")  # per line: which run of lines sharing one bucket it is in (always rising)
         self.timed: bool | None = None  # decided by the first record: minutes, or blocks of lines
         self._last_bucket = 0
         self._minute_of = MinuteReader()
@@ -129,27 +133,28 @@ class FileTally:
             if last_of.get(key) != bucket:
                 last_of[key] = bucket
                 active[key] += 1
-            if bucket != previous:
+            if bucket != previous:  # a new run: runs, unlike clocks, never go back
                 self.occupied += 1
                 previous = bucket
+            run = self.occupied
             gap = record.line - 1 - len(self.key_ids)
             if gap > 0 or record.end_line != record.line:  # lines a flood skipped, or continuation lines
-                self._pad(record, key_id, bucket, gap)
+                self._pad(record, key_id, run, gap)
             else:
                 self.key_ids.append(key_id)
-                self.buckets.append(bucket)
+                self.runs.append(run)
         self._previous = previous
         lo, hi = self._span or (buckets[0], buckets[0])
         self._span = (min(lo, min(buckets)), max(hi, max(buckets)))
         self._cache.clear()
 
-    def _pad(self, record: Record, key_id: int, bucket: int, gap: int) -> None:
+    def _pad(self, record: Record, key_id: int, run: int, gap: int) -> None:
         if gap > 0:
             self.key_ids.extend([-1] * gap)
-            self.buckets.extend([bucket] * gap)
+            self.runs.extend([run] * gap)
         span = record.end_line - record.line + 1
         self.key_ids.extend([key_id] * span)
-        self.buckets.extend([bucket] * span)
+        self.runs.extend([run] * span)
 
     def _bucket(self, record: Record) -> int:
         if not self.timed:
@@ -175,17 +180,17 @@ class FileTally:
         the file's whole span.
         """
         key_id = self.ids.get(key, -1)
-        bucket = self.buckets[line - 1]
-        here = self._cache.get((key_id, bucket))
-        if here is None:  # buckets rise with the line number (a clock going back only blurs the edges)
-            lo = bisect.bisect_left(self.buckets, bucket, 0, line)
-            hi = bisect.bisect_right(self.buckets, bucket, line - 1)
-            here = self._cache[(key_id, bucket)] = self.key_ids[lo:hi].count(key_id)
+        run = self.runs[line - 1]
+        here = self._cache.get((key_id, run))
+        if here is None:
+            lo = bisect.bisect_left(self.runs, run, 0, line)
+            hi = bisect.bisect_right(self.runs, run, line - 1)
+            here = self._cache[(key_id, run)] = self.key_ids[lo:hi].count(key_id)
         elsewhere = self.counts[key] - here
         if self.active[key] > ACTIVE_BUCKETS:
             return here, elsewhere / (self.active[key] - 1)
-        lo, hi = self._span or (bucket, bucket)
-        return here, elsewhere / max(1, hi - lo)
+        lo, hi = self._span or (0, 0)  # a clock that wraps or jumps back spans less time than it has runs
+        return here, elsewhere / max(1, hi - lo, self.occupied - 1)
 
 
 def weigh(
