@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from engine.detect.scoring import SequenceScores, TopK, score_sequences, session_surprise, surprise_of
@@ -124,17 +125,21 @@ class Detector:
         return found
 
     def _verdicts(self, keys: Sequence[str], scores: SequenceScores, positions: Sequence[int]) -> list[Verdict]:
-        flags = scores.flags(self.topk, len(self.vocab))
+        at = np.asarray(positions, dtype=np.int64)
+        flags = scores.flags(self.topk, len(self.vocab))[at].tolist()
+        ranks, probs, expected = scores.ranks[at].tolist(), scores.probs[at].tolist(), scores.expected[at].tolist()
+        name = {i: self.vocab.key(i) for i in {e for row in expected for e in row}}
+        vocab = self.vocab
         return [
             Verdict(
                 key=keys[i],
-                flagged=bool(flags[i]),
-                unseen=keys[i] != END and keys[i] not in self.vocab,
-                rank=int(scores.ranks[i]),
-                prob=float(scores.probs[i]),
-                expected=tuple(k for k in (self.vocab.key(int(e)) for e in scores.expected[i]) if k is not None),
+                flagged=flags[n],
+                unseen=keys[i] != END and keys[i] not in vocab,
+                rank=ranks[n],
+                prob=probs[n],
+                expected=tuple(k for k in (name[e] for e in expected[n]) if k is not None),
             )
-            for i in positions
+            for n, i in enumerate(positions)
         ]
 
     # ---- bundle I/O ----

@@ -162,6 +162,9 @@ def train_detector(
     return best_loss
 
 
+RULE_WINDOW = 50  # keys: the false-positive rate of a rule is counted per window of this many keys
+
+
 def fit_detector(
     sessions: Sequence[Sequence[str]],
     config: DetectorTrainConfig,
@@ -187,9 +190,6 @@ def fit_detector(
     model = new_model(len(vocab), config)
     train_detector(model, train, val, config, on_epoch)
     return model, vocab, choose_topk(windowed(score_sequences(model, val), RULE_WINDOW), len(vocab), target_fpr, "prob")
-
-
-RULE_WINDOW = 50  # keys: the false-positive rate of a rule is counted per window of this many keys
 
 
 def fit_streams(

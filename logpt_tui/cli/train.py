@@ -68,7 +68,8 @@ def train_detector_command(
     detector.save(target, force=force)
     rule = f", sessions {detector.session.describe()}" if detector.session else ""
     out.print(
-        f"wrote {safe(target)}: {len(detector.vocab) - 4} keys, {detector.provenance['sessions']} sessions, "
+        f"wrote {safe(target)}: {len(detector.vocab) - 4} templates, {detector.provenance['keys']:,} keys in "
+        f"{detector.provenance['sessions']:,} sessions, "
         f"rule {detector.topk.describe()}{safe(rule)}"
     )
 
