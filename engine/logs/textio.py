@@ -1,8 +1,12 @@
 """Turning raw log bytes into text lines that are safe to tokenize.
 
 Binary input is refused with a clear error; invalid UTF-8 is replaced (never
-dropped), CRLF and lone CR become LF, NUL bytes become a visible `\\0`. Line
-length bounds belong to the chunker, which knows the token budget.
+dropped). One definition of a line everywhere (the CLI, the explorer's
+`LogSource`, the digest, the detector): a line ends at `\\n`, a `\\r` just
+before it is part of the line ending, and any other `\\r` or NUL is a character
+of the line (shown visibly, `^M` and `^@`, by `logpt_tui.terminal.visible`),
+so line numbers are those of `wc -l`, editors and `grep -n`. Line length
+bounds belong to the chunker, which knows the token budget.
 """
 
 from __future__ import annotations
@@ -42,11 +46,11 @@ def sniff_sample(data: bytes) -> bytes:
 
 
 def decode_log(data: bytes, *, source: str = "input") -> str:
-    """Text for raw log bytes: binary refused, UTF-8 errors replaced, newlines normalised."""
+    """Text for raw log bytes: binary refused, UTF-8 errors replaced, CRLF line ends made LF (see the module)."""
     if looks_binary(sniff_sample(data)):
         raise InputError(f"{source} looks like a binary file, not a text log", "pass a text log file")
     text = data.decode("utf-8", errors="replace")
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\\0")
+    return text.replace("\r\n", "\n")
 
 
 def open_error(path: Path, error: OSError) -> InputError:

@@ -52,7 +52,7 @@ def test_budget_arithmetic() -> None:
 
 def test_decoding_handles_crlf_invalid_utf8_and_nul() -> None:
     text = decode_log(b"one\r\ntwo \xff\xfe bad\rthree\x00four\n")
-    assert split_lines(text) == ["one", "two \ufffd\ufffd bad", "three\\0four"]
+    assert split_lines(text) == ["one", "two \ufffd\ufffd bad\rthree\x00four"]  # a lone CR breaks no line
     assert split_lines(decode_log(b"")) == []
     assert split_lines("a\n\nb") == ["a", "", "b"]
 

@@ -101,3 +101,20 @@ def test_tail_reads_the_last_lines_without_the_index(tmp_path: Path) -> None:
     assert lines[-2:] == ["bad \ufffd byte", "partial"] and lines[0].startswith("line ") and len(lines) < 20
     assert source.tail()[0] == "line 0"  # the whole file fits: nothing dropped
     source.close()
+
+
+def test_the_cli_and_the_explorer_count_lines_alike(tmp_path: Path) -> None:
+    """One definition of a line: `\\n` ends it; CRLF is one line end; a lone CR, a NUL and bad UTF-8 are characters."""
+    import subprocess
+
+    from engine.logs.textio import read_log, split_lines
+
+    path = tmp_path / "term.log"
+    path.write_bytes(b"Progress: [ 10%]\rProgress: [ 90%]\r\nok\x00ok\n\xff\xfe bad\r\n\rstart\nlast\n")
+    cli = split_lines(read_log(path))
+    with LogSource(path) as src:
+        src.index(lambda _done, _total: None)
+        explorer = src.block(0, len(src))
+    assert cli == explorer == ["Progress: [ 10%]\rProgress: [ 90%]", "ok\x00ok", "\ufffd\ufffd bad", "\rstart", "last"]
+    wc = subprocess.run(["wc", "-l", str(path)], capture_output=True, text=True, check=True)
+    assert int(wc.stdout.split()[0]) == len(cli) == 5
