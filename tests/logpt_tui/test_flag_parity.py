@@ -81,5 +81,6 @@ async def test_explorer_and_cli_flag_the_same_lines(
         await settle(pilot, app, lambda: app.tab.state.flags.found.upto == 1800, tries=600)
         after = explorer_flags(app)
     grown = cli_flags(path, saved, capsys)  # outside the app: Textual holds stdout while it runs
-    assert len(grown) > len(expected)
+    # The grown file has flags of its own, and a line's verdict may change with it (rarity counts the whole file).
+    assert any(line > 1500 for line, _ in grown) and grown != expected
     assert after == grown
