@@ -2,7 +2,8 @@
 
 Formats write time in many ways (ISO 8601, syslog's `Nov 20 10:02:03`, BGL's
 `2005-06-03-15.42.50`, HDFS's `081109 203615`, Android's `03-17 16:13:38`,
-Unix seconds). `minute_of` reads the common ones into a number that grows by
+Redis's `21 Nov 2026 10:00:09.640`, access logs' `21/Nov/2026:10:00:12`,
+HealthApp's `20171223-22:15:41:672`, Unix seconds). `minute_of` reads the common ones into a number that grows by
 one per minute within a file; it is not a calendar date (a month counts 31
 days, and a year is absent where the log omits it), so it serves for
 bucketing, never for display.
@@ -18,6 +19,8 @@ _YMD = re.compile(r"(\d{2,4})[-/](\d{1,2})[-/](\d{1,2})[T -](\d{1,2})[:.](\d{2})
 _SYSLOG = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:\d{4}\s+)?(\d{1,2}):(\d{2})")  # syslog, Apache
 _COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(?=\d{2}$)")  # HDFS: yyMMdd HHmmss
 _MD = re.compile(r"^(\d{1,2})[-.](\d{1,2})\s+(\d{1,2}):(\d{2})")  # Android (MM-dd), Proxifier (MM.dd)
+_DMY = re.compile(r"(\d{1,2})[ /]([A-Z][a-z]{2})[ /](\d{4})[ :](\d{2}):(\d{2})")  # Redis, access logs
+_YMD_DASH = re.compile(r"^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2})")  # HealthApp: yyyyMMdd-H:m:s:ms
 _EPOCH = re.compile(r"^(\d{9,11})(?:\.\d+)?$")
 
 
@@ -40,12 +43,18 @@ def _md(m: re.Match[str]) -> int | None:
     return _minute(0, mo, d, h, mi)
 
 
+def _dmy(m: re.Match[str]) -> int | None:
+    month = _MONTHS.get(m.group(2).lower())
+    d, y, h, mi = int(m.group(1)), int(m.group(3)), int(m.group(4)), int(m.group(5))
+    return None if month is None else _minute(y, month, d, h, mi)
+
+
 def _epoch(m: re.Match[str]) -> int | None:
     return int(m.group(1)) // 60
 
 
-_READERS = [(_YMD.search, _ymd), (_SYSLOG.search, _syslog), (_COMPACT.match, _ymd), (_MD.match, _md),
-            (_EPOCH.match, _epoch)]  # fmt: skip
+_READERS = [(_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog), (_COMPACT.match, _ymd),
+            (_YMD_DASH.match, _ymd), (_MD.match, _md), (_EPOCH.match, _epoch)]  # fmt: skip
 
 
 def minute_of(timestamp: str | None) -> int | None:

@@ -7,6 +7,7 @@ general families (syslog, ISO-8601 application logs) they resemble.
 
 from __future__ import annotations
 
+from engine.logs.formats.everyday import EVERYDAY
 from engine.logs.formats.spec import LogFormat, regex_format
 
 MONTH_TS = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
@@ -62,6 +63,7 @@ BUILTIN: list[LogFormat] = [
         r"^\[(?P<ts>[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4})\] \[(?:(?P<module>[\w-]+):)?(?P<level>\w+)\](?: \[pid (?P<pid>\d+)(?::tid \d+)?\])?(?: \[client (?P<client>[^\]]+)\])? (?P<message>.*)$",
         "Apache httpd error log",
     ),
+    *EVERYDAY,  # Android, Windows CBS, HealthApp, CRI, PostgreSQL, MySQL, Redis, Python, Go
     # ---- general families ----
     regex_format(
         "syslog-5424",

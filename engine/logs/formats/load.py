@@ -13,13 +13,14 @@ from pathlib import Path
 
 from engine.logs.formats.builtin import builtin_formats
 from engine.logs.formats.jsonlines import JSON_LINES
+from engine.logs.formats.logfmt import LOGFMT
 from engine.logs.formats.spec import LogFormat
 from engine.logs.formats.user import load_user_formats
 
 
 def all_formats(extra: Sequence[LogFormat] = ()) -> list[LogFormat]:
-    """`extra` formats first (they win ties), then JSON lines, then the built-ins."""
-    return [*extra, JSON_LINES, *builtin_formats()]
+    """`extra` formats first (they win ties), then JSON lines, logfmt, then the built-ins."""
+    return [*extra, JSON_LINES, LOGFMT, *builtin_formats()]
 
 
 def load_formats(files: Sequence[Path] = ()) -> list[LogFormat]:

@@ -28,14 +28,16 @@ _ALIASES = {
 SYSLOG_SEVERITIES = ("CRITICAL", "CRITICAL", "CRITICAL", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG")
 
 # A severity word counts as a word of the message, not as part of an identifier, a package or a path
-# (`libgpg-error-dev`, `on_error_fn`, `/var/log/errors/`, `error.log`); `status=2/FAILURE` counts; `Exception` ends class names (`java.io.IOException`).
+# (`libgpg-error-dev`, `on_error_fn`, `/var/log/errors/`, `error.log`); `status=2/FAILURE` counts.
 _START = r"(?<![\w.-])"
 _END = r"(?![\w/=-]|\.\w)"  # nor a setting (`timeout=30`)
 _CRIT = re.compile(_START + r"(?:fatal|panic|critical|emergency|kernel panic)" + _END, re.IGNORECASE)
 _ERROR = re.compile(
     _START + r"(?:error|errors|err|failed|failure|fail|fails|traceback|segfault|denied|refused|timed out|timeout"
     r"|out of memory|oom-killer|no space left|unreachable|corrupted|corruption|aborted|crashed"
-    r"|(?:table|queue|buffer|pool|disk) (?:is )?full|dropping packets?|no buffer space)" + _END + r"|\w*exception\b",
+    r"|(?:table|queue|buffer|pool|disk) (?:is )?full|dropping packets?|no buffer space|address already in use)"
+    + _END
+    + r"|\w*exception\b|(?-i:[A-Z]\w*Error)\b",  # exception classes: IOException, KeyError, OutOfMemoryError
     re.IGNORECASE,
 )
 _WARN = re.compile(_START + r"(?:warn|warning|deprecated|retrying)" + _END, re.IGNORECASE)
@@ -43,7 +45,7 @@ _WARN = re.compile(_START + r"(?:warn|warning|deprecated|retrying)" + _END, re.I
 # far faster than the case-insensitive regexes (or one regex of them all).
 _STEMS = ("fatal", "panic", "critical", "emergency", "err", "fail", "exception", "traceback", "segfault", "denied",
           "refused", "timed out", "timeout", "warn", "deprecated", "retrying", "out of memory", "oom-killer",
-          "no space", "unreachable", "corrupt", "abort", "crashed", " full", "dropping packet", "no buffer")  # fmt: skip
+          "no space", "unreachable", "corrupt", "abort", "crashed", " full", "dropping packet", "no buffer", "already in use")  # fmt: skip
 
 
 def _has_stem(message: str) -> bool:

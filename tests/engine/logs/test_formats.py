@@ -25,6 +25,19 @@ SAMPLES = {
     "hdfs": "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating",
     "zookeeper": "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
     "apache-error": "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
+    "android": "03-17 16:16:09.141  1702  8671 E KeyguardUpdateMonitor: Object tried to add another callback",
+    "android-time": "03-17 16:16:09.141 W/ActivityManager( 1702): Unable to start service Intent { act=com.x }",
+    "android-brief": "E/AndroidRuntime( 8671): FATAL EXCEPTION: main",
+    "windows-cbs": "2016-09-28 04:30:31, Error                 CSI    00000002 (F) STATUS_OBJECT_NAME_NOT_FOUND #81",
+    "healthapp": "20171223-22:15:41:672|Step_StandReportReceiver|30002312|REPORT : 7028 5017 150111 240",
+    "cri": "2026-11-21T10:00:09.640372Z stderr F KeyError: 'DATABASE_URL'",
+    "postgresql": '2026-11-21 10:00:09.640 UTC [2211] ERROR:  relation "orders" does not exist at character 15',
+    "mysql": "2026-11-21T10:00:09.640372Z 8 [Warning] [MY-010055] [Server] IP address '10.0.4.17' could not be resolved",
+    "redis": "1:M 21 Nov 2026 10:00:09.640 # WARNING overcommit_memory is set to 0! Background save may fail",
+    "python-logging": "ERROR:app.db:could not connect to server: Connection refused",
+    "python-logging-time": "2026-11-21 10:00:09,640 - app.db - CRITICAL - giving up after 5 retries",
+    "go-log": "2026/11/21 10:00:09 server.go:87: listen tcp :8080: bind: address already in use",
+    "logfmt": 'time=2026-11-21T10:00:09Z level=error msg="query failed" logger=db err="timeout after 5s" pid=2211',
 }  # fmt: skip
 EXPECTED = {
     "syslog": ("systemd", "1", "ERROR", True),
@@ -39,6 +52,19 @@ EXPECTED = {
     "hdfs": ("dfs.DataNode$PacketResponder", "148", "INFO", False),
     "zookeeper": ("FastLeaderElection", None, "INFO", False),
     "apache-error": (None, None, "ERROR", False),
+    "android": ("KeyguardUpdateMonitor", "1702", "ERROR", False),
+    "android-time": ("ActivityManager", "1702", "WARN", False),
+    "android-brief": ("AndroidRuntime", "8671", "ERROR", False),
+    "windows-cbs": ("CSI", None, "ERROR", False),
+    "healthapp": ("Step_StandReportReceiver", "30002312", None, False),
+    "cri": (None, None, "ERROR", True),  # no level field: the words say error
+    "postgresql": (None, "2211", "ERROR", False),
+    "mysql": ("Server", "8", "WARN", False),
+    "redis": (None, "1", "WARN", False),
+    "python-logging": ("app.db", None, "ERROR", False),
+    "python-logging-time": ("app.db", None, "CRITICAL", False),
+    "go-log": ("server.go:87", None, "ERROR", True),
+    "logfmt": ("db", "2211", "ERROR", False),
 }
 
 
@@ -50,7 +76,7 @@ def test_each_family_is_detected_and_split(name: str) -> None:
     record = next(parse_lines([line], detection.format))
     component, pid, level, inferred = EXPECTED[name]
     assert (record.component, record.pid, *level_of(record)) == (component, pid, level, inferred)
-    assert record.message and record.message in line or name == "json"
+    assert record.message and record.message in line or name in ("json", "logfmt")
 
 
 def test_unknown_text_falls_back_to_generic_with_sniffed_levels() -> None:
@@ -128,3 +154,37 @@ def test_user_formats_in_the_config_dir_reach_every_caller(tmp_path: Path, monke
     assert choose_format(lines).name == "shop"
     digest = build_digest(lines)
     assert digest.format == "shop" and digest.levels.get("ERROR") == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs", ("DEBUG", "WindowManager")),
+        ("03-17 16:13:38.811  1702  2395 I ActivityManager: Start proc 8671", ("INFO", "ActivityManager")),
+        ("2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505", ("INFO", "CBS")),
+        ("1:M 21 Nov 2026 10:00:00.123 * Ready to accept connections tcp", ("NOTICE", None)),
+        ("2026-11-21 10:00:00.003 UTC [1] LOG:  database system is ready to accept connections", ("INFO", None)),
+        ("2026-11-21T10:00:00.123456Z 0 [System] [MY-010116] [Server] /usr/sbin/mysqld starting", ("INFO", "Server")),
+    ],
+)
+def test_format_specific_levels_are_canonical(line: str, expected: tuple[str, str | None]) -> None:
+    record = next(parse_lines([line], detect_format([line] * 3).format))
+    assert (record.level, record.component) == expected
+
+
+def test_a_docker_json_log_is_json_with_its_message_and_stream() -> None:
+    line = '{"log":"panic: runtime error: index out of range [3] with length 3\\n","stream":"stderr","time":"2026-11-21T10:00:09.64Z"}'
+    detection = detect_format([line] * 3)
+    record = next(parse_lines([line], detection.format))
+    assert detection.format.name == "json" and record.message.startswith("panic: runtime error")
+    assert level_of(record) == ("CRITICAL", True)
+
+
+def test_logfmt_needs_pairs_and_a_message_or_level() -> None:
+    from engine.logs.formats.logfmt import LOGFMT
+
+    assert LOGFMT.parse("a=1 b=2", 1) is None  # too few pairs, no message or level
+    assert LOGFMT.parse("user=alice logged in from=10.0.0.1 level=info", 1) is None  # free text between pairs
+    record = LOGFMT.parse('ts=2026-11-21T10:00:09Z lvl=warn caller=main.go:12 msg="disk \\"data\\" at 91%"', 7)
+    assert record is not None and record.line == 7 and record.message == 'disk "data" at 91%'
+    assert (record.level, record.component, record.timestamp) == ("WARN", "main.go:12", "2026-11-21T10:00:09Z")

@@ -19,6 +19,9 @@ from engine.logs.timestamps import MinuteReader, minute_of
         ("03-17 16:13:38.811", "03-17 16:14:00.000"),  # Android
         ("17/06/09 20:10:40", "17/06/09 20:11:40"),  # Spark
         ("1117838570", "1117838630"),  # Unix seconds
+        ("21 Nov 2026 10:00:09.640", "21 Nov 2026 10:01:00.000"),  # Redis
+        ("21/Nov/2026:10:00:12 +0000", "21/Nov/2026:10:01:12 +0000"),  # access log
+        ("20171223-22:15:41:672", "20171223-22:16:01:000"),  # HealthApp
     ],
 )
 def test_each_form_reads_as_consecutive_minutes(first: str, one_minute_later: str) -> None:
