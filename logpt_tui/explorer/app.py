@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.errors import LogptError
 from engine.logs.logsource import LogSource
-from logpt_tui.explorer.backend import Backend, ModelBackend
+from logpt_tui.explorer.backend import AnalystBackend, Backend, ModelBackend
 from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import CLEANUPS, spool_stdin
 from logpt_tui.explorer.keys import bindings, palette_commands
@@ -37,6 +37,7 @@ from logpt_tui.explorer.tab import POLL_SECONDS, LogTab
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.terminal import visible
 
+ENGINES = ("auto", "model", "analyst")
 DEFAULT = object()  # backend: the registry's default model; flags: a detector cached or trained for each file
 DEFAULT_THEME = "textual-dark"
 
@@ -60,6 +61,7 @@ class LogptApp(App[None]):
         name: str | Sequence[str | None] | None = None,
         poll_seconds: float = POLL_SECONDS,
         backend: object = DEFAULT,
+        engine: str = "model",
         flags: object = DEFAULT,
         theme: str | None = None,
         settings: Path | None = None,
@@ -73,7 +75,14 @@ class LogptApp(App[None]):
         self.flags_arg = flags
         self.sources = [LogSource(path) for path in self.paths]  # opening fails here, with a one-line error
         self.poll_seconds = poll_seconds
+        if engine not in ENGINES:
+            raise LogptError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
+        self.engine = engine  # model: the model only; analyst: the analyst only; auto: the model, else the analyst
         self.backend: Backend | None = ModelBackend() if backend is DEFAULT else backend  # type: ignore[assignment]
+        if engine == "analyst":
+            self.backend = None
+        self.analyst = AnalystBackend()
+        self.model_loaded = False
         self.model_state = "loading model…" if self.backend is not None else "no model"
         self.settings = settings  # where the chosen theme is remembered; None: nowhere (tests)
         if theme is not None and theme not in self.available_themes:
@@ -132,6 +141,8 @@ class LogptApp(App[None]):
     def on_mount(self) -> None:
         if self.backend is not None:
             self.load_backend()
+        elif self.engine != "model":
+            self.call_after_refresh(self.use_backend, self.analyst)
 
     def on_tabbed_content_tab_activated(self, _event: object) -> None:
         self.tab.view.focus()
@@ -175,13 +186,32 @@ class LogptApp(App[None]):
             self.post_message(BackendReady(f"{type(error).__name__}: {error}"))
 
     def on_backend_ready(self, message: BackendReady) -> None:
-        if message.error is not None or self.backend is None:
-            self.model_state, backend = "no model", None
-            self.notify(visible(f"analysis unavailable: {message.error}"), severity="warning", timeout=6, markup=False)
-        else:
-            self.model_state, backend = f"{self.backend.name} · {self.backend.device}", self.backend
+        if message.error is None and self.backend is not None:
+            self.model_loaded = True
+            self.use_backend(self.backend)
+            return
+        fallback = self.analyst if self.engine == "auto" else None
+        after = "; the analyst answers instead" if fallback else ""
+        self.notify(visible(f"model unavailable: {message.error}{after}"), severity="warning", timeout=6, markup=False)
+        self.use_backend(fallback)
+
+    def use_backend(self, backend: Backend | None) -> None:
+        """Every tab answers with `backend` (the model, the analyst, or None: no analysis)."""
+        self.model_state = f"{backend.name} · {backend.device}" if backend is not None else "no model"
         for tab in self.tabs:
             tab.model_ready(backend, self.model_state)
+
+    def switch_engine(self) -> None:
+        """Replies from the analyst instead of the model, or back (every tab)."""
+        current = self.tab.backend
+        if current is self.analyst:
+            if not self.model_loaded:
+                self.notify("no model loaded: the analyst answers", timeout=3)
+                return
+            self.use_backend(self.backend)
+        else:
+            self.use_backend(self.analyst)
+        self.notify(visible(f"replies from: {self.model_state}"), timeout=3, markup=False)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -193,6 +223,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files, each in a tab; - reads stdin")
     parser.add_argument("--theme", help="a Textual theme, e.g. textual-light, nord, gruvbox (remembered)")
     parser.add_argument("--no-model", action="store_true", help="do not load the analysis model")
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="who writes replies: auto (the model, or the analyst when no model loads; the default), "
+                             "model, or analyst (model-free, instant)")  # fmt: skip
     parser.add_argument("--no-flags", action="store_true", help="do not run the anomaly detector")
     return parser.parse_args(argv)
 
@@ -210,7 +243,8 @@ def main(argv: list[str] | None = None) -> None:
         paths = [spool_stdin() if f == "-" else Path(f) for f in args.files]
         names = ["stdin" if f == "-" else None for f in args.files]
         app = LogptApp(paths, name=names, theme=args.theme, settings=settings_path(),
-                       backend=None if args.no_model else DEFAULT, flags=None if args.no_flags else DEFAULT)  # fmt: skip
+                       backend=None if args.no_model else DEFAULT, engine=args.engine,
+                       flags=None if args.no_flags else DEFAULT)  # fmt: skip
     except LogptError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

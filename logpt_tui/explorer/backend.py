@@ -2,8 +2,10 @@
 
 `ModelBackend` wraps a model bundle; torch and the model load in a worker
 thread on first use (`ModelBackend.load`), so the explorer opens without
-them. Tests substitute any object with the same four members (`name`,
-`device`, `budget`, `count_batch`, `stream`).
+them. `AnalystBackend` is the model-free analyst (`engine.analysis.analyst`):
+ready at once, its reply written from the chunk's digest and the knowledge
+base. Tests substitute any object with the same members (`name`, `device`,
+`budget`, `count_batch`, `stream`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Reply:
     tokens_per_s: float
     ungrounded: tuple[str, ...]
     cancelled: bool = False
+    by_analyst: bool = False  # written by the model-free analyst, not generated token by token
 
 
 class ModelBackend:
@@ -98,3 +101,28 @@ class ModelBackend:
             if piece:
                 yield piece
         yield decoder.flush()
+
+
+ANALYST_CHUNK_LINES = 200  # lines per chunk when the analyst answers: it reads lines, not tokens
+
+
+class AnalystBackend:
+    """The model-free analyst as a backend: chunks of `chunk_lines` lines, the whole reply at once."""
+
+    name = "analyst"
+    device = "model-free"
+    model_free = True
+
+    def __init__(self, chunk_lines: int = ANALYST_CHUNK_LINES) -> None:
+        # A chunk plan charges a line its cost plus one joining newline: cost 1 a line fills chunk_lines lines.
+        self.budget = 2 * chunk_lines - 1
+
+    def count_batch(self, lines: Sequence[str]) -> list[int]:
+        return [1] * len(lines)
+
+    def stream(
+        self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]
+    ) -> Iterator[str]:
+        from engine.analysis.analyst import analyze  # noqa: PLC0415
+
+        yield analyze(digest, query)

@@ -233,6 +233,9 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
 
     # ---- chunks: planned once the model has loaded ----
 
+    def action_switch_engine(self) -> None:
+        self.app.switch_engine()  # type: ignore[attr-defined] - the engine is the app's, shared by every tab
+
     def model_ready(self, backend: Backend | None, state: str) -> None:
         """Called by the app when the shared model loaded (backend) or failed (None)."""
         self.backend, self.model_state = backend, state

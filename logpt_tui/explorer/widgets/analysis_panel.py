@@ -124,7 +124,7 @@ class AnalysisPanel(Vertical):
         rate = getattr(backend, "last_rate", 0.0) or (tokens / seconds if seconds else 0.0)
         grounding = check_grounding(reply_text, [text, digest.render()])
         reply = Reply(key[1], start + 1, start + len(lines), reply_text, tokens, rate, grounding.ungrounded,
-                      cancelled=worker.is_cancelled)  # fmt: skip
+                      cancelled=worker.is_cancelled, by_analyst=getattr(backend, "model_free", False))  # fmt: skip
         self.post_message(AnalysisDone(key, reply))
 
     def on_analysis_piece(self, message: AnalysisPiece) -> None:
@@ -176,9 +176,9 @@ class AnalysisPanel(Vertical):
         if reply is None and self.running == self.shown:
             head.append(" · generating… (Esc cancels)")
         elif reply is not None:
-            head.append(
-                f"\nlines {reply.first_line}–{reply.last_line} · {reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s"
-            )
+            speed = "written by the analyst" if reply.by_analyst else (
+                f"{reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s")  # fmt: skip
+            head.append(f"\nlines {reply.first_line}–{reply.last_line} · {speed}")
             if reply.cancelled:
                 head.append(" · ")
                 head.append("cancelled", style="yellow")

@@ -1,0 +1,61 @@
+"""Who writes the replies in the explorer: the model, the model-free analyst, or the analyst when no model loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import LogptError
+from logpt_tui.explorer.app import LogptApp
+from tests.logpt_tui.explorer.test_app import FakeBackend, panel_text, settle, status
+
+SAMPLE = Path(__file__).resolve().parents[3] / "assets" / "samples" / "web-incident.log"
+
+
+class BrokenBackend(FakeBackend):
+    def load(self) -> None:
+        raise LogptError("no model bundle named 'absent'", "see `logpt models`")
+
+
+async def test_without_a_model_the_analyst_answers_at_once() -> None:
+    app = LogptApp(SAMPLE, poll_seconds=0.05, backend=None, engine="auto", flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: "analyst · model-free" in status(app) and "chunk 1/1" in status(app))
+        await pilot.press("r")
+        await settle(pilot, app, lambda: "written by the analyst" in panel_text(app))
+        (reply,) = app.tab.panel.replies.values()
+        assert reply.by_analyst and reply.query == "root_cause" and reply.first_line == 1 and reply.last_line == 32
+        assert "Root cause" in panel_text(app) and not reply.ungrounded
+
+
+async def test_auto_falls_back_to_the_analyst_when_the_model_fails(tmp_path: Path) -> None:
+    app = LogptApp(SAMPLE, poll_seconds=0.05, backend=BrokenBackend(), engine="auto", flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: "analyst · model-free" in status(app))
+        await pilot.press("A")  # no model to switch to: the analyst stays
+        assert app.tab.backend is app.analyst
+
+
+async def test_a_key_switches_between_the_model_and_the_analyst() -> None:
+    model = FakeBackend()
+    app = LogptApp(SAMPLE, poll_seconds=0.05, backend=model, engine="auto", flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: "fake · cpu" in status(app))
+        await pilot.press("A")
+        await settle(pilot, app, lambda: "analyst · model-free" in status(app))
+        await pilot.press("s")
+        await settle(pilot, app, lambda: "written by the analyst" in panel_text(app))
+        assert model.calls == []  # the model was not asked
+        await pilot.press("A")
+        await settle(pilot, app, lambda: "fake · cpu" in status(app))
+        assert app.tab.backend is model
+
+
+async def test_engine_model_keeps_the_old_behaviour_and_bad_engines_are_refused() -> None:
+    app = LogptApp(SAMPLE, poll_seconds=0.05, backend=BrokenBackend(), engine="model", flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: "no model" in status(app))
+        assert app.tab.backend is None
+    with pytest.raises(LogptError, match="unknown engine"):
+        LogptApp(SAMPLE, backend=None, engine="vibes", flags=None)
