@@ -51,10 +51,10 @@ def chunk_budget_for(bundle: LoadedBundle, max_new_tokens: int, queries: Iterabl
         ) from None
 
 
-def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest) -> list[Chunk]:
+def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest, *, first_line: int = 1) -> list[Chunk]:
     """The log's line-aligned chunks, each small enough for prompt + reply to fit the context."""
     budget = chunk_budget_for(bundle, request.max_new_tokens, [request.query])
-    return list(chunk_lines(split_lines(text), bundle.tokenizer.count, budget))
+    return list(chunk_lines(split_lines(text), bundle.tokenizer.count, budget, first_line=first_line))
 
 
 def chunk_digest(chunk: Chunk, flagged: dict[int, str] | None = None) -> Digest:

@@ -66,6 +66,14 @@ def analyze(
     top_p: TopPOpt = None,
     seed: SeedOpt = None,
     chunk: Annotated[int | None, typer.Option(min=1, help="Analyse only chunk N (1-based).")] = None,
+    lines_opt: Annotated[
+        str | None,
+        typer.Option(
+            "--lines",
+            help="Analyse only lines A-B (1-based, as `wc -l` and editors count); the analyst "
+            "answers for the whole span at once.",
+        ),
+    ] = None,
     all_chunks: Annotated[bool, typer.Option("--all", help="Analyse every chunk without asking.")] = False,
     engine: Annotated[
         Engine,
@@ -93,11 +101,15 @@ def analyze(
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, fact_guard)
+    all_lines = split_lines(text)
+    first, last = parse_span(lines_opt, len(all_lines), source) if lines_opt else (1, len(all_lines))
+    span = all_lines[first - 1 : last]
     bundle = None if engine is Engine.analyst else load_model(model, device, quantize)
     if bundle is None:
-        chunks = list(line_chunks(split_lines(text), chunk_lines_opt))
+        per_chunk = len(span) if lines_opt else chunk_lines_opt  # a span asked for is answered whole
+        chunks = list(line_chunks(span, per_chunk, first_line=first))
     else:
-        chunks = plan_chunks(bundle, text, request)
+        chunks = plan_chunks(bundle, "\n".join(span), request, first_line=first)
     if chunk is not None and chunk > len(chunks):
         raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
     selected = [chunks[chunk - 1]] if chunk is not None else chunks
@@ -113,6 +125,21 @@ def analyze(
         ):
             break
         run_chunk(bundle, part, request, len(chunks), as_json=as_json)
+
+
+def parse_span(text: str, total: int, source: str) -> tuple[int, int]:
+    """`A-B` (or `A-` to the end, or one line `A`) as 1-based first and last line within 1..total."""
+    head, dash, tail = text.partition("-")
+    try:
+        first = int(head)
+        last = (int(tail) if tail else total) if dash else first
+    except ValueError:
+        raise InputError(f"--lines {text!r} is not a span of lines", "write A-B, e.g. --lines 120-480") from None
+    if not 1 <= first <= last:
+        raise InputError(f"--lines {text!r} is not a span of lines", "write A-B with 1 ≤ A ≤ B")
+    if first > total:
+        raise InputError(f"{source} has {total} lines", f"--lines must start at or before line {total}")
+    return first, min(last, total)
 
 
 def run_chunk(bundle: LoadedBundle | None, part: Chunk, request: AnalysisRequest, total: int, *, as_json: bool) -> None:

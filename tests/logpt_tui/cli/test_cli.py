@@ -41,6 +41,25 @@ def test_analyze_json_one_object_per_chunk(
         assert r["prompt_tokens"] + 12 <= 128 and r["seconds"] > 0
 
 
+def test_analyze_a_span_of_lines_keeps_the_files_line_numbers(
+    models_dir: Path, sample_log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        ["analyze", "-f", str(sample_log), "--engine", "analyst", "--lines", "40-95", "--json"], capsys
+    )
+    assert code == 0, err
+    (record,) = [json.loads(line) for line in out.splitlines()]  # the analyst answers for the span at once
+    assert (record["first_line"], record["last_line"]) == (40, 95)
+    code, out, err = run(
+        ["analyze", "-f", str(sample_log), "-m", "tiny", "--lines", "40-95", "--json", "--max-tokens", "4"], capsys
+    )
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and records[0]["first_line"] == 40 and records[-1]["last_line"] == 95
+    for bad in ("95-40", "x-3", "0-3", "100000-"):
+        code, _out, err = run(["analyze", "-f", str(sample_log), "--engine", "analyst", "--lines", bad], capsys)
+        assert code == 2 and "--lines" in err and "Traceback" not in err
+
+
 def test_analyze_one_chunk_from_stdin_streams_text(
     models_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
