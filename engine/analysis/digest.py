@@ -40,7 +40,10 @@ ENTITY_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("host", re.compile(r"\b(?:rhost|host|hostname|server)[=: ]+([A-Za-z][\w-]*(?:\.[\w-]+)+)"), 1),
     ("path", re.compile(rf"(?<![\w/.:])({PATH})"), 1),
     ("id", re.compile(rf"\b({HDFS_BLOCK}|attempt_\d+_\d+_\w+|container_\w+|req-[0-9a-f-]{{36}}|{UUID}|0x[0-9a-f]{{8,}})\b", re.IGNORECASE), 1),
-    ("exit code", re.compile(r"\b(?:exit(?:ed)?(?: with)? (?:code|status)|exitCode|status)[=: ]+(\d{1,3})\b"), 1),
+    # An exit code said as such, or systemd's `status=N/NAME`; a bare `status=200` is an HTTP status, not an exit code.
+    ("exit code", re.compile(
+        r"\b(?:(?:exit(?:ed)?(?: with)? (?:code|status)|exitCode|exit_code)[=: ]+|status=(?=\d{1,3}/[A-Z]))(\d{1,3})\b"
+    ), 1),
 )  # fmt: skip
 IGNORED_USERS = frozenset({"invalid", "user", "the", "a", "root's"})
 

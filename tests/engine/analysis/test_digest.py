@@ -70,3 +70,12 @@ def test_empty_and_binary_lines_do_not_break_it() -> None:
     d = build_digest(["", "\x00\x01 weird \x1b[31mred\x1b[0m", "   "])
     assert d.line_count == 3
     assert isinstance(d.render(), str)
+
+
+def test_an_http_status_is_not_an_exit_code() -> None:
+    from engine.analysis.digest import build_digest
+
+    http = build_digest(["api.request GET /v1/orders status=200 duration_ms=9", "GET /x HTTP/1.1 500"], first_line=1)
+    assert "exit code" not in http.render()
+    systemd = build_digest(["app.service: Main process exited, code=exited, status=2/FAILURE"], first_line=1)
+    assert "- exit code: 2 (1)" in systemd.render()
