@@ -73,3 +73,12 @@ def test_real_loghub_lines(system: str, needle: str, expected: str) -> None:
     lines = (LOGHUB / system / f"{system}_2k.log").read_text(encoding="utf-8", errors="replace").splitlines()
     line = next(line for line in lines if needle in line)
     assert KB.first(line).id == expected
+
+
+def test_another_programs_failed_to_start_is_not_a_systemd_unit() -> None:
+    from engine.analysis.knowledge import default_kb
+
+    unit = next(s for s in default_kb().signatures if s.id == "systemd-unit-failed")
+    assert unit.pattern.search("systemd[1]: Failed to start nginx.service - A high performance web server.")
+    assert unit.pattern.search("Failed to start Network Time Synchronization.")
+    assert not unit.pattern.search("SQM: Failed to start upload with file pattern: C:\\Windows\\x, flags: 0x2")
