@@ -67,6 +67,7 @@ class SignatureFact:
     count: int  # lines that matched
     first_line: int
     example: str  # the first matching line, cut to MAX_EXAMPLE_CHARS
+    symptom: bool = False  # follows a failure elsewhere: ranks after the causes (see knowledge.Signature)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,9 @@ def build_digest(
     ]  # fmt: skip
     problems = [t for t in facts if t.level in PROBLEM_LEVELS]
     signatures = [
-        SignatureFact(s.id, s.title, s.category, s.severity, s.generic, n, line, _cut(example, MAX_EXAMPLE_CHARS))
+        SignatureFact(
+            s.id, s.title, s.category, s.severity, s.generic, n, line, _cut(example, MAX_EXAMPLE_CHARS), s.symptom
+        )  # fmt: skip
         for s, n, line, example in hits.hits.values()
     ]
     flagged_lines = sorted((flagged or {}).items())
@@ -224,5 +227,8 @@ def build_digest(
         flagged=[FlaggedLine(line, reason) for line, reason in flagged_lines[:TOP_FLAGGED]],
         flagged_count=len(flagged_lines),
         entities=entities_of(lines),
-        signatures=sorted(signatures, key=lambda s: (s.generic, SEVERITY_RANK[s.severity], -s.count, s.first_line)),
+        # Causes before symptoms: a crash loop follows the error that crashes the service.
+        signatures=sorted(
+            signatures, key=lambda s: (s.generic, s.symptom, SEVERITY_RANK[s.severity], -s.count, s.first_line)
+        ),  # fmt: skip
     )

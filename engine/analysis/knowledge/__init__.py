@@ -41,6 +41,7 @@ class Signature:
     systems: tuple[str, ...]
     example: str
     generic: bool = False  # broad (a timeout, an exception): ranks after specific signatures
+    symptom: bool = False  # follows a failure elsewhere (a restart loop, failing probes): ranks after causes
 
     def matches(self, text: str) -> bool:
         return self.pattern.search(text) is not None
@@ -60,6 +61,7 @@ def _signature(entry: dict) -> Signature:
             systems=tuple(entry["systems"]),
             example=entry["example"],
             generic=bool(entry.get("generic", False)),
+            symptom=bool(entry.get("symptom", False)),
         )
     except (KeyError, re.error) as e:
         raise ValueError(f"signature {ident!r} is malformed: {e}") from e

@@ -50,3 +50,20 @@ def test_errors_without_a_signature_are_unknown() -> None:
     reply = analyze(build_digest(lines), "root_cause")
     assert category_of(reply) == "unknown"
     assert "reconciliation mismatch" in reply
+
+
+def test_the_cause_comes_before_the_restart_loop_it_causes() -> None:
+    from engine.analysis.analyst import analyze
+    from engine.analysis.digest import build_digest
+
+    lines = [
+        "Nov 21 10:00:01 web-01 app[2211]: Traceback (most recent call last):",
+        "Nov 21 10:00:01 web-01 app[2211]: KeyError: 'DATABASE_URL'",
+        "Nov 21 10:00:02 web-01 systemd[1]: app.service: Main process exited, code=exited, status=1/FAILURE",
+        "Nov 21 10:00:07 web-01 systemd[1]: app.service: Scheduled restart job, restart counter is at 1.",
+        "Nov 21 10:00:08 web-01 app[2290]: KeyError: 'DATABASE_URL'",
+        "Nov 21 10:00:14 web-01 systemd[1]: app.service: Start request repeated too quickly.",
+    ]
+    reply = analyze(build_digest(lines, first_line=1), "root_cause")
+    assert "**Signature:** Invalid or missing configuration" in reply and "DATABASE_URL" in reply
+    assert reply.index("Service restarting in a loop") > reply.index("### Also seen")  # the symptom, seen too
