@@ -70,6 +70,17 @@ class SignatureFact:
     symptom: bool = False  # follows a failure elsewhere: ranks after the causes (see knowledge.Signature)
 
 
+def _signature_fact(s: Signature, count: int, line: int, example: str) -> SignatureFact:
+    return SignatureFact(s.id, s.title, s.category, s.severity, s.generic, count, line,
+                         _cut(example, MAX_EXAMPLE_CHARS), s.symptom)  # fmt: skip
+
+
+def _rank(s: SignatureFact) -> tuple:
+    """Specific before generic, causes before symptoms (a crash loop follows the error that crashes the
+    service), then severity, count and position."""
+    return (s.generic, s.symptom, SEVERITY_RANK[s.severity], -s.count, s.first_line)
+
+
 @dataclass(frozen=True)
 class FlaggedLine:
     line: int
@@ -206,12 +217,7 @@ def build_digest(
         for k, r in tally.first.items()
     ]  # fmt: skip
     problems = [t for t in facts if t.level in PROBLEM_LEVELS]
-    signatures = [
-        SignatureFact(
-            s.id, s.title, s.category, s.severity, s.generic, n, line, _cut(example, MAX_EXAMPLE_CHARS), s.symptom
-        )  # fmt: skip
-        for s, n, line, example in hits.hits.values()
-    ]
+    signatures = [_signature_fact(s, n, line, example) for s, n, line, example in hits.hits.values()]
     flagged_lines = sorted((flagged or {}).items())
     return Digest(
         first_line=first_line,
@@ -227,8 +233,5 @@ def build_digest(
         flagged=[FlaggedLine(line, reason) for line, reason in flagged_lines[:TOP_FLAGGED]],
         flagged_count=len(flagged_lines),
         entities=entities_of(lines),
-        # Causes before symptoms: a crash loop follows the error that crashes the service.
-        signatures=sorted(
-            signatures, key=lambda s: (s.generic, s.symptom, SEVERITY_RANK[s.severity], -s.count, s.first_line)
-        ),  # fmt: skip
+        signatures=sorted(signatures, key=_rank),
     )

@@ -44,6 +44,13 @@ class Engine(str, enum.Enum):
 Query = enum.Enum("Query", {name: name for name in NAMES}, type=str)  # --query choices
 
 
+LinesOpt = Annotated[
+    str | None,
+    typer.Option("--lines", help="Analyse only lines A-B (1-based, as `wc -l` and editors count); the analyst "
+                                 "answers for the whole span at once."),
+]  # fmt: skip
+
+
 def read_input(file: Path | None) -> tuple[str, str]:
     """(text, source name) from a file, or from stdin for '-' or a pipe."""
     if file is not None and str(file) != "-":
@@ -66,14 +73,7 @@ def analyze(
     top_p: TopPOpt = None,
     seed: SeedOpt = None,
     chunk: Annotated[int | None, typer.Option(min=1, help="Analyse only chunk N (1-based).")] = None,
-    lines_opt: Annotated[
-        str | None,
-        typer.Option(
-            "--lines",
-            help="Analyse only lines A-B (1-based, as `wc -l` and editors count); the analyst "
-            "answers for the whole span at once.",
-        ),
-    ] = None,
+    lines_opt: LinesOpt = None,
     all_chunks: Annotated[bool, typer.Option("--all", help="Analyse every chunk without asking.")] = False,
     engine: Annotated[
         Engine,
@@ -101,15 +101,8 @@ def analyze(
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, fact_guard)
-    all_lines = split_lines(text)
-    first, last = parse_span(lines_opt, len(all_lines), source) if lines_opt else (1, len(all_lines))
-    span = all_lines[first - 1 : last]
     bundle = None if engine is Engine.analyst else load_model(model, device, quantize)
-    if bundle is None:
-        per_chunk = len(span) if lines_opt else chunk_lines_opt  # a span asked for is answered whole
-        chunks = list(line_chunks(span, per_chunk, first_line=first))
-    else:
-        chunks = plan_chunks(bundle, "\n".join(span), request, first_line=first)
+    chunks = chunks_of(split_lines(text), lines_opt, source, bundle, request, chunk_lines_opt)
     if chunk is not None and chunk > len(chunks):
         raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
     selected = [chunks[chunk - 1]] if chunk is not None else chunks
@@ -125,6 +118,16 @@ def analyze(
         ):
             break
         run_chunk(bundle, part, request, len(chunks), as_json=as_json)
+
+
+def chunks_of(lines: list[str], span_text: str | None, source: str, bundle: LoadedBundle | None,
+              request: AnalysisRequest, chunk_lines: int) -> list[Chunk]:  # fmt: skip
+    """The chunks to answer: of the whole log or of `--lines A-B` (numbered as in the file)."""
+    first, last = parse_span(span_text, len(lines), source) if span_text else (1, len(lines))
+    span = lines[first - 1 : last]
+    if bundle is None:  # the analyst: a span asked for is answered whole
+        return list(line_chunks(span, len(span) if span_text else chunk_lines, first_line=first))
+    return plan_chunks(bundle, "\n".join(span), request, first_line=first)
 
 
 def parse_span(text: str, total: int, source: str) -> tuple[int, int]:
