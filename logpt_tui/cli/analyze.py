@@ -27,6 +27,7 @@ from logpt_tui.cli.options import (
     DeviceOpt,
     JsonOpt,
     ModelOpt,
+    Quantize,
     QuantizeOpt,
     SeedOpt,
     TemperatureOpt,
@@ -37,6 +38,7 @@ from logpt_tui.cli.options import (
 
 
 class Engine(str, enum.Enum):
+    auto = "auto"
     model = "model"
     analyst = "analyst"
 
@@ -44,6 +46,11 @@ class Engine(str, enum.Enum):
 Query = enum.Enum("Query", {name: name for name in NAMES}, type=str)  # --query choices
 
 
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(help="model: the language model; analyst: the fast model-free analyst (no GPU, no weights); "
+                      "auto: the default model, or the analyst when it cannot load."),
+]  # fmt: skip
 LinesOpt = Annotated[
     str | None,
     typer.Option("--lines", help="Analyse only lines A-B (1-based, as `wc -l` and editors count); the analyst "
@@ -75,10 +82,7 @@ def analyze(
     chunk: Annotated[int | None, typer.Option(min=1, help="Analyse only chunk N (1-based).")] = None,
     lines_opt: LinesOpt = None,
     all_chunks: Annotated[bool, typer.Option("--all", help="Analyse every chunk without asking.")] = False,
-    engine: Annotated[
-        Engine,
-        typer.Option(help="model: the language model; analyst: the fast model-free analyst (no GPU, no weights)."),
-    ] = Engine.model,
+    engine: EngineOpt = Engine.model,
     chunk_lines_opt: Annotated[
         int, typer.Option("--chunk-lines", min=1, help="Lines per chunk with --engine analyst.")
     ] = 100,
@@ -101,7 +105,7 @@ def analyze(
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, fact_guard)
-    bundle = None if engine is Engine.analyst else load_model(model, device, quantize)
+    bundle = choose_engine(engine, model, device, quantize)
     chunks = chunks_of(split_lines(text), lines_opt, source, bundle, request, chunk_lines_opt)
     if chunk is not None and chunk > len(chunks):
         raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
@@ -118,6 +122,19 @@ def analyze(
         ):
             break
         run_chunk(bundle, part, request, len(chunks), as_json=as_json)
+
+
+def choose_engine(engine: Engine, model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle | None:
+    """The model to answer with, or None for the analyst (auto: when the default model cannot load)."""
+    if engine is Engine.analyst:
+        return None
+    if engine is Engine.model or model is not None:  # a model named is a model asked for: its errors stand
+        return load_model(model, device, quantize)
+    try:
+        return load_model(model, device, quantize)
+    except LogptError as e:
+        err.print(f"[yellow]the default model cannot load ({safe(e.message)}); the analyst answers[/yellow]")
+        return None
 
 
 def chunks_of(lines: list[str], span_text: str | None, source: str, bundle: LoadedBundle | None,

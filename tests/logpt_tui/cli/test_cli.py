@@ -172,3 +172,20 @@ def test_help_runs_as_a_console_script() -> None:
         [sys.executable, "-m", "logpt_tui", "analyze", "--help"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and "--max-tokens" in result.stdout
+
+
+def test_analyze_auto_uses_the_analyst_when_the_default_model_cannot_load(
+    sample_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.errors import BundleError
+
+    def no_model(*_args: object, **_kwargs: object) -> None:
+        raise BundleError("no default model", "see `logpt models`")
+
+    monkeypatch.setattr(sys.modules["logpt_tui.cli.analyze"], "load_model", no_model)
+    code, out, err = run(
+        ["analyze", "-f", str(sample_log), "--engine", "auto", "--chunk", "1", "-q", "root_cause"], capsys
+    )
+    assert code == 0 and "the analyst answers" in err and "## Root cause" in out
+    code, _out, err = run(["analyze", "-f", str(sample_log), "--engine", "auto", "-m", "named", "--chunk", "1"], capsys)
+    assert code == 2 and "no default model" in err  # a model named is a model asked for
