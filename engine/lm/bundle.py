@@ -310,7 +310,7 @@ class LoadedBundle:
 
     def describe(self) -> str:
         where = "cpu int8" if self.quantized else self.placement.describe()
-        return f"{self.name} ({self.config.model.n_params() / 1e6:.1f}M) on {where}"
+        return f"{self.name} ({self.config.model.n_params() / 1e6:.1f}M params) on {where}"
 
 
 def load_bundle(folder: Path, placement: Placement, *, quantize: str | None = None) -> LoadedBundle:

@@ -69,7 +69,7 @@ class ModelBackend:
         bundle = load_bundle(find_bundle(self.model), placement(self.device_name))
         self.bundle = bundle
         self.name = bundle.name
-        self.device = bundle.describe().removeprefix(bundle.name).strip()  # "(4.5M) on cpu float32"
+        self.device = bundle.describe().removeprefix(bundle.name).strip()  # "(4.5M params) on cpu float32"
         self.budget = chunk_budget_for(bundle, self.max_new_tokens)
         return self
 

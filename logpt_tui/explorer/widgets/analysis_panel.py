@@ -9,6 +9,7 @@ beyond what it is handed. Only one reply streams at a time in the whole app
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -30,6 +31,10 @@ GENERATION_LOCK = threading.Lock()  # one model, one reply at a time, whichever 
 STREAM_REDRAW_S = 0.25  # a streaming reply is redrawn at most this often: Markdown rendering per token starves decoding
 
 Key = tuple[int, str]  # (the chunk's first line, 0-based; the query)
+
+
+# `**Category:** …` then `**Signature:** …` on the next line: a Markdown hard break keeps them two lines.
+FIELD_LINE = re.compile(r"^(\*\*[^*\n]+:\*\*.*)$", re.MULTILINE)
 
 
 class AnalysisPanel(Vertical):
@@ -70,7 +75,7 @@ class AnalysisPanel(Vertical):
         self.shown = None
         self.add_class("-open")
         self.query_one("#panel-head", Static).update(Text.assemble((title, "bold"), f" · {visible(detail)}"))
-        self.query_one("#panel-body", Markdown).update(visible(body))
+        self.query_one("#panel-body", Markdown).update(visible(FIELD_LINE.sub(r"\1  ", body)))
 
     def request(self, key: Key, chunk_no: int, lines: list[str], flagged: dict[int, str], backend: Backend) -> None:
         """Show the reply for `key`: the kept one, or stream a new one (unless another is streaming)."""
@@ -188,7 +193,7 @@ class AnalysisPanel(Vertical):
         elif not body:
             body = "_No reply for this chunk yet: press s, r or a._"
         self.query_one("#panel-head", Static).update(head)
-        self.query_one("#panel-body", Markdown).update(visible(body))
+        self.query_one("#panel-body", Markdown).update(visible(FIELD_LINE.sub(r"\1  ", body)))
 
     def markdown(self, source_name: str) -> tuple[str, Reply] | None:
         """The shown reply as a Markdown document, with where it came from in a comment."""

@@ -27,6 +27,7 @@ async def test_without_a_model_the_analyst_answers_at_once() -> None:
         (reply,) = app.tab.panel.replies.values()
         assert reply.by_analyst and reply.query == "root_cause" and reply.first_line == 1 and reply.last_line == 32
         assert "Root cause" in panel_text(app) and not reply.ungrounded
+        assert "  \n**Signature:**" in panel_text(app)  # a hard break: Category and Signature stay two lines
 
 
 async def test_auto_falls_back_to_the_analyst_when_the_model_fails(tmp_path: Path) -> None:
