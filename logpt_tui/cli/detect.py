@@ -114,10 +114,18 @@ def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, lin
 
 def _print_flag(flag: Flag, pipeline: DetectionPipeline, lines: list[str]) -> None:
     record = pipeline.fmt.parse(lines[flag.line - 1], flag.line)
-    what = safe(record.message[:160] if record is not None else flag.template[:160])
-    expected = "; ".join(safe(t[:60]) for t in flag.expected[:2])
+    what = safe(clip(record.message if record is not None else flag.template, 160))
+    expected = "; ".join(safe(clip(t, 60)) for t in flag.expected[:2])
     why = safe(flag.reason) + (f" · expected: {expected}" if expected else "")
     out.print(f"[bold red]{flag.line:>7}[/bold red] {what}\n        [yellow]{why}[/yellow]")
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to about `width` characters at a word boundary, with `…` when cut (never mid-token)."""
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", 0, width)
+    return text[: cut if cut > width // 2 else width].rstrip() + " …"
 
 
 def _print_json(book: SessionBook, templates: dict[str, str]) -> None:

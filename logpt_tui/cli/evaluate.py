@@ -76,8 +76,10 @@ def eval_detector(
     target_fpr: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="False-positive rate allowed on validation normals.")
     ] = 0.001,
-    deeplog: Annotated[bool, typer.Option(help="Also train and score the DeepLog LSTM baseline.")] = True,
-    rl: Annotated[bool, typer.Option(help="Also fine-tune with binary (LogGPT) and positional (LogNEO) RL.")] = True,
+    deeplog: Annotated[bool, typer.Option(help="Also train and score the DeepLog LSTM baseline (slow).")] = False,
+    rl: Annotated[
+        bool, typer.Option(help="Also fine-tune with binary (LogGPT) and positional (LogNEO) RL (slow).")
+    ] = False,
     save: Annotated[Path | None, typer.Option(help="Save the trained GPT detector bundle here.")] = None,
     detector: Annotated[
         str | None,

@@ -152,3 +152,11 @@ def test_the_pure_topk_rule_needs_a_sequence_model(tmp_path: Path, capsys: pytes
     assert code != 0 and "too little history" in err
     code, _out, err = run(["detect", str(sample), "--self-train", "--rule", "vibes"], capsys)
     assert code != 0 and "unknown rule" in err
+
+
+def test_long_templates_are_cut_at_a_word_boundary() -> None:
+    from logpt_tui.cli.detect import clip
+
+    text = "BLOCK* NameSystem.addStoredBlock: blockMap updated: <IP> is added to <BLK> size <NUM>"
+    assert clip(text, 60) == "BLOCK* NameSystem.addStoredBlock: blockMap updated: <IP> is …"
+    assert clip("short", 60) == "short" and clip("x" * 80, 60) == "x" * 60 + " …"
