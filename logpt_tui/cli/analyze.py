@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from engine.analysis.analyst import analyze as analyst_reply
 from engine.analysis.chunker import Chunk, line_chunks
@@ -51,6 +52,9 @@ EngineOpt = Annotated[
     typer.Option(help="model: the language model; analyst: the fast model-free analyst (no GPU, no weights); "
                       "auto: the default model, or the analyst when it cannot load."),
 ]  # fmt: skip
+WholeOpt = Annotated[
+    bool, typer.Option("--whole", help="One incident timeline for the whole file (or --lines span), by the analyst.")
+]
 LinesOpt = Annotated[
     str | None,
     typer.Option("--lines", help="Analyse only lines A-B (1-based, as `wc -l` and editors count); the analyst "
@@ -81,6 +85,7 @@ def analyze(
     seed: SeedOpt = None,
     chunk: Annotated[int | None, typer.Option(min=1, help="Analyse only chunk N (1-based).")] = None,
     lines_opt: LinesOpt = None,
+    whole: WholeOpt = False,
     all_chunks: Annotated[bool, typer.Option("--all", help="Analyse every chunk without asking.")] = False,
     engine: EngineOpt = Engine.model,
     chunk_lines_opt: Annotated[
@@ -105,6 +110,9 @@ def analyze(
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, fact_guard)
+    if whole:
+        whole_file(split_lines(text), lines_opt, source, chunk_lines_opt, as_json=as_json)
+        return
     bundle = choose_engine(engine, model, device, quantize)
     chunks = chunks_of(split_lines(text), lines_opt, source, bundle, request, chunk_lines_opt)
     if chunk is not None and chunk > len(chunks):
@@ -122,6 +130,26 @@ def analyze(
         ):
             break
         run_chunk(bundle, part, request, len(chunks), as_json=as_json)
+
+
+def whole_file(lines: list[str], span_text: str | None, source: str, chunk_lines: int, *, as_json: bool) -> None:
+    """The incident timeline of every line (or of the span): a map over chunk digests and a reduce."""
+    from dataclasses import asdict  # noqa: PLC0415
+
+    from engine.analysis.timeline import episodes_of, timeline  # noqa: PLC0415
+
+    first, last = parse_span(span_text, len(lines), source) if span_text else (1, len(lines))
+    with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+                  console=err, transient=True, disable=as_json) as progress:  # fmt: skip
+        task = progress.add_task("", total=None)
+        found = episodes_of(lines[first - 1 : last], first_line=first, chunk_lines=chunk_lines,
+                            on_chunk=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
+    text = timeline(found, first, last)
+    if as_json:
+        print(json.dumps({"type": "timeline", "first_line": first, "last_line": last, "text": text,
+                          "episodes": [asdict(e) for e in found]}))  # fmt: skip
+    else:
+        write_raw(text + "\n")
 
 
 def choose_engine(engine: Engine, model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle | None:

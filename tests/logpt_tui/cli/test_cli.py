@@ -189,3 +189,11 @@ def test_analyze_auto_uses_the_analyst_when_the_default_model_cannot_load(
     assert code == 0 and "the analyst answers" in err and "## Root cause" in out
     code, _out, err = run(["analyze", "-f", str(sample_log), "--engine", "auto", "-m", "named", "--chunk", "1"], capsys)
     assert code == 2 and "no default model" in err  # a model named is a model asked for
+
+
+def test_analyze_whole_writes_one_timeline(sample_log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["analyze", "-f", str(sample_log), "--whole", "--json"], capsys)
+    assert code == 0, err
+    (record,) = [json.loads(line) for line in out.splitlines()]
+    assert record["type"] == "timeline" and record["first_line"] == 1 and "## Incident timeline" in record["text"]
+    assert [e["first_line"] for e in record["episodes"]] == sorted(e["first_line"] for e in record["episodes"])

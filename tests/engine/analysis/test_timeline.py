@@ -1,0 +1,43 @@
+"""The whole-file incident timeline: episodes in order, the cause before its symptoms, what stopped and what goes on."""
+
+from __future__ import annotations
+
+from engine.analysis.timeline import episodes_of, timeline
+
+
+def log() -> list[str]:
+    quiet = [f"Nov 21 09:{m:02d}:00 web-01 app[7]: request {m} served in 12 ms" for m in range(50)]
+    crash = [
+        "Nov 21 10:00:01 web-01 app[2211]: KeyError: 'DATABASE_URL'",
+        "Nov 21 10:00:02 web-01 systemd[1]: app.service: Main process exited, code=exited, status=1/FAILURE",
+        "Nov 21 10:00:07 web-01 systemd[1]: app.service: Scheduled restart job, restart counter is at 1.",
+    ]
+    disk = [
+        f"Nov 21 11:{m:02d}:00 web-01 postgres[90]: could not write to file: No space left on device" for m in range(3)
+    ]
+    return quiet + crash + quiet + disk
+
+
+def test_episodes_are_in_order_and_the_cause_is_not_the_restart_loop() -> None:
+    lines = log()
+    found = episodes_of(lines, chunk_lines=20)
+    assert [e.first_line for e in found] == sorted(e.first_line for e in found)
+    titles = [e.title for e in found]
+    assert titles.index("Invalid or missing configuration") < titles.index("Service restarting in a loop")
+    text = timeline(found, 1, len(lines))
+    assert "**Started:** line 51 (Nov 21 10:00:01)" in text
+    assert "**Likely cause:** Invalid or missing configuration" in text
+
+
+def test_what_stopped_and_what_is_still_going() -> None:
+    lines = log()
+    text = timeline(episodes_of(lines, chunk_lines=20), 1, len(lines))
+    stopped = text.split("### Stopped before the end")[1].split("###")[0]
+    going = text.split("### Still going at the end")[1]
+    assert "Service restarting in a loop: not after line 60" in stopped
+    assert "No space left on device" in going and "No space" not in stopped
+
+
+def test_a_quiet_log_says_so() -> None:
+    lines = [f"Nov 21 09:{m:02d}:00 web-01 app[7]: request {m} served" for m in range(30)]
+    assert "No errors or known failure signatures" in timeline(episodes_of(lines), 1, 30)
