@@ -43,12 +43,15 @@ def episodes_of(
     chunk_lines: int = CHUNK_LINES,
     fmt: LogFormat | None = None,
     on_chunk: Callable[[int, int], None] = lambda _done, _total: None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> list[Episode]:
-    """Every episode of the lines, in order of first appearance."""
+    """Every episode of the lines, in order of first appearance (of the lines read when `cancelled()` turns true)."""
     fmt = fmt or detect_format(lines[:200]).format
     found: dict[str, Episode] = {}
     total = -(-len(lines) // chunk_lines)
     for n, chunk in enumerate(line_chunks(lines, chunk_lines, first_line=first_line), 1):
+        if cancelled():
+            break
         digest = build_digest(chunk.text.split("\n"), first_line=chunk.first_line, fmt=fmt)
         span = (chunk.first_line, chunk.last_line)
         for s in digest.signatures:

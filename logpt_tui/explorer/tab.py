@@ -313,6 +313,10 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
         flagged = {line + 1: found.by_line[line].reason for line in found.lines if start <= line < stop}
         self.panel.request((start, query), k + 1, lines, flagged, self.backend)
 
+    def action_timeline(self) -> None:
+        """The incident timeline of the whole file, by the analyst (any engine: it reads every line)."""
+        self.panel.request_timeline(lambda: self.source.block(0, len(self.source)))
+
     def action_cancel(self) -> None:
         """Esc: close the prompt, else cancel the analysis, else close the panel, else end the search."""
         if self.prompt.has_class("-open"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -26,7 +27,8 @@ from logpt_tui.explorer.backend import Backend, Reply
 from logpt_tui.explorer.messages import AnalysisDone, AnalysisPiece
 from logpt_tui.terminal import visible
 
-QUERY_TITLES = {q.name: q.title for q in QUERIES}
+QUERY_TITLES = {q.name: q.title for q in QUERIES} | {"timeline": "Incident timeline"}
+TIMELINE = (0, "timeline")  # the whole file's timeline: one reply, recomputed on each request
 GENERATION_LOCK = threading.Lock()  # one model, one reply at a time, whichever tab asks
 STREAM_REDRAW_S = 0.25  # a streaming reply is redrawn at most this often: Markdown rendering per token starves decoding
 
@@ -90,6 +92,31 @@ class AnalysisPanel(Vertical):
         self.running, self.shown, self.stream_text = key, key, ""
         self.render_panel()
         self.analysis_worker(key, lines, flagged, backend)
+
+    def request_timeline(self, read: Callable[[], list[str]]) -> None:
+        """The whole file's incident timeline (the analyst's map over chunk digests), read and built in a worker."""
+        self.add_class("-open")
+        if self.running is not None:
+            self.notify("an analysis is running; Esc cancels it", timeout=3)
+            return
+        self.replies.pop(TIMELINE, None)  # the file may have grown since the last one
+        self.running, self.shown, self.stream_text = TIMELINE, TIMELINE, ""
+        self.render_panel()
+        self.timeline_worker(read)
+
+    @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
+    def timeline_worker(self, read: Callable[[], list[str]]) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        from engine.analysis.timeline import episodes_of, timeline  # noqa: PLC0415
+
+        worker = get_current_worker()
+        lines = read()
+        found = episodes_of(lines, cancelled=lambda: worker.is_cancelled)
+        text = timeline(found, 1, len(lines))
+        self.post_message(AnalysisPiece(TIMELINE, text))
+        reply = Reply("timeline", 1, len(lines), text, 0, 0.0, (), cancelled=worker.is_cancelled, by_analyst=True)
+        self.post_message(AnalysisDone(TIMELINE, reply))
 
     def cancel(self) -> bool:
         """Cancel the streaming reply; False when none was streaming."""
@@ -175,7 +202,9 @@ class AnalysisPanel(Vertical):
         query = self.shown[1]
         head = Text.assemble(
             (QUERY_TITLES[query], "bold"),
-            f" · chunk {self.chunk_no.get(self.shown, '?')} · {visible(self.model_state)}",
+            " · whole file · analyst"
+            if query == "timeline"
+            else f" · chunk {self.chunk_no.get(self.shown, '?')} · {visible(self.model_state)}",
         )  # built as text: names and model output are never parsed as markup
         body = self.stream_text
         if reply is None and self.running == self.shown:

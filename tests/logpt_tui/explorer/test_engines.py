@@ -60,3 +60,14 @@ async def test_engine_model_keeps_the_old_behaviour_and_bad_engines_are_refused(
         assert app.tab.backend is None
     with pytest.raises(LogptError, match="unknown engine"):
         LogptApp(SAMPLE, backend=None, engine="vibes", flags=None)
+
+
+async def test_the_whole_files_timeline_comes_from_the_analyst_with_any_engine() -> None:
+    app = LogptApp(SAMPLE, poll_seconds=0.05, backend=FakeBackend(), engine="model", flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: "fake · cpu" in status(app))
+        await pilot.press("O")
+        await settle(pilot, app, lambda: "Likely cause" in panel_text(app))
+        text = panel_text(app)
+        assert "Incident timeline · whole file · analyst" in text and "lines 1–32 · written by the analyst" in text
+        assert "Kernel OOM killer ended a process" in text
