@@ -66,7 +66,7 @@ def _problem(t: TemplateFact) -> str:
 
 
 def summary(digest: Digest) -> str:
-    head = f"{digest.line_count} lines of {digest.format} log"
+    head = f"{_lines(digest.line_count)} of {digest.format} log"
     if digest.time_start:
         head += f" from {digest.time_start} to {digest.time_end}"
     out = [HEADINGS["summary"], f"{head}."]
@@ -80,7 +80,7 @@ def summary(digest: Digest) -> str:
     else:
         out.append("- No warnings or errors.")
     if digest.flagged:
-        out.append(f"- {digest.flagged_count} lines flagged as anomalous, first at line {digest.flagged[0].line}.")
+        out.append(f"- {_lines(digest.flagged_count)} flagged as anomalous, first at line {digest.flagged[0].line}.")
     if digest.signatures:
         out += ["", "### Signatures"]
         out += [
