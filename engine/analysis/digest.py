@@ -189,8 +189,10 @@ def build_digest(
     fmt: LogFormat | None = None,
     flagged: Mapping[int, str] | None = None,
     kb: KnowledgeBase | None = None,
+    entities: bool = True,
 ) -> Digest:
-    """The facts of consecutive `lines` whose first is line number `first_line` of the log."""
+    """The facts of consecutive `lines` whose first is line number `first_line` of the log (`entities=False`
+    skips the IPs, users, hosts… a caller that does not show them need not pay for)."""
     kb = kb or default_kb()
     fmt = fmt or detect_format(lines).format
     miner = TemplateMiner(MinerConfig(cache_size=10_000))
@@ -232,6 +234,6 @@ def build_digest(
         problem_lines=sum(t.count for t in problems),
         flagged=[FlaggedLine(line, reason) for line, reason in flagged_lines[:TOP_FLAGGED]],
         flagged_count=len(flagged_lines),
-        entities=entities_of(lines),
+        entities=entities_of(lines) if entities else {},
         signatures=sorted(signatures, key=_rank),
     )

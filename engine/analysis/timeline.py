@@ -19,7 +19,8 @@ from engine.logs.formats import detect_format
 from engine.logs.formats.record import LEVEL_RANK
 from engine.logs.formats.spec import LogFormat
 
-CHUNK_LINES = 500  # lines per digest: the timeline's resolution for "last seen"
+CHUNK_LINES = 500  # lines per digest: the timeline's resolution for "last seen" …
+MAX_CHUNKS = 400  # … made coarser on big files, so that their digests stay few
 MAX_EPISODES = 15  # shown in order; the rest are counted
 
 
@@ -48,11 +49,12 @@ def episodes_of(
     """Every episode of the lines, in order of first appearance (of the lines read when `cancelled()` turns true)."""
     fmt = fmt or detect_format(lines[:200]).format
     found: dict[str, Episode] = {}
+    chunk_lines = max(chunk_lines, -(-len(lines) // MAX_CHUNKS))
     total = -(-len(lines) // chunk_lines)
     for n, chunk in enumerate(line_chunks(lines, chunk_lines, first_line=first_line), 1):
         if cancelled():
             break
-        digest = build_digest(chunk.text.split("\n"), first_line=chunk.first_line, fmt=fmt)
+        digest = build_digest(chunk.text.split("\n"), first_line=chunk.first_line, fmt=fmt, entities=False)
         span = (chunk.first_line, chunk.last_line)
         for s in digest.signatures:
             _merge(

@@ -136,13 +136,13 @@ def whole_file(lines: list[str], span_text: str | None, source: str, chunk_lines
     """The incident timeline of every line (or of the span): a map over chunk digests and a reduce."""
     from dataclasses import asdict  # noqa: PLC0415
 
-    from engine.analysis.timeline import episodes_of, timeline  # noqa: PLC0415
+    from engine.analysis.timeline import CHUNK_LINES, episodes_of, timeline  # noqa: PLC0415
 
     first, last = parse_span(span_text, len(lines), source) if span_text else (1, len(lines))
     with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
                   console=err, transient=True, disable=as_json) as progress:  # fmt: skip
         task = progress.add_task("", total=None)
-        found = episodes_of(lines[first - 1 : last], first_line=first, chunk_lines=chunk_lines,
+        found = episodes_of(lines[first - 1 : last], first_line=first, chunk_lines=max(chunk_lines, CHUNK_LINES),
                             on_chunk=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
     text = timeline(found, first, last)
     if as_json:

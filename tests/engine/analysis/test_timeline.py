@@ -41,3 +41,13 @@ def test_what_stopped_and_what_is_still_going() -> None:
 def test_a_quiet_log_says_so() -> None:
     lines = [f"Nov 21 09:{m:02d}:00 web-01 app[7]: request {m} served" for m in range(30)]
     assert "No errors or known failure signatures" in timeline(episodes_of(lines), 1, 30)
+
+
+def test_big_files_are_read_in_fewer_coarser_chunks(monkeypatch) -> None:  # noqa: ANN001
+    import engine.analysis.timeline as tl
+
+    monkeypatch.setattr(tl, "MAX_CHUNKS", 2)
+    seen: list[tuple[int, int]] = []
+    found = tl.episodes_of(log(), chunk_lines=20, on_chunk=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (2, 2) and found  # 103 lines in 2 chunks of 52, not 6 of 20
+    assert {e.last_seen for e in found} <= {(1, 52), (53, 103)}
