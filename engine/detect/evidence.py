@@ -7,18 +7,20 @@
   out of memory, segfault, denied, refused, timeout, …) — where the level field says less than the
   words, the words count as a warning;
 - burst: the template's count in one minute (one block of 100 lines when lines carry no time)
-  far above its own average rate in this file;
+  far above its usual rate in this file (counted without that minute);
 - rare: the template occurs in only a few lines of this file, or only in a short stretch of it.
 
 The default rule ("combined") adds the weights and flags a line at `threshold`. The weights are
 documented defaults, chosen so that no single weak signal flags a line: a routine template
-that is merely rare or merely out of sequence is not flagged, an error line is flagged when
-something else agrees (it is rare, in a burst or out of sequence), and two things are flagged on
-their own: a template unseen in a long history, and a line whose level field says CRITICAL/FATAL. The rule "topk" is the pure LogGPT/LogNEO method: sequence
-and novel evidence only, each enough on its own.
+that is merely rare or merely out of sequence is not flagged (both together are), an error
+line is flagged when something else agrees (it is rare, in a burst or out of sequence), and two
+things are flagged on their own: a template unseen in a long history, and a line whose level
+field says CRITICAL/FATAL. The rule "topk" is the pure LogGPT/LogNEO method: sequence and novel
+evidence only, each enough on its own. How the defaults were set, and what they score on
+planted incidents, BGL and HDFS: docs/benchmarks.md.
 
 Rarity and bursts depend on the whole file so far, so a line's verdict can change as the file
-grows; `FileTally` keeps the counts (a template id and a time bucket per line: 8 bytes a line).
+grows; `FileTally` keeps the counts (a template id and a run of one bucket per line: 8 bytes a line).
 """
 
 from __future__ import annotations
