@@ -65,11 +65,14 @@ def evaluate_raw(
     raise InputError(f"unknown data set {dataset!r}", f"choose one of {', '.join(RAW_DATASETS)}")
 
 
-def _prf(tp: int, flagged: int, positives: int) -> tuple[float, float, float]:
-    precision = tp / flagged if flagged else 0.0
-    recall = tp / positives if positives else 0.0
+def _scores(precision: float, recall: float) -> tuple[float, float, float]:
+    """(precision, recall, F1), rounded for the table."""
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return round(precision, 3), round(recall, 3), round(f1, 3)
+
+
+def _prf(tp: int, flagged: int, positives: int) -> tuple[float, float, float]:
+    return _scores(tp / flagged if flagged else 0.0, tp / positives if positives else 0.0)
 
 
 def eval_planted(rule: str, seeds: Sequence[int] = PLANTED_SEEDS, say: Callable[[str], None] = print) -> RawResult:
@@ -91,8 +94,7 @@ def eval_planted(rule: str, seeds: Sequence[int] = PLANTED_SEEDS, say: Callable[
     share = inside / flagged if flagged else 0.0
     extra = {"incidents": len(seeds), "incidents_found": found, "share_inside": round(share, 3),
              "clean_flags_per_1000": round(1000 * clean_flags / clean_lines, 2)}  # fmt: skip
-    return RawResult("planted", rule, total, flagged, round(share, 3), found / len(seeds),
-                     round(2 * share * found / len(seeds) / (share + found / len(seeds) or 1), 3), extra)  # fmt: skip
+    return RawResult("planted", rule, total, flagged, *_scores(share, found / len(seeds)), extra)
 
 
 def eval_bgl_2k(data: Path, rule: str) -> RawResult:

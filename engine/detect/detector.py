@@ -104,7 +104,7 @@ class Detector:
         for s, (keys, scores) in enumerate(zip(sessions, all_scores, strict=True)):
             start = first[s] if first is not None else 0
             keys = [*keys, END] if self.complete else list(keys)
-            scored = self._verdicts(keys, scores, range(start, len(keys)))
+            scored = self._verdicts(keys, scores, range(start, len(keys)), scores.flags(self.topk, len(self.vocab)))
             score = session_surprise(scores) if start == 0 else verdict_surprise(scored)
             verdicts.append(SessionVerdict([NOT_SCORED] * min(start, len(keys)) + scored, score))
         return verdicts
@@ -120,20 +120,24 @@ class Detector:
         for s, (keys, scores) in enumerate(zip(sessions, all_scores, strict=True)):
             start = first[s] if first is not None else 0
             keys = [*keys, END] if self.complete else list(keys)
-            flagged = [int(i) for i in scores.flags(self.topk, len(self.vocab)).nonzero()[0] if i >= start]
-            found.append((len(keys), dict(zip(flagged, self._verdicts(keys, scores, flagged), strict=True))))
+            flags = scores.flags(self.topk, len(self.vocab))
+            flagged = [int(i) for i in flags.nonzero()[0] if i >= start]
+            found.append((len(keys), dict(zip(flagged, self._verdicts(keys, scores, flagged, flags), strict=True))))
         return found
 
-    def _verdicts(self, keys: Sequence[str], scores: SequenceScores, positions: Sequence[int]) -> list[Verdict]:
+    def _verdicts(
+        self, keys: Sequence[str], scores: SequenceScores, positions: Sequence[int], flags: np.ndarray
+    ) -> list[Verdict]:
+        """Verdicts of `positions`; `flags` is the top-K rule over every position of `scores`."""
         at = np.asarray(positions, dtype=np.int64)
-        flags = scores.flags(self.topk, len(self.vocab))[at].tolist()
+        chosen = flags[at].tolist()
         ranks, probs, expected = scores.ranks[at].tolist(), scores.probs[at].tolist(), scores.expected[at].tolist()
         name = {i: self.vocab.key(i) for i in {e for row in expected for e in row}}
         vocab = self.vocab
         return [
             Verdict(
                 key=keys[i],
-                flagged=flags[n],
+                flagged=chosen[n],
                 unseen=keys[i] != END and keys[i] not in vocab,
                 rank=ranks[n],
                 prob=probs[n],

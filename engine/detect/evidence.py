@@ -30,6 +30,7 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from engine.logs.formats.record import LEVEL_RANK, Record, sniff_level
 from engine.logs.timestamps import MinuteReader
@@ -247,18 +248,26 @@ class Incident:
                 "why": self.why}  # fmt: skip
 
 
-def incidents(flags: Sequence[tuple[int, str, Sequence[Evidence]]], gap: int) -> list[Incident]:
-    """Group (line, template, evidence) flags, in line order, into incidents of flags ≤ `gap` lines apart."""
-    groups: list[list[tuple[int, str, Sequence[Evidence]]]] = []
+class Flagged(Protocol):
+    """What incidents are made of (`engine.detect.pipeline.Flag`)."""
+
+    line: int
+    template: str
+    evidence: tuple[Evidence, ...]
+
+
+def incidents(flags: Sequence[Flagged], gap: int = EvidenceRule.incident_gap) -> list[Incident]:
+    """Group flags, in line order, into incidents of flags at most `gap` lines apart."""
+    groups: list[list[Flagged]] = []
     for flag in flags:
-        if groups and flag[0] - groups[-1][-1][0] <= gap:
+        if groups and flag.line - groups[-1][-1].line <= gap:
             groups[-1].append(flag)
         else:
             groups.append([flag])
     found = []
     for group in groups:
-        templates = tuple(dict.fromkeys(t for _, t, _ in group))[:5]
-        kinds = Counter(e.kind for _, _, evidence in group for e in evidence)
+        templates = tuple(dict.fromkeys(f.template for f in group))[:5]
+        kinds = Counter(e.kind for f in group for e in f.evidence)
         why = ", ".join(f"{kind} ×{n}" for kind, n in kinds.most_common())
-        found.append(Incident(group[0][0], group[-1][0], len(group), templates, why))
+        found.append(Incident(group[0].line, group[-1].line, len(group), templates, why))
     return found

@@ -115,8 +115,8 @@ def self_train(
         detector = Detector(model, vocab, topk, provenance=_provenance(trained_on, [s.keys for s in sessions], config),
                             complete=False)  # fmt: skip
     else:
-        detector = fit_sessions([s.keys for s in sessions], config, complete=spec.kind == "id",
-                                trained_on=trained_on, on_epoch=on_epoch)  # fmt: skip
+        detector = fit_sessions([s.keys for s in sessions], config, complete=True, trained_on=trained_on,
+                                on_epoch=on_epoch)  # fmt: skip
     detector.templates = {str(t.key): t.text for t in miner.templates()}
     detector.session, detector.miner_state = spec, miner.to_state()
     return detector
@@ -293,8 +293,7 @@ class SessionBook:
 
     def incidents(self, flags: Sequence[Flag] | None = None) -> list[Incident]:
         """The flags grouped into incidents (flags close together reported once)."""
-        found = self.flags() if flags is None else flags
-        return incidents([(f.line, f.template, f.evidence) for f in found], self.pipeline.rule.incident_gap)
+        return incidents(self.flags() if flags is None else flags, self.pipeline.rule.incident_gap)
 
     def session_verdicts(self) -> list[tuple[Session, SessionVerdict]]:
         """Every scored session with its verdict (needs keep_verdicts)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -134,8 +135,6 @@ def analyze(
 
 def whole_file(lines: list[str], span_text: str | None, source: str, chunk_lines: int, *, as_json: bool) -> None:
     """The incident timeline of every line (or of the span): a map over chunk digests and a reduce."""
-    from dataclasses import asdict  # noqa: PLC0415
-
     from engine.analysis.timeline import CHUNK_LINES, episodes_of, timeline  # noqa: PLC0415
 
     first, last = parse_span(span_text, len(lines), source) if span_text else (1, len(lines))
@@ -156,11 +155,11 @@ def choose_engine(engine: Engine, model: str | None, device: Device, quantize: Q
     """The model to answer with, or None for the analyst (auto: when the default model cannot load)."""
     if engine is Engine.analyst:
         return None
-    if engine is Engine.model or model is not None:  # a model named is a model asked for: its errors stand
-        return load_model(model, device, quantize)
     try:
         return load_model(model, device, quantize)
     except LogptError as e:
+        if engine is Engine.model or model is not None:  # a model named is a model asked for: its errors stand
+            raise
         err.print(f"[yellow]the default model cannot load ({safe(e.message)}); the analyst answers[/yellow]")
         return None
 

@@ -104,7 +104,7 @@ def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, lin
             f"line {incident.first}" if incident.first == incident.last else f"lines {incident.first}–{incident.last}"
         )
         out.print(f"[bold]incident {n}[/bold] · {span} · {incident.lines} flagged · [dim]{safe(incident.why)}[/dim]")
-        members = [f for f in flags[at : at + incident.lines]]
+        members = flags[at : at + incident.lines]
         at += incident.lines
         for flag in members[:SHOWN_PER_INCIDENT]:
             _print_flag(flag, pipeline, lines)

@@ -62,16 +62,13 @@ class FlagSet:
 
     def incident_of(self, line: int) -> Incident | None:
         """The incident (flags close together) that 0-based `line` belongs to, if it is flagged."""
-        from engine.detect.evidence import EvidenceRule, incidents  # noqa: PLC0415
+        from engine.detect.evidence import incidents  # noqa: PLC0415
 
         if line not in self.by_line:
             return None
         if self._incidents is None:
-            flags = [self.by_line[n] for n in self.lines]
-            self._incidents = incidents([(f.line, f.template, f.evidence) for f in flags], EvidenceRule().incident_gap)
-        found = self._incidents
-        i = bisect_right([incident.first for incident in found], line + 1) - 1
-        return found[i] if i >= 0 and found[i].last >= line + 1 else None
+            self._incidents = incidents([self.by_line[n] for n in self.lines])
+        return self._incidents[bisect_right(self._incidents, line + 1, key=lambda incident: incident.first) - 1]
 
     def clear(self) -> None:
         self.reset((), 0)

@@ -39,6 +39,11 @@ Key = tuple[int, str]  # (the chunk's first line, 0-based; the query)
 FIELD_LINE = re.compile(r"^(\*\*[^*\n]+:\*\*.*)$", re.MULTILINE)
 
 
+def as_markdown(body: str) -> str:
+    """Panel text made terminal-safe, with a hard break after each `**Field:**` line."""
+    return visible(FIELD_LINE.sub(r"\1  ", body))
+
+
 class AnalysisPanel(Vertical):
     DEFAULT_CSS = """
     AnalysisPanel { width: 45%; display: none; border-left: solid $accent; padding: 0 1; }
@@ -77,7 +82,7 @@ class AnalysisPanel(Vertical):
         self.shown = None
         self.add_class("-open")
         self.query_one("#panel-head", Static).update(Text.assemble((title, "bold"), f" · {visible(detail)}"))
-        self.query_one("#panel-body", Markdown).update(visible(FIELD_LINE.sub(r"\1  ", body)))
+        self.query_one("#panel-body", Markdown).update(as_markdown(body))
 
     def request(self, key: Key, chunk_no: int, lines: list[str], flagged: dict[int, str], backend: Backend) -> None:
         """Show the reply for `key`: the kept one, or stream a new one (unless another is streaming)."""
@@ -222,7 +227,7 @@ class AnalysisPanel(Vertical):
         elif not body:
             body = "_No reply for this chunk yet: press s, r or a._"
         self.query_one("#panel-head", Static).update(head)
-        self.query_one("#panel-body", Markdown).update(visible(FIELD_LINE.sub(r"\1  ", body)))
+        self.query_one("#panel-body", Markdown).update(as_markdown(body))
 
     def markdown(self, source_name: str) -> tuple[str, Reply] | None:
         """The shown reply as a Markdown document, with where it came from in a comment."""

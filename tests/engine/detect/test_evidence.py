@@ -96,6 +96,13 @@ def test_severity_comes_from_the_level_field_or_from_words(message: str, level: 
 
 
 def test_flags_close_together_make_one_incident() -> None:
-    found = incidents([(10, "t1", []), (30, "t2", []), (55, "t1", []), (500, "t3", [])], gap=50)
+    from typing import NamedTuple
+
+    class F(NamedTuple):
+        line: int
+        template: str
+        evidence: tuple = ()
+
+    found = incidents([F(10, "t1"), F(30, "t2"), F(55, "t1"), F(500, "t3")], gap=50)
     assert [(i.first, i.last, i.lines) for i in found] == [(10, 55, 3), (500, 500, 1)]
     assert found[0].templates == ("t1", "t2")
