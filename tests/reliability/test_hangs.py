@@ -156,3 +156,12 @@ def test_a_growing_leaf_is_cleaned_in_amortized_linear_time() -> None:
         drain.add_log_message(" ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(7)) for _ in range(8)))
     assert max(len(ids) for _, ids in _tree(drain.root_node)) > n * 0.9  # one big leaf
     assert Counting.checks < 4 * n  # Drain's rebuild on every insert would check ~n²/2 = 4.5M ids
+
+
+def test_a_bundles_template_table_cannot_make_a_line_hang() -> None:
+    from engine.logs.templates.table import KeyedMiner
+
+    miner = KeyedMiner({"1": " ".join(["<*>"] * 40) + " zzz end"})  # as a regex of lazy groups: exponential
+    t0 = time.perf_counter()
+    key = miner.add(" ".join(["a"] * 5000) + " zzz")
+    assert key.startswith("~") and time.perf_counter() - t0 < 10

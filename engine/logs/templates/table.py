@@ -5,6 +5,10 @@ miner would find in raw text. Its bundle carries a table — key → template wi
 `KeyedMiner` maps each message to the key of the first template it matches; a message no template
 matches goes to an ordinary `TemplateMiner` and gets a key of its own, prefixed with `~`, which the
 detector has never seen (so it counts as a novel template).
+
+Matching is a glob match, not a regex: the template's literal parts are found in order with
+`str.find` (the first anchored at the start, the last at the end, every `<*>` at least one
+character), so a bundle's table cannot make a line take exponential time.
 """
 
 from __future__ import annotations
@@ -19,14 +23,33 @@ WILDCARD = "<*>"
 MINED = "~"  # prefix of the keys of messages no template of the table matches
 
 
-def _pattern(template: str) -> re.Pattern[str]:
-    """`<*>` matches any text (at least one character); a run of spaces matches any run of whitespace."""
-    out = []
-    for i, part in enumerate(template.split(WILDCARD)):
-        if i:
-            out.append("(.+?)")
-        out.append(re.sub(r"(?:\\ )+", lambda _m: r"\s+", re.escape(part)))  # re.escape writes a space as "\ "
-    return re.compile(r"\s*" + "".join(out) + r"\s*", re.DOTALL)
+def _spaced(text: str) -> str:
+    """Runs of whitespace as one space: templates and messages compare word by word."""
+    return _SPACES.sub(" ", text)
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _parts(template: str) -> tuple[str, ...]:
+    """A template's literal parts around its `<*>`s (len = wildcards + 1)."""
+    return tuple(_spaced(part) for part in _spaced(template.strip()).split(WILDCARD))
+
+
+def glob_match(parts: tuple[str, ...], message: str) -> bool:
+    """Whether `message` (whitespace already collapsed) is parts[0] <*> parts[1] … parts[-1], in linear time."""
+    if len(parts) == 1:
+        return message == parts[0]
+    first, *middle, last = parts
+    if not message.startswith(first) or not message.endswith(last):
+        return False
+    at, end = len(first), len(message) - len(last)
+    for part in middle:  # leftmost placement of each part is enough when both ends are anchored
+        found = message.find(part, at + 1, end)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return end >= at + 1
 
 
 class KeyedMiner:
@@ -38,11 +61,12 @@ class KeyedMiner:
         self.table = {str(k): str(v) for k, v in table.items()}
         self.fallback = fallback or TemplateMiner()
         by_length = sorted(self.table.items(), key=lambda kv: -len(kv[1].replace(WILDCARD, "")))
-        self._compiled = [(key, _anchor(text), _pattern(text)) for key, text in by_length]
+        self._compiled = [(key, _anchor(text), _parts(text)) for key, text in by_length]
 
     def add(self, message: str) -> str:
-        for key, anchor, pattern in self._compiled:
-            if anchor in message and pattern.fullmatch(message):
+        spaced = _spaced(message.strip())
+        for key, anchor, parts in self._compiled:
+            if anchor in spaced and glob_match(parts, spaced):
                 return key
         return f"{MINED}{self.fallback.add(message)}"
 

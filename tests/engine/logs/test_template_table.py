@@ -39,3 +39,20 @@ def test_a_copy_continues_independently_and_an_empty_table_is_refused() -> None:
     assert len(miner.templates()) == len(TABLE) + 1  # the copy's new template stayed in the copy
     with pytest.raises(ValueError, match="at least one"):
         KeyedMiner({})
+
+
+@pytest.mark.parametrize(
+    ("template", "message", "expected"),
+    [
+        ("a <*> b <*> c", "a x b y c", True),
+        ("a <*> b <*> c", "a b c", False),  # each <*> stands for at least one character
+        ("a <*> b <*> c", "a x b y b z c", True),  # leftmost placement still finds the match
+        ("<*> end", "x end end", True),
+        ("start <*>", "start", False),
+        ("no wildcard", "no wildcard", True),
+    ],
+)
+def test_glob_matching_agrees_with_the_wildcard_meaning(template: str, message: str, expected: bool) -> None:
+    from engine.logs.templates.table import _parts, glob_match
+
+    assert glob_match(_parts(template), message) is expected
