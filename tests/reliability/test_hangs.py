@@ -165,3 +165,17 @@ def test_a_bundles_template_table_cannot_make_a_line_hang() -> None:
     t0 = time.perf_counter()
     key = miner.add(" ".join(["a"] * 5000) + " zzz")
     assert key.startswith("~") and time.perf_counter() - t0 < 10
+
+
+def test_everyday_formats_read_a_hostile_line_in_linear_time() -> None:
+    from engine.logs.formats.everyday import EVERYDAY
+    from engine.logs.formats.logfmt import LOGFMT
+
+    heads = ["03-17 16:13:38.811  1702  2395 D ", "03-17 16:13:38.811 D/", "D/", "2026-11-21 10:00:09.640 UTC [1]",
+             "2016-09-28 04:30:31, Error ", "a=1 " * 1000]  # fmt: skip
+    t0 = time.perf_counter()
+    for fmt in [*EVERYDAY, LOGFMT]:
+        for head in heads:
+            for tail in (" " * 60_000, "a " * 30_000):
+                fmt.parse(head + tail, 1)
+    assert time.perf_counter() - t0 < 10  # a lazy run before \s* made logcat's regex quadratic: ~10 s a line

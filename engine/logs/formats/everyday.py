@@ -20,7 +20,7 @@ EVERYDAY: list[LogFormat] = [
     regex_format(
         "android",
         r"^(?P<date>\d{2}-\d{2}) (?P<time>\d{2}:\d{2}:\d{2}\.\d{3})\s+(?P<pid>\d+)\s+(?P<tid>\d+) (?P<level>[VDIWEFA]) "
-        r"(?P<component>[^:]*?)\s*: (?P<message>.*)$",
+        r"(?P<component>[^:\s](?:[^:]*[^:\s])?)\s*: (?P<message>.*)$",  # (linear: no lazy run before \s*)
         "Android logcat (threadtime, the default)",
         ANDROID_LEVELS,
     ),
