@@ -90,8 +90,8 @@ def timeline(episodes: Sequence[Episode], first_line: int, last_line: int) -> st
     cause = next((e for e in episodes if e.cause), None) or next((e for e in episodes if e.signature), first)
     out += ["", f"**Started:** line {first.first_line}{_at(first)} — {first.title}"]
     if cause is not first:
-        out.append(f"**Likely cause:** {cause.title}, from line {cause.first_line}{_at(cause)} (it is specific and "
-                   "not a symptom; what came before it may be its early signs)")  # fmt: skip
+        why = " (it is specific and not a symptom; what came before it may be its early signs)" if cause.cause else ""
+        out.append(f"**Likely cause:** {cause.title}, from line {cause.first_line}{_at(cause)}{why}")
     else:
         out.append(f"**Likely cause:** {cause.title}")
     out += ["", "### In order"]
