@@ -9,7 +9,7 @@ that post messages back; the UI thread only applies them. The analysis model
 is the app's (shared by all tabs) and arrives through `model_ready`. The
 prompt with search and filters (tab_search.py), the anomaly flags
 (tab_flags.py) and the templates view (tab_templates.py) are mixins of the
-tab, each in its own module; all of them keep their state in one `TabState`
+tab, each in its own module, as is time (tab_time.py: `:` to a time, the span on screen); all of them keep their state in one `TabState`
 (state.py).
 """
 
@@ -42,6 +42,7 @@ from logpt_tui.explorer.state import FlagState, TabState
 from logpt_tui.explorer.tab_flags import FlagsMixin
 from logpt_tui.explorer.tab_search import SearchMixin
 from logpt_tui.explorer.tab_templates import TemplatesMixin
+from logpt_tui.explorer.tab_time import TimeMixin
 from logpt_tui.explorer.widgets.analysis_panel import AnalysisPanel
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.explorer.widgets.minimap import Minimap
@@ -51,7 +52,7 @@ POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
 
 
-class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
+class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
     DEFAULT_CSS = """
     LogTab { height: 1fr; }
     LogTab LogView { height: 1fr; width: 1fr; }
@@ -145,8 +146,9 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
                 self.flag_worker()
             self.set_interval(self.poll_seconds, self.poll_file)
             self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
-        if replaced:  # new content: flags, filter rows, templates and chunks start over
+        if replaced:  # new content: flags, filter rows, templates, times and chunks start over
             self.new_since_scroll = 0
+            self.forget_times()
             self.state.flags.found.clear()
             if self.state.flags.engine is not None:
                 self.state.flags.engine.restart()
@@ -189,6 +191,8 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
             parts.append(self.indexing)
         if self.format_name:
             parts.append(self.format_name)
+        if span := self.time_span():
+            parts.append(span)
         parts.append("following" if self.view.follow else "paused")
         if self.view.wrap:
             parts.append("wrap")
@@ -210,7 +214,8 @@ class LogTab(SearchMixin, FlagsMixin, TemplatesMixin, Vertical):
 
     def update_minimap(self) -> None:
         starts = self.plan.starts if self.plan is not None and len(self.plan) else None
-        self.query_one(Minimap).update_map(starts, len(self.source), self.state.flags.found, self.view.visible_lines())
+        self.query_one(Minimap).update_map(starts, len(self.source), self.state.flags.found, self.view.visible_lines(),
+                                           self.minimap_edges())  # fmt: skip
 
     def action_toggle_follow(self) -> None:
         self.view.follow = not self.view.follow

@@ -1,4 +1,4 @@
-"""The prompt of a tab: regex search (n / N repeat it), go to line, and include / exclude / level filters.
+"""The prompt of a tab: regex search (n / N repeat it) and include / exclude / level filters (`:` is tab_time.py).
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
 `show_rows`, `update_status` and `action_chunk`; its state is `TabState.search` and
@@ -27,9 +27,6 @@ class SearchMixin:
 
     def action_search(self) -> None:
         self.open_prompt("search", "regex search (Enter to find, Esc to close)")
-
-    def action_goto(self) -> None:
-        self.open_prompt("goto", "go to line number (Enter to jump, Esc to close)")
 
     def action_include(self) -> None:
         self.open_prompt("include", "show only lines matching this regex (empty: no include filter)")
@@ -65,17 +62,6 @@ class SearchMixin:
                 self.notify(visible(e.message), severity="error", markup=False)
                 return
             self.run_search(forward=True, from_current=False)
-
-    def goto_line(self, value: str) -> None:
-        try:
-            number = int(value.strip().replace(",", ""))
-        except ValueError:
-            self.notify(visible(f"not a line number: {value!r}"), severity="error", markup=False)
-            return
-        if len(self.source) == 0:
-            return
-        self.view.show_line(max(1, min(number, len(self.source))) - 1)
-        self.update_status()
 
     # ---- search: regex, in a worker; n / N repeat it ----
 

@@ -1,0 +1,242 @@
+"""Timestamps as instants (seconds on one axis): for jumping to a time and for merging files by time.
+
+`minute_of` (timestamps.py) buckets a record's time for rates; this module
+reads a line's time to the second (and its fraction) on the calendar, so
+that lines of different files compare: ISO 8601 (a `Z` or `+hh:mm` offset is
+applied; a time without one is taken as written), syslog's `Nov 20
+10:02:03` (the year is the file's, given by the caller, as lnav does),
+HDFS's `081109 203615`, Android's `03-17 16:13:38.811`, BGL's
+`2005-06-03-15.42.50.363779`, Redis's and access logs' `21/Nov/2026:10:00:12`,
+HealthApp's `20171223-22:15:41:672` and Unix seconds at the start of a line.
+The time is looked for in the first `HEAD` characters of a line.
+
+`TimeIndex` answers "the first line at or after time T" by binary search over
+a line source (anything with `len` and `line(i)`): a log is in time order
+almost everywhere, and a line without a time takes the next timed line's.
+Probed times are cached, so a jump on a 1 GiB file reads a few dozen lines.
+`parse_jump` reads what a user types after `:` (a time of day, a date and
+time, `-15m` from the end, `+1h` from here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Protocol
+
+EPOCH_DAY = date(1970, 1, 1).toordinal()  # instants are Unix seconds (a time without offset: as if UTC)
+HEAD = 96  # characters of a line searched for its time
+PROBE = 64  # lines looked at after a line without a time, for the next one with one
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                       "dec"), 1)}  # fmt: skip
+_FRACTION = r"(?:[.,:](\d{1,9}))?"
+_ZONE = r"\s?(Z|[+-]\d{2}:?\d{2})?(?![\d:])"
+_YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})[:.](\d{2})" + _FRACTION + _ZONE)
+_SYSLOG = re.compile(r"\b([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)
+_DMY = re.compile(r"(\d{1,2})[ /-]([A-Z][a-z]{2})[ /-](\d{4})[ :](\d{2}):(\d{2}):(\d{2})" + _FRACTION + _ZONE)
+_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(\d{2})\b")  # HDFS: yyMMdd HHmmss
+_YMD_DASH = re.compile(r"^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2}):(\d{1,2})" + _FRACTION)  # HealthApp
+_MD = re.compile(r"^(\d{2})-(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)  # Android: MM-dd HH:mm:ss.SSS
+_EPOCH = re.compile(r"^\[?(\d{10})(?:\.(\d{1,9}))?\b")
+
+
+@lru_cache(maxsize=4096)
+def _day(year: int, month: int, day: int) -> int | None:
+    try:
+        return date(year, month, day).toordinal()
+    except ValueError:
+        return None
+
+
+def _instant(
+    year: int, month: int, day: int, h: str, m: str, s: str, fraction: str | None, zone: str | None
+) -> float | None:
+    days = _day(year, month, day)
+    if days is None or int(h) > 23 or int(m) > 59 or int(s) > 60:
+        return None
+    t = (days - EPOCH_DAY) * 86400.0 + int(h) * 3600 + int(m) * 60 + int(s)
+    if fraction:
+        t += int(fraction) / 10 ** len(fraction)
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "+" else 1  # 10:00+02:00 is 08:00 on the common axis
+        digits = zone[1:].replace(":", "")
+        t += sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return t
+
+
+def _ymd(m: re.Match[str], _year: int) -> float | None:
+    y, mo, d, h, mi, s, f, z = m.groups()
+    return _instant(int(y), int(mo), int(d), h, mi, s, f, z)
+
+
+def _syslog(m: re.Match[str], year: int) -> float | None:
+    month = _MONTHS.get(m.group(1).lower())
+    mon, d, y, h, mi, s, f = m.groups()
+    return None if month is None else _instant(int(y) if y else year, month, int(d), h, mi, s, f, None)
+
+
+def _dmy(m: re.Match[str], _year: int) -> float | None:
+    d, mon, y, h, mi, s, f, z = m.groups()
+    month = _MONTHS.get(mon.lower())
+    return None if month is None else _instant(int(y), month, int(d), h, mi, s, f, z)
+
+
+def _compact(m: re.Match[str], _year: int) -> float | None:
+    y, mo, d, h, mi, s = m.groups()
+    return _instant(2000 + int(y), int(mo), int(d), h, mi, s, None, None)
+
+
+def _plain_ymd(m: re.Match[str], _year: int) -> float | None:
+    y, mo, d, h, mi, s, f = m.groups()
+    return _instant(int(y), int(mo), int(d), h, mi, s, f, None)
+
+
+def _md(m: re.Match[str], year: int) -> float | None:
+    mo, d, h, mi, s, f = m.groups()
+    return _instant(year, int(mo), int(d), h, mi, s, f, None)
+
+
+def _epoch(m: re.Match[str], _year: int) -> float | None:
+    seconds = int(m.group(1)) + (int(m.group(2)) / 10 ** len(m.group(2)) if m.group(2) else 0.0)
+    return seconds
+
+
+_READERS = ((_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog), (_COMPACT.match, _compact),
+            (_YMD_DASH.match, _plain_ymd), (_MD.match, _md), (_EPOCH.match, _epoch))  # fmt: skip
+
+
+class TimeReader:
+    """The instant a line's time names, or None; for the lines of one file (the form that worked last is
+    tried first). `year` is used where the log omits it."""
+
+    def __init__(self, year: int | None = None) -> None:
+        self.year = year or datetime.now().year
+        self._form = 0
+
+    def __call__(self, line: str) -> float | None:
+        head = line[:HEAD]
+        if not head:
+            return None
+        find, read = _READERS[self._form]
+        if (m := find(head)) is not None and (t := read(m, self.year)) is not None:
+            return t
+        for i, (find, read) in enumerate(_READERS):
+            if i != self._form and (m := find(head)) is not None and (t := read(m, self.year)) is not None:
+                self._form = i
+                return t
+        return None
+
+
+def seconds_of(line: str, year: int | None = None) -> float | None:
+    """The instant of the time at the start of `line` (see the module note), or None."""
+    return TimeReader(year)(line)
+
+
+def describe(t: float) -> str:
+    """An instant as a reader expects it: `2026-11-20 10:02:03`."""
+    days, rest = divmod(int(t), 86400)
+    days += EPOCH_DAY
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    return f"{date.fromordinal(max(1, days)).isoformat()} {h:02d}:{m:02d}:{s:02d}"
+
+
+class Lines(Protocol):
+    def __len__(self) -> int: ...
+    def line(self, i: int) -> str: ...
+
+
+class TimeIndex:
+    """Times of the lines of `source`, read on demand and cached: binary search by time, spans on screen."""
+
+    def __init__(self, source: Lines, year: int | None = None, cache: int = 4096) -> None:
+        self.source = source
+        self.reader = TimeReader(year)
+        self._cache: OrderedDict[int, float | None] = OrderedDict()
+        self._size = cache
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def time_of(self, i: int) -> float | None:
+        """The time written on line i (0-based), or None."""
+        if i in self._cache:
+            self._cache.move_to_end(i)
+            return self._cache[i]
+        try:
+            t = self.reader(self.source.line(i))
+        except IndexError:
+            return None
+        self._cache[i] = t
+        if len(self._cache) > self._size:
+            self._cache.popitem(last=False)
+        return t
+
+    def near(self, i: int, step: int = 1) -> tuple[int, float] | None:
+        """The first timed line from i on (step 1) or back (step -1), within PROBE lines: (line, time)."""
+        n = len(self.source)
+        for j in range(i, i + step * PROBE, step):
+            if not 0 <= j < n:
+                return None
+            if (t := self.time_of(j)) is not None:
+                return j, t
+        return None
+
+    def first_at(self, target: float) -> int | None:
+        """The first line whose time is at or after `target` (binary search); None when every line is before
+        it or no line has a time."""
+        lo, hi = 0, len(self.source)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            found = self.near(mid)
+            if found is None or found[1] < target:
+                lo = (found[0] if found is not None else mid) + 1
+            else:
+                hi = mid
+        found = self.near(lo)
+        return found[0] if found is not None and found[1] >= target else None
+
+    def last_time(self) -> float | None:
+        found = self.near(len(self.source) - 1, -1)
+        return found[1] if found is not None else None
+
+
+_RELATIVE = re.compile(r"^([+-])\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day)s?$", re.IGNORECASE)
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "day": 86400}
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?$")
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def parse_jump(text: str, *, here: float | None, end: float | None, year: int | None = None) -> float | None:
+    """The instant a user means by `text`: `10:02[:03]` (on the day of `here`), `-15m` (before `end`, the
+    last time in the file), `+1h` (after `here`), `2026-11-20`, `2026-11-20T10:02`, or any timestamp this
+    module reads (`Nov 20 10:02:03`). None when `text` is none of these or the anchor it needs is unknown."""
+    text = text.strip()
+    if m := _RELATIVE.match(text):
+        sign, amount, unit = m.groups()
+        base = end if sign == "-" else here
+        step = float(amount) * _UNITS[unit.lower()]
+        return None if base is None else base + (step if sign == "+" else -step)
+    if m := _CLOCK.match(text):
+        if here is None:
+            return None
+        h, mi, s, f = m.groups()
+        day = int(here // 86400) + EPOCH_DAY
+        return _instant(*_ymd_of(day), h, mi, s or "0", f, None)
+    if m := _DATE.match(text):
+        return _instant(int(m.group(1)), int(m.group(2)), int(m.group(3)), "0", "0", "0", None, None)
+    if re.match(r"^\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}$", text):
+        text += ":00"  # minutes are enough for a jump
+    return TimeReader(year)(text)
+
+
+def _ymd_of(day: int) -> tuple[int, int, int]:
+    d = date.fromordinal(day)
+    return d.year, d.month, d.day
+
+
+def file_year(mtime: float) -> int:
+    """The year assumed for a log that writes none: the year its file was last written (UTC)."""
+    return datetime.fromtimestamp(mtime, tz=timezone.utc).year
