@@ -107,26 +107,46 @@ _READERS = ((_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog),
             (_YMD_DASH.match, _plain_ymd), (_MD.match, _md), (_EPOCH.match, _epoch))  # fmt: skip
 
 
+_SECONDS = {_ymd: 6, _syslog: 6, _dmy: 6, _compact: 6, _plain_ymd: 6, _md: 5}  # group of the seconds, per form
+_AFTER_MINUTE = re.compile(r"(\d{2})(?:[.,:](\d{1,9}))?(?!\d)")
+
+
 class TimeReader:
     """The instant a line's time names, or None; for the lines of one file (the form that worked last is
-    tried first). `year` is used where the log omits it."""
+    tried first, and a line that starts like the last one up to its minute only has its seconds read).
+    `year` is used where the log omits it."""
 
     def __init__(self, year: int | None = None) -> None:
         self.year = year or datetime.now().year
         self._form = 0
+        self._prefix = "\0"  # the last timed line up to its seconds
+        self._minute = 0.0  # the instant of that minute
 
     def __call__(self, line: str) -> float | None:
+        if line.startswith(self._prefix) and (m := _AFTER_MINUTE.match(line, len(self._prefix))) is not None:
+            s, fraction = m.groups()
+            if int(s) < 61:
+                return self._minute + int(s) + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
         head = line[:HEAD]
         if not head:
             return None
-        find, read = _READERS[self._form]
-        if (m := find(head)) is not None and (t := read(m, self.year)) is not None:
-            return t
-        for i, (find, read) in enumerate(_READERS):
-            if i != self._form and (m := find(head)) is not None and (t := read(m, self.year)) is not None:
+        for i in (self._form, *range(len(_READERS))):
+            find, read = _READERS[i]
+            if (m := find(head)) is not None and (t := read(m, self.year)) is not None:
                 self._form = i
+                self._remember(m, read, t)
                 return t
         return None
+
+    def _remember(self, m: re.Match[str], read: object, t: float) -> None:
+        group = _SECONDS.get(read)  # type: ignore[call-overload]
+        if group is None:  # Unix seconds: nothing to share with the next line
+            self._prefix = "\0"
+            return
+        seconds = int(m.group(group))
+        fraction = None if read is _compact else m.group(group + 1)
+        self._prefix = m.string[: m.start(group)]
+        self._minute = t - seconds - (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
 
 
 def seconds_of(line: str, year: int | None = None) -> float | None:

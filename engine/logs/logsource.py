@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -192,24 +193,12 @@ class LogSource:
 
         Reads `batch` lines per pread; `cancelled` is checked between batches.
         """
-        total = len(self)
-        if total == 0:
-            return None
-        start %= total
-        order = [(start, total), (0, start)] if forward else [(start, -1), (total - 1, start)]
-        for lo, hi in order:
-            step = 1 if forward else -1
-            for first in range(lo, hi, step * batch):
-                if cancelled():
-                    return None
-                last = min(first + batch, hi) if forward else max(first - batch, hi)
-                a, b = (first, last) if forward else (last + 1, first + 1)
-                texts = self._read_block(a, b)
-                indices = range(len(texts)) if forward else range(len(texts) - 1, -1, -1)
-                for k in indices:
-                    if pattern.search(texts[k]):
-                        return a + k
-        return None
+        return find_line(self, pattern, start, forward=forward, cancelled=cancelled, batch=batch)
+
+    @property
+    def complete_lines(self) -> int:
+        """Lines ending in a newline (a final line still being written is not one)."""
+        return self._count
 
     def block(self, a: int, b: int) -> list[str]:
         """Lines a..b-1 (clipped to the file) with one read: what batch consumers (search, chunk planning) use."""
@@ -224,3 +213,38 @@ class LogSource:
         data = os.pread(self._fd, end - start, start).decode("utf-8", errors="replace")
         lines = data.split("\n")[: b - a]
         return [line[: self.max_line_bytes].removesuffix("\r") for line in lines]
+
+
+class Lines(Protocol):
+    def __len__(self) -> int: ...
+    def block(self, a: int, b: int) -> list[str]: ...
+
+
+def find_line(
+    source: Lines,
+    pattern: re.Pattern[str] | UserRegex,
+    start: int,
+    *,
+    forward: bool = True,
+    cancelled: Callable[[], bool] = lambda: False,
+    batch: int = 4096,
+) -> int | None:
+    """`LogSource.find` for any source of numbered lines that reads blocks (a file, a merged view)."""
+    total = len(source)
+    if total == 0:
+        return None
+    start %= total
+    order = [(start, total), (0, start)] if forward else [(start, -1), (total - 1, start)]
+    step = 1 if forward else -1
+    for lo, hi in order:
+        for first in range(lo, hi, step * batch):
+            if cancelled():
+                return None
+            last = min(first + batch, hi) if forward else max(first - batch, hi)
+            a, b = (first, last) if forward else (last + 1, first + 1)
+            texts = source.block(a, b)
+            indices = range(len(texts)) if forward else range(len(texts) - 1, -1, -1)
+            for k in indices:
+                if pattern.search(texts[k]):
+                    return a + k
+    return None

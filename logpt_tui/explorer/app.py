@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.errors import LogptError
 from engine.logs.logsource import LogSource
+from engine.logs.merged import MergedSource
 from logpt_tui.explorer.backend import AnalystBackend, Backend, ModelBackend
 from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import CLEANUPS, spool_stdin
@@ -65,6 +66,7 @@ class LogptApp(App[None]):
         flags: object = DEFAULT,
         theme: str | None = None,
         settings: Path | None = None,
+        merge: bool = False,
     ) -> None:
         super().__init__()
         self.paths = [paths] if isinstance(paths, Path) else list(paths)
@@ -73,7 +75,12 @@ class LogptApp(App[None]):
         if flags is not DEFAULT and flags is not None and len(self.paths) > 1:
             raise ValueError("a FlagEngine serves one file: pass DEFAULT or None with several files")
         self.flags_arg = flags
-        self.sources = [LogSource(path) for path in self.paths]  # opening fails here, with a one-line error
+        self.sources: list[LogSource | MergedSource]
+        if merge:  # one tab: the files interleaved by time (opening fails here, with a one-line error)
+            merged = MergedSource(self.paths)
+            self.sources, self.paths, self.names = [merged], [merged.path], [merged.path.name]
+        else:
+            self.sources = [LogSource(path) for path in self.paths]  # opening fails here, with a one-line error
         self.poll_seconds = poll_seconds
         if engine not in ENGINES:
             raise LogptError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
@@ -155,6 +162,33 @@ class LogptApp(App[None]):
         i = int(contents.active.removeprefix("file-"))
         contents.active = f"file-{(i + step) % len(self.paths)}"
 
+    async def action_merge_files(self) -> None:
+        """Open a tab with the open files interleaved by time (or go to it when it is open)."""
+        files = [i for i, source in enumerate(self.sources) if isinstance(source, LogSource)]
+        if len(files) < 2:
+            self.notify("open two or more files to merge them (or start with --merge a.log b.log)", timeout=4)
+            return
+        contents = self.query_one(TabbedContent)
+        for i, source in enumerate(self.sources):
+            if isinstance(source, MergedSource):
+                contents.active = f"file-{i}"
+                return
+        try:
+            merged = MergedSource([self.paths[i] for i in files])
+        except LogptError as e:
+            self.notify(visible(str(e)), severity="error", markup=False)
+            return
+        i = len(self.sources)
+        self.sources.append(merged)
+        self.paths.append(merged.path)
+        self.names.append("merged")
+        flags = FlagEngine(merged.path) if self.flags_arg is DEFAULT else None
+        tab = LogTab(merged, name="merged", poll_seconds=self.poll_seconds, flags=flags, model_state=self.model_state)
+        await contents.add_pane(TabPane(Content("merged"), tab, id=f"file-{i}"))
+        contents.active = f"file-{i}"
+        if self.tabs[0].backend is not None:  # the model (or the analyst) answers here too
+            tab.model_ready(self.tabs[0].backend, self.model_state)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -162,6 +196,9 @@ class LogptApp(App[None]):
         yield from super().get_system_commands(screen)
         for key in palette_commands():
             yield SystemCommand(key.palette, key.palette_help, lambda action=key.action: self.run_tab_action(action))
+        if len(self.paths) > 1:
+            yield SystemCommand("Merge open files", "One tab with the open files' lines interleaved by time",
+                                lambda: self.call_later(self.run_action, "merge_files"))  # fmt: skip
 
     def run_tab_action(self, action: str) -> None:
         self.call_later(self.run_action, action, self.tab)
@@ -221,6 +258,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         epilog="Piped input: cmd | logpt-tui -",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files, each in a tab; - reads stdin")
+    parser.add_argument("--merge", action="store_true",
+                        help="one timeline: the files' lines interleaved by time, each marked with its file")  # fmt: skip
     parser.add_argument("--theme", help="a Textual theme, e.g. textual-light, nord, gruvbox (remembered)")
     parser.add_argument("--no-model", action="store_true", help="do not load the analysis model")
     parser.add_argument("--engine", choices=ENGINES, default="auto",
@@ -244,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         names = ["stdin" if f == "-" else None for f in args.files]
         app = LogptApp(paths, name=names, theme=args.theme, settings=settings_path(),
                        backend=None if args.no_model else DEFAULT, engine=args.engine,
-                       flags=None if args.no_flags else DEFAULT)  # fmt: skip
+                       flags=None if args.no_flags else DEFAULT, merge=args.merge)  # fmt: skip
     except LogptError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.analysis.chunkplan import ChunkPlan
 from engine.logs.logsource import LogSource
+from engine.logs.merged import MergedSource
 from logpt_tui.explorer.backend import Backend
 from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import watch_file
@@ -64,7 +65,7 @@ class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
 
     def __init__(
         self,
-        source: LogSource,
+        source: LogSource | MergedSource,
         *,
         name: str | None = None,
         poll_seconds: float = POLL_SECONDS,
@@ -79,7 +80,7 @@ class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
         self.new_since_scroll = 0
         self.indexing = ""
         self.format_name = ""
-        self._observer: object | None = None
+        self._observers: list[object] = []
         self.state = TabState(flags=FlagState(engine=flags, status="detector: starting" if flags is not None else ""))
         self.backend: Backend | None = None
         self.model_state = model_state
@@ -103,7 +104,8 @@ class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
 
     def on_mount(self) -> None:
         self.view.flagged = self.state.flags.found
-        if self.source.size > PREVIEW_ABOVE_BYTES:  # indexing takes a moment: show the end of the file at once
+        preview_above = PREVIEW_ABOVE_BYTES // 8 if isinstance(self.source, MergedSource) else PREVIEW_ABOVE_BYTES
+        if self.source.size > preview_above:  # indexing (and merging) takes a moment: show the end at once
             self.view.show_preview(self.source.tail())
         self.update_status()
         self.index_file()
@@ -145,7 +147,12 @@ class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
             if self.state.flags.engine is not None:
                 self.flag_worker()
             self.set_interval(self.poll_seconds, self.poll_file)
-            self._observer = watch_file(self.path, lambda: self.post_message(FileTouched()))
+            for path in getattr(self.source, "paths", [self.path]):  # a merged view follows each of its files
+                observer = watch_file(path, lambda: self.post_message(FileTouched()))
+                self._observers += [observer] if observer is not None else []
+            if getattr(self.source, "untimed", None):
+                self.notify(visible(f"no time on any line of {', '.join(self.source.untimed)}: its lines come first"),
+                            severity="warning", timeout=8, markup=False)  # fmt: skip
         if replaced:  # new content: flags, filter rows, templates, times and chunks start over
             self.new_since_scroll = 0
             self.forget_times()
@@ -357,6 +364,6 @@ class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
         self.update_status()
 
     def on_unmount(self) -> None:
-        if self._observer is not None:
-            self._observer.stop()  # type: ignore[attr-defined]
+        for observer in self._observers:
+            observer.stop()  # type: ignore[attr-defined]
         self.source.close()

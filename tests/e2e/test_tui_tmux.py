@@ -54,3 +54,25 @@ def test_root_cause_streams_from_the_default_model() -> None:
         shown = pane.wait_for("tok/s", timeout=60)
         assert "Root cause" in shown and "Category" in shown
         pane.keys("q")
+
+
+def test_merged_timeline_follows_two_growing_files(tmp_path: Path) -> None:
+    web, db = tmp_path / "web.log", tmp_path / "db.log"
+    web.write_text("".join(f"2026-11-20T10:00:{s:02d}Z INFO web: GET /item/{s}\n" for s in range(0, 60, 2)))
+    db.write_text("".join(f"2026-11-20 10:00:{s:02d},000 WARN db: slow query {s}\n" for s in range(1, 60, 2)))
+    with Pane(f"{explorer_command()} --merge {web} {db}", session=SESSION, width=120, height=20) as pane:
+        shown = pane.wait_for("60 lines")
+        assert "merged: web.log + db.log" in shown
+        for k in range(5):  # both files grow, in turn
+            with web.open("a") as f:
+                f.write(f"2026-11-20T10:01:{2 * k:02d}Z ERROR web: upstream timeout {k}\n")
+            with db.open("a") as f:
+                f.write(f"2026-11-20 10:01:{2 * k + 1:02d},000 ERROR db: too many connections {k}\n")
+            time.sleep(0.2)
+        shown = pane.wait_for("70 lines")
+        rows = shown.splitlines()
+        last = [r for r in rows if "too many connections 4" in r]
+        before = [r for r in rows if "upstream timeout 4" in r]
+        assert last and before and "db.log" in last[0] and "web.log" in before[0]
+        assert rows.index(before[0]) + 1 == rows.index(last[0])
+        pane.keys("q")

@@ -45,6 +45,8 @@ LEVEL_STYLES = {
     "WARN": Style(color="yellow"),
 }
 MATCH_STYLE = Style(reverse=True)
+SOURCE_STYLES = [Style(color=c, bold=True) for c in ("cyan", "magenta", "green", "yellow", "blue", "bright_red")]
+SOURCE_WIDTH = 12  # cells of a merged view's file-name column, at most
 
 
 class LogView(ScrollView, can_focus=True):
@@ -70,6 +72,11 @@ class LogView(ScrollView, can_focus=True):
         self.flagged: Container[int] = frozenset()  # 0-based lines the detector flagged (the tab's FlagSet)
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
+        names = getattr(source, "names", None)  # a merged view: each row is marked with its file
+        self.sources: list[str] | None = None
+        if names is not None:
+            width = min(SOURCE_WIDTH, max(len(n) for n in names))
+            self.sources = [visible(n)[:width].ljust(width) + " " for n in names]
 
     @property
     def row_count(self) -> int:
@@ -175,7 +182,15 @@ class LogView(ScrollView, can_focus=True):
 
     @property
     def number_width(self) -> int:
-        return len(str(len(self.source))) + 2  # the number, a space, the flag mark
+        """The gutter: the number, a space, the file's name in a merged view, the flag mark."""
+        return len(str(len(self.source))) + 2 + (len(self.sources[0]) if self.sources else 0)
+
+    def source_label(self, index: int) -> Segment | None:
+        """A merged view's file name for row `index`, in that file's colour."""
+        if self.sources is None:
+            return None
+        k = self.source.origin(index)[0]  # type: ignore[attr-defined]
+        return Segment(self.sources[k], SOURCE_STYLES[k % len(SOURCE_STYLES)])
 
     def entry(self, index: int | None) -> tuple[str, Style | None] | None:
         try:
@@ -243,9 +258,11 @@ class LogView(ScrollView, can_focus=True):
         body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - gutter))
         span = self.chunk_span
         number_style = CHUNK_GUTTER_STYLE if span is not None and span[0] <= index < span[1] else GUTTER_STYLE
-        number = f"{index + 1:>{gutter - 2}} " if piece == 0 else " " * (gutter - 1)
+        label = self.source_label(index)
+        digits = gutter - 2 - (label.cell_length if label else 0)
+        number = f"{index + 1:>{digits}} " if piece == 0 else " " * (digits + 1)
         mark = FLAG_MARK if flagged else NO_MARK
-        line = Strip([Segment(number, number_style), mark, *body]).simplify()
+        line = Strip([Segment(number, number_style), *([label] if label else []), mark, *body]).simplify()
         return line.extend_cell_length(width)  # full width: a shorter line must erase what was there before
 
     def render_preview_line(self, y: int) -> Strip:

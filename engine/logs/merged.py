@@ -1,0 +1,187 @@
+"""Several log files as one timeline: their lines interleaved by time, each row knowing its file.
+
+`MergedSource` reads like a `LogSource` (numbered lines, blocks, find, tail,
+index, refresh), so the explorer shows, searches, filters and follows it as
+it does one file. Each file keeps its own line index; the merge is an array
+of one int64 per row (the file in the high bits, its line in the low ones),
+built by a k-way merge on times read from the lines (engine/logs/clock.py,
+each file in its own format): a stable sort on (time, file), with a file's
+times made non-decreasing first, so that a file's own lines never change
+order and a line without a time (a stack trace's continuation) stays right
+after the record before it. Files are never read whole into memory: lines go
+through in blocks and only their times are kept while merging.
+
+Following: lines appended to any file are merged among themselves and added
+after the rows already shown (a late line of one file does not move rows
+the user is looking at). A truncated or rotated file starts the merge over.
+Only complete lines are merged; a final line still being written waits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import InputError
+from engine.logs.clock import TimeReader, file_year
+from engine.logs.logsource import Change, LogSource, find_line
+from engine.logs.userregex import UserRegex
+
+SHIFT = 40  # a row's code: file << SHIFT | line (2^40 lines per file)
+MASK = (1 << SHIFT) - 1
+BATCH = 20_000  # lines read per block while merging
+
+
+def short_names(paths: Sequence[Path]) -> list[str]:
+    """Names that tell the files apart in a narrow column: the file names, with their folder when two clash."""
+    names = [p.name for p in paths]
+    if len(set(names)) < len(names):
+        names = [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in paths]
+    return names
+
+
+class MergedSource:
+    def __init__(self, paths: Sequence[Path], *, max_line_bytes: int = 64 * 1024) -> None:
+        if len(paths) < 2:
+            raise InputError("a merged view needs two or more files", "pass several files to --merge")
+        self.members = [LogSource(Path(p), max_line_bytes=max_line_bytes) for p in paths]
+        self.paths = [m.path for m in self.members]
+        self.names = short_names(self.paths)
+        self.path = self.paths[0].parent / ("merged: " + " + ".join(self.names))  # a name for the tab; no file
+        self.untimed: list[str] = []  # files in which no line had a time (their lines go first)
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._order = np.zeros(0, dtype=np.int64)
+        self._merged = [0] * len(self.members)  # lines of each file merged so far
+        self._last = [float("-inf")] * len(self.members)  # each file's latest time so far
+        self._readers = [TimeReader(_year(m.path)) for m in self.members]
+
+    # ---- the interface of a LogSource ----
+
+    @property
+    def size(self) -> int:
+        return sum(m.size for m in self.members)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def close(self) -> None:
+        for m in self.members:
+            m.close()
+
+    def origin(self, i: int) -> tuple[int, int]:
+        """(file, its own 0-based line) of row i."""
+        code = int(self._order[i])
+        return code >> SHIFT, code & MASK
+
+    def line(self, i: int) -> str:
+        if not 0 <= i < len(self._order):
+            raise IndexError(i)
+        k, line = self.origin(i)
+        return self.members[k].line(line)
+
+    def block(self, a: int, b: int) -> list[str]:
+        """Rows a..b-1: runs of consecutive lines of one file are read with one pread."""
+        a, b = max(0, a), min(b, len(self._order))
+        if a >= b:
+            return []
+        codes = self._order[a:b]
+        breaks = np.flatnonzero(np.diff(codes) != 1) + 1  # a new run where the file changes or a line is skipped
+        out: list[str] = []
+        for run in np.split(codes, breaks):
+            first = int(run[0])
+            out.extend(self.members[first >> SHIFT].block(first & MASK, (first & MASK) + len(run)))
+        return out
+
+    def find(
+        self,
+        pattern: re.Pattern[str] | UserRegex,
+        start: int,
+        *,
+        forward: bool = True,
+        cancelled: Callable[[], bool] = lambda: False,
+        batch: int = 4096,
+    ) -> int | None:
+        return find_line(self, pattern, start, forward=forward, cancelled=cancelled, batch=batch)
+
+    def tail(self, max_bytes: int = 256 * 1024) -> list[str]:
+        """The last lines of every file, interleaved by time, each after its file's name (a first screen)."""
+        rows: list[tuple[float, int, int, str]] = []
+        for k, m in enumerate(self.members):
+            reader, last = TimeReader(_year(m.path)), float("-inf")
+            for j, text in enumerate(m.tail(max_bytes // len(self.members))):
+                t = reader(text)
+                last = max(last, t) if t is not None else last
+                rows.append((last, k, j, f"{self.names[k]} │ {text}"))
+        rows.sort(key=lambda r: r[:3])
+        return [r[3] for r in rows]
+
+    def index(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Index every file, then merge: on_progress(done, total) runs over indexing and merging alike."""
+        with self._lock:
+            total = self.size
+            done = 0
+            for m in self.members:
+                size = m.size
+                m.index(lambda d, _t, base=done: on_progress and on_progress((base + d) // 2, total))
+                done += size
+            return self._merge(lambda d, t: on_progress and on_progress(total // 2 + d * total // max(2 * t, 1), total))
+
+    def refresh(self) -> Change:
+        with self._lock:
+            changes = [m.refresh() for m in self.members]
+            kinds = {c.kind for c in changes}
+            if kinds & {"truncated", "rotated"}:
+                self._reset()
+                return Change("rotated", self._merge())
+            added = self._merge()
+            if added:
+                return Change("grown", added)
+            return Change("deleted") if kinds == {"deleted"} else Change("none")
+
+    # ---- merging ----
+
+    def _merge(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Merge the complete lines not merged yet; returns the rows added."""
+        todo = sum(m.complete_lines - self._merged[k] for k, m in enumerate(self.members))
+        times, codes, done = [], [], 0
+        for k, m in enumerate(self.members):
+            start, stop = self._merged[k], m.complete_lines
+            if stop <= start:
+                continue
+            t = np.empty(stop - start, dtype=np.float64)
+            reader, last = self._readers[k], self._last[k]
+            for a in range(start, stop, BATCH):
+                for j, text in enumerate(m.block(a, min(a + BATCH, stop)), a - start):
+                    found = reader(text)
+                    if found is not None and found > last:
+                        last = found
+                    t[j] = last  # non-decreasing: the file's order is kept, an untimed line follows its record
+                done += min(BATCH, stop - a)
+                if on_progress is not None:
+                    on_progress(done, todo)
+            if last == float("-inf") and self.names[k] not in self.untimed:
+                self.untimed.append(self.names[k])
+            self._last[k], self._merged[k] = last, stop
+            times.append(t)
+            codes.append((np.int64(k) << SHIFT) | np.arange(start, stop, dtype=np.int64))
+        if not times:
+            return 0
+        all_times, all_codes = np.concatenate(times), np.concatenate(codes)
+        order = np.argsort(all_times, kind="stable")  # codes are in file order, so ties keep file, then line
+        self._order = np.concatenate([self._order, all_codes[order]])
+        return len(order)
+
+
+def _year(path: Path) -> int | None:
+    try:
+        return file_year(os.stat(path).st_mtime)
+    except OSError:
+        return None

@@ -1,0 +1,131 @@
+"""Files merged by time: the merge against a plain sort, formats mixed, untimed lines kept with their record,
+each file's order kept, following appends, rotation, and search over the merged rows."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError
+from engine.logs.clock import TimeReader, seconds_of
+from engine.logs.merged import MergedSource, short_names
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def iso(t: float, text: str) -> str:
+    return f"2026-11-20T10:{int(t) // 60:02d}:{int(t) % 60:02d}.{int(t % 1 * 1000):03d}Z {text}"
+
+
+def syslog(t: float, text: str) -> str:
+    return f"Nov 20 10:{int(t) // 60:02d}:{int(t) % 60:02d} web-01 {text}"
+
+
+def test_the_merge_equals_a_sort_of_every_line_by_time(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    times_a = sorted(rng.uniform(0, 3000) for _ in range(3000))
+    times_b = sorted(rng.uniform(0, 3000) for _ in range(2000))
+    a = write(tmp_path / "a.log", [iso(t, f"a{i}") for i, t in enumerate(times_a)])
+    b = write(tmp_path / "b.log", [iso(t, f"b{i}") for i, t in enumerate(times_b)])
+    merged = MergedSource([a, b])
+    assert merged.index() == 5000 == len(merged)
+    rows = [(seconds_of(iso(t, "")), 0, i, iso(t, f"a{i}")) for i, t in enumerate(times_a)]
+    rows += [(seconds_of(iso(t, "")), 1, i, iso(t, f"b{i}")) for i, t in enumerate(times_b)]
+    expected = [row[3] for row in sorted(rows)]  # by the time written, then file, then line
+    assert merged.block(0, len(merged)) == expected
+    assert [merged.line(i) for i in range(100, 110)] == expected[100:110]
+    k, line = merged.origin(0)
+    assert merged.members[k].line(line) == expected[0]
+
+
+def test_formats_differ_and_untimed_lines_stay_with_their_record(tmp_path: Path) -> None:
+    a = write(tmp_path / "app.log", [iso(1, "ERROR boom"), "Traceback (most recent call last):", '  File "x.py"',
+                                     iso(5, "INFO recovered")])  # fmt: skip
+    b = write(tmp_path / "syslog", [syslog(0, "cron: start"), syslog(2, "kernel: eth0 down"), syslog(4, "eth0 up")])
+    os.utime(b, (1795000000, 1795000000))  # written in 2026: the year-less syslog is of 2026
+    merged = MergedSource([a, b])
+    merged.index()
+    texts = merged.block(0, len(merged))
+    assert [t.split(" ", 3)[-1] if t[0] == "N" else t for t in texts][:4] == [
+        "web-01 cron: start",
+        iso(1, "ERROR boom"),
+        "Traceback (most recent call last):",
+        '  File "x.py"',
+    ]
+    assert texts[4:] == [syslog(2, "kernel: eth0 down"), syslog(4, "eth0 up"), iso(5, "INFO recovered")]
+    assert [merged.names[merged.origin(i)[0]] for i in range(len(merged))] == [
+        "syslog",
+        "app.log",
+        "app.log",
+        "app.log",
+        "syslog",
+        "syslog",
+        "app.log",
+    ]
+
+
+def test_a_file_out_of_order_keeps_its_own_order(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.log", [iso(10, "a first"), iso(2, "a late clock"), iso(11, "a third")])
+    b = write(tmp_path / "b.log", [iso(5, "b one"), iso(10.5, "b two")])
+    merged = MergedSource([a, b])
+    merged.index()
+    order = [t.rsplit("Z ", 1)[1] for t in merged.block(0, len(merged))]
+    assert order == ["b one", "a first", "a late clock", "b two", "a third"]
+
+
+def test_following_appends_and_a_rotation_starts_over(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.log", [iso(1, "a1")])
+    b = write(tmp_path / "b.log", [iso(2, "b1")])
+    merged = MergedSource([a, b])
+    merged.index()
+    with b.open("a") as f:
+        f.write(iso(3, "b2") + "\n" + iso(4, "b3 partial"))  # the last line is still being written
+    with a.open("a") as f:
+        f.write(iso(3.5, "a2") + "\n")
+    change = merged.refresh()
+    assert (change.kind, change.new_lines) == ("grown", 2)
+    assert [t.rsplit("Z ", 1)[1] for t in merged.block(0, len(merged))] == ["a1", "b1", "b2", "a2"]
+    assert merged.refresh().kind == "none"
+    os.rename(a, tmp_path / "a.log.1")
+    write(a, [iso(0, "new a")])
+    change = merged.refresh()
+    assert change.kind == "rotated" and merged.block(0, 2)[0].endswith("new a")
+
+
+def test_search_runs_over_merged_rows_both_ways(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.log", [iso(i, f"a{i}") for i in range(0, 100, 2)])
+    b = write(tmp_path / "b.log", [iso(i, f"b{i}") + (" ERROR" if i == 51 else "") for i in range(1, 100, 2)])
+    merged = MergedSource([a, b])
+    merged.index()
+    assert merged.find(re.compile("ERROR"), 0) == 51
+    assert merged.find(re.compile("ERROR"), 60, forward=False) == 51
+    assert merged.find(re.compile("a98"), 99) == 98
+
+
+def test_one_file_is_no_merge_and_clashing_names_get_their_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="two or more files"):
+        MergedSource([write(tmp_path / "a.log", ["x"])])
+    assert short_names([Path("/x/web/app.log"), Path("/x/db/app.log"), Path("/x/syslog")]) == [
+        "web/app.log",
+        "db/app.log",
+        "syslog",
+    ]
+
+
+def test_the_cached_reader_equals_a_fresh_parse_of_every_line() -> None:
+    """The fast path (a line that starts like the last one up to its minute) against a full parse each time."""
+    rng = random.Random(3)
+    forms = [lambda t: iso(t, "x"), lambda t: syslog(t, "y"), lambda t: f"081109 2036{int(t) % 60:02d} 148 INFO z",
+             lambda t: f"03-17 16:13:{int(t) % 60:02d}.{rng.randint(0, 999):03d}  1702 E Tag: w"]  # fmt: skip
+    for form in forms:
+        reader = TimeReader(2026)
+        lines = [form(t) for t in sorted(rng.uniform(0, 600) for _ in range(500))]
+        lines[100:100] = ["no time here", "    at continuation"]
+        assert [reader(line) for line in lines] == [seconds_of(line, 2026) for line in lines]
