@@ -46,7 +46,8 @@ class LogSource:
         self.max_line_bytes = max_line_bytes
         self._fd: int | None = None
         self._inode: tuple[int, int] | None = None
-        self._starts = np.zeros(1, dtype=np.int64)  # start offset of every complete line, plus the next one
+        self._starts = np.zeros(1, dtype=np.int64)  # start offset of every complete line, plus the next one,
+        # then room to grow: entries past _count + 1 are unused (a followed file's appends copy nothing each time)
         self._count = 0  # complete lines (ending in a newline)
         self._scanned = 0  # bytes examined so far
         self._lock = threading.RLock()
@@ -104,8 +105,13 @@ class LogSource:
         if not added:
             return 0
         count = sum(len(a) for a in added)
-        self._starts = np.concatenate([self._starts, *added])  # one copy, not two
-        self._count += count
+        used = self._count + 1
+        if used + count > len(self._starts):  # grow by half again at least: amortised, not a copy per append
+            grown = np.empty(max(used + count, used + used // 2 + 1024), dtype=np.int64)
+            grown[:used] = self._starts[:used]
+            self._starts = grown
+        np.concatenate(added, out=self._starts[used : used + count])
+        self._count += count  # after the offsets are written: a reader never sees one not filled in
         return count
 
     def tail(self, max_bytes: int = 256 * 1024) -> list[str]:
@@ -155,7 +161,7 @@ class LogSource:
 
     @property
     def index_bytes(self) -> int:
-        return self._starts.nbytes
+        return (self._count + 1) * self._starts.itemsize
 
     def line_span(self, i: int) -> tuple[int, int]:
         """(start, end) byte offsets of line i (0-based), the newline excluded."""

@@ -58,7 +58,8 @@ class MergedSource:
         self._reset()
 
     def _reset(self) -> None:
-        self._order = np.zeros(0, dtype=np.int64)
+        self._buffer = np.zeros(1024, dtype=np.int64)  # the rows, with room to grow (doubled when full)
+        self._rows = 0
         self._merged = [0] * len(self.members)  # lines of each file merged so far
         self._last = [float("-inf")] * len(self.members)  # each file's latest time so far
         self._readers = [TimeReader(_year(m.path)) for m in self.members]
@@ -69,8 +70,12 @@ class MergedSource:
     def size(self) -> int:
         return sum(m.size for m in self.members)
 
+    @property
+    def _order(self) -> np.ndarray:
+        return self._buffer[: self._rows]
+
     def __len__(self) -> int:
-        return len(self._order)
+        return self._rows
 
     def close(self) -> None:
         for m in self.members:
@@ -82,14 +87,14 @@ class MergedSource:
         return code >> SHIFT, code & MASK
 
     def line(self, i: int) -> str:
-        if not 0 <= i < len(self._order):
+        if not 0 <= i < self._rows:
             raise IndexError(i)
         k, line = self.origin(i)
         return self.members[k].line(line)
 
     def block(self, a: int, b: int) -> list[str]:
         """Rows a..b-1: runs of consecutive lines of one file are read with one pread."""
-        a, b = max(0, a), min(b, len(self._order))
+        a, b = max(0, a), min(b, self._rows)
         if a >= b:
             return []
         codes = self._order[a:b]
@@ -176,7 +181,13 @@ class MergedSource:
             return 0
         all_times, all_codes = np.concatenate(times), np.concatenate(codes)
         order = np.argsort(all_times, kind="stable")  # codes are in file order, so ties keep file, then line
-        self._order = np.concatenate([self._order, all_codes[order]])
+        rows = self._rows + len(order)
+        if rows > len(self._buffer):  # doubling: a followed file's many small appends cost no full copy each
+            grown = np.zeros(max(rows, 2 * len(self._buffer)), dtype=np.int64)
+            grown[: self._rows] = self._buffer[: self._rows]
+            self._buffer = grown
+        self._buffer[self._rows : rows] = all_codes[order]
+        self._rows = rows  # after the rows are written: a reader never sees a row not filled in
         return len(order)
 
 

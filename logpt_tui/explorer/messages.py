@@ -37,7 +37,13 @@ class SourceChanged(Message):
 
 @dataclass
 class FileTouched(Message):
-    """The watchdog observer saw the file (or its directory entry) change."""
+    """The watchdog observer saw the file (or its directory entry) change.
+
+    Touches waiting in the queue together are one: a file written a hundred times a second (or the files of
+    a merged view) asks for one refresh per turn of the queue, not one each."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FileTouched)
 
 
 @dataclass
