@@ -81,6 +81,19 @@ KEYS: tuple[KeyAction, ...] = (
     KeyAction("A", "switch_engine", "Analyst/model", "replies from the analyst (model-free) or the model",
               palette="Switch analyst / model",
               palette_help="Replies from the model-free analyst instead of the model, or back"),
+    KeyAction("m", "mark", "Mark", "mark / unmark the current line (marks are kept per file)",
+              palette="Mark the current line", palette_help="Mark or unmark the highlighted line"),
+    KeyAction("apostrophe", "next_mark(1)", "Next mark", "next / previous mark",
+              palette="Next mark", palette_help="Jump to the next marked line"),
+    KeyAction("grave_accent", "next_mark(-1)", "Previous mark",
+              palette="Previous mark", palette_help="Jump to the previous marked line"),
+    KeyAction("M", "analyze_marked", "Analyse marks", "root cause of the marked range, by the analyst",
+              palette="Root cause of the marked range",
+              palette_help="The analyst reads every line from the first mark to the last"),
+    KeyAction("X", "export('shown')", "Export", "export the lines shown (filtered, flagged, a template, or all)",
+              palette="Export the lines shown", palette_help="Write the lines shown to a file (.json: JSON lines)"),
+    KeyAction("ctrl+x", "export('marked')", "Export marks", "export the marked range",
+              palette="Export the marked range", palette_help="Write the lines from the first mark to the last"),
     KeyAction("escape", "cancel", "Cancel", "close the prompt, stop the reply or close the panel"),
     KeyAction("c", "copy_panel", "Copy", "copy / save the reply as Markdown",
               palette="Copy the reply", palette_help="Copy the reply in the side panel as Markdown"),
@@ -96,7 +109,8 @@ KEYS: tuple[KeyAction, ...] = (
 # How key names read on the help screen.
 KEY_NAMES = {
     "slash": "/", "colon": ":", "question_mark": "?", "escape": "Esc", "tab": "Tab", "shift+tab": "Shift+Tab",
-    "right_square_bracket": "]", "left_square_bracket": "[", "ctrl+p": "Ctrl+P",
+    "right_square_bracket": "]", "left_square_bracket": "[", "ctrl+p": "Ctrl+P", "apostrophe": "'",
+    "grave_accent": "`", "ctrl+x": "Ctrl+X",
 }  # fmt: skip
 
 

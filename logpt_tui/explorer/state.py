@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 @dataclass
 class SearchState:
     pattern: UserRegex | None = None  # the active search (n / N repeat it); None: n moves by chunk
-    prompt_mode: str = "search"  # what the prompt box is for: search, goto, include, exclude
+    prompt_mode: str = "search"  # what the prompt box is for: search, goto, include, exclude, export
+    export: str = "shown"  # what the export prompt writes: the shown lines or the marked range
 
 
 @dataclass

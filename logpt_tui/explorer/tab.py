@@ -9,7 +9,8 @@ that post messages back; the UI thread only applies them. The analysis model
 is the app's (shared by all tabs) and arrives through `model_ready`. The
 prompt with search and filters (tab_search.py), the anomaly flags
 (tab_flags.py) and the templates view (tab_templates.py) are mixins of the
-tab, each in its own module, as is time (tab_time.py: `:` to a time, the span on screen); all of them keep their state in one `TabState`
+tab, each in its own module, as are time (tab_time.py: `:` to a time, the span on screen) and marks and
+export (tab_marks.py); all of them keep their state in one `TabState`
 (state.py).
 """
 
@@ -41,6 +42,7 @@ from logpt_tui.explorer.messages import (
 )
 from logpt_tui.explorer.state import FlagState, TabState
 from logpt_tui.explorer.tab_flags import FlagsMixin
+from logpt_tui.explorer.tab_marks import MarksMixin
 from logpt_tui.explorer.tab_search import SearchMixin
 from logpt_tui.explorer.tab_templates import TemplatesMixin
 from logpt_tui.explorer.tab_time import TimeMixin
@@ -53,7 +55,7 @@ POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
 
 
-class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
+class LogTab(SearchMixin, TimeMixin, MarksMixin, FlagsMixin, TemplatesMixin, Vertical):
     DEFAULT_CSS = """
     LogTab { height: 1fr; }
     LogTab LogView { height: 1fr; width: 1fr; }
@@ -85,6 +87,7 @@ class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
         self.backend: Backend | None = None
         self.model_state = model_state
         self.plan: ChunkPlan | None = None
+        self.marks: list[int] = []  # marked lines, 0-based, ascending (tab_marks.py)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -104,6 +107,7 @@ class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
 
     def on_mount(self) -> None:
         self.view.flagged = self.state.flags.found
+        self.load_marks()
         preview_above = PREVIEW_ABOVE_BYTES // 8 if isinstance(self.source, MergedSource) else PREVIEW_ABOVE_BYTES
         if self.source.size > preview_above:  # indexing (and merging) takes a moment: show the end at once
             self.view.show_preview(self.source.tail())
@@ -156,6 +160,7 @@ class LogTab(SearchMixin, TimeMixin, FlagsMixin, TemplatesMixin, Vertical):
         if replaced:  # new content: flags, filter rows, templates, times and chunks start over
             self.new_since_scroll = 0
             self.forget_times()
+            self.forget_marks()
             self.state.flags.found.clear()
             if self.state.flags.engine is not None:
                 self.state.flags.engine.restart()

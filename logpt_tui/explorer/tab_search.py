@@ -53,6 +53,8 @@ class SearchMixin:
         self.close_prompt()
         if self.state.search.prompt_mode == "goto":
             self.goto_line(event.value)
+        elif self.state.search.prompt_mode == "export":
+            self.export_to(event.value)
         elif self.state.search.prompt_mode in ("include", "exclude"):
             self.set_filter_pattern(self.state.search.prompt_mode, event.value)
         else:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import platformdirs
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -32,7 +33,12 @@ TIMELINE = (0, "timeline")  # the whole file's timeline: one reply, recomputed o
 GENERATION_LOCK = threading.Lock()  # one model, one reply at a time, whichever tab asks
 STREAM_REDRAW_S = 0.25  # a streaming reply is redrawn at most this often: Markdown rendering per token starves decoding
 
-Key = tuple[int, str]  # (the chunk's first line, 0-based; the query)
+Key = tuple[int, str]  # (the chunk's first line, 0-based; the query, or "query:stop" for a marked range)
+
+
+def replies_dir() -> Path:
+    """Where `w` saves replies: the user's data dir, not wherever the explorer was started."""
+    return Path(platformdirs.user_data_dir("logpt")) / "replies"
 
 
 # `**Category:** …` then `**Signature:** …` on the next line: a Markdown hard break keeps them two lines.
@@ -61,6 +67,7 @@ class AnalysisPanel(Vertical):
         self.chunk_no: dict[Key, int] = {}  # 1-based chunk number, for the heading
         self.model_state = ""
         self.redraw_due = False  # a redraw of the streaming reply is scheduled
+        self.queue: list[tuple[Key, Callable[[], object]]] = []  # requests made while one streams, in order
 
     def compose(self) -> ComposeResult:
         yield Static(id="panel-head")
@@ -92,17 +99,38 @@ class AnalysisPanel(Vertical):
             self.show_reply(key)
             return
         if self.running is not None:
-            self.notify("an analysis is running; Esc cancels it", timeout=3)
+            self.enqueue(key, lambda: self.analysis_worker(key, lines, flagged, backend))
             return
         self.running, self.shown, self.stream_text = key, key, ""
         self.render_panel()
         self.analysis_worker(key, lines, flagged, backend)
 
+    def enqueue(self, key: Key, start: Callable[[], object]) -> None:
+        """A request while another streams waits its turn (once); Esc cancels the running one and the queue."""
+        if key != self.running and all(key != k for k, _ in self.queue):
+            self.queue.append((key, start))
+        self.notify(f"queued: {len(self.queue)} waiting (Esc cancels the reply and the queue)", timeout=3)
+        self.render_panel()
+
+    def start_next(self) -> None:
+        if self.running is not None or not self.queue:
+            return
+        key, start = self.queue.pop(0)
+        if key == TIMELINE:
+            self.replies.pop(TIMELINE, None)  # the file may have grown since the last one
+        elif key in self.replies:
+            self.show_reply(key)
+            self.start_next()
+            return
+        self.running, self.shown, self.stream_text = key, key, ""
+        self.render_panel()
+        start()
+
     def request_timeline(self, read: Callable[[], list[str]]) -> None:
         """The whole file's incident timeline (the analyst's map over chunk digests), read and built in a worker."""
         self.add_class("-open")
         if self.running is not None:
-            self.notify("an analysis is running; Esc cancels it", timeout=3)
+            self.enqueue(TIMELINE, lambda: self.timeline_worker(read))
             return
         self.replies.pop(TIMELINE, None)  # the file may have grown since the last one
         self.running, self.shown, self.stream_text = TIMELINE, TIMELINE, ""
@@ -127,6 +155,7 @@ class AnalysisPanel(Vertical):
         """Cancel the streaming reply; False when none was streaming."""
         if self.running is None:
             return False
+        self.queue.clear()
         self.workers.cancel_group(self, "analysis")
         return True
 
@@ -138,7 +167,7 @@ class AnalysisPanel(Vertical):
         from engine.analysis.grounding import check_grounding  # noqa: PLC0415
 
         worker = get_current_worker()
-        start = key[0]
+        start, query = key[0], key[1].partition(":")[0]  # "root_cause:812": a marked range
         text = "\n".join(lines)
         digest = build_digest(lines, first_line=start + 1, flagged=flagged)
         while not GENERATION_LOCK.acquire(timeout=0.1):  # another tab's reply is streaming
@@ -147,7 +176,7 @@ class AnalysisPanel(Vertical):
         pieces: list[str] = []
         t0 = time.perf_counter()
         try:
-            for piece in backend.stream(text, start + 1, key[1], digest, lambda: worker.is_cancelled):
+            for piece in backend.stream(text, start + 1, query, digest, lambda: worker.is_cancelled):
                 pieces.append(piece)
                 self.post_message(AnalysisPiece(key, piece))
         except LogptError as e:
@@ -160,7 +189,7 @@ class AnalysisPanel(Vertical):
         tokens = getattr(backend, "last_tokens", 0) or len(pieces)
         rate = getattr(backend, "last_rate", 0.0) or (tokens / seconds if seconds else 0.0)
         grounding = check_grounding(reply_text, [text, digest.render()])
-        reply = Reply(key[1], start + 1, start + len(lines), reply_text, tokens, rate, grounding.ungrounded,
+        reply = Reply(query, start + 1, start + len(lines), reply_text, tokens, rate, grounding.ungrounded,
                       cancelled=worker.is_cancelled, by_analyst=getattr(backend, "model_free", False))  # fmt: skip
         self.post_message(AnalysisDone(key, reply))
 
@@ -180,6 +209,7 @@ class AnalysisPanel(Vertical):
     def on_analysis_done(self, message: AnalysisDone) -> None:
         message.stop()
         self.running = None
+        self.call_later(self.start_next)
         if isinstance(message.reply, str):
             self.notify(visible(f"analysis failed: {message.reply}"), severity="error", markup=False)
             return
@@ -204,16 +234,19 @@ class AnalysisPanel(Vertical):
     def render_panel(self, reply: Reply | None = None) -> None:
         if self.shown is None:
             return
-        query = self.shown[1]
-        head = Text.assemble(
-            (QUERY_TITLES[query], "bold"),
-            " · whole file · analyst"
-            if query == "timeline"
-            else f" · chunk {self.chunk_no.get(self.shown, '?')} · {visible(self.model_state)}",
-        )  # built as text: names and model output are never parsed as markup
+        query, _, stop = self.shown[1].partition(":")  # "root_cause:812": a marked range up to line 812
+        if query == "timeline":
+            where = " · whole file · analyst"
+        elif stop:
+            where = f" · marked lines {self.shown[0] + 1}–{stop} · analyst"
+        else:
+            where = f" · chunk {self.chunk_no.get(self.shown, '?')} · {visible(self.model_state)}"
+        head = Text.assemble((QUERY_TITLES[query], "bold"), where)  # text: names and replies are never markup
         body = self.stream_text
         if reply is None and self.running == self.shown:
             head.append(" · generating… (Esc cancels)")
+        if self.queue:
+            head.append(f" · {len(self.queue)} queued")
         elif reply is not None:
             speed = "written by the analyst" if reply.by_analyst else (
                 f"{reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s")  # fmt: skip
@@ -251,8 +284,10 @@ class AnalysisPanel(Vertical):
             self.notify("nothing to save yet", timeout=2)
             return
         text, reply = found
-        target = Path.cwd() / f"{Path(source_name).name}.lines-{reply.first_line}-{reply.last_line}.{reply.query}.md"
+        name = Path(source_name).name.replace(" ", "_").replace(":", "")
+        target = replies_dir() / f"{name}.lines-{reply.first_line}-{reply.last_line}.{reply.query}.md"
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         except OSError as e:
             self.notify(visible(f"cannot save: {e}"), severity="error", markup=False)

@@ -36,6 +36,7 @@ CACHE_LINES = 2000
 FOLLOW_CHECK_SECONDS = 0.25
 GUTTER_STYLE = Style(dim=True)
 CHUNK_GUTTER_STYLE = Style(color="cyan", bold=True)  # line numbers of the current chunk
+MARK_GUTTER_STYLE = Style(color="black", bgcolor="yellow", bold=True)  # line numbers of marked lines
 FLAG_MARK = Segment("▌", Style(color="bright_red", bold=True))  # before a flagged line's text
 NO_MARK = Segment(" ")
 FLAG_TINT = Style(bgcolor="#3a0d0d")
@@ -70,6 +71,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache: OrderedDict[int, tuple[str, Style | None]] = OrderedDict()
         self.rows: list[int] | None = None  # with a filter: the 0-based lines shown, ascending; None shows all
         self.flagged: Container[int] = frozenset()  # 0-based lines the detector flagged (the tab's FlagSet)
+        self.marked: list[int] = []  # 0-based lines the user marked, ascending (the tab's marks)
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
         names = getattr(source, "names", None)  # a merged view: each row is marked with its file
@@ -258,6 +260,8 @@ class LogView(ScrollView, can_focus=True):
         body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - gutter))
         span = self.chunk_span
         number_style = CHUNK_GUTTER_STYLE if span is not None and span[0] <= index < span[1] else GUTTER_STYLE
+        if self.marked and (k := bisect_left(self.marked, index)) < len(self.marked) and self.marked[k] == index:
+            number_style = MARK_GUTTER_STYLE
         label = self.source_label(index)
         digits = gutter - 2 - (label.cell_length if label else 0)
         number = f"{index + 1:>{digits}} " if piece == 0 else " " * (digits + 1)
