@@ -25,10 +25,11 @@ TIMEOUT_S = 1.0  # per line: ordinary regexes take microseconds
 class UserRegex:
     """`re.Pattern`'s match / search / finditer / groupindex / pattern, with a time limit per call."""
 
-    def __init__(self, pattern: str, what: str = "regex") -> None:
+    def __init__(self, pattern: str, what: str = "regex", *, ignore_case: bool = False) -> None:
         self.what = what
+        self.ignore_case = ignore_case
         try:
-            self._compiled = regex.compile(pattern, flags=regex.VERSION0)
+            self._compiled = regex.compile(pattern, flags=regex.VERSION0 | (regex.IGNORECASE if ignore_case else 0))
         except (regex.error, TypeError, ValueError) as e:
             raise InputError(f"bad {what} {pattern!r:.80}: {e}", "fix the regex") from None
         self.pattern = pattern

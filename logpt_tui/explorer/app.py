@@ -30,7 +30,7 @@ from engine.logs.logsource import LogSource
 from engine.logs.merged import MergedSource
 from logpt_tui.explorer.backend import AnalystBackend, Backend, ModelBackend
 from logpt_tui.explorer.flagset import FlagEngine
-from logpt_tui.explorer.follow import CLEANUPS, spool_stdin
+from logpt_tui.explorer.follow import CLEANUPS, spool_stdin, system_log
 from logpt_tui.explorer.keys import bindings, palette_commands
 from logpt_tui.explorer.messages import BackendReady
 from logpt_tui.explorer.screens import HelpScreen
@@ -257,7 +257,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         description="Open logs in the logpt explorer (q quits, ? lists the keys, Ctrl+P opens the command palette).",
         epilog="Piped input: cmd | logpt-tui -",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="log files, each in a tab; - reads stdin")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="log files, each in a tab; - reads stdin; none: the system journal, else /var/log/syslog "
+                             "or /var/log/messages")  # fmt: skip
     parser.add_argument("--merge", action="store_true",
                         help="one timeline: the files' lines interleaved by time, each marked with its file")  # fmt: skip
     parser.add_argument("--theme", help="a Textual theme, e.g. textual-light, nord, gruvbox (remembered)")
@@ -279,8 +281,12 @@ def main(argv: list[str] | None = None) -> None:
         from engine.logs.formats import load_formats  # noqa: PLC0415
 
         load_formats()  # a broken user format file is a one-line error now, not a worker's traceback later
-        paths = [spool_stdin() if f == "-" else Path(f) for f in args.files]
-        names = ["stdin" if f == "-" else None for f in args.files]
+        if args.files:
+            paths = [spool_stdin() if f == "-" else Path(f) for f in args.files]
+            names = ["stdin" if f == "-" else None for f in args.files]
+        else:  # the first run: what a user of this machine most likely wants to read
+            path, name = system_log()
+            paths, names = [path], [name]
         app = LogptApp(paths, name=names, theme=args.theme, settings=settings_path(),
                        backend=None if args.no_model else DEFAULT, engine=args.engine,
                        flags=None if args.no_flags else DEFAULT, merge=args.merge)  # fmt: skip

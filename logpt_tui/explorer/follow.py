@@ -1,8 +1,11 @@
-"""Following a file: the watchdog observer, and piped stdin spooled to a file the explorer can follow."""
+"""Following a file: the watchdog observer, piped stdin (or the system journal) spooled to a file the explorer
+can follow, and what to open when no file is given."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
@@ -73,3 +76,42 @@ def spool_stdin() -> Path:
     threading.Thread(target=copy_capped, args=(pipe, handle), name="stdin-spool", daemon=True).start()
     CLEANUPS.append(lambda: Path(name).unlink(missing_ok=True))
     return Path(name)
+
+
+SYSTEM_LOGS = (Path("/var/log/syslog"), Path("/var/log/messages"))
+JOURNAL = ("-f", "-o", "short-iso", "-n", "10000", "--no-pager")  # the last 10,000 entries, then new ones
+
+
+def spool_command(argv: list[str], name: str) -> Path:
+    """Run `argv` and spool its output into a temporary file the explorer follows (the process ends with it)."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    assert process.stdout is not None
+    handle, path = tempfile.mkstemp(prefix=f"logpt-{name}-", suffix=".log")
+    threading.Thread(target=copy_capped, args=(os.dup(process.stdout.fileno()), handle), name=f"{name}-spool",
+                     daemon=True).start()  # fmt: skip
+    process.stdout.close()
+    CLEANUPS.append(process.kill)
+    CLEANUPS.append(lambda: Path(path).unlink(missing_ok=True))
+    return Path(path)
+
+
+def journal_has_entries(journalctl: str) -> bool:
+    try:
+        done = subprocess.run([journalctl, "-n", "1", "-q", "--no-pager"], capture_output=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def system_log(journalctl: str | None = None, files: tuple[Path, ...] = SYSTEM_LOGS) -> tuple[Path, str | None]:
+    """What `logpt-tui` opens without a file: the system journal (followed), else the first readable system
+    log file; (path, a name for the tab or None)."""
+    journalctl = journalctl if journalctl is not None else shutil.which("journalctl")
+    if journalctl and journal_has_entries(journalctl):
+        return spool_command([journalctl, *JOURNAL], "journal"), "journal"
+    for path in files:
+        if path.is_file() and os.access(path, os.R_OK):
+            return path, None
+    tried = ", ".join(["the system journal", *map(str, files)])
+    raise LogptError(f"no log given, and none of {tried} is readable here",
+                     "pass a file (logpt-tui FILE) or pipe one (cmd | logpt-tui -)")  # fmt: skip

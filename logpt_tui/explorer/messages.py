@@ -55,6 +55,15 @@ class SearchResult(Message):
 
 
 @dataclass
+class SearchCounted(Message):
+    """Every line the search matches (0-based, ascending), counted in a worker; `done` False while counting."""
+
+    pattern: str
+    lines: list[int]
+    done: bool
+
+
+@dataclass
 class BackendReady(Message):
     """The analysis model loaded (error is set when it could not)."""
 

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 @dataclass
 class SearchState:
     pattern: UserRegex | None = None  # the active search (n / N repeat it); None: n moves by chunk
+    ignore_case: bool = False  # C toggles it (and searches again)
+    matches: list[int] = field(default_factory=list)  # lines the search matches, as counted so far
+    counted: bool = False  # the count covers the whole file
     prompt_mode: str = "search"  # what the prompt box is for: search, goto, include, exclude, export
     export: str = "shown"  # what the export prompt writes: the shown lines or the marked range
 

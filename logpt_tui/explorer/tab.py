@@ -205,6 +205,8 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, FlagsMixin, TemplatesMixin, Ver
             parts.append(self.format_name)
         if span := self.time_span():
             parts.append(span)
+        if found := self.search_status():
+            parts.append(found)
         parts.append("following" if self.view.follow else "paused")
         if self.view.wrap:
             parts.append("wrap")
@@ -338,13 +340,14 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, FlagsMixin, TemplatesMixin, Ver
         """Esc: close the prompt, else cancel the analysis, else close the panel, else end the search."""
         if self.prompt.has_class("-open"):
             self.close_prompt()
-        elif self.panel.cancel():
+        elif self.search_cancel() or self.panel.cancel():
             pass
         elif self.panel.is_open:
             self.panel.close()
         elif self.state.search.pattern is not None:
-            self.state.search.pattern = None
+            self.state.search.pattern = self.view.pattern = None
             self.view.current = None
+            self.update_status()
             self.notify("search ended: n moves to the next chunk again", timeout=2)
 
     def action_copy_panel(self) -> None:

@@ -8,6 +8,8 @@ followed lines too. Patterns are `UserRegex`: time-limited, matched without the 
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from textual import work
 from textual.widgets import Input
 
@@ -15,7 +17,7 @@ from engine.errors import InputError
 from engine.logs.linefilter import FILTER_LEVELS, LineFilter
 from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.handlers import BATCH, needs_view
-from logpt_tui.explorer.messages import FilterProgress, SearchResult
+from logpt_tui.explorer.messages import FilterProgress, SearchCounted, SearchResult
 from logpt_tui.explorer.state import TabState
 from logpt_tui.terminal import visible
 
@@ -58,12 +60,66 @@ class SearchMixin:
         elif self.state.search.prompt_mode in ("include", "exclude"):
             self.set_filter_pattern(self.state.search.prompt_mode, event.value)
         else:
-            try:
-                self.state.search.pattern = UserRegex(event.value, "search")
-            except InputError as e:
-                self.notify(visible(e.message), severity="error", markup=False)
-                return
-            self.run_search(forward=True, from_current=False)
+            self.start_search(event.value)
+
+    def start_search(self, text: str) -> None:
+        search = self.state.search
+        try:
+            search.pattern = UserRegex(text, "search", ignore_case=search.ignore_case)
+        except InputError as e:
+            self.notify(visible(e.message), severity="error", markup=False)
+            return
+        self.view.pattern = search.pattern
+        search.matches, search.counted = [], False
+        self.run_search(forward=True, from_current=False)
+        self.count_worker(search.pattern)
+
+    def action_toggle_case(self) -> None:
+        search = self.state.search
+        search.ignore_case = not search.ignore_case
+        self.notify("search ignores case" if search.ignore_case else "search is case-sensitive", timeout=2)
+        if search.pattern is not None:
+            self.start_search(search.pattern.pattern)
+
+    def search_cancel(self) -> bool:
+        """Esc while a search or its count runs: stop them; False when none was running."""
+        running = [w for w in self.workers if w.group in ("search", "count") and not w.is_finished]
+        self.workers.cancel_group(self, "search")
+        self.workers.cancel_group(self, "count")
+        if running:
+            self.notify("search cancelled", timeout=2)
+        return bool(running)
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False)
+    def count_worker(self, pattern: UserRegex) -> None:
+        """Count the matching lines in batches (the status bar shows `match 12/340`; `…` while counting)."""
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker, found, start = get_current_worker(), [], 0
+        while start < len(self.source) and not worker.is_cancelled:
+            stop = min(start + BATCH, len(self.source))
+            found += [start + i for i, text in enumerate(self.source.block(start, stop)) if pattern.search(text)]
+            start = stop
+            self.post_message(SearchCounted(pattern.pattern, list(found), done=stop >= len(self.source)))
+
+    @needs_view
+    def on_search_counted(self, message: SearchCounted) -> None:
+        search = self.state.search
+        if search.pattern is not None and message.pattern == search.pattern.pattern:
+            search.matches, search.counted = message.lines, message.done
+            self.update_status()
+
+    def search_status(self) -> str:
+        """`match 12/340` (`12/340…` while counting), or "" without a search."""
+        search = self.state.search
+        if search.pattern is None:
+            return ""
+        total = f"{len(search.matches):,}{'' if search.counted else '…'}"
+        current = self.view.current
+        k = bisect_left(search.matches, current) if current is not None else len(search.matches)
+        at = k + 1 if current is not None and k < len(search.matches) and search.matches[k] == current else "–"
+        case = "" if search.ignore_case else " (case)"
+        return f"/{search.pattern.pattern}/{case} match {at}/{total}"
 
     # ---- search: regex, in a worker; n / N repeat it ----
 

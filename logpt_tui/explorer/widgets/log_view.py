@@ -12,6 +12,7 @@ counts lines.
 
 from __future__ import annotations
 
+import contextlib
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Container
@@ -27,8 +28,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine.errors import InputError
 from engine.logs.formats.record import sniff_level
 from engine.logs.logsource import LogSource
+from engine.logs.userregex import UserRegex
 from logpt_tui.terminal import visible
 
 MAX_RENDER_WIDTH = 2000
@@ -71,6 +74,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache: OrderedDict[int, tuple[str, Style | None]] = OrderedDict()
         self.rows: list[int] | None = None  # with a filter: the 0-based lines shown, ascending; None shows all
         self.flagged: Container[int] = frozenset()  # 0-based lines the detector flagged (the tab's FlagSet)
+        self.pattern: UserRegex | None = None  # the search: its matches are highlighted in the current line
         self.marked: list[int] = []  # 0-based lines the user marked, ascending (the tab's marks)
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
@@ -255,9 +259,10 @@ class LogView(ScrollView, can_focus=True):
         flagged = index in self.flagged
         if flagged:
             style = FLAG_TINT if style is None else style + FLAG_TINT
+        pieces = [Segment(text, style)]
         if index == self.current:
-            style = MATCH_STYLE if style is None else style + MATCH_STYLE
-        body = Strip([Segment(text, style)]).crop(scroll_x, scroll_x + max(0, width - gutter))
+            pieces = self.highlight(text, style)
+        body = Strip(pieces).crop(scroll_x, scroll_x + max(0, width - gutter))
         span = self.chunk_span
         number_style = CHUNK_GUTTER_STYLE if span is not None and span[0] <= index < span[1] else GUTTER_STYLE
         if self.marked and (k := bisect_left(self.marked, index)) < len(self.marked) and self.marked[k] == index:
@@ -268,6 +273,23 @@ class LogView(ScrollView, can_focus=True):
         mark = FLAG_MARK if flagged else NO_MARK
         line = Strip([Segment(number, number_style), *([label] if label else []), mark, *body]).simplify()
         return line.extend_cell_length(width)  # full width: a shorter line must erase what was there before
+
+    def highlight(self, text: str, style: Style | None) -> list[Segment]:
+        """The current line with the search's matches reversed; the whole line when nothing in it matches."""
+        spans = []
+        if self.pattern is not None:
+            with contextlib.suppress(InputError):  # a regex too slow for this line: the whole line is marked
+                spans = [m.span() for m in self.pattern.finditer(text) if m.end() > m.start()][:200]
+        if not spans:
+            return [Segment(text, MATCH_STYLE if style is None else style + MATCH_STYLE)]
+        pieces, at = [], 0
+        for a, b in spans:
+            pieces += [
+                Segment(text[at:a], style),
+                Segment(text[a:b], MATCH_STYLE if style is None else style + MATCH_STYLE),
+            ]
+            at = b
+        return [*pieces, Segment(text[at:], style)]
 
     def render_preview_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -558,3 +558,36 @@ async def test_a_large_file_shows_its_end_before_the_index_is_built(log: Path, m
         release.set()
         await settle(pilot, app, lambda: "1,000 lines" in status(app) and "1000  Nov 21" in screen_text(app))
         assert app.view.preview is None
+
+
+def test_without_a_file_the_journal_then_a_system_log_then_a_clear_error(tmp_path: Path) -> None:
+    import stat
+
+    from engine.errors import LogptError
+    from logpt_tui.explorer.follow import CLEANUPS, system_log
+
+    journal = tmp_path / "journalctl"  # a journal with entries: its output is spooled and followed
+    journal.write_text("#!/bin/sh\necho '2026-11-20T10:00:00+0000 host sshd[1]: Accepted publickey'\nsleep 0\n")
+    journal.chmod(journal.stat().st_mode | stat.S_IEXEC)
+    path, name = system_log(str(journal), files=())
+    try:
+        for _ in range(100):
+            if path.read_text():
+                break
+            import time
+
+            time.sleep(0.02)
+        assert name == "journal" and "Accepted publickey" in path.read_text()
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+        CLEANUPS.clear()
+    empty = tmp_path / "empty-journalctl"
+    empty.write_text("#!/bin/sh\n")
+    empty.chmod(empty.stat().st_mode | stat.S_IEXEC)
+    syslog = tmp_path / "syslog"
+    syslog.write_text("Nov 20 10:00:00 host cron[1]: ok\n")
+    assert system_log(str(empty), files=(tmp_path / "absent", syslog)) == (syslog, None)
+    with pytest.raises(LogptError, match="no log given") as error:
+        system_log(str(empty), files=(tmp_path / "absent",))
+    assert "logpt-tui FILE" in error.value.hint
