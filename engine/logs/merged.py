@@ -93,16 +93,22 @@ class MergedSource:
         return self.members[k].line(line)
 
     def block(self, a: int, b: int) -> list[str]:
-        """Rows a..b-1: runs of consecutive lines of one file are read with one pread."""
+        """Rows a..b-1 with one read per file: a file's lines in any span of rows are consecutive (the merge
+        keeps each file's order and takes every line once), so each file's share is one block."""
         a, b = max(0, a), min(b, self._rows)
         if a >= b:
             return []
         codes = self._order[a:b]
-        breaks = np.flatnonzero(np.diff(codes) != 1) + 1  # a new run where the file changes or a line is skipped
-        out: list[str] = []
-        for run in np.split(codes, breaks):
-            first = int(run[0])
-            out.extend(self.members[first >> SHIFT].block(first & MASK, (first & MASK) + len(run)))
+        files, lines = codes >> SHIFT, codes & MASK
+        out: list[str] = [""] * (b - a)
+        for k in np.unique(files).tolist():
+            where = np.flatnonzero(files == k)
+            first, last = int(lines[where[0]]), int(lines[where[-1]])
+            texts = self.members[k].block(first, last + 1)
+            if len(texts) != len(where):  # cannot happen for a merge built here; read line by line if it does
+                texts = [self.members[k].line(int(line)) for line in lines[where]]
+            for j, text in zip(where.tolist(), texts):
+                out[j] = text
         return out
 
     def find(
