@@ -107,7 +107,7 @@ class MergedSource:
             texts = self.members[k].block(first, last + 1)
             if len(texts) != len(where):  # cannot happen for a merge built here; read line by line if it does
                 texts = [self.members[k].line(int(line)) for line in lines[where]]
-            for j, text in zip(where.tolist(), texts):
+            for j, text in zip(where.tolist(), texts, strict=True):
                 out[j] = text
         return out
 
