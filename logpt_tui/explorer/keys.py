@@ -63,6 +63,8 @@ KEYS: tuple[KeyAction, ...] = (
     KeyAction("y", "why", "Why", "why is this line flagged",
               palette="Why is this line flagged",
               palette_help="The template, rank and expected templates of the current line"),
+    KeyAction("v", "record", "Record", "the current record whole: JSON / logfmt fields, a stack trace's lines",
+              palette="Show the record", palette_help="The record under the cursor in the side panel, with its fields"),
     KeyAction("t", "templates", "Templates", "templates: pick one to see only its lines", footer=True,
               palette="Templates", palette_help="Counts per template; pick one to see only its lines"),
     KeyAction("right_square_bracket", "chunk(1)", "Next chunk", "next / previous chunk", footer=True,

@@ -10,7 +10,7 @@ is the app's (shared by all tabs) and arrives through `model_ready`. The
 prompt with search and filters (tab_search.py), the anomaly flags
 (tab_flags.py) and the templates view (tab_templates.py) are mixins of the
 tab, each in its own module, as are time (tab_time.py: `:` to a time, the span on screen) and marks and
-export (tab_marks.py); all of them keep their state in one `TabState`
+export (tab_marks.py) and the record pane (tab_record.py); all of them keep their state in one `TabState`
 (state.py).
 """
 
@@ -43,6 +43,7 @@ from logpt_tui.explorer.messages import (
 from logpt_tui.explorer.state import FlagState, TabState
 from logpt_tui.explorer.tab_flags import FlagsMixin
 from logpt_tui.explorer.tab_marks import MarksMixin
+from logpt_tui.explorer.tab_record import RecordMixin
 from logpt_tui.explorer.tab_search import SearchMixin
 from logpt_tui.explorer.tab_templates import TemplatesMixin
 from logpt_tui.explorer.tab_time import TimeMixin
@@ -55,10 +56,10 @@ POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
 
 
-class LogTab(SearchMixin, TimeMixin, MarksMixin, FlagsMixin, TemplatesMixin, Vertical):
+class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, TemplatesMixin, Vertical):
     DEFAULT_CSS = """
     LogTab { height: 1fr; }
-    LogTab LogView { height: 1fr; width: 1fr; }
+    LogTab LogView { height: 1fr; width: 1fr; scrollbar-size: 0 0; }
     LogTab #status { height: 1; background: $panel; color: $text; padding: 0 1; }
     LogTab #search { display: none; }
     LogTab #search.-open { display: block; }
@@ -198,7 +199,8 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, FlagsMixin, TemplatesMixin, Ver
         self.update_status()
 
     def update_status(self) -> None:
-        parts = [Path(self.display_name).name, f"{len(self.source):,} lines"]  # the name: a long path hides the rest
+        n = len(self.source)
+        parts = [Path(self.display_name).name, f"{n:,} line{'' if n == 1 else 's'}"]  # a long path would hide the rest
         if self.indexing:
             parts.append(self.indexing)
         if self.format_name:

@@ -18,7 +18,8 @@ TIME_KEYS = ("time", "ts", "t", "timestamp")
 COMPONENT_KEYS = ("logger", "component", "module", "source", "caller", "service")
 
 
-def _pairs(text: str) -> dict[str, str] | None:
+def pairs(text: str) -> dict[str, str] | None:
+    """The `key=value` pairs of a line, values unquoted; None when the line is not only pairs."""
     fields, at = {}, 0
     while at < len(text):
         m = _PAIR.match(text, at)
@@ -40,7 +41,7 @@ class LogfmtFormat(LogFormat):
     def parse(self, text: str, line: int) -> Record | None:
         if "=" not in text:
             return None
-        fields = _pairs(text)
+        fields = pairs(text)
         if fields is None or len(fields) < 3 or not any(k in fields for k in MESSAGE_KEYS + LEVEL_KEYS):
             return None
         message = _first(fields, MESSAGE_KEYS)

@@ -68,7 +68,7 @@ async def test_survives_truncation_and_rotation(log: Path) -> None:
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         log.write_text("after truncation\n")
         await settle(pilot, app, lambda: "after truncation" in screen_text(app))
-        assert "1 lines" in status(app)
+        assert "· 1 line ·" in status(app)
         os.rename(log, log.with_suffix(".1"))
         log.write_text("fresh file 1\nfresh file 2\n")
         await settle(pilot, app, lambda: "fresh file 2" in screen_text(app))
@@ -177,7 +177,7 @@ def panel_text(app: LogptApp) -> str:
 async def test_chunks_and_streamed_analysis_with_a_fake_model(log: Path) -> None:
     backend = FakeBackend()
     app = LogptApp(log, poll_seconds=0.05, backend=backend, flags=None)
-    async with app.run_test(size=(120, 24)) as pilot:
+    async with app.run_test(size=(120, 22)) as pilot:  # a view of 20 rows
         # 1,000 lines of 8 words: 6 lines (53 tokens with newlines) per 60-token chunk → 167 chunks;
         # the current chunk holds the line in the middle of the view.
         await settle(pilot, app, lambda: "chunk 166/167" in status(app) and "fake · cpu" in status(app))
@@ -419,7 +419,7 @@ async def test_wrap_folds_long_lines_and_still_follows_the_end(tmp_path: Path) -
 
 async def test_n_and_p_move_between_chunks_unless_searching(log: Path) -> None:
     app = LogptApp(log, poll_seconds=0.05, backend=FakeBackend(), flags=None)
-    async with app.run_test(size=(120, 24)) as pilot:
+    async with app.run_test(size=(120, 22)) as pilot:  # a view of 20 rows
         await settle(pilot, app, lambda: "chunk 166/167" in status(app))
         await pilot.press("p", "p")
         assert "chunk 164/167" in status(app)
@@ -508,7 +508,7 @@ async def test_the_chosen_theme_is_remembered(log: Path, tmp_path: Path) -> None
 async def test_appended_lines_extend_the_chunks_and_keep_the_replies(log: Path) -> None:
     backend = FakeBackend()
     app = LogptApp(log, poll_seconds=0.05, backend=backend, flags=None)
-    async with app.run_test(size=(120, 24)) as pilot:
+    async with app.run_test(size=(120, 22)) as pilot:  # a view of 20 rows
         await settle(pilot, app, lambda: "chunk 166/167" in status(app))
         await pilot.press("p", "s")
         await settle(pilot, app, lambda: app.tab.panel.replies != {})

@@ -73,3 +73,26 @@ async def test_help_screen(log: Path) -> None:
         await pilot.press("question_mark")
         await pilot.pause(0.3)
         check("help", app.export_screenshot())
+
+
+async def test_merged_view(tmp_path: Path) -> None:
+    web, db = tmp_path / "web.log", tmp_path / "db.log"
+    web.write_text("".join(f"2026-11-20T10:00:{s:02d}Z INFO web: GET /item/{s} 200\n" for s in range(0, 24, 2)))
+    db.write_text("".join(f"2026-11-20 10:00:{s:02d},000 WARN db: slow query {s} ms\n" for s in range(1, 24, 2)))
+    app = LogptApp([web, db], poll_seconds=60, backend=None, flags=None, merge=True)
+    async with app.run_test(size=(90, 16)) as pilot:
+        await settle(pilot, app, lambda: "24 lines" in status(app))
+        await pilot.pause(0.3)
+        check("merged", app.export_screenshot())
+
+
+async def test_record_pane(tmp_path: Path) -> None:
+    path = tmp_path / "api.log"
+    path.write_text('{"time": "2026-11-20T10:00:00Z", "level": "error", "msg": "upstream timeout", '
+                    '"upstream": {"host": "db-1", "port": 5432}, "attempt": 3}\n')  # fmt: skip
+    app = LogptApp(path, name="api.log", poll_seconds=60, backend=None, flags=None)
+    async with app.run_test(size=(110, 24)) as pilot:
+        await settle(pilot, app, lambda: "1 line" in status(app))
+        await pilot.press("colon", "1", "enter", "v")
+        await pilot.pause(0.3)
+        check("record", app.export_screenshot())

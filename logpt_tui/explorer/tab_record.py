@@ -1,0 +1,63 @@
+"""The record under the cursor, whole, in the side panel (`v`): a JSON record pretty-printed with its fields,
+a logfmt record as a field table, any other record's header fields and message, and a multi-line record (a
+stack trace) with every line of it.
+
+A mixin of `LogTab` (logpt_tui/explorer/tab.py); the work is engine/logs/recordview.py. Values are log text:
+they are shown in code spans and fences (never parsed as Markdown) and made terminal-safe by the panel.
+"""
+
+from __future__ import annotations
+
+from engine.logs.recordview import RecordFields, record_fields, record_span
+
+MAX_VALUE = 300  # characters of a field's value in the table (the pretty JSON below has it whole)
+
+
+def fence(text: str) -> str:
+    """A fenced block that the text cannot close."""
+    ticks = "`" * max(3, max((len(run) for run in text.split("\n") if set(run) == {"`"}), default=0) + 1)
+    ticks = "~~~~" if "```" in text else ticks
+    return f"{ticks}\n{text}\n{ticks}"
+
+
+def cell(value: str) -> str:
+    value = value.replace("\n", " ⏎ ")
+    value = value[:MAX_VALUE] + ("…" if len(value) > MAX_VALUE else "")
+    return value.replace("|", "\\|").replace("`", "'")
+
+
+def as_markdown(found: RecordFields, first: int, stop: int) -> str:
+    lines = [f"**{found.kind}** record, line {first + 1}" + (f"–{stop}" if stop > first + 1 else ""), ""]
+    if found.fields:
+        lines += ["| field | value |", "|---|---|"]
+        lines += [f"| `{cell(name)}` | `{cell(value)}` |" for name, value in found.fields]
+    if found.pretty:
+        lines += ["", fence(found.pretty)]
+    if found.extra:
+        lines += [
+            "",
+            f"{len(found.extra)} more line{'s' if len(found.extra) != 1 else ''}:",
+            "",
+            fence("\n".join(found.extra)),
+        ]
+    return "\n".join(lines)
+
+
+class RecordMixin:
+    def action_record(self) -> None:
+        line = self.view.current if self.view.current is not None else self.anchor_line()
+        total = len(self.source)
+        if not 0 <= line < total:
+            return
+        first, stop = record_span(self.source.line, line, total)
+        lines = self.source.block(first, stop)
+        found = record_fields(lines, self.record_format())
+        self.panel.show_markdown("Record", f"line {first + 1}", as_markdown(found, first, stop))
+
+    def record_format(self) -> object:
+        """The file's format, detected once from its first lines."""
+        if getattr(self, "_record_format", None) is None:
+            from engine.logs.formats import detect_format  # noqa: PLC0415
+
+            self._record_format = detect_format(self.source.block(0, 200)).format
+        return self._record_format
