@@ -41,6 +41,7 @@ from logpt_tui.explorer.messages import (
     SourceChanged,
 )
 from logpt_tui.explorer.state import FlagState, TabState
+from logpt_tui.explorer.status import Part, fit
 from logpt_tui.explorer.tab_flags import FlagsMixin
 from logpt_tui.explorer.tab_marks import MarksMixin
 from logpt_tui.explorer.tab_record import RecordMixin
@@ -199,34 +200,35 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.update_status()
 
     def update_status(self) -> None:
-        n = len(self.source)
-        parts = [Path(self.display_name).name, f"{n:,} line{'' if n == 1 else 's'}"]  # a long path would hide the rest
-        if self.indexing:
-            parts.append(self.indexing)
-        if self.format_name:
-            parts.append(self.format_name)
-        if span := self.time_span():
-            parts.append(span)
-        if found := self.search_status():
-            parts.append(found)
-        parts.append("following" if self.view.follow else "paused")
-        if self.view.wrap:
-            parts.append("wrap")
-        if self.new_since_scroll and not self.view.follow:
-            parts.append(f"+{self.new_since_scroll:,} new")
-        k = self.current_chunk()
-        if self.plan is not None and len(self.plan):
-            more = "+" if self.plan.planned < len(self.source) else ""
-            parts.append(f"chunk {k + 1 if k is not None else '–'}/{len(self.plan):,}{more}")
-        if self.state.filter.rule.active:
-            parts.append(f"filter {self.state.filter.rule.describe()}: {len(self.state.filter.rows):,} shown")
-        if self.state.templates.picked is not None:
-            parts.append(f"template {self.state.templates.picked}: {self.view.row_count:,} lines")
-        if self.state.flags.status:
-            parts.append(self.state.flags.status)
-        parts.append(self.model_state)
-        self.query_one("#status", Static).update(Text(visible(" · ".join(parts))))  # data: never markup
+        n, plan, state = len(self.source), self.plan, self.state
+        parts = [
+            Part(Path(self.display_name).name, 0),
+            Part(f"{n:,} line{'' if n == 1 else 's'}", 0),
+            Part(self.indexing, 0),
+            Part(self.format_name, 3),
+            Part(self.time_span(), 2),
+            Part(self.search_status(), 1, self.search_status().split(" match ")[-1]),
+            Part("following" if self.view.follow else "paused", 0),
+            Part("wrap" if self.view.wrap else "", 2),
+            Part(f"+{self.new_since_scroll:,} new" if self.new_since_scroll and not self.view.follow else "", 1),
+        ]
+        if plan is not None and len(plan):
+            k, more = self.current_chunk(), "+" if plan.planned < n else ""
+            parts.append(Part(f"chunk {k + 1 if k is not None else '–'}/{len(plan):,}{more}", 1))
+        if state.filter.rule.active:
+            parts.append(Part(f"filter {state.filter.rule.describe()}: {len(state.filter.rows):,} shown", 1,
+                              f"filter: {len(state.filter.rows):,} shown"))  # fmt: skip
+        if state.templates.picked is not None:
+            parts.append(Part(f"template {state.templates.picked}: {self.view.row_count:,} lines", 1))
+        flags = state.flags.status
+        parts += [Part(flags, 1, flags.split(" (")[0]), Part(self.model_state, 1, self.model_state.split(" · ")[0])]
+        bar = self.query_one("#status", Static)
+        width = bar.size.width - 2 if bar.size.width > 2 else 1000  # the padding; not laid out yet: all of it
+        bar.update(Text(visible(fit(parts, width))))  # data: never markup
         self.update_minimap()
+
+    def on_resize(self) -> None:
+        self.update_status()  # the status line is fitted to the width
 
     def update_minimap(self) -> None:
         starts = self.plan.starts if self.plan is not None and len(self.plan) else None
