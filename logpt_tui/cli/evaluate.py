@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,15 +23,37 @@ if TYPE_CHECKING:
 eval_app = typer.Typer(help="Measure logpt against labelled data.", no_args_is_help=True)
 
 
+DATA_ENV = "LOGPT_DATA"  # a folder holding loghub/, hdfs/, bgl/ (as downloaded from Loghub; see the README)
+DATA_FOLDERS = {"hdfs": "hdfs", "hdfs100k": "hdfs", "hdfs-raw": "hdfs", "hdfs-raw-split": "hdfs", "bgl": "bgl",
+                "bgl-2k": "loghub", "planted": ""}  # fmt: skip
+
+
+def data_folder(name: str) -> Path | None:
+    """$LOGPT_DATA/name when the variable is set and that folder exists."""
+    root = os.environ.get(DATA_ENV)
+    folder = Path(root) / name if root and name else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
 @eval_app.command("parser")
 @friendly
 def eval_parser(
     *,
-    loghub: Annotated[Path, typer.Option(help="Folder with <System>/<System>_2k.log and its _structured.csv.")],
+    loghub: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with <System>/<System>_2k.log and its _structured.csv (default: $LOGPT_DATA/loghub)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Grouping and parsing accuracy of template mining, per system, formats auto-detected."""
     from train.parser_eval import evaluate_loghub  # noqa: PLC0415 - only the CLI touches train, lazily
+
+    loghub = loghub or data_folder("loghub")
+    if loghub is None:
+        raise typer.BadParameter("pass the Loghub folder, or set LOGPT_DATA to the folder holding loghub/",
+                                 param_hint="--loghub")  # fmt: skip
 
     with err.status("mining…") as status:
         scores = evaluate_loghub(loghub, on_system=lambda s: status.update(f"mined {s.system}…"))
@@ -92,13 +115,15 @@ def eval_detector(
     from train.detector_eval import DATASETS, EvalConfig  # noqa: PLC0415 - only the CLI touches train, lazily
     from train.raw_eval import RAW_DATASETS  # noqa: PLC0415
 
+    data = data or data_folder(DATA_FOLDERS.get(dataset, dataset))
     if dataset in RAW_DATASETS:
         _eval_raw(dataset, data, rule, detector, as_json=as_json)
         return
     if dataset not in DATASETS:
         raise typer.BadParameter(f"choose one of {', '.join(DATASETS + RAW_DATASETS)}", param_hint="--dataset")
     if data is None:
-        raise typer.BadParameter(f"--dataset {dataset} needs the data set folder", param_hint="--data")
+        raise typer.BadParameter(f"--dataset {dataset} needs the data set folder (or LOGPT_DATA set to the folder "
+                                 f"holding {DATA_FOLDERS.get(dataset, dataset)}/)", param_hint="--data")  # fmt: skip
     methods = (
         ("mle",) + (("rl-binary", "rl-positional") if rl and not detector else ()) + (("deeplog",) if deeplog else ())
     )

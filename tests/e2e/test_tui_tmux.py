@@ -76,3 +76,29 @@ def test_merged_timeline_follows_two_growing_files(tmp_path: Path) -> None:
         assert last and before and "db.log" in last[0] and "web.log" in before[0]
         assert rows.index(before[0]) + 1 == rows.index(last[0])
         pane.keys("q")
+
+
+@pytest.mark.slow
+def test_time_jump_on_a_1_gib_file(tmp_path: Path) -> None:
+    """`:` with a time on a 1 GiB log: the first line at or after it is on screen at once (opt-in: -m slow)."""
+    log = tmp_path / "big.log"
+    with log.open("w") as f:
+        block = []
+        for i in range(12_000_000):  # ~90 bytes a line, one line every 7 ms of a day
+            ms = i * 7
+            block.append(f"2026-11-20T{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}."
+                         f"{ms % 1000:03d}Z INFO api: request {i} served from cache node 7\n")  # fmt: skip
+            if len(block) == 100_000:
+                f.write("".join(block))
+                block.clear()
+        f.write("".join(block))
+    with Pane(f"{explorer_command()} --no-flags --no-model {log}", session=SESSION, width=160, height=20) as pane:
+        pane.wait_for("12,000,000 lines", timeout=120)
+        pane.keys(":")
+        pane.keys("13:05")
+        t0 = time.monotonic()
+        pane.keys("Enter")
+        shown = pane.wait_for("2026-11-20T13:05:00.", timeout=10, poll=0.01)
+        assert time.monotonic() - t0 < 2  # a binary search, not a scan (the target is 200 ms; tmux adds its own)
+        assert "request 6728572 " in shown  # 13:05:00.004 is the first line at or after 13:05
+        pane.keys("q")

@@ -160,3 +160,20 @@ def test_long_templates_are_cut_at_a_word_boundary() -> None:
     text = "BLOCK* NameSystem.addStoredBlock: blockMap updated: <IP> is added to <BLK> size <NUM>"
     assert clip(text, 60) == "BLOCK* NameSystem.addStoredBlock: blockMap updated: <IP> is …"
     assert clip("short", 60) == "short" and clip("x" * 80, 60) == "x" * 60 + " …"
+
+
+def test_eval_finds_its_data_through_logpt_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    system = tmp_path / "data" / "loghub" / "Toy"
+    system.mkdir(parents=True)
+    lines = [f"2026-11-20 10:00:{i:02d},000 INFO svc: user {i} logged in" for i in range(20)]
+    (system / "Toy_2k.log").write_text("\n".join(lines) + "\n")
+    rows = ["LineId,EventId,EventTemplate"] + [f"{i + 1},E1,user <*> logged in" for i in range(20)]
+    (system / "Toy_2k.log_structured.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.delenv("LOGPT_DATA", raising=False)
+    code, _out, err = run(["eval", "parser"], capsys)
+    assert code != 0 and "LOGPT_DATA" in err
+    monkeypatch.setenv("LOGPT_DATA", str(tmp_path / "data"))
+    code, out, _err = run(["eval", "parser", "--json"], capsys)
+    assert code == 0 and json.loads(out)["systems"][0]["system"] == "Toy"
