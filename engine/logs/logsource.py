@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -40,7 +39,49 @@ class Change:
     new_lines: int = 0  # complete lines added to the index
 
 
-class LogSource:
+class BlockSearch:
+    """`find` for any source of numbered lines that reads blocks (`LogSource`, a merged view)."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def block(self, a: int, b: int) -> list[str]:
+        raise NotImplementedError
+
+    def find(
+        self,
+        pattern: re.Pattern[str] | UserRegex,
+        start: int,
+        *,
+        forward: bool = True,
+        cancelled: Callable[[], bool] = lambda: False,
+        batch: int = 4096,
+    ) -> int | None:
+        """The first line at or after `start` (before it, backwards) that the regex matches, wrapping around.
+
+        Reads `batch` lines per block; `cancelled` is checked between batches.
+        """
+        total = len(self)
+        if total == 0:
+            return None
+        start %= total
+        order = [(start, total), (0, start)] if forward else [(start, -1), (total - 1, start)]
+        step = 1 if forward else -1
+        for lo, hi in order:
+            for first in range(lo, hi, step * batch):
+                if cancelled():
+                    return None
+                last = min(first + batch, hi) if forward else max(first - batch, hi)
+                a, b = (first, last) if forward else (last + 1, first + 1)
+                texts = self.block(a, b)
+                indices = range(len(texts)) if forward else range(len(texts) - 1, -1, -1)
+                for k in indices:
+                    if pattern.search(texts[k]):
+                        return a + k
+        return None
+
+
+class LogSource(BlockSearch):
     def __init__(self, path: Path, *, max_line_bytes: int = 64 * 1024) -> None:
         self.path = Path(path)
         self.max_line_bytes = max_line_bytes
@@ -186,21 +227,6 @@ class LogSource:
         """Lines start..stop-1 (clipped to the file)."""
         return [self.line(i) for i in range(max(0, start), min(stop, len(self)))]
 
-    def find(
-        self,
-        pattern: re.Pattern[str] | UserRegex,
-        start: int,
-        *,
-        forward: bool = True,
-        cancelled: Callable[[], bool] = lambda: False,
-        batch: int = 4096,
-    ) -> int | None:
-        """The first line at or after `start` (before it, backwards) that the regex matches, wrapping around.
-
-        Reads `batch` lines per pread; `cancelled` is checked between batches.
-        """
-        return find_line(self, pattern, start, forward=forward, cancelled=cancelled, batch=batch)
-
     @property
     def complete_lines(self) -> int:
         """Lines ending in a newline (a final line still being written is not one)."""
@@ -219,38 +245,3 @@ class LogSource:
         data = os.pread(self._fd, end - start, start).decode("utf-8", errors="replace")
         lines = data.split("\n")[: b - a]
         return [line[: self.max_line_bytes].removesuffix("\r") for line in lines]
-
-
-class Lines(Protocol):
-    def __len__(self) -> int: ...
-    def block(self, a: int, b: int) -> list[str]: ...
-
-
-def find_line(
-    source: Lines,
-    pattern: re.Pattern[str] | UserRegex,
-    start: int,
-    *,
-    forward: bool = True,
-    cancelled: Callable[[], bool] = lambda: False,
-    batch: int = 4096,
-) -> int | None:
-    """`LogSource.find` for any source of numbered lines that reads blocks (a file, a merged view)."""
-    total = len(source)
-    if total == 0:
-        return None
-    start %= total
-    order = [(start, total), (0, start)] if forward else [(start, -1), (total - 1, start)]
-    step = 1 if forward else -1
-    for lo, hi in order:
-        for first in range(lo, hi, step * batch):
-            if cancelled():
-                return None
-            last = min(first + batch, hi) if forward else max(first - batch, hi)
-            a, b = (first, last) if forward else (last + 1, first + 1)
-            texts = source.block(a, b)
-            indices = range(len(texts)) if forward else range(len(texts) - 1, -1, -1)
-            for k in indices:
-                if pattern.search(texts[k]):
-                    return a + k
-    return None

@@ -20,7 +20,6 @@ Only complete lines are merged; a final line still being written waits.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,8 +28,7 @@ import numpy as np
 
 from engine.errors import InputError
 from engine.logs.clock import TimeReader, file_year
-from engine.logs.logsource import Change, LogSource, find_line
-from engine.logs.userregex import UserRegex
+from engine.logs.logsource import BlockSearch, Change, LogSource
 
 SHIFT = 40  # a row's code: file << SHIFT | line (2^40 lines per file)
 MASK = (1 << SHIFT) - 1
@@ -45,7 +43,7 @@ def short_names(paths: Sequence[Path]) -> list[str]:
     return names
 
 
-class MergedSource:
+class MergedSource(BlockSearch):
     def __init__(self, paths: Sequence[Path], *, max_line_bytes: int = 64 * 1024) -> None:
         if len(paths) < 2:
             raise InputError("a merged view needs two or more files", "pass several files to --merge")
@@ -110,17 +108,6 @@ class MergedSource:
             for j, text in zip(where.tolist(), texts, strict=True):
                 out[j] = text
         return out
-
-    def find(
-        self,
-        pattern: re.Pattern[str] | UserRegex,
-        start: int,
-        *,
-        forward: bool = True,
-        cancelled: Callable[[], bool] = lambda: False,
-        batch: int = 4096,
-    ) -> int | None:
-        return find_line(self, pattern, start, forward=forward, cancelled=cancelled, batch=batch)
 
     def tail(self, max_bytes: int = 256 * 1024) -> list[str]:
         """The last lines of every file, interleaved by time, each after its file's name (a first screen)."""
