@@ -21,6 +21,7 @@ from logpt_tui.cli.detect import detect
 from logpt_tui.cli.evaluate import eval_app
 from logpt_tui.cli.generate import generate
 from logpt_tui.cli.models import import_app, models
+from logpt_tui.cli.stream import ship
 from logpt_tui.cli.templates import templates
 from logpt_tui.cli.train import train_app
 
@@ -37,6 +38,7 @@ app.command()(friendly(generate))
 app.command()(friendly(models))
 app.command()(friendly(templates))
 app.command()(friendly(detect))
+app.command()(friendly(ship))
 app.add_typer(import_app, name="import")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")

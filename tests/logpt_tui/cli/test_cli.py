@@ -197,3 +197,19 @@ def test_analyze_whole_writes_one_timeline(sample_log: Path, capsys: pytest.Capt
     (record,) = [json.loads(line) for line in out.splitlines()]
     assert record["type"] == "timeline" and record["first_line"] == 1 and "## Incident timeline" in record["text"]
     assert [e["first_line"] for e in record["episodes"]] == sorted(e["first_line"] for e in record["episodes"])
+
+
+def test_ship_once_through_the_cli_and_a_clear_error_without_redis(
+    redis_server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+) -> None:
+    import redis
+
+    log = tmp_path / "app.log"
+    log.write_text("10:00:00 INFO up\n10:00:01 ERROR down\n")
+    code, _out, err = run(["ship", str(log), "--redis", redis_server.url, "--once"], capsys)
+    assert code == 0 and "2 records sent" in err
+    assert redis.Redis.from_url(redis_server.url).xlen("logs") == 2
+    code, _out, err = run(["ship", str(log), "--redis", "redis://127.0.0.1:1/0", "--once"], capsys)
+    assert code != 0 and "does not answer" in err and "Traceback" not in err

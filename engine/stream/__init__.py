@@ -1,0 +1,1 @@
+"""Beyond one machine: log records through Redis Streams (`logpt ship` publishes them)."""

@@ -1,0 +1,177 @@
+"""`logpt ship`: follow log files and publish their records to a Redis stream, exactly once.
+
+Each file is read through a `LogSource` (appends, truncation, rotation and re-creation, as the explorer
+follows it). Lines are grouped into records the way parsing groups them: a continuation line (indented, a
+stack frame, `Caused by:`, …) joins the record before it, so a stack trace is one entry. A record is sent
+when the next record begins, or when the file has been quiet for `flush_s` (the last record of a burst).
+
+One entry per record, `XADD stream MAXLEN ~ N * source <path> offset <byte> line <n> lines <k> text <record>`.
+The read position of each file (inode, byte offset and line number after the last record sent) lives in
+Redis next to the stream, in a hash per file, and is written in the same MULTI/EXEC transaction as the
+entries it covers: both apply or neither does, so a shipper killed at any point and started again neither
+loses nor repeats a record. A file replaced while no shipper ran (another inode at the path) is read from
+its start; what the old file got after the last position is not recovered (it is no longer at the path).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from engine.logs.formats.detect import CONTINUATION, MAX_CONTINUATION_LINES
+from engine.logs.logsource import LogSource
+
+BATCH = 500  # records per transaction
+BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # waits between reconnection attempts, the last one repeated
+MAX_RECORD_BYTES = 256 * 1024  # a record longer than this is sent cut (Redis takes 512 MB, consumers need less)
+
+
+@dataclass
+class Position:
+    inode: int = -1
+    offset: int = 0  # byte offset after the last record sent
+    line: int = 0  # lines sent (the next record's first line is line + 1)
+
+
+def position_key(stream: str, path: Path) -> str:
+    return f"{stream}:ship:{path.resolve()}"
+
+
+class FileShipper:
+    """One followed file: its source, its position in Redis, and the record being gathered."""
+
+    def __init__(self, client: object, stream: str, path: Path, maxlen: int | None) -> None:
+        self.client, self.stream, self.path, self.maxlen = client, stream, Path(path), maxlen
+        self.key = position_key(stream, self.path)
+        self.source = LogSource(self.path)
+        self.source.index()
+        self.position = self.load_position()
+        self.next_line = self.position.line  # 0-based: the first line not yet taken into a record
+        self.quiet_since = time.monotonic()
+
+    def inode(self) -> int:
+        return os.fstat(self.source._fd).st_ino  # noqa: SLF001 - the inode of the file being read
+
+    def load_position(self) -> Position:
+        saved = self.client.hgetall(self.key)  # type: ignore[attr-defined]
+        inode = self.inode()
+        if not saved or int(saved.get(b"inode", -1)) != inode:
+            return Position(inode, 0, 0)  # a new file at the path: from its start
+        offset, line = int(saved[b"offset"]), int(saved[b"line"])
+        if line > self.source.complete_lines or (line and self.source.line_span(line - 1)[1] + 1 != offset):
+            return Position(inode, 0, 0)  # truncated since, below what was sent: from the start again
+        return Position(inode, offset, line)
+
+    def restart(self) -> None:
+        """The file was truncated or replaced: its new content is read from the start."""
+        self.position = Position(self.inode(), 0, 0)
+        self.next_line = 0
+
+    def records(self, final: bool) -> list[tuple[int, int, str]]:
+        """(first line 0-based, line count, text) of the complete records after the position. With `final`
+        (the file went quiet), the last record is complete too."""
+        stop = self.source.complete_lines
+        if stop <= self.next_line:
+            return []
+        lines = self.source.block(self.next_line, stop)
+        out: list[tuple[int, int, str]] = []
+        start = 0
+        for i in range(1, len(lines) + 1):
+            ends = i == len(lines) or not CONTINUATION.match(lines[i]) or i - start > MAX_CONTINUATION_LINES
+            if not ends:
+                continue
+            if i == len(lines) and not final:
+                break  # the last record may still grow
+            text = "\n".join(lines[start:i])
+            out.append((self.next_line + start, i - start, text[:MAX_RECORD_BYTES]))
+            start = i
+        return out
+
+    def ship(self, final: bool) -> int:
+        """Send the complete records in transactions of BATCH with the position; returns the records sent."""
+        sent = 0
+        records = self.records(final)
+        for k in range(0, len(records), BATCH):
+            part = records[k : k + BATCH]
+            first, count, _ = part[-1]
+            stop_line = first + count
+            offset = self.source.line_span(stop_line - 1)[1] + 1
+            pipe = self.client.pipeline(transaction=True)  # type: ignore[attr-defined]
+            for line, n, text in part:
+                fields = {"source": str(self.path), "offset": self.source.line_span(line)[0], "line": line + 1,
+                          "lines": n, "text": text}  # fmt: skip
+                pipe.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+            pipe.hset(self.key, mapping={"inode": self.position.inode, "offset": offset, "line": stop_line})
+            pipe.execute()
+            self.position = Position(self.position.inode, offset, stop_line)
+            self.next_line = stop_line
+            sent += len(part)
+        return sent
+
+
+def ship_files(
+    client: object,
+    paths: Sequence[Path],
+    *,
+    stream: str = "logs",
+    maxlen: int | None = None,
+    flush_s: float = 0.5,
+    poll_s: float = 0.1,
+    stop: Callable[[], bool] = lambda: False,
+    once: bool = False,
+    on_sent: Callable[[int], None] = lambda _n: None,
+) -> int:
+    """Follow `paths` and ship their records until `stop()` (or, with `once`, until all is sent); returns the
+    records sent."""
+    files = reconnecting(lambda: [FileShipper(client, stream, p, maxlen) for p in paths], stop)
+    total = 0
+    while True:
+        grew = False
+        for f in files:
+            change = f.source.refresh()
+            if change.kind in ("truncated", "rotated"):
+                f.restart()
+            if change.kind != "none":
+                f.quiet_since, grew = time.monotonic(), True
+            quiet = once or time.monotonic() - f.quiet_since >= flush_s
+            sent = reconnecting(lambda f=f, quiet=quiet: f.ship(final=quiet), stop, f)
+            if sent:
+                total += sent
+                on_sent(sent)
+        if once and not grew:
+            return total
+        if stop():
+            for f in files:  # what is complete goes out before leaving
+                total += f.ship(final=True)
+            return total
+        time.sleep(poll_s)
+
+
+def reconnecting(call: Callable[[], object], stop: Callable[[], bool], file: FileShipper | None = None) -> object:
+    """`call()`, retried with backoff while Redis is unreachable. A transaction cut off by a lost connection
+    may or may not have been applied: before the retry the file's position is read back from Redis (it was
+    written in the same transaction as the entries), so nothing is sent twice or skipped."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except (RedisConnectionError, RedisTimeoutError):
+            while True:  # until Redis answers again and the file's position is known
+                if stop():
+                    raise
+                time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+                attempt += 1
+                if file is None:
+                    break
+                try:
+                    file.position = file.load_position()
+                except (RedisConnectionError, RedisTimeoutError):
+                    continue
+                file.next_line = file.position.line
+                break

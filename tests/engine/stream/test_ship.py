@@ -1,0 +1,129 @@
+"""`logpt ship` against a real Redis: one entry per record, positions kept with the entries, and no record lost
+or repeated across a shipper killed with SIGKILL, a Redis restart, a rotation."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+redis = pytest.importorskip("redis")
+
+from engine.stream.ship import ship_files  # noqa: E402
+
+
+def entries(client, stream: str = "logs") -> list[dict[str, str]]:  # noqa: ANN001
+    return [{k.decode(): v.decode() for k, v in fields.items()} for _id, fields in client.xrange(stream)]
+
+
+def test_one_entry_per_record_with_a_stack_trace_whole(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    log = tmp_path / "app.log"
+    log.write_text("2026-11-20 10:00:00,001 INFO app: up\n2026-11-20 10:00:01,002 ERROR app: failed\n"
+                   "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\nKeyError: 'DATABASE_URL'\n"
+                   "2026-11-20 10:00:02,003 INFO app: retrying\n")  # fmt: skip
+    client = redis.Redis.from_url(redis_server.url)
+    assert ship_files(client, [log], once=True) == 3
+    got = entries(client)
+    assert [(e["line"], e["lines"]) for e in got] == [("1", "1"), ("2", "4"), ("6", "1")]
+    assert got[1]["text"].endswith("KeyError: 'DATABASE_URL'") and got[1]["source"] == str(log)
+    assert int(got[2]["offset"]) == log.read_bytes().index(b"2026-11-20 10:00:02")
+    assert ship_files(client, [log], once=True) == 0  # the position is kept: nothing twice
+
+
+def test_a_record_still_growing_waits_and_the_file_is_followed(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    log = tmp_path / "app.log"
+    log.write_text("")
+    client = redis.Redis.from_url(redis_server.url)
+    stop = threading.Event()
+    thread = threading.Thread(target=ship_files, args=(client, [log]),
+                              kwargs={"stop": stop.is_set, "flush_s": 0.3, "poll_s": 0.02})  # fmt: skip
+    thread.start()
+    try:
+        with log.open("a") as f:
+            f.write("10:00:00 ERROR boom\n")
+            f.flush()
+            time.sleep(0.1)  # quiet for less than flush_s: a trace line may still come
+            f.write("    at Foo.bar(Foo.java:1)\n")
+            f.flush()
+        deadline = time.monotonic() + 5
+        while not entries(client) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [e["text"] for e in entries(client)] == ["10:00:00 ERROR boom\n    at Foo.bar(Foo.java:1)"]
+        os.rename(log, tmp_path / "app.log.1")  # rotation: the new file is read from its start
+        log.write_text("10:01:00 INFO fresh\n")
+        while len(entries(client)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert entries(client)[-1]["text"] == "10:01:00 INFO fresh"
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def ship_process(url: str, log: Path) -> subprocess.Popen:
+    code = ("import sys, redis; from pathlib import Path; from engine.stream.ship import ship_files; "
+            "ship_files(redis.Redis.from_url(sys.argv[1]), [Path(sys.argv[2])], poll_s=0.01, flush_s=0.05)")  # fmt: skip
+    return subprocess.Popen([sys.executable, "-c", code, url, str(log)], cwd=Path(__file__).resolve().parents[3])
+
+
+def test_sigkill_at_any_moment_loses_and_repeats_nothing(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    log = tmp_path / "busy.log"
+    log.write_text("")
+    client = redis.Redis.from_url(redis_server.url)
+    written, cut_short, rng = 0, 0, random.Random(11)
+    for _ in range(6):  # a shipper killed while it is sending, six times, while the file grows
+        before = client.xlen("logs")
+        shipper = ship_process(redis_server.url, log)
+        with log.open("a") as f:
+            for _ in range(20_000):
+                written += 1
+                f.write(f"2026-11-20T10:00:00Z INFO api: request {written}\n")
+        deadline = time.monotonic() + 10
+        while client.xlen("logs") == before and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
+        shipper.send_signal(signal.SIGKILL)
+        shipper.wait()
+        cut_short += client.xlen("logs") < written
+    assert cut_short >= 3  # most kills landed while records were still being sent
+    ship_files(client, [log], once=True)  # a last, clean run sends the rest
+    lines = [int(e["line"]) for e in entries(client)]
+    assert lines == list(range(1, written + 1))
+
+
+def test_redis_restarted_with_aof_the_shipper_reconnects_and_resumes(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    log = tmp_path / "steady.log"
+    log.write_text("")
+    client = redis.Redis.from_url(redis_server.url, socket_timeout=2)
+    stop = threading.Event()
+    thread = threading.Thread(target=ship_files, args=(client, [log]),
+                              kwargs={"stop": stop.is_set, "flush_s": 0.05, "poll_s": 0.01})  # fmt: skip
+    thread.start()
+    try:
+        with log.open("a") as f:
+            for i in range(1, 4001):
+                f.write(f"2026-11-20T10:00:00Z INFO api: request {i}\n")
+                if i == 1500:
+                    f.flush()
+                    time.sleep(0.3)
+                    redis_server.stop()  # down while the file grows
+                    time.sleep(1.0)
+                    redis_server.start()  # the AOF brings the stream and the positions back
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if len(entries(client)) >= 4000:
+                    break
+            except redis.exceptions.ConnectionError:
+                pass
+            time.sleep(0.1)
+        assert [int(e["line"]) for e in entries(client)] == list(range(1, 4001))
+    finally:
+        stop.set()
+        thread.join(10)
