@@ -33,6 +33,7 @@ from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import CLEANUPS, spool_stdin, system_log
 from logpt_tui.explorer.keys import bindings, palette_commands
 from logpt_tui.explorer.messages import BackendReady
+from logpt_tui.explorer.redis_stream import is_stream_url, spool_stream
 from logpt_tui.explorer.screens import HelpScreen
 from logpt_tui.explorer.tab import POLL_SECONDS, LogTab
 from logpt_tui.explorer.widgets.log_view import LogView
@@ -258,8 +259,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         epilog="Piped input: cmd | logpt-tui -",
     )
     parser.add_argument("files", nargs="*", metavar="FILE",
-                        help="log files, each in a tab; - reads stdin; none: the system journal, else /var/log/syslog "
-                             "or /var/log/messages")  # fmt: skip
+                        help="log files, each in a tab; - reads stdin; redis://HOST:PORT/STREAM follows a Redis stream; "
+                             "none: the system journal, else /var/log/syslog or /var/log/messages")  # fmt: skip
     parser.add_argument("--merge", action="store_true",
                         help="one timeline: the files' lines interleaved by time, each marked with its file")  # fmt: skip
     parser.add_argument("--theme", help="a Textual theme, e.g. textual-light, nord, gruvbox (remembered)")
@@ -269,6 +270,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                              "model, or analyst (model-free, instant)")  # fmt: skip
     parser.add_argument("--no-flags", action="store_true", help="do not run the anomaly detector")
     return parser.parse_args(argv)
+
+
+def open_argument(arg: str) -> tuple[Path, str | None]:
+    """A command-line argument as (a file to follow, its tab name): a path, `-` (stdin), or a Redis stream URL."""
+    if arg == "-":
+        return spool_stdin(), "stdin"
+    if is_stream_url(arg):
+        return spool_stream(arg)
+    return Path(arg), None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -282,8 +292,8 @@ def main(argv: list[str] | None = None) -> None:
 
         load_formats()  # a broken user format file is a one-line error now, not a worker's traceback later
         if args.files:
-            paths = [spool_stdin() if f == "-" else Path(f) for f in args.files]
-            names = ["stdin" if f == "-" else None for f in args.files]
+            opened = [open_argument(f) for f in args.files]
+            paths, names = [p for p, _ in opened], [n for _, n in opened]
         else:  # the first run: what a user of this machine most likely wants to read
             path, name = system_log()
             paths, names = [path], [name]

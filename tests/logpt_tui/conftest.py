@@ -17,3 +17,6 @@ def models_dir(tmp_path: Path, vocab: tuple, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("LOGPT_MODELS", str(folder))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     return folder
+
+
+from tests.redis_server import redis_server  # noqa: E402, F401 - a real redis-server, for ship and streams

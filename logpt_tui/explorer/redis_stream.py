@@ -1,0 +1,101 @@
+"""`logpt-tui redis://host:6379/logs`: a Redis stream followed like a file.
+
+The stream's entries are written, oldest first, into a spool file that the explorer then follows like any
+log (tail, search, filters, templates, flags, analysis): each entry's `text` field (what `logpt ship`
+sends; a record of several lines stays several lines), or, for entries without one, their fields as
+`key=value` pairs. A thread reads the history in pages and then waits for new entries (XREAD, BLOCK);
+a lost connection is retried with backoff from the last entry written, so nothing is shown twice
+or skipped. The spool is capped like piped input's (the oldest part is dropped past the cap).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from engine.errors import LogptError
+from logpt_tui.explorer.follow import CLEANUPS, SPOOL_CAP_BYTES
+
+PAGE = 10_000  # entries per XRANGE page
+BLOCK_MS = 1000
+BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+SHIPPED = ("source", "offset", "line", "lines")  # fields of `logpt ship` entries besides the text
+
+
+def is_stream_url(arg: str) -> bool:
+    return arg.startswith(("redis://", "rediss://"))
+
+
+def parse_stream_url(url: str) -> tuple[str, str]:
+    """(the server's URL with its db, the stream's name) of `redis://host:port/STREAM[?db=N]`."""
+    parts = urlparse(url)
+    stream = parts.path.lstrip("/")
+    if not stream or not parts.hostname:
+        raise LogptError(f"no stream in {url!r}", "write redis://HOST:PORT/STREAM, e.g. redis://127.0.0.1:6379/logs")
+    db = parse_qs(parts.query).get("db", ["0"])[0]
+    netloc = parts.netloc
+    return f"{parts.scheme}://{netloc}/{db}", stream
+
+
+def entry_text(fields: dict[bytes, bytes]) -> str:
+    """What an entry shows: its `text`, else its fields as `key=value` (values with spaces quoted)."""
+    decoded = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in fields.items()}
+    if "text" in decoded:
+        return decoded["text"]
+    return " ".join(f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in decoded.items())
+
+
+def copy_stream(client: object, stream: str, target: Path, stop: threading.Event, cap: int = SPOOL_CAP_BYTES) -> None:
+    """Write the stream's entries to `target` until `stop` is set (the thread of `spool_stream`): XREAD from
+    the last entry written returns the history in pages at once, then waits up to BLOCK_MS for new ones."""
+    import redis  # noqa: PLC0415
+
+    last, attempt = "0-0", 0
+    with target.open("ab") as out:
+        while not stop.is_set():
+            try:
+                reply = client.xread({stream: last}, count=PAGE, block=BLOCK_MS)  # type: ignore[attr-defined]
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])  # then on from `last`: no gap, no repeat
+                attempt += 1
+                continue
+            attempt, entries = 0, reply[0][1] if reply else []
+            if not entries:
+                continue
+            last = entries[-1][0].decode()
+            data = "".join(entry_text(fields) + "\n" for _id, fields in entries).encode("utf-8", "replace")
+            if out.tell() + len(data) > cap:  # like a piped stdin: the newest part is kept
+                out.truncate(0)
+                out.seek(0)
+            out.write(data)
+            out.flush()
+
+
+def spool_stream(url: str) -> tuple[Path, str]:
+    """Start following the stream at `url` into a spool file; (its path, a name for the tab)."""
+    try:
+        import redis  # noqa: PLC0415
+    except ImportError:
+        raise LogptError(
+            "following a Redis stream needs the `redis` package", "pip install 'logpt-tui[stream]'"
+        ) from None
+    server, stream = parse_stream_url(url)
+    try:
+        client = redis.Redis.from_url(server, socket_timeout=10, socket_connect_timeout=5)
+        client.ping()
+        kind = client.type(stream).decode()
+    except redis.exceptions.RedisError as e:
+        raise LogptError(f"Redis at {server} does not answer: {e}", "start redis-server, or check the URL") from None
+    if kind not in ("stream", "none"):
+        raise LogptError(f"{stream!r} at {server} is a {kind}, not a stream", "name a stream, e.g. …/logs")
+    handle, name = tempfile.mkstemp(prefix="logpt-stream-", suffix=".log")
+    os.close(handle)
+    path, stop = Path(name), threading.Event()
+    threading.Thread(target=copy_stream, args=(client, stream, path, stop), name="stream-spool", daemon=True).start()
+    CLEANUPS.append(stop.set)
+    CLEANUPS.append(lambda: path.unlink(missing_ok=True))
+    return path, f"{stream} @ {urlparse(server).netloc}"

@@ -1,3 +1,0 @@
-"""The real redis-server fixture (tests/redis_server.py) for `logpt ship`."""
-
-from tests.redis_server import redis_server  # noqa: F401 - a fixture

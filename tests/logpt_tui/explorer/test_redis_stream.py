@@ -1,0 +1,72 @@
+"""`logpt-tui redis://…/STREAM`: a real Redis stream followed like a file, across a Redis restart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.errors import LogptError
+from logpt_tui.explorer.app import LogptApp, open_argument
+from logpt_tui.explorer.follow import CLEANUPS
+from logpt_tui.explorer.redis_stream import entry_text, parse_stream_url
+from tests.logpt_tui.explorer.test_app import screen_text, settle, status
+
+
+def wait_for(path: Path, text: str, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = path.read_text()
+        if text in content:
+            return content
+        time.sleep(0.02)
+    raise AssertionError(f"{text!r} not in {path.read_text()!r}")
+
+
+def test_urls_and_entries() -> None:
+    assert parse_stream_url("redis://127.0.0.1:6390/logs:flags") == ("redis://127.0.0.1:6390/0", "logs:flags")
+    assert parse_stream_url("redis://h:1/logs?db=3") == ("redis://h:1/3", "logs")
+    with pytest.raises(LogptError, match="no stream"):
+        parse_stream_url("redis://127.0.0.1:6379/")
+    assert entry_text({b"text": b"a\nb", b"line": b"3"}) == "a\nb"
+    assert entry_text({b"level": b"error", b"why": b"novel template"}) == 'level=error why="novel template"'
+
+
+async def test_a_stream_is_followed_like_a_file_across_a_redis_restart(redis_server) -> None:  # noqa: ANN001
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    for i in range(1, 101):
+        client.xadd(
+            "logs", {"source": "/var/log/app.log", "line": i, "text": f"Nov 21 10:00:00 web-01 app[1]: req {i}"}
+        )
+    try:
+        path, name = open_argument(f"redis://127.0.0.1:{redis_server.port}/logs")
+        assert name == f"logs @ 127.0.0.1:{redis_server.port}"
+        wait_for(path, "req 100\n")
+        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
+        async with app.run_test(size=(100, 20)) as pilot:
+            await settle(pilot, app, lambda: "100 lines" in status(app) and "req 100" in screen_text(app))
+            client.xadd("logs", {"text": "Nov 21 10:00:01 web-01 app[1]: ERROR db down\n  at Db.connect"})
+            await settle(pilot, app, lambda: "102 lines" in status(app) and "at Db.connect" in screen_text(app))
+            redis_server.stop()
+            time.sleep(0.5)
+            redis_server.start()  # the AOF brings the stream back; the reader goes on from the last entry
+            client.xadd("logs", {"text": "Nov 21 10:00:02 web-01 app[1]: after the restart"})
+            await settle(pilot, app, lambda: "after the restart" in screen_text(app), tries=200)
+            assert "103 lines" in status(app)  # nothing repeated
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+        CLEANUPS.clear()
+
+
+def test_a_key_that_is_no_stream_or_no_server_is_one_line(redis_server) -> None:  # noqa: ANN001
+    import redis
+
+    redis.Redis.from_url(redis_server.url).set("plain", "x")
+    with pytest.raises(LogptError, match="is a string, not a stream"):
+        open_argument(f"redis://127.0.0.1:{redis_server.port}/plain")
+    with pytest.raises(LogptError, match="does not answer"):
+        open_argument("redis://127.0.0.1:1/logs")
