@@ -21,7 +21,7 @@ from logpt_tui.cli.detect import detect
 from logpt_tui.cli.evaluate import eval_app
 from logpt_tui.cli.generate import generate
 from logpt_tui.cli.models import import_app, models
-from logpt_tui.cli.stream import ship
+from logpt_tui.cli.stream import serve, ship
 from logpt_tui.cli.templates import templates
 from logpt_tui.cli.train import train_app
 
@@ -39,6 +39,7 @@ app.command()(friendly(models))
 app.command()(friendly(templates))
 app.command()(friendly(detect))
 app.command()(friendly(ship))
+app.command()(friendly(serve))
 app.add_typer(import_app, name="import")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")

@@ -61,3 +61,63 @@ def ship(
     err.print(f"[dim]shipping {where} to {safe(redis_url)} stream {safe(stream)}{follow}[/dim]")
     ship_files(client, files, stream=stream, maxlen=maxlen, once=once, stop=lambda: bool(stopping), on_sent=count)
     err.print(f"[dim]{sent[0]:,} records sent[/dim]")
+
+
+GroupOpt = Annotated[str, typer.Option("--group", help="The consumer group (created when missing).")]
+ConsumerOpt = Annotated[str | None, typer.Option("--consumer", help="This consumer's name (default: host-pid).")]
+DetectorOpt = Annotated[str, typer.Option("--detector", help="A detector bundle: a name (logpt models) or a folder.")]
+FormatOpt = Annotated[str | None, typer.Option("--format", help="The records' format (default: detected).")]
+BatchOpt = Annotated[int, typer.Option("--batch", help="Entries per micro-batch, at most.")]
+BlockOpt = Annotated[int, typer.Option("--block-ms", help="How long a read waits for entries.")]
+ClaimOpt = Annotated[int, typer.Option("--claim-idle-ms", help="Claim a dead consumer's entries idle this long.")]
+RuleOpt = Annotated[str, typer.Option("--rule", help="combined (evidence weighed) or topk (LogGPT/LogNEO).")]
+
+
+def serve(
+    detector: DetectorOpt,
+    redis_url: RedisOpt = "redis://127.0.0.1:6379/0",
+    stream: StreamOpt = "logs",
+    group: GroupOpt = "detect",
+    consumer: ConsumerOpt = None,
+    fmt: FormatOpt = None,
+    batch: BatchOpt = 500,
+    block_ms: BlockOpt = 100,
+    claim_idle_ms: ClaimOpt = 30_000,
+    rule: RuleOpt = "combined",
+) -> None:
+    """Consume a stream in a consumer group (XREADGROUP), flag anomalous records with a detector and XADD
+    each flag with its why to STREAM:flags; entries are acknowledged after their results are written, a dead
+    consumer's entries are claimed (XAUTOCLAIM), bad entries go to STREAM:dead. Run as many as you like.
+    SIGTERM or Ctrl+C: finish the batch, acknowledge, exit."""
+    import os  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    from engine.detect import Detector  # noqa: PLC0415
+    from engine.detect.evidence import RULES, EvidenceRule  # noqa: PLC0415
+    from engine.lm.registry import find_bundle  # noqa: PLC0415
+    from engine.logs.formats.detect import choose_format  # noqa: PLC0415
+    from engine.stream.serve import Consumer, pipeline_for  # noqa: PLC0415
+    from engine.stream.serve import serve as serve_loop  # noqa: PLC0415
+
+    if rule not in RULES:
+        raise typer.BadParameter(f"choose one of {', '.join(RULES)}", param_hint="--rule")
+    client = connect(redis_url)
+    loaded = Detector.load(find_bundle(detector, kind="detector"))
+    fmt_found = choose_format(sample_texts(client, stream), fmt)
+    name = consumer or f"{socket.gethostname()}-{os.getpid()}"
+    worker = Consumer(client, pipeline_for(loaded, fmt_found, EvidenceRule(rule)), stream=stream, group=group,
+                      name=name, batch=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms)  # fmt: skip
+    stopping: list[bool] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    err.print(f"[dim]{safe(name)} in group {safe(group)} on {safe(stream)} · {safe(fmt_found.name)} · flags to "
+              f"{safe(stream)}:flags (Ctrl+C stops)[/dim]")  # fmt: skip
+    stats = serve_loop(worker, lambda: bool(stopping))
+    err.print(f"[dim]{stats.entries:,} entries · {stats.flags:,} flagged · {stats.dead:,} dead-lettered · "
+              f"{stats.claimed:,} claimed[/dim]")  # fmt: skip
+
+
+def sample_texts(client: object, stream: str) -> list[str]:
+    """The stream's first 200 records, to detect their format from (an empty stream: generic)."""
+    entries = client.xrange(stream, count=200)  # type: ignore[attr-defined]
+    return [f[b"text"].decode("utf-8", "replace") for _i, f in entries if b"text" in f]

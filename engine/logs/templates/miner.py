@@ -108,6 +108,10 @@ class TemplateMiner:
         cluster = self._drain.match(self._masker.mask(message), full_search_strategy="fallback")
         return None if cluster is None else cluster.cluster_id
 
+    def masked(self, message: str) -> str:
+        """The message as the miner sees it before clustering (variables masked): the same on every machine."""
+        return self._masker.mask(self._prepare(message))
+
     def template(self, key: int) -> str | None:
         cluster = self._drain.id_to_cluster.get(key)
         return None if cluster is None else cluster.get_template()

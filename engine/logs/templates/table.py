@@ -64,11 +64,16 @@ class KeyedMiner:
         self._compiled = [(key, _anchor(text), _parts(text)) for key, text in by_length]
 
     def add(self, message: str) -> str:
+        key = self.match(message)
+        return key if key is not None else f"{MINED}{self.fallback.add(message)}"
+
+    def match(self, message: str) -> str | None:
+        """The key of the table's template that fits the message; None when none does (nothing is learned)."""
         spaced = _spaced(message.strip())
         for key, anchor, parts in self._compiled:
             if anchor in spaced and glob_match(parts, spaced):
                 return key
-        return f"{MINED}{self.fallback.add(message)}"
+        return None
 
     def templates(self) -> list[Template]:
         known = [Template(key, text, 0) for key, text in self.table.items()]  # type: ignore[arg-type]

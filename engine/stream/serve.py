@@ -1,0 +1,263 @@
+"""`logpt serve`: a consumer in a Redis Streams consumer group that flags anomalous records.
+
+Any number of consumers (on one machine or many) read the stream with XREADGROUP in micro-batches. A
+batch is judged with the detector's pipeline pieces:
+
+- keys: the detector bundle's templates, matched without learning (a frozen miner, or the bundle's key
+  table), so every consumer gives a message the same key; a message no template fits gets a key made of
+  its masked text (`~…`), the same on every consumer, and counts as a template never seen;
+- sessions: the bundle's session rule, within each source file; each session's recent keys (the model's
+  context) live in Redis (`{stream}:ctx:{session}`), so any consumer continues any session;
+- evidence: out of sequence or novel (the detector's top-K given the session's context) and severity (the
+  level field or words), weighed by the evidence rule. Bursts and rarity need a whole file's counts and are
+  not weighed here.
+
+Exactly once, per entry: a Lua script applies an entry's effects (its key appended to its session's
+context, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's marker
+(`{stream}:done:{id}`, kept a day) was not set, and sets it; entries are `XACK`ed after that. A consumer
+killed between the two leaves its entries pending: another consumer claims them after `claim_idle_ms`
+(XAUTOCLAIM), the script skips what was applied, and nothing is flagged twice or lost. An entry that is
+not a record (no text, not UTF-8, too long) goes to `{stream}:dead` with the reason and is acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from engine.detect.evidence import EvidenceRule, severity_of
+from engine.detect.pipeline import DetectionPipeline
+from engine.logs.formats.detect import parse_lines
+from engine.logs.formats.spec import LogFormat
+from engine.logs.sessions import group_sessions
+from engine.logs.templates.table import MINED, KeyedMiner
+
+MAX_TEXT = 64 * 1024  # longer entries go to the dead-letter stream
+DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
+
+APPLY = """
+local items = cjson.decode(ARGV[1])
+local keep = tonumber(ARGV[2])
+local flagged = 0
+for _, it in ipairs(items) do
+  if redis.call('SET', KEYS[1] .. it.id, '1', 'NX', 'EX', tonumber(ARGV[3])) then
+    for _, push in ipairs(it.ctx) do
+      redis.call('RPUSH', KEYS[2] .. push[1], push[2])
+      redis.call('LTRIM', KEYS[2] .. push[1], -keep, -1)
+    end
+    if it.flag ~= cjson.null then
+      redis.call('XADD', KEYS[3], '*', unpack(it.flag))
+      flagged = flagged + 1
+    end
+  end
+end
+return flagged
+"""
+
+
+@dataclass
+class Stats:
+    """What the consumer did so far (the metrics read it)."""
+
+    entries: int = 0
+    flags: int = 0
+    dead: int = 0
+    claimed: int = 0
+    batches: int = 0
+    latencies_ms: list[float] = field(default_factory=list)  # entry id time → result written, last batch
+
+
+@dataclass
+class Entry:
+    id: str
+    source: str
+    line: int
+    text: str
+
+
+class Consumer:
+    def __init__(
+        self,
+        client: object,
+        pipeline: DetectionPipeline,
+        *,
+        stream: str = "logs",
+        group: str = "detect",
+        name: str = "consumer-1",
+        batch: int = 500,
+        block_ms: int = 100,
+        claim_idle_ms: int = 30_000,
+    ) -> None:
+        self.client, self.pipeline, self.stream, self.group, self.name = client, pipeline, stream, group, name
+        self.batch, self.block_ms, self.claim_idle_ms = batch, block_ms, claim_idle_ms
+        self.flags_stream, self.dead_stream = f"{stream}:flags", f"{stream}:dead"
+        self.apply = client.register_script(APPLY)  # type: ignore[attr-defined]
+        self.stats = Stats()
+        self.context = pipeline.detector.model.config.block_size - 1 if pipeline.detector is not None else 64
+        self._last_claim = 0.0
+        self.ensure_group()
+
+    def ensure_group(self) -> None:
+        import redis  # noqa: PLC0415
+
+        try:
+            self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)  # type: ignore[attr-defined]
+        except redis.exceptions.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+
+    # ---- reading ----
+
+    def read(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """Entries of dead consumers idle past claim_idle_ms (checked every second), else new ones."""
+        now = time.monotonic()
+        if now - self._last_claim >= 1.0:
+            self._last_claim = now
+            claimed = self.client.xautoclaim(self.stream, self.group, self.name, self.claim_idle_ms,  # type: ignore[attr-defined]
+                                             start_id="0-0", count=self.batch)[1]  # fmt: skip
+            claimed = [(i, f) for i, f in claimed if f]  # deleted entries (trimmed) come back empty
+            if claimed:
+                self.stats.claimed += len(claimed)
+                return claimed
+        reply = self.client.xreadgroup(self.group, self.name, {self.stream: ">"}, count=self.batch,  # type: ignore[attr-defined]
+                                       block=self.block_ms)  # fmt: skip
+        return reply[0][1] if reply else []
+
+    def step(self) -> int:
+        """Read and judge one batch; returns the entries handled."""
+        raw = self.read()
+        if not raw:
+            return 0
+        entries, dead = [], []
+        for entry_id, fields in raw:
+            entry, why = as_entry(entry_id, fields)
+            (entries.append(entry) if entry is not None else dead.append((entry_id, fields, why)))
+        for entry_id, fields, why in dead:
+            self.client.xadd(self.dead_stream, {"entry": entry_id, "reason": why,  # type: ignore[attr-defined]
+                                                "fields": repr(fields)[:2000]})  # fmt: skip
+        items = self.judge(entries)
+        if items:
+            self.stats.flags += int(self.apply(keys=[f"{self.stream}:done:", f"{self.stream}:ctx:", self.flags_stream],
+                                               args=[json.dumps(items), self.context, DONE_TTL_S]))  # fmt: skip
+        self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
+        now_ms = time.time() * 1000
+        self.stats.latencies_ms = [now_ms - int(e.id.split("-")[0]) for e in entries]
+        self.stats.entries += len(entries)
+        self.stats.dead += len(dead)
+        self.stats.batches += 1
+        return len(raw)
+
+    # ---- judging ----
+
+    def judge(self, entries: list[Entry]) -> list[dict[str, object]]:
+        """One item per entry for the script: its id, its context pushes and its flag (or none)."""
+        fmt, rule = self.pipeline.fmt, self.pipeline.rule
+        keyed, severities = [], {}
+        for k, entry in enumerate(entries):
+            record = next(iter(parse_lines(entry.text.split("\n"), fmt, first_line=k)), None)
+            if record is None:
+                continue
+            keyed.append((record, self.key_of(record.message)))
+            severities[k] = severity_of(record)
+        items: list[dict[str, object]] = [{"id": e.id, "ctx": [], "flag": None} for e in entries]
+        keys_of = {record.line: key for record, key in keyed}
+        by_source: dict[str, list] = {}
+        for record, key in keyed:  # sessions never mix files
+            by_source.setdefault(entries[record.line].source, []).append((record, key))
+        sessions, names = [], []
+        for source, part in by_source.items():
+            for session in group_sessions(part, self.pipeline.spec):
+                sessions.append(session)
+                names.append(f"{source}|{session.id}")
+        contexts = self.contexts(names)
+        surprises = self.surprises(sessions, contexts)
+        for session, name in zip(sessions, names, strict=True):
+            for k, key in zip(session.lines, session.keys, strict=True):
+                items[k]["ctx"].append([name, key])  # type: ignore[union-attr]
+        for k, entry in enumerate(entries):
+            found = evidence(surprises.get(k), severities.get(k), rule)
+            score = sum(weight for _kind, weight, _detail in found)
+            if found and (score >= rule.threshold or rule.kind == "topk" and any(f[0] != "severity" for f in found)):
+                why = "; ".join(detail for _k, _w, detail in found)
+                items[k]["flag"] = ["entry", entry.id, "source", entry.source, "line", entry.line, "text",
+                                    entry.text[:4000], "template", keys_of.get(k, ""), "score", score,
+                                    "why", why, "evidence", json.dumps([list(f) for f in found])]  # fmt: skip
+        return items
+
+    def key_of(self, message: str) -> str:
+        """The template key every consumer gives `message`: the bundle's, else its masked text (novel)."""
+        miner = self.pipeline.miner
+        if isinstance(miner, KeyedMiner):
+            key = miner.match(message)
+            return key if key is not None else MINED + miner.fallback.masked(message)
+        found = miner.match(message)
+        return str(found) if found is not None else MINED + miner.masked(message)
+
+    def contexts(self, names: list[str]) -> list[list[str]]:
+        pipe = self.client.pipeline(transaction=False)  # type: ignore[attr-defined]
+        for name in names:
+            pipe.lrange(f"{self.stream}:ctx:{name}", -self.context, -1)
+        return [[k.decode() for k in keys] for keys in pipe.execute()]
+
+    def surprises(self, sessions: list, contexts: list[list[str]]) -> dict[int, tuple[str, str]]:
+        """Entry index → ("novel" | "sequence", detail) for keys the detector did not expect."""
+        detector = self.pipeline.detector
+        if detector is None or not sessions:
+            return {}
+        sequences = [ctx + s.keys for ctx, s in zip(contexts, sessions, strict=True)]
+        found = detector.outliers(sequences, first=[len(c) for c in contexts])
+        out: dict[int, tuple[str, str]] = {}
+        for session, ctx, (_n, flagged) in zip(sessions, contexts, found, strict=True):
+            for i, verdict in flagged.items():
+                if len(ctx) <= i < len(ctx) + len(session.keys):  # not the end-of-session position
+                    k = session.lines[i - len(ctx)]
+                    detail = ("template never seen in the detector's history" if verdict.unseen
+                              else f"rank {verdict.rank + 1} of the expected templates, p={verdict.prob:.2g}")  # fmt: skip
+                    out.setdefault(k, ("novel" if verdict.unseen else "sequence", detail))
+        return out
+
+
+def evidence(surprise: tuple[str, str] | None, severity: tuple[str, str] | None,
+             rule: EvidenceRule) -> list[tuple[str, float, str]]:  # fmt: skip
+    found: list[tuple[str, float, str]] = []
+    if surprise is not None:
+        kind, detail = surprise
+        found.append((kind, rule.novel if kind == "novel" else rule.sequence, detail))
+    if severity is not None and rule.kind == "combined":
+        level, how = severity
+        weight = rule.warning if level == "WARN" or how.startswith("words in") else (
+            rule.critical if level == "CRITICAL" and how == "level field" else rule.error)  # fmt: skip
+        found.append(("severity", weight, f"{level} ({how})"))
+    return found
+
+
+def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None, str]:
+    """The entry as a record to judge, or None and why it is not one."""
+    text = fields.get(b"text")
+    if text is None:
+        return None, "no text field"
+    if len(text) > MAX_TEXT:
+        return None, f"text of {len(text):,} bytes (at most {MAX_TEXT:,})"
+    try:
+        decoded = text.decode("utf-8")
+        source = fields.get(b"source", b"-").decode("utf-8")
+        line = int(fields.get(b"line", b"0"))
+    except (UnicodeDecodeError, ValueError) as e:
+        return None, f"not a record: {e}"
+    return Entry(entry_id.decode(), source, line, decoded), ""
+
+
+def serve(consumer: Consumer, stop: Callable[[], bool], on_batch: Callable[[Stats], None] = lambda _s: None) -> Stats:
+    """Judge batches until `stop()`; the batch under way is finished and acknowledged first."""
+    while not stop():
+        if consumer.step():
+            on_batch(consumer.stats)
+    return consumer.stats
+
+
+def pipeline_for(detector: object, fmt: LogFormat, rule: EvidenceRule) -> DetectionPipeline:
+    from engine.detect.pipeline import DetectConfig  # noqa: PLC0415
+
+    return DetectionPipeline.prepare([], fmt, detector=detector, config=DetectConfig(rule=rule))  # type: ignore[arg-type]

@@ -1,0 +1,128 @@
+"""`logpt serve` against a real Redis: ship → serve → flags end to end, a consumer killed with SIGKILL mid-batch
+(another claims its entries: nothing lost, nothing flagged twice), bad entries dead-lettered."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+redis = pytest.importorskip("redis")
+
+from engine.detect import Detector  # noqa: E402
+from engine.detect.evidence import EvidenceRule  # noqa: E402
+from engine.detect.pipeline import mine  # noqa: E402
+from engine.logs.formats import detect_format  # noqa: E402
+from engine.logs.templates import TemplateMiner  # noqa: E402
+from engine.stream.serve import Consumer, pipeline_for  # noqa: E402
+from engine.stream.ship import ship_files  # noqa: E402
+from tests.engine.detect.test_pipeline import random_detector, syslog  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+NOVEL = "Nov 21 11:00:00 web-01 kernel: BUG: unable to handle page fault for address {n}"
+
+
+def detector_for(lines: list[str], folder: Path) -> Path:
+    """A small detector over the templates of `lines` (random weights: sequence evidence is noise, but a
+    template it never saw is novel on every consumer alike), saved as a bundle."""
+    fmt = detect_format(lines).format
+    miner = TemplateMiner()
+    keys = sorted({k for _, k in mine(lines, fmt, miner)})
+    detector = random_detector(keys, block=8, complete=False)
+    detector.miner_state = miner.to_state()
+    detector.save(folder)
+    return folder
+
+
+def log_with_novel_lines(path: Path, n: int, every: int) -> tuple[list[str], set[int]]:
+    lines = syslog(n)
+    novel = set(range(every, n, every))
+    for i in novel:
+        lines[i] = NOVEL.format(n=i)
+    path.write_text("\n".join(lines) + "\n")
+    return lines, {i + 1 for i in novel}
+
+
+def drain(consumer: Consumer, client, total: int, timeout: float = 60) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        consumer.step()
+        pending = client.xpending("logs", "detect")["pending"]
+        done = len(client.keys("logs:done:*"))
+        if pending == 0 and done >= total:
+            return
+    raise AssertionError(f"not drained: {client.xpending('logs', 'detect')}")
+
+
+def flags(client) -> list[dict[str, str]]:  # noqa: ANN001
+    return [{k.decode(): v.decode() for k, v in f.items()} for _i, f in client.xrange("logs:flags")]
+
+
+def test_ship_serve_flags_end_to_end(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines, novel = log_with_novel_lines(log, 600, 97)
+    assert ship_files(client, [log], once=True) == 600
+    fmt = detect_format(lines).format
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1",
+                        batch=128)  # fmt: skip
+    drain(consumer, client, 600)
+    found = flags(client)
+    by_line = {int(f["line"]): f for f in found}
+    assert novel <= by_line.keys()  # every planted line, with its why
+    assert all("template never seen" in by_line[n]["why"] for n in novel)
+    assert json.loads(by_line[min(novel)]["evidence"])[0][0] == "novel"
+    assert len({f["entry"] for f in found}) == len(found)  # one flag per entry at most
+    assert consumer.stats.entries == 600 and client.llen(f"logs:ctx:{log}|kernel") > 0  # contexts kept in Redis
+
+
+def test_a_consumer_killed_mid_batch_loses_and_repeats_nothing(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines, novel = log_with_novel_lines(log, 20_000, 211)
+    ship_files(client, [log], once=True)
+    code = ("import sys, redis; from pathlib import Path; from engine.detect import Detector; from engine.detect.evidence import EvidenceRule;"
+            "from engine.logs.formats import detect_format; from engine.stream.serve import Consumer, pipeline_for, serve;"
+            "c = redis.Redis.from_url(sys.argv[1]); fmt = detect_format([l.decode() for l in [c.xrange('logs', count=1)[0][1][b'text']]]).format;"
+            "serve(Consumer(c, pipeline_for(Detector.load(Path(sys.argv[2])), fmt, EvidenceRule('combined')), name='doomed', batch=256), lambda: False)")  # fmt: skip
+    doomed = subprocess.Popen([sys.executable, "-c", code, redis_server.url, str(bundle)], cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while len(client.keys("logs:done:*")) < 2000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    doomed.send_signal(signal.SIGKILL)  # mid-stream, most likely mid-batch
+    doomed.wait()
+    assert 0 < len(client.keys("logs:done:*")) < 20_000
+    fmt = detect_format(lines).format
+    rescuer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="rescuer",
+                       batch=256, claim_idle_ms=300)  # fmt: skip
+    drain(rescuer, client, 20_000)
+    found = flags(client)
+    assert len({f["entry"] for f in found}) == len(found)  # no entry flagged twice
+    assert novel <= {int(f["line"]) for f in found}  # no planted line lost
+    assert client.xpending("logs", "detect")["pending"] == 0
+    ids = [i.decode() for i, _ in client.xrange("logs")]
+    assert all(client.exists(f"logs:done:{i}") for i in ids)  # every entry applied exactly once
+    assert rescuer.stats.claimed > 0
+
+
+def test_bad_entries_go_to_the_dead_letter_stream_and_the_consumer_goes_on(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    client.xadd("logs", {"source": "a", "line": 1, "text": syslog(10)[1]})  # routine
+    client.xadd("logs", {"source": "a", "line": 2})  # no text
+    client.xadd("logs", {"source": "a", "line": 3, "text": b"\xff\xfe not utf-8"})
+    client.xadd("logs", {"source": "a", "line": 4, "text": "x" * 70_000})
+    client.xadd("logs", {"source": "a", "line": 5, "text": NOVEL.format(n=5)})
+    fmt = detect_format(syslog(10)).format
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
+    drain(consumer, client, 2)
+    reasons = [f[b"reason"].decode() for _i, f in client.xrange("logs:dead")]
+    assert reasons[0] == "no text field" and "not a record" in reasons[1] and "70,000 bytes" in reasons[2]
+    assert [f["line"] for f in flags(client)] == ["5"]
