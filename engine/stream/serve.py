@@ -66,6 +66,7 @@ class Stats:
     dead: int = 0
     claimed: int = 0
     batches: int = 0
+    reconnects: int = 0
     latencies_ms: list[float] = field(default_factory=list)  # entry id time → result written, last batch
 
 
@@ -97,6 +98,7 @@ class Consumer:
         self.stats = Stats()
         self.context = pipeline.detector.model.config.block_size - 1 if pipeline.detector is not None else 64
         self._last_claim = 0.0
+        self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
         self.ensure_group()
 
     def ensure_group(self) -> None:
@@ -111,7 +113,14 @@ class Consumer:
     # ---- reading ----
 
     def read(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
-        """Entries of dead consumers idle past claim_idle_ms (checked every second), else new ones."""
+        """This consumer's own pending entries after a restart or a lost connection, else entries of dead
+        consumers idle past claim_idle_ms (checked every second), else new ones."""
+        if self.recover:
+            reply = self.client.xreadgroup(self.group, self.name, {self.stream: "0"}, count=self.batch)  # type: ignore[attr-defined]
+            mine = [(i, f) for i, f in (reply[0][1] if reply else []) if f]
+            if mine:
+                return mine
+            self.recover = False
         now = time.monotonic()
         if now - self._last_claim >= 1.0:
             self._last_claim = now
@@ -249,11 +258,26 @@ def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None,
     return Entry(entry_id.decode(), source, line, decoded), ""
 
 
-def serve(consumer: Consumer, stop: Callable[[], bool], on_batch: Callable[[Stats], None] = lambda _s: None) -> Stats:
-    """Judge batches until `stop()`; the batch under way is finished and acknowledged first."""
+BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None] = lambda _c: None) -> Stats:
+    """Judge batches until `stop()`; the batch under way is finished and acknowledged first. A lost
+    connection is retried with backoff; then the consumer's own unacknowledged entries are judged again (the
+    script skips what was applied)."""
+    import redis  # noqa: PLC0415
+
+    attempt = 0
     while not stop():
-        if consumer.step():
-            on_batch(consumer.stats)
+        try:
+            consumer.step()
+            attempt = 0
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            consumer.stats.reconnects += 1
+            consumer.recover = True
+            time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+            attempt += 1
+        on_turn(consumer)
     return consumer.stats
 
 

@@ -71,6 +71,9 @@ BatchOpt = Annotated[int, typer.Option("--batch", help="Entries per micro-batch,
 BlockOpt = Annotated[int, typer.Option("--block-ms", help="How long a read waits for entries.")]
 ClaimOpt = Annotated[int, typer.Option("--claim-idle-ms", help="Claim a dead consumer's entries idle this long.")]
 RuleOpt = Annotated[str, typer.Option("--rule", help="combined (evidence weighed) or topk (LogGPT/LogNEO).")]
+MetricsOpt = Annotated[
+    int | None, typer.Option("--metrics-port", help="Serve /metrics (Prometheus), /healthz and /readyz here.")
+]
 
 
 def serve(
@@ -84,6 +87,7 @@ def serve(
     block_ms: BlockOpt = 100,
     claim_idle_ms: ClaimOpt = 30_000,
     rule: RuleOpt = "combined",
+    metrics_port: MetricsOpt = None,
 ) -> None:
     """Consume a stream in a consumer group (XREADGROUP), flag anomalous records with a detector and XADD
     each flag with its why to STREAM:flags; entries are acknowledged after their results are written, a dead
@@ -112,7 +116,15 @@ def serve(
         signal.signal(sig, lambda *_: stopping.append(True))
     err.print(f"[dim]{safe(name)} in group {safe(group)} on {safe(stream)} · {safe(fmt_found.name)} · flags to "
               f"{safe(stream)}:flags (Ctrl+C stops)[/dim]")  # fmt: skip
-    stats = serve_loop(worker, lambda: bool(stopping))
+    on_turn = lambda _c: None  # noqa: E731
+    if metrics_port is not None:
+        from engine.stream.metrics import Metrics, serve_http  # noqa: PLC0415
+
+        metrics = Metrics()
+        serve_http(metrics, metrics_port)
+        on_turn = metrics.update
+        err.print(f"[dim]metrics on :{metrics_port}/metrics, probes on /healthz and /readyz[/dim]")
+    stats = serve_loop(worker, lambda: bool(stopping), on_turn)
     err.print(f"[dim]{stats.entries:,} entries · {stats.flags:,} flagged · {stats.dead:,} dead-lettered · "
               f"{stats.claimed:,} claimed[/dim]")  # fmt: skip
 

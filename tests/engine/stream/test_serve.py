@@ -126,3 +126,84 @@ def test_bad_entries_go_to_the_dead_letter_stream_and_the_consumer_goes_on(redis
     reasons = [f[b"reason"].decode() for _i, f in client.xrange("logs:dead")]
     assert reasons[0] == "no text field" and "not a record" in reasons[1] and "70,000 bytes" in reasons[2]
     assert [f["line"] for f in flags(client)] == ["5"]
+
+
+def test_redis_restarted_the_consumer_reconnects_and_finishes(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    import threading
+
+    from engine.stream.serve import serve
+
+    client = redis.Redis.from_url(redis_server.url, socket_timeout=2)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines, novel = log_with_novel_lines(log, 6000, 101)
+    ship_files(client, [log], once=True)
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), detect_format(lines).format,
+                                             EvidenceRule("combined")), name="c1", batch=200)  # fmt: skip
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, args=(consumer, stop.is_set))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(client.keys("logs:done:*")) < 1000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        redis_server.stop()  # with AOF (fsync always): what was acknowledged survives
+        time.sleep(0.5)
+        redis_server.start()
+        while time.monotonic() < deadline + 30:
+            try:
+                if len(client.keys("logs:done:*")) >= 6000 and client.xpending("logs", "detect")["pending"] == 0:
+                    break
+            except redis.exceptions.ConnectionError:
+                pass
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(20)
+    found = flags(client)
+    assert consumer.stats.reconnects > 0
+    assert len({f["entry"] for f in found}) == len(found) and novel <= {int(f["line"]) for f in found}
+    assert all(client.exists(f"logs:done:{i.decode()}") for i, _ in client.xrange("logs"))
+
+
+def test_metrics_and_probes(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    import socket
+    import urllib.request
+
+    from engine.stream.metrics import Metrics, serve_http
+
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines, novel = log_with_novel_lines(log, 500, 97)
+    ship_files(client, [log], once=True)
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), detect_format(lines).format,
+                                             EvidenceRule("combined")), name="c1", batch=100)  # fmt: skip
+    metrics = Metrics()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = serve_http(metrics, port, host="127.0.0.1")
+    try:
+        for _ in range(8):
+            consumer.step()
+            metrics.update(consumer)
+        metrics._group_at = 0.0  # read the group now
+        metrics.update(consumer)
+
+        def get(path: str) -> tuple[int, str]:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as reply:  # noqa: S310 - local
+                    return reply.status, reply.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, ""
+
+        code, text = get("/metrics")
+        assert code == 200 and "logpt_events_in_total 500.0" in text
+        assert f"logpt_flags_total {float(consumer.stats.flags)}" in text and consumer.stats.flags >= len(novel)
+        assert "logpt_end_to_end_seconds_count 500.0" in text and "logpt_pending_entries 0.0" in text
+        assert get("/healthz")[0] == 200 and get("/readyz")[0] == 200
+        metrics.beat -= 60  # a loop that stopped turning
+        assert get("/healthz")[0] == 503
+    finally:
+        server.shutdown()
