@@ -71,6 +71,7 @@ class TemplateMiner:
             parametrize_numeric_tokens=True,
         )
         self._cache: dict[bytes, int] = {}
+        self._matched: dict[bytes, int] = {}  # shapes `match` found (a frozen miner is matched many times)
         self.counts: Counter[int] = Counter()
         self.dirty = False  # templates changed since the last save
 
@@ -91,6 +92,7 @@ class TemplateMiner:
             key = cluster.cluster_id
             if change == "cluster_created" and at_cap:
                 self._cache.clear()  # Drain evicted a template: cached keys may point at it
+                self._matched.clear()
             if len(self._cache) >= self.config.cache_size:
                 self._cache.clear()
             self._cache[shape] = key
@@ -102,11 +104,18 @@ class TemplateMiner:
     def match(self, message: str) -> int | None:
         """The key of a known template that fits the message, learning nothing; None if none fits."""
         message = self._prepare(message)
-        key = self._cache.get(digit_shape(message))
+        shape = digit_shape(message)
+        key = self._cache.get(shape)
+        key = self._matched.get(shape) if key is None else key
         if key is not None:
             return key
         cluster = self._drain.match(self._masker.mask(message), full_search_strategy="fallback")
-        return None if cluster is None else cluster.cluster_id
+        if cluster is None:
+            return None
+        if len(self._matched) >= self.config.cache_size:
+            self._matched.clear()
+        self._matched[shape] = cluster.cluster_id  # its own cache: `add` may still refine what it learns
+        return cluster.cluster_id
 
     def masked(self, message: str) -> str:
         """The message as the miner sees it before clustering (variables masked): the same on every machine."""
