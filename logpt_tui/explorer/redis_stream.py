@@ -2,8 +2,8 @@
 
 The stream's entries are written, oldest first, into a spool file that the explorer then follows like any
 log (tail, search, filters, templates, flags, analysis): each entry's `text` field (what `logpt ship`
-sends; a record of several lines stays several lines), or, for entries without one, their fields as
-`key=value` pairs. A thread reads the history in pages and then waits for new entries (XREAD, BLOCK);
+sends; a record of several lines stays several lines; a flag from `logpt serve` shows its why after the
+line), or, for entries without one, their fields as `key=value` pairs. A thread reads the history in pages and then waits for new entries (XREAD, BLOCK);
 a lost connection is retried with backoff from the last entry written, so nothing is shown twice
 or skipped. The spool is capped like piped input's (the oldest part is dropped past the cap).
 """
@@ -44,6 +44,9 @@ def parse_stream_url(url: str) -> tuple[str, str]:
 def entry_text(fields: dict[bytes, bytes]) -> str:
     """What an entry shows: its `text`, else its fields as `key=value` (values with spaces quoted)."""
     decoded = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in fields.items()}
+    if "text" in decoded and "why" in decoded:  # a flag from `logpt serve`: the line, then why, on its first line
+        first, newline, rest = decoded["text"].partition("\n")
+        return f"{first}  ⟵ flagged: {decoded['why']} (score {decoded.get('score', '?')}){newline}{rest}"
     if "text" in decoded:
         return decoded["text"]
     return " ".join(f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in decoded.items())

@@ -31,6 +31,8 @@ def test_urls_and_entries() -> None:
         parse_stream_url("redis://127.0.0.1:6379/")
     assert entry_text({b"text": b"a\nb", b"line": b"3"}) == "a\nb"
     assert entry_text({b"level": b"error", b"why": b"novel template"}) == 'level=error why="novel template"'
+    flag = {b"text": b"10:00 kernel: BUG\n  trace", b"why": b"template never seen", b"score": b"2.0"}
+    assert entry_text(flag) == "10:00 kernel: BUG  ⟵ flagged: template never seen (score 2.0)\n  trace"
 
 
 async def test_a_stream_is_followed_like_a_file_across_a_redis_restart(redis_server) -> None:  # noqa: ANN001
