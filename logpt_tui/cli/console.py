@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -59,7 +58,7 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
         except LogptError as e:
             err.print(error_line(e))
             raise typer.Exit(EXIT_USER_ERROR) from None
-        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C, also at a `Continue?` prompt
+        except (KeyboardInterrupt, typer.Abort):  # Ctrl-C, also at a `Continue?` prompt
             sys.stdout.write("\n")
             err.print("[dim]interrupted[/dim]")
             raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -46,9 +46,9 @@ def ship(
     source, byte offset, line number and text; each file's position is kept in Redis and advanced in the same
     transaction as its entries, so a restart neither loses nor repeats a record. SIGTERM or Ctrl+C: send
     what is complete, then exit."""
+    client = connect(redis_url)  # first: without the redis package this is the one-line error
     from engine.stream.ship import ship_files  # noqa: PLC0415
 
-    client = connect(redis_url)
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGINT):  # finish the transaction under way, send what is complete, exit
         signal.signal(sig, lambda *_: stopping.append(True))
@@ -118,7 +118,10 @@ def serve(
               f"{safe(stream)}:flags (Ctrl+C stops)[/dim]")  # fmt: skip
     on_turn = lambda _c: None  # noqa: E731
     if metrics_port is not None:
-        from engine.stream.metrics import Metrics, serve_http  # noqa: PLC0415
+        try:
+            from engine.stream.metrics import Metrics, serve_http  # noqa: PLC0415
+        except ImportError:
+            raise LogptError("--metrics-port needs prometheus-client", "pip install 'logpt-tui[stream]'") from None
 
         metrics = Metrics()
         serve_http(metrics, metrics_port)

@@ -7,8 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
-import click
 import pytest
+import typer
 
 from engine.errors import InputError
 from engine.logs.logsource import LogSource
@@ -58,7 +58,7 @@ def test_ctrl_c_at_the_continue_prompt_exits_130(
     log.write_text("".join(f"Nov 21 10:00:{i % 60:02d} web-01 app[1]: request {i} ok\n" for i in range(400)))
 
     def interrupted(*_args: object, **_kwargs: object) -> bool:
-        raise click.exceptions.Abort
+        raise typer.Abort
 
     monkeypatch.setattr(sys.modules["logpt_tui.cli.analyze"], "interactive", lambda: True)
     monkeypatch.setattr("typer.confirm", interrupted)
