@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,3 +175,37 @@ def reconnecting(call: Callable[[], object], stop: Callable[[], bool], file: Fil
                     continue
                 file.next_line = file.position.line
                 break
+
+
+def ship_lines(client: object, lines: Iterable[str], *, stream: str = "logs", source: str = "stdin",
+               maxlen: int | None = None, on_sent: Callable[[int], None] = lambda _n: None) -> int:  # fmt: skip
+    """Ship records read from `lines` (a pipe: there is no position to keep, so a restart cannot resume it);
+    a record is sent when the next one begins, at most BATCH at a time; the last when the input ends."""
+    pending: list[str] = []
+    batch: list[tuple[int, str]] = []
+    first, sent = 1, 0
+
+    def flush() -> None:
+        nonlocal sent
+        if batch:
+            pipe = client.pipeline(transaction=True)  # type: ignore[attr-defined]
+            for line, text in batch:
+                fields = {"source": source, "offset": -1, "line": line, "lines": text.count("\n") + 1, "text": text}
+                pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)
+            reconnecting(pipe.execute, lambda: False)
+            sent += len(batch)
+            on_sent(len(batch))
+            batch.clear()
+
+    for number, raw in enumerate(lines, 1):
+        text = raw.rstrip("\n").removesuffix("\r")
+        if pending and (not CONTINUATION.match(text) or len(pending) > MAX_CONTINUATION_LINES):
+            batch.append((first, "\n".join(pending)[:MAX_RECORD_BYTES]))
+            pending, first = [], number
+            if len(batch) >= BATCH:
+                flush()
+        pending.append(text)
+    if pending:
+        batch.append((first, "\n".join(pending)[:MAX_RECORD_BYTES]))
+    flush()
+    return sent

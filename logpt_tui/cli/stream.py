@@ -36,7 +36,7 @@ def connect(url: str) -> object:
 
 
 def ship(
-    files: Annotated[list[Path], typer.Argument(help="Log files to follow and publish.")],
+    files: Annotated[list[Path], typer.Argument(help="Log files to follow and publish; - reads stdin.")],
     redis_url: RedisOpt = "redis://127.0.0.1:6379/0",
     stream: StreamOpt = "logs",
     maxlen: MaxlenOpt = None,
@@ -47,7 +47,7 @@ def ship(
     transaction as its entries, so a restart neither loses nor repeats a record. SIGTERM or Ctrl+C: send
     what is complete, then exit."""
     client = connect(redis_url)  # first: without the redis package this is the one-line error
-    from engine.stream.ship import ship_files  # noqa: PLC0415
+    from engine.stream.ship import ship_files, ship_lines  # noqa: PLC0415
 
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGINT):  # finish the transaction under way, send what is complete, exit
@@ -57,6 +57,16 @@ def ship(
     def count(n: int) -> None:
         sent[0] += n
 
+    if [str(f) for f in files] == ["-"]:  # a pipe: shipped as it comes, until it ends
+        import io  # noqa: PLC0415
+        import sys  # noqa: PLC0415
+
+        stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
+        count = ship_lines(client, stdin, stream=stream, maxlen=maxlen)
+        err.print(f"[dim]{count:,} records sent[/dim]")
+        return
+    if any(str(f) == "-" for f in files):
+        raise LogptError("stdin (-) is shipped on its own", "run one `logpt ship -` per pipe")
     where, follow = ", ".join(safe(f) for f in files), "" if once else " (Ctrl+C stops)"
     err.print(f"[dim]shipping {where} to {safe(redis_url)} stream {safe(stream)}{follow}[/dim]")
     ship_files(client, files, stream=stream, maxlen=maxlen, once=once, stop=lambda: bool(stopping), on_sent=count)

@@ -127,3 +127,16 @@ def test_redis_restarted_with_aof_the_shipper_reconnects_and_resumes(redis_serve
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_a_pipe_is_shipped_record_by_record(redis_server) -> None:  # noqa: ANN001
+    from engine.stream.ship import ship_lines
+
+    client = redis.Redis.from_url(redis_server.url)
+    text = ["10:00:00 INFO up\n", "10:00:01 ERROR failed\n", "Traceback (most recent call last):\n",
+            "  File \"x.py\", line 1\n", "10:00:02 INFO done"]  # fmt: skip
+    assert ship_lines(client, iter(text)) == 3
+    got = entries(client)
+    assert [(e["line"], e["lines"], e["source"]) for e in got] == [("1", "1", "stdin"), ("2", "3", "stdin"),
+                                                                  ("5", "1", "stdin")]  # fmt: skip
+    assert got[1]["text"] == '10:00:01 ERROR failed\nTraceback (most recent call last):\n  File "x.py", line 1'
