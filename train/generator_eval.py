@@ -28,6 +28,7 @@ from engine.analysis.digest import Digest, build_digest
 from engine.analysis.grounding import check_grounding
 from engine.analysis.prompts import bundle_prompt
 from engine.analysis.queries import CATEGORY_FIELD
+from engine.analysis.readability import readability
 from engine.analysis.run import reply_guard
 from engine.lm.bundle import LoadedBundle
 from engine.lm.generate import GenerationStats, generate
@@ -67,6 +68,8 @@ class GeneratorScores:
     decode_tokens_per_s: float
     embedding_similarity: float | None = None
     categories_forced: int = 0  # root causes where the fact guard left one category the digest supports
+    unknown_words: float = 0.0  # share of reply words neither English nor the chunk's (readability), all replies
+    garbled: int = 0  # replies over 5% unknown words
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,6 +116,7 @@ def evaluate_generator(
 ) -> GeneratorScores:
     nll, n_tokens, rouge, checked, grounded = 0.0, 0, 0.0, 0, 0
     agree, root_causes, forced, decoded, decode_s = 0, 0, 0, 0, 0.0
+    words, unknown, garbled = 0, 0, 0
     replies: list[str] = []
     for i, example in enumerate(examples):
         s, n = reference_nll(bundle, example)
@@ -128,6 +132,8 @@ def evaluate_generator(
         rouge += rouge_l(reply, example.response)
         g = check_grounding(reply, [example.log, example.facts or ""])
         checked, grounded = checked + g.checked, grounded + g.grounded
+        r = readability(reply, [example.log, example.facts or ""])
+        words, unknown, garbled = words + r.words, unknown + len(r.unknown), garbled + r.garbled
         if example.query == "root_cause":
             root_causes += 1
             agree += category_of(reply) == category_of(example.response)
@@ -151,6 +157,8 @@ def evaluate_generator(
         decode_tokens_per_s=decoded / decode_s if decode_s else 0.0,
         embedding_similarity=similarity,
         categories_forced=forced,
+        unknown_words=unknown / words if words else 0.0,
+        garbled=garbled,
     )
 
 
@@ -204,6 +212,8 @@ def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool 
         "grounding_precision": round(grounded / checked, 4) if checked else 1.0,
         "category_agreement": round(agree / causes, 4) if causes else None,
         "categories_forced": sum(s.categories_forced for s in scores),  # one category supported: no choice left
+        "unknown_words": mean("unknown_words"),  # readability: reply words neither English nor the log's
+        "garbled": sum(s.garbled for s in scores),
         "decode_tokens_per_s": mean("decode_tokens_per_s"),
         "groups": {name: s.to_dict() for name, s in results.items()},
     }

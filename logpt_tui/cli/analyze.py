@@ -17,6 +17,7 @@ from engine.analysis.chunker import Chunk, line_chunks
 from engine.analysis.digest import Digest
 from engine.analysis.grounding import Grounding, check_grounding
 from engine.analysis.queries import NAMES
+from engine.analysis.readability import readability
 from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
 from engine.errors import InputError, LogptError
 from engine.lm.bundle import LoadedBundle
@@ -235,13 +236,19 @@ def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total:
     pieces.append(decoder.flush())
     write_raw(pieces[-1] + "\n")
     grounding = grounding_of("".join(pieces), part, digest)
+    readable = readability("".join(pieces), [part.text, digest.render()])
     if grounding.ungrounded:
         shown = ", ".join(dict.fromkeys(grounding.ungrounded))
         err.print(f"[yellow]ungrounded (not in the chunk or its digest): {safe(shown)}[/yellow]")
+    if readable.garbled:  # grounded facts under garbled prose must not read as a good reply
+        words = ", ".join(list(dict.fromkeys(readable.unknown))[:8])
+        err.print(
+            f"[red]garbled: {readable.share:.0%} of the words are not English nor the log's ({safe(words)})[/red]"
+        )
     err.print(
         f"[dim]{stats.new_tokens} tokens · {stats.decode_tokens_per_s:.1f} tok/s · "
         f"prefill {stats.prefill_seconds:.2f} s · {stats.stop_reason} · "
-        f"grounded {grounding.grounded}/{grounding.checked}[/dim]"
+        f"grounded {grounding.grounded}/{grounding.checked} · {readable.describe()}[/dim]"
     )
 
 
@@ -261,4 +268,5 @@ def run_json(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, digest
         "stop_reason": stats.stop_reason,
         "grounding_precision": round(grounding.precision, 4),
         "ungrounded": list(grounding.ungrounded),
+        "readability": readability(reply, [part.text, digest.render()]).to_json(),
     }

@@ -259,13 +259,15 @@ def eval_generator(
 
 
 def generator_table(results: dict) -> Table:
-    table = Table("examples", "n", "ppl", "ROUGE-L", "grounding", "category", "embed sim", "decode tok/s")
+    table = Table("examples", "n", "ppl", "ROUGE-L", "grounding", "category", "unknown words (garbled)", "embed sim",
+                  "decode tok/s")  # fmt: skip
     for name, s in results.items():
         table.add_row(
             safe(name), str(s.examples), f"{s.perplexity:.3f}", f"{s.rouge_l:.3f}",
             f"{s.grounding_precision:.3f} ({s.facts_checked})",
             "n/a" if s.category_agreement is None else
             f"{s.category_agreement:.3f} ({s.root_cause_examples}, {s.categories_forced} forced)",
+            f"{s.unknown_words:.1%} ({s.garbled}/{s.examples})",
             "n/a" if s.embedding_similarity is None else f"{s.embedding_similarity:.3f}",
             f"{s.decode_tokens_per_s:.1f}",
         )  # fmt: skip

@@ -44,6 +44,8 @@ class Reply:
     ungrounded: tuple[str, ...]
     cancelled: bool = False
     by_analyst: bool = False  # written by the model-free analyst, not generated token by token
+    unknown_share: float = 0.0  # share of words neither English nor the chunk's (engine/analysis/readability.py)
+    garbled: bool = False
 
 
 class ModelBackend:

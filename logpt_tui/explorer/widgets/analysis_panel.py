@@ -165,6 +165,7 @@ class AnalysisPanel(Vertical):
 
         from engine.analysis.digest import build_digest  # noqa: PLC0415
         from engine.analysis.grounding import check_grounding  # noqa: PLC0415
+        from engine.analysis.readability import readability  # noqa: PLC0415
 
         worker = get_current_worker()
         start, query = key[0], key[1].partition(":")[0]  # "root_cause:812": a marked range
@@ -189,8 +190,10 @@ class AnalysisPanel(Vertical):
         tokens = getattr(backend, "last_tokens", 0) or len(pieces)
         rate = getattr(backend, "last_rate", 0.0) or (tokens / seconds if seconds else 0.0)
         grounding = check_grounding(reply_text, [text, digest.render()])
+        readable = readability(reply_text, [text, digest.render()])
         reply = Reply(query, start + 1, start + len(lines), reply_text, tokens, rate, grounding.ungrounded,
-                      cancelled=worker.is_cancelled, by_analyst=getattr(backend, "model_free", False))  # fmt: skip
+                      cancelled=worker.is_cancelled, by_analyst=getattr(backend, "model_free", False),
+                      unknown_share=readable.share, garbled=readable.garbled)  # fmt: skip
         self.post_message(AnalysisDone(key, reply))
 
     def on_analysis_piece(self, message: AnalysisPiece) -> None:
@@ -254,6 +257,9 @@ class AnalysisPanel(Vertical):
             if reply.cancelled:
                 head.append(" · ")
                 head.append("cancelled", style="yellow")
+            if reply.garbled:  # grounded facts in unreadable prose: say so where the reply is read
+                head.append(" · ")
+                head.append(f"garbled: {reply.unknown_share:.0%} unknown words", style="bold red")
             if reply.ungrounded:
                 shown = ", ".join(dict.fromkeys(reply.ungrounded))
                 body += f"\n\n> ⚠ **Not grounded** (in neither the chunk nor its facts): {shown}"

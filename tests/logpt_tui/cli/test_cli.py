@@ -39,6 +39,8 @@ def test_analyze_json_one_object_per_chunk(
     for r in records:
         assert r["query"] == "summary" and r["model"] == "tiny" and 0 <= r["tokens"] <= 12
         assert r["prompt_tokens"] + 12 <= 128 and r["seconds"] > 0
+        assert set(r["readability"]) == {"unknown_share", "garbled", "words", "unknown"}
+        assert r["readability"]["garbled"] == (r["readability"]["unknown_share"] > 0.05)
 
 
 def test_analyze_a_span_of_lines_keeps_the_files_line_numbers(

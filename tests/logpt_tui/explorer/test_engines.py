@@ -71,3 +71,19 @@ async def test_the_whole_files_timeline_comes_from_the_analyst_with_any_engine()
         text = panel_text(app)
         assert "Incident timeline · whole file · analyst" in text and "lines 1–32 · written by the analyst" in text
         assert "Kernel OOM killer ended a process" in text
+
+
+class GarbledBackend(FakeBackend):
+    def stream(self, text, first_line, query, digest, cancelled):  # noqa: ANN001, ANN201
+        yield "A service or areaks; the service or port: the service or rundancanccess killer."
+
+
+async def test_a_garbled_reply_is_labelled_in_the_panel() -> None:
+    app = LogptApp(SAMPLE, poll_seconds=0.05, backend=GarbledBackend(), flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: "chunk" in status(app) and "fake" in status(app))
+        await pilot.press("s")
+        await settle(pilot, app, lambda: "tok/s" in panel_text(app))
+        assert "garbled: 15% unknown words" in panel_text(app)  # areaks, rundancanccess: 2 of 13
+        (reply,) = app.tab.panel.replies.values()
+        assert reply.garbled
