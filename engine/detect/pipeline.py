@@ -267,7 +267,7 @@ class SessionBook:
         for sid, start, (length, flagged) in zip(ids, first, found, strict=True):
             session = self.sessions[sid]
             surprises = {p: f for p, f in self.surprises_of.get(sid, {}).items() if p < start}
-            surprises.update((i, _surprise(session, i, v)) for i, v in flagged.items() if i >= start)
+            surprises.update((i, surprise_at(session, i, v)) for i, v in flagged.items() if i >= start)
             self.surprises_of[sid], self.scored[sid] = surprises, length
             del self.dirty[sid]
 
@@ -302,7 +302,8 @@ class SessionBook:
                 for s in self.sessions.values() if s.id in self.verdicts]  # fmt: skip
 
 
-def _surprise(session: Session, i: int, v: Verdict) -> Surprise:
+def surprise_at(session: Session, i: int, v: Verdict) -> Surprise:
+    """The surprise of position i of a session (the verdict of a key outside the top-K, or of its end)."""
     if i >= len(session.lines):  # the EOS position: the session stopped before it was expected to
         return Surprise(session.lines[-1], session.id, session.keys[-1], "session ended early", False, v.expected)
     detail = "unseen template" if v.unseen else f"rank {v.rank + 1} of the expected templates, p={v.prob:.2g}"

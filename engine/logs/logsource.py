@@ -228,6 +228,12 @@ class LogSource(BlockSearch):
         return [self.line(i) for i in range(max(0, start), min(stop, len(self)))]
 
     @property
+    def inode(self) -> int:
+        """The inode of the file being read (another one at the path after a rotation, until `refresh`)."""
+        assert self._inode is not None, "source is closed"
+        return self._inode[1]
+
+    @property
     def complete_lines(self) -> int:
         """Lines ending in a newline (a final line still being written is not one)."""
         return self._count

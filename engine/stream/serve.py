@@ -27,12 +27,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.detect.evidence import EvidenceRule, severity_of
-from engine.detect.pipeline import DetectionPipeline
+from engine.detect.evidence import EvidenceRule, FileTally, Surprise, severity_of, weigh
+from engine.detect.pipeline import DetectionPipeline, surprise_at
 from engine.logs.formats.detect import parse_lines
 from engine.logs.formats.spec import LogFormat
-from engine.logs.sessions import group_sessions
+from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
+from engine.stream import backoff
 
 MAX_TEXT = 64 * 1024  # longer entries go to the dead-letter stream
 DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
@@ -185,14 +186,16 @@ class Consumer:
         for session, name in zip(sessions, names, strict=True):
             for k, key in zip(session.lines, session.keys, strict=True):
                 items[k]["ctx"].append([name, key])  # type: ignore[union-attr]
+        no_counts = FileTally()  # bursts and rarity need a whole file's counts: not weighed in a stream
         for k, entry in enumerate(entries):
-            found = evidence(surprises.get(k), severities.get(k), rule)
-            score = sum(weight for _kind, weight, _detail in found)
-            if found and (score >= rule.threshold or rule.kind == "topk" and any(f[0] != "severity" for f in found)):
-                why = "; ".join(detail for _k, _w, detail in found)
+            found = weigh(k, keys_of.get(k, ""), surprises.get(k), severities.get(k), no_counts, rule)
+            score = sum(e.weight for e in found)
+            if found and (score >= rule.threshold or rule.kind == "topk"):  # the rule the pipeline's flags apply
+                why = "; ".join(e.detail for e in found)
+                evidence = json.dumps([[e.kind, e.weight, e.detail] for e in found])
                 items[k]["flag"] = ["entry", entry.id, "source", entry.source, "line", entry.line, "text",
                                     entry.text[:4000], "template", keys_of.get(k, ""), "score", score,
-                                    "why", why, "evidence", json.dumps([list(f) for f in found])]  # fmt: skip
+                                    "why", why, "evidence", evidence]  # fmt: skip
         return items
 
     def key_of(self, message: str) -> str:
@@ -210,36 +213,20 @@ class Consumer:
             pipe.lrange(f"{self.stream}:ctx:{name}", -self.context, -1)
         return [[k.decode() for k in keys] for keys in pipe.execute()]
 
-    def surprises(self, sessions: list, contexts: list[list[str]]) -> dict[int, tuple[str, str]]:
-        """Entry index → ("novel" | "sequence", detail) for keys the detector did not expect."""
+    def surprises(self, sessions: list, contexts: list[list[str]]) -> dict[int, Surprise]:
+        """Entry index → the detector's surprise, for keys outside its top-K given the session's context."""
         detector = self.pipeline.detector
         if detector is None or not sessions:
             return {}
         sequences = [ctx + s.keys for ctx, s in zip(contexts, sessions, strict=True)]
         found = detector.outliers(sequences, first=[len(c) for c in contexts])
-        out: dict[int, tuple[str, str]] = {}
-        for session, ctx, (_n, flagged) in zip(sessions, contexts, found, strict=True):
+        out: dict[int, Surprise] = {}
+        for session, ctx, sequence, (_n, flagged) in zip(sessions, contexts, sequences, found, strict=True):
+            whole = Session(session.id, sequence, [-1] * len(ctx) + session.lines)  # context positions: no entry
             for i, verdict in flagged.items():
-                if len(ctx) <= i < len(ctx) + len(session.keys):  # not the end-of-session position
-                    k = session.lines[i - len(ctx)]
-                    detail = ("template never seen in the detector's history" if verdict.unseen
-                              else f"rank {verdict.rank + 1} of the expected templates, p={verdict.prob:.2g}")  # fmt: skip
-                    out.setdefault(k, ("novel" if verdict.unseen else "sequence", detail))
+                if len(ctx) <= i < len(sequence):  # not the end-of-session position
+                    out.setdefault(whole.lines[i], surprise_at(whole, i, verdict))
         return out
-
-
-def evidence(surprise: tuple[str, str] | None, severity: tuple[str, str] | None,
-             rule: EvidenceRule) -> list[tuple[str, float, str]]:  # fmt: skip
-    found: list[tuple[str, float, str]] = []
-    if surprise is not None:
-        kind, detail = surprise
-        found.append((kind, rule.novel if kind == "novel" else rule.sequence, detail))
-    if severity is not None and rule.kind == "combined":
-        level, how = severity
-        weight = rule.warning if level == "WARN" or how.startswith("words in") else (
-            rule.critical if level == "CRITICAL" and how == "level field" else rule.error)  # fmt: skip
-        found.append(("severity", weight, f"{level} ({how})"))
-    return found
 
 
 def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None, str]:
@@ -258,9 +245,6 @@ def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None,
     return Entry(entry_id.decode(), source, line, decoded), ""
 
 
-BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
-
-
 def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None] = lambda _c: None) -> Stats:
     """Judge batches until `stop()`; the batch under way is finished and acknowledged first. A lost
     connection is retried with backoff; then the consumer's own unacknowledged entries are judged again (the
@@ -275,7 +259,7 @@ def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consu
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
             consumer.stats.reconnects += 1
             consumer.recover = True
-            time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+            time.sleep(backoff(attempt))
             attempt += 1
         on_turn(consumer)
     return consumer.stats

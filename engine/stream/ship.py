@@ -15,7 +15,6 @@ its start; what the old file got after the last position is not recovered (it is
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,9 +25,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine.logs.formats.detect import CONTINUATION, MAX_CONTINUATION_LINES
 from engine.logs.logsource import LogSource
+from engine.stream import backoff
 
 BATCH = 500  # records per transaction
-BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # waits between reconnection attempts, the last one repeated
 MAX_RECORD_BYTES = 256 * 1024  # a record longer than this is sent cut (Redis takes 512 MB, consumers need less)
 
 
@@ -55,12 +54,9 @@ class FileShipper:
         self.next_line = self.position.line  # 0-based: the first line not yet taken into a record
         self.quiet_since = time.monotonic()
 
-    def inode(self) -> int:
-        return os.fstat(self.source._fd).st_ino  # noqa: SLF001 - the inode of the file being read
-
     def load_position(self) -> Position:
         saved = self.client.hgetall(self.key)  # type: ignore[attr-defined]
-        inode = self.inode()
+        inode = self.source.inode
         if not saved or int(saved.get(b"inode", -1)) != inode:
             return Position(inode, 0, 0)  # a new file at the path: from its start
         offset, line = int(saved[b"offset"]), int(saved[b"line"])
@@ -70,7 +66,7 @@ class FileShipper:
 
     def restart(self) -> None:
         """The file was truncated or replaced: its new content is read from the start."""
-        self.position = Position(self.inode(), 0, 0)
+        self.position = Position(self.source.inode, 0, 0)
         self.next_line = 0
 
     def records(self, final: bool) -> list[tuple[int, int, str]]:
@@ -165,7 +161,7 @@ def reconnecting(call: Callable[[], object], stop: Callable[[], bool], file: Fil
             while True:  # until Redis answers again and the file's position is known
                 if stop():
                     raise
-                time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+                time.sleep(backoff(attempt))
                 attempt += 1
                 if file is None:
                     break

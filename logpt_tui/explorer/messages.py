@@ -56,10 +56,12 @@ class SearchResult(Message):
 
 @dataclass
 class SearchCounted(Message):
-    """Every line the search matches (0-based, ascending), counted in a worker; `done` False while counting."""
+    """The lines of one batch that the search matches (0-based, ascending), counted in a worker: `first` for the
+    count's first batch, `done` for its last."""
 
     pattern: str
     lines: list[int]
+    first: bool
     done: bool
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from engine.errors import LogptError
+from engine.stream import backoff
 from logpt_tui.explorer.follow import CLEANUPS, SPOOL_CAP_BYTES
 
 PAGE = 10_000  # entries per XRANGE page
 BLOCK_MS = 1000
-BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 SHIPPED = ("source", "offset", "line", "lines")  # fields of `logpt ship` entries besides the text
 
 
@@ -63,7 +63,7 @@ def copy_stream(client: object, stream: str, target: Path, stop: threading.Event
             try:
                 reply = client.xread({stream: last}, count=PAGE, block=BLOCK_MS)  # type: ignore[attr-defined]
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])  # then on from `last`: no gap, no repeat
+                time.sleep(backoff(attempt))  # then on from `last`: no gap, no repeat
                 attempt += 1
                 continue
             attempt, entries = 0, reply[0][1] if reply else []

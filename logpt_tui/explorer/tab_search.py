@@ -95,18 +95,21 @@ class SearchMixin:
         """Count the matching lines in batches (the status bar shows `match 12/340`; `…` while counting)."""
         from textual.worker import get_current_worker  # noqa: PLC0415
 
-        worker, found, start = get_current_worker(), [], 0
+        worker, start = get_current_worker(), 0
         while start < len(self.source) and not worker.is_cancelled:
             stop = min(start + BATCH, len(self.source))
-            found += [start + i for i, text in enumerate(self.source.block(start, stop)) if pattern.search(text)]
+            found = [start + i for i, text in enumerate(self.source.block(start, stop)) if pattern.search(text)]
+            self.post_message(SearchCounted(pattern.pattern, found, first=start == 0, done=stop >= len(self.source)))
             start = stop
-            self.post_message(SearchCounted(pattern.pattern, list(found), done=stop >= len(self.source)))
 
     @needs_view
     def on_search_counted(self, message: SearchCounted) -> None:
         search = self.state.search
         if search.pattern is not None and message.pattern == search.pattern.pattern:
-            search.matches, search.counted = message.lines, message.done
+            if message.first:  # a new count (the same pattern searched again) starts over
+                search.matches = []
+            search.matches.extend(message.lines)
+            search.counted = message.done
             self.update_status()
 
     def search_status(self) -> str:
