@@ -29,7 +29,7 @@ from engine.analysis.grounding import check_grounding
 from engine.analysis.prompts import bundle_prompt
 from engine.analysis.queries import CATEGORY_FIELD
 from engine.analysis.readability import readability
-from engine.analysis.run import reply_guard
+from engine.analysis.run import reply_constraint
 from engine.lm.bundle import LoadedBundle
 from engine.lm.generate import GenerationStats, generate
 from engine.lm.sampling import SamplingConfig
@@ -67,7 +67,8 @@ class GeneratorScores:
     root_cause_examples: int
     decode_tokens_per_s: float
     embedding_similarity: float | None = None
-    categories_forced: int = 0  # root causes where the fact guard left one category the digest supports
+    categories_forced: int = 0  # root causes where the constraint left one category the digest supports
+    unforced_agreement: float | None = None  # category agreement on the other root causes (None without any)
     unknown_words: float = 0.0  # share of reply words neither English nor the chunk's (readability), all replies
     garbled: int = 0  # replies over 5% unknown words
 
@@ -91,15 +92,20 @@ def reference_nll(bundle: LoadedBundle, example: Example) -> tuple[float, int]:
 
 
 def generate_reply(
-    bundle: LoadedBundle, example: Example, max_new_tokens: int, stats: GenerationStats, digest: Digest | None = None
+    bundle: LoadedBundle,
+    example: Example,
+    max_new_tokens: int,
+    stats: GenerationStats,
+    digest: Digest | None = None,
+    constrain: str = "grammar",
 ) -> str:
-    """Greedy reply; given the example's digest, through the same fact guard as `logpt analyze`."""
+    """Greedy reply; given the example's digest, held to it as `logpt analyze --constrain` does."""
     tok = bundle.tokenizer
     prompt = bundle_prompt(bundle).encode(tok, example.log, example.query, example.facts)
     budget = min(max_new_tokens, bundle.model.config.block_size - len(prompt))
     guard = None
     if digest is not None and example.facts is not None:
-        guard = reply_guard(bundle, example.log, example.facts, digest, example.query)
+        guard = reply_constraint(bundle, example.log, example.facts, digest, example.query, constrain)
     ids = list(generate(bundle.model, prompt, max_new_tokens=budget, sampling=SamplingConfig(temperature=0.0),
                         stop_ids=bundle.stop_ids(), stats=stats, processor=guard))  # fmt: skip
     return bundle.tokenizer.decode([i for i in ids if i not in bundle.stop_ids()])
@@ -112,10 +118,10 @@ def evaluate_generator(
     max_new_tokens: int = 256,
     embed: Callable[[list[str]], torch.Tensor] | None = None,
     on_example: Callable[[int, Example, str], None] | None = None,
-    fact_guard: bool = True,
+    constrain: str = "grammar",
 ) -> GeneratorScores:
     nll, n_tokens, rouge, checked, grounded = 0.0, 0, 0.0, 0, 0
-    agree, root_causes, forced, decoded, decode_s = 0, 0, 0, 0, 0.0
+    agree, root_causes, forced, decoded, decode_s, agree_free = 0, 0, 0, 0, 0.0, 0
     words, unknown, garbled = 0, 0, 0
     replies: list[str] = []
     for i, example in enumerate(examples):
@@ -123,9 +129,9 @@ def evaluate_generator(
         nll, n_tokens = nll + s, n_tokens + n
         stats = GenerationStats()
         digest = None
-        if fact_guard and example.facts is not None:
+        if constrain != "off" and example.facts is not None:
             digest = build_digest(example.log.split("\n"), first_line=example.first_line)  # as the data was made
-        reply = generate_reply(bundle, example, max_new_tokens, stats, digest)
+        reply = generate_reply(bundle, example, max_new_tokens, stats, digest, constrain)
         decoded += max(0, stats.new_tokens - 1)  # the first token comes from the prefill
         decode_s += stats.decode_seconds
         replies.append(reply)
@@ -136,9 +142,9 @@ def evaluate_generator(
         words, unknown, garbled = words + r.words, unknown + len(r.unknown), garbled + r.garbled
         if example.query == "root_cause":
             root_causes += 1
-            agree += category_of(reply) == category_of(example.response)
-            if digest is not None:
-                forced += len(supported_fields(digest)[CATEGORY_FIELD]) == 1
+            same = category_of(reply) == category_of(example.response)
+            only_one = digest is not None and len(supported_fields(digest)[CATEGORY_FIELD]) == 1
+            agree, forced, agree_free = agree + same, forced + only_one, agree_free + (same and not only_one)
         if on_example is not None:
             on_example(i, example, reply)
     similarity = None
@@ -157,6 +163,7 @@ def evaluate_generator(
         decode_tokens_per_s=decoded / decode_s if decode_s else 0.0,
         embedding_similarity=similarity,
         categories_forced=forced,
+        unforced_agreement=agree_free / (root_causes - forced) if root_causes > forced else None,
         unknown_words=unknown / words if words else 0.0,
         garbled=garbled,
     )
@@ -187,8 +194,15 @@ def minilm_embedder() -> Callable[[list[str]], torch.Tensor] | None:
     return embed
 
 
-def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool = True) -> None:
-    """Scores into provenance.evaluation (or evaluation_without_fact_guard): overall (weighted by examples, facts
+def _unforced(scores: list[GeneratorScores]) -> float | None:
+    """Category agreement over all groups' root causes where the model had a choice."""
+    free = [(s.unforced_agreement, s.root_cause_examples - s.categories_forced) for s in scores]
+    n = sum(k for a, k in free if a is not None)
+    return round(sum(a * k for a, k in free if a is not None) / n, 4) if n else None
+
+
+def record_evaluation(folder: Path, data: Path, results: dict, constrain: str = "grammar") -> None:
+    """Scores into provenance.evaluation (or evaluation_constrain_facts / _off): overall (weighted by examples, facts
     and root causes) plus each group."""
     path = folder / "config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
@@ -202,16 +216,17 @@ def record_evaluation(folder: Path, data: Path, results: dict, fact_guard: bool 
 
     agree = sum((s.category_agreement or 0.0) * s.root_cause_examples for s in scores)
     grounded = sum(s.grounding_precision * s.facts_checked for s in scores)
-    key = "evaluation" if fact_guard else "evaluation_without_fact_guard"
+    key = "evaluation" if constrain == "grammar" else f"evaluation_constrain_{constrain}"
     config.setdefault("provenance", {})[key] = {
         "data": str(data),
         "examples": n,
-        "fact_guard": fact_guard,
+        "constrain": constrain,
         "perplexity": mean("perplexity"),
         "rouge_l": mean("rouge_l"),
         "grounding_precision": round(grounded / checked, 4) if checked else 1.0,
         "category_agreement": round(agree / causes, 4) if causes else None,
         "categories_forced": sum(s.categories_forced for s in scores),  # one category supported: no choice left
+        "unforced_agreement": _unforced(scores),
         "unknown_words": mean("unknown_words"),  # readability: reply words neither English nor the log's
         "garbled": sum(s.garbled for s in scores),
         "decode_tokens_per_s": mean("decode_tokens_per_s"),

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 
-from engine.analysis.digest import TOP_SIGNATURES, Digest, TemplateFact
+from engine.analysis.digest import TOP_PROBLEMS, TOP_SIGNATURES, TOP_TEMPLATES, Digest, SignatureFact, TemplateFact
 from engine.analysis.knowledge import KnowledgeBase, default_kb
 from engine.analysis.queries import CATEGORY_FIELD, QUERIES, SIGNATURE_FIELD, check_query
+from engine.analysis.replyplan import Part, Pick, Plan, lark, pick, render
 
 CATEGORY_LINE = re.compile(r"\*\*Category:\*\*\s*([\w-]+)")
 HEADINGS = {q.name: q.heading for q in QUERIES}
@@ -65,91 +66,113 @@ def _problem(t: TemplateFact) -> str:
     return f"{t.count}x {t.level} from line {t.first_line}: `{t.template}`"
 
 
-def summary(digest: Digest) -> str:
+def summary(digest: Digest) -> Plan:
     head = f"{_lines(digest.line_count)} of {digest.format} log"
     if digest.time_start:
         head += f" from {digest.time_start} to {digest.time_end}"
-    out = [HEADINGS["summary"], f"{head}."]
+    plan: list[Part] = [HEADINGS["summary"], f"\n{head}."]
     if digest.levels:
-        out.append("Levels: " + ", ".join(f"{name} {n}" for name, n in digest.levels.items()) + ".")
-    out += ["", "### Activity"]
-    out += [f"- {t.count}x `{t.template}`" for t in digest.templates[:3]]
-    out += ["", "### Problems"]
+        plan.append("\nLevels: " + ", ".join(f"{name} {n}" for name, n in digest.levels.items()) + ".")
+    plan.append("\n\n### Activity")
+    plan.append(pick([f"\n- {t.count}x `{t.template}`" for t in digest.templates[:TOP_TEMPLATES]], most=3))
+    plan.append("\n\n### Problems")
     if digest.problems:
-        out += [f"- {_problem(t)}" for t in digest.problems[:3]]
+        plan.append(pick([f"\n- {_problem(t)}" for t in digest.problems[:TOP_PROBLEMS]], most=3))
     else:
-        out.append("- No warnings or errors.")
+        plan.append("\n- No warnings or errors.")
     if digest.flagged:
-        out.append(f"- {_lines(digest.flagged_count)} flagged as anomalous, first at line {digest.flagged[0].line}.")
-    if digest.signatures:
-        out += ["", "### Signatures"]
-        out += [
-            f"- **{s.title}**: {_lines(s.count)} from line {s.first_line} ({s.category}, {s.severity})"
-            for s in digest.signatures[:3]
-        ]
-    return "\n".join(out)
+        flagged = f"\n- {_lines(digest.flagged_count)} flagged as anomalous, first at line {digest.flagged[0].line}."
+        plan.append(pick([flagged], least=0))
+    signatures = [
+        f"\n- **{s.title}**: {_lines(s.count)} from line {s.first_line} ({s.category}, {s.severity})"
+        for s in digest.signatures[:TOP_SIGNATURES]
+    ]
+    plan.append(pick(signatures, head="\n\n### Signatures"))
+    return tuple(plan)
 
 
-def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> str:
+def _evidence_extras(digest: Digest) -> list[Part]:
+    """What a root cause's evidence adds after its lines: the entities and flagged lines."""
+    entities = [
+        f"\n- {kind}: " + ", ".join(f"{v} ({n})" for v, n in digest.entities[kind][:2])
+        for kind in ENTITY_KINDS_IN_EVIDENCE
+        if digest.entities.get(kind)
+    ]
+    flagged = [f"\n- flagged line {f.line}: {f.reason}" for f in digest.flagged[:2]]
+    return [pick(entities, least=0), pick(flagged, least=0)]
+
+
+def _because_of(digest: Digest, kb: KnowledgeBase, primary: SignatureFact) -> Plan:
+    """A root cause naming `primary`, one of the listed signatures; the others are "also seen"."""
+    others = [s for s in digest.signatures[:TOP_SIGNATURES] if s is not primary]
+    return (
+        f"{primary.category}\n{SIGNATURE_FIELD} {primary.title} ({_lines(primary.count)} from line {primary.first_line})",
+        f"\n\n{kb.by_id[primary.id].explanation}\n\n### Evidence\n- line {primary.first_line}: `{primary.example}`",
+        *_evidence_extras(digest),
+        pick([f"\n- {s.title} ({_lines(s.count)} from line {s.first_line})" for s in others], least=0, head="\n\n### Also seen"),
+    )  # fmt: skip
+
+
+def _main_problem(digest: Digest, worst: TemplateFact) -> Plan:
+    """A root cause without a signature: `worst`, one of the problems, is the main one."""
+    others = [t for t in digest.problems[:3] if t is not worst]
+    return (
+        f"unknown\n\nNo known failure signature matches. The main problem is {worst.level} `{worst.template}` "
+        f"({_lines(worst.count)} from line {worst.first_line}).\n\n### Evidence",
+        pick([f"\n- {_problem(t)}" for t in others], least=0),
+        *_evidence_extras(digest),
+    )
+
+
+def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
     kb = kb or default_kb()
-    out = [HEADINGS["root_cause"], f"{CATEGORY_FIELD} {root_cause_category(digest)}"]
-    primary = digest.primary
-    if primary is not None:
-        out.append(f"{SIGNATURE_FIELD} {primary.title} ({_lines(primary.count)} from line {primary.first_line})")
-        out += [
-            "",
-            kb.by_id[primary.id].explanation,
-            "",
-            "### Evidence",
-            f"- line {primary.first_line}: `{primary.example}`",
-        ]
-    elif digest.problems:
-        worst = digest.problems[0]
-        out += [
-            "",
-            f"No known failure signature matches. The main problem is {worst.level} `{worst.template}` "
-            f"({_lines(worst.count)} from line {worst.first_line}).",
-            "",
-            "### Evidence",
-        ]
-        out += [f"- {_problem(t)}" for t in digest.problems[1:3]]
-    else:
-        out += ["", f"No errors, warnings or known failure signatures in {_where(digest)}."]
-        return "\n".join(out)
-    for kind in ENTITY_KINDS_IN_EVIDENCE:
-        values = digest.entities.get(kind)
-        if values:
-            out.append(f"- {kind}: " + ", ".join(f"{v} ({n})" for v, n in values[:2]))
-    for f in digest.flagged[:2]:
-        out.append(f"- flagged line {f.line}: {f.reason}")
-    others = digest.signatures[1:3]
-    if others:
-        out += ["", "### Also seen"]
-        out += [f"- {s.title} ({_lines(s.count)} from line {s.first_line})" for s in others]
-    return "\n".join(out)
-
-
-def action_items(digest: Digest, kb: KnowledgeBase | None = None) -> str:
-    kb = kb or default_kb()
-    out = [HEADINGS["action_items"]]
+    opening = f"{HEADINGS['root_cause']}\n{CATEGORY_FIELD} "
     if digest.signatures:
-        primary = digest.signatures[0]
-        out += [f"- [ ] {remedy}" for remedy in kb.by_id[primary.id].remedies]
-        for s in digest.signatures[1:3]:
-            out.append(f"- [ ] {kb.by_id[s.id].remedies[0]} ({s.title.lower()})")
+        return (opening, pick([_because_of(digest, kb, s) for s in digest.signatures[:TOP_SIGNATURES]], most=1))
+    if digest.problems:
+        return (opening, pick([_main_problem(digest, t) for t in digest.problems[:3]], most=1))
+    return (opening, f"none\n\nNo errors, warnings or known failure signatures in {_where(digest)}.")
+
+
+def _remedies_for(digest: Digest, kb: KnowledgeBase, primary: SignatureFact, review: Pick) -> Plan:
+    """Action items led by the remedies of `primary`, then the first remedy of each other listed signature."""
+    others = [s for s in digest.signatures[:TOP_SIGNATURES] if s is not primary]
+    return (
+        pick([f"\n- [ ] {remedy}" for remedy in kb.by_id[primary.id].remedies]),
+        pick([f"\n- [ ] {kb.by_id[s.id].remedies[0]} ({s.title.lower()})" for s in others], least=0),
+        review,
+    )
+
+
+def action_items(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
+    kb = kb or default_kb()
     unexplained = [t for t in digest.problems if t.signature is None]
-    for t in unexplained[: 2 if digest.signatures else 3]:
-        out.append(f"- [ ] Review line {t.first_line}: {t.level} `{t.template}` ({_lines(t.count)})")
-    if len(out) == 1:
-        out.append(f"- [ ] No action needed: no errors, warnings or known failure signatures in {_where(digest)}.")
-    return "\n".join(out)
+    review = [
+        f"\n- [ ] Review line {t.first_line}: {t.level} `{t.template}` ({_lines(t.count)})" for t in unexplained[:TOP_PROBLEMS]
+    ]  # fmt: skip
+    heading = HEADINGS["action_items"]
+    if digest.signatures:
+        rest = pick(review, least=0, most=2)
+        return (heading, pick([_remedies_for(digest, kb, s, rest) for s in digest.signatures[:TOP_SIGNATURES]], most=1))
+    if review:
+        return (heading, pick(review, most=3))
+    return (heading, f"\n- [ ] No action needed: no errors, warnings or known failure signatures in {_where(digest)}.")
+
+
+PLANS = {"summary": summary, "root_cause": root_cause, "action_items": action_items}
+
+
+def plan(digest: Digest, query: str, kb: KnowledgeBase | None = None) -> Plan:
+    """The analyst's reply to `query` as a plan: its choices, and the others a model may make (engine.analysis.replyplan)."""
+    query = check_query(query)
+    return summary(digest) if query == "summary" else PLANS[query](digest, kb)
 
 
 def analyze(digest: Digest, query: str, kb: KnowledgeBase | None = None) -> str:
     """The analyst's reply to `query` (summary, root_cause or action_items)."""
-    query = check_query(query)
-    if query == "summary":
-        return summary(digest)
-    if query == "root_cause":
-        return root_cause(digest, kb)
-    return action_items(digest, kb)
+    return render(plan(digest, query, kb))
+
+
+def reply_grammar(digest: Digest, query: str, kb: KnowledgeBase | None = None) -> str:
+    """The Lark grammar of every reply to `query` the analyst's plan allows on this digest."""
+    return lark(plan(digest, query, kb))

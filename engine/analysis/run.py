@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from engine.analysis.analyst import OPENINGS, quotable, supported_fields
+from engine.analysis.analyst import OPENINGS, quotable, reply_grammar, supported_fields
 from engine.analysis.chunker import Chunk, chunk_budget, chunk_lines
 from engine.analysis.digest import Digest, build_digest
 from engine.analysis.factguard import FactGuard
@@ -17,9 +17,15 @@ from engine.analysis.prompts import bundle_prompt
 from engine.analysis.queries import NAMES, check_query
 from engine.errors import LogptError
 from engine.lm.bundle import LoadedBundle
-from engine.lm.generate import GenerationStats, generate
+from engine.lm.generate import GenerationStats, LogitsProcessor, generate
+from engine.lm.grammar import GrammarConstraint
 from engine.lm.sampling import SamplingConfig
 from engine.logs.textio import split_lines
+
+# How a digest bundle's reply is held to its facts: `grammar`, the analyst's sentences on this chunk's digest
+# (engine.analysis.replyplan, decoded with engine.lm.grammar); `facts`, free text whose facts, quotes and fields
+# must come from the chunk, digest or knowledge base (engine.analysis.factguard); `off`, free decoding.
+CONSTRAINTS = ("grammar", "facts", "off")
 
 
 @dataclass(frozen=True)
@@ -28,12 +34,12 @@ class AnalysisRequest:
     max_new_tokens: int = 256  # reply budget; also reserved when sizing chunks
     sampling: SamplingConfig = SamplingConfig()
     seed: int | None = None
-    fact_guard: bool = (
-        True  # digest bundles: say only what chunk, digest and knowledge base say (engine.analysis.factguard)
-    )
+    constrain: str = "grammar"  # digest bundles: one of CONSTRAINTS
 
     def __post_init__(self) -> None:
         check_query(self.query)
+        if self.constrain not in CONSTRAINTS:
+            raise LogptError(f"unknown constraint {self.constrain!r}", f"choose one of {', '.join(CONSTRAINTS)}")
         if self.max_new_tokens < 1:
             raise LogptError("--max-tokens must be at least 1", "pass a positive number")
 
@@ -73,6 +79,17 @@ def reply_guard(bundle: LoadedBundle, text: str, facts: str, digest: Digest, que
     )  # fmt: skip
 
 
+def reply_constraint(bundle: LoadedBundle, text: str, facts: str, digest: Digest, query: str, constrain: str, *,
+                     greedy: bool = True) -> LogitsProcessor | None:  # fmt: skip
+    """The processor that holds a digest bundle's reply to `query` on a chunk (`text`) and its digest (`facts`
+    as rendered for the prompt) as `constrain` says."""
+    if constrain == "grammar":
+        return GrammarConstraint(bundle.tokenizer, reply_grammar(digest, query), bundle.stop_ids())
+    if constrain == "facts":
+        return reply_guard(bundle, text, facts, digest, query, greedy=greedy)
+    return None
+
+
 def analyze_chunk(
     bundle: LoadedBundle,
     chunk: Chunk,
@@ -82,15 +99,15 @@ def analyze_chunk(
 ) -> Iterator[int]:
     """Stream the reply to `request.query` for one chunk as token ids.
 
-    Bundles with the logpt-digest prompt get the chunk's digest (computed here unless given) and,
-    unless `request.fact_guard` is off, decoding constrained to the facts of the chunk and its digest.
+    Bundles with the logpt-digest prompt get the chunk's digest (computed here unless given) and decoding
+    constrained as `request.constrain` says.
     """
     facts = guard = None
     if bundle_prompt(bundle).uses_digest:
         digest = digest or chunk_digest(chunk)
         facts = digest.render()
-        if request.fact_guard:
-            guard = reply_guard(bundle, chunk.text, facts, digest, request.query, greedy=request.sampling.greedy)
+        guard = reply_constraint(bundle, chunk.text, facts, digest, request.query, request.constrain,
+                                 greedy=request.sampling.greedy)  # fmt: skip
     prompt = bundle_prompt(bundle).encode(bundle.tokenizer, chunk.text, request.query, facts)
     return generate(
         bundle.model,

@@ -105,6 +105,11 @@ class Tokenizer:
         )
 
     @property
+    def encoding(self) -> tiktoken.Encoding:
+        """The tiktoken encoding itself (for libraries that build their own tables from it)."""
+        return self._encoding
+
+    @property
     def n_vocab(self) -> int:
         """One past the largest token id."""
         return self._encoding.n_vocab

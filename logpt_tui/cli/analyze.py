@@ -26,6 +26,8 @@ from engine.lm.sampling import SamplingConfig
 from engine.logs.textio import decode_log, read_log, read_stream, split_lines
 from logpt_tui.cli.console import err, interactive, out, safe, write_raw
 from logpt_tui.cli.options import (
+    Constrain,
+    ConstrainOpt,
     Device,
     DeviceOpt,
     JsonOpt,
@@ -93,12 +95,7 @@ def analyze(
     chunk_lines_opt: Annotated[
         int, typer.Option("--chunk-lines", min=1, help="Lines per chunk with --engine analyst.")
     ] = 100,
-    fact_guard: Annotated[
-        bool,
-        typer.Option(
-            help="Digest models may only state facts, quotes and field values found in the chunk, its digest or the knowledge base."
-        ),
-    ] = True,
+    constrain: ConstrainOpt = Constrain.grammar,
     as_json: JsonOpt = False,
 ) -> None:
     """Summarise a log, find its root cause or list action items, chunk by chunk.
@@ -111,7 +108,7 @@ def analyze(
     text, source = read_input(file)
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
-    request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, fact_guard)
+    request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, constrain.value)
     if whole:
         whole_file(split_lines(text), lines_opt, source, chunk_lines_opt, as_json=as_json)
         return

@@ -15,7 +15,7 @@ from engine.detect import Detector
 from engine.errors import LogptError
 from engine.lm.registry import find_bundle
 from logpt_tui.cli.console import err, friendly, out, safe
-from logpt_tui.cli.options import Device, DeviceOpt, JsonOpt, ModelOpt, QuantizeOpt, load_model
+from logpt_tui.cli.options import Constrain, ConstrainOpt, Device, DeviceOpt, JsonOpt, ModelOpt, QuantizeOpt, load_model
 
 if TYPE_CHECKING:
     from train.detector_eval import Split
@@ -217,9 +217,7 @@ def eval_generator(
     record: Annotated[
         bool, typer.Option("--record", help="Also write the scores into the bundle's config.json (provenance).")
     ] = False,
-    fact_guard: Annotated[
-        bool, typer.Option(help="Constrain decoding to the facts of the chunk and its digest, as `analyze` does.")
-    ] = True,
+    constrain: ConstrainOpt = Constrain.grammar,
     as_json: JsonOpt = False,
 ) -> None:
     """Perplexity, ROUGE-L, grounding and root-cause agreement of a generator against the analyst."""
@@ -240,11 +238,11 @@ def eval_generator(
     with err.status("generating…") as status:
         for name, group in groups.items():
             results[name] = evaluate_generator(
-                bundle, group, max_new_tokens=max_tokens, embed=embed, fact_guard=fact_guard,
+                bundle, group, max_new_tokens=max_tokens, embed=embed, constrain=constrain.value,
                 on_example=lambda i, e, _r, n=name: status.update(f"{n}: example {i + 1} ({e.source})"),
             )  # fmt: skip
     if record:
-        record_evaluation(bundle.path, data, results, fact_guard)
+        record_evaluation(bundle.path, data, results, constrain.value)
     if as_json:
         print(
             json.dumps(
@@ -266,7 +264,8 @@ def generator_table(results: dict) -> Table:
             safe(name), str(s.examples), f"{s.perplexity:.3f}", f"{s.rouge_l:.3f}",
             f"{s.grounding_precision:.3f} ({s.facts_checked})",
             "n/a" if s.category_agreement is None else
-            f"{s.category_agreement:.3f} ({s.root_cause_examples}, {s.categories_forced} forced)",
+            f"{s.category_agreement:.3f} ({s.root_cause_examples}, {s.categories_forced} forced"
+            + ("" if s.unforced_agreement is None else f"; {s.unforced_agreement:.3f} of the rest") + ")",
             f"{s.unknown_words:.1%} ({s.garbled}/{s.examples})",
             "n/a" if s.embedding_similarity is None else f"{s.embedding_similarity:.3f}",
             f"{s.decode_tokens_per_s:.1f}",

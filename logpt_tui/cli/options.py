@@ -21,6 +21,12 @@ class Device(str, enum.Enum):
     cpu = "cpu"
 
 
+class Constrain(str, enum.Enum):  # engine.analysis.run.CONSTRAINTS
+    grammar = "grammar"
+    facts = "facts"
+    off = "off"
+
+
 class Quantize(str, enum.Enum):
     int8 = "int8"
 
@@ -42,6 +48,12 @@ FormatsFileOpt = Annotated[
     list[Path] | None, typer.Option("--formats-file", help="Extra TOML file(s) of user formats.")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing bundle of that name.")]
+ConstrainOpt = Annotated[
+    Constrain,
+    typer.Option(help="How a digest model's reply is held to the chunk: grammar (default): only the analyst's sentences "
+                      "on the chunk's facts, the model choosing which; facts: free text whose numbers, addresses, quotes "
+                      "and fields come from the chunk, digest or knowledge base; off: free decoding."),
+]  # fmt: skip
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines on stdout.")]
 
 

@@ -74,11 +74,11 @@ def test_train_tokenizer_then_generator_then_eval(
     recorded = json.loads((tmp_path / "bundle" / "config.json").read_text())["provenance"]["evaluation"]
     assert recorded["examples"] == 3 and recorded["rouge_l"] == pytest.approx(scores["rouge_l"], abs=1e-4)
     code, out, err = run(["eval", "generator", "--data", str(work / "eval.jsonl"), "-m", str(tmp_path / "bundle"),
-                          "--limit", "3", "--max-tokens", "4", "--json", "--record", "--no-fact-guard"], capsys)  # fmt: skip
+                          "--limit", "3", "--max-tokens", "4", "--json", "--record", "--constrain", "off"], capsys)  # fmt: skip
     assert code == 0, err
     provenance = json.loads((tmp_path / "bundle" / "config.json").read_text())["provenance"]
-    assert provenance["evaluation"] == recorded  # a run without the guard is recorded beside, not over, it
-    assert provenance["evaluation_without_fact_guard"]["fact_guard"] is False
+    assert provenance["evaluation"] == recorded  # a run without the grammar is recorded beside, not over, it
+    assert recorded["constrain"] == "grammar" and provenance["evaluation_constrain_off"]["constrain"] == "off"
 
 
 def test_unknown_preset_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
