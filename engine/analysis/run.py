@@ -10,8 +10,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from engine.analysis.analyst import OPENINGS, quotable, reply_grammar, supported_fields
-from engine.analysis.chunker import Chunk, chunk_budget, chunk_lines
+from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, chunk_budget, chunk_lines, line_chunks
 from engine.analysis.digest import Digest, build_digest
+from engine.analysis.excerpt import excerpt
 from engine.analysis.factguard import FactGuard
 from engine.analysis.prompts import bundle_prompt
 from engine.analysis.queries import NAMES, check_query
@@ -31,7 +32,7 @@ CONSTRAINTS = ("grammar", "facts", "off")
 @dataclass(frozen=True)
 class AnalysisRequest:
     query: str = "summary"  # one of engine.analysis.queries.NAMES
-    max_new_tokens: int = 256  # reply budget; also reserved when sizing chunks
+    max_new_tokens: int = REPLY_TOKENS  # reply budget; also reserved when sizing chunks
     sampling: SamplingConfig = SamplingConfig()
     seed: int | None = None
     constrain: str = "grammar"  # digest bundles: one of CONSTRAINTS
@@ -57,10 +58,25 @@ def chunk_budget_for(bundle: LoadedBundle, max_new_tokens: int, queries: Iterabl
         ) from None
 
 
-def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest, *, first_line: int = 1) -> list[Chunk]:
-    """The log's line-aligned chunks, each small enough for prompt + reply to fit the context."""
+def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest, *, first_line: int = 1,
+                per_chunk: int = MODEL_CHUNK_LINES) -> list[Chunk]:  # fmt: skip
+    """The log's line-aligned chunks: `per_chunk` lines each for a digest bundle (its prompt shows an excerpt
+    when they do not fit, engine.analysis.excerpt), else each small enough for prompt + reply to fit the context."""
+    lines = split_lines(text)
+    if bundle_prompt(bundle).uses_digest:
+        return list(line_chunks(lines, per_chunk, first_line=first_line))
     budget = chunk_budget_for(bundle, request.max_new_tokens, [request.query])
-    return list(chunk_lines(split_lines(text), bundle.tokenizer.count, budget, first_line=first_line))
+    return list(chunk_lines(lines, bundle.tokenizer.count, budget, first_line=first_line))
+
+
+def chunk_at(bundle: LoadedBundle, text: str, first_line: int, max_new_tokens: int) -> Chunk:
+    """The chunk that begins `text` (the explorer's planned span): all of it for a digest bundle, else what fits."""
+    lines = text.split("\n")
+    if bundle_prompt(bundle).uses_digest:
+        return next(line_chunks(lines, len(lines), first_line=first_line))
+    return next(
+        chunk_lines(lines, bundle.tokenizer.count, chunk_budget_for(bundle, max_new_tokens), first_line=first_line)
+    )
 
 
 def chunk_digest(chunk: Chunk, flagged: dict[int, str] | None = None) -> Digest:
@@ -103,12 +119,15 @@ def analyze_chunk(
     constrained as `request.constrain` says.
     """
     facts = guard = None
+    log = chunk.text
     if bundle_prompt(bundle).uses_digest:
         digest = digest or chunk_digest(chunk)
         facts = digest.render()
+        budget = chunk_budget_for(bundle, request.max_new_tokens, [request.query])
+        log = excerpt(chunk.text.split("\n"), chunk.first_line, digest, bundle.tokenizer.count, budget)
         guard = reply_constraint(bundle, chunk.text, facts, digest, request.query, request.constrain,
                                  greedy=request.sampling.greedy)  # fmt: skip
-    prompt = bundle_prompt(bundle).encode(bundle.tokenizer, chunk.text, request.query, facts)
+    prompt = bundle_prompt(bundle).encode(bundle.tokenizer, log, request.query, facts)
     return generate(
         bundle.model,
         prompt,

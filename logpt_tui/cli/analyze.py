@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from engine.analysis.analyst import analyze as analyst_reply
-from engine.analysis.chunker import Chunk, line_chunks
+from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
 from engine.analysis.digest import Digest
 from engine.analysis.grounding import Grounding, check_grounding
 from engine.analysis.queries import NAMES
@@ -40,6 +40,8 @@ from logpt_tui.cli.options import (
     TopPOpt,
     load_model,
 )
+
+ANALYST_CHUNK_LINES = 100
 
 
 class Engine(str, enum.Enum):
@@ -81,7 +83,7 @@ def analyze(
     query: Annotated[Query, typer.Option("--query", "-q", help="What to write.")] = Query.summary,
     model: ModelOpt = None,
     temperature: TemperatureOpt = 0.7,
-    max_tokens: Annotated[int, typer.Option(min=1, help="Reply budget per chunk, in tokens.")] = 256,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Reply budget per chunk, in tokens.")] = REPLY_TOKENS,
     device: DeviceOpt = Device.auto,
     quantize: QuantizeOpt = None,
     top_k: TopKOpt = None,
@@ -93,8 +95,14 @@ def analyze(
     all_chunks: Annotated[bool, typer.Option("--all", help="Analyse every chunk without asking.")] = False,
     engine: EngineOpt = Engine.model,
     chunk_lines_opt: Annotated[
-        int, typer.Option("--chunk-lines", min=1, help="Lines per chunk with --engine analyst.")
-    ] = 100,
+        int | None,
+        typer.Option(
+            "--chunk-lines",
+            min=1,
+            help="Lines per chunk: 100 for the analyst, 60 for a digest model "
+            "(it reads an excerpt of the lines its digest cites when they do not fit).",
+        ),
+    ] = None,
     constrain: ConstrainOpt = Constrain.grammar,
     as_json: JsonOpt = False,
 ) -> None:
@@ -110,7 +118,7 @@ def analyze(
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, constrain.value)
     if whole:
-        whole_file(split_lines(text), lines_opt, source, chunk_lines_opt, as_json=as_json)
+        whole_file(split_lines(text), lines_opt, source, chunk_lines_opt or ANALYST_CHUNK_LINES, as_json=as_json)
         return
     bundle = choose_engine(engine, model, device, quantize)
     chunks = chunks_of(split_lines(text), lines_opt, source, bundle, request, chunk_lines_opt)
@@ -163,13 +171,13 @@ def choose_engine(engine: Engine, model: str | None, device: Device, quantize: Q
 
 
 def chunks_of(lines: list[str], span_text: str | None, source: str, bundle: LoadedBundle | None,
-              request: AnalysisRequest, chunk_lines: int) -> list[Chunk]:  # fmt: skip
+              request: AnalysisRequest, chunk_lines: int | None) -> list[Chunk]:  # fmt: skip
     """The chunks to answer: of the whole log or of `--lines A-B` (numbered as in the file)."""
     first, last = parse_span(span_text, len(lines), source) if span_text else (1, len(lines))
     span = lines[first - 1 : last]
     if bundle is None:  # the analyst: a span asked for is answered whole
-        return list(line_chunks(span, len(span) if span_text else chunk_lines, first_line=first))
-    return plan_chunks(bundle, "\n".join(span), request, first_line=first)
+        return list(line_chunks(span, len(span) if span_text else chunk_lines or ANALYST_CHUNK_LINES, first_line=first))
+    return plan_chunks(bundle, "\n".join(span), request, first_line=first, per_chunk=chunk_lines or MODEL_CHUNK_LINES)
 
 
 def parse_span(text: str, total: int, source: str) -> tuple[int, int]:
@@ -204,7 +212,7 @@ def run_chunk(bundle: LoadedBundle | None, part: Chunk, request: AnalysisRequest
 
 
 def rule(part: Chunk, total: int, size: str | None = None) -> str:
-    size = size or f"{part.n_tokens} tokens"
+    size = size or (f"{part.n_tokens} tokens" if part.n_tokens else f"{part.n_lines} lines")
     return f"[bold]── chunk {part.index + 1}/{total} · lines {part.first_line}–{part.last_line} · {size} ──[/bold]"
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from engine.analysis.chunker import REPLY_TOKENS
 from engine.analysis.digest import Digest
 
 
@@ -51,7 +52,7 @@ class Reply:
 class ModelBackend:
     """A bundle from the registry; `load()` runs in a worker (it imports torch)."""
 
-    def __init__(self, model: str | None = None, device: str = "auto", max_new_tokens: int = 256) -> None:
+    def __init__(self, model: str | None = None, device: str = "auto", max_new_tokens: int = REPLY_TOKENS) -> None:
         self.model = model
         self.device_name = device
         self.max_new_tokens = max_new_tokens
@@ -59,11 +60,14 @@ class ModelBackend:
         self.name = model or "default"
         self.device = ""
         self.budget = 0
+        self.by_lines = False  # chunks of lines (a digest bundle), not of tokens
         self.last_tokens = 0
         self.last_rate = 0.0
 
     def load(self) -> ModelBackend:
-        from engine.analysis.run import chunk_budget_for  # noqa: PLC0415 - torch loads here, in the worker
+        from engine.analysis.chunker import MODEL_CHUNK_LINES  # noqa: PLC0415
+        from engine.analysis.prompts import bundle_prompt  # noqa: PLC0415 - torch loads here, in the worker
+        from engine.analysis.run import chunk_budget_for  # noqa: PLC0415
         from engine.lm.bundle import load_bundle  # noqa: PLC0415
         from engine.lm.devices import placement  # noqa: PLC0415
         from engine.lm.registry import find_bundle  # noqa: PLC0415
@@ -72,24 +76,27 @@ class ModelBackend:
         self.bundle = bundle
         self.name = bundle.name
         self.device = bundle.describe().removeprefix(bundle.name).strip()  # "(4.5M params) on cpu float32"
-        self.budget = chunk_budget_for(bundle, self.max_new_tokens)
+        self.by_lines = bundle_prompt(bundle).uses_digest
+        # A digest bundle's chunk is MODEL_CHUNK_LINES lines (a plan charges each line 1 plus 1 for its newline).
+        self.budget = 2 * MODEL_CHUNK_LINES - 1 if self.by_lines else chunk_budget_for(bundle, self.max_new_tokens)
         return self
 
     def count_batch(self, lines: Sequence[str]) -> list[int]:
         assert self.bundle is not None
+        if self.by_lines:
+            return [1] * len(lines)
         return [len(ids) for ids in self.bundle.tokenizer.encode_batch(lines)]
 
     def stream(
         self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]
     ) -> Iterator[str]:
-        from engine.analysis.chunker import chunk_lines  # noqa: PLC0415
-        from engine.analysis.run import AnalysisRequest, analyze_chunk  # noqa: PLC0415
+        from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_at  # noqa: PLC0415
         from engine.lm.generate import GenerationStats  # noqa: PLC0415
         from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
 
         bundle = self.bundle
         assert bundle is not None
-        chunk = next(chunk_lines(text.split("\n"), bundle.tokenizer.count, self.budget, first_line=first_line))
+        chunk = chunk_at(bundle, text, first_line, self.max_new_tokens)
         request = AnalysisRequest(query, self.max_new_tokens, SamplingConfig(temperature=0.0))
         stats = GenerationStats()
         decoder = bundle.tokenizer.decoder()
