@@ -146,7 +146,7 @@ def _remedies_for(digest: Digest, kb: KnowledgeBase, primary: SignatureFact, rev
 
 def action_items(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
     kb = kb or default_kb()
-    unexplained = [t for t in digest.problems if t.signature is None]
+    unexplained = [t for t in digest.problems[:TOP_PROBLEMS] if t.signature is None]  # those the digest shows
     review = [
         f"\n- [ ] Review line {t.first_line}: {t.level} `{t.template}` ({_lines(t.count)})" for t in unexplained[:TOP_PROBLEMS]
     ]  # fmt: skip

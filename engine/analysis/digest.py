@@ -145,7 +145,13 @@ class Digest:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """`text` within `limit` characters, cut after a whole word when one ends in the last quarter (a number or
+    word cut in half would be no fact of the log and no word at all)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    return (head[:space] if space >= limit * 3 // 4 else head) + "…"
 
 
 def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
