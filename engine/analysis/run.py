@@ -106,6 +106,18 @@ def reply_constraint(bundle: LoadedBundle, text: str, facts: str, digest: Digest
     return None
 
 
+def chunk_prompt(
+    bundle: LoadedBundle, chunk: Chunk, request: AnalysisRequest, digest: Digest | None = None
+) -> list[int]:
+    """The prompt's token ids: the chunk (a digest bundle's: whole or its excerpt, with the digest) and the query."""
+    if not bundle_prompt(bundle).uses_digest:
+        return bundle_prompt(bundle).encode(bundle.tokenizer, chunk.text, request.query)
+    digest = digest or chunk_digest(chunk)
+    budget = chunk_budget_for(bundle, request.max_new_tokens, [request.query])
+    log = excerpt(chunk.text.split("\n"), chunk.first_line, digest, bundle.tokenizer.count, budget)
+    return bundle_prompt(bundle).encode(bundle.tokenizer, log, request.query, digest.render())
+
+
 def analyze_chunk(
     bundle: LoadedBundle,
     chunk: Chunk,
@@ -118,19 +130,14 @@ def analyze_chunk(
     Bundles with the logpt-digest prompt get the chunk's digest (computed here unless given) and decoding
     constrained as `request.constrain` says.
     """
-    facts = guard = None
-    log = chunk.text
+    guard = None
     if bundle_prompt(bundle).uses_digest:
         digest = digest or chunk_digest(chunk)
-        facts = digest.render()
-        budget = chunk_budget_for(bundle, request.max_new_tokens, [request.query])
-        log = excerpt(chunk.text.split("\n"), chunk.first_line, digest, bundle.tokenizer.count, budget)
-        guard = reply_constraint(bundle, chunk.text, facts, digest, request.query, request.constrain,
+        guard = reply_constraint(bundle, chunk.text, digest.render(), digest, request.query, request.constrain,
                                  greedy=request.sampling.greedy)  # fmt: skip
-    prompt = bundle_prompt(bundle).encode(bundle.tokenizer, log, request.query, facts)
     return generate(
         bundle.model,
-        prompt,
+        chunk_prompt(bundle, chunk, request, digest),
         max_new_tokens=request.max_new_tokens,
         sampling=request.sampling,
         stop_ids=bundle.stop_ids(),

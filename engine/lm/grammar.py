@@ -57,21 +57,30 @@ class GrammarConstraint:
 
     def allowed(self) -> np.ndarray:
         """The tokens the grammar allows next, as a boolean array over the tokenizer's ids."""
-        bits = np.frombuffer(self.matcher.compute_bitmask(), dtype=np.uint8)
-        return np.unpackbits(bits, bitorder="little")[: self.n_vocab].astype(bool)
+        return self._bits(self.n_vocab).astype(bool)
+
+    def _bits(self, width: int) -> np.ndarray:
+        """One uint8 0/1 per id up to `width` (ids past the tokenizer's are 0: never allowed)."""
+        bits = np.unpackbits(np.frombuffer(self.matcher.compute_bitmask(), dtype=np.uint8), bitorder="little")
+        out = np.zeros(width, dtype=np.uint8)
+        n = min(width, self.n_vocab)
+        out[:n] = bits[:n]
+        return out
 
     def __call__(self, logits: torch.Tensor) -> torch.Tensor:
         """Mask the last-position logits (1, V) to the tokens the grammar allows."""
         if self.error is not None:
             return logits
-        allowed = torch.zeros(logits.shape[-1], dtype=torch.bool)
-        allowed[: self.n_vocab] = torch.from_numpy(self.allowed())
-        if not allowed.any():  # only after an error; never mask everything
+        blocked = self._bits(logits.shape[-1]) == 0
+        if blocked.all():  # only after an error; never mask everything
             self.error = self.matcher.get_error() or "the grammar allows no token"
             return logits
-        allowed = allowed.to(logits.device)
-        self.masked_steps += not bool(allowed[int(logits[0].argmax())])
-        return logits.masked_fill(~allowed, float("-inf"))
+        self.masked_steps += bool(blocked[int(logits[0].argmax())])
+        if logits.device.type == "cpu" and logits.dtype == torch.float32:  # numpy indexing: half the time of torch's
+            masked = logits.detach().numpy().copy()
+            masked[0, blocked] = -np.inf
+            return torch.from_numpy(masked)
+        return logits.masked_fill(torch.from_numpy(blocked).to(logits.device), float("-inf"))
 
     def accept(self, token_id: int) -> None:
         """The token chosen: the grammar moves past it."""

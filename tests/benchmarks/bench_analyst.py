@@ -2,8 +2,9 @@
 
 For each chunk (the bundled sample incident and the start of three Loghub
 systems the model never trained on) and each query, one process runs: the
-bundle in logpt's engine (fp32 without and with the fact guard, which
-`logpt analyze` and the explorer use by default; int8), the same weights in
+bundle in logpt's engine (fp32 free, with the fact guard, and with the
+reply grammar that `logpt analyze` and the explorer use by default; int8 with
+the grammar), the same weights in
 transformers' `GPT2LMHeadModel.generate`, and the analyst. Replies are greedy, up to 256
 tokens, stopping at `<|response_end|>` in logpt. Medians over rounds.
 Target on the 2-core CPU: decode ≥ 100 tokens/s for the default bundle.
@@ -22,9 +23,8 @@ from pathlib import Path
 import torch
 
 from engine.analysis.analyst import analyze
-from engine.analysis.prompts import bundle_prompt
 from engine.analysis.queries import NAMES as QUERIES
-from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
+from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, chunk_prompt, plan_chunks
 from engine.lm.bundle import load_bundle
 from engine.lm.devices import placement
 from engine.lm.generate import GenerationStats
@@ -61,27 +61,24 @@ def main() -> None:
     ).eval()  # fmt: skip
     hf.load_state_dict(hf_state(fp32.model.state_dict()), strict=False)
     request = AnalysisRequest("summary", 256, SamplingConfig(temperature=0.0))
-    guarded = "logpt fp32 + fact guard"
-    rates: dict[str, list[float]] = {"logpt fp32": [], guarded: [], "logpt int8": [], "transformers": []}
-    reply_s: dict[str, list[float]] = {"logpt fp32": [], guarded: [], "logpt int8": [], "analyst": []}
+    engines = (("logpt fp32", fp32, "off"), ("logpt fp32 + fact guard", fp32, "facts"),
+               ("logpt fp32 + grammar (default)", fp32, "grammar"), ("logpt int8 + grammar", int8, "grammar"))  # fmt: skip
+    rates: dict[str, list[float]] = {name: [] for name, _, _ in engines} | {"transformers": []}
+    reply_s: dict[str, list[float]] = {name: [] for name, _, _ in engines} | {"analyst": []}
     for _ in range(args.rounds):
         for text in chunk_texts().values():
             chunk = plan_chunks(fp32, text, request)[0]
             digest = chunk_digest(chunk)
             for query in QUERIES:
-                for name, bundle, guard in (
-                    ("logpt fp32", fp32, False),
-                    (guarded, fp32, True),
-                    ("logpt int8", int8, False),
-                ):
-                    q = AnalysisRequest(query, 256, SamplingConfig(temperature=0.0), fact_guard=guard)
+                for name, bundle, constrain in engines:
+                    q = AnalysisRequest(query, 256, SamplingConfig(temperature=0.0), constrain=constrain)
                     stats = GenerationStats()
                     t0 = time.perf_counter()
                     ids = list(analyze_chunk(bundle, chunk, q, stats, digest))
                     reply_s[name].append(time.perf_counter() - t0)
                     rates[name].append(stats.decode_tokens_per_s)
                 n_new = max(2, len(ids))
-                prompt = torch.tensor([bundle_prompt(fp32).encode(fp32.tokenizer, chunk.text, query, digest.render())])
+                prompt = torch.tensor([chunk_prompt(fp32, chunk, q, digest)])
                 with torch.inference_mode():
                     t0 = time.perf_counter()
                     hf.generate(
@@ -105,7 +102,7 @@ def main() -> None:
           f"{torch.get_num_threads()} threads; torch {torch.__version__}; medians")  # fmt: skip
     print("| engine | decode tok/s | vs transformers | seconds per reply |")
     print("|---|---:|---:|---:|")
-    for name in ("transformers", "logpt fp32", guarded, "logpt int8", "analyst"):
+    for name in ("transformers", *(name for name, _, _ in engines), "analyst"):
         rate = statistics.median(rates[name]) if name in rates else None
         secs = statistics.median(reply_s[name]) if name in reply_s else None
         print(f"| {name} | {'–' if rate is None else f'{rate:.1f}'} | {'–' if rate is None else f'{rate / base:.2f}×'} | "
