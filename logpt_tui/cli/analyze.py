@@ -17,7 +17,7 @@ from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, line
 from engine.analysis.digest import Digest
 from engine.analysis.grounding import Grounding, check_grounding
 from engine.analysis.queries import NAMES
-from engine.analysis.readability import readability
+from engine.analysis.readability import Readability, readability
 from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
 from engine.errors import InputError, LogptError
 from engine.lm.bundle import LoadedBundle
@@ -136,7 +136,7 @@ def analyze(
             and not typer.confirm(f"Continue to chunk {part.index + 1}/{len(chunks)}?", default=True)
         ):
             break
-        run_chunk(bundle, part, request, len(chunks), as_json=as_json)
+        run_chunk(bundle, part, request, len(chunks), as_json=as_json, fallback=engine is Engine.auto)
 
 
 def whole_file(lines: list[str], span_text: str | None, source: str, chunk_lines: int, *, as_json: bool) -> None:
@@ -195,8 +195,10 @@ def parse_span(text: str, total: int, source: str) -> tuple[int, int]:
     return first, min(last, total)
 
 
-def run_chunk(bundle: LoadedBundle | None, part: Chunk, request: AnalysisRequest, total: int, *, as_json: bool) -> None:
-    """One chunk's reply, from the analyst (no bundle) or the model, as text or one JSON object."""
+def run_chunk(bundle: LoadedBundle | None, part: Chunk, request: AnalysisRequest, total: int, *, as_json: bool,
+              fallback: bool = False) -> None:  # fmt: skip
+    """One chunk's reply, from the analyst (no bundle) or the model, as text or one JSON object; with `fallback`
+    (`--engine auto`) a garbled model reply is followed (text) or replaced (JSON) by the analyst's."""
     digest = chunk_digest(part)
     if bundle is None:
         reply = analyst_reply(digest, request.query)
@@ -206,9 +208,14 @@ def run_chunk(bundle: LoadedBundle | None, part: Chunk, request: AnalysisRequest
             out.print(rule(part, total, f"{part.n_lines} lines"))
             write_raw(reply + "\n")
     elif as_json:
-        print(json.dumps(run_json(bundle, part, request, digest)), flush=True)
-    else:
-        run_text(bundle, part, request, total, digest)
+        result = run_json(bundle, part, request, digest)
+        if fallback and result["readability"]["garbled"]:  # type: ignore[index]
+            result = result | {"model": "analyst", "text": analyst_reply(digest, request.query),
+                               "instead_of": {"model": bundle.name, "text": result["text"]}}  # fmt: skip
+        print(json.dumps(result), flush=True)
+    elif run_text(bundle, part, request, total, digest).garbled and fallback:
+        err.print("[yellow]the analyst's reply instead (--engine auto):[/yellow]")
+        write_raw(analyst_reply(digest, request.query) + "\n")
 
 
 def rule(part: Chunk, total: int, size: str | None = None) -> str:
@@ -230,7 +237,7 @@ def grounding_of(reply: str, part: Chunk, digest: Digest) -> Grounding:
     return check_grounding(reply, [part.text, digest.render()])
 
 
-def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total: int, digest: Digest) -> None:
+def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total: int, digest: Digest) -> Readability:
     out.print(rule(part, total))
     stats = GenerationStats()
     decoder = bundle.tokenizer.decoder()
@@ -255,6 +262,7 @@ def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total:
         f"prefill {stats.prefill_seconds:.2f} s · {stats.stop_reason} · "
         f"grounded {grounding.grounded}/{grounding.checked} · {readable.describe()}[/dim]"
     )
+    return readable
 
 
 def run_json(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, digest: Digest) -> dict[str, object]:

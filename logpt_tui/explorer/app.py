@@ -188,7 +188,7 @@ class LogptApp(App[None]):
         await contents.add_pane(TabPane(Content("merged"), tab, id=f"file-{i}"))
         contents.active = f"file-{i}"
         if self.tabs[0].backend is not None:  # the model (or the analyst) answers here too
-            tab.model_ready(self.tabs[0].backend, self.model_state)
+            self.answer_with(tab, self.tabs[0].backend)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -237,7 +237,12 @@ class LogptApp(App[None]):
         """Every tab answers with `backend` (the model, the analyst, or None: no analysis)."""
         self.model_state = f"{backend.name} · {backend.device}" if backend is not None else "no model"
         for tab in self.tabs:
-            tab.model_ready(backend, self.model_state)
+            self.answer_with(tab, backend)
+
+    def answer_with(self, tab: LogTab, backend: Backend | None) -> None:
+        """`tab` answers with `backend`; with `--engine auto` the analyst replaces a garbled model reply."""
+        tab.panel.analyst_if_garbled = self.engine == "auto"
+        tab.model_ready(backend, self.model_state)
 
     def switch_engine(self) -> None:
         """Replies from the analyst instead of the model, or back (every tab)."""

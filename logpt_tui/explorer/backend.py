@@ -47,6 +47,7 @@ class Reply:
     by_analyst: bool = False  # written by the model-free analyst, not generated token by token
     unknown_share: float = 0.0  # share of words neither English nor the chunk's (engine/analysis/readability.py)
     garbled: bool = False
+    instead_of: str = ""  # what this reply replaces (the analyst's, when the model's was garbled)
 
 
 class ModelBackend:

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
@@ -22,6 +23,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 
+from engine.analysis.digest import Digest
 from engine.analysis.queries import QUERIES
 from engine.errors import LogptError
 from logpt_tui.explorer.backend import Backend, Reply
@@ -50,6 +52,15 @@ def as_markdown(body: str) -> str:
     return visible(FIELD_LINE.sub(r"\1  ", body))
 
 
+def instead_of_garbled(reply: Reply, digest: Digest) -> Reply:
+    """The analyst's reply in place of a garbled model reply, saying so."""
+    from engine.analysis.analyst import analyze  # noqa: PLC0415
+
+    note = f"instead of the model's garbled reply ({reply.unknown_share:.0%} unknown words)"
+    return replace(reply, text=analyze(digest, reply.query), by_analyst=True, garbled=False, ungrounded=(),
+                   unknown_share=0.0, instead_of=note)  # fmt: skip
+
+
 class AnalysisPanel(Vertical):
     DEFAULT_CSS = """
     AnalysisPanel { width: 45%; display: none; border-left: solid $accent; padding: 0 1; }
@@ -63,6 +74,7 @@ class AnalysisPanel(Vertical):
         self.replies: dict[Key, Reply] = {}
         self.running: Key | None = None  # the reply streaming now
         self.stream_text = ""
+        self.analyst_if_garbled = False  # `--engine auto`: a garbled model reply is replaced by the analyst's
         self.shown: Key | None = None  # the reply in the panel (None: the panel shows something else, or nothing)
         self.chunk_no: dict[Key, int] = {}  # 1-based chunk number, for the heading
         self.model_state = ""
@@ -194,6 +206,8 @@ class AnalysisPanel(Vertical):
         reply = Reply(query, start + 1, start + len(lines), reply_text, tokens, rate, grounding.ungrounded,
                       cancelled=worker.is_cancelled, by_analyst=getattr(backend, "model_free", False),
                       unknown_share=readable.share, garbled=readable.garbled)  # fmt: skip
+        if reply.garbled and self.analyst_if_garbled and not reply.cancelled:
+            reply = instead_of_garbled(reply, digest)
         self.post_message(AnalysisDone(key, reply))
 
     def on_analysis_piece(self, message: AnalysisPiece) -> None:
@@ -254,6 +268,8 @@ class AnalysisPanel(Vertical):
             speed = "written by the analyst" if reply.by_analyst else (
                 f"{reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s")  # fmt: skip
             head.append(f"\nlines {reply.first_line}–{reply.last_line} · {speed}")
+            if reply.instead_of:
+                head.append(f" · {reply.instead_of}", style="yellow")
             if reply.cancelled:
                 head.append(" · ")
                 head.append("cancelled", style="yellow")

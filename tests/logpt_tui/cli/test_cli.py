@@ -215,3 +215,18 @@ def test_ship_once_through_the_cli_and_a_clear_error_without_redis(
     assert redis.Redis.from_url(redis_server.url).xlen("logs") == 2
     code, _out, err = run(["ship", str(log), "--redis", "redis://127.0.0.1:1/0", "--once"], capsys)
     assert code != 0 and "does not answer" in err and "Traceback" not in err
+
+
+def test_engine_auto_gives_the_analysts_reply_for_a_garbled_one(
+    models_dir: Path, sample_log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["analyze", "-f", str(sample_log), "-m", "tiny", "--max-tokens", "60", "--temperature", "1.2", "--seed", "1", "--chunk", "2"]
+    code, out, err = run([*argv, "--json"], capsys)
+    (model,) = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and model["readability"]["garbled"], model  # a random model's reply
+    code, out, err = run([*argv, "--json", "--engine", "auto"], capsys)
+    (auto,) = [json.loads(line) for line in out.splitlines()]
+    assert auto["model"] == "analyst" and auto["text"].startswith("## Summary")
+    assert auto["instead_of"] == {"model": "tiny", "text": model["text"]}
+    code, out, err = run([*argv, "--engine", "auto"], capsys)
+    assert code == 0 and "the analyst's reply instead (--engine auto)" in err and "## Summary" in out

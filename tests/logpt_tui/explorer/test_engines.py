@@ -87,3 +87,15 @@ async def test_a_garbled_reply_is_labelled_in_the_panel() -> None:
         assert "garbled: 15% unknown words" in panel_text(app)  # areaks, rundancanccess: 2 of 13
         (reply,) = app.tab.panel.replies.values()
         assert reply.garbled
+
+
+async def test_with_engine_auto_the_analyst_replaces_a_garbled_reply_and_says_so() -> None:
+    app = LogptApp(SAMPLE, poll_seconds=0.05, backend=GarbledBackend(), engine="auto", flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: "chunk" in status(app) and "fake" in status(app))
+        await pilot.press("r")
+        await settle(pilot, app, lambda: "written by the analyst" in panel_text(app))
+        assert "instead of the model's garbled reply (15% unknown words)" in panel_text(app)
+        (reply,) = app.tab.panel.replies.values()
+        assert reply.by_analyst and not reply.garbled and reply.text.startswith("## Root cause")
+        assert "areaks" not in panel_text(app)
