@@ -115,6 +115,7 @@ class GeneratorRecipe:
     resume: bool = False
     device: str = "auto"
     force: bool = False  # replace an existing bundle at `out`
+    init: Path | None = None  # start from this pretrained generator bundle (train.init), not from scratch
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,17 @@ def train_generator_recipe(recipe: GeneratorRecipe, events: RecipeEvents = QUIET
     config = config if recipe.steps is None else dataclasses.replace(config, steps=recipe.steps)
     loghub = loghub_dir(recipe.loghub)
     recipe.work.mkdir(parents=True, exist_ok=True)
-    tokenizer = _tokenizer(recipe, config, loghub, events)
+    start = None
+    if recipe.init is not None:
+        from train.init import FINETUNE_LR, start_from
+
+        events.stage(f"loading {recipe.init}")
+        start = start_from(recipe.init)
+        c = start.model.config
+        config = dataclasses.replace(config, n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd,
+                                     block_size=c.block_size, vocab_size=len(start.tokenizer.ranks), lr=FINETUNE_LR)  # fmt: skip
+    tokenizer = start.tokenizer if start else _tokenizer(recipe, config, loghub, events)
+    _check_room(config, tokenizer)
     written = _examples(recipe, config, tokenizer, loghub, events)
     examples = read_examples(recipe.work / "train.jsonl")
     for path in recipe.extra:
@@ -148,15 +159,34 @@ def train_generator_recipe(recipe: GeneratorRecipe, events: RecipeEvents = QUIET
     if not recipe.resume:
         (recipe.work / "metrics.jsonl").unlink(missing_ok=True)
     torch.manual_seed(config.seed)
-    model = GPT(model_config(config, tokenizer))
-    model.init_weights(config.seed)
+    if start is not None:
+        model = start.model
+    else:
+        model = GPT(model_config(config, tokenizer))
+        model.init_weights(config.seed)
     device = resolve_device(recipe.device)
     summary = train_generator(model, tokenizer, examples, config, recipe.work, device=device, resume=recipe.resume,
                               on_report=events.report)  # fmt: skip
     plotted = plot_losses(recipe.work / "metrics.jsonl", recipe.work / "loss.png")
     provenance = _provenance(recipe, config, loghub, examples, summary, device)
-    _save(recipe, model, tokenizer, provenance)
+    if start is not None:
+        provenance["init"] = {"bundle": start.name, "path": str(recipe.init), "added_tokens": start.added}
+    _save(recipe, model, tokenizer, provenance, start.pattern if start else "gpt2")
     return GeneratorResult(recipe.out, summary, recipe.work / "loss.png" if plotted else None, written)
+
+
+MIN_LOG_TOKENS = 64  # a context that leaves less for the log (after the digest and the reply) cannot analyse
+
+
+def _check_room(config: Any, tokenizer: Tokenizer) -> None:  # noqa: ANN401
+    """A clear error, before any training, when the context cannot hold a digest prompt, a reply and some log."""
+    from engine.analysis.prompts import prompt_format
+
+    overhead = prompt_format("logpt-digest").overhead(tokenizer, "action_items")
+    if config.block_size - config.reply_tokens - overhead < MIN_LOG_TOKENS:
+        need = config.reply_tokens + overhead + MIN_LOG_TOKENS
+        raise LogptError(f"a {config.block_size}-token context cannot hold a digest prompt, a reply and a log chunk",
+                         f"start from a model with a context of at least {need} tokens")  # fmt: skip
 
 
 def _tokenizer(recipe: GeneratorRecipe, config: Any, loghub: Path | None, events: RecipeEvents) -> Tokenizer:  # noqa: ANN401
@@ -222,12 +252,13 @@ def _provenance(recipe: GeneratorRecipe, config: Any, loghub: Path | None, examp
     }
 
 
-def _save(recipe: GeneratorRecipe, model: Any, tokenizer: Tokenizer, provenance: dict[str, Any]) -> None:  # noqa: ANN401
+def _save(recipe: GeneratorRecipe, model: Any, tokenizer: Tokenizer, provenance: dict[str, Any],  # noqa: ANN401
+          pattern: str = "gpt2") -> None:  # fmt: skip
     from engine.lm.bundle import BundleConfig, TokenizerSpec, save_model
 
     bundle = BundleConfig(
         model=model.config,
-        tokenizer=TokenizerSpec(special_tokens=tokenizer.special_tokens, eot_token=ENDOFTEXT),
+        tokenizer=TokenizerSpec(pattern=pattern, special_tokens=tokenizer.special_tokens, eot_token=ENDOFTEXT),
         prompt_format="logpt-digest",
         description="logpt analysis model: summary, root cause and action items grounded in the chunk's digest",
         provenance=provenance,

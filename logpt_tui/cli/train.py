@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from engine.detect.fit import EpochReport
 from engine.detect.pipeline import DetectConfig, fit_sessions, self_train
 from engine.errors import LogptError
-from engine.lm.registry import output_folder
+from engine.lm.registry import find_bundle, output_folder
 from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
@@ -149,13 +149,20 @@ def train_generator_command(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --work.")] = False,
     device: Annotated[str, typer.Option(help="auto, cuda, mps or cpu.")] = "auto",
     force: ForceOpt = False,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            help="Fine-tune this generator bundle (e.g. a GPT-2 from `logpt import hf`) instead of training "
+            "from scratch: its vocabulary plus LoGPT's control tokens, its architecture, learning rate 1e-4."
+        ),
+    ] = None,
 ) -> None:
     """Train the analysis model on digest-grounded examples and save it as a bundle."""
     from train.recipes import GeneratorRecipe, train_generator_recipe  # noqa: PLC0415 - only the CLI touches train
 
     recipe = GeneratorRecipe(
         output_folder(out_name), work, preset, build_data, loghub, tuple(extra or ()), synthetic, made_up, steps,
-        resume, device, force,
+        resume, device, force, find_bundle(init) if init else None,
     )  # fmt: skip
     with Progress(*_columns(""), console=err) as progress:
         result = train_generator_recipe(recipe, Bars(progress))

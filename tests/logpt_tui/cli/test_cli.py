@@ -220,7 +220,21 @@ def test_ship_once_through_the_cli_and_a_clear_error_without_redis(
 def test_engine_auto_gives_the_analysts_reply_for_a_garbled_one(
     models_dir: Path, sample_log: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["analyze", "-f", str(sample_log), "-m", "tiny", "--max-tokens", "60", "--temperature", "1.2", "--seed", "1", "--chunk", "2"]
+    argv = [
+        "analyze",
+        "-f",
+        str(sample_log),
+        "-m",
+        "tiny",
+        "--max-tokens",
+        "60",
+        "--temperature",
+        "1.2",
+        "--seed",
+        "1",
+        "--chunk",
+        "2",
+    ]
     code, out, err = run([*argv, "--json"], capsys)
     (model,) = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and model["readability"]["garbled"], model  # a random model's reply
