@@ -198,9 +198,20 @@ class Progress:
     best: float = float("inf")
     tokens: int = 0
     seconds: float = 0.0
+    stale: int = 0  # validations since the best one
 
     def state(self) -> dict[str, Any]:
-        return {"step": self.step, "best_val_loss": self.best, "tokens": self.tokens, "seconds": self.seconds}
+        return {"step": self.step, "best_val_loss": self.best, "tokens": self.tokens, "seconds": self.seconds,
+                "stale": self.stale}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Stopping:
+    """When a run ends before `steps`: after `patience` validations without a better loss, or after
+    `max_seconds` of training in this run (then validated and checkpointed, so `--resume` goes on)."""
+
+    patience: int | None = None
+    max_seconds: float | None = None
 
 
 def train_generator(
@@ -213,6 +224,7 @@ def train_generator(
     device: torch.device | None = None,
     resume: bool = False,
     on_report: Callable[[Report], None] | None = None,
+    stopping: Stopping = Stopping(),
 ) -> dict[str, Any]:
     """Train in place; the model ends with its best-validation weights. Returns a summary for provenance."""
     device = device or torch.device("cpu")
@@ -227,33 +239,43 @@ def train_generator(
     rng, run, checkpoint = random.Random(config.seed), Progress(), out / "checkpoint"
     if resume and (checkpoint / "state.json").is_file():
         state = load_checkpoint(checkpoint, model, optimizer)
-        run = Progress(state["step"], state["best_val_loss"], state["tokens"], state["seconds"])
+        run = Progress(state["step"], state["best_val_loss"], state["tokens"], state["seconds"], state.get("stale", 0))
         rng.setstate((3, tuple(state["rng"]), None))
     out.mkdir(parents=True, exist_ok=True)
-    best_state = load_file(str(out / "best.safetensors")) if resume and (out / "best.safetensors").is_file() else None
+    best = out / "best.safetensors"
+    best_state = load_file(str(best)) if resume and best.is_file() else None
+    started, stopped = run.seconds, "steps"
     with (out / "metrics.jsonl").open("a", encoding="utf-8") as metrics:
         while run.step < config.steps:
             report = train_step(model, optimizer, rng.sample(train, min(config.batch_size * config.grad_accum, len(train))),
                                 run, config, pad, device)  # fmt: skip
-            if run.step % config.eval_every == 0 or run.step == config.steps:
+            out_of_time = stopping.max_seconds is not None and run.seconds - started >= stopping.max_seconds
+            if run.step % config.eval_every == 0 or run.step == config.steps or out_of_time:
                 val_loss = validation_loss(model, val, pad, config.batch_size, device)
+                run.stale = 0 if val_loss < run.best else run.stale + 1
                 if val_loss < run.best:
                     run.best, best_state = (
                         val_loss,
                         {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
                     )
-                    save_file(best_state, str(out / "best.safetensors"))
+                    save_file(best_state, str(best))
                 report = replace(report, val_loss=val_loss, best_val_loss=run.best)
                 save_checkpoint(checkpoint, model, optimizer, run.state() | {"rng": list(rng.getstate()[1])})
             metrics.write(json.dumps(asdict(report) | {"seconds": round(run.seconds, 2)}) + "\n")
             metrics.flush()
             if on_report is not None:
                 on_report(report)
+            if stopping.patience is not None and run.stale >= stopping.patience:
+                stopped = "patience"
+                break
+            if out_of_time:
+                stopped = "time"
+                break
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
     return {"steps": run.step, "best_val_loss": round(run.best, 4), "train_examples": len(train),
-            "val_examples": len(val), "tokens": run.tokens, "seconds": round(run.seconds, 1)}  # fmt: skip
+            "val_examples": len(val), "tokens": run.tokens, "seconds": round(run.seconds, 1), "stopped": stopped}  # fmt: skip
 
 
 def train_step(

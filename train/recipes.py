@@ -116,6 +116,8 @@ class GeneratorRecipe:
     device: str = "auto"
     force: bool = False  # replace an existing bundle at `out`
     init: Path | None = None  # start from this pretrained generator bundle (train.init), not from scratch
+    patience: int | None = None  # stop after this many validations without a better loss
+    max_minutes: float | None = None  # stop after this many minutes of training in this run (resumable)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def train_generator_recipe(recipe: GeneratorRecipe, events: RecipeEvents = QUIET
 
     from engine.lm.devices import resolve_device
     from engine.lm.model import GPT
-    from train.generator import PRESETS, model_config, plot_losses, train_generator
+    from train.generator import PRESETS, Stopping, model_config, plot_losses, train_generator
     from train.generator_data import read_examples
 
     if recipe.preset not in PRESETS:
@@ -151,7 +153,8 @@ def train_generator_recipe(recipe: GeneratorRecipe, events: RecipeEvents = QUIET
         config = dataclasses.replace(config, n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd,
                                      block_size=c.block_size, vocab_size=len(start.tokenizer.ranks), lr=FINETUNE_LR)  # fmt: skip
     tokenizer = start.tokenizer if start else _tokenizer(recipe, config, loghub, events)
-    _check_room(config, tokenizer)
+    if start is not None:  # the presets' contexts are ours; a pretrained model's may be too short
+        _check_room(config, tokenizer)
     written = _examples(recipe, config, tokenizer, loghub, events)
     examples = read_examples(recipe.work / "train.jsonl")
     for path in recipe.extra:
@@ -165,8 +168,9 @@ def train_generator_recipe(recipe: GeneratorRecipe, events: RecipeEvents = QUIET
         model = GPT(model_config(config, tokenizer))
         model.init_weights(config.seed)
     device = resolve_device(recipe.device)
+    stopping = Stopping(recipe.patience, None if recipe.max_minutes is None else recipe.max_minutes * 60)
     summary = train_generator(model, tokenizer, examples, config, recipe.work, device=device, resume=recipe.resume,
-                              on_report=events.report)  # fmt: skip
+                              on_report=events.report, stopping=stopping)  # fmt: skip
     plotted = plot_losses(recipe.work / "metrics.jsonl", recipe.work / "loss.png")
     provenance = _provenance(recipe, config, loghub, examples, summary, device)
     if start is not None:
@@ -187,6 +191,16 @@ def _check_room(config: Any, tokenizer: Tokenizer) -> None:  # noqa: ANN401
         need = config.reply_tokens + overhead + MIN_LOG_TOKENS
         raise LogptError(f"a {config.block_size}-token context cannot hold a digest prompt, a reply and a log chunk",
                          f"start from a model with a context of at least {need} tokens")  # fmt: skip
+
+
+def build_data(recipe: GeneratorRecipe, events: RecipeEvents = QUIET) -> tuple[int, int] | None:
+    """Only the data step of `train_generator_recipe` (the work folder's tokenizer and examples; counts when built)."""
+    from train.generator import PRESETS
+
+    config = PRESETS[recipe.preset]
+    loghub = loghub_dir(recipe.loghub)
+    recipe.work.mkdir(parents=True, exist_ok=True)
+    return _examples(recipe, config, _tokenizer(recipe, config, loghub, events), loghub, events)
 
 
 def _tokenizer(recipe: GeneratorRecipe, config: Any, loghub: Path | None, events: RecipeEvents) -> Tokenizer:  # noqa: ANN401

@@ -156,13 +156,23 @@ def train_generator_command(
             "from scratch: its vocabulary plus LoGPT's control tokens, its architecture, learning rate 1e-4."
         ),
     ] = None,
+    patience: Annotated[
+        int | None, typer.Option(min=1, help="Stop after N validations without a better held-back loss.")
+    ] = None,
+    max_minutes: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Stop after this many minutes of training in this run (then --resume goes on)."),
+    ] = None,
 ) -> None:
-    """Train the analysis model on digest-grounded examples and save it as a bundle."""
+    """Train the analysis model on digest-grounded examples and save it as a bundle.
+
+    Train as long as it keeps improving: a large --steps with --patience, across runs with --max-minutes and
+    --resume (the checkpoint keeps the step, the best loss and the data order)."""
     from train.recipes import GeneratorRecipe, train_generator_recipe  # noqa: PLC0415 - only the CLI touches train
 
     recipe = GeneratorRecipe(
         output_folder(out_name), work, preset, build_data, loghub, tuple(extra or ()), synthetic, made_up, steps,
-        resume, device, force, find_bundle(init) if init else None,
+        resume, device, force, find_bundle(init) if init else None, patience, max_minutes,
     )  # fmt: skip
     with Progress(*_columns(""), console=err) as progress:
         result = train_generator_recipe(recipe, Bars(progress))
@@ -170,7 +180,8 @@ def train_generator_command(
         n_train, n_held = result.examples_written
         out.print(f"wrote {n_train} training and {n_held} held-out examples to {safe(work)}")
     summary, curve = result.summary, f"; loss curve {result.loss_curve}" if result.loss_curve else ""
+    why = {"patience": " (no better validation loss lately)", "time": " (--max-minutes: --resume goes on)"}
     out.print(
         f"wrote {safe(result.bundle)}: best validation loss {summary['best_val_loss']} after "
-        f"{summary['steps']} steps ({summary['seconds'] / 60:.1f} min){safe(curve)}"
+        f"{summary['steps']} steps{why.get(summary['stopped'], '')} ({summary['seconds'] / 60:.1f} min){safe(curve)}"
     )

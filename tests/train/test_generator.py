@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from engine.analysis.prompts import DIGEST_TOKENS, prompt_format
 from engine.lm.model import GPT
 from engine.lm.tokenizer import Tokenizer
-from train.generator import IGNORE, PRESETS, collate, encode_example, model_config, train_generator
+from train.generator import IGNORE, PRESETS, Stopping, collate, encode_example, model_config, train_generator
 from train.generator_data import DataConfig, Example, build_examples, read_examples, write_examples
 from train.generator_eval import evaluate_generator, rouge_l
 from train.tokenizer import bytes_per_token, train_bpe
@@ -90,6 +90,30 @@ def test_training_lowers_loss_and_resumes_exactly(examples, tokenizer: Tokenizer
     fresh.load_state_dict(load_file(str(tmp_path / "c" / "checkpoint" / "model.safetensors")))
     for (name, a), b in zip(model.state_dict().items(), fresh.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, msg=name)
+
+
+def test_training_stops_when_validation_stops_improving_or_time_is_up(examples, tokenizer: Tokenizer,  # noqa: ANN001
+                                                                      tmp_path: Path) -> None:  # fmt: skip
+    train, _ = examples
+    config = dataclasses.replace(
+        PRESETS["tiny"], steps=40, eval_every=1, val_examples=4, lr=0.5
+    )  # lr too high: diverges
+    torch.manual_seed(0)
+    model = GPT(model_config(config, tokenizer))
+    model.init_weights(0)
+    summary = train_generator(model, tokenizer, train, config, tmp_path / "p", stopping=Stopping(patience=2))
+    rows = [json.loads(line) for line in (tmp_path / "p" / "metrics.jsonl").read_text().splitlines()]
+    assert summary["stopped"] == "patience" and summary["steps"] < 40
+    losses = [r["val_loss"] for r in rows]
+    best_before = min(losses[:-2])
+    assert all(loss >= best_before for loss in losses[-2:])  # the last two validations were no better
+    assert summary["best_val_loss"] == round(best_before, 4)
+    summary = train_generator(model, tokenizer, train, dataclasses.replace(config, eval_every=100),
+                              tmp_path / "t", stopping=Stopping(max_seconds=0.0))  # fmt: skip
+    rows = [json.loads(line) for line in (tmp_path / "t" / "metrics.jsonl").read_text().splitlines()]
+    assert summary["stopped"] == "time" and summary["steps"] == 1 and rows[-1]["val_loss"] is not None
+    state = json.loads((tmp_path / "t" / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 1  # checkpointed where it stopped: --resume goes on from there
 
 
 def test_logpt_format_jsonl_round_trip_and_errors(tmp_path: Path) -> None:
