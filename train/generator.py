@@ -199,6 +199,7 @@ class Progress:
     tokens: int = 0
     seconds: float = 0.0
     stale: int = 0  # validations since the best one
+    last_val: float | None = None  # the latest validation loss (not checkpointed)
 
     def state(self) -> dict[str, Any]:
         return {"step": self.step, "best_val_loss": self.best, "tokens": self.tokens, "seconds": self.seconds,
@@ -251,15 +252,8 @@ def train_generator(
                                 run, config, pad, device)  # fmt: skip
             out_of_time = stopping.max_seconds is not None and run.seconds - started >= stopping.max_seconds
             if run.step % config.eval_every == 0 or run.step == config.steps or out_of_time:
-                val_loss = validation_loss(model, val, pad, config.batch_size, device)
-                run.stale = 0 if val_loss < run.best else run.stale + 1
-                if val_loss < run.best:
-                    run.best, best_state = (
-                        val_loss,
-                        {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                    )
-                    save_file(best_state, str(best))
-                report = replace(report, val_loss=val_loss, best_val_loss=run.best)
+                best_state = validate(model, val, pad, config.batch_size, device, run, best) or best_state
+                report = replace(report, val_loss=run.last_val, best_val_loss=run.best)
                 save_checkpoint(checkpoint, model, optimizer, run.state() | {"rng": list(rng.getstate()[1])})
             metrics.write(json.dumps(asdict(report) | {"seconds": round(run.seconds, 2)}) + "\n")
             metrics.flush()
@@ -276,6 +270,19 @@ def train_generator(
     model.eval()
     return {"steps": run.step, "best_val_loss": round(run.best, 4), "train_examples": len(train),
             "val_examples": len(val), "tokens": run.tokens, "seconds": round(run.seconds, 1), "stopped": stopped}  # fmt: skip
+
+
+def validate(model: GPT, val: list[tuple[list[int], int]], pad: int, batch: int, device: torch.device, run: Progress,
+             best: Path) -> dict[str, torch.Tensor] | None:  # fmt: skip
+    """Measure the validation loss into `run`; a new best is saved to `best` and returned (else None)."""
+    run.last_val = validation_loss(model, val, pad, batch, device)
+    if run.last_val >= run.best:
+        run.stale += 1
+        return None
+    run.best, run.stale = run.last_val, 0
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    save_file(state, str(best))
+    return state
 
 
 def train_step(
