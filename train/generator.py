@@ -45,7 +45,7 @@ class GeneratorTrainConfig:
     n_embd: int = 256
     block_size: int = 1024
     vocab_size: int = 4096  # BPE ranks; specials come on top
-    reply_tokens: int = 224  # reply budget reserved when chunks are sized
+    reply_tokens: int = 384  # reply budget reserved when examples are sized (engine.analysis.chunker.REPLY_TOKENS)
     steps: int = 750  # optimizer steps
     batch_size: int = 8  # examples per micro-batch
     grad_accum: int = 2  # micro-batches per optimizer step

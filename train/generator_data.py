@@ -3,9 +3,10 @@
 Sources: windows of the Loghub samples, synthetic windows (train.synth.incidents)
 with an injected incident in three out of four, and windows of made-up
 traffic (train.synth.random_traffic), half of them with a knowledge-base signature's
-line injected. Each window is cut to the log
-budget of the target bundle, its digest is computed, one query is drawn and
-the analyst writes the response. Systems and styles are split: Loghub's
+line injected. Each window's digest is computed over all its lines, its text
+goes into the prompt whole when it fits the log budget of the target bundle,
+else as the excerpt `logpt analyze` shows (engine.analysis.excerpt); one query
+is drawn and the analyst writes the response. Systems and styles are split: Loghub's
 `HELD_OUT_SYSTEMS` and the JSON-lines style are evaluation only.
 
 Examples are JSON lines (`Example` fields). A user's own LoGPT-format data
@@ -18,12 +19,12 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from engine.analysis.analyst import analyze
-from engine.analysis.chunker import chunk_lines
 from engine.analysis.digest import build_digest
+from engine.analysis.excerpt import excerpt
 from engine.analysis.knowledge import default_kb
 from engine.analysis.prompts import fit_facts
 from engine.analysis.queries import NAMES as QUERIES
@@ -47,6 +48,7 @@ class Example:
     first_line: int = 1
     source: str = ""  # loghub:<System>, synthetic:<style>, made-up:<style>, or user
     incident: str | None = None  # the injected incident's signature id
+    window: str | None = None  # the whole window when `log` is an excerpt of it (held-out examples keep it)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -68,13 +70,15 @@ def make_example(
     lines: list[str], first_line: int, query: str, tokenizer: Tokenizer, log_budget: int, facts_budget: int, source: str,
     incident: str | None = None,
 ) -> Example | None:  # fmt: skip
-    """The analyst's example for the first chunk of `lines` that fits `log_budget` tokens."""
-    chunk = next(chunk_lines(lines, tokenizer.count, log_budget, first_line=first_line), None)
-    if chunk is None:
+    """The analyst's example for a window of lines, as `logpt analyze` prompts a digest model: the digest of every
+    line, and the window whole when it fits `log_budget` tokens, else its excerpt (engine.analysis.excerpt)."""
+    if not lines:
         return None
-    digest = build_digest(chunk.text.split("\n"), first_line=first_line)
+    digest = build_digest(lines, first_line=first_line)
+    log, whole = excerpt(lines, first_line, digest, tokenizer.count, log_budget), "\n".join(lines)
     facts = fit_facts(tokenizer, digest.render(), facts_budget)
-    return Example(chunk.text, query, analyze(digest, query), facts, first_line, source, incident)
+    return Example(log, query, analyze(digest, query), facts, first_line, source, incident,
+                   window=None if log == whole else whole)  # fmt: skip
 
 
 def _windows(lines: list[str], rng: random.Random, config: DataConfig) -> Iterator[tuple[int, list[str]]]:
@@ -133,8 +137,8 @@ def build_examples(
     evaluation: list[Example] = []
     for done, (_, held_out, make) in enumerate(jobs, 1):
         example = make()
-        if example is not None:
-            (evaluation if held_out else train).append(example)
+        if example is not None:  # only held-out examples keep their window: scoring rebuilds the digest from it
+            (evaluation if held_out else train).append(example if held_out else replace(example, window=None))
         if on_progress is not None:
             on_progress(done, len(jobs))
     rng.shuffle(train)
@@ -166,6 +170,7 @@ def read_examples(path: Path) -> list[Example]:
                 first_line=int(data.get("first_line", 1)),
                 source=str(data.get("source", "user")),
                 incident=data.get("incident"),
+                window=data.get("window"),
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise InputError(

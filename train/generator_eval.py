@@ -105,7 +105,7 @@ def generate_reply(
     budget = min(max_new_tokens, bundle.model.config.block_size - len(prompt))
     guard = None
     if digest is not None and example.facts is not None:
-        guard = reply_constraint(bundle, example.log, example.facts, digest, example.query, constrain)
+        guard = reply_constraint(bundle, example.window or example.log, example.facts, digest, example.query, constrain)
     ids = list(generate(bundle.model, prompt, max_new_tokens=budget, sampling=SamplingConfig(temperature=0.0),
                         stop_ids=bundle.stop_ids(), stats=stats, processor=guard))  # fmt: skip
     return bundle.tokenizer.decode([i for i in ids if i not in bundle.stop_ids()])
@@ -130,15 +130,16 @@ def evaluate_generator(
         stats = GenerationStats()
         digest = None
         if constrain != "off" and example.facts is not None:
-            digest = build_digest(example.log.split("\n"), first_line=example.first_line)  # as the data was made
+            lines = (example.window or example.log).split("\n")
+            digest = build_digest(lines, first_line=example.first_line)  # as the data was made
         reply = generate_reply(bundle, example, max_new_tokens, stats, digest, constrain)
         decoded += max(0, stats.new_tokens - 1)  # the first token comes from the prefill
         decode_s += stats.decode_seconds
         replies.append(reply)
         rouge += rouge_l(reply, example.response)
-        g = check_grounding(reply, [example.log, example.facts or ""])
+        g = check_grounding(reply, [example.window or example.log, example.facts or ""])
         checked, grounded = checked + g.checked, grounded + g.grounded
-        r = readability(reply, [example.log, example.facts or ""])
+        r = readability(reply, [example.window or example.log, example.facts or ""])
         words, unknown, garbled = words + r.words, unknown + len(r.unknown), garbled + r.garbled
         if example.query == "root_cause":
             root_causes += 1

@@ -49,6 +49,8 @@ def test_examples_split_by_style_and_fit(examples, tokenizer: Tokenizer) -> None
     assert {e.source for e in train} <= {"synthetic:syslog", "synthetic:iso"}
     assert {e.source for e in held_out} == {"synthetic:json"}
     assert all(tokenizer.count(e.log) <= 200 for e in train)
+    assert all(e.window is None for e in train)  # training needs only the prompt's text
+    assert all(e.window is None or (e.log != e.window and "lines not shown]" in e.log) for e in held_out)
 
 
 def test_collate_masks_everything_but_the_reply(examples, tokenizer: Tokenizer) -> None:  # noqa: ANN001
@@ -142,7 +144,7 @@ def test_evaluate_generator_runs_on_a_tiny_model(examples, tokenizer: Tokenizer)
     from engine.lm.devices import placement
 
     _, held_out = examples
-    config = PRESETS["tiny"]
+    config = dataclasses.replace(PRESETS["tiny"], block_size=1024)  # room for a 200-token log and its digest
     model = GPT(model_config(config, tokenizer)).eval()
     model.init_weights(0)
     bundle_config = _bundle_config(model, tokenizer)
