@@ -77,8 +77,9 @@ def _signature_fact(s: Signature, count: int, line: int, example: str) -> Signat
 
 def _rank(s: SignatureFact) -> tuple:
     """Specific before generic, causes before symptoms (a crash loop follows the error that crashes the
-    service), then severity, count and position."""
-    return (s.generic, s.symptom, SEVERITY_RANK[s.severity], -s.count, s.first_line)
+    service), then severity, then the earliest (a cascade's first failure; its consequences repeat more
+    often, so counting would name them), then the most frequent."""
+    return (s.generic, s.symptom, SEVERITY_RANK[s.severity], s.first_line, -s.count)
 
 
 @dataclass(frozen=True)
