@@ -169,16 +169,26 @@ def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
     return {kind: c.most_common(TOP_ENTITIES) for kind, c in counts.items() if c}
 
 
+@dataclass
+class Mining:
+    """A template miner and its signature matches kept across the digests of one file's chunks (the whole-file
+    timeline): templates are mined once, not per chunk, and each template's signatures are matched once."""
+
+    miner: TemplateMiner = field(default_factory=lambda: TemplateMiner(MinerConfig(cache_size=100_000)))
+    signatures: dict[int, list[Signature]] = field(default_factory=dict)
+
+
 class _SignatureHits:
     """Knowledge-base signatures per template key, and how often each signature's templates occur."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, by_key: dict[int, list[Signature]] | None = None) -> None:
         self.kb = kb
-        self.by_key: dict[int, list[Signature]] = {}
+        self.by_key = {} if by_key is None else by_key  # shared by the chunks of one file (see Mining)
         self.hits: dict[str, list] = {}  # signature id → [signature, count, first line, example]
 
     def match(self, key: int, line: str) -> None:
-        self.by_key[key] = self.kb.match(line)
+        if key not in self.by_key:
+            self.by_key[key] = self.kb.match(line)
 
     def count(self, key: int, line_number: int, line: str) -> None:
         for sig in self.by_key[key]:
@@ -197,14 +207,16 @@ def build_digest(
     flagged: Mapping[int, str] | None = None,
     kb: KnowledgeBase | None = None,
     entities: bool = True,
+    mining: Mining | None = None,
 ) -> Digest:
     """The facts of consecutive `lines` whose first is line number `first_line` of the log (`entities=False`
-    skips the IPs, users, hosts… a caller that does not show them need not pay for)."""
+    skips the IPs, users, hosts… a caller that does not show them need not pay for; `mining` carries templates and
+    signature matches over from earlier chunks of the same file)."""
     kb = kb or default_kb()
     fmt = fmt or detect_format(lines).format
-    miner = TemplateMiner(MinerConfig(cache_size=10_000))
+    miner = mining.miner if mining else TemplateMiner(MinerConfig(cache_size=10_000))
     tally, levels = TemplateTally(), Counter[str]()
-    hits = _SignatureHits(kb)
+    hits = _SignatureHits(kb, mining.signatures if mining else None)
     time_start = time_end = None
     for record in parse_lines(lines, fmt, first_line=first_line):
         level = level_of(record)[0]

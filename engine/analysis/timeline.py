@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.analysis.chunker import line_chunks
-from engine.analysis.digest import build_digest
+from engine.analysis.digest import Mining, build_digest
 from engine.logs.formats import detect_format
 from engine.logs.formats.record import LEVEL_RANK
 from engine.logs.formats.spec import LogFormat
@@ -49,12 +49,15 @@ def episodes_of(
     """Every episode of the lines, in order of first appearance (of the lines read when `cancelled()` turns true)."""
     fmt = fmt or detect_format(lines[:200]).format
     found: dict[str, Episode] = {}
+    mining = Mining()
     chunk_lines = max(chunk_lines, -(-len(lines) // MAX_CHUNKS))
     total = -(-len(lines) // chunk_lines)
     for n, chunk in enumerate(line_chunks(lines, chunk_lines, first_line=first_line), 1):
         if cancelled():
             break
-        digest = build_digest(chunk.text.split("\n"), first_line=chunk.first_line, fmt=fmt, entities=False)
+        digest = build_digest(
+            chunk.text.split("\n"), first_line=chunk.first_line, fmt=fmt, entities=False, mining=mining
+        )
         span = (chunk.first_line, chunk.last_line)
         for s in digest.signatures:
             _merge(

@@ -51,3 +51,25 @@ def test_big_files_are_read_in_fewer_coarser_chunks(monkeypatch) -> None:  # noq
     found = tl.episodes_of(log(), chunk_lines=20, on_chunk=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (2, 2) and found  # 106 lines in 2 chunks of 53, not 6 of 20
     assert {e.last_seen for e in found} <= {(1, 53), (54, 106)}
+
+
+def test_mining_once_for_the_file_finds_what_a_fresh_digest_per_chunk_finds() -> None:
+    """The timeline keeps one miner and one signature match per template across chunks; the slow reference
+    digests every chunk from scratch. Signatures, their first lines and counts must agree."""
+    import random
+
+    from engine.analysis.chunker import line_chunks
+    from engine.analysis.digest import build_digest
+    from train.synth.incidents import INCIDENTS, synthetic_window
+
+    rng = random.Random(3)
+    lines: list[str] = []
+    while len(lines) < 3000:
+        lines += synthetic_window(rng, "syslog", 60, rng.choice((None, *INCIDENTS)))
+    reference: dict[str, list[int]] = {}
+    for chunk in line_chunks(lines, 500):
+        for s in build_digest(chunk.text.split("\n"), first_line=chunk.first_line, entities=False).signatures:
+            first, count = reference.get(s.id, [s.first_line, 0])
+            reference[s.id] = [min(first, s.first_line), count + s.count]
+    fast = {e.key: [e.first_line, e.count] for e in episodes_of(lines, chunk_lines=500) if e.signature}
+    assert fast == reference and len(fast) >= 10
