@@ -16,6 +16,7 @@ from engine.analysis.analyst import analyze as analyst_reply
 from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
 from engine.analysis.digest import Digest
 from engine.analysis.grounding import Grounding, check_grounding
+from engine.analysis.prompts import bundle_prompt
 from engine.analysis.queries import NAMES
 from engine.analysis.readability import Readability, readability
 from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
@@ -279,6 +280,7 @@ def run_json(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, digest
         "seconds": round(seconds, 4),
         "tokens_per_s": round(stats.new_tokens / seconds, 2) if seconds else 0.0,
         "stop_reason": stats.stop_reason,
+        "constrain": request.constrain if bundle_prompt(bundle).uses_digest else "off",
         "grounding_precision": round(grounding.precision, 4),
         "ungrounded": list(grounding.ungrounded),
         "readability": readability(reply, [part.text, digest.render()]).to_json(),

@@ -38,6 +38,7 @@ def test_analyze_json_one_object_per_chunk(
     assert records[0]["first_line"] == 1 and records[-1]["last_line"] == len(SAMPLE_LOG.splitlines()) * 30
     for r in records:
         assert r["query"] == "summary" and r["model"] == "tiny" and 0 <= r["tokens"] <= 12
+        assert r["constrain"] == "off"  # a logpt-v1 bundle has no digest to hold it to
         assert r["prompt_tokens"] + 12 <= 128 and r["seconds"] > 0
         assert set(r["readability"]) == {"unknown_share", "garbled", "words", "unknown"}
         assert r["readability"]["garbled"] == (r["readability"]["unknown_share"] > 0.05)
