@@ -134,14 +134,10 @@ def train_generator_recipe(recipe: GeneratorRecipe, events: RecipeEvents = QUIET
 
     from engine.lm.devices import resolve_device
     from engine.lm.model import GPT
-    from train.generator import PRESETS, Stopping, model_config, plot_losses, train_generator
+    from train.generator import Stopping, model_config, plot_losses, train_generator
     from train.generator_data import read_examples
 
-    if recipe.preset not in PRESETS:
-        raise LogptError(f"unknown preset {recipe.preset!r}", f"choose one of {', '.join(PRESETS)}")
-    config = PRESETS[recipe.preset]
-    config = config if recipe.steps is None else dataclasses.replace(config, steps=recipe.steps)
-    loghub = loghub_dir(recipe.loghub)
+    config, loghub = _preset(recipe), loghub_dir(recipe.loghub)
     recipe.work.mkdir(parents=True, exist_ok=True)
     start = None
     if recipe.init is not None:
@@ -193,12 +189,19 @@ def _check_room(config: Any, tokenizer: Tokenizer) -> None:  # noqa: ANN401
                          f"start from a model with a context of at least {need} tokens")  # fmt: skip
 
 
-def build_data(recipe: GeneratorRecipe, events: RecipeEvents = QUIET) -> tuple[int, int] | None:
-    """Only the data step of `train_generator_recipe` (the work folder's tokenizer and examples; counts when built)."""
+def _preset(recipe: GeneratorRecipe) -> Any:  # noqa: ANN401 - train.generator.GeneratorTrainConfig
+    """The recipe's training configuration: its preset, with its --steps."""
     from train.generator import PRESETS
 
+    if recipe.preset not in PRESETS:
+        raise LogptError(f"unknown preset {recipe.preset!r}", f"choose one of {', '.join(PRESETS)}")
     config = PRESETS[recipe.preset]
-    loghub = loghub_dir(recipe.loghub)
+    return config if recipe.steps is None else dataclasses.replace(config, steps=recipe.steps)
+
+
+def build_data(recipe: GeneratorRecipe, events: RecipeEvents = QUIET) -> tuple[int, int] | None:
+    """Only the data step of `train_generator_recipe` (the work folder's tokenizer and examples; counts when built)."""
+    config, loghub = _preset(recipe), loghub_dir(recipe.loghub)
     recipe.work.mkdir(parents=True, exist_ok=True)
     return _examples(recipe, config, _tokenizer(recipe, config, loghub, events), loghub, events)
 

@@ -148,7 +148,7 @@ def action_items(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
     kb = kb or default_kb()
     unexplained = [t for t in digest.problems[:TOP_PROBLEMS] if t.signature is None]  # those the digest shows
     review = [
-        f"\n- [ ] Review line {t.first_line}: {t.level} `{t.template}` ({_lines(t.count)})" for t in unexplained[:TOP_PROBLEMS]
+        f"\n- [ ] Review line {t.first_line}: {t.level} `{t.template}` ({_lines(t.count)})" for t in unexplained
     ]  # fmt: skip
     heading = HEADINGS["action_items"]
     if digest.signatures:
@@ -159,13 +159,12 @@ def action_items(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
     return (heading, f"\n- [ ] No action needed: no errors, warnings or known failure signatures in {_where(digest)}.")
 
 
-PLANS = {"summary": summary, "root_cause": root_cause, "action_items": action_items}
-
-
 def plan(digest: Digest, query: str, kb: KnowledgeBase | None = None) -> Plan:
     """The analyst's reply to `query` as a plan: its choices, and the others a model may make (engine.analysis.replyplan)."""
     query = check_query(query)
-    return summary(digest) if query == "summary" else PLANS[query](digest, kb)
+    if query == "summary":
+        return summary(digest)
+    return root_cause(digest, kb) if query == "root_cause" else action_items(digest, kb)
 
 
 def analyze(digest: Digest, query: str, kb: KnowledgeBase | None = None) -> str:

@@ -54,8 +54,9 @@ def excerpt(lines: Sequence[str], first_line: int, digest: Digest, count: Callab
     longest = max(1, budget // LONGEST_SHARE)
     fitted = [line if count(line) <= longest else cut_line(line, longest, count) for line in lines]
     cited = [n - first_line for n in cited_lines(digest) if 0 <= n - first_line < len(lines)]
+    is_cited = set(cited)
     order = cited + sorted(
-        (i for i in range(len(lines)) if i not in set(cited)),
+        (i for i in range(len(lines)) if i not in is_cited),
         key=lambda i: (min((abs(i - c) for c in cited), default=0), i),
     )
     shown: set[int] = set()
@@ -68,6 +69,6 @@ def excerpt(lines: Sequence[str], first_line: int, digest: Digest, count: Callab
             used += cost
     text = render_excerpt(fitted, shown)
     while shown and count(text) > budget:  # estimates are per line: trim until the exact count fits
-        shown.discard(max(shown, key=lambda i: (i not in cited, order.index(i))))
+        shown.discard(max(shown, key=lambda i: (i not in is_cited, order.index(i))))
         text = render_excerpt(fitted, shown)
     return text

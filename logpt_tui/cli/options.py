@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from engine.analysis.run import CONSTRAINTS
 from engine.lm.bundle import LoadedBundle, load_bundle
 from engine.lm.devices import placement
 from engine.lm.registry import find_bundle
@@ -21,10 +22,7 @@ class Device(str, enum.Enum):
     cpu = "cpu"
 
 
-class Constrain(str, enum.Enum):  # engine.analysis.run.CONSTRAINTS
-    grammar = "grammar"
-    facts = "facts"
-    off = "off"
+Constrain = enum.Enum("Constrain", {name: name for name in CONSTRAINTS}, type=str)  # --constrain choices
 
 
 class Quantize(str, enum.Enum):

@@ -50,6 +50,16 @@ class Reply:
     instead_of: str = ""  # what this reply replaces (the analyst's, when the model's was garbled)
 
 
+def lines_budget(lines: int) -> int:
+    """A chunk plan's budget for chunks of `lines` lines when each line costs 1 (`one_per_line`): the plan charges
+    a line its cost plus one joining newline."""
+    return 2 * lines - 1
+
+
+def one_per_line(lines: Sequence[str]) -> list[int]:
+    return [1] * len(lines)
+
+
 class ModelBackend:
     """A bundle from the registry; `load()` runs in a worker (it imports torch)."""
 
@@ -78,14 +88,15 @@ class ModelBackend:
         self.name = bundle.name
         self.device = bundle.describe().removeprefix(bundle.name).strip()  # "(4.5M params) on cpu float32"
         self.by_lines = bundle_prompt(bundle).uses_digest
-        # A digest bundle's chunk is MODEL_CHUNK_LINES lines (a plan charges each line 1 plus 1 for its newline).
-        self.budget = 2 * MODEL_CHUNK_LINES - 1 if self.by_lines else chunk_budget_for(bundle, self.max_new_tokens)
+        self.budget = (
+            lines_budget(MODEL_CHUNK_LINES) if self.by_lines else chunk_budget_for(bundle, self.max_new_tokens)
+        )
         return self
 
     def count_batch(self, lines: Sequence[str]) -> list[int]:
         assert self.bundle is not None
-        if self.by_lines:
-            return [1] * len(lines)
+        if self.by_lines:  # a digest bundle's chunk is MODEL_CHUNK_LINES lines, whatever their tokens
+            return one_per_line(lines)
         return [len(ids) for ids in self.bundle.tokenizer.encode_batch(lines)]
 
     def stream(
@@ -124,11 +135,9 @@ class AnalystBackend:
     model_free = True
 
     def __init__(self, chunk_lines: int = ANALYST_CHUNK_LINES) -> None:
-        # A chunk plan charges a line its cost plus one joining newline: cost 1 a line fills chunk_lines lines.
-        self.budget = 2 * chunk_lines - 1
+        self.budget = lines_budget(chunk_lines)
 
-    def count_batch(self, lines: Sequence[str]) -> list[int]:
-        return [1] * len(lines)
+    count_batch = staticmethod(one_per_line)
 
     def stream(
         self, text: str, first_line: int, query: str, digest: Digest, cancelled: Callable[[], bool]

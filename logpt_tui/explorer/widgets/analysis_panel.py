@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 
+from engine.analysis.analyst import analyze
 from engine.analysis.digest import Digest
 from engine.analysis.queries import QUERIES
 from engine.errors import LogptError
@@ -54,8 +55,6 @@ def as_markdown(body: str) -> str:
 
 def instead_of_garbled(reply: Reply, digest: Digest) -> Reply:
     """The analyst's reply in place of a garbled model reply, saying so."""
-    from engine.analysis.analyst import analyze  # noqa: PLC0415
-
     note = f"instead of the model's garbled reply ({reply.unknown_share:.0%} unknown words)"
     return replace(reply, text=analyze(digest, reply.query), by_analyst=True, garbled=False, ungrounded=(),
                    unknown_share=0.0, instead_of=note)  # fmt: skip
