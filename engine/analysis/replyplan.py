@@ -81,7 +81,8 @@ def lark(plan: Plan) -> str:
 
 
 def _literal(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    """`text` as a Lark string; a lone surrogate (no log decoded by logpt has one) becomes `?`, not a bad grammar."""
+    return json.dumps(text.encode("utf-8", "replace").decode("utf-8"), ensure_ascii=False)
 
 
 class _Grammar:

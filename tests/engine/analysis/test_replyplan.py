@@ -61,6 +61,12 @@ def test_quotes_and_newlines_in_statements_are_literal() -> None:
     assert accepts(lark((text,)), text)
 
 
+def test_hostile_text_in_statements_still_compiles() -> None:
+    text = "ERROR \x1b[31mred\x1b[0m \x00 \x07 \u202e \ufffd"
+    assert accepts(lark((text,)), text)
+    assert accepts(lark(("a \ud800 b",)), "a ? b")  # a lone surrogate cannot be tokenized; the grammar still builds
+
+
 def test_bad_picks_are_refused() -> None:
     with pytest.raises(ValueError):
         Pick((("a",), ("b",)), chosen=(1, 0))
