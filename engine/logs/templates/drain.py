@@ -38,9 +38,10 @@ class WordAwareDrain(Drain):
     ids either way).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, globs: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._live: dict[int, int] = {}  # id(leaf) → its template count at the last rebuild
+        self.globs = globs  # a variable keeps the punctuation and prefix its values share ("rhost=<*>", "<*>,")
 
     def add_seq_to_prefix_tree(self, root_node: Node, cluster: LogCluster) -> None:
         tokens = cluster.log_template_tokens
@@ -99,6 +100,8 @@ class WordAwareDrain(Drain):
                 params += 1
             elif template_token == token:
                 similar += 1
+            elif param in template_token:
+                params += glob_fits(template_token, token)
             elif (
                 PLAIN_WORD.match(template_token) or PLAIN_WORD.match(token)
             ) and previous.lower() not in VARIABLE_CUES:
@@ -107,3 +110,46 @@ class WordAwareDrain(Drain):
         if include_params:
             similar += params
         return similar / len(seq1), params
+
+    def create_template(self, seq1: Sequence[str], seq2: Sequence[str]) -> list[str]:
+        """The template `seq2` widened to fit message `seq1`: differing tokens become variables."""
+        if not self.globs:
+            return super().create_template(seq1, seq2)
+        return [t if t == m else widen(t, m, self.param_str) for m, t in zip(seq1, seq2, strict=True)]
+
+
+_OPEN_PLACEHOLDER = re.compile(r"<[A-Z0-9*]*$")  # a shared start cut inside a placeholder
+_CLOSE_PLACEHOLDER = re.compile(r"^[A-Z0-9*]*>")
+_EDGE_HEAD = re.compile(r"(?:<(?:\*|[A-Z0-9]+)>|[A-Za-z0-9])+$")  # what a shared start may not end with
+_EDGE_TAIL = re.compile(r"^(?:<(?:\*|[A-Z0-9]+)>|[A-Za-z0-9])+")
+
+
+def _ends(template_token: str, param: str) -> tuple[str, str]:
+    head, _, tail = template_token.partition(param)
+    return head, tail.rpartition(param)[2]
+
+
+def glob_fits(template_token: str, token: str) -> bool:
+    """Whether a message token fits a widened template token such as `rhost=<*>` (its literal ends)."""
+    head, tail = _ends(template_token, "<*>")
+    return len(token) >= len(head) + len(tail) and token.startswith(head) and token.endswith(tail)
+
+
+def widen(template_token: str, token: str, param: str) -> str:
+    """The start and end both tokens share, cut at punctuation, around one variable.
+
+    `rhost=<IP>` and `rhost=<HOST>` → `rhost=<*>`; `<IP>,` and `LOCAL(<NUM>),` → `<*>,`. A shared
+    start must end, and a shared end begin, with punctuation, so words are never split (`admin`,
+    `alice` → `<*>`) and a variable never sits beside a placeholder (`<NUM>ms`, `<NUM>s` → `<*>`).
+    """
+    head, tail = _ends(template_token, param) if param in template_token else (template_token, template_token)
+    n = 0
+    while n < min(len(head), len(token)) and head[n] == token[n]:
+        n += 1
+    head = _EDGE_HEAD.sub("", _OPEN_PLACEHOLDER.sub("", head[:n]))
+    n = 0
+    limit = min(len(tail), len(token) - len(head))
+    while n < limit and tail[len(tail) - 1 - n] == token[len(token) - 1 - n]:
+        n += 1
+    tail = _EDGE_TAIL.sub("", _CLOSE_PLACEHOLDER.sub("", tail[len(tail) - n :])) if n else ""
+    return f"{head}{param}{tail}"

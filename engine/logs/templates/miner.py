@@ -34,6 +34,7 @@ class MinerConfig:
     typed_masks: bool = True  # <IP>, <NUM>, … rather than <*>
     first_line_only: bool = True  # multi-line records are mined by their first line
     max_message_chars: int = 4096  # longer messages are mined by their start: bounded state per template
+    rules: int = 2  # 1: the first masks, whole-token wildcards (states saved before rules 2 keep them)
 
     def __post_init__(self) -> None:
         for f in fields(self):  # a state file is untrusted: types and ranges before drain3 sees them
@@ -61,7 +62,7 @@ class Template:
 class TemplateMiner:
     def __init__(self, config: MinerConfig | None = None) -> None:
         self.config = config or MinerConfig()
-        self._masker = Masker(typed=self.config.typed_masks)
+        self._masker = Masker(typed=self.config.typed_masks, rules=self.config.rules)
         self._drain = WordAwareDrain(
             depth=self.config.depth,
             sim_th=self.config.sim_th,
@@ -69,6 +70,7 @@ class TemplateMiner:
             max_clusters=self.config.max_clusters,
             param_str="<*>",
             parametrize_numeric_tokens=True,
+            globs=self.config.rules >= 2,
         )
         self._cache: dict[bytes, int] = {}
         self._matched: dict[bytes, int] = {}  # shapes `match` found (a frozen miner is matched many times)
@@ -159,7 +161,7 @@ class TemplateMiner:
         try:
             if state["version"] != STATE_VERSION:
                 raise InputError(f"template state version {state['version']} is not supported", hint)
-            miner = cls(MinerConfig.from_dict(dict(state["config"])))
+            miner = cls(MinerConfig.from_dict({"rules": 1} | dict(state["config"])))
             drain = miner._drain
             for cluster_id, tokens, count in state["clusters"]:
                 if not isinstance(cluster_id, int) or not all(isinstance(t, str) for t in tokens):

@@ -11,7 +11,7 @@ import pytest
 from engine.errors import InputError
 from engine.logs.formats import detect_format, parse_lines
 from engine.logs.templates import Masker, MinerConfig, TemplateMiner, as_wildcards, digit_shape
-from engine.logs.templates.drain import WordAwareDrain
+from engine.logs.templates.drain import WordAwareDrain, glob_fits, widen
 from tests.conftest import SAMPLE_LOG
 
 LOGHUB = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "loghub"
@@ -19,9 +19,13 @@ LOGHUB = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "loghub"
 
 def uncached_keys(messages: list[str], config: MinerConfig) -> list[int]:
     """The slow reference: every message masked and sent through Drain, no cache."""
-    masker = Masker(typed=config.typed_masks)
+    masker = Masker(typed=config.typed_masks, rules=config.rules)
     drain = WordAwareDrain(
-        depth=config.depth, sim_th=config.sim_th, max_children=config.max_children, max_clusters=config.max_clusters
+        depth=config.depth,
+        sim_th=config.sim_th,
+        max_children=config.max_children,
+        max_clusters=config.max_clusters,
+        globs=config.rules >= 2,
     )
     return [drain.add_log_message(masker.mask(m.partition("\n")[0]))[0].cluster_id for m in messages]
 
@@ -46,28 +50,63 @@ def synthetic_messages(n: int, seed: int = 0) -> list[str]:
     ]
 
 
-def test_cached_miner_matches_uncached_drain_on_synthetic_lines() -> None:
+@pytest.mark.parametrize("rules", [1, 2])
+def test_cached_miner_matches_uncached_drain_on_synthetic_lines(rules: int) -> None:
     messages = synthetic_messages(3000)
-    miner = TemplateMiner()
+    miner = TemplateMiner(MinerConfig(rules=rules))
     assert [miner.add(m) for m in messages] == uncached_keys(messages, miner.config)
 
 
 @pytest.mark.skipif(not LOGHUB.is_dir(), reason="Loghub samples (../shared/datasets/loghub) are not on this machine")
-def test_cached_miner_matches_uncached_drain_on_loghub() -> None:
+@pytest.mark.parametrize("rules", [1, 2])
+def test_cached_miner_matches_uncached_drain_on_loghub(rules: int) -> None:
     for folder in sorted(p for p in LOGHUB.iterdir() if p.is_dir()):
         lines = (folder / f"{folder.name}_2k.log").read_text(encoding="utf-8", errors="replace").splitlines()
         messages = [r.message for r in parse_lines(lines, detect_format(lines).format, multiline=False)]
-        miner = TemplateMiner()
+        miner = TemplateMiner(MinerConfig(rules=rules))
         assert [miner.add(m) for m in messages] == uncached_keys(messages, miner.config), folder.name
 
 
-def test_masks_ignore_digit_values() -> None:
-    masker = Masker()
+@pytest.mark.parametrize("rules", [1, 2])
+def test_masks_ignore_digit_values(rules: int) -> None:
+    masker = Masker(rules=rules)
     rng = random.Random(1)
-    for message in synthetic_messages(500, seed=2) + SAMPLE_LOG.splitlines():
+    extra = ["blk_-42 blk_7 at /var/lib/x/7.img, attempt_1_2_m_3 took 250ms: host-1:8080. done"]
+    for message in synthetic_messages(500, seed=2) + SAMPLE_LOG.splitlines() + extra:
         other = "".join(str(rng.randint(0, 9)) if c.isdigit() else c for c in message)
         assert digit_shape(other) == digit_shape(message)
         assert masker.mask(other) == masker.mask(message)
+
+
+@pytest.mark.parametrize(
+    "message, masked",
+    [
+        ("connect to 10.1.2.3:8080 failed", "connect to <IP>:<NUM> failed"),
+        ("from 10.0.0.1,10.0.0.2 via eth0", "from <IP> via eth<N>"),
+        ("instance 38101a0b-2096-447d-96ea-a692162415ae done", "instance <UUID> done"),
+        ("at Sun Jul 10 03:55:21 2005 ok", "at <DATE> ok"),
+        ("took 250ms, wrote 4 KB", "took <NUM>ms, wrote <SIZE>"),
+        ("www.google.com:443 close, 1190 bytes (1.16 KB) sent", "<HOST>:<NUM> close, <SIZE> sent"),
+        (
+            "PacketResponder 1 for block blk_-69522958 terminating",
+            "PacketResponder <NUM> for block blk_<NUM> terminating",
+        ),
+        ("ask 10.0.0.1:50010 to delete blk_-1 blk_2 blk_3", "ask <IP>:<NUM> to delete blk_<NUM>"),
+        ("addr 0x7ffd1a2b mac 00:1b:44:11:3a:b7", "addr <HEX> mac <MAC>"),
+        ("Launching attempt_1445144423722_0020_m_000000_0", "Launching attempt_<NUM>"),
+        ("ok /etc/httpd/conf/workers2.properties", "ok <PATH>"),
+        ("log source = /proc/kmsg started.", "log source = /proc/kmsg started."),
+        ("src: /10.250.19.102:54106 dest", "src: /<IP>:<NUM> dest"),
+        (
+            "connect to server: msra-sa-41:8030. Already tried 9 time(s)",
+            "connect to server: <HOST>:<NUM>. Already tried <NUM> time(s)",
+        ),
+        ("unknown lease 10.0.0.1.", "unknown lease <IP>."),
+    ],
+)
+def test_mask_examples(message: str, masked: str) -> None:
+    assert Masker().mask(message) == masked
+    assert as_wildcards(Masker().mask(message)) == Masker(typed=False).mask(message)
 
 
 @pytest.mark.parametrize(
@@ -81,11 +120,53 @@ def test_masks_ignore_digit_values() -> None:
         ("www.google.com:443 close, 1190 bytes (1.16 KB) sent", "<HOST> close, <SIZE> sent"),
         ("PacketResponder 1 for block blk_-69522958 terminating", "PacketResponder <NUM> for block <BLK> terminating"),
         ("addr 0x7ffd1a2b mac 00:1b:44:11:3a:b7", "addr <HEX> mac <MAC>"),
+        ("ok /etc/httpd/conf/workers2.properties", "ok /etc/httpd/conf/<NUM>"),
     ],
 )
-def test_mask_examples(message: str, masked: str) -> None:
-    assert Masker().mask(message) == masked
-    assert as_wildcards(Masker().mask(message)) == Masker(typed=False).mask(message)
+def test_rules_1_mask_examples(message: str, masked: str) -> None:
+    """The first masks, which template states saved before rules 2 keep using."""
+    assert Masker(rules=1).mask(message) == masked
+
+
+def test_a_saved_state_without_rules_keeps_the_first_rules() -> None:
+    miner = TemplateMiner(MinerConfig(rules=1))
+    key = miner.add("connect to 10.1.2.3:8080 failed")
+    state = miner.to_state()
+    del state["config"]["rules"]  # as a state saved before rules 2 was written
+    restored = TemplateMiner.from_state(state)
+    assert restored.config.rules == 1 and restored.add("connect to 10.9.9.9:1 failed") == key
+    assert TemplateMiner.from_state(TemplateMiner().to_state()).config.rules == 2
+    with pytest.raises(ValueError, match="rules 7"):
+        Masker(rules=7)
+
+
+@pytest.mark.parametrize(
+    "template, token, widened",
+    [
+        ("rhost=<IP>", "rhost=<HOST>", "rhost=<*>"),
+        ("<IP>,", "LOCAL(<NUM>),", "<*>,"),
+        ("admin", "alice", "<*>"),  # words are never split
+        ("<IP>:<NUM>", "<HOST>:<NUM>", "<*>:<NUM>"),
+        ("rhost=<*>", "rhost=", "rhost=<*>"),
+        ("rhost=<*>", "ruser=x", "<*>"),
+        ("[<NUM>]", "[<IP>]", "[<*>]"),
+    ],
+)
+def test_widen_keeps_the_punctuation_both_share(template: str, token: str, widened: str) -> None:
+    assert widen(template, token, "<*>") == widened
+    assert glob_fits(widened, token) and (widened == "<*>" or glob_fits(widened, template))
+
+
+def test_a_widened_template_reads_like_its_messages() -> None:
+    miner = TemplateMiner()
+    keys = {
+        miner.add(f"authentication failure; ruser= rhost={host} user=root") for host in ("10.0.0.1", "a.example.com")
+    }
+    keys |= {miner.add(f"synchronized to {peer}, stratum 2") for peer in ("10.1.1.1", "LOCAL(0)")}
+    assert {miner.template(k) for k in keys} == {
+        "authentication failure; ruser= rhost=<*> user=root",
+        "synchronized to <*>, stratum <NUM>",
+    }
 
 
 def test_words_that_differ_make_different_templates_but_variables_merge() -> None:

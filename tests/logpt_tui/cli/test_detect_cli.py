@@ -68,7 +68,7 @@ def test_templates_json(hdfs_log: Path, capsys: pytest.CaptureFixture[str]) -> N
     rows = [json.loads(line) for line in out.splitlines()]
     assert sum(r["count"] for r in rows) == 80 * 5 - 1
     top = rows[0]
-    assert top["count"] == 80 and top["first_line"] == 1 and "<BLK>" in top["template"]
+    assert top["count"] == 80 and top["first_line"] == 1 and "blk_<NUM>" in top["template"]
 
 
 def test_train_detector_from_sessions_file_and_list_it(
