@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from engine.analysis.knowledge import SEVERITY_RANK, KnowledgeBase, Signature, default_kb
 from engine.logs.formats.detect import detect_format, parse_lines
-from engine.logs.formats.record import LEVEL_RANK, LEVELS, level_of
+from engine.logs.formats.record import LEVEL_RANK, LEVELS, Record, level_of
 from engine.logs.formats.spec import LogFormat
 from engine.logs.patterns import HDFS_BLOCK, IPV4_OCTETS, PATH, UUID
 from engine.logs.templates.miner import MinerConfig, TemplateMiner
@@ -199,6 +199,12 @@ class _SignatureHits:
                 hit[1] += 1
 
 
+def _entry_line(record: Record) -> str:
+    """A journald export entry as the line a syslog reader would see: `component[pid]: message`."""
+    head = f"{record.component}[{record.pid}]: " if record.component and record.pid else ""
+    return head + record.message.replace("\n", " ")
+
+
 def build_digest(
     lines: Sequence[str],
     *,
@@ -226,7 +232,8 @@ def build_digest(
             time_start = time_start or record.timestamp
             time_end = record.timestamp
         key = miner.add(record.message)
-        line = lines[record.line - first_line]
+        # The line signatures read: the record's first line, or a block format's entry as one line.
+        line = lines[record.line - first_line] if not fmt.entries else _entry_line(record)
         if tally.add(key, record, level):
             # Signatures are matched once per template, on its first line: lines of one template
             # differ only in parameters, and matching ~80 patterns on every line would dominate.

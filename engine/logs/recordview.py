@@ -3,7 +3,7 @@
 `record_span` finds the record a line belongs to: back over continuation lines (indented, stack frames,
 `Caused by:`, …; the rule template parsing uses) to the line that starts it, and forward over the lines
 that continue it. `record_fields` names its parts: a JSON object's keys (nested values kept as JSON), a
-logfmt line's pairs, or, for any other format, the header the format parsed (time, level, component, pid)
+logfmt line's pairs, a journald export entry's fields, or, for any other format, the header the format parsed (time, level, component, pid)
 and the message. No terminal here: the explorer's detail pane renders what this returns.
 """
 
@@ -14,19 +14,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.logs.formats.detect import CONTINUATION, MAX_CONTINUATION_LINES
+from engine.logs.formats.journal import JournalExportFormat, entry_fields
 from engine.logs.formats.logfmt import pairs
 from engine.logs.formats.spec import LogFormat
 
 MAX_BACK = MAX_CONTINUATION_LINES  # lines looked at above a continuation line for its record's start
 
 
-def record_span(read: Callable[[int], str], line: int, total: int) -> tuple[int, int]:
-    """(first, stop) of the record holding 0-based `line`, among `total` lines read by `read`."""
+def record_span(read: Callable[[int], str], line: int, total: int, fmt: LogFormat | None = None) -> tuple[int, int]:
+    """(first, stop) of the record holding 0-based `line`, among `total` lines read by `read`.
+
+    Continuation lines are the format's (a journald export entry's fields), else the rule for line formats.
+    """
+    continues = fmt.continues if fmt is not None else CONTINUATION.match
     first = line
-    while first > 0 and line - first < MAX_BACK and CONTINUATION.match(read(first)):
+    while first > 0 and line - first < MAX_BACK and continues(read(first)):
         first -= 1
     stop = first + 1
-    while stop < total and stop - first <= MAX_CONTINUATION_LINES and CONTINUATION.match(read(stop)):
+    while stop < total and stop - first <= MAX_CONTINUATION_LINES and continues(read(stop)):
         stop += 1
     return first, max(stop, line + 1)
 
@@ -42,6 +47,8 @@ class RecordFields:
 def record_fields(lines: list[str], fmt: LogFormat | None) -> RecordFields:
     """The fields of the record made of `lines` (its first line and the lines continuing it)."""
     head, extra = lines[0], lines[1:]
+    if isinstance(fmt, JournalExportFormat):
+        return RecordFields(fmt.name, list(entry_fields(lines).items()))
     text = head.strip()
     if text.startswith("{"):
         try:

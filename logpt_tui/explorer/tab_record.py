@@ -49,9 +49,10 @@ class RecordMixin:
         total = len(self.source)
         if not 0 <= line < total:
             return
-        first, stop = record_span(self.source.line, line, total)
+        fmt = self.record_format()
+        first, stop = record_span(self.source.line, line, total, fmt)
         lines = self.source.block(first, stop)
-        found = record_fields(lines, self.record_format())
+        found = record_fields(lines, fmt)
         self.panel.show_markdown("Record", f"line {first + 1}", as_markdown(found, first, stop))
 
     def record_format(self) -> object:

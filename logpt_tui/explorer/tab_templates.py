@@ -38,7 +38,11 @@ class TemplatesMixin:
             fmt, miner = state.miner
             while (start := state.mined()) < len(self.source):
                 lines = self.source.block(start, min(start + BATCH, len(self.source)))
-                keys = [miner.add(r.message) for r in parse_lines(lines, fmt, first_line=start + 1, multiline=False)]
+                # One key per line; a block format's entry (journald export) gives its key to all its lines.
+                records = list(parse_lines(lines, fmt, first_line=start + 1, multiline=fmt.entries))
+                if fmt.entries and len(records) > 1 and start + len(lines) < len(self.source):
+                    records.pop()  # the last entry may go on past this batch: it is mined with the next
+                keys = [key for r in records for key in [miner.add(r.message)] * (r.end_line - r.line + 1)]
                 texts = {t.key: t.text for t in miner.templates()}
                 if not state.take(generation, keys, dict(miner.counts), texts):
                     return  # the file was replaced: a new worker mines it

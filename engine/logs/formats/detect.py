@@ -18,17 +18,13 @@ from pathlib import Path
 from engine.errors import InputError
 from engine.logs.formats.load import load_formats
 from engine.logs.formats.record import Record
-from engine.logs.formats.spec import LogFormat
+from engine.logs.formats.spec import CONTINUATION, LogFormat
 
 SAMPLE_LINES = 200
 MIN_SHARE = 0.3
 MAX_CONTINUATION_LINES = 200  # a record keeps at most this many attached lines
 
 GENERIC = LogFormat("generic", re.compile(r"(?P<message>.*)"), "one record per line; level guessed from words")
-CONTINUATION = re.compile(
-    r"^(?:\s|Caused by:|Traceback \(most recent call last\)|\.\.\. \d+ (?:more|common frames omitted)"
-    r"|[\w.$]+(?:Exception|Error)(?::|$)|During handling of the above exception)"
-)
 
 
 @dataclass(frozen=True)
@@ -49,6 +45,12 @@ def detect_format(lines: Iterable[str], formats: Sequence[LogFormat] | None = No
     best: Detection | None = None
     for fmt in candidates:
         hits = [fmt.parse(line, i) is not None for i, line in enumerate(sample)]
+        if fmt.entries and True in hits:  # a block format's other lines belong to its records
+            start = hits.index(True)
+            hits = [
+                i >= start and (hit or fmt.continues(line))
+                for i, (hit, line) in enumerate(zip(hits, sample, strict=True))
+            ]
         matched = sum(hits)
         if matched and (best is None or matched > best.matched):
             # Lines the format misses but that read as continuations do not count against it.
@@ -79,19 +81,17 @@ def parse_lines(
     for number, text in enumerate(lines, first_line):
         record = fmt.parse(text, number)
         if record is None:
-            if multiline and pending is not None and len(extra) < MAX_CONTINUATION_LINES and CONTINUATION.match(text):
+            if multiline and pending is not None and len(extra) < MAX_CONTINUATION_LINES and fmt.continues(text):
                 extra.append(text)
+                continue
+            if multiline and pending is None and fmt.entries and fmt.continues(text):
+                # An entry cut by the start of these lines (a chunk, a batch): a record of the fields it still has.
+                pending, extra = Record(number, number - 1, ""), [text]  # finish counts `text` into end_line
                 continue
             record = GENERIC.parse(text, number)
             assert record is not None  # the generic pattern matches any line
         if pending is not None:
-            yield _attach(pending, extra)
+            yield fmt.finish(pending, extra)
         pending, extra = record, []
     if pending is not None:
-        yield _attach(pending, extra)
-
-
-def _attach(record: Record, extra: list[str]) -> Record:
-    if not extra:
-        return record
-    return record._replace(message="\n".join([record.message, *extra]), end_line=record.end_line + len(extra))
+        yield fmt.finish(pending, extra)

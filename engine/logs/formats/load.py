@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.logs.formats.builtin import builtin_formats
+from engine.logs.formats.journal import JOURNAL_EXPORT
 from engine.logs.formats.jsonlines import JSON_LINES
 from engine.logs.formats.logfmt import LOGFMT
 from engine.logs.formats.spec import LogFormat
@@ -19,8 +20,8 @@ from engine.logs.formats.user import load_user_formats
 
 
 def all_formats(extra: Sequence[LogFormat] = ()) -> list[LogFormat]:
-    """`extra` formats first (they win ties), then JSON lines, logfmt, then the built-ins."""
-    return [*extra, JSON_LINES, LOGFMT, *builtin_formats()]
+    """`extra` formats first (they win ties), then JSON lines, logfmt, journald export, then the built-ins."""
+    return [*extra, JSON_LINES, LOGFMT, JOURNAL_EXPORT, *builtin_formats()]
 
 
 def load_formats(files: Sequence[Path] = ()) -> list[LogFormat]:

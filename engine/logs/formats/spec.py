@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 
 from engine.logs.formats.record import SYSLOG_SEVERITIES, Record, canonical_level
 
+# A line that continues the record before it, in any line-per-record format: indented, a stack frame, …
+CONTINUATION = re.compile(
+    r"^(?:\s|Caused by:|Traceback \(most recent call last\)|\.\.\. \d+ (?:more|common frames omitted)"
+    r"|[\w.$]+(?:Exception|Error)(?::|$)|During handling of the above exception)"
+)
+
 
 @dataclass(frozen=True)
 class LogFormat:
@@ -21,6 +27,17 @@ class LogFormat:
     description: str = ""
     levels: dict[str, str] = field(default_factory=dict)  # format-specific level words → canonical
     json: bool = False  # JSON lines: fields come from keys, not groups
+    entries: bool = False  # a record is a block of lines (journald export): its lines count in detection
+
+    def continues(self, text: str) -> bool:
+        """Whether a line this format does not parse belongs to the record before it."""
+        return CONTINUATION.match(text) is not None
+
+    def finish(self, record: Record, extra: list[str]) -> Record:
+        """The record with the lines that continue it (`extra`) attached."""
+        if not extra:
+            return record
+        return record._replace(message="\n".join([record.message, *extra]), end_line=record.end_line + len(extra))
 
     def parse(self, text: str, line: int) -> Record | None:
         """The record for one line, or None when the line does not match this format."""

@@ -35,3 +35,24 @@ async def test_v_shows_a_json_record_pretty_and_a_stack_trace_whole(tmp_path: Pa
         text = panel_text(app)
         assert "record, line 1–4" in text and "| `level` | `ERROR` |" in text
         assert "3 more lines" in text and "KeyError: 'DATABASE_URL'" in text
+
+
+async def test_a_journald_export_entry_is_one_record_in_the_record_pane_and_the_templates(tmp_path: Path) -> None:
+    from tests.engine.logs.test_journal_export import entry  # noqa: PLC0415
+
+    log = tmp_path / "journal.export"
+    n = 1500  # 14 lines an entry, 21,000 lines: the templates view's first batch (20,000) ends inside an entry
+    log.write_bytes(b"".join(entry(i, f"Session {i} opened" if i % 4 else f"disk {i} is full", 6, "app", 7)
+                             for i in range(n)))  # fmt: skip
+    app = LogptApp(log, backend=None, flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: f"{n * 14:,} lines" in status(app))
+        await jump(pilot, "20")  # inside the second entry
+        await pilot.press("v")
+        text = panel_text(app)
+        assert "**journal-export** record, line 15–28" in text and "| `MESSAGE` | `Session 1 opened` |" in text
+        await pilot.press("t")
+        await settle(pilot, app, lambda: len(app.tab.state.templates.keys) == n * 14)
+        keys = app.tab.state.templates.keys
+        assert all(len(set(keys[i * 14 : i * 14 + 14])) == 1 for i in range(n))  # one key per entry
+        assert len(set(keys)) == 2
