@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass, field
 
 from engine.analysis.knowledge import SEVERITY_RANK, KnowledgeBase, Signature, default_kb
 from engine.logs.formats.detect import detect_format, parse_lines
-from engine.logs.formats.record import LEVEL_RANK, LEVELS, Record, level_of
+from engine.logs.formats.record import LEVEL_RANK, LEVELS, Record, level_of, sniff_level
 from engine.logs.formats.spec import LogFormat
 from engine.logs.patterns import HDFS_BLOCK, IPV4_OCTETS, PATH, UUID
+from engine.logs.templates.masks import digit_shape
 from engine.logs.templates.miner import MinerConfig, TemplateMiner
 from engine.logs.templates.summary import TemplateTally
 
@@ -169,6 +170,10 @@ def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
     return {kind: c.most_common(TOP_ENTITIES) for kind, c in counts.items() if c}
 
 
+_UNSEEN = object()
+MAX_GUESSED = 100_000  # digit shapes whose level guess is remembered
+
+
 @dataclass
 class Mining:
     """A template miner and its signature matches kept across the digests of one file's chunks (the whole-file
@@ -176,6 +181,23 @@ class Mining:
 
     miner: TemplateMiner = field(default_factory=lambda: TemplateMiner(MinerConfig(cache_size=100_000)))
     signatures: dict[int, list[Signature]] = field(default_factory=dict)
+    guessed: dict[bytes, str | None] = field(default_factory=dict)  # digit shape → the level its words suggest
+
+    def level(self, record: Record) -> str | None:
+        """The record's level, or the one its words suggest, guessed once per digit shape.
+
+        Exact: the severity patterns test letters and character classes, never a digit's value, so
+        messages of one digit shape (the mining cache's key) get the same guess.
+        """
+        if record.level is not None:
+            return record.level
+        shape = digit_shape(record.message)
+        level = self.guessed.get(shape, _UNSEEN)
+        if level is _UNSEEN:
+            if len(self.guessed) >= MAX_GUESSED:
+                self.guessed.clear()
+            level = self.guessed[shape] = sniff_level(record.message)
+        return level  # type: ignore[return-value]
 
 
 class _SignatureHits:
@@ -225,7 +247,7 @@ def build_digest(
     hits = _SignatureHits(kb, mining.signatures if mining else None)
     time_start = time_end = None
     for record in parse_lines(lines, fmt, first_line=first_line):
-        level = level_of(record)[0]
+        level = mining.level(record) if mining else level_of(record)[0]
         if level is not None:
             levels[level] += 1
         if record.timestamp:

@@ -115,7 +115,8 @@ class WordAwareDrain(Drain):
         """The template `seq2` widened to fit message `seq1`: differing tokens become variables."""
         if not self.globs:
             return super().create_template(seq1, seq2)
-        return [t if t == m else widen(t, m, self.param_str) for m, t in zip(seq1, seq2, strict=True)]
+        param = self.param_str
+        return [t if t == m or t == param else widen(t, m, param) for m, t in zip(seq1, seq2, strict=True)]
 
 
 _OPEN_PLACEHOLDER = re.compile(r"<[A-Z0-9*]*$")  # a shared start cut inside a placeholder

@@ -75,7 +75,7 @@ _PATTERNS = {rules: re.compile("|".join(f"(?P<{name}>{regex})" for name, regex i
 # rules 2 also a run of the same id ("blk_<NUM> blk_<NUM>", "<IP>:<NUM>,<IP>:<NUM>").
 _RUNS = {
     1: re.compile(r"(<[A-Z0-9]+>)(?:[ ,]+\1)+"),
-    2: re.compile(r"([\w./-]*<[A-Z0-9]+>(?::<NUM>)?)(?:[ ,]+\1)+"),
+    2: re.compile(r"(?<![\w./-])([\w./-]*<[A-Z0-9]+>(?::<NUM>)?)(?:[ ,]+\1)+"),
 }
 WILDCARD = "<*>"
 _PLACEHOLDER = re.compile(r"<(?:\*|[A-Z0-9]+)>")

@@ -79,3 +79,28 @@ def test_an_http_status_is_not_an_exit_code() -> None:
     assert "exit code" not in http.render()
     systemd = build_digest(["app.service: Main process exited, code=exited, status=2/FAILURE"], first_line=1)
     assert "- exit code: 2 (1)" in systemd.render()
+
+
+def test_level_guesses_cached_by_digit_shape_equal_a_fresh_guess_for_every_line() -> None:
+    """`Mining.level` guesses once per digit shape; the slow reference sniffs every message. Lines of one
+    shape that differ in their digits (redrawn at random, "error2" against "error 2" kept apart) must agree."""
+    import random
+    from pathlib import Path
+
+    from engine.analysis.digest import Mining
+    from engine.logs.formats import detect_format, level_of, parse_lines
+    from train.synth.incidents import INCIDENTS, synthetic_window
+
+    rng = random.Random(5)
+    lines: list[str] = ["disk error2 on sda1", "disk error 2 on sda1", "timeout=30 reached", "Timeout 30 reached"]
+    while len(lines) < 3000:
+        lines += synthetic_window(rng, "syslog", 60, rng.choice((None, *INCIDENTS)))
+    loghub = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "loghub"
+    for log in sorted(loghub.glob("*/*_2k.log")):
+        lines += log.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines += ["".join(str(rng.randint(0, 9)) if c.isdigit() else c for c in line) for line in lines]
+    mining = Mining()
+    for chunk in (lines[i : i + 2000] for i in range(0, len(lines), 2000)):
+        for record in parse_lines(chunk, detect_format(chunk).format):
+            assert mining.level(record) == level_of(record)[0], record.message
+    assert len(mining.guessed) < len(lines) / 2  # the cache did serve
