@@ -116,7 +116,7 @@ class WordAwareDrain(Drain):
         if not self.globs:
             return super().create_template(seq1, seq2)
         param = self.param_str
-        return [t if t == m or t == param else widen(t, m, param) for m, t in zip(seq1, seq2, strict=True)]
+        return [t if t in (m, param) else widen(t, m, param) for m, t in zip(seq1, seq2, strict=True)]
 
 
 _OPEN_PLACEHOLDER = re.compile(r"<[A-Z0-9*]*$")  # a shared start cut inside a placeholder
