@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from engine.analysis.chunker import line_chunks
 from engine.analysis.digest import Mining, build_digest
 from engine.logs.formats import detect_format
 from engine.logs.formats.record import LEVEL_RANK
@@ -37,6 +36,86 @@ class Episode:
     cause: bool  # a specific signature that is not a symptom
 
 
+class TimelineMap:
+    """The map, fed consecutive lines in file order: each chunk's digest folded into episodes.
+
+    `feed` takes the next lines in any amounts (a block read from disk) and maps every whole chunk of
+    `chunk_lines`; `close` maps what is left. `on_episode` hears of each episode when it is first found,
+    in file order, so a caller can stream the timeline's "in order" list while the rest of the file is
+    read. `absorb` folds in the episodes another map found in the lines after these (a worker process
+    reading the file's second half).
+    """
+
+    def __init__(
+        self,
+        fmt: LogFormat,
+        chunk_lines: int = CHUNK_LINES,
+        on_episode: Callable[[Episode], None] | None = None,
+        *,
+        first_line: int = 1,
+    ) -> None:
+        self.fmt, self.chunk_lines = fmt, chunk_lines
+        self.found: dict[str, Episode] = {}
+        self.mining = Mining()
+        self.on_episode = on_episode or (lambda _episode: None)
+        self.next_line = first_line  # the number of the next line to map
+        self.pending: list[str] = []  # fed lines short of a whole chunk
+
+    def feed(self, lines: Sequence[str]) -> None:
+        """Map the next lines: every whole chunk now, the rest with the next feed (or `close`)."""
+        pending = self.pending + list(lines) if self.pending else lines
+        whole = len(pending) - len(pending) % self.chunk_lines
+        for start in range(0, whole, self.chunk_lines):
+            self._map(pending[start : start + self.chunk_lines])
+        self.pending = list(pending[whole:])
+
+    def close(self) -> None:
+        """Map the lines short of a chunk left by the last feed."""
+        if self.pending:
+            self._map(self.pending)
+            self.pending = []
+
+    def _map(self, part: Sequence[str]) -> None:
+        first = self.next_line
+        digest = build_digest(part, first_line=first, fmt=self.fmt, entities=False, mining=self.mining)
+        span = (first, first + len(part) - 1)
+        found = [
+            Episode(s.id, s.title, s.first_line, None, s.example, s.count, span, True, not (s.generic or s.symptom))
+            for s in digest.signatures
+        ]
+        found += [
+            Episode(f"template:{t.template}", f"{t.level} `{t.template}`", t.first_line, None,
+                    part[t.first_line - first], t.count, span, False, False)
+            for t in digest.problems
+            if t.signature is None and LEVEL_RANK.get(t.level or "", 0) >= LEVEL_RANK["ERROR"]
+        ]  # fmt: skip
+        self.absorb(sorted(found, key=lambda e: e.first_line))  # new ones are heard of in file order
+        self.next_line += len(part)
+
+    def absorb(self, later: Sequence[Episode], *, announce: bool = True) -> None:
+        """Fold in episodes of the lines after those mapped so far (in order of first line)."""
+        for found in later:
+            episode = self.found.get(found.key)
+            if episode is None:
+                if found.first_time is None:
+                    record = self.fmt.parse(found.example, found.first_line)
+                    found.first_time = record.timestamp if record is not None else None
+                self.found[found.key] = found
+                if announce:
+                    self.on_episode(found)
+            else:
+                episode.count += found.count
+                episode.last_seen = found.last_seen
+
+    def episodes(self) -> list[Episode]:
+        return sorted(self.found.values(), key=lambda e: e.first_line)
+
+
+def chunk_lines_for(total_lines: int, chunk_lines: int = CHUNK_LINES) -> int:
+    """Lines per digest for a span of `total_lines`: coarser on big files, so that their digests stay few."""
+    return max(chunk_lines, -(-total_lines // MAX_CHUNKS))
+
+
 def episodes_of(
     lines: Sequence[str],
     *,
@@ -44,51 +123,49 @@ def episodes_of(
     chunk_lines: int = CHUNK_LINES,
     fmt: LogFormat | None = None,
     on_chunk: Callable[[int, int], None] = lambda _done, _total: None,
+    on_episode: Callable[[Episode], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> list[Episode]:
-    """Every episode of the lines, in order of first appearance (of the lines read when `cancelled()` turns true)."""
+    """Every episode of the lines, in order of first appearance (of the lines read when `cancelled()` turns true);
+    `on_episode` hears of each as it is found."""
     fmt = fmt or detect_format(lines[:200]).format
-    found: dict[str, Episode] = {}
-    mining = Mining()
-    chunk_lines = max(chunk_lines, -(-len(lines) // MAX_CHUNKS))
+    chunk_lines = chunk_lines_for(len(lines), chunk_lines)
+    mapped = TimelineMap(fmt, chunk_lines, on_episode, first_line=first_line)
     total = -(-len(lines) // chunk_lines)
-    for n, chunk in enumerate(line_chunks(lines, chunk_lines, first_line=first_line), 1):
+    for n, start in enumerate(range(0, len(lines), chunk_lines), 1):
         if cancelled():
             break
-        digest = build_digest(
-            chunk.text.split("\n"), first_line=chunk.first_line, fmt=fmt, entities=False, mining=mining
-        )
-        span = (chunk.first_line, chunk.last_line)
-        for s in digest.signatures:
-            _merge(
-                found, s.id, s.title, s.first_line, s.example, s.count, span, fmt, True, not (s.generic or s.symptom)
-            )
-        for t in digest.problems:
-            if t.signature is None and LEVEL_RANK.get(t.level or "", 0) >= LEVEL_RANK["ERROR"]:
-                example = lines[t.first_line - first_line]
-                _merge(found, f"template:{t.template}", f"{t.level} `{t.template}`", t.first_line, example, t.count,
-                       span, fmt, False, False)  # fmt: skip
+        mapped.feed(lines[start : start + chunk_lines])
         on_chunk(n, total)
-    return sorted(found.values(), key=lambda e: e.first_line)
+    mapped.close()
+    return mapped.episodes()
 
 
-def _merge(found: dict[str, Episode], key: str, title: str, line: int, example: str, count: int,
-           span: tuple[int, int], fmt: LogFormat, signature: bool, cause: bool) -> None:  # fmt: skip
-    episode = found.get(key)
-    if episode is None:
-        record = fmt.parse(example, line)
-        time = record.timestamp if record is not None else None
-        found[key] = Episode(key, title, line, time, example, count, span, signature, cause)
-    else:
-        episode.count += count
-        episode.last_seen = span
+def episode_line(e: Episode) -> str:
+    """One episode in the timeline's "in order" list (what a streamed timeline writes as it finds them)."""
+    return f"- line {e.first_line}{_at(e)}: {f'**{e.title}**' if e.signature else e.title}"
+
+
+def timeline_title(first_line: int, last_line: int) -> str:
+    return f"## Incident timeline\nLines {first_line}–{last_line}."
+
+
+IN_ORDER = "\n### In order"  # before the first episode
+NOTHING = "\nNo errors or known failure signatures in these lines."
 
 
 def timeline(episodes: Sequence[Episode], first_line: int, last_line: int) -> str:
-    """The episodes as a Markdown incident timeline."""
-    out = ["## Incident timeline", f"Lines {first_line}–{last_line}."]
+    """The episodes as a Markdown incident timeline, line by line what a streamed one writes:
+    `timeline_title`, `IN_ORDER` and an `episode_line` for each of the first MAX_EPISODES, `timeline_rest`."""
     if not episodes:
-        return "\n".join([*out, "", "No errors or known failure signatures in these lines."])
+        return "\n".join([timeline_title(first_line, last_line), NOTHING])
+    listed = [episode_line(e) for e in episodes[:MAX_EPISODES]]
+    return "\n".join([timeline_title(first_line, last_line), IN_ORDER, *listed, *timeline_rest(episodes)])
+
+
+def timeline_rest(episodes: Sequence[Episode]) -> list[str]:
+    """After the list: where it started, the likely cause, and each episode's count, stopped or still going."""
+    out = [f"- … and {len(episodes) - MAX_EPISODES} more"] if len(episodes) > MAX_EPISODES else []
     first = episodes[0]
     cause = next((e for e in episodes if e.cause), None) or next((e for e in episodes if e.signature), first)
     out += ["", f"**Started:** line {first.first_line}{_at(first)} — {first.title}"]
@@ -97,23 +174,21 @@ def timeline(episodes: Sequence[Episode], first_line: int, last_line: int) -> st
         out.append(f"**Likely cause:** {cause.title}, from line {cause.first_line}{_at(cause)}{why}")
     else:
         out.append(f"**Likely cause:** {cause.title}")
-    out += ["", "### In order"]
-    for e in episodes[:MAX_EPISODES]:
-        name = f"**{e.title}**" if e.signature else e.title
-        out.append(f"- line {e.first_line}{_at(e)}: {name} — {e.count} line{'s' if e.count != 1 else ''}, "
-                   f"last seen in lines {e.last_seen[0]}–{e.last_seen[1]}")  # fmt: skip
-    if len(episodes) > MAX_EPISODES:
-        out.append(f"- … and {len(episodes) - MAX_EPISODES} more")
     end = max(e.last_seen[1] for e in episodes)
     stopped = [e for e in episodes if e.last_seen[1] < end]
     going = [e for e in episodes if e.last_seen[1] == end]
     if stopped:
         out += ["", "### Stopped before the end"]
-        out += [f"- {e.title}: not after line {e.last_seen[1]}" for e in stopped[:MAX_EPISODES]]
+        out += [f"- {e.title}: {_lines(e.count)}, not after line {e.last_seen[1]}" for e in stopped[:MAX_EPISODES]]
     if going:
         out += ["", "### Still going at the end"]
-        out += [f"- {e.title}" for e in going[:MAX_EPISODES]]
-    return "\n".join(out)
+        out += [f"- {e.title}: {_lines(e.count)}, last seen in lines {e.last_seen[0]}–{e.last_seen[1]}"
+                for e in going[:MAX_EPISODES]]  # fmt: skip
+    return out
+
+
+def _lines(count: int) -> str:
+    return f"{count:,} line{'s' if count != 1 else ''}"
 
 
 def _at(e: Episode) -> str:

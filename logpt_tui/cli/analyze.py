@@ -5,12 +5,10 @@ from __future__ import annotations
 import enum
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from engine.analysis.analyst import analyze as analyst_reply
 from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
@@ -41,6 +39,7 @@ from logpt_tui.cli.options import (
     TopPOpt,
     load_model,
 )
+from logpt_tui.cli.whole import whole_from_file, whole_from_lines
 
 ANALYST_CHUNK_LINES = 100
 
@@ -114,12 +113,17 @@ def analyze(
     ids and paths in a model's reply that occur neither in the chunk nor in its
     digest are reported as ungrounded.
     """
+    if whole and file is not None and str(file) != "-" and lines_opt is None:
+        whole_from_file(file, chunk_lines_opt or ANALYST_CHUNK_LINES, as_json=as_json)  # read in blocks, not whole
+        return
     text, source = read_input(file)
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, constrain.value)
     if whole:
-        whole_file(split_lines(text), lines_opt, source, chunk_lines_opt or ANALYST_CHUNK_LINES, as_json=as_json)
+        lines = split_lines(text)
+        first, last = parse_span(lines_opt, len(lines), source) if lines_opt else (1, len(lines))
+        whole_from_lines(lines, first, last, chunk_lines_opt or ANALYST_CHUNK_LINES, as_json=as_json)
         return
     bundle = choose_engine(engine, model, device, quantize)
     chunks = chunks_of(split_lines(text), lines_opt, source, bundle, request, chunk_lines_opt)
@@ -138,24 +142,6 @@ def analyze(
         ):
             break
         run_chunk(bundle, part, request, len(chunks), as_json=as_json, fallback=engine is Engine.auto)
-
-
-def whole_file(lines: list[str], span_text: str | None, source: str, chunk_lines: int, *, as_json: bool) -> None:
-    """The incident timeline of every line (or of the span): a map over chunk digests and a reduce."""
-    from engine.analysis.timeline import CHUNK_LINES, episodes_of, timeline  # noqa: PLC0415
-
-    first, last = parse_span(span_text, len(lines), source) if span_text else (1, len(lines))
-    with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
-                  console=err, transient=True, disable=as_json) as progress:  # fmt: skip
-        task = progress.add_task("", total=None)
-        found = episodes_of(lines[first - 1 : last], first_line=first, chunk_lines=max(chunk_lines, CHUNK_LINES),
-                            on_chunk=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
-    text = timeline(found, first, last)
-    if as_json:
-        print(json.dumps({"type": "timeline", "first_line": first, "last_line": last, "text": text,
-                          "episodes": [asdict(e) for e in found]}))  # fmt: skip
-    else:
-        write_raw(text + "\n")
 
 
 def choose_engine(engine: Engine, model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle | None:

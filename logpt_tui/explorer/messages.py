@@ -88,6 +88,15 @@ class AnalysisPiece(Message):
 
 
 @dataclass
+class AnalysisProgress(Message):
+    """The analysis running under `key` (the whole file's timeline) has read `done` of `total` lines."""
+
+    key: tuple[int, str]
+    done: int
+    total: int
+
+
+@dataclass
 class AnalysisDone(Message):
     key: tuple[int, str]
     reply: object  # logpt_tui.explorer.backend.Reply, or an error string

@@ -338,7 +338,13 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
 
     def action_timeline(self) -> None:
         """The incident timeline of the whole file, by the analyst (any engine: it reads every line)."""
-        self.panel.request_timeline(lambda: self.source.block(0, len(self.source)))
+        from engine.analysis.wholefile import source_spans  # noqa: PLC0415
+        from engine.logs.logsource import LogSource  # noqa: PLC0415
+
+        # One file on disk is read by byte spans (a big one by several processes); a merge, a pipe or a stream
+        # gives its lines.
+        on_disk = (source_spans(self.source), self.record_format()) if isinstance(self.source, LogSource) else None
+        self.panel.request_timeline(lambda: self.source.block(0, len(self.source)), on_disk)
 
     def action_cancel(self) -> None:
         """Esc: close the prompt, else cancel the analysis, else close the panel, else end the search."""

@@ -28,7 +28,7 @@ from engine.analysis.digest import Digest
 from engine.analysis.queries import QUERIES
 from engine.errors import LogptError
 from logpt_tui.explorer.backend import Backend, Reply
-from logpt_tui.explorer.messages import AnalysisDone, AnalysisPiece
+from logpt_tui.explorer.messages import AnalysisDone, AnalysisPiece, AnalysisProgress
 from logpt_tui.terminal import visible
 
 QUERY_TITLES = {q.name: q.title for q in QUERIES} | {"timeline": "Incident timeline"}
@@ -73,6 +73,7 @@ class AnalysisPanel(Vertical):
         self.replies: dict[Key, Reply] = {}
         self.running: Key | None = None  # the reply streaming now
         self.stream_text = ""
+        self.progress = ""  # how far the running timeline has read, for the heading
         self.analyst_if_garbled = False  # `--engine auto`: a garbled model reply is replaced by the analyst's
         self.shown: Key | None = None  # the reply in the panel (None: the panel shows something else, or nothing)
         self.chunk_no: dict[Key, int] = {}  # 1-based chunk number, for the heading
@@ -137,30 +138,66 @@ class AnalysisPanel(Vertical):
         self.render_panel()
         start()
 
-    def request_timeline(self, read: Callable[[], list[str]]) -> None:
-        """The whole file's incident timeline (the analyst's map over chunk digests), read and built in a worker."""
+    def request_timeline(self, read: Callable[[], list[str]], on_disk: tuple[list, object] | None = None) -> None:
+        """The whole file's incident timeline (the analyst's map over chunk digests), streamed from a worker.
+
+        `on_disk`: the file's spans and format (`engine.analysis.wholefile`), so that it is read in blocks, a
+        big one by several processes; else `read()` gives the lines.
+        """
         self.add_class("-open")
         if self.running is not None:
-            self.enqueue(TIMELINE, lambda: self.timeline_worker(read))
+            self.enqueue(TIMELINE, lambda: self.timeline_worker(read, on_disk))
             return
         self.replies.pop(TIMELINE, None)  # the file may have grown since the last one
-        self.running, self.shown, self.stream_text = TIMELINE, TIMELINE, ""
+        self.running, self.shown, self.stream_text, self.progress = TIMELINE, TIMELINE, "", ""
         self.render_panel()
-        self.timeline_worker(read)
+        self.timeline_worker(read, on_disk)
 
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
-    def timeline_worker(self, read: Callable[[], list[str]]) -> None:
+    def timeline_worker(self, read: Callable[[], list[str]], on_disk: tuple[list, object] | None) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
-        from engine.analysis.timeline import episodes_of, timeline  # noqa: PLC0415
+        from engine.analysis import timeline as tl  # noqa: PLC0415
+        from engine.analysis.wholefile import map_file  # noqa: PLC0415
 
         worker = get_current_worker()
-        lines = read()
-        found = episodes_of(lines, cancelled=lambda: worker.is_cancelled)
-        text = timeline(found, 1, len(lines))
-        self.post_message(AnalysisPiece(TIMELINE, text))
-        reply = Reply("timeline", 1, len(lines), text, 0, 0.0, (), cancelled=worker.is_cancelled, by_analyst=True)
+        heard = 0
+
+        def on_episode(episode: tl.Episode) -> None:
+            nonlocal heard
+            heard += 1
+            if heard <= tl.MAX_EPISODES:
+                head = tl.IN_ORDER + "\n" if heard == 1 else ""
+                self.post_message(AnalysisPiece(TIMELINE, f"\n{head}{tl.episode_line(episode)}"))
+
+        def on_progress(done: int, total: int) -> None:
+            self.post_message(AnalysisProgress(TIMELINE, done, total))
+
+        cancelled = lambda: worker.is_cancelled  # noqa: E731
+        if on_disk is not None:
+            spans, fmt = on_disk
+            total = sum(s.lines for s in spans)
+            self.post_message(AnalysisPiece(TIMELINE, tl.timeline_title(1, total)))
+            found = map_file(spans, fmt, tl.chunk_lines_for(total), on_episode=on_episode,  # type: ignore[arg-type]
+                             on_progress=on_progress, cancelled=cancelled)  # fmt: skip
+        else:
+            lines = read()
+            total = len(lines)
+            self.post_message(AnalysisPiece(TIMELINE, tl.timeline_title(1, total)))
+            per_chunk = tl.chunk_lines_for(total)
+            found = tl.episodes_of(lines, on_episode=on_episode, cancelled=cancelled,
+                                   on_chunk=lambda n, _chunks: on_progress(min(total, n * per_chunk), total))  # fmt: skip
+        text = tl.timeline(found, 1, total)
+        reply = Reply("timeline", 1, total, text, 0, 0.0, (), cancelled=worker.is_cancelled, by_analyst=True)
         self.post_message(AnalysisDone(TIMELINE, reply))
+
+    def on_analysis_progress(self, message: AnalysisProgress) -> None:
+        message.stop()
+        if message.key == self.running and message.total:
+            self.progress = f"read {message.done / message.total:.0%} of {message.total:,} lines"
+            if message.key == self.shown and not self.redraw_due:
+                self.redraw_due = True
+                self.set_timer(STREAM_REDRAW_S, self.redraw_stream)
 
     def cancel(self) -> bool:
         """Cancel the streaming reply; False when none was streaming."""
@@ -224,7 +261,7 @@ class AnalysisPanel(Vertical):
 
     def on_analysis_done(self, message: AnalysisDone) -> None:
         message.stop()
-        self.running = None
+        self.running, self.progress = None, ""
         self.call_later(self.start_next)
         if isinstance(message.reply, str):
             self.notify(visible(f"analysis failed: {message.reply}"), severity="error", markup=False)
@@ -260,7 +297,7 @@ class AnalysisPanel(Vertical):
         head = Text.assemble((QUERY_TITLES[query], "bold"), where)  # text: names and replies are never markup
         body = self.stream_text
         if reply is None and self.running == self.shown:
-            head.append(" · generating… (Esc cancels)")
+            head.append(f" · {self.progress or 'generating…'} (Esc cancels)")
         if self.queue:
             head.append(f" · {len(self.queue)} queued")
         elif reply is not None:

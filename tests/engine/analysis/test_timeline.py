@@ -34,7 +34,7 @@ def test_what_stopped_and_what_is_still_going() -> None:
     text = timeline(episodes_of(lines, chunk_lines=20), 1, len(lines))
     stopped = text.split("### Stopped before the end")[1].split("###")[0]
     going = text.split("### Still going at the end")[1]
-    assert "Service restarting in a loop: not after line 60" in stopped
+    assert "Service restarting in a loop: 1 line, not after line 60" in stopped
     assert "No space left on device" in going and "No space" not in stopped
 
 
@@ -73,3 +73,40 @@ def test_mining_once_for_the_file_finds_what_a_fresh_digest_per_chunk_finds() ->
             reference[s.id] = [min(first, s.first_line), count + s.count]
     fast = {e.key: [e.first_line, e.count] for e in episodes_of(lines, chunk_lines=500) if e.signature}
     assert fast == reference and len(fast) >= 10
+
+
+def test_a_file_mapped_in_two_halves_and_absorbed_equals_one_map_and_streams_in_order() -> None:
+    """The whole-file map of two processes: the second half's episodes folded into the first's."""
+    import random
+
+    from engine.analysis.timeline import TimelineMap
+    from engine.logs.formats import detect_format
+    from train.synth.incidents import INCIDENTS, synthetic_window
+
+    rng = random.Random(7)
+    lines: list[str] = []
+    while len(lines) < 4000:
+        lines += synthetic_window(rng, "syslog", 60, rng.choice((None, *INCIDENTS)))
+    fmt = detect_format(lines[:200]).format
+    whole = TimelineMap(fmt, 500)
+    whole.feed(lines)
+    whole.close()
+    blocks = TimelineMap(fmt, 500)  # fed as blocks read from disk: any sizes, chunks cut the same
+    for start in range(0, len(lines), 777):
+        blocks.feed(lines[start : start + 777])
+    blocks.close()
+    assert [vars(e) for e in blocks.episodes()] == [vars(e) for e in whole.episodes()]
+    streamed: list[int] = []
+    half = 2000  # a chunk boundary, as the parallel map cuts
+    first = TimelineMap(fmt, 500, on_episode=lambda e: streamed.append(e.first_line))
+    second = TimelineMap(fmt, 500, first_line=half + 1)
+    first.feed(lines[:half])
+    second.feed(lines[half:])
+    first.close()
+    second.close()
+    first.absorb(second.episodes())
+    signatures = {e.key: (e.first_line, e.first_time, e.count, e.last_seen) for e in whole.episodes() if e.signature}
+    assert {e.key: (e.first_line, e.first_time, e.count, e.last_seen) for e in first.episodes() if e.signature} == (
+        signatures
+    )
+    assert len(signatures) >= 10 and streamed == sorted(streamed) == [e.first_line for e in first.episodes()]

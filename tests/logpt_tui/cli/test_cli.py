@@ -202,6 +202,42 @@ def test_analyze_whole_writes_one_timeline(sample_log: Path, capsys: pytest.Capt
     assert [e["first_line"] for e in record["episodes"]] == sorted(e["first_line"] for e in record["episodes"])
 
 
+def test_analyze_whole_streams_the_timeline_the_same_from_a_file_two_processes_and_stdin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text mode writes `timeline()` line by line as it is found; a file on disk is read in blocks (here by two
+    processes: the size threshold lowered), stdin from memory; `--json` carries the same text."""
+    import engine.analysis.wholefile as wf
+    from tests.engine.analysis.test_wholefile import synthetic_log
+
+    log = tmp_path / "big.log"
+    synthetic_log(log, 3000)
+    code, from_file, err = run(["analyze", "-f", str(log), "--whole"], capsys)
+    assert code == 0, err
+    code, as_json, err = run(["analyze", "-f", str(log), "--whole", "--json"], capsys)
+    assert code == 0, err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(log.read_bytes())))
+    code, from_stdin, err = run(["analyze", "--whole"], capsys)
+    assert code == 0, err
+    monkeypatch.setattr(wf, "PARALLEL_BYTES", 1)
+    code, parallel, err = run(["analyze", "-f", str(log), "--whole"], capsys)
+    assert code == 0, err
+    text = json.loads(as_json)["text"]
+    assert from_file == from_stdin == text + "\n" and "### In order" in text and "**Likely cause:**" in text
+    # Two processes cut the file mid-chunk: only where the last chunk of an episode ends may differ.
+    cut = [line.split(", not after")[0].split(", last seen")[0] for line in parallel.splitlines()]
+    assert cut == [line.split(", not after")[0].split(", last seen")[0] for line in from_file.splitlines()]
+
+
+def test_analyze_whole_refuses_an_empty_or_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty.log").write_bytes(b"")
+    (tmp_path / "blob.log").write_bytes(bytes(range(256)) * 64)
+    code, _out, err = run(["analyze", "-f", str(tmp_path / "empty.log"), "--whole"], capsys)
+    assert code == 2 and "is empty" in err
+    code, _out, err = run(["analyze", "-f", str(tmp_path / "blob.log"), "--whole"], capsys)
+    assert code == 2 and "binary" in err
+
+
 def test_ship_once_through_the_cli_and_a_clear_error_without_redis(
     redis_server,
     tmp_path: Path,

@@ -99,3 +99,46 @@ async def test_with_engine_auto_the_analyst_replaces_a_garbled_reply_and_says_so
         (reply,) = app.tab.panel.replies.values()
         assert reply.by_analyst and not reply.garbled and reply.text.startswith("## Root cause")
         assert "areaks" not in panel_text(app)
+
+
+async def test_the_timeline_of_a_big_file_streams_with_progress_and_equals_the_clis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`O` on a file on disk: mapped by two processes (the size threshold lowered); the panel hears how far it
+    has read and gets the "in order" list piece by piece; the reply is the timeline the CLI writes."""
+    import engine.analysis.wholefile as wf
+    from engine.analysis.timeline import timeline
+    from engine.logs.formats import detect_format
+    from logpt_tui.explorer.widgets.analysis_panel import AnalysisPanel
+    from tests.engine.analysis.test_wholefile import synthetic_log
+
+    log = tmp_path / "big.log"
+    lines = synthetic_log(log, 30_000)
+    monkeypatch.setattr(wf, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(wf, "BLOCK_BYTES", 256 * 1024)  # several blocks: progress between them
+    heads: list[str] = []
+    pieces: list[str] = []
+    on_progress, on_piece = AnalysisPanel.on_analysis_progress, AnalysisPanel.on_analysis_piece
+
+    def spy_progress(panel, message) -> None:  # noqa: ANN001
+        on_progress(panel, message)
+        panel.render_panel()
+        heads.append(str(panel.query_one("#panel-head").render()))
+
+    def spy_piece(panel, message) -> None:  # noqa: ANN001
+        pieces.append(message.text)
+        on_piece(panel, message)
+
+    monkeypatch.setattr(AnalysisPanel, "on_analysis_progress", spy_progress)
+    monkeypatch.setattr(AnalysisPanel, "on_analysis_piece", spy_piece)
+    app = LogptApp(log, poll_seconds=0.05, backend=None, flags=None)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot, app, lambda: "30,000 lines" in status(app))
+        await pilot.press("O")
+        await settle(pilot, app, lambda: "Likely cause" in panel_text(app), tries=400)
+        text = panel_text(app)
+    expected = timeline(wf.map_file(wf.scan(log, 2), detect_format(lines[:200]).format, 500), 1, len(lines))
+    assert "lines 1–30000 · written by the analyst" in text
+    assert all(line in text for line in expected.splitlines() if line.startswith("- line"))
+    assert any("read " in head and "of 30,000 lines (Esc cancels)" in head for head in heads), heads
+    assert "".join(pieces) + "\n" == expected.split("\n\n**Started")[0].split("- … and")[0]  # streamed as found
