@@ -86,8 +86,10 @@ def blocks(span: Span) -> Iterator[list[str]]:
         f.seek(span.start)
         left, carry = span.stop - span.start, b""
         while left > 0:
-            data = carry + f.read(min(BLOCK_BYTES, left))
-            left -= len(data) - len(carry)
+            read = f.read(min(BLOCK_BYTES, left))
+            if not read:  # the file was cut short while we read: what was there is mapped
+                break
+            data, left = carry + read, left - len(read)
             cut = data.rfind(b"\n") + 1 if left > 0 else len(data)
             data, carry = data[:cut], data[cut:]
             if data:
@@ -204,7 +206,10 @@ def map_file(
 
 
 def workers() -> int:
-    """Processes for a big file's map: the cores this process may use, at most 4."""
+    """Processes for a big file's map: `LOGPT_WORKERS` when set, else the cores this process may use, at most 4."""
+    wanted = os.environ.get("LOGPT_WORKERS", "")
+    if wanted.isdigit() and int(wanted) >= 1:
+        return min(int(wanted), 64)
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -67,3 +67,13 @@ def test_cancelling_stops_this_process_and_the_workers(tmp_path: Path) -> None:
     start = time.perf_counter()
     found = wf.map_file(wf.scan(path, 2), fmt, 500, cancelled=lambda: True)
     assert found == [] and time.perf_counter() - start < 30
+
+
+def test_a_file_cut_short_while_it_is_read_ends_the_span_there(tmp_path: Path) -> None:
+    path = tmp_path / "cut.log"
+    path.write_text("".join(f"line {i}\n" for i in range(1000)))
+    (span,) = wf.scan(path, 1)
+    with path.open("r+b") as f:
+        f.truncate(500)  # rotated with copytruncate, say, between the scan and the read
+    got = [line for block in wf.blocks(span) for line in block]
+    assert got == split_lines(read_log(path))
