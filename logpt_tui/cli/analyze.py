@@ -113,18 +113,13 @@ def analyze(
     ids and paths in a model's reply that occur neither in the chunk nor in its
     digest are reported as ungrounded.
     """
-    if whole and file is not None and str(file) != "-" and lines_opt is None:
-        whole_from_file(file, chunk_lines_opt or ANALYST_CHUNK_LINES, as_json=as_json)  # read in blocks, not whole
+    if whole:
+        run_whole(file, lines_opt, chunk_lines_opt or ANALYST_CHUNK_LINES, as_json=as_json)
         return
     text, source = read_input(file)
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, constrain.value)
-    if whole:
-        lines = split_lines(text)
-        first, last = parse_span(lines_opt, len(lines), source) if lines_opt else (1, len(lines))
-        whole_from_lines(lines, first, last, chunk_lines_opt or ANALYST_CHUNK_LINES, as_json=as_json)
-        return
     bundle = choose_engine(engine, model, device, quantize)
     chunks = chunks_of(split_lines(text), lines_opt, source, bundle, request, chunk_lines_opt)
     if chunk is not None and chunk > len(chunks):
@@ -142,6 +137,19 @@ def analyze(
         ):
             break
         run_chunk(bundle, part, request, len(chunks), as_json=as_json, fallback=engine is Engine.auto)
+
+
+def run_whole(file: Path | None, span_text: str | None, chunk_lines: int, *, as_json: bool) -> None:
+    """`--whole`: a file on disk is read in blocks (never whole); stdin or a `--lines` span from memory."""
+    if file is not None and str(file) != "-" and span_text is None:
+        whole_from_file(file, chunk_lines, as_json=as_json)
+        return
+    text, source = read_input(file)
+    if not text:
+        raise InputError(f"{source} is empty", "nothing to analyse")
+    lines = split_lines(text)
+    first, last = parse_span(span_text, len(lines), source) if span_text else (1, len(lines))
+    whole_from_lines(lines, first, last, chunk_lines, as_json=as_json)
 
 
 def choose_engine(engine: Engine, model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle | None:
