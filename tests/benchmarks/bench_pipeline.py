@@ -122,15 +122,16 @@ def main() -> None:
     del miner_again, keyed_again
 
     t0 = time.perf_counter()
-    sessions = group_sessions(keyed, SessionSpec("window", size=50))
+    (stream,) = group_sessions(keyed, SessionSpec("window", size=50))  # a windowed log is one stream …
+    sessions = [stream.keys[i : i + 50] for i in range(0, len(stream.keys), 50)]  # … scored in windows of 50
     t_sessions = time.perf_counter() - t0
     config = DetectorTrainConfig(block_size=64, epochs=2)
-    model, vocab, topk = fit_detector([s.keys for s in sessions[:2000]], config, complete=False)
+    model, vocab, topk = fit_detector(sessions[:2000], config, complete=False)
     detector = Detector(model, vocab, topk, complete=False)
     t0 = time.perf_counter()
-    detector.score([s.keys for s in sessions], batch_size=256)
+    detector.score(sessions, batch_size=256)
     t_score = time.perf_counter() - t0
-    t_forward = forward_only(detector, [s.keys for s in sessions])
+    t_forward = forward_only(detector, sessions)
 
     stock_n = min(args.stock_lines, len(messages))
     t_stock, stock_templates = stock_drain3(messages[:stock_n])
