@@ -174,12 +174,20 @@ def map_file(
     `--formats-file`) maps every span here, one after the other, as does a worker that fails.
     """
     total, own = sum(s.lines for s in spans), [0]
-    by_name = len(spans) > 1 and any(f.name == fmt.name for f in load_formats())
-    workers = [_Worker(span, fmt.name, chunk_lines) for span in spans[1:]] if by_name else []
+    workers: list[_Worker] = []
+    if len(spans) > 1 and any(f.name == fmt.name for f in load_formats()):
+        try:
+            for span in spans[1:]:
+                workers.append(_Worker(span, fmt.name, chunk_lines))
+        except OSError:  # no process to be had (a limit on processes): one after the other, here
+            for worker in workers:
+                worker.process.kill()
+                worker.process.wait()
+            workers = []
 
     def step(n: int) -> None:
         own[0] += n
-        on_progress(own[0] + sum(w.done for w in workers), total)
+        on_progress(min(total, own[0] + sum(w.done for w in workers)), total)  # a failed worker's lines twice
 
     try:
         mapped = TimelineMap(fmt, chunk_lines, on_episode)

@@ -77,3 +77,13 @@ def test_a_file_cut_short_while_it_is_read_ends_the_span_there(tmp_path: Path) -
         f.truncate(500)  # rotated with copytruncate, say, between the scan and the read
     got = [line for block in wf.blocks(span) for line in block]
     assert got == split_lines(read_log(path))
+
+
+def test_a_worker_that_fails_has_its_span_mapped_here(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    path = tmp_path / "big.log"
+    lines = synthetic_log(path, 3000)
+    fmt = detect_format(lines[:200]).format
+    reference = {e.key: (e.first_line, e.count) for e in episodes_of(lines, chunk_lines=500)}
+    monkeypatch.setattr(wf.sys, "executable", "/bin/false")  # the worker exits 1 at once
+    found = wf.map_file(wf.scan(path, 2), fmt, 500)
+    assert {e.key: (e.first_line, e.count) for e in found} == reference
