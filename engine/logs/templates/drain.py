@@ -92,7 +92,7 @@ class WordAwareDrain(Drain):
         assert len(seq1) == len(seq2)
         if not seq1:
             return 1.0, 0
-        param = self.param_str
+        param, globs = self.param_str, self.globs
         similar = params = 0
         previous = ""
         for template_token, token in zip(seq1, seq2, strict=True):
@@ -100,7 +100,7 @@ class WordAwareDrain(Drain):
                 params += 1
             elif template_token == token:
                 similar += 1
-            elif param in template_token:
+            elif globs and param in template_token:
                 params += glob_fits(template_token, token)
             elif (
                 PLAIN_WORD.match(template_token) or PLAIN_WORD.match(token)

@@ -70,7 +70,12 @@ def _masks(rules: int) -> tuple[tuple[str, str], ...]:
 
 RULES = (1, 2)
 MASKS = _masks(RULES[-1])
-_PATTERNS = {rules: re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _masks(rules))) for rules in RULES}
+# Every mask starts where no word character comes before it; said once in front of them all, a position
+# inside a word fails at one test instead of at each mask's own (the same matches, ~3x faster).
+_PATTERNS = {
+    rules: re.compile(r"(?<!\w)(?:" + "|".join(f"(?P<{name}>{regex})" for name, regex in _masks(rules)) + ")")
+    for rules in RULES
+}
 # A run of the same placeholder ("<NUM> <NUM> <NUM>", "<IP>,<IP>") stands for one list-valued variable; in
 # rules 2 also a run of the same id ("blk_<NUM> blk_<NUM>", "<IP>:<NUM>,<IP>:<NUM>").
 _RUNS = {
