@@ -45,10 +45,10 @@ def detect_format(lines: Iterable[str], formats: Sequence[LogFormat] | None = No
     best: Detection | None = None
     for fmt in candidates:
         hits = [fmt.parse(line, i) is not None for i, line in enumerate(sample)]
-        if fmt.entries and True in hits:  # a block format's other lines belong to its records
+        if fmt.entries and True in hits:  # a block format's field lines after its first entry are its too
             start = hits.index(True)
             hits = [
-                i >= start and (hit or fmt.continues(line))
+                i >= start and (hit or fmt.entry_line(line))
                 for i, (hit, line) in enumerate(zip(hits, sample, strict=True))
             ]
         matched = sum(hits)

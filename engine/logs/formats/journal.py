@@ -60,7 +60,10 @@ class JournalExportFormat(LogFormat):
         return Record(line, line, "")
 
     def continues(self, text: str) -> bool:
-        return not text.startswith("__CURSOR=")
+        return not text.startswith("__CURSOR=")  # a field, or a line of a binary value: any text
+
+    def entry_line(self, text: str) -> bool:
+        return _FIELD.match(text) is not None  # a field (KEY=value or a binary field's KEY)
 
     def finish(self, record: Record, extra: list[str]) -> Record:
         fields = entry_fields(extra)

@@ -33,6 +33,10 @@ class LogFormat:
         """Whether a line this format does not parse belongs to the record before it."""
         return CONTINUATION.match(text) is not None
 
+    def entry_line(self, text: str) -> bool:
+        """For a block format (`entries`): whether a line reads as one of its entries' lines, in detection."""
+        return False
+
     def finish(self, record: Record, extra: list[str]) -> Record:
         """The record with the lines that continue it (`extra`) attached."""
         if not extra:

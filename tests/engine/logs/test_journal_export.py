@@ -63,8 +63,10 @@ def test_an_entry_cut_by_a_chunk_start_keeps_the_fields_it_still_has() -> None:
     assert sum(r.end_line - r.line + 1 for r in records) == len(LINES) - 35  # no line lost
 
 
-def test_line_formats_do_not_take_key_value_lines_as_entries() -> None:
-    assert detect_format(["PRIORITY=6", "MESSAGE=hello", "_PID=1"]).format.name != "journal-export"
+def test_only_entries_make_an_export_log() -> None:
+    assert detect_format(["PRIORITY=6", "MESSAGE=hello", "_PID=1"]).format.name != "journal-export"  # no cursor
+    syslog = [f"Nov 21 10:00:{i:02d} web-01 app[7]: request {i} served" for i in range(60)]
+    assert detect_format(["__CURSOR=s=1;i=2", *syslog]).format.name == "syslog"  # one stray cursor line
 
 
 def test_the_record_view_shows_the_whole_entry_and_its_fields() -> None:
