@@ -154,6 +154,23 @@ IN_ORDER = "\n### In order"  # before the first episode
 NOTHING = "\nNo errors or known failure signatures in these lines."
 
 
+def listing(write: Callable[[str], None]) -> Callable[[Episode], None]:
+    """An `on_episode` that writes, line by line as episodes are found, the timeline's list: `IN_ORDER` before
+    the first, an `episode_line` for each of the first MAX_EPISODES (after `timeline_title`, and followed by
+    `timeline_rest`, what `timeline` returns)."""
+    heard = 0
+
+    def on_episode(episode: Episode) -> None:
+        nonlocal heard
+        heard += 1
+        if heard == 1:
+            write(IN_ORDER)
+        if heard <= MAX_EPISODES:
+            write(episode_line(episode))
+
+    return on_episode
+
+
 def timeline(episodes: Sequence[Episode], first_line: int, last_line: int) -> str:
     """The episodes as a Markdown incident timeline, line by line what a streamed one writes:
     `timeline_title`, `IN_ORDER` and an `episode_line` for each of the first MAX_EPISODES, `timeline_rest`."""

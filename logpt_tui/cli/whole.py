@@ -21,13 +21,11 @@ from rich.text import Text
 
 from engine.analysis.timeline import (
     CHUNK_LINES,
-    IN_ORDER,
-    MAX_EPISODES,
     NOTHING,
     Episode,
     chunk_lines_for,
-    episode_line,
     episodes_of,
+    listing,
     timeline,
     timeline_rest,
     timeline_title,
@@ -82,7 +80,6 @@ def write_timeline(first: int, last: int, *, as_json: bool, mapper: Mapper) -> N
     # On a terminal the bar and the text share stdout (Rich prints the text above the bar); piped, the text
     # goes to stdout as it comes and the bar to stderr.
     console = Console(file=sys.stdout, highlight=False) if to_terminal else err
-    listed = 0
 
     def emit(text: str) -> None:
         if as_json:
@@ -92,19 +89,11 @@ def write_timeline(first: int, last: int, *, as_json: bool, mapper: Mapper) -> N
         else:
             write_raw(text + "\n")
 
-    def on_episode(episode: Episode) -> None:
-        nonlocal listed
-        listed += 1
-        if listed == 1:
-            emit(IN_ORDER)
-        if listed <= MAX_EPISODES:
-            emit(episode_line(episode))
-
     columns = (TextColumn("mapping"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeElapsedColumn())
     emit(timeline_title(first, last))
     with Progress(*columns, console=console, transient=True, disable=as_json) as progress:
         task = progress.add_task("", total=last - first + 1)
-        found = mapper(on_episode, lambda done, total: progress.update(task, completed=done, total=total))
+        found = mapper(listing(emit), lambda done, total: progress.update(task, completed=done, total=total))
     if as_json:
         text = timeline(found, first, last)
         print(json.dumps({"type": "timeline", "first_line": first, "last_line": last, "text": text,

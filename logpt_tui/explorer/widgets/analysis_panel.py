@@ -161,14 +161,7 @@ class AnalysisPanel(Vertical):
         from engine.analysis.wholefile import map_file  # noqa: PLC0415
 
         worker = get_current_worker()
-        heard = 0
-
-        def on_episode(episode: tl.Episode) -> None:
-            nonlocal heard
-            heard += 1
-            if heard <= tl.MAX_EPISODES:
-                head = tl.IN_ORDER + "\n" if heard == 1 else ""
-                self.post_message(AnalysisPiece(TIMELINE, f"\n{head}{tl.episode_line(episode)}"))
+        on_episode = tl.listing(lambda line: self.post_message(AnalysisPiece(TIMELINE, "\n" + line)))
 
         def on_progress(done: int, total: int) -> None:
             self.post_message(AnalysisProgress(TIMELINE, done, total))
