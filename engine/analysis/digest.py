@@ -221,12 +221,6 @@ class _SignatureHits:
                 hit[1] += 1
 
 
-def _entry_line(record: Record) -> str:
-    """A journald export entry as the line a syslog reader would see: `component[pid]: message`."""
-    head = f"{record.component}[{record.pid}]: " if record.component and record.pid else ""
-    return head + record.message.replace("\n", " ")
-
-
 def build_digest(
     lines: Sequence[str],
     *,
@@ -254,8 +248,7 @@ def build_digest(
             time_start = time_start or record.timestamp
             time_end = record.timestamp
         key = miner.add(record.message)
-        # The line signatures read: the record's first line, or a block format's entry as one line.
-        line = lines[record.line - first_line] if not fmt.entries else _entry_line(record)
+        line = fmt.record_line(record, lines[record.line - first_line])  # what signatures read
         if tally.add(key, record, level):
             # Signatures are matched once per template, on its first line: lines of one template
             # differ only in parameters, and matching ~80 patterns on every line would dominate.

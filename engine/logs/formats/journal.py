@@ -65,6 +65,11 @@ class JournalExportFormat(LogFormat):
     def entry_line(self, text: str) -> bool:
         return _FIELD.match(text) is not None  # a field (KEY=value or a binary field's KEY)
 
+    def record_line(self, record: Record, first: str) -> str:
+        """The entry as the line a syslog reader would see, `ident[pid]: message` (its first line is the cursor)."""
+        head = f"{record.component}[{record.pid}]: " if record.component and record.pid else ""
+        return head + record.message.replace("\n", " ")
+
     def finish(self, record: Record, extra: list[str]) -> Record:
         fields = entry_fields(extra)
         priority = fields.get("PRIORITY", "")

@@ -37,6 +37,10 @@ class LogFormat:
         """For a block format (`entries`): whether a line reads as one of its entries' lines, in detection."""
         return False
 
+    def record_line(self, record: Record, first: str) -> str:
+        """The record as one line of text (what the knowledge base's signatures read): its first line `first`."""
+        return first
+
     def finish(self, record: Record, extra: list[str]) -> Record:
         """The record with the lines that continue it (`extra`) attached."""
         if not extra:
