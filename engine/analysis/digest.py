@@ -183,15 +183,15 @@ class Mining:
     signatures: dict[int, list[Signature]] = field(default_factory=dict)
     guessed: dict[bytes, str | None] = field(default_factory=dict)  # digit shape → the level its words suggest
 
-    def level(self, record: Record) -> str | None:
-        """The record's level, or the one its words suggest, guessed once per digit shape.
+    def level(self, record: Record, shape: bytes) -> str | None:
+        """The record's level, or the one its words suggest, guessed once per digit shape (`shape`, the
+        message's `digit_shape`: the mining cache's key too).
 
         Exact: the severity patterns test letters and character classes, never a digit's value, so
-        messages of one digit shape (the mining cache's key) get the same guess.
+        messages of one digit shape get the same guess.
         """
         if record.level is not None:
             return record.level
-        shape = digit_shape(record.message)
         level = self.guessed.get(shape, _UNSEEN)
         if level is _UNSEEN:
             if len(self.guessed) >= MAX_GUESSED:
@@ -241,13 +241,14 @@ def build_digest(
     hits = _SignatureHits(kb, mining.signatures if mining else None)
     time_start = time_end = None
     for record in parse_lines(lines, fmt, first_line=first_line):
-        level = mining.level(record) if mining else level_of(record)[0]
+        shape = digit_shape(record.message) if mining else None  # one shape for the level and the miner's caches
+        level = mining.level(record, shape) if shape is not None else level_of(record)[0]
         if level is not None:
             levels[level] += 1
         if record.timestamp:
             time_start = time_start or record.timestamp
             time_end = record.timestamp
-        key = miner.add(record.message)
+        key = miner.add(record.message, shape)
         line = fmt.record_line(record, lines[record.line - first_line])  # what signatures read
         if tally.add(key, record, level):
             # Signatures are matched once per template, on its first line: lines of one template

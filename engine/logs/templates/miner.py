@@ -82,10 +82,11 @@ class TemplateMiner:
             message = message.partition("\n")[0]
         return message[: self.config.max_message_chars]
 
-    def add(self, message: str) -> int:
-        """Learn from a message and return its template key."""
-        message = self._prepare(message)
-        shape = digit_shape(message)
+    def add(self, message: str, shape: bytes | None = None) -> int:
+        """Learn from a message and return its template key (`shape`: its `digit_shape`, when the caller has it)."""
+        prepared = self._prepare(message)
+        shape = digit_shape(prepared) if shape is None or len(prepared) < len(message) else shape
+        message = prepared
         key = self._cache.get(shape)
         if key is None:
             drain = self._drain

@@ -89,6 +89,7 @@ def test_level_guesses_cached_by_digit_shape_equal_a_fresh_guess_for_every_line(
 
     from engine.analysis.digest import Mining
     from engine.logs.formats import detect_format, level_of, parse_lines
+    from engine.logs.templates import digit_shape
     from train.synth.incidents import INCIDENTS, synthetic_window
 
     rng = random.Random(5)
@@ -102,5 +103,5 @@ def test_level_guesses_cached_by_digit_shape_equal_a_fresh_guess_for_every_line(
     mining = Mining()
     for chunk in (lines[i : i + 2000] for i in range(0, len(lines), 2000)):
         for record in parse_lines(chunk, detect_format(chunk).format):
-            assert mining.level(record) == level_of(record)[0], record.message
+            assert mining.level(record, digit_shape(record.message)) == level_of(record)[0], record.message
     assert len(mining.guessed) < len(lines) / 2  # the cache did serve
