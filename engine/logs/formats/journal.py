@@ -16,7 +16,7 @@ since the epoch, written as ISO 8601 UTC), its component `SYSLOG_IDENTIFIER` (or
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from engine.logs.formats.record import SYSLOG_SEVERITIES, Record
 from engine.logs.formats.spec import LogFormat
@@ -47,7 +47,10 @@ def entry_fields(lines: list[str]) -> dict[str, str]:
 def _iso(microseconds: str | None) -> str | None:
     if microseconds is None or not microseconds.isdigit() or len(microseconds) > 18:
         return None
-    moment = datetime.fromtimestamp(int(microseconds) / 1_000_000, UTC)
+    try:
+        moment = datetime.fromtimestamp(int(microseconds) / 1_000_000, timezone.utc)
+    except (OverflowError, ValueError, OSError):  # past the years a datetime holds: no time rather than a crash
+        return None
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

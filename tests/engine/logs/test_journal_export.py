@@ -82,3 +82,9 @@ def test_the_digest_reads_the_entries_messages() -> None:
     assert digest.primary is not None and digest.primary.first_line == 29  # the missing setting, not the unit
     assert "DATABASE_URL" in digest.primary.example and not digest.primary.example.startswith("__CURSOR")
     assert {t.template.split(":")[0] for t in digest.problems} >= {"app.service"}
+
+
+def test_a_hostile_entry_gives_a_record_without_a_time_not_a_crash() -> None:
+    lines = ["__CURSOR=s=1", "__REALTIME_TIMESTAMP=999999999999999999", "PRIORITY=99", "MESSAGE\x00", "MESSAGE", ""]
+    (record,) = parse_lines(lines, JOURNAL_EXPORT)
+    assert record.timestamp is None and record.level is None and (record.line, record.end_line) == (1, 6)
