@@ -180,7 +180,7 @@ class Mining:
     timeline): templates are mined once, not per chunk, and each template's signatures are matched once."""
 
     miner: TemplateMiner = field(default_factory=lambda: TemplateMiner(MinerConfig(cache_size=100_000)))
-    signatures: dict[int, list[Signature]] = field(default_factory=dict)
+    signatures: dict[tuple[int, str | None], list[Signature]] = field(default_factory=dict)  # (key, program)
     guessed: dict[bytes, str | None] = field(default_factory=dict)  # digit shape → the level its words suggest
 
     def level(self, record: Record, shape: bytes) -> str | None:
@@ -203,17 +203,20 @@ class Mining:
 class _SignatureHits:
     """Knowledge-base signatures per template key, and how often each signature's templates occur."""
 
-    def __init__(self, kb: KnowledgeBase, by_key: dict[int, list[Signature]] | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, by_key: dict[tuple[int, str | None], list[Signature]] | None = None) -> None:
         self.kb = kb
         self.by_key = {} if by_key is None else by_key  # shared by the chunks of one file (see Mining)
         self.hits: dict[str, list] = {}  # signature id → [signature, count, first line, example]
 
-    def match(self, key: int, line: str) -> None:
-        if key not in self.by_key:
-            self.by_key[key] = self.kb.match(line)
+    def match(self, key: int, program: str | None, line: str) -> list[Signature]:
+        """The signatures of a template of `program` (matched on its first line, then remembered)."""
+        found = self.by_key.get((key, program))
+        if found is None:
+            found = self.by_key[(key, program)] = self.kb.match(line, program)
+        return found
 
-    def count(self, key: int, line_number: int, line: str) -> None:
-        for sig in self.by_key[key]:
+    def count(self, found: list[Signature], line_number: int, line: str) -> None:
+        for sig in found:
             hit = self.hits.get(sig.id)
             if hit is None:
                 self.hits[sig.id] = [sig, 1, line_number, line]
@@ -250,16 +253,15 @@ def build_digest(
             time_end = record.timestamp
         key = miner.add(record.message, shape)
         line = fmt.record_line(record, lines[record.line - first_line])  # what signatures read
-        if tally.add(key, record, level):
-            # Signatures are matched once per template, on its first line: lines of one template
-            # differ only in parameters, and matching ~80 patterns on every line would dominate.
-            hits.match(key, line)
-        hits.count(key, record.line, line)
-    facts = [
-        TemplateFact(_cut(miner.template(k) or r.message, MAX_TEMPLATE_CHARS), tally.counts[k], r.line,
-                     tally.levels[k], hits.by_key[k][0].id if hits.by_key[k] else None)
-        for k, r in tally.first.items()
-    ]  # fmt: skip
+        tally.add(key, record, level)
+        # Signatures are matched once per template and program, on its first line: lines of one template
+        # differ only in parameters, and matching hundreds of patterns on every line would dominate.
+        hits.count(hits.match(key, record.component, line), record.line, line)
+    facts = []
+    for k, r in tally.first.items():
+        found = hits.by_key[(k, r.component)]
+        facts.append(TemplateFact(_cut(miner.template(k) or r.message, MAX_TEMPLATE_CHARS), tally.counts[k], r.line,
+                                  tally.levels[k], found[0].id if found else None))  # fmt: skip
     problems = [t for t in facts if t.level in PROBLEM_LEVELS]
     signatures = [_signature_fact(s, n, line, example) for s, n, line, example in hits.hits.values()]
     flagged_lines = sorted((flagged or {}).items())

@@ -1,10 +1,13 @@
 """The failure knowledge base: signatures that say what a log line means and what to do.
 
-The signatures live in `signatures.toml` beside this module (package data).
-`KnowledgeBase.match(text)` returns the signatures whose pattern occurs in a
-line, specific ones before generic ones; `default_kb()` loads and validates the shipped file
-once. A malformed file is a packaging bug, so it fails loudly with the
-signature's id.
+The signatures live in the `*.toml` files beside this module (package data):
+`signatures.toml` first, then the others in name order (one file per family of
+software). `KnowledgeBase.match(text, program)` returns the signatures whose
+pattern occurs in a line, specific ones before generic ones; a signature whose
+words are ambiguous names the `programs` it belongs to and fires only on their
+lines (a line whose program is unknown is read by every signature).
+`default_kb()` loads and validates the shipped files once. A malformed file is a
+packaging bug, so it fails loudly with the signature's id.
 """
 
 from __future__ import annotations
@@ -42,9 +45,18 @@ class Signature:
     example: str
     generic: bool = False  # broad (a timeout, an exception): ranks after specific signatures
     symptom: bool = False  # follows a failure elsewhere (a restart loop, failing probes): ranks after causes
+    programs: tuple[str, ...] = ()  # lowercase program names it belongs to (substrings); () for any program
+    false_friends: tuple[str, ...] = ()  # lines that look alike and must not match (the tests check them)
 
-    def matches(self, text: str) -> bool:
-        return self.pattern.search(text) is not None
+    def matches(self, text: str, program: str | None = None) -> bool:
+        return self.applies_to(program) and self.pattern.search(text) is not None
+
+    def applies_to(self, program: str | None) -> bool:
+        """Whether a line of `program` (None: unknown) may carry this signature."""
+        if not self.programs or not program:
+            return True
+        lowered = program.lower()
+        return any(name in lowered for name in self.programs)
 
 
 def _signature(entry: dict) -> Signature:
@@ -62,6 +74,8 @@ def _signature(entry: dict) -> Signature:
             example=entry["example"],
             generic=bool(entry.get("generic", False)),
             symptom=bool(entry.get("symptom", False)),
+            programs=tuple(name.lower() for name in entry.get("programs", ())),
+            false_friends=tuple(entry.get("false_friends", ())),
         )
     except (KeyError, re.error) as e:
         raise ValueError(f"signature {ident!r} is malformed: {e}") from e
@@ -83,15 +97,16 @@ class KnowledgeBase:
     def from_toml(cls, text: str) -> KnowledgeBase:
         return cls([_signature(entry) for entry in tomllib.loads(text)["signature"]])
 
-    def match(self, text: str) -> list[Signature]:
-        """Signatures found in `text` (its first MATCH_CHARS): specific ones first, each group in file order."""
+    def match(self, text: str, program: str | None = None) -> list[Signature]:
+        """Signatures found in `text` (its first MATCH_CHARS) of a line of `program` (None: unknown):
+        specific ones first, each group in file order."""
         text = text[:MATCH_CHARS]
-        return [s for s in self._ordered if s.pattern.search(text)]
+        return [s for s in self._ordered if s.applies_to(program) and s.pattern.search(text)]
 
-    def first(self, text: str) -> Signature | None:
+    def first(self, text: str, program: str | None = None) -> Signature | None:
         text = text[:MATCH_CHARS]
         for s in self._ordered:
-            if s.pattern.search(text):
+            if s.applies_to(program) and s.pattern.search(text):
                 return s
         return None
 
@@ -99,7 +114,14 @@ class KnowledgeBase:
         return len(self.signatures)
 
 
+KB_FILES_FIRST = "signatures.toml"  # the general signatures; the per-family files follow in name order
+
+
 @cache
 def default_kb() -> KnowledgeBase:
-    text = resources.files(__package__).joinpath("signatures.toml").read_text(encoding="utf-8")
-    return KnowledgeBase.from_toml(text)
+    folder = resources.files(__package__)
+    names = sorted((f.name for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda n: (n != KB_FILES_FIRST, n))
+    signatures = []
+    for name in names:
+        signatures += KnowledgeBase.from_toml(folder.joinpath(name).read_text(encoding="utf-8")).signatures
+    return KnowledgeBase(signatures)

@@ -82,3 +82,29 @@ def test_another_programs_failed_to_start_is_not_a_systemd_unit() -> None:
     assert unit.pattern.search("systemd[1]: Failed to start nginx.service - A high performance web server.")
     assert unit.pattern.search("Failed to start Network Time Synchronization.")
     assert not unit.pattern.search("SQM: Failed to start upload with file pattern: C:\\Windows\\x, flags: 0x2")
+
+
+def test_every_file_of_the_package_is_loaded_and_ids_stay_unique() -> None:
+    from importlib import resources
+
+    files = [f.name for f in resources.files("engine.analysis.knowledge").iterdir() if f.name.endswith(".toml")]
+    loaded = sum(len(KnowledgeBase.from_toml(resources.files("engine.analysis.knowledge").joinpath(n).read_text(
+        encoding="utf-8"))) for n in files)  # fmt: skip
+    assert len(KB) == loaded
+
+
+@pytest.mark.parametrize("signature", [s for s in KB.signatures if s.false_friends], ids=lambda s: s.id)
+def test_false_friends_do_not_match(signature) -> None:  # noqa: ANN001
+    for line in signature.false_friends:
+        assert not signature.matches(line), line
+
+
+def test_a_signature_with_programs_fires_only_on_their_lines_or_an_unknown_program() -> None:
+    kb = KnowledgeBase.from_toml(
+        '[[signature]]\nid = "x"\ntitle = "Scheduler refused a container"\ncategory = "cluster"\nseverity = "error"\n'
+        'pattern = "Cannot assign container"\nexplanation = "e"\nremedies = ["r"]\nsystems = ["Kubernetes"]\n'
+        'example = "Cannot assign container"\nprograms = ["kube-scheduler"]\n'
+    )
+    assert kb.match("Cannot assign container", "kube-scheduler") != []
+    assert kb.match("Cannot assign container", None) != []
+    assert kb.match("Cannot assign container", "org.apache.hadoop.yarn.RMContainerAllocator") == []
