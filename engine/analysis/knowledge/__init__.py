@@ -47,6 +47,7 @@ class Signature:
     symptom: bool = False  # follows a failure elsewhere (a restart loop, failing probes): ranks after causes
     programs: tuple[str, ...] = ()  # lowercase program names it belongs to (substrings); () for any program
     false_friends: tuple[str, ...] = ()  # lines that look alike and must not match (the tests check them)
+    refines: str = ""  # the id of a broader signature this one narrows (memcg OOM of OOM): it replaces it
 
     def matches(self, text: str, program: str | None = None) -> bool:
         return self.applies_to(program) and self.pattern.search(text) is not None
@@ -76,6 +77,7 @@ def _signature(entry: dict) -> Signature:
             symptom=bool(entry.get("symptom", False)),
             programs=tuple(name.lower() for name in entry.get("programs", ())),
             false_friends=tuple(entry.get("false_friends", ())),
+            refines=str(entry.get("refines", "")),
         )
     except (KeyError, re.error) as e:
         raise ValueError(f"signature {ident!r} is malformed: {e}") from e
@@ -91,24 +93,35 @@ class KnowledgeBase:
             raise ValueError("signature ids are not unique")
         self.signatures = signatures
         self.by_id = {s.id: s for s in signatures}
-        self._ordered = sorted(signatures, key=lambda s: s.generic)  # specific first, then file order
+        unknown = [s.id for s in signatures if s.refines and s.refines not in self.by_id]
+        if unknown:
+            raise ValueError(f"signatures {unknown} refine a signature that does not exist")
+        # Specific before generic; a refinement before what it refines; then file order.
+        self._ordered = sorted(signatures, key=lambda s: (s.generic, -self._depth(s)))
 
     @classmethod
     def from_toml(cls, text: str) -> KnowledgeBase:
         return cls([_signature(entry) for entry in tomllib.loads(text)["signature"]])
 
+    def _depth(self, s: Signature) -> int:
+        depth, seen = 0, {s.id}
+        while s.refines and s.refines not in seen:
+            s = self.by_id[s.refines]
+            seen.add(s.id)
+            depth += 1
+        return depth
+
     def match(self, text: str, program: str | None = None) -> list[Signature]:
         """Signatures found in `text` (its first MATCH_CHARS) of a line of `program` (None: unknown):
-        specific ones first, each group in file order."""
+        specific ones first, each group in file order; a signature that a matching one refines is left out."""
         text = text[:MATCH_CHARS]
-        return [s for s in self._ordered if s.applies_to(program) and s.pattern.search(text)]
+        found = [s for s in self._ordered if s.applies_to(program) and s.pattern.search(text)]
+        replaced = {s.refines for s in found if s.refines}
+        return [s for s in found if s.id not in replaced] if replaced else found
 
     def first(self, text: str, program: str | None = None) -> Signature | None:
-        text = text[:MATCH_CHARS]
-        for s in self._ordered:
-            if s.applies_to(program) and s.pattern.search(text):
-                return s
-        return None
+        found = self.match(text, program)
+        return found[0] if found else None
 
     def __len__(self) -> int:
         return len(self.signatures)

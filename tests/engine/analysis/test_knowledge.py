@@ -108,3 +108,14 @@ def test_a_signature_with_programs_fires_only_on_their_lines_or_an_unknown_progr
     assert kb.match("Cannot assign container", "kube-scheduler") != []
     assert kb.match("Cannot assign container", None) != []
     assert kb.match("Cannot assign container", "org.apache.hadoop.yarn.RMContainerAllocator") == []
+
+
+def test_a_refinement_replaces_what_it_refines() -> None:
+    entry = ('[[signature]]\nid = "{id}"\ntitle = "t"\ncategory = "memory"\nseverity = "critical"\npattern = "{p}"\n'
+             'explanation = "e"\nremedies = ["r"]\nsystems = ["Linux"]\nexample = "x"\n{extra}\n')  # fmt: skip
+    kb = KnowledgeBase.from_toml(entry.format(id="oom", p="oom-kill", extra="")
+                                 + entry.format(id="memcg", p="CONSTRAINT_MEMCG", extra='refines = "oom"'))  # fmt: skip
+    assert [s.id for s in kb.match("oom-kill:constraint=CONSTRAINT_MEMCG")] == ["memcg"]
+    assert [s.id for s in kb.match("oom-kill:constraint=CONSTRAINT_NONE")] == ["oom"]
+    with pytest.raises(ValueError, match="refine"):
+        KnowledgeBase.from_toml(entry.format(id="a", p="a", extra='refines = "missing"'))
