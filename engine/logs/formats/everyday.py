@@ -73,7 +73,8 @@ EVERYDAY: list[LogFormat] = [
     ),
     regex_format(
         "redis",
-        r"^(?P<pid>\d+):(?P<role>[XCSM]) (?P<ts>\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d{3}) "
+        # Redis 3+ writes `pid:role`, Redis 2 `[pid]`; the year came with Redis 3.2 (older lines have none).
+        r"^(?:(?P<pid>\d+):(?P<role>[XCSM])|\[(?P<pid2>\d+)\]) (?P<ts>\d{1,2} [A-Z][a-z]{2}(?: \d{4})? \d{2}:\d{2}:\d{2}\.\d{3}) "
         r"(?P<level>[.\-*#]) (?P<message>.*)$",
         "Redis server log",
         REDIS_LEVELS,

@@ -31,13 +31,25 @@ SYSLOG_SEVERITIES = ("CRITICAL", "CRITICAL", "CRITICAL", "ERROR", "WARN", "NOTIC
 # (`libgpg-error-dev`, `on_error_fn`, `/var/log/errors/`, `error.log`); `status=2/FAILURE` counts.
 _START = r"(?<![\w.-])"
 _END = r"(?![\w/=-]|\.\w)"  # nor a setting (`timeout=30`)
-_CRIT = re.compile(_START + r"(?:fatal|panic|critical|emergency|kernel panic)" + _END, re.IGNORECASE)
+_CRIT = re.compile(
+    _START + r"(?:fatal|panic|critical|emergency|kernel panic|general protection fault)" + _END
+    # The kernel's BUG/Oops reports and syslog's upper-case severity words (`logrotate: ALERT exited abnormally`)
+    # count as written: `no ALERTs are active`, `bug fix` and `crit_level` do not.
+    + r"|(?-i:\bBUG: |\bOops: |(?<![\w.-])(?:ALERT|EMERG|CRIT)(?![\w/=-]))",
+    re.IGNORECASE,
+)
 _ERROR = re.compile(
     _START + r"(?:error|errors|err|failed|failure|fail|fails|traceback|segfault|denied|refused|timed out|timeout"
     r"|out of memory|oom-killer|no space left|unreachable|corrupted|corruption|aborted|crashed"
-    r"|(?:table|queue|buffer|pool|disk) (?:is )?full|dropping packets?|no buffer space|address already in use)"
+    r"|(?:table|queue|buffer|pool|disk) (?:is )?full|dropping packets?|no buffer space|address already in use"
+    # What software writes when it could not do something, or something stopped answering: these say as
+    # much as `error` does (`Can't save in background`, `nfs: server … not responding`, `task … blocked
+    # for more than 120 seconds`, `exited abnormally`, `Bad page state`, soft lockups and RCU stalls).
+    r"|can'?t|can’t|cannot|can not|unable to|could not|couldn'?t|not responding|blocked for more than"
+    r"|abnormally|bad page|hung|lockup|stalls?|stalled|unrecoverable)"
     + _END
-    + r"|\w*exception\b|(?-i:[A-Z]\w*Error)\b",  # exception classes: IOException, KeyError, OutOfMemoryError
+    # Exception classes (IOException, KeyError, OutOfMemoryError); not a CPU's `exception support`.
+    + r"|\w*exception\b(?!\s+(?:support|handling|vector|mask|table|enabled?))|(?-i:[A-Z]\w*Error)\b",
     re.IGNORECASE,
 )
 _WARN = re.compile(_START + r"(?:warn|warning|deprecated|retrying)" + _END, re.IGNORECASE)
@@ -45,7 +57,9 @@ _WARN = re.compile(_START + r"(?:warn|warning|deprecated|retrying)" + _END, re.I
 # far faster than the case-insensitive regexes (or one regex of them all).
 _STEMS = ("fatal", "panic", "critical", "emergency", "err", "fail", "exception", "traceback", "segfault", "denied",
           "refused", "timed out", "timeout", "warn", "deprecated", "retrying", "out of memory", "oom-killer",
-          "no space", "unreachable", "corrupt", "abort", "crashed", " full", "dropping packet", "no buffer", "already in use")  # fmt: skip
+          "no space", "unreachable", "corrupt", "abort", "crashed", " full", "dropping packet", "no buffer", "already in use",
+          "can't", "can’t", "cannot", "can not", "unable", "could", "not respond", "blocked for", "abnormal", "bad page", "hung", "lockup", "stall",
+          "unrecoverable", "bug: ", "oops: ", "alert", "emerg", "crit", "protection fault")  # fmt: skip
 
 
 def _has_stem(message: str) -> bool:

@@ -188,3 +188,34 @@ def test_logfmt_needs_pairs_and_a_message_or_level() -> None:
     record = LOGFMT.parse('ts=2026-11-21T10:00:09Z lvl=warn caller=main.go:12 msg="disk \\"data\\" at 91%"', 7)
     assert record is not None and record.line == 7 and record.message == 'disk "data" at 91%'
     assert (record.level, record.component, record.timestamp) == ("WARN", "main.go:12", "2026-11-21T10:00:09Z")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["1255:M 14 Oct 03:00:46.069 # Can't save in background: fork: Cannot allocate memory",  # Redis 3.0, no year
+     "[1255] 14 Oct 03:00:46.069 # Can't save in background: fork: Cannot allocate memory"],  # Redis 2
+)  # fmt: skip
+def test_older_redis_lines_are_redis_and_their_mark_is_the_level(line: str) -> None:
+    detection = detect_format([line] * 5)
+    assert detection.format.name == "redis"
+    record = next(parse_lines([line], detection.format))
+    assert record.level == "WARN" and record.message.startswith("Can't save")
+
+
+@pytest.mark.parametrize(
+    ("message", "level"),
+    [("BUG: Bad page state in process lzma  pfn:a1093", "CRITICAL"),
+     ("nfs: server ease not responding, still trying", "ERROR"),
+     ("INFO: task objcopy:24916 blocked for more than 120 seconds.", "ERROR"),
+     ("Can't save in background: fork: Cannot allocate memory", "ERROR"),
+     ("ALERT exited abnormally with [1]", "CRITICAL"),
+     ("Unable to lock ./ibdata1 error: 35", "ERROR"),
+     ("Enabling unmasked SIMD FPU exception support... done.", None),
+     ("Node card status: no ALERTs are active.", None),
+     ("Intel machine check architecture supported.", None),
+     ("applied the bug fix; I can scan and cancel", None)],
+)  # fmt: skip
+def test_words_of_failure_beyond_error(message: str, level: str | None) -> None:
+    from engine.logs.formats.record import sniff_level
+
+    assert sniff_level(message) == level
