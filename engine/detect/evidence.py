@@ -38,6 +38,8 @@ from engine.logs.timestamps import MinuteReader
 RULES = ("combined", "topk")
 LINES_PER_BUCKET = 100  # a bucket of a log whose lines carry no time
 ACTIVE_BUCKETS = 5  # a template seen in this many buckets has a usual rate of its own (see FileTally.in_bucket)
+SKIPPED = -1  # FileTally.key_ids of a line a flood skipped
+CONTINUED = -2  # FileTally.key_ids of a record's continuation line: a record counts once, on its first line
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,15 @@ class EvidenceRule:
     sequence: float = 1.0
     novel: float = 2.0
     critical: float = 2.0  # a CRITICAL (FATAL, PANIC, EMERG) level field
-    error: float = 1.5  # ERROR, or CRITICAL known from words only
-    warning: float = 1.0  # WARN, or error words in a line whose level field says less
+    error: float = 2.0  # an ERROR level field: the software says it failed, flagged unless that is routine here
+    words: float = 1.5  # ERROR or CRITICAL known from words only (no level field): something else must agree
+    warning: float = 1.0  # WARN, or error words in a line whose level field says less; a routine error template
+    overstated: float = 0.5  # an ERROR/CRITICAL level field whose words say nothing is wrong, in a file whose
+    # level field over-states (more than `overstated_share` of its lines say ERROR or worse: BGL's FATAL register
+    # dumps); calibrated by how the level is spread through the file, never by labels
+    overstated_share: float = 0.05
+    routine_buckets: int = 5  # an error template is routine in this file when it occurs in at least this many …
+    routine_share: float = 0.3  # … and this share of the buckets (minutes, or blocks of lines) that have lines
     burst: float = 1.5
     rare: float = 1.0
     rare_lines: int = 5  # rare: at most this many lines of the template …
@@ -87,9 +96,13 @@ class Surprise:
 
 
 def severity_of(record: Record) -> tuple[str, str] | None:
-    """(level, how it is known) for a record at WARN or worse: "level field", "words", or "words in an
-    INFO line" (a level field below WARN, but the message says error, exception, timeout, …)."""
+    """(level, how it is known) for a record at WARN or worse: "level field", "level field and words" (an ERROR
+    or worse level whose words say so too), "words", or "words in an INFO line" (a level field below WARN, but
+    the message says error, exception, timeout, …)."""
     if record.level is not None and LEVEL_RANK[record.level] >= LEVEL_RANK["WARN"]:
+        if LEVEL_RANK[record.level] >= LEVEL_RANK["ERROR"] and (words := sniff_level(record.message)) is not None:
+            if LEVEL_RANK[words] >= LEVEL_RANK["ERROR"]:
+                return record.level, "level field and words"
         return record.level, "level field"
     guess = sniff_level(record.message)
     if guess is None or LEVEL_RANK[guess] < LEVEL_RANK["WARN"]:
@@ -100,10 +113,12 @@ def severity_of(record: Record) -> tuple[str, str] | None:
 
 
 class FileTally:
-    """Counts over one file: lines per template key, and a template id and a run of one time bucket per line.
+    """Counts over one file: records per template key, and a template id and a run of one time bucket per line.
 
     A bucket is a minute (or 100 lines where lines carry no time); a run is consecutive lines in one
     bucket. Runs always rise, so a clock that jumps back (a wrap, a reset) splits counts, never mixes them.
+    Every count is of records: a multi-line record (a stack trace) carries its template id on its first
+    line only, so a burst of traces counts traces, like `counts` and `active`.
     """
 
     def __init__(self) -> None:
@@ -112,7 +127,8 @@ class FileTally:
         self._last_of: dict[str, int] = {}
         self.occupied = 0  # buckets with lines (runs of one bucket)
         self.ids: dict[str, int] = {}
-        self.key_ids = array("i")  # per line (0-based), -1 for lines not seen (a flood skipped them)
+        self.key_ids = array("i")  # per line (0-based): the record's template id on its first line, else
+        # CONTINUED on its continuation lines, SKIPPED on lines a flood skipped
         self.runs = array("i")  # per line: which run of lines sharing one bucket it is in (always rising)
         self.timed: bool | None = None  # decided by the first record: minutes, or blocks of lines
         self._last_bucket = 0
@@ -153,10 +169,11 @@ class FileTally:
 
     def _pad(self, record: Record, key_id: int, run: int, gap: int) -> None:
         if gap > 0:
-            self.key_ids.extend([-1] * gap)
+            self.key_ids.extend([SKIPPED] * gap)
             self.runs.extend([run] * gap)
         span = record.end_line - record.line + 1
-        self.key_ids.extend([key_id] * span)
+        self.key_ids.append(key_id)
+        self.key_ids.extend([CONTINUED] * (span - 1))
         self.runs.extend([run] * span)
 
     def _bucket(self, record: Record) -> int:
@@ -175,14 +192,17 @@ class FileTally:
     def unit(self) -> str:
         return "one minute" if self.timed else f"{LINES_PER_BUCKET} lines"
 
+    def unit_plural(self) -> str:
+        return "minutes" if self.timed else f"blocks of {LINES_PER_BUCKET} lines"
+
     def in_bucket(self, line: int, key: str) -> tuple[int, float]:
-        """(lines of `key` in the bucket of 1-based `line`, its usual count per bucket outside that bucket).
+        """(records of `key` in the bucket of 1-based `line`, its usual count per bucket outside that bucket).
 
         Usual: per bucket it occurs in, once it has occurred in ACTIVE_BUCKETS of them (a template that
         always comes in clusters is not bursting when it clusters again); before that, per bucket of
         the file's whole span.
         """
-        key_id = self.ids.get(key, -1)
+        key_id = self.ids.get(key, len(self.ids))  # a key never counted: an id no line holds
         run = self.runs[line - 1]
         here = self._cache.get((key_id, run))
         if here is None:
@@ -203,8 +223,11 @@ def weigh(
     severity: tuple[str, str] | None,
     tally: FileTally,
     rule: EvidenceRule,
+    *,
+    overstated: bool = False,
 ) -> list[Evidence]:
-    """Every piece of evidence about one line, strongest first."""
+    """Every piece of evidence about one line, strongest first (`overstated`: the file's level field says ERROR
+    or worse on many of its lines, see `EvidenceRule.overstated`)."""
     found: list[Evidence] = []
     if surprise is not None:
         if surprise.unseen:
@@ -213,19 +236,24 @@ def weigh(
             found.append(Evidence("sequence", rule.sequence, surprise.detail))
     if rule.kind == "topk":
         return found
+    count, active, busy = tally.counts.get(key, 0), tally.active.get(key, 0), tally.occupied
     if severity is not None:
         level, how = severity
         if level == "WARN" or how.startswith("words in"):
             weight = rule.warning
+        elif not how.startswith("level field"):
+            weight = rule.words
+        elif active >= max(rule.routine_buckets, rule.routine_share * busy):
+            weight, how = rule.warning, f"{how}, routine: in {active} of {busy:,} {tally.unit_plural()}"
+        elif overstated and how == "level field":
+            weight, how = rule.overstated, f"{how}, which says ERROR or worse on many lines of this file"
         else:
-            weight = rule.critical if level == "CRITICAL" and how == "level field" else rule.error
+            weight = rule.critical if level == "CRITICAL" else rule.error
         found.append(Evidence("severity", weight, f"{level} ({how})"))
-    count, active, busy = tally.counts.get(key, 0), tally.active.get(key, 0), tally.occupied
     if 0 < count <= max(rule.rare_lines, rule.rare_share * tally.lines):
         found.append(Evidence("rare", rule.rare, f"template in {count} of {tally.lines:,} lines"))
     elif busy >= 100 and tally.lines >= 3 * busy and 0 < active <= rule.rare_time_share * busy:
-        unit = "minutes" if tally.timed else f"blocks of {LINES_PER_BUCKET} lines"
-        found.append(Evidence("rare", rule.rare, f"template only in {active} of the {busy:,} {unit} with lines"))
+        found.append(Evidence("rare", rule.rare, f"template only in {active} of the {busy:,} {tally.unit_plural()} with lines"))
     if 0 < line <= tally.lines:
         here, usual = tally.in_bucket(line, key)
         if here >= rule.burst_min and here >= rule.burst_ratio * usual:

@@ -70,7 +70,12 @@ def mine(lines: Sequence[str], fmt: LogFormat, miner: TemplateMiner, first_line:
 
     Keys are interned: a file's sessions hold one key string per line, all of them copies of a few hundred.
     """
-    return [(r, sys.intern(str(miner.add(r.message)))) for r in parse_lines(lines, fmt, first_line=first_line)]
+    return key_records(parse_lines(lines, fmt, first_line=first_line), miner)
+
+
+def key_records(records: Iterable[Record], miner: TemplateMiner | KeyedMiner) -> list[tuple[Record, str]]:
+    """(record, template key) for each record, in order; the miner learns as it goes (keys interned, see `mine`)."""
+    return [(r, sys.intern(str(miner.add(r.message)))) for r in records]
 
 
 def mine_sessions(lines: Sequence[str], fmt: LogFormat, spec: SessionSpec, miner: TemplateMiner) -> list[Session]:
@@ -200,6 +205,7 @@ class DetectionPipeline:
         """A whole file judged at once (the CLI); the explorer feeds a book block by block instead."""
         book = self.book(keep_verdicts=keep_verdicts)
         book.add(lines, 1)
+        book.finish()
         book.score()
         return book
 
@@ -222,11 +228,40 @@ class SessionBook:
         self.severe: dict[int, tuple[str, tuple[str, str]]] = {}  # 1-based line → (key, severity) for WARN and worse
         self.tally = FileTally()
         self.verdicts: dict[str, list[Verdict]] = {}  # only with keep_verdicts
-        self.lines = 0  # lines taken so far
+        self.lines = 0  # lines taken so far, the held-back record's included
+        self.held: list[str] = []  # the last record's lines, not yet mined: its continuation may come next
 
     def add(self, lines: Sequence[str], first_line: int) -> None:
-        """Mine the next lines of the file (1-based `first_line` = the line after the last one added)."""
-        keyed = mine(lines, self.pipeline.fmt, self.pipeline.miner, first_line)
+        """Take the next lines of the file: 1-based `first_line` is the line after the last one taken (or a later
+        one, where a flood skipped lines).
+
+        The last record is held back, unmined, until later lines show where it ends (a new record starts)
+        or `finish` says the file ends there: a block may cut a stack trace anywhere, and its continuation
+        lines must join it as they do when the whole file is parsed at once. So blocks of any size give the
+        records, keys and flags of the whole file.
+        """
+        assert first_line > self.lines, f"line {first_line} was taken already ({self.lines} lines so far)"
+        if first_line > self.lines + 1:  # lines were skipped: the held record cannot continue
+            self.finish()
+        if not lines:
+            return
+        start, text = first_line - len(self.held), [*self.held, *lines] if self.held else lines
+        records = list(parse_lines(text, self.pipeline.fmt, first_line=start))
+        last = records.pop()  # a record starts with it, as in the whole file: the parse restarts there next time
+        self.held = list(text[last.line - start :])
+        self.lines = first_line - 1 + len(lines)
+        self._take(key_records(records, self.pipeline.miner))
+
+    def finish(self) -> None:
+        """The file ends here (for now): mine the held-back record. `judge` calls it after the whole file; the
+        explorer when it has read to the end of the file."""
+        if self.held:
+            held, self.held = self.held, []
+            records = list(parse_lines(held, self.pipeline.fmt, first_line=self.lines - len(held) + 1))
+            self._take(key_records(records, self.pipeline.miner))
+
+    def _take(self, keyed: list[tuple[Record, str]]) -> None:
+        """Records mined in file order into their sessions, the tally and the severe lines."""
         for part in group_sessions(keyed, self.pipeline.spec):
             session = self.sessions.get(part.id)
             if session is None:  # line numbers in a compact array: 8 bytes a line, not a list of int objects
@@ -238,7 +273,6 @@ class SessionBook:
         for record, key in keyed:
             if (severity := severity_of(record)) is not None:
                 self.severe[record.line] = (key, severity)
-        self.lines = first_line - 1 + len(lines)
 
     def pending(self) -> list[str]:
         """Sessions with keys not yet scored, in order of first appearance."""
@@ -279,17 +313,24 @@ class SessionBook:
                 surprises.setdefault(surprise.line, surprise)
         rule, tally, templates = self.pipeline.rule, self.tally, self.pipeline.templates()
         lines = sorted(surprises.keys() | (self.severe.keys() if rule.kind == "combined" else set()))
+        overstated = self.levels_overstated()
         flags = []
         for line in lines:
             surprise = surprises.get(line)
             key, severity = self.severe.get(line, (surprise.key if surprise else "", None))
-            evidence = weigh(line, key, surprise, severity, tally, rule)
+            evidence = weigh(line, key, surprise, severity, tally, rule, overstated=overstated)
             score = sum(e.weight for e in evidence)
             if score >= rule.threshold or (rule.kind == "topk" and evidence):
                 expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
                 flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key),
                                   "; ".join(e.detail for e in evidence), expected, tuple(evidence), score))  # fmt: skip
         return flags
+
+    def levels_overstated(self) -> bool:
+        """Whether this file's level field says ERROR or worse on so many lines that it over-states
+        (`EvidenceRule.overstated_share`)."""
+        severe = sum(1 for _, (level, how) in self.severe.values() if how.startswith("level field") and level != "WARN")
+        return severe > self.pipeline.rule.overstated_share * max(1, self.tally.lines)
 
     def incidents(self, flags: Sequence[Flag] | None = None) -> list[Incident]:
         """The flags grouped into incidents (flags close together reported once)."""

@@ -6,7 +6,15 @@ the minimap and jumps. `FlagEngine` is the explorer's edge of
 by its resolved path in the user cache dir) or self-trains one on the file's
 history and caches it, then feeds the file to a `SessionBook` block by block
 — the same pipeline `logpt detect` runs, so both flag the same lines. It
-runs in worker threads: torch loads there, never when the explorer opens.
+self-trains as `logpt detect --self-train` does by default, and a file too
+short to learn from when it was opened is self-trained on once it has grown
+long enough (as `logpt detect --self-train` on it would be). It runs in
+worker threads: torch loads there, never when the explorer opens.
+
+A record the book holds back (its continuation lines may come in the next
+block) ends where the explorer has read to the end of the file, as `logpt
+detect` sees the file then; continuation lines appended after that (a writer
+that splits one record over several writes) start records of their own.
 """
 
 from __future__ import annotations
@@ -27,10 +35,12 @@ if TYPE_CHECKING:
     from engine.detect import Detector
     from engine.detect.evidence import Incident
     from engine.detect.pipeline import DetectionPipeline, Flag, SessionBook
+    from engine.logs.formats import LogFormat
 
 
 FLOOD_LINES = 50_000  # lines the tail may run ahead of the detector before it samples
 FLOOD_KEEP = 5_000  # lines judged after a skip: the newest
+SELF_TRAIN_EPOCHS = 20  # as `logpt detect --self-train` (its --epochs default): the same file, the same detector
 
 
 class FlagSet:
@@ -125,7 +135,7 @@ class FlagEngine:
 
     def prepare(self, history: Sequence[str], on_stage: Callable[[str], None] = lambda _s: None) -> None:
         """Load the cached detector or self-train one on `history` (the file's first lines) and cache it."""
-        from engine.detect.pipeline import DetectConfig, DetectionPipeline  # noqa: PLC0415
+        from engine.detect.pipeline import DetectionPipeline  # noqa: PLC0415
         from engine.logs.formats import detect_format  # noqa: PLC0415
 
         fmt = detect_format(history).format
@@ -133,14 +143,37 @@ class FlagEngine:
         if cached is not None:
             pipeline = DetectionPipeline.prepare(history, fmt, detector=cached, source="cached")
         else:
-            pipeline = DetectionPipeline.prepare(
-                history, fmt, config=DetectConfig(), trained_on=f"{self.path} (self-training in the explorer)",
-                on_stage=on_stage,
-                on_epoch=lambda r: on_stage(f"self-training {r.epoch}/{DetectConfig().epochs}"),
-            )  # fmt: skip
-            if pipeline.detector is not None:  # too little history: nothing learned, nothing to cache
-                with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
-                    pipeline.detector.save(self.cache, force=True)  # the cache is ours to replace
+            pipeline = self.self_train(history, fmt, on_stage)
+        with self.lock:
+            self.pipeline, self.book = pipeline, pipeline.book()
+
+    def self_train(self, history: Sequence[str], fmt: LogFormat, on_stage: Callable[[str], None]) -> DetectionPipeline:
+        """A pipeline self-trained on `history` (and its detector cached), or one without a detector when the
+        history is too short to learn from."""
+        from engine.detect.pipeline import DetectConfig, DetectionPipeline  # noqa: PLC0415
+
+        config = DetectConfig(epochs=SELF_TRAIN_EPOCHS)
+        pipeline = DetectionPipeline.prepare(
+            history, fmt, config=config, trained_on=f"{self.path} (self-training in the explorer)",
+            on_stage=on_stage, on_epoch=lambda r: on_stage(f"self-training {r.epoch}/{config.epochs}"),
+        )  # fmt: skip
+        if pipeline.detector is not None:  # too little history: nothing learned, nothing to cache
+            with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
+                pipeline.detector.save(self.cache, force=True)  # the cache is ours to replace
+        return pipeline
+
+    def retrain(self, block: Callable[[int, int], list[str]], total: int) -> None:
+        """The file was too short to learn from, and has grown: self-train on it now if it is long enough (as
+        `logpt detect --self-train` would on the file at this size); its lines are then judged again."""
+        from engine.detect.pipeline import HISTORY_LINES  # noqa: PLC0415
+        from engine.logs.formats import detect_format  # noqa: PLC0415
+
+        assert self.pipeline is not None
+        history = block(0, min(total, HISTORY_LINES))
+        fmt = detect_format(history).format  # a longer sample may read as another format, as it does for the CLI
+        pipeline = self.self_train(history, fmt, lambda _s: None)
+        if pipeline.detector is None and fmt.name == self.pipeline.fmt.name:
+            return  # still too short: the book goes on without a sequence model
         with self.lock:
             self.pipeline, self.book = pipeline, pipeline.book()
 
@@ -169,9 +202,9 @@ class FlagEngine:
                 self.book, self.resync = self.pipeline.book(), True
 
     def follow(self, block: Callable[[int, int], list[str]], total: int) -> None:
-        """End of the first pass: take what arrived during it, then appended lines go to the tail."""
-        self.catch_up(block, total)
+        """End of the first pass: take what arrived during it, to the end of the file; appended lines go to the tail."""
         self.following = True
+        self.catch_up(block, total)
 
     @property
     def lines(self) -> int:
@@ -184,7 +217,13 @@ class FlagEngine:
         Read and add happen under the lock, so two tail workers never take the same lines or leave a gap.
         When the file ran more than FLOOD_LINES ahead (a flood), the detector skips to the newest
         FLOOD_KEEP lines: it samples instead of falling ever further behind and holding the interpreter.
+        Once following, `total` is the end of the file: the book's last record ends there (`SessionBook.finish`).
+        A file that had too little history to learn from is self-trained on first, once it is long enough.
         """
+        from engine.detect.pipeline import NO_HISTORY  # noqa: PLC0415
+
+        if self.following and self.source == NO_HISTORY and total > self.lines:
+            self.retrain(block, total)
         with self.lock:
             book = self.book
             assert book is not None
@@ -192,10 +231,12 @@ class FlagEngine:
             sample, self.resync = not self.resync, False
             if sample and total - start > FLOOD_LINES:
                 skipped = total - FLOOD_KEEP - start
-                start = book.lines = total - FLOOD_KEEP
+                start = total - FLOOD_KEEP  # the book ends its held record where the lines it gets jump ahead
                 self.skipped += skipped
             if total > start:
                 book.add(block(start, total), start + 1)
+            if self.following:  # read to the end of the file: its last record ends there, for now
+                book.finish()
             return skipped
 
     def preview(self, lines: Sequence[str], first_line: int) -> list[Flag]:
@@ -213,6 +254,7 @@ class FlagEngine:
         copy = DetectionPipeline(pipeline.fmt, miner, pipeline.spec, pipeline.detector, pipeline.source, pipeline.rule)
         book = copy.book()
         book.add(lines, first_line)
+        book.finish()
         book.score()
         return book.flags()
 

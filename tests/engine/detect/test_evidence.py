@@ -69,6 +69,28 @@ def test_lines_without_time_are_counted_in_blocks_of_lines() -> None:
     assert "burst" in kinds(weigh(1005, "b", None, None, tally, EvidenceRule()))
 
 
+def test_a_burst_of_multi_line_records_is_counted_in_records() -> None:
+    # "b" is a 5-line stack trace: once an hour for 8 hours, then 12 times in one minute. Counts are records,
+    # so the burst reads 12 against a usual 1, not 60 lines against records (usually -5).
+    tally, line = FileTally(), 1
+    hours = [(h * 60, 1) for h in range(8)] + [(480, 12)]
+    for minute, times in hours:
+        stamp = f"2026-11-21T{10 + minute // 60:02d}:{minute % 60:02d}:00"
+        batch = [(rec(line + i, "x", ts=stamp), "x") for i in range(20)]
+        line += 20
+        for _ in range(times):
+            batch.append((Record(line, line + 4, "boom\n\tat a\n\tat b\n\tat c\n\tat d", stamp), "b"))
+            line += 5
+        tally.add(batch)
+    assert tally.lines == line - 1 and tally.counts["b"] == 20
+    first = line - 5  # the last trace's first line; its continuation lines are counted with it, once
+    assert tally.in_bucket(first, "b") == (12, 1.0) and tally.in_bucket(first + 3, "b") == (12, 1.0)
+    burst = next(e for e in weigh(first, "b", None, None, tally, EvidenceRule()) if e.kind == "burst")
+    assert burst.detail == "12 in one minute (usually 1)"
+    quiet = weigh(21, "b", None, None, tally, EvidenceRule())  # one trace in its minute: no burst
+    assert "burst" not in kinds(quiet)
+
+
 def test_the_topk_rule_uses_the_sequence_model_alone() -> None:
     rule, tally = EvidenceRule("topk"), tally_of(["a"] * 500 + ["rare"])
     assert kinds(weigh(5, "a", SURPRISE, ("ERROR", "words"), tally, rule)) == {"sequence"}

@@ -88,8 +88,79 @@ def test_a_file_judged_in_blocks_gets_the_flags_of_the_whole_file(spec: SessionS
         if rng.random() < 0.5:
             book.score(book.pending()[: rng.randint(0, 5)])
         start = stop
+    book.finish()
     book.score()
     assert whole.flags() and book.flags() == whole.flags()
+
+
+TRACES = [
+    [
+        "java.lang.IllegalStateException: pool exhausted",
+        "\tat com.shop.Pool.take(Pool.java:{n})",
+        "\tat com.shop.Orders.place(Orders.java:88)",
+        "Caused by: java.io.IOException: connection reset",
+        "\tat com.shop.Db.read(Db.java:{n})",
+        "\t... {n} more",
+    ],
+    ["Traceback (most recent call last):", '  File "jobs.py", line {n}, in run', "    step()", "KeyError: 'sku-{n}'"],
+]
+
+
+def java_log(n: int, seed: int = 0) -> list[str]:
+    """A log4j log with stack traces and Python tracebacks: multi-line records, some of them in a burst."""
+    rng = random.Random(seed)
+    lines = []
+    for i in range(n):
+        ts = f"2026-11-21 10:{i // 30 % 60:02d}:{i % 30 * 2:02d},{rng.randint(100, 999)}"
+        thread, n_ = rng.choice(["main", "worker-1", "worker-2"]), rng.randint(2, 99)
+        if i % 23 == 11 or 300 <= i < 306:  # a failure now and then, and a burst of them
+            trace = TRACES[i % 2]
+            lines.append(f"{ts} ERROR [{thread}] com.shop.Orders: order {n_} failed")
+            lines += [t.format(n=rng.randint(2, 99)) for t in trace[: rng.randint(2, len(trace))]]
+        else:
+            what = rng.choice(["order {n} placed", "cart {n} updated", "stock for sku-{n} reserved"])
+            lines.append(f"{ts} INFO [{thread}] com.shop.Orders: {what.format(n=n_)}")
+    return lines
+
+
+@pytest.mark.parametrize("spec", [SessionSpec("component"), SessionSpec("window", size=7)])
+def test_multi_line_records_cut_by_any_block_size_get_the_flags_of_the_whole_file(spec: SessionSpec) -> None:
+    lines = java_log(400)
+    fmt = detect_format(lines).format
+    assert fmt.name == "log4j" and len(lines) > 450  # traces: continuation lines that blocks cut anywhere
+    miner = TemplateMiner()
+    keys = sorted({k for _, k in mine(lines[:300], fmt, miner)})
+    detector = random_detector(keys, block=8, complete=False)
+    detector.miner_state = miner.to_state()
+    config = DetectConfig(session=spec)
+    whole = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).judge(lines).flags()
+    assert whole and all(not line.startswith(("\t", " ", "Caused", "Traceback")) for line in
+                         (lines[f.line - 1] for f in whole))  # fmt: skip
+    for size in (1, 2, 3, 7, 13, 50, 97):
+        book = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).book()
+        for start in range(0, len(lines), size):
+            book.add(lines[start : start + size], start + 1)
+            if start % (size * 5) == 0:
+                book.score()  # scored now and then, the held-back record not yet in
+        book.finish()
+        book.score()
+        assert book.lines == len(lines)
+        assert book.flags() == whole, f"blocks of {size} lines"
+
+
+def test_a_held_back_record_ends_where_lines_were_skipped() -> None:
+    lines = java_log(60)
+    fmt = detect_format(lines).format
+    book = DetectionPipeline.prepare(lines, fmt, detector=None, config=DetectConfig()).book()
+    book.add(lines[:12], 1)
+    cut = lines.index(next(x for x in lines[12:] if x.startswith("20"))) + 1  # a record's first line, 1-based
+    book.add(lines[cut - 1 :], cut)  # a flood skipped lines 13..cut-1: the record held at line 12 ends there
+    book.finish()
+    taken = [line for s in book.sessions.values() for line in s.lines]
+    assert book.lines == len(lines) and book.tally.lines == len(lines)
+    assert max(x for x in taken if x < cut) <= 12 and cut in taken
+    with pytest.raises(AssertionError):
+        book.add(lines[:1], 5)  # lines must come in order
 
 
 def test_history_sessions_fall_back_to_windows_and_refuse_too_little() -> None:
