@@ -49,7 +49,7 @@ _ERROR = re.compile(
     r"|abnormally|bad page|hung|lockup|stalls?|stalled|unrecoverable)"
     + _END
     # Exception classes (IOException, KeyError, OutOfMemoryError); not a CPU's `exception support`.
-    + r"|\w*exception\b(?!\s+(?:support|handling|vector|mask|table|enabled?))|(?-i:[A-Z]\w*Error)\b",
+    + r"|\w*exception\b(?!\s+(?:support|handling|vector|mask|table|enabled?|syndrome|register))|(?-i:[A-Z]\w*Error)\b",
     re.IGNORECASE,
 )
 _WARN = re.compile(_START + r"(?:warn|warning|deprecated|retrying)" + _END, re.IGNORECASE)

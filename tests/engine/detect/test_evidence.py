@@ -43,8 +43,31 @@ def test_unseen_templates_and_critical_levels_flag_on_their_own() -> None:
     rule, tally = EvidenceRule(), tally_of(["a"] * 500)
     unseen = Surprise(5, "s", "a", "unseen template", True, ())
     assert sum(e.weight for e in weigh(5, "a", unseen, None, tally, rule)) >= rule.threshold
-    assert sum(e.weight for e in weigh(5, "a", None, ("CRITICAL", "level field"), tally, rule)) >= rule.threshold
     assert sum(e.weight for e in weigh(5, "a", None, ("CRITICAL", "words"), tally, rule)) < rule.threshold
+
+
+def test_an_error_level_flags_alone_unless_routine_or_overstated() -> None:
+    # "e" twice in each of the first three blocks of a 1,000-line file that is mostly "a": not routine, not rare,
+    # no burst.
+    keys = ["a"] * 1000
+    for at in (0, 1, 100, 101, 200, 201):
+        keys[at] = "e"
+    rule, tally = EvidenceRule(), tally_of(keys)
+    for level in ("ERROR", "CRITICAL"):
+        assert sum(e.weight for e in weigh(3, "e", None, (level, "level field"), tally, rule)) >= rule.threshold
+    # "a" runs through the whole file: an ERROR there is this file's routine, said so, and needs more to flag.
+    routine = weigh(300, "a", None, ("ERROR", "level field"), tally, rule)
+    assert sum(e.weight for e in routine) < rule.threshold and "routine: in 10 of 10" in routine[0].detail
+    # In a file whose level field says ERROR on many lines, it flags alone only where the words agree.
+    said = weigh(3, "e", None, ("CRITICAL", "level field"), tally, rule, overstated=True)
+    assert sum(e.weight for e in said) < rule.threshold and "many lines of this file" in said[0].detail
+    meant = weigh(3, "e", None, ("CRITICAL", "level field and words"), tally, rule, overstated=True)
+    assert sum(e.weight for e in meant) >= rule.threshold
+
+
+def test_severity_of_says_when_the_words_agree_with_the_level() -> None:
+    assert severity_of(rec(1, "data storage interrupt", level="CRITICAL")) == ("CRITICAL", "level field")
+    assert severity_of(rec(1, "Lustre mount FAILED", level="CRITICAL")) == ("CRITICAL", "level field and words")
 
 
 def test_a_burst_is_judged_against_the_templates_own_rate() -> None:
