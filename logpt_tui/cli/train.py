@@ -22,6 +22,7 @@ from train.recipes import RecipeEvents
 
 if TYPE_CHECKING:
     from train.generator import Report
+    from train.lm import StepReport
 
 train_app = typer.Typer(help="Train logpt's models on your data.", no_args_is_help=True)
 
@@ -102,6 +103,39 @@ class Bars(RecipeEvents):
         self.progress.update(
             self.task, completed=r.step, description=f"step · loss {r.loss:.3f}{val} · {r.tokens_per_s:,.0f} tok/s"
         )
+
+
+@train_app.command("lines")
+@friendly
+def train_lines_command(
+    out_name: Annotated[str, typer.Argument(metavar="OUT", help="Bundle name (user models dir) or folder path.")],
+    *,
+    loghub: LoghubOpt = None,
+    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (batches of 64 templates).")] = 450,
+    max_minutes: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many minutes.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the data draw and the weights.")] = 0,
+    force: ForceOpt = False,
+) -> None:
+    """Train the line model: a small GPT over log templates that scores a line's text with no history.
+
+    Data: the templates of the Loghub samples (BGL held out), synthetic logs and the knowledge base's examples."""
+    from train.linelm import LineLMConfig, train_lines  # noqa: PLC0415 - only the CLI touches train, lazily
+    from train.recipes import loghub_dir  # noqa: PLC0415
+
+    config = LineLMConfig(steps=steps, max_minutes=max_minutes, seed=seed)
+    target = output_folder(out_name)
+    with Progress(*_columns("step"), console=err) as progress:
+        task = progress.add_task("building the corpus", total=steps)
+
+        def on_step(r: StepReport) -> None:
+            val = f" · val {r.val_loss:.3f}" if r.val_loss is not None else ""
+            progress.update(task, completed=r.step, description=f"loss {r.loss:.3f}{val} · {r.tokens_per_s:,.0f} tok/s")
+
+        result, corpus = train_lines(target, loghub_dir(loghub), config, on_step, force=force)
+    out.print(
+        f"wrote {safe(target)}: {sum(corpus.counts().values()):,} templates from {len(corpus.sources)} sources, "
+        f"best validation loss {result.best_val_loss:.3f} after {result.steps} steps ({result.seconds / 60:.1f} min)"
+    )
 
 
 @train_app.command("tokenizer")
