@@ -42,7 +42,6 @@ ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("ssh-failed-password", "more authentication failures", "PAM's count of failed logins on one connection"),
     ("task-attempt-failed", "TaskAttempt Transitioned from", "a task attempt entering a failure state (Hadoop logs transitions at INFO)"),
     ("task-attempt-failed", "failures on node", "the MapReduce AM counting failed task attempts on a node (logged at INFO)"),
-    ("file-not-found", "Cannot open file /dev/logsurfer", "syslog-ng cannot open a log destination (a failure without a level)"),
 )  # fmt: skip
 
 
@@ -66,9 +65,13 @@ def is_problem(system: str, line: str, level: str | None, message: str) -> bool:
     return system in LABELLED and not line.startswith("- ")
 
 
+used_allowances: set[tuple[str, str]] = set()  # the ALLOWED entries that explained a match in this run
+
+
 def allowed(signature_id: str, line: str) -> str | None:
     for ident, needle, reason in ALLOWED:
         if ident == signature_id and needle in line:
+            used_allowances.add((ident, needle))
             return reason
     return None
 
@@ -133,7 +136,8 @@ def main() -> None:
           f"explained by the allowlist {harmless - unexplained}, unexplained {unexplained}"
           + (f" ({', '.join(f'{s} {n}' for s, n in per_system.most_common())})" if unexplained else ""))  # fmt: skip
     for ident, needle, reason in ALLOWED:
-        print(f"allowed: {ident} on lines with {needle!r}: {reason}")
+        used = "" if (ident, needle) in used_allowances else " (matched nothing in this run)"
+        print(f"allowed: {ident} on lines with {needle!r}: {reason}{used}")
 
 
 if __name__ == "__main__":

@@ -119,3 +119,8 @@ def test_a_refinement_replaces_what_it_refines() -> None:
     assert [s.id for s in kb.match("oom-kill:constraint=CONSTRAINT_NONE")] == ["oom"]
     with pytest.raises(ValueError, match="refine"):
         KnowledgeBase.from_toml(entry.format(id="a", p="a", extra='refines = "missing"'))
+
+
+def test_every_signature_has_a_false_friend() -> None:
+    """A signature says what harmless line it must not fire on (a capability, start-up or recovery line)."""
+    assert [s.id for s in KB.signatures if not s.false_friends] == []
