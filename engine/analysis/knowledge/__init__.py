@@ -100,8 +100,9 @@ class KnowledgeBase:
         self._ordered = sorted(signatures, key=lambda s: (s.generic, -self._depth(s)))
 
     @classmethod
-    def from_toml(cls, text: str) -> KnowledgeBase:
-        return cls([_signature(entry) for entry in tomllib.loads(text)["signature"]])
+    def from_toml(cls, *texts: str) -> KnowledgeBase:
+        """One knowledge base of the signatures of every text (a signature may refine one of another text)."""
+        return cls([_signature(entry) for text in texts for entry in tomllib.loads(text)["signature"]])
 
     def _depth(self, s: Signature) -> int:
         depth, seen = 0, {s.id}
@@ -134,7 +135,4 @@ KB_FILES_FIRST = "signatures.toml"  # the general signatures; the per-family fil
 def default_kb() -> KnowledgeBase:
     folder = resources.files(__package__)
     names = sorted((f.name for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda n: (n != KB_FILES_FIRST, n))
-    signatures = []
-    for name in names:
-        signatures += KnowledgeBase.from_toml(folder.joinpath(name).read_text(encoding="utf-8")).signatures
-    return KnowledgeBase(signatures)
+    return KnowledgeBase.from_toml(*(folder.joinpath(name).read_text(encoding="utf-8") for name in names))

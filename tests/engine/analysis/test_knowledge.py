@@ -88,9 +88,8 @@ def test_every_file_of_the_package_is_loaded_and_ids_stay_unique() -> None:
     from importlib import resources
 
     files = [f.name for f in resources.files("engine.analysis.knowledge").iterdir() if f.name.endswith(".toml")]
-    loaded = sum(len(KnowledgeBase.from_toml(resources.files("engine.analysis.knowledge").joinpath(n).read_text(
-        encoding="utf-8"))) for n in files)  # fmt: skip
-    assert len(KB) == loaded
+    texts = [resources.files("engine.analysis.knowledge").joinpath(n).read_text(encoding="utf-8") for n in files]
+    assert len(KB) == len(KnowledgeBase.from_toml(*texts)) == sum(t.count("[[signature]]") for t in texts)
 
 
 @pytest.mark.parametrize("signature", [s for s in KB.signatures if s.false_friends], ids=lambda s: s.id)
@@ -124,3 +123,84 @@ def test_a_refinement_replaces_what_it_refines() -> None:
 def test_every_signature_has_a_false_friend() -> None:
     """A signature says what harmless line it must not fire on (a capability, start-up or recovery line)."""
     assert [s.id for s in KB.signatures if not s.false_friends] == []
+
+
+SERVICES = Path(__file__).resolve().parents[3] / "engine" / "analysis" / "knowledge" / "services.toml"
+
+
+def _service_ids() -> set[str]:
+    import tomllib
+
+    return {entry["id"] for entry in tomllib.loads(SERVICES.read_text(encoding="utf-8"))["signature"]}
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # one symptom, several causes: the sub-signature that names the cause ranks first
+        ("1:M 02 Mar 2024 10:11:12.345 # Can't save in background: fork: Cannot allocate memory", "redis-fork-enomem"),
+        ("redis.exceptions.ResponseError: OOM command not allowed when used memory > 'maxmemory'.", "redis-maxmemory"),
+        ("27:C 02 Mar 2024 10:11:12.345 # Failed opening the temp RDB file temp-27.rdb (in server root dir /data) "
+         "for saving: Permission denied", "redis-rdb-permission"),
+        ("27:C 02 Mar 2024 10:11:12.345 # Failed opening the temp RDB file temp-27.rdb (in server root dir /data) "
+         "for saving: Read-only file system", "redis-rdb-readonly"),
+        ('2024-03-02 10:11:12.345 UTC [1026] PANIC:  could not write to file "pg_wal/xlogtemp.1026": '
+         "No space left on device", "pg-wal-disk-full"),
+        ('2024-03-02 10:11:12.345 UTC [41] FATAL:  lock file "postmaster.pid" already exists', "pg-lock-file-exists"),
+        ('2024-03-02 10:11:12.345 UTC [41] FATAL:  could not open file "postgresql.auto.conf": Permission denied',
+         "pg-file-permission"),
+        ("2024-03-02T10:11:12.345678Z 0 [ERROR] [MY-012574] [InnoDB] Unable to lock ./ibdata1 error: 11", "mysql-ibdata-lock"),
+        ("Mar  2 10:11:12 lb-1 haproxy[1021]: [WARNING]  (1021) : Server app/app-2 is DOWN, reason: Layer4 connection "
+         'problem, info: "Connection refused", check duration: 0ms.', "haproxy-server-down-refused"),
+        ("Mar  2 10:11:12 lb-1 haproxy[1021]: [WARNING]  (1021) : Server app/app-3 is DOWN, reason: Layer4 timeout, "
+         "check duration: 2001ms.", "haproxy-server-down-timeout"),
+        ("Mar  2 10:11:12 lb-1 haproxy[1021]: [WARNING]  (1021) : Server app/app-1 is DOWN, reason: Layer7 wrong "
+         "status, code: 503, check duration: 12ms.", "haproxy-server-down-l7"),
+        ("Warning  Evicted  2m  kubelet  The node was low on resource: memory.", "k8s-evicted-memory"),
+        ("Warning  Evicted  2m  kubelet  The node was low on resource: ephemeral-storage.", "k8s-evicted-ephemeral-storage"),
+        ('Warning  Unhealthy  5s  kubelet  Liveness probe failed: Get "http://10.244.1.17:8080/healthz": dial tcp '
+         "10.244.1.17:8080: connect: connection refused", "k8s-probe-refused"),
+        ("2024/03/02 10:11:12 [error] 31#31: *7 upstream timed out (110: Connection timed out) while connecting to "
+         "upstream, client: 10.0.0.7", "nginx-upstream-timeout"),
+        ("2024/03/02 10:11:12 [error] 31#31: *7 upstream timed out (110: Connection timed out) while reading response "
+         "header from upstream, client: 10.0.0.7", "nginx-upstream-read-timeout"),
+        ('Exception in thread "main" java.lang.OutOfMemoryError: Metaspace', "jvm-metaspace"),
+        ('Exception in thread "main" java.lang.OutOfMemoryError: Java heap space', "java-heap"),
+    ],
+)
+def test_service_sub_signatures_name_the_cause(line: str, expected: str) -> None:
+    assert KB.first(line).id == expected
+
+
+def test_service_start_up_and_health_lines_match_no_service_signature() -> None:
+    """Start-up, capability and "all is well" lines of the services must not give a root cause."""
+    services = _service_ids()
+    for line in (
+        "2024-03-02 10:11:12.345 UTC [1] LOG:  database system is ready to accept connections",
+        "2024-03-02 10:11:12.345 UTC [1] LOG:  database system is shut down",
+        "2024-03-02T10:11:12.345678Z 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. "
+        "Version: '8.0.36'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server - GPL.",
+        "1:M 02 Mar 2024 10:11:12.345 * Ready to accept connections tcp",
+        "1:M 02 Mar 2024 10:11:12.345 * Background saving terminated with success",
+        "[2024-03-02T10:11:12,345][INFO ][o.e.n.Node               ] [es-1] started",
+        "[2024-03-02 10:11:12,345] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)",
+        "[2024-03-02 10:11:12,345] INFO [Partition orders-3 broker=1] Expanding ISR from 1,3 to 1,3,2 (kafka.cluster.Partition)",
+        "2024/03/02 10:11:12 [notice] 1#1: start worker processes",
+        "Mar  2 10:11:12 lb-1 haproxy[1021]: Proxy http-in started.",
+        "Normal  Started  30s  kubelet  Started container api",
+        'time="2024-03-02T10:11:12.345678Z" level=info msg="API listen on /run/docker.sock"',
+        "[2024-03-02 10:11:12 +0000] [1] [INFO] Booting worker with pid: 27",
+    ):
+        assert {s.id for s in KB.match(line)} & services == set(), line
+
+
+@pytest.mark.skipif(not LOGHUB.is_dir(), reason="Loghub samples not found at ../shared/datasets/loghub")
+def test_service_signatures_do_not_fire_on_loghub_info_lines() -> None:
+    import re
+
+    services = [s for s in KB.signatures if s.id in _service_ids()]
+    quiet = re.compile(r"\b(?:INFO|DEBUG|TRACE)\b|\[(?:notice|info|debug)\]")
+    for system in LOGHUB_SYSTEMS:
+        for line in (LOGHUB / system / f"{system}_2k.log").read_text(encoding="utf-8", errors="replace").splitlines():
+            if quiet.search(line):
+                assert [s.id for s in services if s.matches(line)] == [], (system, line)
