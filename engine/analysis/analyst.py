@@ -26,6 +26,7 @@ CATEGORY_LINE = re.compile(r"\*\*Category:\*\*\s*([\w-]+)")
 HEADINGS = {q.name: q.heading for q in QUERIES}
 OPENINGS = {q.name: q.opening for q in QUERIES}  # a model's reply is held to these (engine.analysis.factguard)
 ENTITY_KINDS_IN_EVIDENCE = ("ip", "user", "host", "id", "exit code")
+TOP_ENTITY_VALUES = 3
 
 
 def category_of(text: str) -> str | None:
@@ -91,15 +92,38 @@ def summary(digest: Digest) -> Plan:
     return tuple(plan)
 
 
-def _evidence_extras(digest: Digest) -> list[Part]:
-    """What a root cause's evidence adds after its lines: the entities and flagged lines."""
-    entities = [
-        f"\n- {kind}: " + ", ".join(f"{v} ({n})" for v, n in digest.entities[kind][:2])
-        for kind in ENTITY_KINDS_IN_EVIDENCE
-        if digest.entities.get(kind)
-    ]
+def _entities(found: dict[str, list[tuple[str, int]]], distinct: dict[str, int]) -> list[str]:
+    """One evidence line per entity kind: its most frequent values with counts, and how many there are."""
+    out = []
+    for kind in ENTITY_KINDS_IN_EVIDENCE:
+        if found.get(kind):
+            more = distinct.get(kind, 0)
+            tail = f" ({more} distinct)" if more > len(found[kind][:TOP_ENTITY_VALUES]) else ""
+            out.append(f"\n- {kind}: " + ", ".join(f"{v} ({n})" for v, n in found[kind][:TOP_ENTITY_VALUES]) + tail)
+    return out
+
+
+def _evidence_extras(digest: Digest, primary: SignatureFact | None = None) -> list[Part]:
+    """What a root cause's evidence adds after its lines: the entities (of the cause's own lines when a
+    signature is the cause: the failing logins' addresses, not every address of the chunk) and flagged lines."""
+    if primary is not None:
+        entities = _entities(primary.entities, primary.distinct)
+    else:
+        entities = _entities(digest.entities, {})
     flagged = [f"\n- flagged line {f.line}: {f.reason}" for f in digest.flagged[:2]]
     return [pick(entities, least=0), pick(flagged, least=0)]
+
+
+def _what_the_log_says(digest: Digest, before: int | None = None) -> list[Part]:
+    """The hints the software wrote, the onset when it came before line `before` (the signature's first
+    line), and what changed just before: lines of the chunk, quoted with their numbers (engine.analysis.cause)."""
+    cause = digest.cause
+    said = [f"\n- line {h.line} ({h.why}): `{h.text}`" for h in cause.hints]
+    if before is not None and cause.onset is not None and cause.onset.line < before:
+        said.insert(0, f"\n- line {cause.onset.line} ({cause.onset.why}): `{cause.onset.text}`")
+    if cause.change is not None:
+        said.append(f"\n- line {cause.change.line} ({cause.change.why}): `{cause.change.text}`")
+    return [pick(said, least=0, head="\n\n### What the log says")]
 
 
 def _because_of(digest: Digest, kb: KnowledgeBase, primary: SignatureFact) -> Plan:
@@ -108,29 +132,48 @@ def _because_of(digest: Digest, kb: KnowledgeBase, primary: SignatureFact) -> Pl
     return (
         f"{primary.category}\n{SIGNATURE_FIELD} {primary.title} ({_lines(primary.count)} from line {primary.first_line})",
         f"\n\n{kb.by_id[primary.id].explanation}\n\n### Evidence\n- line {primary.first_line}: `{primary.example}`",
-        *_evidence_extras(digest),
+        *_evidence_extras(digest, primary),
+        *_what_the_log_says(digest, before=primary.first_line),
         pick([f"\n- {s.title} ({_lines(s.count)} from line {s.first_line})" for s in others], least=0, head="\n\n### Also seen"),
     )  # fmt: skip
 
 
-def _main_problem(digest: Digest, worst: TemplateFact) -> Plan:
-    """A root cause without a signature: `worst`, one of the problems, is the main one."""
-    others = [t for t in digest.problems[:3] if t is not worst]
+def _from_structure(digest: Digest) -> Plan:
+    """A root cause no specific signature explains, read from the log's structure: the onset of the trouble
+    (not its loudest line), the first error, the software's hints and what changed before it; signatures of
+    symptoms or broad ones are "also seen"."""
+    cause = digest.cause
+    assert cause.onset is not None and cause.errors is not None
+    category = digest.signatures[0].category if digest.signatures else "unknown"
+    statement = f"No known failure signature explains this. The first sign of trouble is line {cause.onset.line} ({cause.onset.why})"
+    if cause.errors.line != cause.onset.line:
+        statement += f", before the first error at line {cause.errors.line}"
+    loudest = next((t for t in digest.problems if t.count > 1 and t.first_line != cause.onset.line), None)
+    problems = [f"\n- {_problem(t)}" for t in digest.problems[:TOP_PROBLEMS]]
     return (
-        f"unknown\n\nNo known failure signature matches. The main problem is {worst.level} `{worst.template}` "
-        f"({_lines(worst.count)} from line {worst.first_line}).\n\n### Evidence",
-        pick([f"\n- {_problem(t)}" for t in others], least=0),
+        f"{category}\n\n{statement}:\n`{cause.onset.text}`",
+        pick([f"\n\nThe most repeated problem, {loudest.level} `{loudest.template}` ({_lines(loudest.count)}), "
+              "follows it and is more likely a symptom than the cause."] if loudest else [], least=0),  # fmt: skip
+        *_what_the_log_says(digest),
+        pick(problems, least=0, most=3, head="\n\n### Evidence"),
         *_evidence_extras(digest),
-    )
+        pick([f"\n- {s.title} ({_lines(s.count)} from line {s.first_line})" for s in digest.signatures[:TOP_SIGNATURES]],
+             least=0, head="\n\n### Also seen"),
+    )  # fmt: skip
 
 
 def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
+    """A specific signature that is not a symptom names the cause; else the cause finder's onset (the log's
+    structure, engine.analysis.cause); else a broad or symptom signature; else nothing is wrong."""
     kb = kb or default_kb()
     opening = f"{HEADINGS['root_cause']}\n{CATEGORY_FIELD} "
-    if digest.signatures:
-        return (opening, pick([_because_of(digest, kb, s) for s in digest.signatures[:TOP_SIGNATURES]], most=1))
-    if digest.problems:
-        return (opening, pick([_main_problem(digest, t) for t in digest.problems[:3]], most=1))
+    shown = digest.signatures[:TOP_SIGNATURES]
+    if any(not (s.generic or s.symptom) for s in shown):
+        return (opening, pick([_because_of(digest, kb, s) for s in shown], most=1))
+    if digest.cause.onset is not None:
+        return (opening, *_from_structure(digest))
+    if shown:
+        return (opening, pick([_because_of(digest, kb, s) for s in shown], most=1))
     return (opening, f"none\n\nNo errors, warnings or known failure signatures in {_where(digest)}.")
 
 

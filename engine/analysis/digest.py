@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
+from engine.analysis.cause import CauseFacts, Seen, find_cause
 from engine.analysis.knowledge import SEVERITY_RANK, KnowledgeBase, Signature, default_kb
 from engine.logs.formats.detect import detect_format, parse_lines
 from engine.logs.formats.record import LEVEL_RANK, LEVELS, Record, level_of, sniff_level
@@ -69,11 +70,16 @@ class SignatureFact:
     first_line: int
     example: str  # the first matching line, cut to MAX_EXAMPLE_CHARS
     symptom: bool = False  # follows a failure elsewhere: ranks after the causes (see knowledge.Signature)
+    # Entities counted on the signature's own lines (the failing logins' addresses and users, not every
+    # address of the chunk), most frequent first, and how many distinct values each kind has.
+    entities: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    distinct: dict[str, int] = field(default_factory=dict)
 
 
-def _signature_fact(s: Signature, count: int, line: int, example: str) -> SignatureFact:
+def _signature_fact(s: Signature, count: int, line: int, example: str, lines: list[str] | None) -> SignatureFact:
+    entities, distinct = entity_counts(lines) if lines else ({}, {})
     return SignatureFact(s.id, s.title, s.category, s.severity, s.generic, count, line,
-                         _cut(example, MAX_EXAMPLE_CHARS), s.symptom)  # fmt: skip
+                         _cut(example, MAX_EXAMPLE_CHARS), s.symptom, entities, distinct)  # fmt: skip
 
 
 def _rank(s: SignatureFact) -> tuple:
@@ -105,6 +111,7 @@ class Digest:
     flagged_count: int = 0
     entities: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     signatures: list[SignatureFact] = field(default_factory=list)  # ranked: specific, severe, frequent first
+    cause: CauseFacts = field(default_factory=CauseFacts)  # onset, first error, hints, change (engine.analysis.cause)
 
     @property
     def line_count(self) -> int:
@@ -138,10 +145,21 @@ class Digest:
                 out.append(f"  - line {f.line}: {f.reason}")
         for kind, values in self.entities.items():
             out.append(f"- {kind}: " + ", ".join(f"{v} ({n})" for v, n in values[:TOP_ENTITIES]))
+        cause = self.cause
+        if cause.onset is not None and cause.errors is not None:
+            out.append(f"- onset: line {cause.onset.line} ({cause.onset.why}); first error line {cause.errors.line}; "
+                       f"{cause.error_lines} trouble lines")  # fmt: skip
+            if cause.hints:
+                out.append("- hints: " + ", ".join(f"line {h.line}" for h in cause.hints))
+            if cause.change is not None:
+                out.append(f"- change before it: line {cause.change.line}")
         if self.signatures:
             out.append("- signatures:")
             for s in self.signatures[:TOP_SIGNATURES]:
                 out.append(f"  - {s.id} ({s.category}, {s.severity}) {s.count}x from line {s.first_line}: {s.title}")
+                for kind, values in s.entities.items():
+                    more = f" ({s.distinct[kind]} distinct)" if s.distinct.get(kind, 0) > TOP_ENTITIES else ""
+                    out.append(f"    - {kind}: " + ", ".join(f"{v} ({n})" for v, n in values[:TOP_ENTITIES]) + more)
             out.append(f"  - example: {self.signatures[0].example}")
         return "\n".join(out)
 
@@ -157,6 +175,11 @@ def _cut(text: str, limit: int) -> str:
 
 
 def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+    return entity_counts(lines)[0]
+
+
+def entity_counts(lines: Sequence[str]) -> tuple[dict[str, list[tuple[str, int]]], dict[str, int]]:
+    """The most frequent entities of each kind in `lines`, and how many distinct values each kind has."""
     counts: dict[str, Counter[str]] = {kind: Counter() for kind, _, _ in ENTITY_PATTERNS}
     for line in lines:
         for kind, pattern, group in ENTITY_PATTERNS:
@@ -167,8 +190,11 @@ def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
                 if kind == "path" and not any(c.isalpha() for c in value):  # "/10.0.0.1" is an address
                     continue
                 counts[kind][value] += 1
-    return {kind: c.most_common(TOP_ENTITIES) for kind, c in counts.items() if c}
+    found = {kind: c for kind, c in counts.items() if c}
+    return {kind: c.most_common(TOP_ENTITIES) for kind, c in found.items()}, {kind: len(c) for kind, c in found.items()}
 
+
+MAX_SIGNATURE_LINES = 2000  # a signature's lines kept for counting its entities
 
 _UNSEEN = object()
 MAX_GUESSED = 100_000  # digit shapes whose level guess is remembered
@@ -203,10 +229,12 @@ class Mining:
 class _SignatureHits:
     """Knowledge-base signatures per template key, and how often each signature's templates occur."""
 
-    def __init__(self, kb: KnowledgeBase, by_key: dict[tuple[int, str | None], list[Signature]] | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, by_key: dict[tuple[int, str | None], list[Signature]] | None = None,
+                 *, keep_lines: bool = True) -> None:  # fmt: skip
         self.kb = kb
         self.by_key = {} if by_key is None else by_key  # shared by the chunks of one file (see Mining)
-        self.hits: dict[str, list] = {}  # signature id → [signature, count, first line, example]
+        self.hits: dict[str, list] = {}  # signature id → [signature, count, first line, example, lines or None]
+        self.keep_lines = keep_lines
 
     def match(self, key: int, program: str | None, line: str) -> list[Signature]:
         """The signatures of a template of `program` (matched on its first line, then remembered)."""
@@ -219,9 +247,11 @@ class _SignatureHits:
         for sig in found:
             hit = self.hits.get(sig.id)
             if hit is None:
-                self.hits[sig.id] = [sig, 1, line_number, line]
+                self.hits[sig.id] = [sig, 1, line_number, line, [line] if self.keep_lines else None]
             else:
                 hit[1] += 1
+                if hit[4] is not None and len(hit[4]) < MAX_SIGNATURE_LINES:
+                    hit[4].append(line)
 
 
 def build_digest(
@@ -241,8 +271,9 @@ def build_digest(
     fmt = fmt or detect_format(lines).format
     miner = mining.miner if mining else TemplateMiner(MinerConfig(cache_size=10_000))
     tally, levels = TemplateTally(), Counter[str]()
-    hits = _SignatureHits(kb, mining.signatures if mining else None)
+    hits = _SignatureHits(kb, mining.signatures if mining else None, keep_lines=entities)
     time_start = time_end = None
+    seen: list[Seen] = []
     for record in parse_lines(lines, fmt, first_line=first_line):
         shape = digit_shape(record.message) if mining else None  # one shape for the level and the miner's caches
         level = mining.level(record, shape) if shape is not None else level_of(record)[0]
@@ -252,6 +283,7 @@ def build_digest(
             time_start = time_start or record.timestamp
             time_end = record.timestamp
         key = miner.add(record.message, shape)
+        seen.append(Seen(record.line, record.end_line, level, key, record.message))
         line = fmt.record_line(record, lines[record.line - first_line])  # what signatures read
         tally.add(key, record, level)
         # Signatures are matched once per template and program, on its first line: lines of one template
@@ -263,7 +295,7 @@ def build_digest(
         facts.append(TemplateFact(_cut(miner.template(k) or r.message, MAX_TEMPLATE_CHARS), tally.counts[k], r.line,
                                   tally.levels[k], found[0].id if found else None))  # fmt: skip
     problems = [t for t in facts if t.level in PROBLEM_LEVELS]
-    signatures = [_signature_fact(s, n, line, example) for s, n, line, example in hits.hits.values()]
+    signatures = [_signature_fact(s, n, line, example, kept) for s, n, line, example, kept in hits.hits.values()]
     flagged_lines = sorted((flagged or {}).items())
     return Digest(
         first_line=first_line,
@@ -280,4 +312,5 @@ def build_digest(
         flagged_count=len(flagged_lines),
         entities=entities_of(lines) if entities else {},
         signatures=sorted(signatures, key=_rank),
+        cause=find_cause(seen, lines, first_line, flagged=flagged, template_counts=tally.counts),
     )

@@ -33,8 +33,10 @@ def english() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def knowledge_words() -> frozenset[str]:
     """The knowledge base's words and the analyst's phrase inventory (its own replies are the reference)."""
-    texts = [resources.files("engine.analysis.knowledge").joinpath("signatures.toml"),
+    knowledge = resources.files("engine.analysis.knowledge")
+    texts = [*(f for f in knowledge.iterdir() if f.name.endswith(".toml")),
              resources.files("engine.analysis").joinpath("analyst.py"),
+             resources.files("engine.analysis").joinpath("cause.py"),
              resources.files("engine.analysis").joinpath("timeline.py")]  # fmt: skip
     return frozenset(w for t in texts for w in words_of(t.read_text(encoding="utf-8")))
 
@@ -88,8 +90,8 @@ def readability(reply: str, sources: Iterable[str]) -> Readability:
         base = lower.removesuffix("'s")
         if COUNT.fullmatch(lower):  # "12x": how often, as the analyst writes it
             continue
-        if is_identifier(word):  # an id, a key, a glued run: known only as written in a source
-            if base not in source_words:
+        if is_identifier(word):  # an id, a key, a glued run: known only as written in a source or the knowledge base
+            if base not in source_words and base not in knowledge_words():
                 unknown.append(word)
             continue
         if base in known or base in source_words or len(base) == 1:

@@ -41,7 +41,8 @@ def test_root_cause_names_category_signature_and_evidence_line() -> None:
     lines = QUIET[:5] + ["Nov 21 10:01:00 db-1 kernel: EXT4-fs (sda2): Remounting filesystem read-only"] + QUIET[5:]
     reply = analyze(build_digest(lines, first_line=11), "root_cause")
     assert category_of(reply) == "storage"
-    assert "**Signature:** Filesystem remounted read-only (1 line from line 16)" in reply
+    title = default_kb().first("EXT4-fs (sda2): Remounting filesystem read-only", "kernel").title
+    assert f"**Signature:** {title} (1 line from line 16)" in reply
     assert "- line 16: `Nov 21 10:01:00 db-1 kernel: EXT4-fs (sda2): Remounting filesystem read-only`" in reply
 
 

@@ -27,9 +27,9 @@ def test_counts_levels_templates_and_time_span() -> None:
 def test_signatures_are_ranked_specific_before_generic_with_their_first_line() -> None:
     d = build_digest(LINES, first_line=101)
     ids = [s.id for s in d.signatures]
-    assert ids[0] == "oom-kill"
+    assert ids[0] == "oom-global"  # the kernel's OOM killer on a host-wide shortage (it refines oom-kill)
     assert d.primary.first_line == 103 and d.primary.category == "memory"
-    assert ids.index("oom-kill") < ids.index("permission-denied")  # the generic one ranks after
+    assert ids.index("oom-global") < ids.index("permission-denied")  # the generic one ranks after
 
 
 def test_entities_are_copied_from_the_lines() -> None:
@@ -43,7 +43,7 @@ def test_flagged_lines_and_render() -> None:
     d = build_digest(LINES, flagged={3: "unseen template", 5: "rank 9 > k=5"})
     text = d.render()
     assert "- flagged: 2 lines" in text and "line 3: unseen template" in text
-    assert "oom-kill (memory, critical) 1x from line 3" in text
+    assert "oom-global (memory, critical) 1x from line 3" in text
     assert text.startswith("Facts for lines 1-6 (6 lines, syslog format):")
 
 
