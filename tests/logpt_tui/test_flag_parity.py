@@ -84,3 +84,81 @@ async def test_explorer_and_cli_flag_the_same_lines(
     # The grown file has flags of its own, and a line's verdict may change with it (rarity counts the whole file).
     assert any(line > 1500 for line, _ in grown) and grown != expected
     assert after == grown
+
+
+async def test_multi_line_records_cut_by_the_explorers_blocks_get_the_flags_of_logpt_detect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.engine.detect.test_pipeline import java_log  # noqa: PLC0415
+
+    path = tmp_path / "shop.log"
+    path.write_text("\n".join(java_log(600)) + "\n")  # stack traces and tracebacks: 13-line blocks cut them
+    saved = tmp_path / "detector"
+    code, _, err = run(["detect", str(path), "--self-train", "--epochs", "2", "--save", str(saved), "--json"], capsys)
+    assert code == 0, err
+    expected = cli_flags(path, saved, capsys)
+    assert expected and all(path.read_text().splitlines()[line - 1].startswith("2026") for line, _ in expected)
+    cache = tmp_path / "cache"
+    shutil.copytree(saved, cache / cache_key(path))
+    monkeypatch.setattr("logpt_tui.explorer.tab_flags.BATCH", 13)
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=FlagEngine(path, cache=cache))
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, app, lambda: "flagged (cached)" in status(app), tries=600)
+        assert explorer_flags(app) == expected
+
+
+def engine_flags(engine: FlagEngine, lines: list[str], *, first: bool) -> list[tuple[int, str]]:
+    """The explorer's flag engine driven as its workers drive it: the first pass in blocks, then the tail."""
+    block = lambda a, b: lines[a:b]  # noqa: E731
+    if first:
+        engine.prepare(lines)
+        for start in range(0, len(lines), 13):
+            engine.catch_up(block, min(len(lines), start + 13))
+        engine.follow(block, len(lines))
+    else:
+        engine.catch_up(block, len(lines))
+    return [(f.line, f.reason) for f in engine.score()]
+
+
+def test_a_followed_file_gets_the_flags_of_logpt_detect_at_every_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = random.Random(3)
+    messages = ["worker {n} started job {p}", "cache hit for key k{p}", "request /items/{n} served in {p} ms",
+                "connection from 10.0.0.{n} closed", "ERROR failed to write block {p} to disk", "queue depth {n}",
+                "WARN retrying upload {p}", "gc pause {n} ms", "user u{p} logged in", "config reloaded",
+                "ERROR timeout talking to db-{n}", "session {p} expired"]  # fmt: skip
+    lines = [rng.choice(messages).format(n=rng.randint(1, 50), p=rng.randint(1000, 9999)) for _ in range(700)]
+    path = tmp_path / "app.log"
+    engine = FlagEngine(path, cache=tmp_path / "cache")
+    counts = {}
+    for size in (60, 100, 120, 300, 520, 700):  # lines without time: one bucket is 100 lines
+        path.write_text("\n".join(lines[:size]) + "\n")
+        found = engine_flags(engine, lines[:size], first=size == 60)
+        if engine.source == "self-trained" and size > 520:  # trained once, at 520 lines: detect with that detector
+            code, out, err = run(["detect", str(path), "--detector", str(engine.cache), "--json"], capsys)
+        else:  # too little history, or trained just now on the file as it is: detect self-trains the same way
+            code, out, err = run(["detect", str(path), "--self-train", "--json"], capsys)
+        assert code == 0, err
+        assert found == [(o["line"], o["reason"]) for o in map(json.loads, out.splitlines()) if o["type"] == "flag"]
+        counts[size] = (len(found), engine.source, sum("in 100 lines (usually 0)" in reason for _, reason in found))
+    assert counts[300][1].startswith("no sequence model") and counts[520][1] == "self-trained"
+    # The user's jump (many flags at 100 lines, few at 120) is the burst rule, the same in `logpt detect`:
+    # in the first 100 lines (one bucket) a template's usual rate elsewhere is 0, so any template with 3 to
+    # 5 lines there is a burst, and rare; once the next bucket holds some of its lines, it is neither.
+    assert counts[100][2] > 0 and counts[120][0] < counts[100][0] and counts[120][2] < counts[100][2]
+
+
+BGL = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "loghub" / "BGL" / "BGL_2k.log"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BGL.exists(), reason="Loghub BGL_2k is not in ../shared/datasets")
+def test_bgl_2k_gets_the_flags_of_logpt_detect_self_train(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The explorer trained 8 epochs where `logpt detect --self-train` trains 20: 378 flags against 377.
+    lines = BGL.read_text().splitlines()
+    found = engine_flags(FlagEngine(BGL, cache=tmp_path / "cache"), lines, first=True)
+    code, out, err = run(["detect", str(BGL), "--self-train", "--json"], capsys)
+    assert code == 0, err
+    assert found == [(o["line"], o["reason"]) for o in map(json.loads, out.splitlines()) if o["type"] == "flag"]
+    assert found  # (377 lines before the severity rules changed; the counts move with the rule, parity must not)
