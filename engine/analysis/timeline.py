@@ -34,6 +34,12 @@ class Episode:
     last_seen: tuple[int, int]  # the lines of the last chunk it occurred in
     signature: bool  # a knowledge-base signature (else an error template none explains)
     cause: bool  # a specific signature that is not a symptom
+    # The cause finder's reading of the chunk it was first found in (engine.analysis.cause), for the chunk's
+    # first episode: the onset of the trouble (0: none before it) and the first hint the software wrote.
+    onset_line: int = 0
+    onset_text: str = ""
+    hint_line: int = 0
+    hint_text: str = ""
 
 
 class TimelineMap:
@@ -89,7 +95,14 @@ class TimelineMap:
             for t in digest.problems
             if t.signature is None and LEVEL_RANK.get(t.level or "", 0) >= LEVEL_RANK["ERROR"]
         ]  # fmt: skip
-        self.absorb(sorted(found, key=lambda e: e.first_line))  # new ones are heard of in file order
+        found.sort(key=lambda e: e.first_line)
+        cause = digest.cause
+        if found and cause.onset is not None:
+            if cause.onset.line < found[0].first_line:
+                found[0].onset_line, found[0].onset_text = cause.onset.line, cause.onset.text
+            if cause.hints:
+                found[0].hint_line, found[0].hint_text = cause.hints[0].line, cause.hints[0].text
+        self.absorb(found)  # new ones are heard of in file order
         self.next_line += len(part)
 
     def absorb(self, later: Sequence[Episode], *, announce: bool = True) -> None:
@@ -184,13 +197,21 @@ def timeline_rest(episodes: Sequence[Episode]) -> list[str]:
     """After the list: where it started, the likely cause, and each episode's count, stopped or still going."""
     out = [f"- … and {len(episodes) - MAX_EPISODES} more"] if len(episodes) > MAX_EPISODES else []
     first = episodes[0]
-    cause = next((e for e in episodes if e.cause), None) or next((e for e in episodes if e.signature), first)
-    out += ["", f"**Started:** line {first.first_line}{_at(first)} — {first.title}"]
-    if cause is not first:
-        why = " (it is specific and not a symptom; what came before it may be its early signs)" if cause.cause else ""
+    cause = next((e for e in episodes if e.cause), None)
+    started = f"line {first.onset_line}: `{first.onset_text}`, before " if first.onset_line else ""
+    out += ["", f"**Started:** {started}line {first.first_line}{_at(first)} — {first.title}"]
+    if cause is not None:
+        why = " (it is specific and not a symptom; what came before it may be its early signs)"
         out.append(f"**Likely cause:** {cause.title}, from line {cause.first_line}{_at(cause)}{why}")
+    elif first.onset_line:  # no signature names a cause: the onset of the first episode, as the cause finder reads it
+        out.append(f"**Likely cause:** no known signature explains it; the first sign of trouble is line "
+                   f"{first.onset_line}: `{first.onset_text}`")  # fmt: skip
     else:
-        out.append(f"**Likely cause:** {cause.title}")
+        out.append(f"**Likely cause:** no known signature explains it; the first sign of trouble is {first.title}, "
+                   f"line {first.first_line}")  # fmt: skip
+    hinted = cause if cause is not None and cause.hint_line else first
+    if hinted.hint_line:
+        out.append(f"**The software says** (line {hinted.hint_line}): `{hinted.hint_text}`")
     end = max(e.last_seen[1] for e in episodes)
     stopped = [e for e in episodes if e.last_seen[1] < end]
     going = [e for e in episodes if e.last_seen[1] == end]
