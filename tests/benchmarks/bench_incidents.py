@@ -39,6 +39,19 @@ def named(reply: str) -> str | None:
     return max(found, key=lambda s: len(s.title)).id if found else None
 
 
+def names_cause(said: str | None, causes: tuple[str, ...] | set[str] | list[str]) -> bool:
+    """Whether the signature named is one of the causes, or a narrower signature that refines one (a memcg OOM
+    names the OOM, a PostgreSQL deadlock the deadlock)."""
+    kb = default_kb()
+    seen: set[str] = set()
+    while said is not None and said not in seen:
+        if said in causes:
+            return True
+        seen.add(said)
+        said = kb.by_id[said].refines or None
+    return False
+
+
 def model_reply(bundle, lines: list[str]) -> str:  # noqa: ANN001
     from engine.analysis.run import AnalysisRequest, analyze_chunk, plan_chunks  # noqa: PLC0415
     from engine.lm.generate import GenerationStats  # noqa: PLC0415
@@ -58,7 +71,7 @@ def judge(case: Incident, seed: int, bundle, show: bool) -> dict[str, tuple[bool
     out = {}
     for engine, reply in replies.items():
         said = named(reply)
-        out[engine] = (said in case.cause, said, not readability(reply, ["\n".join(lines), digest.render()]).garbled)
+        out[engine] = (names_cause(said, case.cause), said, not readability(reply, ["\n".join(lines), digest.render()]).garbled)
         if show:
             print(f"--- {case.name} (seed {seed}) · {engine}\n{reply}\n")
     return out
