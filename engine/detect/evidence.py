@@ -60,7 +60,8 @@ class EvidenceRule:
     novel: float = 2.0
     critical: float = 2.0  # a CRITICAL (FATAL, PANIC, EMERG) level field
     error: float = 2.0  # an ERROR level field: the software says it failed, flagged unless that is routine here
-    words: float = 1.5  # ERROR or CRITICAL known from words only (no level field): something else must agree
+    words: float = 1.5  # ERROR known from words only (no level field): something else must agree (CRITICAL words,
+    # `BUG:`, `panic`, an upper-case `ALERT`, weigh `critical`)
     warning: float = 1.0  # WARN, or error words in a line whose level field says less; a routine error template
     overstated: float = 0.5  # an ERROR/CRITICAL level field whose words say nothing is wrong, in a file whose
     # level field over-states (more than `overstated_share` of its lines say ERROR or worse: BGL's FATAL register
@@ -241,10 +242,10 @@ def weigh(
         level, how = severity
         if level == "WARN" or how.startswith("words in"):
             weight = rule.warning
-        elif not how.startswith("level field"):
-            weight = rule.words
         elif active >= max(rule.routine_buckets, rule.routine_share * busy):
             weight, how = rule.warning, f"{how}, routine: in {active} of {busy:,} {tally.unit_plural()}"
+        elif not how.startswith("level field"):  # words only: a kernel's `BUG:` or `ALERT` flags alone, `failed` not
+            weight = rule.critical if level == "CRITICAL" else rule.words
         elif overstated and how == "level field":
             weight, how = rule.overstated, f"{how}, which says ERROR or worse on many lines of this file"
         else:

@@ -63,6 +63,11 @@ def test_an_error_level_flags_alone_unless_routine_or_overstated() -> None:
     assert sum(e.weight for e in said) < rule.threshold and "many lines of this file" in said[0].detail
     meant = weigh(3, "e", None, ("CRITICAL", "level field and words"), tally, rule, overstated=True)
     assert sum(e.weight for e in meant) >= rule.threshold
+    # Without a level field, critical words (`BUG:`, an upper-case ALERT) flag alone where they are not routine;
+    # error words (`failed`) need something else to agree.
+    assert sum(e.weight for e in weigh(3, "e", None, ("CRITICAL", "words"), tally, rule)) >= rule.threshold
+    assert sum(e.weight for e in weigh(3, "e", None, ("ERROR", "words"), tally, rule)) < rule.threshold
+    assert sum(e.weight for e in weigh(300, "a", None, ("CRITICAL", "words"), tally, rule)) < rule.threshold
 
 
 def test_severity_of_says_when_the_words_agree_with_the_level() -> None:
