@@ -106,10 +106,7 @@ def _entities(found: dict[str, list[tuple[str, int]]], distinct: dict[str, int])
 def _evidence_extras(digest: Digest, primary: SignatureFact | None = None) -> list[Part]:
     """What a root cause's evidence adds after its lines: the entities (of the cause's own lines when a
     signature is the cause: the failing logins' addresses, not every address of the chunk) and flagged lines."""
-    if primary is not None:
-        entities = _entities(primary.entities, primary.distinct)
-    else:
-        entities = _entities(digest.entities, {})
+    entities = _entities(primary.entities, primary.distinct) if primary is not None else _entities(digest.entities, {})
     flagged = [f"\n- flagged line {f.line}: {f.reason}" for f in digest.flagged[:2]]
     return [pick(entities, least=0), pick(flagged, least=0)]
 

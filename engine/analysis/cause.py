@@ -120,7 +120,9 @@ def find_cause(
         if onset.line - s.end_line > ONSET_GAP_LINES or _far_apart(text(s.line), text(onset.line)):
             break
         onset = s
-    first_why = "first error" if rank(first) >= LEVEL_RANK["ERROR"] else "first flagged line" if severe else "first warning"
+    first_why = (
+        "first error" if rank(first) >= LEVEL_RANK["ERROR"] else "first flagged line" if severe else "first warning"
+    )
     if onset is first:
         onset_fact = CauseLine(first.line, text(first.line), first_why)
     else:
@@ -144,7 +146,9 @@ def _far_apart(earlier: str, later: str) -> bool:
     return a is not None and b is not None and abs(b - a) > ONSET_GAP_SECONDS
 
 
-def _hints(seen: Sequence[Seen], lines: Sequence[str], first_line: int, onset: int, first_error: int) -> tuple[CauseLine, ...]:
+def _hints(
+    seen: Sequence[Seen], lines: Sequence[str], first_line: int, onset: int, first_error: int
+) -> tuple[CauseLine, ...]:
     """Hints written between the onset and HINT_WINDOW lines after the first error: lines that advise, then the
     innermost `Caused by:` of the first error's record; one per distinct text."""
     found: dict[str, CauseLine] = {}

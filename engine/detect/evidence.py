@@ -101,9 +101,9 @@ def severity_of(record: Record) -> tuple[str, str] | None:
     or worse level whose words say so too), "words", or "words in an INFO line" (a level field below WARN, but
     the message says error, exception, timeout, …)."""
     if record.level is not None and LEVEL_RANK[record.level] >= LEVEL_RANK["WARN"]:
-        if LEVEL_RANK[record.level] >= LEVEL_RANK["ERROR"] and (words := sniff_level(record.message)) is not None:
-            if LEVEL_RANK[words] >= LEVEL_RANK["ERROR"]:
-                return record.level, "level field and words"
+        words = sniff_level(record.message) if LEVEL_RANK[record.level] >= LEVEL_RANK["ERROR"] else None
+        if words is not None and LEVEL_RANK[words] >= LEVEL_RANK["ERROR"]:
+            return record.level, "level field and words"
         return record.level, "level field"
     guess = sniff_level(record.message)
     if guess is None or LEVEL_RANK[guess] < LEVEL_RANK["WARN"]:
@@ -254,7 +254,9 @@ def weigh(
     if 0 < count <= max(rule.rare_lines, rule.rare_share * tally.lines):
         found.append(Evidence("rare", rule.rare, f"template in {count} of {tally.lines:,} lines"))
     elif busy >= 100 and tally.lines >= 3 * busy and 0 < active <= rule.rare_time_share * busy:
-        found.append(Evidence("rare", rule.rare, f"template only in {active} of the {busy:,} {tally.unit_plural()} with lines"))
+        found.append(
+            Evidence("rare", rule.rare, f"template only in {active} of the {busy:,} {tally.unit_plural()} with lines")
+        )
     if 0 < line <= tally.lines:
         here, usual = tally.in_bucket(line, key)
         if here >= rule.burst_min and here >= rule.burst_ratio * usual:

@@ -23,8 +23,10 @@ def test_the_onset_is_the_warning_that_leads_into_the_errors_not_a_startup_notic
         *[app(5, s, "INFO", f"Billing - batch {s} reconciled in 12 ms") for s in range(10)],
         app(5, 30, "WARN", "Ledger - replica lag 41 s on ledger-b"),  # the onset
         app(5, 31, "INFO", "Billing - batch 99 reconciled in 12 ms"),
-        *[app(5, 40 + s, "ERROR", f"Billing - write to ledger-b failed: timeout after 5000 ms (attempt {s})")
-          for s in range(8)],  # fmt: skip
+        *[
+            app(5, 40 + s, "ERROR", f"Billing - write to ledger-b failed: timeout after 5000 ms (attempt {s})")
+            for s in range(8)
+        ],  # fmt: skip
     ]
     cause = build_digest(lines).cause
     assert cause.onset is not None and cause.onset.line == 13 and cause.onset.why == "first warning before the errors"
@@ -85,7 +87,10 @@ def test_without_a_signature_the_reply_names_the_onset_and_calls_the_loudest_lin
     ]
     reply = analyze(build_digest(lines), "root_cause")
     assert "**Category:** unknown" in reply
-    assert "The first sign of trouble is line 11 (first warning before the errors), before the first error at line 12" in reply
+    assert (
+        "The first sign of trouble is line 11 (first warning before the errors), before the first error at line 12"
+        in reply
+    )
     assert "is more likely a symptom than the cause" in reply
 
 
@@ -107,7 +112,9 @@ def test_a_brute_forces_evidence_counts_the_failing_logins_not_every_address() -
     attackers = [f"203.0.113.{n}" for n in (7, 7, 7, 8, 8, 9, 10, 11)]
     for i, ip in enumerate(attackers):
         user = "root" if i % 2 == 0 else "guest"
-        lines.append(f"Nov 21 10:01:{i:02d} ftp-1 sshd[{900 + i}]: Failed password for {user} from {ip} port 4{i}022 ssh2")
+        lines.append(
+            f"Nov 21 10:01:{i:02d} ftp-1 sshd[{900 + i}]: Failed password for {user} from {ip} port 4{i}022 ssh2"
+        )
     reply = analyze(build_digest(lines), "root_cause")
     evidence = reply.split("### Evidence", 1)[1]
     assert "203.0.113.7 (3)" in evidence and "(5 distinct)" in evidence
