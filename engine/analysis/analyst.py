@@ -167,7 +167,10 @@ def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
     shown = digest.signatures[:TOP_SIGNATURES]
     if any(not (s.generic or s.symptom) for s in shown):
         return (opening, pick([_because_of(digest, kb, s) for s in shown], most=1))
-    if digest.cause.onset is not None:
+    onset = digest.cause.onset
+    # Only symptoms or broad signatures: one that shows at the onset itself (nothing came before it) is still
+    # the best reading; one that came later is not, and the onset is named instead.
+    if onset is not None and not (shown and not shown[0].generic and shown[0].first_line <= onset.line):
         return (opening, *_from_structure(digest))
     if shown:
         return (opening, pick([_because_of(digest, kb, s) for s in shown], most=1))

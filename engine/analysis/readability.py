@@ -41,6 +41,14 @@ def knowledge_words() -> frozenset[str]:
     return frozenset(w for t in texts for w in words_of(t.read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=1)
+def knowledge_identifiers() -> frozenset[str]:
+    """The settings and names the knowledge base's remedies write (`vm.overcommit_memory`, `proxy_read_timeout`)."""
+    knowledge = resources.files("engine.analysis.knowledge")
+    texts = [f.read_text(encoding="utf-8") for f in knowledge.iterdir() if f.name.endswith(".toml")]
+    return frozenset(w.lower() for t in texts for w in WORD.findall(t) if is_identifier(w))
+
+
 def words_of(text: str) -> set[str]:
     """The words of `text`, lower-cased, with the parts of camel-case and snake-case names too."""
     found = set()
@@ -91,7 +99,7 @@ def readability(reply: str, sources: Iterable[str]) -> Readability:
         if COUNT.fullmatch(lower):  # "12x": how often, as the analyst writes it
             continue
         if is_identifier(word):  # an id, a key, a glued run: known only as written in a source or the knowledge base
-            if base not in source_words and base not in knowledge_words():
+            if base not in source_words and base not in knowledge_identifiers():
                 unknown.append(word)
             continue
         if base in known or base in source_words or len(base) == 1:

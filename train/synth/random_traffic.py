@@ -147,7 +147,9 @@ def random_window(
         program, level, render = rng.choices(templates, weights)[0]
         events.append((program, level, render(rng)))
     if signature is not None:
-        program, level = rng.choice(programs), SEVERITY_LEVEL.get(signature.severity, "ERROR")
+        # A signature that belongs to some programs is written by one of them (elsewhere it would not fire).
+        program = signature.programs[0] if signature.programs else rng.choice(programs)
+        level = SEVERITY_LEVEL.get(signature.severity, "ERROR")
         burst = [(program, level, signature_message(signature, rng)) for _ in range(rng.randint(1, 4))]
         at = rng.randint(0, max(0, n_lines - len(burst)))
         events[at : at + len(burst)] = burst

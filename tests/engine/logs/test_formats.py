@@ -210,6 +210,8 @@ def test_older_redis_lines_are_redis_and_their_mark_is_the_level(line: str) -> N
      ("Can't save in background: fork: Cannot allocate memory", "ERROR"),
      ("ALERT exited abnormally with [1]", "CRITICAL"),
      ("Unable to lock ./ibdata1 error: 35", "ERROR"),
+     ("EXT4-fs (sda2): Remounting filesystem read-only", "ERROR"),
+     ("Remounting root filesystem read-write", None),
      ("Enabling unmasked SIMD FPU exception support... done.", None),
      ("Node card status: no ALERTs are active.", None),
      ("Intel machine check architecture supported.", None),

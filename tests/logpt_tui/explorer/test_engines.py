@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.knowledge import default_kb
 from engine.errors import LogptError
 from logpt_tui.explorer.app import LogptApp
 from tests.logpt_tui.explorer.test_app import FakeBackend, panel_text, settle, status
@@ -70,7 +71,7 @@ async def test_the_whole_files_timeline_comes_from_the_analyst_with_any_engine()
         await settle(pilot, app, lambda: "Likely cause" in panel_text(app))
         text = panel_text(app)
         assert "Incident timeline · whole file · analyst" in text and "lines 1–32 · written by the analyst" in text
-        assert "Kernel OOM killer ended a process" in text
+        assert f"**Likely cause:** {default_kb().by_id['oom-global'].title}, from line 15" in text
 
 
 class GarbledBackend(FakeBackend):

@@ -33,11 +33,15 @@ def test_windows_are_reproducible_and_each_has_its_own_vocabulary() -> None:
 @pytest.mark.parametrize("style", ["syslog", "iso"])
 def test_every_signature_injected_is_what_the_digest_finds(style: str) -> None:
     rng = random.Random(0)
+    kb = default_kb()
     missed = []
-    for signature in default_kb().signatures:
+    for signature in kb.signatures:
         window = random_window(rng, style, 10, signature)
         digest = build_digest(window, first_line=1)
-        if signature.id not in {m.id for m in digest.signatures}:
+        # Found as itself, or as a narrower signature that refines it (its numbers redrawn, an example of a
+        # page allocation failure may ask for a high order).
+        found = {m.id for m in digest.signatures} | {kb.by_id[m.id].refines for m in digest.signatures}
+        if signature.id not in found:
             missed.append(signature.id)
     assert not missed
 
