@@ -114,6 +114,9 @@ def train_lines_command(
     steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (batches of 64 templates).")] = 450,
     max_minutes: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many minutes.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the data draw and the weights.")] = 0,
+    knowledge: Annotated[
+        str, typer.Option(help="Knowledge-base examples: first (signatures.toml, as shipped) or all.")
+    ] = "first",
     force: ForceOpt = False,
 ) -> None:
     """Train the line model: a small GPT over log templates that scores a line's text with no history.
@@ -122,7 +125,7 @@ def train_lines_command(
     from train.linelm import LineLMConfig, train_lines  # noqa: PLC0415 - only the CLI touches train, lazily
     from train.recipes import loghub_dir  # noqa: PLC0415
 
-    config = LineLMConfig(steps=steps, max_minutes=max_minutes, seed=seed)
+    config = LineLMConfig(steps=steps, max_minutes=max_minutes, seed=seed, knowledge=knowledge)
     target = output_folder(out_name)
     with Progress(*_columns("step"), console=err) as progress:
         task = progress.add_task("building the corpus", total=steps)

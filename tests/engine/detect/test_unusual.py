@@ -63,6 +63,7 @@ def test_batched_scoring_equals_one_text_at_a_time(tiny: LineLM) -> None:
         assert score.mean == pytest.approx(sum(alone) / len(alone), abs=1e-4)
         as_error = one_at_a_time(tiny, text, ERROR)
         assert score.contrast == pytest.approx((sum(alone) - sum(as_error)) / len(alone), abs=1e-4)
+        assert score.contrasts == pytest.approx([a - e for a, e in zip(alone, as_error, strict=True)], abs=1e-4)
     assert [s.total for s in tiny.score(TEXTS[::-1])] == pytest.approx([s.total for s in batched[::-1]], abs=1e-4)
 
 
@@ -71,7 +72,8 @@ def test_pieces_rebuild_the_text_and_words_are_in_it(tiny: LineLM) -> None:
         assert "".join(score.tokens) == score.text
         assert len(score.surprisals) == len(score.tokens) + 1  # and the end token
         assert score.words and all(w in score.text for w in score.words)
-        assert not any(w in ("<NUM>", "<*>", "<IP>", "<HEX>") for w in score.words)
+        assert score.error_words and all(w in score.text for w in score.error_words)
+        assert not any(w in ("<NUM>", "<*>", "<IP>", "<HEX>") for w in score.words + score.error_words)
     cut = tiny.score([TEXTS[5]])[0]
     assert len(cut.tokens) == tiny.block_size - 3
 
@@ -85,26 +87,25 @@ def test_surprising_words_merges_pieces_and_adjacent_words() -> None:
     assert surprising_words(["a", " b"], [0.1, 0.2]) == ("a b",)
 
 
-def fake(text: str, mean: float, contrast: float = 0.0) -> TextScore:
-    return TextScore(text, (text,), (mean,), mean, mean, contrast, (text,))
+def fake(text: str, mean: float, contrast: float | None) -> TextScore:
+    return TextScore(text, (text,), (mean,), mean, mean, contrast, (f"{text}?",), (contrast or 0.0,), (text,))
 
 
 def test_a_routine_file_gives_small_z_and_the_odd_template_the_highest() -> None:
-    routine = {k: fake(f"t{k}", 2.0 + 0.05 * (k % 5)) for k in range(20)}
+    routine = {k: fake(f"t{k}", 2.0 + 0.05 * (k % 5), -1.0 + 0.05 * (k % 3)) for k in range(20)}
     assert max(abs(u.z) for u in calibrate(routine).values()) < 2.0
-    unfamiliar = {k: fake(f"t{k}", 6.0 + 0.05 * (k % 5)) for k in range(20)}  # a system the model never saw
+    unfamiliar = {k: fake(f"t{k}", 6.0 + 0.05 * (k % 5), -0.8 + 0.05 * (k % 3)) for k in range(20)}  # never seen
     assert max(abs(u.z) for u in calibrate(unfamiliar).values()) < 2.0
-    odd = unfamiliar | {"odd": fake("Bad page state", 6.4, contrast=1.5)}
+    odd = unfamiliar | {"odd": fake("Bad page state", 6.1, 1.5)}
     found = calibrate(odd)
     top = max(found.values(), key=lambda u: u.z)
-    assert (
-        top.key == "odd"
-        and top.z > 3
-        and top.detail.startswith("unusual text (z=")
-        and "'Bad page state'" in top.detail
-    )
+    assert top.key == "odd" and top.z > 3 and top.words == ("Bad page state",)
+    assert top.detail.startswith("unusual text (z=") and "'Bad page state'" in top.detail
     assert calibrate({}) == {}
-    assert calibrate({"only": fake("x", 3.0)})["only"].z == 0.0
+    assert calibrate({"only": fake("x", 3.0, 0.2)})["only"].z == 0.0
+    # Without a contrast the surprisal is calibrated, and the most surprising words are reported.
+    plain = calibrate({k: fake(f"t{k}", 2.0 + 0.05 * (k % 5), None) for k in range(20)} | {"odd": fake("x", 9.0, None)})
+    assert max(plain.values(), key=lambda u: u.z).words == ("x?",)
 
 
 def test_the_same_texts_everywhere_give_identical_z(tiny: LineLM) -> None:
