@@ -244,8 +244,10 @@ def train_line_lm(
     tokenizer: Tokenizer,
     config: LineLMConfig,
     on_step: Callable[[StepReport], None] | None = None,
+    init: Mapping[str, torch.Tensor] | None = None,
 ) -> LineLMResult:
-    """Train a fresh model; it ends with its best-validation weights (the last ones when there is no validation)."""
+    """Train a fresh model (or go on from `init`, weights of the same shape); it ends with its best-validation
+    weights (the last ones when there is no validation)."""
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     train, val = split(corpus, config.val_share, config.seed)
@@ -258,6 +260,8 @@ def train_line_lm(
     val_rows = [encode_line(tokenizer, text, tag, config.block_size) for tag, text in val]
     model = GPT(model_config(config, tokenizer))
     model.init_weights(config.seed)
+    if init is not None:
+        model.load_state_dict({k: v.float() for k, v in init.items()}, strict=False)  # a tied head may be absent
     optimizer = adamw(model, config.lr, config.weight_decay)
     names = sorted(encoded)
     weights = [min(len(encoded[n]), config.source_cap) for n in names]

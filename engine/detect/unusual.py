@@ -125,7 +125,8 @@ def calibrate(scores: Mapping[K, TextScore]) -> dict[K, Unusual]:
 
 
 def surprising_words(pieces: Sequence[str], surprisals: Sequence[float], limit: int = WORDS) -> tuple[str, ...]:
-    """The `limit` words whose pieces add up to the most surprisal, adjacent ones merged into one span.
+    """The `limit` words whose pieces add up to the most surprisal (any per-token score: the error contrast
+    too), adjacent ones merged into one span; words that add nothing (≤ 0) are not reported.
 
     A word starts at a piece that begins with whitespace (the GPT-2 split puts the space in front); a word
     made only of placeholder characters (`<NUM>`, `<*>`) is passed over.
@@ -146,7 +147,7 @@ def surprising_words(pieces: Sequence[str], surprisals: Sequence[float], limit: 
             words.append((start, at + len(piece), s))
         at += len(piece)
     text = "".join(pieces)
-    real = [w for w in words if PLACEHOLDER.sub("", text[w[0] : w[1]])]
+    real = [w for w in words if w[2] > 0 and PLACEHOLDER.sub("", text[w[0] : w[1]])]  # ones that pushed the score up
     chosen = sorted(sorted(real, key=lambda w: -w[2])[:limit])  # back in text order
     spans: list[tuple[int, int, float]] = []
     for start, end, s in chosen:

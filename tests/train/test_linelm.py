@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,9 @@ def test_a_few_steps_learn_the_templates_and_the_bundle_loads(tmp_path: Path) ->
     reports = []
     result = train_line_lm(corpus, tokenizer, TINY, reports.append)
     assert len(reports) == TINY.steps and reports[-1].loss < reports[0].loss / 2
+    again: list = []
+    train_line_lm(corpus, tokenizer, replace(TINY, steps=1), again.append, init=result.model.state_dict())
+    assert again[0].loss < reports[0].loss / 2  # went on from the trained weights
     save_line_lm(tmp_path / "lines", result, tokenizer, corpus, TINY)
     config = read_config(tmp_path / "lines")
     assert config.kind == "linelm" and config.provenance["data"]["held_out_systems"] == ["BGL"]
