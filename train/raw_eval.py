@@ -14,12 +14,14 @@ import csv
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from engine.detect import Detector
 from engine.detect.evidence import EvidenceRule
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, Flag
-from engine.errors import InputError
+from engine.detect.unusual import LineLM, find_line_lm
+from engine.errors import InputError, LogptError
 from engine.logs.formats import choose_format
 from engine.logs.patterns import HDFS_BLOCK
 from engine.logs.textio import read_log, split_lines
@@ -44,11 +46,21 @@ class RawResult:
 RAW_DATASETS = ("planted", "bgl-2k", "hdfs-raw")
 
 
+@cache
+def default_line_lm() -> LineLM | None:
+    """The bundled line model, as `logpt detect` uses by default; None when it is not installed."""
+    try:
+        return find_line_lm()
+    except LogptError:
+        return None
+
+
 def flags_of(lines: Sequence[str], rule: str, detector: Detector | None = None) -> list[Flag]:
-    """The flags `logpt detect FILE --self-train` (or `--detector`) gives a raw log."""
+    """The flags `logpt detect FILE --self-train` (or `--detector`) gives a raw log (with the default line model)."""
     fmt = choose_format(lines, None, ())
     config = DetectConfig(rule=EvidenceRule(rule))
-    return DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).judge(lines).flags()
+    pipeline = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config, line_lm=default_line_lm())
+    return pipeline.judge(lines).flags()
 
 
 def evaluate_raw(

@@ -1,4 +1,4 @@
-"""Why a line is anomalous: five kinds of evidence, the rule that weighs them, and incident spans.
+"""Why a line is anomalous: six kinds of evidence, the rule that weighs them, and incident spans.
 
 - sequence: the detector ranked the line's template outside its top-K given the keys before it
   (or the session ended before the model expected);
@@ -8,7 +8,9 @@
   words, the words count as a warning;
 - burst: the template's count in one minute (one block of 100 lines when lines carry no time)
   far above its usual rate in this file (counted without that minute);
-- rare: the template occurs in only a few lines of this file, or only in a short stretch of it.
+- rare: the template occurs in only a few lines of this file, or only in a short stretch of it;
+- unusual: a general log language model, trained on the text of many systems, finds the template's text
+  far more error-like than the file's other templates (engine.detect.unusual): no history needed.
 
 The default rule ("combined") adds the weights and flags a line at `threshold`. The weights are
 documented defaults, chosen so that no single weak signal flags a line: a routine template
@@ -32,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from engine.detect.unusual import Unusual
 from engine.logs.formats.record import LEVEL_RANK, Record, sniff_level
 from engine.logs.timestamps import MinuteReader
 
@@ -78,6 +81,10 @@ class EvidenceRule:
     burst_min: int = 3  # a burst: at least this many lines of the template in one bucket …
     burst_ratio: float = 10.0  # … and this many times its average per bucket
     incident_gap: int = 50  # flags at most this many lines apart belong to one incident
+    unusual: float = 1.0  # a template whose text the line model finds unusual for this file (engine.detect.unusual) …
+    unusual_z: float = 2.0  # … at least this robust z above the file's templates: something else must agree
+    unusual_strong: float = 1.5  # … and this weight at `unusual_strong_z` or more
+    unusual_strong_z: float = 5.0
 
     def __post_init__(self) -> None:
         if self.kind not in RULES:
@@ -226,6 +233,7 @@ def weigh(
     rule: EvidenceRule,
     *,
     overstated: bool = False,
+    unusual: Unusual | None = None,
 ) -> list[Evidence]:
     """Every piece of evidence about one line, strongest first (`overstated`: the file's level field says ERROR
     or worse on many of its lines, see `EvidenceRule.overstated`)."""
@@ -257,6 +265,9 @@ def weigh(
         found.append(
             Evidence("rare", rule.rare, f"template only in {active} of the {busy:,} {tally.unit_plural()} with lines")
         )
+    if unusual is not None and unusual.z >= rule.unusual_z:
+        weight = rule.unusual_strong if unusual.z >= rule.unusual_strong_z else rule.unusual
+        found.append(Evidence("unusual", weight, unusual.detail))
     if 0 < line <= tally.lines:
         here, usual = tally.in_bucket(line, key)
         if here >= rule.burst_min and here >= rule.burst_ratio * usual:

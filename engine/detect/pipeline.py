@@ -27,6 +27,7 @@ from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_su
 from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, Surprise, incidents, severity_of, weigh
 from engine.detect.fit import RULE_WINDOW, DetectorTrainConfig, EpochReport, fit_detector, fit_streams
 from engine.detect.scoring import rescore_from
+from engine.detect.unusual import LineLM, TextScore, Unusual, calibrate
 from engine.errors import InputError
 from engine.logs.formats import LogFormat, Record, parse_lines
 from engine.logs.sessions import Session, SessionSpec, group_sessions
@@ -167,6 +168,7 @@ class DetectionPipeline:
     detector: Detector | None
     source: str  # "bundle", "cached", "self-trained" or NO_HISTORY: what the status line says
     rule: EvidenceRule = EvidenceRule()
+    line_lm: LineLM | None = None  # the general log language model behind `unusual` evidence (none: no such evidence)
 
     @classmethod
     def prepare(
@@ -180,8 +182,10 @@ class DetectionPipeline:
         trained_on: str = "the file's own history (self-training)",
         on_stage: Callable[[str], None] = lambda _s: None,
         on_epoch: Callable[[EpochReport], None] | None = None,
+        line_lm: LineLM | None = None,
     ) -> DetectionPipeline:
-        """With `detector`, its miner and session rule; without, one self-trained on `history` if it is long enough."""
+        """With `detector`, its miner and session rule; without, one self-trained on `history` if it is long enough.
+        `line_lm` (engine.detect.unusual) reads every template's text for `unusual` evidence, history or not."""
         if detector is None:
             try:
                 detector = self_train(history[: config.history_lines], fmt, config, trained_on=trained_on,
@@ -196,7 +200,7 @@ class DetectionPipeline:
         if detector is not None and detector.key_table:
             miner = KeyedMiner(detector.key_table, miner)
         spec = config.session or (detector.session if detector else None) or SessionSpec.default_for(fmt.name)
-        return cls(fmt, miner, spec, detector, source, config.rule)
+        return cls(fmt, miner, spec, detector, source, config.rule, line_lm)
 
     def book(self, *, keep_verdicts: bool = False) -> SessionBook:
         return SessionBook(self, keep_verdicts=keep_verdicts)
@@ -228,6 +232,8 @@ class SessionBook:
         self.severe: dict[int, tuple[str, tuple[str, str]]] = {}  # 1-based line → (key, severity) for WARN and worse
         self.tally = FileTally()
         self.verdicts: dict[str, list[Verdict]] = {}  # only with keep_verdicts
+        self.lines_of: dict[str, array] = {}  # template key → its records' first lines (8 bytes a line)
+        self.text_scores: dict[str, TextScore] = {}  # template text → the line model's score of it
         self.lines = 0  # lines taken so far, the held-back record's included
         self.held: list[str] = []  # the last record's lines, not yet mined: its continuation may come next
 
@@ -270,9 +276,14 @@ class SessionBook:
             session.lines.extend(part.lines)
             self.dirty[part.id] = None
         self.tally.add(keyed)
+        lines_of = self.lines_of
         for record, key in keyed:
             if (severity := severity_of(record)) is not None:
                 self.severe[record.line] = (key, severity)
+            found = lines_of.get(key)
+            if found is None:
+                found = lines_of[key] = array("q")
+            found.append(record.line)
 
     def pending(self) -> list[str]:
         """Sessions with keys not yet scored, in order of first appearance."""
@@ -305,6 +316,19 @@ class SessionBook:
             self.surprises_of[sid], self.scored[sid] = surprises, length
             del self.dirty[sid]
 
+    def unusual(self) -> dict[str, Unusual]:
+        """Every template's unusual-text score against this file's templates (engine.detect.unusual); empty
+        without a line model. A template's text is scored once (again only when mining widens it)."""
+        line_lm = self.pipeline.line_lm
+        if line_lm is None or not self.tally.counts:
+            return {}
+        templates = self.pipeline.templates()
+        texts = {key: templates.get(key, key) for key in self.tally.counts}
+        new = list(dict.fromkeys(t for t in texts.values() if t not in self.text_scores))
+        if new:
+            self.text_scores.update(zip(new, line_lm.score(new), strict=True))
+        return calibrate({key: self.text_scores[text] for key, text in texts.items()})
+
     def flags(self) -> list[Flag]:
         """The lines the rule flags, by line, each with its evidence (the first session's surprise, if any)."""
         surprises: dict[int, Surprise] = {}
@@ -312,13 +336,19 @@ class SessionBook:
             for surprise in found.values():
                 surprises.setdefault(surprise.line, surprise)
         rule, tally, templates = self.pipeline.rule, self.tally, self.pipeline.templates()
-        lines = sorted(surprises.keys() | (self.severe.keys() if rule.kind == "combined" else set()))
+        candidates = surprises.keys() | (self.severe.keys() if rule.kind == "combined" else set())
+        unusual = self.unusual() if rule.kind == "combined" else {}
+        keys_of: dict[int, str] = {}
+        for key, found in unusual.items():
+            if found.z >= rule.unusual_z:
+                keys_of.update((line, key) for line in self.lines_of.get(key, ()))
+        lines = sorted(candidates | keys_of.keys())
         overstated = self.levels_overstated()
         flags = []
         for line in lines:
             surprise = surprises.get(line)
-            key, severity = self.severe.get(line, (surprise.key if surprise else "", None))
-            evidence = weigh(line, key, surprise, severity, tally, rule, overstated=overstated)
+            key, severity = self.severe.get(line, (surprise.key if surprise else keys_of.get(line, ""), None))
+            evidence = weigh(line, key, surprise, severity, tally, rule, overstated=overstated, unusual=unusual.get(key))
             score = sum(e.weight for e in evidence)
             if score >= rule.threshold or (rule.kind == "topk" and evidence):
                 expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()

@@ -245,6 +245,16 @@ class LineLM:
         return found
 
 
+DEFAULT_LINE_MODEL = "logpt-lines"  # the bundled line model (weights/logpt-lines)
+
+
+def find_line_lm(name_or_path: str = DEFAULT_LINE_MODEL) -> LineLM:
+    """The line model of a bundle given by name (searched like every bundle) or folder; BundleError if none."""
+    from engine.lm.registry import find_bundle  # noqa: PLC0415 - the registry reads folders: the edge's work
+
+    return load_line_lm(find_bundle(name_or_path, kind=KIND))
+
+
 def load_line_lm(folder: Path, placement: Placement | None = None) -> LineLM:
     """The line model of a bundle folder (kind "linelm"); safetensors only, on the CPU in fp32 by default."""
     config = read_config(folder)

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from engine.detect import Detector
 from engine.detect.evidence import RULES, EvidenceRule
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, Flag, SessionBook
+from engine.detect.unusual import DEFAULT_LINE_MODEL, LineLM, find_line_lm
 from engine.errors import InputError, LogptError
 from engine.lm.registry import find_bundle, output_folder
 from engine.logs.formats import choose_format
@@ -42,6 +43,10 @@ def detect(
     rule: Annotated[
         str, typer.Option(help="combined: weigh sequence, novelty, severity, bursts and rarity; topk: the model alone.")
     ] = "combined",
+    line_model: Annotated[
+        str, typer.Option(help="Line model for 'unusual' evidence (name or folder); --no-line-model for none.")
+    ] = DEFAULT_LINE_MODEL,
+    no_line_model: Annotated[bool, typer.Option("--no-line-model", help="Weigh no unusual-text evidence.")] = False,
     force: ForceOpt = False,
     log_format: FormatOpt = None,
     formats_file: FormatsFileOpt = None,
@@ -59,7 +64,8 @@ def detect(
     config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs,
                           rule=EvidenceRule(rule))  # fmt: skip
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
-    pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json)
+    line_lm = None if no_line_model else _line_model(line_model)
+    pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json, line_lm=line_lm)
     if pipeline.detector is None:
         err.print(f"[yellow]{safe(pipeline.source)}[/yellow] [dim](severity, bursts and rarity only)[/dim]")
     elif loaded is None and save:
@@ -72,16 +78,28 @@ def detect(
         _print_flags(book, pipeline, file, lines)
 
 
-def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: bool) -> DetectionPipeline:  # noqa: ANN001
+def _line_model(name: str) -> LineLM | None:
+    """The line model asked for; the bundled default may be missing (a note, no unusual evidence), one named not."""
+    try:
+        return find_line_lm(name)
+    except LogptError as e:
+        if name != DEFAULT_LINE_MODEL:
+            raise
+        err.print(f"[yellow]no line model: {safe(str(e))}[/yellow] [dim](no unusual-text evidence)[/dim]")
+        return None
+
+
+def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: bool, line_lm: LineLM | None  # noqa: ANN001
+             ) -> DetectionPipeline:  # fmt: skip
     if loaded is not None:
-        return DetectionPipeline.prepare(lines, fmt, detector=loaded, config=config)
+        return DetectionPipeline.prepare(lines, fmt, detector=loaded, config=config, line_lm=line_lm)
     with Progress(
         TextColumn("self-training"), BarColumn(), TextColumn("{task.description}"),
         console=err, transient=True, disable=quiet,
     ) as progress:  # fmt: skip
         task = progress.add_task("", total=config.epochs)
         return DetectionPipeline.prepare(
-            lines, fmt, config=config, trained_on=f"{file} (self-training)",
+            lines, fmt, config=config, trained_on=f"{file} (self-training)", line_lm=line_lm,
             on_epoch=lambda r: progress.update(task, completed=r.epoch, description=f"epoch {r.epoch} val loss {r.val_loss:.3f}"),
         )  # fmt: skip
 
@@ -96,7 +114,8 @@ def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, lin
              if pipeline.detector else safe(pipeline.source))  # fmt: skip
     err.print(
         f"[dim]{safe(file)}: {len(lines):,} lines · format {safe(pipeline.fmt.name)} · {model} · rule "
-        f"{pipeline.rule.kind} · {len(flags)} flagged lines in {len(found)} incidents[/dim]"
+        f"{pipeline.rule.kind}{' · line model' if pipeline.line_lm else ''} · {len(flags)} flagged lines in "
+        f"{len(found)} incidents[/dim]"
     )
     at = 0
     for n, incident in enumerate(found, 1):
@@ -130,7 +149,7 @@ def clip(text: str, width: int) -> str:
 
 def _print_json(book: SessionBook, templates: dict[str, str]) -> None:
     """Every position of every session ("line"), every session ("session"), the flags, one per line ("flag"),
-    then the incidents ("incident")."""
+    the incidents ("incident"), then which models judged ("models")."""
     for sess, verdict in book.session_verdicts():
         for i, v in enumerate(verdict.positions):
             print(json.dumps({
@@ -147,3 +166,5 @@ def _print_json(book: SessionBook, templates: dict[str, str]) -> None:
         print(json.dumps({"type": "flag", **flag.to_json()}))
     for incident in book.incidents(flags):
         print(json.dumps({"type": "incident", **incident.to_json()}))
+    pipeline = book.pipeline
+    print(json.dumps({"type": "models", "sequence": pipeline.source, "line_model": pipeline.line_lm is not None}))

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from engine.detect import Detector
     from engine.detect.evidence import Incident
     from engine.detect.pipeline import DetectionPipeline, Flag, SessionBook
+    from engine.detect.unusual import LineLM
     from engine.logs.formats import LogFormat
 
 
@@ -113,8 +114,10 @@ class FlagEngine:
     one at a time, since the first pass and the tail worker are different threads.
     """
 
-    def __init__(self, path: Path, cache: Path | None = None) -> None:
+    def __init__(self, path: Path, cache: Path | None = None, line_model: str | None = "logpt-lines") -> None:
         self.path = path
+        self.line_model = line_model  # the line model for unusual-text evidence, as `logpt detect` takes it
+        self._line_lm: LineLM | None = None
         self.cache = (cache or cache_dir()) / cache_key(path)
         self.pipeline: DetectionPipeline | None = None
         self.book: SessionBook | None = None
@@ -141,7 +144,7 @@ class FlagEngine:
         fmt = detect_format(history).format
         cached = self.load_cached(on_stage)
         if cached is not None:
-            pipeline = DetectionPipeline.prepare(history, fmt, detector=cached, source="cached")
+            pipeline = DetectionPipeline.prepare(history, fmt, detector=cached, source="cached", line_lm=self.line_lm())
         else:
             pipeline = self.self_train(history, fmt, on_stage)
         with self.lock:
@@ -156,6 +159,7 @@ class FlagEngine:
         pipeline = DetectionPipeline.prepare(
             history, fmt, config=config, trained_on=f"{self.path} (self-training in the explorer)",
             on_stage=on_stage, on_epoch=lambda r: on_stage(f"self-training {r.epoch}/{config.epochs}"),
+            line_lm=self.line_lm(),
         )  # fmt: skip
         if pipeline.detector is not None:  # too little history: nothing learned, nothing to cache
             with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
@@ -176,6 +180,19 @@ class FlagEngine:
             return  # still too short: the book goes on without a sequence model
         with self.lock:
             self.pipeline, self.book = pipeline, pipeline.book()
+
+    def line_lm(self) -> LineLM | None:
+        """The line model, loaded once (in a worker); None when there is none, said once as a notice."""
+        if self._line_lm is None and self.line_model:
+            from engine.detect.unusual import find_line_lm  # noqa: PLC0415
+            from engine.errors import LogptError  # noqa: PLC0415
+
+            try:
+                self._line_lm = find_line_lm(self.line_model)
+            except LogptError as e:
+                self.notice = f"no line model ({e.message}): no unusual-text evidence"
+                self.line_model = None
+        return self._line_lm
 
     def load_cached(self, on_stage: Callable[[str], None]) -> Detector | None:
         """The cached detector; a corrupt one is moved aside (`.corrupt`) with a notice, and None returned."""
@@ -251,7 +268,8 @@ class FlagEngine:
             pipeline = self.pipeline
             assert pipeline is not None
             miner = pipeline.miner.copy()
-        copy = DetectionPipeline(pipeline.fmt, miner, pipeline.spec, pipeline.detector, pipeline.source, pipeline.rule)
+        copy = DetectionPipeline(pipeline.fmt, miner, pipeline.spec, pipeline.detector, pipeline.source, pipeline.rule,
+                                 pipeline.line_lm)  # fmt: skip
         book = copy.book()
         book.add(lines, first_line)
         book.finish()

@@ -3,7 +3,8 @@
 Reads the shared real cases (`../shared/datasets/real-cases/`: verbatim public logs, each with the cause its
 source states, `keywords_any` a correct cause statement contains and `cause_lines_hint`). For each case:
 
-- flags: `logpt detect FILE --self-train` (engine.detect.pipeline, the whole file): is any cause line flagged,
+- flags: `logpt detect FILE --self-train` (engine.detect.pipeline, the whole file, the bundled line model for
+  unusual-text evidence as by default): is any cause line flagged,
   and what share of the file's lines is flagged (targets: cause lines flagged in >= 14 of 15 cases with <= 10%
   of each file's lines flagged);
 - root cause: the analyst (`logpt analyze --engine analyst --lines 1-N`: one answer for the whole file, given
@@ -29,6 +30,7 @@ from engine.analysis.digest import build_digest
 from engine.detect.pipeline import DetectionPipeline
 from engine.logs.formats import detect_format
 from engine.logs.textio import split_lines
+from train.raw_eval import default_line_lm
 
 CASES = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "real-cases"
 RANGE = re.compile(r"(\d+)\s*(?:-\s*(\d+)|(\+))?")
@@ -57,7 +59,7 @@ def statement(reply: str) -> str:
 def run_case(case: dict, show: bool) -> dict[str, object]:
     lines = split_lines((CASES / case["file"]).read_text(encoding="utf-8", errors="replace"))
     fmt = detect_format(lines[:200]).format
-    pipeline = DetectionPipeline.prepare(lines, fmt)
+    pipeline = DetectionPipeline.prepare(lines, fmt, line_lm=default_line_lm())
     flags = pipeline.judge(lines).flags()
     flagged = {f.line: f.reason for f in flags}
     causes = cause_lines(case["cause_lines_hint"], len(lines))

@@ -156,3 +156,17 @@ def test_flags_close_together_make_one_incident() -> None:
     found = incidents([F(10, "t1"), F(30, "t2"), F(55, "t1"), F(500, "t3")], gap=50)
     assert [(i.first, i.last, i.lines) for i in found] == [(10, 55, 3), (500, 500, 1)]
     assert found[0].templates == ("t1", "t2")
+
+
+def test_unusual_text_is_one_more_kind_of_evidence_that_needs_another_to_flag() -> None:
+    from engine.detect.unusual import Unusual
+
+    rule, tally = EvidenceRule(), tally_of(["a"] * 500 + ["odd"] * 2)
+    mild = Unusual("odd", 1.0, 1.5, ("x",), "unusual text (z=1.5: 'x')")
+    strong = Unusual("odd", 1.0, 3.2, ("data storage interrupt",), "unusual text (z=3.2: 'data storage interrupt')")
+    assert "unusual" not in kinds(weigh(501, "odd", None, None, tally, rule, unusual=mild))
+    alone = weigh(501, "a", None, None, tally_of(["a"] * 500), rule, unusual=strong)
+    assert kinds(alone) == {"unusual"} and sum(e.weight for e in alone) < rule.threshold
+    both = weigh(501, "odd", None, None, tally, rule, unusual=strong)  # unusual and rare
+    assert kinds(both) == {"unusual", "rare"} and sum(e.weight for e in both) >= rule.threshold
+    assert "z=3.2: 'data storage interrupt'" in next(e.detail for e in both if e.kind == "unusual")

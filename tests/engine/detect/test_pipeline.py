@@ -182,3 +182,43 @@ def test_a_bundle_saves_its_typed_session_rule(tmp_path) -> None:  # noqa: ANN00
     detector.session = SessionSpec("window", size=9)
     detector.save(tmp_path / "w")
     assert Detector.load(tmp_path / "w").session == SessionSpec("window", size=9)
+
+
+class WordsLineModel:
+    """A line model that finds `failed` error-like (the real one is measured in bench_unusual); counts calls."""
+
+    def __init__(self) -> None:
+        self.scored: list[str] = []
+
+    def score(self, texts):  # noqa: ANN001, ANN201
+        from engine.detect.unusual import TextScore
+
+        self.scored += texts
+        return [TextScore(t, (t,), (1.0,), 1.0, 1.0, 2.0 if "failed" in t else 0.01 * (len(t) % 7), (),
+                          error_words=("failed",) if "failed" in t else ()) for t in texts]  # fmt: skip
+
+
+def test_the_line_model_reads_every_template_once_and_its_evidence_reaches_the_flags() -> None:
+    said = ["Billing - batch {} reconciled", "Http - GET /orders/{} 200", "Cache - refreshed {} entries",
+            "Scheduler - job {} started", "Scheduler - job {} finished", "Auth - session {} opened for user deploy",
+            "Auth - session {} closed", "Metrics - flushed {} points"]  # fmt: skip
+    routine = [f"2026-03-02 10:{i // 60:02d}:{i % 60:02d},000 INFO [main] {said[i % 8].format(i)}" for i in range(120)]
+    odd = "2026-03-02 10:01:00,500 INFO [main] Ledger - write to ledger-b failed: disk quota exceeded"
+    lines = [*routine[:60], odd, *routine[60:]]
+    fmt = detect_format(lines[:200]).format
+    line_lm = WordsLineModel()
+    pipeline = DetectionPipeline.prepare(lines, fmt, line_lm=line_lm)  # type: ignore[arg-type]
+    whole = pipeline.judge(lines)
+    assert len(whole.unusual()) == len(whole.tally.counts)
+    assert len(line_lm.scored) == len(set(line_lm.scored)) == len(whole.tally.counts)  # each text once
+    flag = next(f for f in whole.flags() if f.line == 61)
+    assert {e.kind for e in flag.evidence} == {"unusual", "rare", "severity"} and "'failed'" in flag.reason
+    # Fed in blocks, as the explorer does, the same flags; texts widened by later lines are scored again.
+    book = DetectionPipeline.prepare(lines, fmt, line_lm=line_lm).book()  # type: ignore[arg-type]
+    for start in range(0, len(lines), 17):
+        book.add(lines[start : start + 17], start + 1)
+        book.flags()
+    book.finish()
+    assert [(f.line, f.reason) for f in book.flags()] == [(f.line, f.reason) for f in whole.flags()]
+    without = DetectionPipeline.prepare(lines, fmt).judge(lines).flags()
+    assert all("unusual" not in {e.kind for e in f.evidence} for f in without)
