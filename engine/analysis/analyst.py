@@ -169,8 +169,11 @@ def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
         return (opening, pick([_because_of(digest, kb, s) for s in shown], most=1))
     onset = digest.cause.onset
     # Only symptoms or broad signatures: one that shows at the onset itself (nothing came before it) is still
-    # the best reading; one that came later is not, and the onset is named instead.
-    if onset is not None and not (shown and not shown[0].generic and shown[0].first_line <= onset.line):
+    # the best reading, a symptom's before a broad one's; one that came later is not, and the onset is named.
+    at_onset = sorted((s for s in shown if onset is not None and s.first_line <= onset.line), key=lambda s: s.generic)
+    if at_onset:
+        return (opening, pick([_because_of(digest, kb, s) for s in [at_onset[0], *(s for s in shown if s is not at_onset[0])]], most=1))  # fmt: skip
+    if onset is not None:
         return (opening, *_from_structure(digest))
     if shown:
         return (opening, pick([_because_of(digest, kb, s) for s in shown], most=1))

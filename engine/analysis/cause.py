@@ -53,6 +53,10 @@ CHANGE = re.compile(
     r"|(?:new|running) version|version [vV]?\d+\.\d+)"
 )
 NOT_ONSET = re.compile(r"deprecat|is not recommended|consider using", re.IGNORECASE)  # start-up advice, not trouble
+ANNOUNCES = re.compile(
+    r"\b(?:[Ss]erver started|[Ss]tarted|[Ss]tarting|[Rr]eady to accept|[Ll]istening on|[Vv]ersion [vV]?\d+\.\d+)\b"
+)
+ERROR_WORDS = re.compile(r"(?i)\b(?:fail|error|cannot|can't|unable|denied|refused|abort|fatal|panic)")
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,12 @@ def find_cause(
     def flagged_in(s: Seen) -> bool:
         return any(n in flagged for n in range(s.line, s.end_line + 1))
 
-    severe = [s for s in seen if rank(s) >= LEVEL_RANK["ERROR"] or flagged_in(s)]
-    trouble = severe or [s for s in seen if rank(s) >= LEVEL_RANK["WARN"] and not NOT_ONSET.search(s.message)]
+    # A flagged WARN line is trouble like any warning (below); a flagged line the level calls fine is trouble
+    # by the detector's other evidence. Start-up, version and restart lines are changes, never the trouble.
+    severe = [s for s in seen if (rank(s) >= LEVEL_RANK["ERROR"] or (flagged_in(s) and rank(s) < LEVEL_RANK["WARN"]))
+              and not _announces(s)]  # fmt: skip
+    trouble = severe or [s for s in seen if rank(s) >= LEVEL_RANK["WARN"] and not NOT_ONSET.search(s.message)
+                         and not _announces(s)]  # fmt: skip
     if not trouble:
         return CauseFacts()
     first = trouble[0]
@@ -138,7 +146,12 @@ def find_cause(
 
 
 def _troubled(s: Seen, rank: int, flagged: bool) -> bool:
-    return flagged or (rank >= LEVEL_RANK["WARN"] and not NOT_ONSET.search(s.message))
+    return (flagged or (rank >= LEVEL_RANK["WARN"] and not NOT_ONSET.search(s.message))) and not _announces(s)
+
+
+def _announces(s: Seen) -> bool:
+    """A line that announces a start, a version or a readiness (Redis writes `Server started` as a warning)."""
+    return ANNOUNCES.search(s.message[:200]) is not None and not ERROR_WORDS.search(s.message[:200])
 
 
 def _far_apart(earlier: str, later: str) -> bool:

@@ -120,3 +120,16 @@ def test_a_brute_forces_evidence_counts_the_failing_logins_not_every_address() -
     assert "203.0.113.7 (3)" in evidence and "(5 distinct)" in evidence
     assert "198.51.100" not in evidence
     assert "root (4)" in evidence and "guest (4)" in evidence
+
+
+def test_a_start_up_line_written_as_a_warning_is_a_change_not_the_onset() -> None:
+    lines = [
+        "7:M 06 Jul 10:48:00.253 # Server started, Redis version 7.0.11",
+        "7:M 06 Jul 10:48:00.254 * Ready to accept connections tcp",
+        "7:M 06 Jul 10:53:01.001 * 10 changes in 300 seconds. Saving...",
+        "31:C 06 Jul 10:53:01.001 # Failed opening the temp RDB file temp-31.rdb (in server root dir /data) for saving: Read-only file system",
+        "7:M 06 Jul 10:53:01.102 # Background saving error",
+    ]  # fmt: skip
+    cause = build_digest(lines).cause
+    assert cause.onset is not None and cause.onset.line == 4
+    assert cause.change is not None and cause.change.line == 1
