@@ -239,6 +239,24 @@ def validation_loss(model: GPT, rows: Sequence[list[int]], pad: int, batch: int 
     return total / max(1, count)
 
 
+def draw_rows(
+    encoded: Mapping[str, list[tuple[str, list[int]]]],
+    weights: Mapping[str, int],
+    rng: random.Random,
+    config: LineLMConfig,
+    eot: int,
+    specials: Mapping[str, int],
+) -> list[list[int]]:
+    """One batch of `<eot> TAG template <eot>` rows: a source drawn by its weight, then one of its templates;
+    a share of the rows read with `<|any|>` instead of their level's tag."""
+    rows = []
+    for _ in range(config.batch_size):
+        tag, body = rng.choice(encoded[rng.choices(list(weights), list(weights.values()))[0]])
+        tag = ANY if rng.random() < config.any_share else tag
+        rows.append([eot, specials[tag], *body, eot])
+    return rows
+
+
 def train_line_lm(
     corpus: Corpus,
     tokenizer: Tokenizer,
@@ -263,8 +281,7 @@ def train_line_lm(
     if init is not None:
         model.load_state_dict({k: v.float() for k, v in init.items()}, strict=False)  # a tied head may be absent
     optimizer = adamw(model, config.lr, config.weight_decay)
-    names = sorted(encoded)
-    weights = [min(len(encoded[n]), config.source_cap) for n in names]
+    weights = {n: min(len(encoded[n]), config.source_cap) for n in sorted(encoded)}
     best, best_state, losses = float("inf"), None, []
     started = time.perf_counter()
     step = 0
@@ -273,12 +290,7 @@ def train_line_lm(
         model.train()
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step - 1, config)  # type: ignore[arg-type] - has the Schedule fields
-        rows = []
-        for _ in range(config.batch_size):
-            tag, body = rng.choice(encoded[rng.choices(names, weights)[0]])  # sources evenly, then templates
-            tag = ANY if rng.random() < config.any_share else tag
-            rows.append([eot, specials[tag], *body, eot])
-        x, y = batch_tensors(rows, eot)
+        x, y = batch_tensors(draw_rows(encoded, weights, rng, config, eot, specials), eot)
         loss = masked_loss(model, x, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
