@@ -165,8 +165,9 @@ def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
     kb = kb or default_kb()
     opening = f"{HEADINGS['root_cause']}\n{CATEGORY_FIELD} "
     shown = digest.signatures[:TOP_SIGNATURES]
-    if any(not (s.generic or s.symptom) for s in shown):
-        return (opening, pick([_because_of(digest, kb, s) for s in shown], most=1))
+    causes = [s for s in shown if not (s.generic or s.symptom)]
+    if causes:  # a reply (the model's too) names one of the causes; symptoms and broad ones are "also seen"
+        return (opening, pick([_because_of(digest, kb, s) for s in causes], most=1))
     onset = digest.cause.onset
     # Only symptoms or broad signatures: one that shows at the onset itself (nothing came before it) is still
     # the best reading, a symptom's before a broad one's; one that came later is not, and the onset is named.
