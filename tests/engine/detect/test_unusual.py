@@ -3,7 +3,6 @@ reports, and the shipped bundle."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -121,23 +120,16 @@ def test_loading_refuses_other_bundle_kinds() -> None:
 
 
 @pytest.mark.skipif(not SHIPPED.is_dir(), reason="no shipped line model")
-def test_the_shipped_bundle_loads_and_scores_200_templates_well_under_a_second() -> None:
+def test_the_shipped_bundle_loads_and_scores_every_template() -> None:
+    """Its speed is the benchmark's (tests/benchmarks/bench_unusual.py reports templates per second)."""
     lm = load_line_lm(SHIPPED)
     texts = [
         f"{verb} block blk_<NUM> of size <NUM> from <IP> after {n} tries"
         for n in range(100)
         for verb in ("Served", "Deleted")
     ]
-    lm.score(texts[:8])  # warm up
-    best = min(_timed(lm, texts) for _ in range(3))
-    assert best < 1.0
+    assert [s.text for s in lm.score(texts)] == texts
     normal, odd = lm.score(
         ["Accepted publickey for <*> from <IP> port <NUM> ssh<N>", "Kernel panic - not syncing: Fatal exception"]
     )
     assert odd.contrast is not None and normal.contrast is not None and odd.contrast > normal.contrast
-
-
-def _timed(lm: LineLM, texts: list[str]) -> float:
-    start = time.perf_counter()
-    lm.score(texts)
-    return time.perf_counter() - start
