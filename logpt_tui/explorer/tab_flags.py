@@ -91,11 +91,13 @@ class FlagsMixin:
         self.update_status()
 
     def flag_count(self) -> str:
-        """`N flagged (source)`, and how many lines a flood made the detector skip, if any."""
+        """`N flagged (source · line model)`: which models judged, and how many lines a flood made the detector
+        skip, if any."""
         engine = self.state.flags.engine
         assert engine is not None
         skipped = f" · {engine.skipped:,} lines of a flood not judged" if engine.skipped else ""
-        return f"{len(self.state.flags.found):,} flagged{skipped} ({engine.source})"
+        line_model = " · line model" if engine.pipeline is not None and engine.pipeline.line_lm is not None else ""
+        return f"{len(self.state.flags.found):,} flagged{skipped} ({engine.source}{line_model})"
 
     def action_flag(self, step: int) -> None:
         target = self.state.flags.found.step(self.anchor_line(), step)

@@ -333,7 +333,8 @@ async def check_flags(path: Path, cache: Path, source: str) -> None:
 
     app = LogptApp(path, poll_seconds=0.05, backend=None, flags=FlagEngine(path, cache=cache))
     async with app.run_test(size=(120, 24)) as pilot:
-        await settle(pilot, app, lambda: f"flagged ({source})" in status(app), tries=600)
+        await settle(pilot, app, lambda: f"flagged ({source}" in status(app), tries=600)
+        assert f"flagged ({source} · line model)" in status(app)  # which models judged
         # The odd line is flagged (it is in the training history once, so by its rank, not as unseen),
         # and the regular cycle is not.
         assert 900 in app.tab.state.flags.found and len(app.tab.state.flags.found) < 12
