@@ -46,6 +46,7 @@ _ERROR = re.compile(
     # much as `error` does (`Can't save in background`, `nfs: server … not responding`, `task … blocked
     # for more than 120 seconds`, `exited abnormally`, `Bad page state`, soft lockups and RCU stalls).
     r"|can'?t|can’t|cannot|can not|unable to|could not|couldn'?t|not responding|blocked for more than"
+    r"|(?:got )?no(?:t)? (?:answer|response|reply) from"
     r"|abnormally|bad page|hung|lockup|stalls?|stalled|unrecoverable|remounting filesystem read-only)"
     + _END
     # Exception classes (IOException, KeyError, OutOfMemoryError); not a CPU's `exception support`.
@@ -59,7 +60,7 @@ _STEMS = ("fatal", "panic", "critical", "emergency", "err", "fail", "exception",
           "refused", "timed out", "timeout", "warn", "deprecated", "retrying", "out of memory", "oom-killer",
           "no space", "unreachable", "corrupt", "abort", "crashed", " full", "dropping packet", "no buffer", "already in use",
           "can't", "can’t", "cannot", "can not", "unable", "could", "not respond", "blocked for", "abnormal", "bad page", "hung", "lockup", "stall",
-          "unrecoverable", "read-only", "bug: ", "oops: ", "alert", "emerg", "crit", "protection fault")  # fmt: skip
+          "unrecoverable", "read-only", "answer from", "response from", "reply from", "bug: ", "oops: ", "alert", "emerg", "crit", "protection fault")  # fmt: skip
 
 
 def _has_stem(message: str) -> bool:
