@@ -24,8 +24,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[2]
 
 
-def worker(lines: int) -> None:
-    """In the checkout given by the working directory: seconds to judge `lines` lines (one run)."""
+def worker(lines: int, line_model: bool = False) -> None:
+    """In the checkout given by the working directory: seconds to judge `lines` lines (one run); with
+    `line_model`, the bundled line model weighs unusual text too (loaded before the clock starts)."""
     import torch  # noqa: PLC0415
 
     torch.set_num_threads(1)
@@ -34,17 +35,23 @@ def worker(lines: int) -> None:
     from tests.logpt_tui.test_flag_parity import lines_of  # noqa: PLC0415
 
     log = lines_of(lines, 0, 5000)
-    pipeline = DetectionPipeline.prepare(log[:20_000], detect_format(log[:200]).format, config=DetectConfig(epochs=2))
+    extra = {}
+    if line_model:
+        from engine.detect.unusual import find_line_lm  # noqa: PLC0415
+
+        extra["line_lm"] = find_line_lm()
+    pipeline = DetectionPipeline.prepare(log[:20_000], detect_format(log[:200]).format, config=DetectConfig(epochs=2),
+                                         **extra)  # fmt: skip
     t0 = time.perf_counter()
     flags = pipeline.judge(log).flags()
     print(json.dumps({"seconds": time.perf_counter() - t0, "flags": len(flags)}))
 
 
-def run(tree: Path, lines: int) -> dict[str, float]:
+def run(tree: Path, lines: int, line_model: bool = False) -> dict[str, float]:
     """One timed run of this file's worker with `tree`'s packages first on the path."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    result = subprocess.run([sys.executable, __file__, "--worker", str(lines)], cwd=tree, env=env,
-                            capture_output=True, text=True, check=True)  # fmt: skip
+    command = [sys.executable, __file__, "--worker", str(lines), *(["line-model"] if line_model else [])]
+    result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -53,11 +60,13 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True, help="another logpt checkout (an earlier commit)")
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--line-model", action="store_true",
+                        help="this build with the bundled line model (logpt detect's default), the baseline without")  # fmt: skip
     args = parser.parse_args()
     ours, theirs = [], []
     for _ in range(args.pairs):
         theirs.append(run(args.baseline.resolve(), args.lines))
-        ours.append(run(HERE, args.lines))
+        ours.append(run(HERE, args.lines, args.line_model))
     ratios = [o["seconds"] / t["seconds"] for o, t in zip(ours, theirs, strict=True)]
     print(f"{args.lines:,} lines, 1 thread, {args.pairs} alternating pairs; Python {sys.version.split()[0]}")
     print("| build | median s | lines/s | flags |")
@@ -71,6 +80,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker(int(sys.argv[2]))
+        worker(int(sys.argv[2]), line_model=sys.argv[3:] == ["line-model"])
     else:
         main()
