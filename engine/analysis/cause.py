@@ -107,8 +107,7 @@ def find_cause(
         return LEVEL_RANK.get(s.level or "", 0)
 
     def text(line: int) -> str:
-        raw = lines[line - first_line].strip()
-        return raw if len(raw) <= MAX_TEXT else raw[: MAX_TEXT - 1] + "…"
+        return cut(lines[line - first_line].strip(), MAX_TEXT)
 
     def flagged_in(s: Seen) -> bool:
         return any(n in flagged for n in range(s.line, s.end_line + 1))
@@ -172,16 +171,24 @@ def _hints(
             break
         if HINT.search(raw[:400]) and not CAUSED_BY.match(raw):
             body = raw.strip()
-            cut = body if len(body) <= MAX_TEXT else body[: MAX_TEXT - 1] + "…"
-            found.setdefault(_shape(body), CauseLine(number, cut, "hint"))
+            found.setdefault(_shape(body), CauseLine(number, cut(body, MAX_TEXT), "hint"))
     record = next((s for s in seen if s.line == first_error), None)
     if record is not None and record.end_line > record.line:
         inner = [n for n in range(record.line + 1, record.end_line + 1) if CAUSED_BY.match(lines[n - first_line])]
         if inner:
             body = lines[inner[-1] - first_line].strip()
-            cut = body if len(body) <= MAX_TEXT else body[: MAX_TEXT - 1] + "…"
-            found.setdefault(_shape(body), CauseLine(inner[-1], cut, "innermost cause"))
+            found.setdefault(_shape(body), CauseLine(inner[-1], cut(body, MAX_TEXT), "innermost cause"))
     return tuple(sorted(found.values(), key=lambda c: c.line))[: MAX_HINTS + 1]
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut after a whole word when one ends in the last quarter (a number or
+    path cut in half would be no fact of the log and no word at all)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    return (head[:space] if space >= limit * 3 // 4 else head) + "…"
 
 
 def _shape(text: str) -> str:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from engine.analysis.cause import CauseFacts, Seen, find_cause
+from engine.analysis.cause import CauseFacts, Seen, cut, find_cause
 from engine.analysis.knowledge import SEVERITY_RANK, KnowledgeBase, Signature, default_kb
 from engine.logs.formats.detect import detect_format, parse_lines
 from engine.logs.formats.record import LEVEL_RANK, LEVELS, Record, level_of, sniff_level
@@ -164,14 +164,7 @@ class Digest:
         return "\n".join(out)
 
 
-def _cut(text: str, limit: int) -> str:
-    """`text` within `limit` characters, cut after a whole word when one ends in the last quarter (a number or
-    word cut in half would be no fact of the log and no word at all)."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    space = head.rfind(" ")
-    return (head[:space] if space >= limit * 3 // 4 else head) + "…"
+_cut = cut  # one rule for cutting a line's text, the cause finder's
 
 
 def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:

@@ -133,3 +133,14 @@ def test_a_start_up_line_written_as_a_warning_is_a_change_not_the_onset() -> Non
     cause = build_digest(lines).cause
     assert cause.onset is not None and cause.onset.line == 4
     assert cause.change is not None and cause.change.line == 1
+
+
+def test_a_long_onset_line_is_cut_between_words_so_the_reply_stays_grounded() -> None:
+    from engine.analysis.grounding import check_grounding
+
+    long = app(5, 30, "WARN", "Cache - " + "padding " * 20 + "unknown base file: /var/lib/nova/instances/_base/a489c868f0c3")
+    lines = [*ROUTINE[:10], long]
+    digest = build_digest(lines)
+    assert digest.cause.onset is not None and digest.cause.onset.text.endswith("…")
+    reply = analyze(digest, "root_cause")
+    assert check_grounding(reply, ["\n".join(lines), digest.render()]).ungrounded == ()
