@@ -130,7 +130,10 @@ SERVICES = Path(__file__).resolve().parents[3] / "engine" / "analysis" / "knowle
 
 
 def _service_ids() -> set[str]:
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     return {entry["id"] for entry in tomllib.loads(SERVICES.read_text(encoding="utf-8"))["signature"]}
 
