@@ -110,18 +110,20 @@ def find_cause(
         return cut(lines[line - first_line].strip(), MAX_TEXT)
 
     def flagged_in(s: Seen) -> bool:
-        return any(n in flagged for n in range(s.line, s.end_line + 1))
+        return bool(flagged) and any(n in flagged for n in range(s.line, s.end_line + 1))
+
+    def warns(s: Seen) -> bool:  # a warning that is not start-up advice
+        return rank(s) >= LEVEL_RANK["WARN"] and not NOT_ONSET.search(s.message)
 
     # A flagged WARN line is trouble like any warning (below); a flagged line the level calls fine is trouble
     # by the detector's other evidence. Start-up, version and restart lines are changes, never the trouble.
     severe = [s for s in seen if (rank(s) >= LEVEL_RANK["ERROR"] or (flagged_in(s) and rank(s) < LEVEL_RANK["WARN"]))
               and not _announces(s)]  # fmt: skip
-    trouble = severe or [s for s in seen if rank(s) >= LEVEL_RANK["WARN"] and not NOT_ONSET.search(s.message)
-                         and not _announces(s)]  # fmt: skip
+    trouble = severe or [s for s in seen if warns(s) and not _announces(s)]
     if not trouble:
         return CauseFacts()
     first = trouble[0]
-    candidates = [s for s in seen if s.line <= first.line and _troubled(s, rank(s), flagged_in(s))]
+    candidates = [s for s in seen if s.line <= first.line and (flagged_in(s) or warns(s)) and not _announces(s)]
     onset = first
     for s in reversed(candidates[:-1]):
         if onset.line - s.end_line > ONSET_GAP_LINES or _far_apart(text(s.line), text(onset.line)):
@@ -142,10 +144,6 @@ def find_cause(
         hints=_hints(seen, lines, first_line, onset.line, first.line),
         change=_change(seen, onset, counts, text),
     )
-
-
-def _troubled(s: Seen, rank: int, flagged: bool) -> bool:
-    return (flagged or (rank >= LEVEL_RANK["WARN"] and not NOT_ONSET.search(s.message))) and not _announces(s)
 
 
 def _announces(s: Seen) -> bool:

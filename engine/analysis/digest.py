@@ -79,7 +79,7 @@ class SignatureFact:
 def _signature_fact(s: Signature, count: int, line: int, example: str, lines: list[str] | None) -> SignatureFact:
     entities, distinct = entity_counts(lines) if lines else ({}, {})
     return SignatureFact(s.id, s.title, s.category, s.severity, s.generic, count, line,
-                         _cut(example, MAX_EXAMPLE_CHARS), s.symptom, entities, distinct)  # fmt: skip
+                         cut(example, MAX_EXAMPLE_CHARS), s.symptom, entities, distinct)  # fmt: skip
 
 
 def _rank(s: SignatureFact) -> tuple:
@@ -162,9 +162,6 @@ class Digest:
                     out.append(f"    - {kind}: " + ", ".join(f"{v} ({n})" for v, n in values[:TOP_ENTITIES]) + more)
             out.append(f"  - example: {self.signatures[0].example}")
         return "\n".join(out)
-
-
-_cut = cut  # one rule for cutting a line's text, the cause finder's
 
 
 def entities_of(lines: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
@@ -285,7 +282,7 @@ def build_digest(
     facts = []
     for k, r in tally.first.items():
         found = hits.by_key[(k, r.component)]
-        facts.append(TemplateFact(_cut(miner.template(k) or r.message, MAX_TEMPLATE_CHARS), tally.counts[k], r.line,
+        facts.append(TemplateFact(cut(miner.template(k) or r.message, MAX_TEMPLATE_CHARS), tally.counts[k], r.line,
                                   tally.levels[k], found[0].id if found else None))  # fmt: skip
     problems = [t for t in facts if t.level in PROBLEM_LEVELS]
     signatures = [_signature_fact(s, n, line, example, kept) for s, n, line, example, kept in hits.hits.values()]

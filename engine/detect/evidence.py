@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from engine.detect.unusual import Unusual
 from engine.logs.formats.record import LEVEL_RANK, Record, sniff_level
 from engine.logs.timestamps import MinuteReader
@@ -196,6 +198,15 @@ class FileTally:
     @property
     def lines(self) -> int:
         return len(self.key_ids)
+
+    def records_of(self, keys: Sequence[str]) -> dict[int, str]:
+        """1-based first line → key, for every record of `keys` (a scan of the per-line ids; `keys` are few)."""
+        wanted = {self.ids[k]: k for k in keys if k in self.ids}
+        if not wanted:
+            return {}
+        ids = np.frombuffer(self.key_ids, dtype=np.int32)
+        at = np.flatnonzero(np.isin(ids, list(wanted)))
+        return {int(i) + 1: wanted[int(ids[i])] for i in at}
 
     def unit(self) -> str:
         return "one minute" if self.timed else f"{LINES_PER_BUCKET} lines"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_surprise
@@ -232,7 +232,6 @@ class SessionBook:
         self.severe: dict[int, tuple[str, tuple[str, str]]] = {}  # 1-based line → (key, severity) for WARN and worse
         self.tally = FileTally()
         self.verdicts: dict[str, list[Verdict]] = {}  # only with keep_verdicts
-        self.lines_of: dict[str, array] = {}  # template key → its records' first lines (8 bytes a line)
         self.text_scores: dict[str, TextScore] = {}  # template text → the line model's score of it
         self.lines = 0  # lines taken so far, the held-back record's included
         self.held: list[str] = []  # the last record's lines, not yet mined: its continuation may come next
@@ -276,14 +275,9 @@ class SessionBook:
             session.lines.extend(part.lines)
             self.dirty[part.id] = None
         self.tally.add(keyed)
-        lines_of = self.lines_of
         for record, key in keyed:
             if (severity := severity_of(record)) is not None:
                 self.severe[record.line] = (key, severity)
-            found = lines_of.get(key)
-            if found is None:
-                found = lines_of[key] = array("q")
-            found.append(record.line)
 
     def pending(self) -> list[str]:
         """Sessions with keys not yet scored, in order of first appearance."""
@@ -316,13 +310,14 @@ class SessionBook:
             self.surprises_of[sid], self.scored[sid] = surprises, length
             del self.dirty[sid]
 
-    def unusual(self) -> dict[str, Unusual]:
+    def unusual(self, templates: Mapping[str, str] | None = None) -> dict[str, Unusual]:
         """Every template's unusual-text score against this file's templates (engine.detect.unusual); empty
-        without a line model. A template's text is scored once (again only when mining widens it)."""
+        without a line model. A template's text is scored once (again only when mining widens it).
+        `templates`: the pipeline's key → text, when the caller has it already."""
         line_lm = self.pipeline.line_lm
         if line_lm is None or not self.tally.counts:
             return {}
-        templates = self.pipeline.templates()
+        templates = self.pipeline.templates() if templates is None else templates
         texts = {key: templates.get(key, key) for key in self.tally.counts}
         new = list(dict.fromkeys(t for t in texts.values() if t not in self.text_scores))
         if new:
@@ -337,11 +332,8 @@ class SessionBook:
                 surprises.setdefault(surprise.line, surprise)
         rule, tally, templates = self.pipeline.rule, self.tally, self.pipeline.templates()
         candidates = surprises.keys() | (self.severe.keys() if rule.kind == "combined" else set())
-        unusual = self.unusual() if rule.kind == "combined" else {}
-        keys_of: dict[int, str] = {}
-        for key, found in unusual.items():
-            if found.z >= rule.unusual_z:
-                keys_of.update((line, key) for line in self.lines_of.get(key, ()))
+        unusual = self.unusual(templates) if rule.kind == "combined" else {}
+        keys_of = tally.records_of([key for key, found in unusual.items() if found.z >= rule.unusual_z])
         lines = sorted(candidates | keys_of.keys())
         overstated = self.levels_overstated()
         flags = []
