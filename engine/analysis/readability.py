@@ -31,22 +31,24 @@ def english() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def knowledge_texts() -> tuple[str, ...]:
+    """The knowledge base's files, read once."""
+    knowledge = resources.files("engine.analysis.knowledge")
+    return tuple(f.read_text(encoding="utf-8") for f in knowledge.iterdir() if f.name.endswith(".toml"))
+
+
+@lru_cache(maxsize=1)
 def knowledge_words() -> frozenset[str]:
     """The knowledge base's words and the analyst's phrase inventory (its own replies are the reference)."""
-    knowledge = resources.files("engine.analysis.knowledge")
-    texts = [*(f for f in knowledge.iterdir() if f.name.endswith(".toml")),
-             resources.files("engine.analysis").joinpath("analyst.py"),
-             resources.files("engine.analysis").joinpath("cause.py"),
-             resources.files("engine.analysis").joinpath("timeline.py")]  # fmt: skip
-    return frozenset(w for t in texts for w in words_of(t.read_text(encoding="utf-8")))
+    code = [resources.files("engine.analysis").joinpath(name).read_text(encoding="utf-8")
+            for name in ("analyst.py", "cause.py", "timeline.py")]  # fmt: skip
+    return frozenset(w for t in (*knowledge_texts(), *code) for w in words_of(t))
 
 
 @lru_cache(maxsize=1)
 def knowledge_identifiers() -> frozenset[str]:
     """The settings and names the knowledge base's remedies write (`vm.overcommit_memory`, `proxy_read_timeout`)."""
-    knowledge = resources.files("engine.analysis.knowledge")
-    texts = [f.read_text(encoding="utf-8") for f in knowledge.iterdir() if f.name.endswith(".toml")]
-    return frozenset(w.lower() for t in texts for w in WORD.findall(t) if is_identifier(w))
+    return frozenset(w.lower() for t in knowledge_texts() for w in WORD.findall(t) if is_identifier(w))
 
 
 def words_of(text: str) -> set[str]:
