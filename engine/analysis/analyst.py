@@ -173,7 +173,8 @@ def root_cause(digest: Digest, kb: KnowledgeBase | None = None) -> Plan:
     # the best reading, a symptom's before a broad one's; one that came later is not, and the onset is named.
     at_onset = sorted((s for s in shown if onset is not None and s.first_line <= onset.line), key=lambda s: s.generic)
     if at_onset:
-        return (opening, pick([_because_of(digest, kb, s) for s in [at_onset[0], *(s for s in shown if s is not at_onset[0])]], most=1))  # fmt: skip
+        named = [at_onset[0], *(s for s in shown if s is not at_onset[0])]
+        return (opening, pick([_because_of(digest, kb, s) for s in named], most=1))
     if onset is not None:
         return (opening, *_from_structure(digest))
     if shown:
