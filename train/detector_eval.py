@@ -19,7 +19,7 @@ from pathlib import Path
 
 from engine.detect import Detector, KeyVocab
 from engine.detect.fit import DetectorTrainConfig, choose_topk, flags, new_model, train_detector
-from engine.detect.pipeline import mine_sessions
+from engine.detect.history import mine_sessions
 from engine.detect.scoring import score_sequences, session_surprise
 from engine.errors import InputError
 from engine.logs.formats import detect_format

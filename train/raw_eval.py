@@ -20,6 +20,7 @@ from pathlib import Path
 from engine.detect import Detector
 from engine.detect.evidence import EvidenceRule
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, Flag
+from engine.detect.textseq import TextSeq, find_text_seq
 from engine.detect.unusual import LineLM, find_line_lm
 from engine.errors import InputError, LogptError
 from engine.logs.formats import choose_format
@@ -55,11 +56,22 @@ def default_line_lm() -> LineLM | None:
         return None
 
 
+@cache
+def default_sequence() -> TextSeq | None:
+    """The bundled pretrained sequence model, as `logpt detect` uses by default; None when it is not installed."""
+    try:
+        return find_text_seq()
+    except LogptError:
+        return None
+
+
 def flags_of(lines: Sequence[str], rule: str, detector: Detector | None = None) -> list[Flag]:
-    """The flags `logpt detect FILE --self-train` (or `--detector`) gives a raw log (with the default line model)."""
+    """The flags `logpt detect FILE --self-train` (or `--detector`) gives a raw log (with the default pretrained
+    models)."""
     fmt = choose_format(lines, None, ())
     config = DetectConfig(rule=EvidenceRule(rule))
-    pipeline = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config, line_lm=default_line_lm())
+    pipeline = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config, line_lm=default_line_lm(),
+                                         sequence=None if detector else default_sequence())  # fmt: skip
     return pipeline.judge(lines).flags()
 
 

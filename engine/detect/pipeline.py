@@ -8,7 +8,9 @@ by side).
 `DetectionPipeline.prepare` detects nothing itself: it takes the format, the
 history lines and, when there is one, a detector bundle (its miner state and
 session rule come with it); otherwise it self-trains on the history
-(`engine.detect.fit`). `SessionBook` then takes lines in file order, in as
+(`engine.detect.history`), and where the history is too short for that, the
+pretrained sequence model given (`engine.detect.textseq`) judges the order of
+lines instead. `SessionBook` then takes lines in file order, in as
 many blocks as the caller likes (the explorer: while it indexes and as the
 file grows), mines them into sessions and scores what changed: a grown
 session is rescored only from where its windows change
@@ -18,15 +20,16 @@ exactly the flags of judging the whole file at once.
 
 from __future__ import annotations
 
-import sys
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_surprise
 from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, Surprise, incidents, severity_of, weigh
-from engine.detect.fit import RULE_WINDOW, DetectorTrainConfig, EpochReport, fit_detector, fit_streams
+from engine.detect.fit import EpochReport
+from engine.detect.history import HISTORY_LINES, DetectConfig, key_records, self_train
 from engine.detect.scoring import rescore_from
+from engine.detect.textseq import TextSeq
 from engine.detect.unusual import LineLM, TextScore, Unusual, calibrate
 from engine.errors import InputError
 from engine.logs.formats import LogFormat, Record, parse_lines
@@ -34,18 +37,9 @@ from engine.logs.sessions import Session, SessionSpec, group_sessions
 from engine.logs.templates import TemplateMiner
 from engine.logs.templates.table import KeyedMiner
 
-HISTORY_LINES = 200_000  # self-training learns from the file's first lines at most
-MIN_SESSIONS = 10  # fewer than this: too little history to learn what is normal
-WINDOW = 20  # keys per window when the format's own sessions are too few (one per component)
+__all__ = ["HISTORY_LINES", "NO_HISTORY", "DetectConfig", "DetectionPipeline", "Flag", "SessionBook", "surprise_at"]
 
-
-@dataclass(frozen=True)
-class DetectConfig:
-    session: SessionSpec | None = None  # None: the detector's own rule, else the format's default
-    epochs: int = 8  # self-training epochs at most (early stopping on held-out sessions)
-    target_fpr: float = 0.001  # share of held-out sessions the self-trained rule may flag
-    history_lines: int = HISTORY_LINES
-    rule: EvidenceRule = EvidenceRule()
+NO_HISTORY = "no sequence model: too little history"  # the source when self-training had too little to learn from
 
 
 @dataclass(frozen=True)
@@ -66,100 +60,19 @@ class Flag:
                 "evidence": [e.to_json() for e in self.evidence]}  # fmt: skip
 
 
-def mine(lines: Sequence[str], fmt: LogFormat, miner: TemplateMiner, first_line: int = 1) -> list[tuple[Record, str]]:
-    """(record, template key) for each record of consecutive lines; the miner learns as it goes.
-
-    Keys are interned: a file's sessions hold one key string per line, all of them copies of a few hundred.
-    """
-    return key_records(parse_lines(lines, fmt, first_line=first_line), miner)
-
-
-def key_records(records: Iterable[Record], miner: TemplateMiner | KeyedMiner) -> list[tuple[Record, str]]:
-    """(record, template key) for each record, in order; the miner learns as it goes (keys interned, see `mine`)."""
-    return [(r, sys.intern(str(miner.add(r.message)))) for r in records]
-
-
-def mine_sessions(lines: Sequence[str], fmt: LogFormat, spec: SessionSpec, miner: TemplateMiner) -> list[Session]:
-    """The sessions of a whole file: its records mined in order and grouped by `spec`."""
-    return group_sessions(mine(lines, fmt, miner), spec)
-
-
-def history_sessions(
-    keyed: Sequence[tuple[Record, str]], fmt: LogFormat, spec: SessionSpec | None
-) -> tuple[SessionSpec, list[Session]]:
-    """Sessions to learn from: `spec`'s, or the format's default, or one stream when the default gives too few."""
-    chosen = spec or SessionSpec.default_for(fmt.name)
-    sessions = group_sessions(keyed, chosen)
-    if spec is None and chosen.kind != "window" and len(sessions) < MIN_SESSIONS:
-        chosen = SessionSpec("window", size=WINDOW)  # a few long sessions (one per component): the stream learns better
-        sessions = group_sessions(keyed, chosen)
-    count = sum(len(s.keys) for s in sessions) // chosen.size if chosen.kind == "window" else len(sessions)
-    if count < MIN_SESSIONS:
-        what = f"{count} windows of {chosen.size} keys" if chosen.kind == "window" else f"{count} sessions"
-        raise InputError(f"only {what}: too little history to learn what is normal", "use a longer log")
-    return chosen, sessions
-
-
-def self_train(
-    history: Sequence[str],
-    fmt: LogFormat,
-    config: DetectConfig,
-    *,
-    trained_on: str,
-    on_stage: Callable[[str], None] = lambda _s: None,
-    on_epoch: Callable[[EpochReport], None] | None = None,
-) -> Detector:
-    """A detector trained on the file's own history (assumed mostly normal), its miner state included."""
-    on_stage("mining templates")
-    miner = TemplateMiner()
-    spec, sessions = history_sessions(mine(history, fmt, miner), fmt, config.session)
-    on_stage("self-training")
-    if spec.kind != "id":  # long streams: one per program, or the whole log
-        window = spec.size if spec.kind == "window" else RULE_WINDOW
-        model, vocab, topk = fit_streams([s.keys for s in sessions], DetectorTrainConfig(epochs=config.epochs),
-                                         window=window, target_fpr=config.target_fpr, on_epoch=on_epoch)  # fmt: skip
-        detector = Detector(model, vocab, topk, provenance=_provenance(trained_on, [s.keys for s in sessions], config),
-                            complete=False)  # fmt: skip
-    else:
-        detector = fit_sessions([s.keys for s in sessions], config, complete=True, trained_on=trained_on,
-                                on_epoch=on_epoch)  # fmt: skip
-    detector.templates = {str(t.key): t.text for t in miner.templates()}
-    detector.session, detector.miner_state = spec, miner.to_state()
-    return detector
-
-
-def fit_sessions(
-    sessions: Sequence[Sequence[str]],
-    config: DetectConfig,
-    *,
-    complete: bool,
-    trained_on: str,
-    on_epoch: Callable[[EpochReport], None] | None = None,
-) -> Detector:
-    """A detector fitted on sessions of template keys (mined here, or pre-parsed like DeepLog's HDFS)."""
-    if len(sessions) < MIN_SESSIONS:
-        raise InputError(f"only {len(sessions)} sessions", f"a detector needs at least {MIN_SESSIONS} sessions")
-    model, vocab, topk = fit_detector(
-        sessions, DetectorTrainConfig(epochs=config.epochs), complete=complete, target_fpr=config.target_fpr,
-        on_epoch=on_epoch,
-    )  # fmt: skip
-    return Detector(model, vocab, topk, provenance=_provenance(trained_on, sessions, config), complete=complete)
-
-
-def _provenance(trained_on: str, sessions: Sequence[Sequence[str]], config: DetectConfig) -> dict[str, object]:
-    return {"trained_on": trained_on, "sessions": len(sessions), "keys": sum(len(s) for s in sessions),
-            "epochs_max": config.epochs, "target_fpr": config.target_fpr}  # fmt: skip
-
-
-NO_HISTORY = "no sequence model: too little history"  # the source when self-training had too little to learn from
+def pretrained_source(sequence: TextSeq) -> str:
+    """The source when the pretrained sequence model judges a file too short to self-train on (a status bar's
+    words: the explorer shows `N flagged (pretrained logpt-sequence · line model)`)."""
+    return f"pretrained {sequence.name}"
 
 
 @dataclass
 class DetectionPipeline:
     """A format, a template miner, a session rule and a detector that belong together.
 
-    `detector` is None when the history was too short to learn from: severity, bursts and rarity
-    still flag lines (the rule's evidence that needs no history).
+    `detector` is None when the history was too short to learn from: then `sequence`, a model pretrained
+    across systems on template text (engine.detect.textseq), gives the sequence evidence if there is one;
+    severity, bursts, rarity and unusual text flag lines either way.
     """
 
     fmt: LogFormat
@@ -169,6 +82,7 @@ class DetectionPipeline:
     source: str  # "bundle", "cached", "self-trained" or NO_HISTORY: what the status line says
     rule: EvidenceRule = EvidenceRule()
     line_lm: LineLM | None = None  # the general log language model behind `unusual` evidence (none: no such evidence)
+    sequence: TextSeq | None = None  # the pretrained sequence model, used only when `detector` is None
 
     @classmethod
     def prepare(
@@ -183,8 +97,10 @@ class DetectionPipeline:
         on_stage: Callable[[str], None] = lambda _s: None,
         on_epoch: Callable[[EpochReport], None] | None = None,
         line_lm: LineLM | None = None,
+        sequence: TextSeq | None = None,
     ) -> DetectionPipeline:
-        """With `detector`, its miner and session rule; without, one self-trained on `history` if it is long enough.
+        """With `detector`, its miner and session rule; without, one self-trained on `history` if it is long enough,
+        else `sequence` (pretrained, engine.detect.textseq) judges the order of lines, if given.
         `line_lm` (engine.detect.unusual) reads every template's text for `unusual` evidence, history or not."""
         if detector is None:
             try:
@@ -194,13 +110,13 @@ class DetectionPipeline:
             except InputError:
                 if config.rule.kind == "topk":
                     raise  # the pure top-K rule has nothing to go on
-                source = NO_HISTORY
+                source = NO_HISTORY if sequence is None else pretrained_source(sequence)
         state = detector.miner_state if detector is not None else None
         miner = TemplateMiner.from_state(state) if state else TemplateMiner()
         if detector is not None and detector.key_table:
             miner = KeyedMiner(detector.key_table, miner)
         spec = config.session or (detector.session if detector else None) or SessionSpec.default_for(fmt.name)
-        return cls(fmt, miner, spec, detector, source, config.rule, line_lm)
+        return cls(fmt, miner, spec, detector, source, config.rule, line_lm, sequence if detector is None else None)
 
     def book(self, *, keep_verdicts: bool = False) -> SessionBook:
         return SessionBook(self, keep_verdicts=keep_verdicts)
@@ -287,9 +203,11 @@ class SessionBook:
         """Score the pending sessions (or those of `only` that are pending) from where they changed."""
         ids = [s for s in (self.pending() if only is None else only) if s in self.dirty]
         detector = self.pipeline.detector
-        if detector is None:  # no sequence model: nothing to score
+        if detector is None:  # no sequence model of the file's own: the pretrained one, if any
+            if ids and self.pipeline.sequence is not None:
+                self._score_pretrained(self.pipeline.sequence)
             for sid in ids:
-                del self.dirty[sid]
+                self.dirty.pop(sid, None)
             return
         if not ids:
             return
@@ -309,6 +227,24 @@ class SessionBook:
             surprises.update((i, surprise_at(session, i, v)) for i, v in flagged.items() if i >= start)
             self.surprises_of[sid], self.scored[sid] = surprises, length
             del self.dirty[sid]
+
+    def _score_pretrained(self, sequence: TextSeq) -> None:
+        """Every session again, against the file's templates as they read now: the candidates are all of the file's
+        templates and mining may have widened any of them, so a file judged block by block ends with the flags of
+        the whole file judged at once. Only short files get here (longer ones self-train), so this stays cheap."""
+        ids = list(self.sessions)
+        keys = [self.sessions[s].keys for s in ids]
+        if self.keep_verdicts:
+            verdicts = sequence.judge(keys, self.pipeline.templates())
+            self.verdicts.update((sid, v.positions) for sid, v in zip(ids, verdicts, strict=True))
+            found = [(len(v.positions), {i: p for i, p in enumerate(v.positions) if p.flagged}) for v in verdicts]
+        else:
+            found = sequence.outliers(keys, self.pipeline.templates())
+        for sid, (length, flagged) in zip(ids, found, strict=True):
+            session = self.sessions[sid]
+            self.surprises_of[sid] = {i: surprise_at(session, i, v) for i, v in flagged.items()}
+            self.scored[sid] = length
+        self.dirty.clear()
 
     def unusual(self, templates: Mapping[str, str] | None = None) -> dict[str, Unusual]:
         """Every template's unusual-text score against this file's templates (engine.detect.unusual); empty
@@ -335,12 +271,13 @@ class SessionBook:
         unusual = self.unusual(templates) if rule.kind == "combined" else {}
         keys_of = tally.records_of([key for key, found in unusual.items() if found.z >= rule.unusual_z])
         lines = sorted(candidates | keys_of.keys())
-        overstated = self.levels_overstated()
+        overstated, rare_is_common = self.levels_overstated(), self.rare_is_common()
         flags = []
         for line in lines:
             surprise = surprises.get(line)
             key, severity = self.severe.get(line, (surprise.key if surprise else keys_of.get(line, ""), None))
-            evidence = weigh(line, key, surprise, severity, tally, rule, overstated=overstated, unusual=unusual.get(key))
+            evidence = weigh(line, key, surprise, severity, tally, rule, overstated=overstated, unusual=unusual.get(key),
+                             rare_is_common=rare_is_common)  # fmt: skip
             score = sum(e.weight for e in evidence)
             if score >= rule.threshold or (rule.kind == "topk" and evidence):
                 expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
@@ -353,6 +290,14 @@ class SessionBook:
         (`EvidenceRule.overstated_share`)."""
         severe = sum(1 for _, (level, how) in self.severe.values() if how.startswith("level field") and level != "WARN")
         return severe > self.pipeline.rule.overstated_share * max(1, self.tally.lines)
+
+    def rare_is_common(self) -> bool:
+        """Whether so many of this file's records are of rare templates that rarity says nothing
+        (`EvidenceRule.rare_common_share`)."""
+        rule, counts = self.pipeline.rule, self.tally.counts
+        limit = rule.rare_count(self.tally.lines)
+        rare = sum(count for count in counts.values() if count <= limit)
+        return rare > rule.rare_common_share * max(1, sum(counts.values()))
 
     def incidents(self, flags: Sequence[Flag] | None = None) -> list[Incident]:
         """The flags grouped into incidents (flags close together reported once)."""

@@ -102,18 +102,18 @@ def is_flagged(score: PositionScore, topk: TopK, vocab_size: int) -> bool:
     return bool(topk.outside(score.token, score.rank, score.prob, score.mass_before, vocab_size))
 
 
-def _windows(length: int, block: int) -> list[tuple[int, int, int]]:
+def windows(length: int, block: int) -> list[tuple[int, int, int]]:
     """(start, end, first owned position) windows over inputs 0..length-1; each position owned once."""
     if length <= block:
         return [(0, length, 0)]
     stride = block // 2
-    windows = [(0, block, 0)]
+    found = [(0, block, 0)]
     start = stride
     while start + block < length:
-        windows.append((start, start + block, start + block - stride))
+        found.append((start, start + block, start + block - stride))
         start += stride
-    windows.append((length - block, length, windows[-1][1]))
-    return windows
+    found.append((length - block, length, found[-1][1]))
+    return found
 
 
 TILE = 256  # positions whose logits are held at once: (TILE, V) stays in cache
@@ -170,7 +170,7 @@ def score_sequences(
     jobs: list[tuple[int, int, int, int]] = []  # (sequence, start, end, first owned)
     for s, seq in enumerate(sequences):
         need = first[s] if first is not None else 0
-        for start, end, owned in _windows(len(seq) - 1, block):  # input i predicts seq[i + 1]
+        for start, end, owned in windows(len(seq) - 1, block):  # input i predicts seq[i + 1]
             if end > need:
                 jobs.append((s, start, end, owned))
     sizes = [len(seq) - 1 for seq in sequences]
@@ -208,7 +208,7 @@ def score_sequences(
 
 def rescore_from(old_length: int, block: int) -> int:
     """The first position whose score may change when a sequence of `old_length` scored positions grows
-    (or its EOS is replaced): windows before the last one stay the same (see `_windows`)."""
+    (or its EOS is replaced): windows before the last one stay the same (see `windows`)."""
     return max(0, old_length - block)
 
 

@@ -34,7 +34,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 RANKS_FILE = "tokenizer.tiktoken"
-KINDS = ("generator", "detector", "linelm")  # linelm: engine.detect.unusual
+KINDS = ("generator", "detector", "linelm", "textseq")  # linelm: engine.detect.unusual; textseq: engine.detect.textseq
 MIN_BYTES_PER_PARAM = 2  # weights are stored as fp32, fp16 or bf16
 # The prompt formats this version can build (engine.analysis.prompts gives them meaning); a bundle
 # names one, and loading refuses the others before any weights are read.

@@ -163,13 +163,17 @@ class GPT(nn.Module):
     def hidden(self, idx: torch.Tensor, input_pos: int | None = None, *, last_only: bool = False) -> torch.Tensor:
         """The final hidden states (B, T, C) that `lm_head` turns into logits; for callers that apply the
         head to a few positions at a time (detector scoring) instead of holding (B, T, V) at once."""
-        B, T = idx.shape
-        start = input_pos or 0
+        return self.hidden_of(self.transformer.wte(idx), input_pos, last_only=last_only)
+
+    def hidden_of(self, x: torch.Tensor, input_pos: int | None = None, *, last_only: bool = False) -> torch.Tensor:
+        """`hidden` for inputs given as vectors (B, T, C) instead of token ids: a model over sequences of
+        things that are not tokens (engine.detect.textseq: one vector per log template)."""
+        T, start = x.shape[1], input_pos or 0
         assert start + T <= self.config.block_size, (
             f"sequence of {start + T} tokens exceeds block_size {self.config.block_size}"
         )
-        pos = torch.arange(start, start + T, device=idx.device)  # (T,)
-        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))  # (B, T, C)
+        pos = torch.arange(start, start + T, device=x.device)  # (T,)
+        x = self.transformer.drop(x + self.transformer.wpe(pos))  # (B, T, C)
         for block in self.transformer.h:
             x = block(x, input_pos)
         if last_only:

@@ -7,8 +7,9 @@ one) and prints; nothing else.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
@@ -16,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from engine.detect import Detector
 from engine.detect.evidence import RULES, EvidenceRule
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, Flag, SessionBook
+from engine.detect.textseq import DEFAULT_SEQUENCE_MODEL, TextSeq, find_text_seq
 from engine.detect.unusual import DEFAULT_LINE_MODEL, LineLM, find_line_lm
 from engine.errors import InputError, LogptError
 from engine.lm.registry import find_bundle, output_folder
@@ -24,6 +26,8 @@ from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, safe
 from logpt_tui.cli.options import ForceOpt, FormatOpt, FormatsFileOpt, JsonOpt
+
+M = TypeVar("M")
 
 
 def detect(
@@ -47,6 +51,12 @@ def detect(
         str, typer.Option(help="Line model for 'unusual' evidence (name or folder); --no-line-model for none.")
     ] = DEFAULT_LINE_MODEL,
     no_line_model: Annotated[bool, typer.Option("--no-line-model", help="Weigh no unusual-text evidence.")] = False,
+    sequence_model: Annotated[
+        str, typer.Option(help="Pretrained sequence model for a file too short to self-train on (name or folder).")
+    ] = DEFAULT_SEQUENCE_MODEL,
+    no_sequence_model: Annotated[
+        bool, typer.Option("--no-sequence-model", help="No sequence evidence where the file is too short to self-train.")
+    ] = False,
     force: ForceOpt = False,
     log_format: FormatOpt = None,
     formats_file: FormatsFileOpt = None,
@@ -64,9 +74,13 @@ def detect(
     config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs,
                           rule=EvidenceRule(rule))  # fmt: skip
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
-    line_lm = None if no_line_model else _line_model(line_model)
-    pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json, line_lm=line_lm)
-    if pipeline.detector is None:
+    line_lm = None if no_line_model else _optional(find_line_lm, line_model, DEFAULT_LINE_MODEL, "line model")
+    sequence = None if no_sequence_model or loaded else _optional(find_text_seq, sequence_model, DEFAULT_SEQUENCE_MODEL,
+                                                                  "sequence model")  # fmt: skip
+    pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json, line_lm=line_lm, sequence=sequence)
+    if pipeline.detector is None and pipeline.sequence is not None:
+        err.print(f"[dim]too little history to self-train: the sequence model is {safe(pipeline.source)}[/dim]")
+    elif pipeline.detector is None:
         err.print(f"[yellow]{safe(pipeline.source)}[/yellow] [dim](severity, bursts and rarity only)[/dim]")
     elif loaded is None and save:
         pipeline.detector.save(output_folder(save), force=force)
@@ -78,19 +92,19 @@ def detect(
         _print_flags(book, pipeline, file, lines)
 
 
-def _line_model(name: str) -> LineLM | None:
-    """The line model asked for; the bundled default may be missing (a note, no unusual evidence), one named not."""
+def _optional(find: Callable[[str], M], name: str, default: str, what: str) -> M | None:
+    """The pretrained model asked for; the bundled default may be missing (a note, no such evidence), one named not."""
     try:
-        return find_line_lm(name)
+        return find(name)
     except LogptError as e:
-        if name != DEFAULT_LINE_MODEL:
+        if name != default:
             raise
-        err.print(f"[yellow]no line model: {safe(str(e))}[/yellow] [dim](no unusual-text evidence)[/dim]")
+        err.print(f"[yellow]no {what}: {safe(str(e))}[/yellow] [dim](no evidence from it)[/dim]")
         return None
 
 
-def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: bool, line_lm: LineLM | None  # noqa: ANN001
-             ) -> DetectionPipeline:  # fmt: skip
+def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: bool, line_lm: LineLM | None,  # noqa: ANN001
+             sequence: TextSeq | None) -> DetectionPipeline:  # fmt: skip
     if loaded is not None:
         return DetectionPipeline.prepare(lines, fmt, detector=loaded, config=config, line_lm=line_lm)
     with Progress(
@@ -99,7 +113,7 @@ def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: boo
     ) as progress:  # fmt: skip
         task = progress.add_task("", total=config.epochs)
         return DetectionPipeline.prepare(
-            lines, fmt, config=config, trained_on=f"{file} (self-training)", line_lm=line_lm,
+            lines, fmt, config=config, trained_on=f"{file} (self-training)", line_lm=line_lm, sequence=sequence,
             on_epoch=lambda r: progress.update(task, completed=r.epoch, description=f"epoch {r.epoch} val loss {r.val_loss:.3f}"),
         )  # fmt: skip
 
@@ -110,8 +124,9 @@ SHOWN_PER_INCIDENT = 8  # flagged lines printed under an incident; --json has th
 def _print_flags(book: SessionBook, pipeline: DetectionPipeline, file: Path, lines: list[str]) -> None:
     flags = book.flags()
     found = book.incidents(flags)
-    model = (f"{len(book.sessions)} sessions {safe(pipeline.spec.describe())} · {pipeline.detector.topk.describe()}"
-             if pipeline.detector else safe(pipeline.source))  # fmt: skip
+    rule = pipeline.detector.topk.describe() if pipeline.detector else pipeline.sequence.describe() if pipeline.sequence else ""
+    model = (f"{len(book.sessions)} sessions {safe(pipeline.spec.describe())} · {safe(rule)}"
+             if rule else safe(pipeline.source))  # fmt: skip
     err.print(
         f"[dim]{safe(file)}: {len(lines):,} lines · format {safe(pipeline.fmt.name)} · {model} · rule "
         f"{pipeline.rule.kind}{' · line model' if pipeline.line_lm else ''} · {len(flags)} flagged lines in "

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.detect.fit import EpochReport
-from engine.detect.pipeline import DetectConfig, fit_sessions, self_train
+from engine.detect.history import DetectConfig, fit_sessions, self_train
 from engine.errors import LogptError
 from engine.lm.registry import find_bundle, output_folder
 from engine.logs.formats import choose_format
@@ -138,6 +138,41 @@ def train_lines_command(
     out.print(
         f"wrote {safe(target)}: {sum(corpus.counts().values()):,} templates from {len(corpus.sources)} sources, "
         f"best validation loss {result.best_val_loss:.3f} after {result.steps} steps ({result.seconds / 60:.1f} min)"
+    )
+
+
+@train_app.command("sequence")
+@friendly
+def train_sequence_command(
+    out_name: Annotated[str, typer.Argument(metavar="OUT", help="Bundle name (user models dir) or folder path.")],
+    *,
+    loghub: LoghubOpt = None,
+    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (16 windows of 32 templates each).")] = 1500,
+    max_minutes: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many minutes.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the data draw and the weights.")] = 0,
+    force: ForceOpt = False,
+) -> None:
+    """Train the pretrained sequence model: the next template among a file's own, read from their text, for files
+    too short to self-train on.
+
+    Data: template streams of the Loghub samples (BGL held out), synthetic logs and made-up traffic."""
+    from train.recipes import loghub_dir  # noqa: PLC0415 - only the CLI touches train, lazily
+    from train.textseq import TextSeqConfig, train_sequence  # noqa: PLC0415
+
+    config = TextSeqConfig(steps=steps, max_minutes=max_minutes, seed=seed)
+    target = output_folder(out_name)
+    with Progress(*_columns("step"), console=err) as progress:
+        task = progress.add_task("mining the streams", total=steps)
+
+        def on_step(r: StepReport) -> None:
+            val = f" · val {r.val_loss:.3f}" if r.val_loss is not None else ""
+            progress.update(task, completed=r.step, description=f"loss {r.loss:.3f}{val}")
+
+        result, streams = train_sequence(target, loghub_dir(loghub), config, on_step, force=force)
+    out.print(
+        f"wrote {safe(target)}: {len(streams)} streams, {sum(len(s.keys) for s in streams):,} records; best "
+        f"validation loss {result.best_val_loss:.3f} after {result.steps} steps ({result.seconds / 60:.1f} min); "
+        f"rule p < {result.floor:.2g}"
     )
 
 

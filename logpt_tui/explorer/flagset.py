@@ -27,14 +27,17 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import platformdirs
+
+M = TypeVar("M")
 
 if TYPE_CHECKING:
     from engine.detect import Detector
     from engine.detect.evidence import Incident
     from engine.detect.pipeline import DetectionPipeline, Flag, SessionBook
+    from engine.detect.textseq import TextSeq
     from engine.detect.unusual import LineLM
     from engine.logs.formats import LogFormat
 
@@ -114,10 +117,17 @@ class FlagEngine:
     one at a time, since the first pass and the tail worker are different threads.
     """
 
-    def __init__(self, path: Path, cache: Path | None = None, line_model: str | None = "logpt-lines") -> None:
+    def __init__(
+        self, path: Path, cache: Path | None = None, line_model: str | None = "logpt-lines",
+        sequence_model: str | None = "logpt-sequence",
+    ) -> None:  # fmt: skip
         self.path = path
-        self.line_model = line_model  # the line model for unusual-text evidence, as `logpt detect` takes it
+        # The pretrained models, as `logpt detect` takes them (the defaults of engine.detect.unusual and textseq,
+        # named here so that importing this module does not import torch): unusual-text evidence, and sequence
+        # evidence for a file too short to self-train on.
+        self.line_model, self.sequence_model = line_model, sequence_model
         self._line_lm: LineLM | None = None
+        self._sequence: TextSeq | None = None
         self.cache = (cache or cache_dir()) / cache_key(path)
         self.pipeline: DetectionPipeline | None = None
         self.book: SessionBook | None = None
@@ -159,7 +169,7 @@ class FlagEngine:
         pipeline = DetectionPipeline.prepare(
             history, fmt, config=config, trained_on=f"{self.path} (self-training in the explorer)",
             on_stage=on_stage, on_epoch=lambda r: on_stage(f"self-training {r.epoch}/{config.epochs}"),
-            line_lm=self.line_lm(),
+            line_lm=self.line_lm(), sequence=self.sequence(),
         )  # fmt: skip
         if pipeline.detector is not None:  # too little history: nothing learned, nothing to cache
             with contextlib.suppress(OSError):  # a read-only cache costs the next start a retraining, nothing else
@@ -185,14 +195,29 @@ class FlagEngine:
         """The line model, loaded once (in a worker); None when there is none, said once as a notice."""
         if self._line_lm is None and self.line_model:
             from engine.detect.unusual import find_line_lm  # noqa: PLC0415
-            from engine.errors import LogptError  # noqa: PLC0415
 
-            try:
-                self._line_lm = find_line_lm(self.line_model)
-            except LogptError as e:
-                self.notice = f"no line model ({e.message}): no unusual-text evidence"
-                self.line_model = None
+            self._line_lm = self._load(find_line_lm, self.line_model, "line model", "unusual-text evidence")
+            self.line_model = self.line_model if self._line_lm else None
         return self._line_lm
+
+    def sequence(self) -> TextSeq | None:
+        """The pretrained sequence model, loaded once (in a worker); None when there is none, said once."""
+        if self._sequence is None and self.sequence_model:
+            from engine.detect.textseq import find_text_seq  # noqa: PLC0415
+
+            self._sequence = self._load(find_text_seq, self.sequence_model, "sequence model", "sequence evidence "
+                                        "in a file too short to self-train on")  # fmt: skip
+            self.sequence_model = self.sequence_model if self._sequence else None
+        return self._sequence
+
+    def _load(self, find: Callable[[str], M], name: str, what: str, lost: str) -> M | None:
+        from engine.errors import LogptError  # noqa: PLC0415
+
+        try:
+            return find(name)
+        except LogptError as e:
+            self.notice = f"no {what} ({e.message}): no {lost}"
+            return None
 
     def load_cached(self, on_stage: Callable[[str], None]) -> Detector | None:
         """The cached detector; a corrupt one is moved aside (`.corrupt`) with a notice, and None returned."""
@@ -237,9 +262,7 @@ class FlagEngine:
         Once following, `total` is the end of the file: the book's last record ends there (`SessionBook.finish`).
         A file that had too little history to learn from is self-trained on first, once it is long enough.
         """
-        from engine.detect.pipeline import NO_HISTORY  # noqa: PLC0415
-
-        if self.following and self.source == NO_HISTORY and total > self.lines:
+        if self.following and self.pipeline is not None and self.pipeline.detector is None and total > self.lines:
             self.retrain(block, total)
         with self.lock:
             book = self.book
@@ -269,7 +292,7 @@ class FlagEngine:
             assert pipeline is not None
             miner = pipeline.miner.copy()
         copy = DetectionPipeline(pipeline.fmt, miner, pipeline.spec, pipeline.detector, pipeline.source, pipeline.rule,
-                                 pipeline.line_lm)  # fmt: skip
+                                 pipeline.line_lm, pipeline.sequence)  # fmt: skip
         book = copy.book()
         book.add(lines, first_line)
         book.finish()

@@ -30,7 +30,7 @@ from engine.analysis.digest import build_digest
 from engine.detect.pipeline import DetectionPipeline
 from engine.logs.formats import detect_format
 from engine.logs.textio import split_lines
-from train.raw_eval import default_line_lm
+from train.raw_eval import default_line_lm, default_sequence
 
 CASES = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "real-cases"
 RANGE = re.compile(r"(\d+)\s*(?:-\s*(\d+)|(\+))?")
@@ -59,7 +59,7 @@ def statement(reply: str) -> str:
 def run_case(case: dict, show: bool) -> dict[str, object]:
     lines = split_lines((CASES / case["file"]).read_text(encoding="utf-8", errors="replace"))
     fmt = detect_format(lines[:200]).format
-    pipeline = DetectionPipeline.prepare(lines, fmt, line_lm=default_line_lm())
+    pipeline = DetectionPipeline.prepare(lines, fmt, line_lm=default_line_lm(), sequence=default_sequence())
     flags = pipeline.judge(lines).flags()
     flagged = {f.line: f.reason for f in flags}
     causes = cause_lines(case["cause_lines_hint"], len(lines))

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import redis
 
-from engine.detect.pipeline import mine
+from engine.detect.history import mine
 from engine.logs.formats import detect_format
 from engine.logs.templates import TemplateMiner
 from engine.stream.ship import ship_files

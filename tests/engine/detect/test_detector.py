@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine.detect import END, EOS, UNK, Detector, KeyVocab, TopK
-from engine.detect.scoring import PositionScore, _windows, is_flagged, score_sequences
+from engine.detect.scoring import PositionScore, is_flagged, score_sequences, windows
 from engine.errors import BundleError
 from engine.lm.config import GPTConfig
 from engine.lm.model import GPT
@@ -68,17 +68,17 @@ def test_scores_do_not_depend_on_how_positions_are_tiled(monkeypatch: pytest.Mon
 @pytest.mark.parametrize("length", [17, 31, 40, 100])
 def test_long_sequences_are_scored_in_windows_each_position_once(length: int) -> None:
     block = 16
-    windows = _windows(length, block)
-    owned = [p for i, (start, end, first) in enumerate(windows) for p in range(max(first, start), end)]
+    found = windows(length, block)
+    owned = [p for i, (start, end, first) in enumerate(found) for p in range(max(first, start), end)]
     assert owned == list(range(length))  # every input position scored exactly once, in order
     assert all(
-        p - start >= block // 2 or start == 0 for start, end, first in windows for p in range(max(first, start), end)
+        p - start >= block // 2 or start == 0 for start, end, first in found for p in range(max(first, start), end)
     )
     model = tiny_model(12, block)
     seq = [1] + [3 + i % 9 for i in range(length)]
     got = score_sequences(model, [seq])[0]
     want = [
-        s for start, end, first in windows for s in naive_scores(model, seq, start, end)[max(first, start) - start :]
+        s for start, end, first in found for s in naive_scores(model, seq, start, end)[max(first, start) - start :]
     ]
     assert [(g.token, g.rank) for g in got] == [(w.token, w.rank) for w in want]
 

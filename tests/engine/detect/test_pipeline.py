@@ -10,7 +10,8 @@ import torch
 
 from engine.detect import Detector, KeyVocab, TopK
 from engine.detect.evidence import EvidenceRule
-from engine.detect.pipeline import DetectConfig, DetectionPipeline, history_sessions, mine
+from engine.detect.history import history_sessions, mine
+from engine.detect.pipeline import DetectConfig, DetectionPipeline
 from engine.detect.scoring import rescore_from, score_sequences
 from engine.errors import InputError
 from engine.lm.config import GPTConfig

@@ -16,7 +16,7 @@ redis = pytest.importorskip("redis")
 
 from engine.detect import Detector  # noqa: E402
 from engine.detect.evidence import EvidenceRule  # noqa: E402
-from engine.detect.pipeline import mine  # noqa: E402
+from engine.detect.history import mine  # noqa: E402
 from engine.logs.formats import detect_format  # noqa: E402
 from engine.logs.templates import TemplateMiner  # noqa: E402
 from engine.stream.serve import Consumer, pipeline_for  # noqa: E402

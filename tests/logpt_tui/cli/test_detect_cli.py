@@ -146,6 +146,20 @@ def test_json_flags_carry_their_evidence_and_incidents_group_them(
     assert code == 0 and "incident 1 · lines" in text and "too little history" in err
 
 
+def test_a_short_log_says_which_sequence_model_judged_it(capsys: pytest.CaptureFixture[str]) -> None:
+    sample = Path(__file__).resolve().parents[3] / "assets" / "samples" / "web-incident.log"
+    code, out, err = run(["detect", str(sample), "--self-train", "--json"], capsys)
+    models = [o for o in map(json.loads, out.splitlines()) if o["type"] == "models"]
+    assert code == 0 and models == [{"type": "models", "sequence": "pretrained logpt-sequence", "line_model": True}]
+    code, _out, err = run(["detect", str(sample), "--self-train"], capsys)
+    assert code == 0 and "too little history to self-train: the sequence model is pretrained logpt-sequence" in err
+    code, out, err = run(["detect", str(sample), "--self-train", "--json", "--no-sequence-model"], capsys)
+    models = [o for o in map(json.loads, out.splitlines()) if o["type"] == "models"]
+    assert code == 0 and models[0]["sequence"] == "no sequence model: too little history"
+    code, _out, err = run(["detect", str(sample), "--self-train", "--sequence-model", "nope"], capsys)
+    assert code != 0 and "no model bundle named 'nope'" in err
+
+
 def test_the_pure_topk_rule_needs_a_sequence_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sample = Path(__file__).resolve().parents[3] / "assets" / "samples" / "web-incident.log"
     code, _out, err = run(["detect", str(sample), "--self-train", "--rule", "topk"], capsys)

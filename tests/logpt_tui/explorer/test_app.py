@@ -317,7 +317,8 @@ async def test_a_short_log_shows_its_incident_without_a_sequence_model(tmp_path:
     from logpt_tui.explorer.flagset import FlagEngine
 
     sample = Path(__file__).parents[3] / "assets" / "samples" / "web-incident.log"
-    app = LogptApp(sample, poll_seconds=60, backend=None, flags=FlagEngine(sample, cache=tmp_path / "cache"))
+    engine = FlagEngine(sample, cache=tmp_path / "cache", sequence_model=None)
+    app = LogptApp(sample, poll_seconds=60, backend=None, flags=engine)
     async with app.run_test(size=(120, 24)) as pilot:
         await settle(pilot, app, lambda: "flagged (no sequence model" in status(app), tries=600)
         found = app.tab.state.flags.found
@@ -326,6 +327,17 @@ async def test_a_short_log_shows_its_incident_without_a_sequence_model(tmp_path:
         await pilot.press("y")
         assert "**Incident:** lines" in panel_text(app)
     assert not (tmp_path / "cache").exists()  # nothing learned, nothing cached
+
+
+async def test_a_short_log_is_judged_by_the_pretrained_sequence_model(tmp_path: Path) -> None:
+    from logpt_tui.explorer.flagset import FlagEngine
+
+    sample = Path(__file__).parents[3] / "assets" / "samples" / "web-incident.log"
+    app = LogptApp(sample, poll_seconds=60, backend=None, flags=FlagEngine(sample, cache=tmp_path / "cache"))
+    async with app.run_test(size=(160, 24)) as pilot:
+        await settle(pilot, app, lambda: "flagged (pretrained logpt-sequence · line model)" in status(app), tries=600)
+        assert len(app.tab.state.flags.found) >= 5
+    assert not (tmp_path / "cache").exists()  # nothing learned from the file, nothing cached
 
 
 async def check_flags(path: Path, cache: Path, source: str) -> None:
