@@ -62,6 +62,8 @@ class EvidenceRule:
     kind: str = "combined"  # or "topk"
     threshold: float = 2.0
     sequence: float = 1.0
+    pretrained: float = 0.5  # out of sequence by the pretrained model, which never saw this system: weaker than a
+    # self-trained detector's word (rare and out of sequence is not enough; error words and out of sequence are)
     novel: float = 2.0
     critical: float = 2.0  # a CRITICAL (FATAL, PANIC, EMERG) level field
     error: float = 2.0  # an ERROR level field: the software says it failed, flagged unless that is routine here
@@ -112,6 +114,7 @@ class Surprise:
     detail: str  # "unseen template", "rank 7, p=0.0012" or "session ended early"
     unseen: bool
     expected: tuple[str, ...]  # keys the model expected most
+    pretrained: bool = False  # said by the pretrained sequence model (engine.detect.textseq), not the file's own
 
 
 def severity_of(record: Record) -> tuple[str, str] | None:
@@ -263,6 +266,8 @@ def weigh(
     if surprise is not None:
         if surprise.unseen:
             found.append(Evidence("novel", rule.novel, "template never seen in the detector's history"))
+        elif surprise.pretrained:
+            found.append(Evidence("sequence", rule.pretrained, f"{surprise.detail} (pretrained model)"))
         else:
             found.append(Evidence("sequence", rule.sequence, surprise.detail))
     if rule.kind == "topk":

@@ -242,7 +242,7 @@ class SessionBook:
             found = sequence.outliers(keys, self.pipeline.templates())
         for sid, (length, flagged) in zip(ids, found, strict=True):
             session = self.sessions[sid]
-            self.surprises_of[sid] = {i: surprise_at(session, i, v) for i, v in flagged.items()}
+            self.surprises_of[sid] = {i: surprise_at(session, i, v, pretrained=True) for i, v in flagged.items()}
             self.scored[sid] = length
         self.dirty.clear()
 
@@ -310,9 +310,11 @@ class SessionBook:
                 for s in self.sessions.values() if s.id in self.verdicts]  # fmt: skip
 
 
-def surprise_at(session: Session, i: int, v: Verdict) -> Surprise:
-    """The surprise of position i of a session (the verdict of a key outside the top-K, or of its end)."""
+def surprise_at(session: Session, i: int, v: Verdict, *, pretrained: bool = False) -> Surprise:
+    """The surprise of position i of a session (the verdict of a key outside the top-K, or of its end);
+    `pretrained`: the pretrained sequence model's verdict, whose candidates are the file's templates."""
     if i >= len(session.lines):  # the EOS position: the session stopped before it was expected to
         return Surprise(session.lines[-1], session.id, session.keys[-1], "session ended early", False, v.expected)
-    detail = "unseen template" if v.unseen else f"rank {v.rank + 1} of the expected templates, p={v.prob:.2g}"
-    return Surprise(session.lines[i], session.id, v.key, detail, v.unseen, v.expected)
+    of = "the file's templates" if pretrained else "the expected templates"
+    detail = "unseen template" if v.unseen else f"rank {v.rank + 1} of {of}, p={v.prob:.2g}"
+    return Surprise(session.lines[i], session.id, v.key, detail, v.unseen, v.expected, pretrained)

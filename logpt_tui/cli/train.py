@@ -147,7 +147,7 @@ def train_sequence_command(
     out_name: Annotated[str, typer.Argument(metavar="OUT", help="Bundle name (user models dir) or folder path.")],
     *,
     loghub: LoghubOpt = None,
-    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (16 windows of 32 templates each).")] = 1500,
+    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (16 windows of 32 templates each).")] = 3000,
     max_minutes: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many minutes.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the data draw and the weights.")] = 0,
     force: ForceOpt = False,

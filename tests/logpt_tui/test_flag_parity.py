@@ -142,7 +142,7 @@ def test_a_followed_file_gets_the_flags_of_logpt_detect_at_every_size(
         assert code == 0, err
         assert found == [(o["line"], o["reason"]) for o in map(json.loads, out.splitlines()) if o["type"] == "flag"]
         counts[size] = (len(found), engine.source, sum("in 100 lines (usually 0)" in reason for _, reason in found))
-    assert counts[300][1].startswith("pretrained sequence model") and counts[520][1] == "self-trained"
+    assert counts[300][1] == "pretrained logpt-sequence" and counts[520][1] == "self-trained"
     # The user's jump (many flags at 100 lines, few at 120) is the burst rule, the same in `logpt detect`:
     # in the first 100 lines (one bucket) a template's usual rate elsewhere is 0, so any template with 3 to
     # 5 lines there is a burst, and rare; once the next bucket holds some of its lines, it is neither.

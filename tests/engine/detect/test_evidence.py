@@ -170,3 +170,20 @@ def test_unusual_text_is_one_more_kind_of_evidence_that_needs_another_to_flag() 
     both = weigh(501, "odd", None, None, tally, rule, unusual=strong)  # unusual and rare
     assert kinds(both) == {"unusual", "rare"} and sum(e.weight for e in both) >= rule.threshold
     assert "z=3.2: 'data storage interrupt'" in next(e.detail for e in both if e.kind == "unusual")
+
+
+def test_rarity_weighs_little_where_most_templates_are_rare_and_the_pretrained_model_weighs_less() -> None:
+    # A kernel report or a short paste: nearly every template is a one-off, so rare and out of sequence (by a model
+    # that never saw this system) is not enough, while error words and rarity still flag.
+    rule, paste = EvidenceRule(), tally_of([f"t{i}" for i in range(40)])
+    pretrained = Surprise(5, "s", "t4", "rank 9 of the file's templates, p=0.0001", False, ("t3",), pretrained=True)
+    weak = weigh(5, "t4", pretrained, None, paste, rule, rare_is_common=True)
+    assert kinds(weak) == {"sequence", "rare"} and sum(e.weight for e in weak) < rule.threshold
+    assert "as are most of this file's" in weak[-1].detail and "(pretrained model)" in weak[0].detail
+    words = weigh(5, "t4", None, ("ERROR", "words"), paste, rule, rare_is_common=True)
+    assert sum(e.weight for e in words) >= rule.threshold
+    both = weigh(5, "t4", pretrained, ("ERROR", "words"), paste, rule, rare_is_common=True)
+    assert sum(e.weight for e in both) >= rule.threshold
+    # The same surprise from a detector trained on this file, in a file where rarity means something: flagged.
+    own = Surprise(5, "s", "t4", "rank 9 of the expected templates, p=0.0001", False, ("t3",))
+    assert sum(e.weight for e in weigh(5, "t4", own, None, paste, rule)) >= rule.threshold

@@ -223,3 +223,12 @@ def test_the_line_model_reads_every_template_once_and_its_evidence_reaches_the_f
     assert [(f.line, f.reason) for f in book.flags()] == [(f.line, f.reason) for f in whole.flags()]
     without = DetectionPipeline.prepare(lines, fmt).judge(lines).flags()
     assert all("unusual" not in {e.kind for e in f.evidence} for f in without)
+
+
+def test_a_file_of_one_off_templates_says_rarity_means_little() -> None:
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    report = [f"kernel: {w} {v} counter" for w in words for v in ("active", "inactive", "dirty", "mapped")]
+    regular = [f"app: request {i} served in {i % 7} ms" for i in range(200)] + report[:3]
+    for lines, common in ((report, True), (regular, False)):
+        pipeline = DetectionPipeline.prepare(lines, detect_format(lines).format)
+        assert pipeline.judge(lines).rare_is_common() is common
