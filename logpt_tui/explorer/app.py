@@ -305,8 +305,8 @@ def main(argv: list[str] | None = None) -> None:
         app = LogptApp(paths, name=names, theme=args.theme, settings=settings_path(),
                        backend=None if args.no_model else DEFAULT, engine=args.engine,
                        flags=None if args.no_flags else DEFAULT, merge=args.merge)  # fmt: skip
-    except LogptError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except LogptError as e:  # names a file, a folder or a format the user gave: terminal-safe, never raw
+        print(f"error: {visible(str(e))}", file=sys.stderr)
         sys.exit(2)
     try:
         app.run()

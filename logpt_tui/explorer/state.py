@@ -41,6 +41,7 @@ class SearchState:
     counted: bool = False  # the count covers the whole file
     prompt_mode: str = "search"  # what the prompt box is for: search, goto, include, exclude, export
     export: str = "shown"  # what the export prompt writes: the shown lines or the marked range
+    replace: str = ""  # the existing file the user was asked about: Enter on the same name replaces it
 
 
 @dataclass

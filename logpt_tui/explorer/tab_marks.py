@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
+import tempfile
 import time
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import platformdirs
 
@@ -33,6 +38,39 @@ def marks_file(path: Path) -> Path:
 
 def exports_dir() -> Path:
     return Path(platformdirs.user_data_dir("logpt")) / "exports"
+
+
+def export_problem(target: Path, viewed: Sequence[Path]) -> str | None:
+    """Why an export may not write `target`: it is a log being viewed (by any name or link), or an existing
+    thing that is not a regular file (a FIFO would block the explorer, a device or folder is not a file)."""
+    try:
+        if not (target.exists() or target.is_symlink()):
+            return None
+        if any(p.exists() and target.samefile(p) for p in viewed):
+            return f"{target} is the log being viewed"
+        if not target.is_file():
+            return f"{target} is not a regular file"
+    except OSError as e:
+        return str(e)
+    return None
+
+
+def write_replacing(target: Path, write: Callable[[TextIO], int]) -> int:
+    """`write` into a new file beside `target`, then rename it over `target`: an existing file is replaced
+    only by a complete export, and a failed one leaves neither a half file nor a temporary one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            count = write(out)
+        if target.is_file():
+            shutil.copymode(target, tmp)  # the replaced file's permissions (a new one stays private: 0600)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return count
 
 
 class MarksMixin:
@@ -118,7 +156,7 @@ class MarksMixin:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         name = Path(self.display_name).name.replace(" ", "_").replace(":", "")
         default = exports_dir() / f"{name}.{what}-{stamp}.log"
-        self.state.search.export = what
+        self.state.search.export, self.state.search.replace = what, ""
         self.open_prompt("export", f"export the {what} lines to (a .json or .jsonl name writes JSON lines; Esc)")
         self.prompt.value = str(default)
 
@@ -136,10 +174,18 @@ class MarksMixin:
         if not value.strip() or not len(rows):
             self.notify(f"nothing to export: no {what} lines", timeout=3)
             return
+        problem = export_problem(target, getattr(self.source, "paths", [self.path]))
+        if problem is not None:
+            self.notify(visible(f"cannot export: {problem}"), severity="error", markup=False)
+            return
+        if target.exists() and self.state.search.replace != str(target):  # ask once; Enter again replaces it
+            self.state.search.replace = str(target)
+            self.open_prompt("export", f"{target.name} exists: Enter replaces it, Esc keeps it")
+            self.prompt.value = value
+            return
+        self.state.search.replace = ""
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("w", encoding="utf-8") as out:
-                count = self.write_rows(out, rows, as_json=target.suffix in (".json", ".jsonl"))
+            count = write_replacing(target, lambda out: self.write_rows(out, rows, as_json=target.suffix in (".json", ".jsonl")))
         except OSError as e:
             self.notify(visible(f"cannot export: {e}"), severity="error", markup=False)
             return

@@ -134,3 +134,19 @@ async def test_tab_labels_show_file_names_as_text(tmp_path: Path, hostile_log: P
         screen = app.export_screenshot()
         assert "[b]one[red]" in screen and "two&lt;U+202E&gt;.log" in screen
         assert_clean(screen)
+
+
+@pytest.mark.parametrize("name", [f"nope{OSC_CLIPBOARD}", f"x{OSC_TITLE}", f"y{CLEAR}", f"evil{BIDI}.log"])
+def test_explorer_start_up_errors_show_hostile_names_as_text(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from logpt_tui.explorer.app import main
+
+    good = tmp_path / "a.log"
+    good.write_text("2026-11-20T10:00:00Z INFO one\n")
+    for argv in (["--no-model", "--merge", str(good), str(tmp_path / name)], ["--no-model", str(tmp_path / name / "f")]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1
+        assert_clean(err)

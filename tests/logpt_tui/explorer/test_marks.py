@@ -89,6 +89,58 @@ async def test_x_exports_the_filtered_lines_as_they_are(log: Path, tmp_path: Pat
         assert text == [f"2026-11-20T10:00:{i:02d}Z INFO api: request {i} ok" for i in range(10, 20)]
 
 
+async def export(pilot, app: LogptApp, target: Path) -> None:  # noqa: ANN001
+    await pilot.press("X")
+    app.tab.prompt.value = str(target)
+    await pilot.press("enter")
+    await pilot.pause(0.05)
+
+
+async def test_export_asks_before_replacing_and_never_writes_the_log_it_shows(log: Path, tmp_path: Path) -> None:
+    import os
+
+    kept = tmp_path / "kept.log"
+    kept.write_text("my notes\n")
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "link.log").symlink_to(log)
+    original = log.read_text()
+    app = LogptApp(log, backend=None, flags=None)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "100 lines" in status(app))
+        for target in (log, tmp_path / "link.log", tmp_path / "pipe", tmp_path):  # refused, nothing written
+            await export(pilot, app, target)
+            assert not app.tab.prompt.has_class("-open")
+        assert log.read_text() == original and (tmp_path / "pipe").exists() and "100 lines" in status(app)
+        await export(pilot, app, kept)  # exists: asked, not written
+        assert app.tab.prompt.has_class("-open") and "kept.log exists" in app.tab.prompt.placeholder
+        assert kept.read_text() == "my notes\n"
+        await pilot.press("escape")  # kept
+        await export(pilot, app, kept)
+        assert kept.read_text() == "my notes\n"
+        await pilot.press("enter")  # asked again; Enter on the same name replaces it
+        await pilot.pause(0.05)
+        assert kept.read_text() == original
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_failed_export_leaves_the_old_file_and_no_temporary_one(tmp_path: Path) -> None:
+    from logpt_tui.explorer.tab_marks import write_replacing
+
+    target = tmp_path / "out.log"
+    target.write_text("before\n")
+    target.chmod(0o640)
+
+    def fails(out) -> int:  # noqa: ANN001
+        out.write("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_replacing(target, fails)
+    assert target.read_text() == "before\n" and [p.name for p in tmp_path.iterdir()] == ["out.log"]
+    assert write_replacing(target, lambda out: out.write("after\n") and 1) == 1
+    assert target.read_text() == "after\n" and target.stat().st_mode & 0o777 == 0o640
+
+
 async def test_a_second_request_while_one_streams_is_queued_then_runs(log: Path) -> None:
     backend = FakeBackend(delay=0.2)
     app = LogptApp(log, poll_seconds=0.05, backend=backend, flags=None)
