@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -11,10 +12,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from engine.logs.formats import choose_format, parse_lines
+from engine.logs.formats import LogFormat, choose_format, parse_lines
 from engine.logs.templates import TemplateMiner
 from engine.logs.templates.store import TemplateStore
-from engine.logs.templates.summary import summarize
+from engine.logs.templates.summary import TemplateSummary, summarize
 from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, safe
 from logpt_tui.cli.options import FormatOpt, FormatsFileOpt, JsonOpt
@@ -35,23 +36,8 @@ def templates(
     """List a log's templates: count, first and last line, worst level and an example."""
     lines = split_lines(read_log(file))
     fmt = choose_format(lines, log_format, formats_file or ())
-    store = TemplateStore(state) if state else None
-    miner = store.load() if store else TemplateMiner()
-    if store and store.problem:
-        err.print(f"[yellow]{safe(store.problem)}[/yellow]")
-    with Progress(
-        TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
-        disable=as_json or len(lines) < 50_000,
-    ) as progress:  # fmt: skip
-        task = progress.add_task("lines", total=len(lines))
-        step = max(1, len(lines) // 200)
-        summaries = summarize(
-            parse_lines(lines, fmt),
-            miner,
-            on_record=lambda r: progress.update(task, completed=r.end_line) if r.line % step == 0 else None,
-        )
-    if store:
-        store.save(miner)
+    with TemplateStore(state) if state else contextlib.nullcontext() as store:  # locked from load to save
+        summaries = _mine(lines, fmt, store.load() if store else TemplateMiner(), store, quiet=as_json)
     if as_json:
         for s in summaries:
             print(json.dumps(asdict(s)))
@@ -66,3 +52,21 @@ def templates(
     out.print(table)
     if len(summaries) > limit:
         err.print(f"[dim]… {len(summaries) - limit} more (use --limit or --json)[/dim]")
+
+
+def _mine(lines: list[str], fmt: LogFormat, miner: TemplateMiner, store: TemplateStore | None, *, quiet: bool
+          ) -> list[TemplateSummary]:  # fmt: skip
+    with Progress(
+        TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
+        disable=quiet or len(lines) < 50_000,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("lines", total=len(lines))
+        step = max(1, len(lines) // 200)
+        summaries = summarize(
+            parse_lines(lines, fmt),
+            miner,
+            on_record=lambda r: progress.update(task, completed=r.end_line) if r.line % step == 0 else None,
+        )
+    if store:
+        store.save(miner)
+    return summaries

@@ -164,15 +164,21 @@ class TemplateMiner:
                 raise InputError(f"template state version {state['version']} is not supported", hint)
             miner = cls(MinerConfig.from_dict({"rules": 1} | dict(state["config"])))
             drain = miner._drain
+            seen: set[int] = set()
             for cluster_id, tokens, count in state["clusters"]:
                 if not isinstance(cluster_id, int) or not all(isinstance(t, str) for t in tokens):
                     raise InputError("template state has a malformed template", hint)
+                if cluster_id < 1 or cluster_id in seen or int(count) < 0:
+                    raise InputError(f"template state has a bad id or count ({cluster_id}, {count})", hint)
+                seen.add(cluster_id)
                 cluster = LogCluster(tokens, cluster_id)
                 cluster.size = int(count)
                 drain.id_to_cluster[cluster_id] = cluster
                 drain.add_seq_to_prefix_tree(drain.root_node, cluster)
                 miner.counts[cluster_id] = int(count)
             drain.clusters_counter = int(state["next_id"])
+            if seen and drain.clusters_counter < max(seen):  # the next new template would reuse a key
+                raise InputError(f"template state's next_id {drain.clusters_counter} is below its ids", hint)
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"template state is malformed: {e}", hint) from e
         return miner

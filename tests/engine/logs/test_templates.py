@@ -218,11 +218,46 @@ def test_store_saves_and_restores_the_same_keys(tmp_path: Path) -> None:
     assert [again.add(m) for m in synthetic_messages(200)] == keys  # stable ids across runs of the same source
 
 
-def test_store_sets_a_corrupt_state_aside(tmp_path: Path) -> None:
+def test_store_never_replaces_or_sets_aside_a_file_that_is_not_a_state(tmp_path: Path) -> None:
+    import json
+    import os
+
+    from engine.errors import InputError
     from engine.logs.templates.store import TemplateStore
 
-    path = tmp_path / "state.json"
-    path.write_text('{"version": 1, "clusters": "nonsense"')
-    store = TemplateStore(path)
-    miner = store.load()
-    assert len(miner) == 0 and "unreadable" in store.problem and (tmp_path / "state.json.corrupt").is_file()
+    cases = {"log.txt": "Nov 20 10:00:00 host app: started\n", "notes.json": '{"todo": ["milk"]}',
+             "broken.json": '{"version": 1, "clusters": "nonsense"', "deep.json": "[" * 100_000 + "]" * 100_000}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "dir").mkdir()
+    for name in [*cases, "pipe", "dir"]:
+        with pytest.raises(InputError) as e, TemplateStore(tmp_path / name) as store:
+            store.load()
+        assert str(tmp_path / name) in e.value.message and "\n" not in str(e.value)
+    assert {n: (tmp_path / n).read_text() for n in cases} == cases  # untouched, nothing renamed aside
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*cases, "pipe", "dir"])
+    # ids that do not fit: a key reused by the next new template, or two templates with one key
+    good = TemplateStore(tmp_path / "state.json")
+    miner = good.load()
+    for m in synthetic_messages(50):
+        miner.add(m)
+    good.save(miner)
+    state = json.loads((tmp_path / "state.json").read_text())
+    for broken in ({**state, "next_id": 1}, {**state, "clusters": state["clusters"] + state["clusters"][:1]}):
+        (tmp_path / "bad.json").write_text(json.dumps(broken))
+        with pytest.raises(InputError, match="next_id|bad id"):
+            TemplateStore(tmp_path / "bad.json").load()
+
+
+def test_a_second_run_on_one_state_is_refused_while_the_first_holds_it(tmp_path: Path) -> None:
+    from engine.errors import InputError
+    from engine.logs.templates.store import TemplateStore
+
+    with TemplateStore(tmp_path / "state.json") as first:
+        first.save(first.load())
+        with pytest.raises(InputError, match="in use by another logpt run"), TemplateStore(tmp_path / "state.json"):
+            pass
+    with TemplateStore(tmp_path / "state.json") as again:  # released: the next run goes ahead
+        assert len(again.load()) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]

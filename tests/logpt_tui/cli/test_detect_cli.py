@@ -129,6 +129,17 @@ def test_templates_state_keeps_keys_across_runs(
     assert keys(first) == keys(second) and state.is_file()
 
 
+def test_templates_state_never_overwrites_what_is_not_a_state(
+    hdfs_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = hdfs_log.read_text()
+    for target in (hdfs_log, tmp_path):  # the log itself, a folder
+        code, out, err = run(["templates", str(hdfs_log), "--state", str(target)], capsys)
+        assert code != 0 and not out and err.startswith(f"error: template state {target}")
+        assert err.count("\n") == 1
+    assert hdfs_log.read_text() == before and not list(tmp_path.glob("*.corrupt"))
+
+
 def test_json_flags_carry_their_evidence_and_incidents_group_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

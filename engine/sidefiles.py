@@ -1,0 +1,59 @@
+"""Reading the small files that sit beside the logs: template states, settings, format definitions, configs.
+
+Every such file is read through `read_text` or `read_json`: regular files only (a FIFO would block, `/dev/zero`
+never ends), at most a size cap per kind (a link to a 3 GB file is an error, not a MemoryError), JSON nested no
+deeper than Python's parser goes (a `[[[[…` bomb is an error, not a RecursionError), and every failure a
+one-line `InputError` that names the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+
+CAPS = {  # bytes per kind of side file
+    "template state": 512 << 20,  # a miner's clusters: large logs have tens of thousands
+    "settings": 1 << 20,
+    "formats": 4 << 20,
+    "config": 16 << 20,
+}
+
+
+def read_text(path: Path, kind: str, hint: str) -> str:
+    """The text of a side file of `kind` (a key of CAPS); `hint` says what the user can do when it is refused."""
+    cap = CAPS[kind]
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise InputError(f"{kind} {path}: {e.strerror or e}", hint) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{kind} {path} is not a regular file", hint)
+    if st.st_size > cap:
+        raise InputError(f"{kind} {path} is {st.st_size / (1 << 20):,.1f} MiB, over the {cap >> 20} MiB a {kind} may be", hint)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(cap + 1)  # the file may have grown since the stat
+    except OSError as e:
+        raise InputError(f"{kind} {path}: {e.strerror or e}", hint) from None
+    if len(data) > cap:
+        raise InputError(f"{kind} {path} is over the {cap >> 20} MiB a {kind} may be", hint)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{kind} {path} is not UTF-8 text ({e.reason} at byte {e.start})", hint) from None
+
+
+def read_json(path: Path, kind: str, hint: str) -> Any:
+    """The JSON value of a side file (see `read_text`)."""
+    text = read_text(path, kind, hint)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputError(f"{kind} {path} is nested too deeply to be one", hint) from None
+    except ValueError as e:
+        raise InputError(f"{kind} {path} is not valid JSON ({e})", hint) from None
