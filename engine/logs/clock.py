@@ -4,7 +4,8 @@
 reads a line's time to the second (and its fraction) on the calendar, so
 that lines of different files compare: ISO 8601 (a `Z` or `+hh:mm` offset is
 applied; a time without one is taken as written), syslog's `Nov 20
-10:02:03` (the year is the file's, given by the caller, as lnav does),
+10:02:03` (the year is the file's, given by the caller, as lnav does, unless
+the line writes one: ctime's and Apache's `Sun Dec 04 17:43:12 2005`),
 HDFS's `081109 203615`, Android's `03-17 16:13:38.811`, BGL's
 `2005-06-03-15.42.50.363779`, Redis's and access logs' `21/Nov/2026:10:00:12`,
 HealthApp's `20171223-22:15:41:672` and Unix seconds at the start of a line.
@@ -34,7 +35,10 @@ _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
 _FRACTION = r"(?:[.,:](\d{1,9}))?"
 _ZONE = r"\s?(Z|[+-]\d{2}:?\d{2})?(?![\d:])"
 _YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})[:.](\d{2})" + _FRACTION + _ZONE)
-_SYSLOG = re.compile(r"\b([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)
+# Syslog's `Nov 20 10:02:03`, with a year before the time (`Nov 20 2026 10:02:03`) or after it (ctime, Apache's
+# error log: `Sun Dec 04 17:43:12 2005`): a year written in the line wins over the caller's.
+_SYSLOG = re.compile(r"\b([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION
+                     + r"(?:\s+((?:19|20)\d{2})(?![\d:]))?")  # fmt: skip
 _DMY = re.compile(r"(\d{1,2})[ /-]([A-Z][a-z]{2})[ /-](\d{4})[ :](\d{2}):(\d{2}):(\d{2})" + _FRACTION + _ZONE)
 _COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(\d{2})\b")  # HDFS: yyMMdd HHmmss
 _YMD_DASH = re.compile(r"^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2}):(\d{1,2})" + _FRACTION)  # HealthApp
@@ -73,8 +77,9 @@ def _ymd(m: re.Match[str], _year: int) -> float | None:
 
 def _syslog(m: re.Match[str], year: int) -> float | None:
     month = _MONTHS.get(m.group(1).lower())
-    mon, d, y, h, mi, s, f = m.groups()
-    return None if month is None else _instant(int(y) if y else year, month, int(d), h, mi, s, f, None)
+    mon, d, y, h, mi, s, f, y_after = m.groups()
+    written = y or y_after
+    return None if month is None else _instant(int(written) if written else year, month, int(d), h, mi, s, f, None)
 
 
 def _dmy(m: re.Match[str], _year: int) -> float | None:

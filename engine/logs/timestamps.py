@@ -16,7 +16,10 @@ import re
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                        "dec"), 1)}  # fmt: skip
 _YMD = re.compile(r"(\d{2,4})[-/](\d{1,2})[-/](\d{1,2})[T -](\d{1,2})[:.](\d{2})")  # ISO, BGL, Spark, nginx
-_SYSLOG = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:\d{4}\s+)?(\d{1,2}):(\d{2})")  # syslog, Apache
+# Syslog, and Apache's / ctime's `Sun Dec 04 17:43:12 2005` (a year before or after the time is read; without
+# one the year is 0: minutes of one file still follow one another)
+_SYSLOG = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{1,2}):(\d{2})"
+                     r"(?::\d{2}(?:[.,]\d+)?\s+((?:19|20)\d{2})(?![\d:]))?")  # fmt: skip
 _COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(?=\d{2}$)")  # HDFS: yyMMdd HHmmss
 _MD = re.compile(r"^(\d{1,2})[-.](\d{1,2})\s+(\d{1,2}):(\d{2})")  # Android (MM-dd), Proxifier (MM.dd)
 _DMY = re.compile(r"(\d{1,2})[ /]([A-Z][a-z]{2})[ /](\d{4})[ :](\d{2}):(\d{2})")  # Redis, access logs
@@ -35,7 +38,9 @@ def _ymd(m: re.Match[str]) -> int | None:
 
 def _syslog(m: re.Match[str]) -> int | None:
     month = _MONTHS.get(m.group(1).lower())
-    return None if month is None else _minute(0, month, int(m.group(2)), int(m.group(3)), int(m.group(4)))
+    mon, d, y, h, mi, y_after = m.groups()
+    year = int(y or y_after or 0)
+    return None if month is None else _minute(year, month, int(d), int(h), int(mi))
 
 
 def _md(m: re.Match[str]) -> int | None:

@@ -27,6 +27,22 @@ def test_each_form_is_read_to_the_second(line: str, expected: str, fraction: flo
     assert t % 1 == pytest.approx(fraction, abs=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("[Sun Dec 04 17:43:12 2005] [error] [client 10.0.0.5] File does not exist: /var/www/x", "2005-12-04 17:43:12"),
+        ("[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] AH00037: x", "2000-10-11 14:32:52"),
+        ("Dec 04 17:43:12 2005 web-01 app: started", "2005-12-04 17:43:12"),
+        ("Dec 04 2005 17:43:12 web-01 app: started", "2005-12-04 17:43:12"),
+        ("Dec 04 17:43:12 web-01 app[2005]: started", "2026-12-04 17:43:12"),  # no year: the caller's
+    ],
+)
+def test_a_year_written_in_the_line_wins_over_the_files(line: str, expected: str) -> None:
+    """Apache's error log and ctime write the year after the time; syslog writes none (the file's year)."""
+    t = seconds_of(line, year=2026)
+    assert t is not None and describe(t) == expected
+
+
 def test_an_offset_puts_times_of_two_zones_on_one_axis() -> None:
     assert seconds_of("2026-11-20T10:02:03+02:00 x") == seconds_of("2026-11-20T08:02:03Z y")
     assert seconds_of("2026-11-20T10:02:03-0130 x") == seconds_of("2026-11-20T11:32:03 y")

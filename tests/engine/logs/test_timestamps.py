@@ -34,6 +34,14 @@ def test_midnight_and_month_ends_still_move_forward() -> None:
     assert minute_of("2026-12-31T23:59:00") < minute_of("2027-01-01T00:00:00")  # type: ignore[operator]
 
 
+def test_a_year_written_after_the_time_counts() -> None:
+    """Apache's error log (ctime): the year after the time orders the minutes, and tells two years apart."""
+    assert minute_of("Sat Dec 31 23:59:00 2005") < minute_of("Sun Jan 01 00:00:00 2006")  # type: ignore[operator]
+    assert minute_of("Sun Dec 04 17:43:12 2005") != minute_of("Mon Dec 04 17:43:12 2006")
+    read = MinuteReader()
+    assert read("Sun Dec 04 17:43:12 2005") != read("Sun Dec 04 17:43:40 2006")  # the prefix cache keeps the year
+
+
 @pytest.mark.parametrize("text", [None, "", "soon", "Foo 12 10:00:00", "99-99"])
 def test_unknown_forms_are_none(text: str | None) -> None:
     assert minute_of(text) is None
