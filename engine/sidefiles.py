@@ -1,9 +1,9 @@
 """Reading the small files that sit beside the logs: template states, settings, format definitions, configs.
 
 Every such file is read through `read_text` or `read_json`: regular files only (a FIFO would block, `/dev/zero`
-never ends), at most a size cap per kind (a link to a 3 GB file is an error, not a MemoryError), JSON nested no
-deeper than Python's parser goes (a `[[[[…` bomb is an error, not a RecursionError), and every failure a
-one-line `InputError` that names the file.
+never ends), at most a size cap per kind (a link to a 3 GB file is an error, not a MemoryError), JSON and TOML
+nested no deeper than Python's parsers go (a `[[[[…` bomb is an error, not a RecursionError), and every failure
+a one-line `InputError` that names the file (callers that report `BundleError` convert it).
 """
 
 from __future__ import annotations
@@ -11,16 +11,26 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 CAPS = {  # bytes per kind of side file
     "template state": 512 << 20,  # a miner's clusters: large logs have tens of thousands
-    "settings": 1 << 20,
-    "formats": 4 << 20,
-    "config": 16 << 20,
+    "settings": 1 << 20,  # the explorer's tui.json
+    "marks": 16 << 20,
+    "format file": 4 << 20,
+    "config": 16 << 20,  # a bundle's config.json (a detector's holds its templates), an HF config.json
+    "miner state": 512 << 20,  # a detector bundle's miner.json
+    "tokenizer ranks": 64 << 20,  # tiktoken ranks (GPT-2's: 1.6 MB)
+    "vocabulary": 64 << 20,  # an HF vocab.json or merges.txt
 }
 
 
@@ -46,6 +56,17 @@ def read_text(path: Path, kind: str, hint: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{kind} {path} is not UTF-8 text ({e.reason} at byte {e.start})", hint) from None
+
+
+def read_toml(path: Path, kind: str, hint: str) -> dict[str, Any]:
+    """The TOML tables of a side file (see `read_text`)."""
+    text = read_text(path, kind, hint)
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise InputError(f"{kind} {path} is nested too deeply to be one", hint) from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{kind} {path} is not valid TOML ({e})", hint) from None
 
 
 def read_json(path: Path, kind: str, hint: str) -> Any:

@@ -29,6 +29,7 @@ from engine.lm.bundle import (
     FORMAT,
     FORMAT_VERSION,
     build_model,
+    bundle_json,
     load_state,
     save_weights,
     write_atomically,
@@ -175,8 +176,10 @@ class Detector:
         placement = placement or Placement(torch.device("cpu"), torch.float32)
         path = folder / CONFIG_FILE
         hint = "re-train it with `logpt train detector`"
+        if not path.exists():
+            raise BundleError(f"{folder} has no {CONFIG_FILE}", hint)
+        data = bundle_json(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT or data.get("kind") != "detector":
                 raise BundleError(f"{folder} is not a detector bundle", hint)
             config = GPTConfig.from_dict(dict(data["model"]))
@@ -187,17 +190,7 @@ class Detector:
             sessions = dict(data.get("sessions", {}))
             session = SessionSpec.from_json(sessions)
             provenance = dict(data.get("provenance", {}))
-        except FileNotFoundError:
-            raise BundleError(f"{folder} has no {CONFIG_FILE}", hint) from None
-        except (
-            OSError,
-            UnicodeDecodeError,
-            json.JSONDecodeError,
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-        ) as e:
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise BundleError(f"{path} is malformed: {e}", hint) from e
         if len(vocab) > config.vocab_size:
             raise BundleError(f"{folder}: {len(vocab)} keys but the model has {config.vocab_size} rows", hint)
@@ -209,12 +202,9 @@ class Detector:
 
 def _miner_state(path: Path, hint: str) -> dict[str, Any] | None:
     """The template miner's saved state, if the bundle has one; a bad file is named in the error."""
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise BundleError(f"{path} is malformed: {e}", hint) from e
+    state = bundle_json(path, "miner state")
     if not isinstance(state, dict):
         raise BundleError(f"{path} is malformed: not an object", hint)
     return state

@@ -22,12 +22,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from engine.errors import BundleError
+from engine.errors import BundleError, InputError
 from engine.lm.config import GPTConfig
 from engine.lm.devices import Placement
 from engine.lm.model import GPT
 from engine.lm.quantize import quantize_int8
 from engine.lm.tokenizer import PATTERNS, Tokenizer, read_ranks, write_ranks
+from engine.sidefiles import read_json
 
 FORMAT = "logpt-bundle"
 FORMAT_VERSION = 1
@@ -130,12 +131,9 @@ def read_config(folder: Path) -> BundleConfig:
     path = folder / CONFIG_FILE
     if not folder.is_dir():
         raise BundleError(f"no bundle folder at {folder}", "run `logpt models` to list bundles")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BundleError(f"{folder} has no {CONFIG_FILE}", "it is not a logpt bundle") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"cannot read {path}: {e}", "re-create the bundle") from e
+    if not path.exists():
+        raise BundleError(f"{folder} has no {CONFIG_FILE}", "it is not a logpt bundle")
+    data = bundle_json(path)
     if not isinstance(data, dict):
         raise BundleError(f"{path} is not a JSON object", "re-create the bundle")
     return BundleConfig.from_json(data, path)
@@ -159,11 +157,19 @@ def save_bundle(
     write_atomically(folder, write, force=force)
 
 
+def bundle_json(path: Path, kind: str = "config") -> Any:
+    """A bundle's JSON file (config.json, miner.json) through the one side-file reader, as a BundleError."""
+    try:
+        return read_json(path, kind, "re-create the bundle")
+    except InputError as e:
+        raise BundleError(e.message, e.hint) from None
+
+
 def is_bundle(folder: Path) -> bool:
     """Whether `folder` holds a logpt bundle of any kind (its config.json says so)."""
     try:
-        return json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
+        return bundle_json(folder / CONFIG_FILE).get("format") == FORMAT
+    except (BundleError, AttributeError):
         return False
 
 

@@ -7,7 +7,6 @@ directory (`logpt import` and `logpt train` write there) and in the bundled
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -16,7 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from engine.errors import BundleError
-from engine.lm.bundle import CONFIG_FILE, BundleConfig, read_config
+from engine.lm.bundle import CONFIG_FILE, BundleConfig, bundle_json, read_config
 from engine.lm.config import GPTConfig
 
 DEFAULT_GENERATOR = "logpt-analyst"  # the default generator bundle's folder name
@@ -54,7 +53,7 @@ class BundleInfo:
 
 def describe_bundle(path: Path) -> BundleInfo:
     try:
-        data = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        data = bundle_json(path / CONFIG_FILE)
         kind = data.get("kind", "generator") if isinstance(data, dict) else "?"
         if kind == "detector":
             return BundleInfo(path.name, path, kind, GPTConfig.from_dict(dict(data["model"])), None)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import tiktoken
 
-from engine.errors import BundleError
+from engine.errors import BundleError, InputError
+from engine.sidefiles import read_text
 
 # GPT-2's pre-tokenisation pattern (tiktoken's r50k_base / gpt2).
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
@@ -40,9 +41,9 @@ def read_ranks(path: Path) -> dict[bytes, int]:
     """Parse a tiktoken ranks file; a malformed file raises BundleError."""
     ranks: dict[bytes, int] = {}
     try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BundleError(f"cannot read tokenizer ranks {path}: {e}", "re-create the bundle") from e
+        text = read_text(path, "tokenizer ranks", "re-create the bundle")
+    except InputError as e:
+        raise BundleError(e.message, e.hint) from None
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue

@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from engine.errors import LogptError
 from engine.logs.logsource import LogSource
 from engine.logs.merged import MergedSource
+from engine.sidefiles import read_json
 from logpt_tui.explorer.backend import AnalystBackend, Backend, ModelBackend
 from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import CLEANUPS, spool_stdin, system_log
@@ -101,8 +102,8 @@ class LogptApp(App[None]):
         if self.settings is None:
             return None
         try:
-            theme = json.loads(self.settings.read_text(encoding="utf-8")).get("theme")
-        except (OSError, ValueError, AttributeError):
+            theme = read_json(self.settings, "settings", "").get("theme")
+        except (LogptError, AttributeError):  # a broken settings file costs the saved theme, nothing else
             return None
         return theme if isinstance(theme, str) and theme in self.available_themes else None
 

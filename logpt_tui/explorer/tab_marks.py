@@ -25,6 +25,8 @@ from typing import TextIO
 import platformdirs
 
 from engine.analysis.queries import QUERIES
+from engine.errors import LogptError
+from engine.sidefiles import read_json
 from logpt_tui.explorer.flagset import cache_key
 from logpt_tui.terminal import visible
 
@@ -80,9 +82,9 @@ class MarksMixin:
 
     def load_marks(self) -> None:
         try:
-            saved = json.loads(marks_file(self.path).read_text(encoding="utf-8"))
+            saved = read_json(marks_file(self.path), "marks", "")
             self.marks = sorted({int(m) for m in saved.get("marks", []) if isinstance(m, int) and m >= 0})
-        except (OSError, ValueError, AttributeError, TypeError):
+        except (LogptError, AttributeError, TypeError):  # none saved, or unreadable: no marks
             self.marks = []
         self.view.marked = self.marks
 

@@ -93,7 +93,15 @@ def test_a_bad_miner_state_is_named(tmp_path: Path) -> None:
     d.miner_state = {"version": 1}
     d.save(tmp_path / "det")
     (tmp_path / "det" / "miner.json").write_text("{not json")
-    with pytest.raises(BundleError, match="miner.json is malformed"):
+    with pytest.raises(BundleError, match="miner.json is not valid JSON"):
+        Detector.load(tmp_path / "det")
+    (tmp_path / "det" / "miner.json").unlink()
+    (tmp_path / "det" / "miner.json").symlink_to("/dev/zero")  # never ends: refused before reading
+    with pytest.raises(BundleError, match="miner.json is not a regular file"):
+        Detector.load(tmp_path / "det")
+    (tmp_path / "det" / "miner.json").unlink()
+    (tmp_path / "det" / "miner.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BundleError, match="nested too deeply"):
         Detector.load(tmp_path / "det")
 
 

@@ -96,3 +96,25 @@ def test_whole_file_commands_refuse_what_they_cannot_hold(tmp_path: Path, monkey
     with pytest.raises(InputError, match="stdin"):
         textio.read_stream(io.BytesIO(b"y\n" * 600))
     assert LogSource(big).index() == 600  # the explorer reads lines on demand: no cap
+
+
+def test_side_files_that_never_end_or_nest_forever_are_one_line_errors(tmp_path: Path) -> None:
+    from engine.errors import BundleError
+    from engine.lm.tokenizer import read_ranks
+    from engine.logs.formats.user import load_format_file
+    from engine.logs.templates.store import TemplateStore
+    from logpt_tui.explorer.app import LogptApp
+
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "deep.toml").write_text("a = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    with pytest.raises(InputError, match="not a regular file"):
+        load_format_file(tmp_path / "zero")
+    with pytest.raises(InputError, match="nested too deeply|not valid TOML"):
+        load_format_file(tmp_path / "deep.toml")
+    with pytest.raises(InputError, match="not a regular file"):
+        TemplateStore(tmp_path / "zero").load()
+    with pytest.raises(BundleError, match="not a regular file"):
+        read_ranks(tmp_path / "zero")
+    (tmp_path / "a.log").write_text("one line\n")
+    app = LogptApp(tmp_path / "a.log", settings=tmp_path / "zero", backend=None, flags=None)  # tui.json → /dev/zero
+    assert app.saved_theme() is None  # the saved theme is lost, nothing else

@@ -9,10 +9,10 @@ where they do not is refused rather than tokenized differently.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, InputError
+from engine.sidefiles import read_json, read_text
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -32,11 +32,14 @@ def bytes_to_unicode() -> dict[int, str]:
 
 def load_gpt2_vocab(vocab_path: Path, merges_path: Path) -> tuple[dict[bytes, int], dict[str, int]]:
     """(ranks, special tokens) from a GPT-2 style vocab.json and merges.txt."""
+    hint = "expected vocab.json and merges.txt"
     try:
-        vocab: dict[str, int] = json.loads(vocab_path.read_text(encoding="utf-8"))
-        merge_lines = merges_path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"cannot read the tokenizer files: {e}", "expected vocab.json and merges.txt") from e
+        vocab: dict[str, int] = read_json(vocab_path, "vocabulary", hint)
+        merge_lines = read_text(merges_path, "vocabulary", hint).splitlines()
+    except InputError as e:
+        raise CheckpointError(e.message, e.hint) from None
+    if not isinstance(vocab, dict):
+        raise CheckpointError(f"{vocab_path} is not a JSON object of tokens", hint)
     decoder = {c: b for b, c in bytes_to_unicode().items()}
 
     def to_bytes(token: str) -> bytes:

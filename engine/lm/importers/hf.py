@@ -8,32 +8,33 @@ Linear's (out, in); the causal-mask buffers are dropped; the head is tied.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from engine.errors import BundleError, CheckpointError
+from engine.errors import BundleError, CheckpointError, InputError
 from engine.lm.bundle import BundleConfig, TokenizerSpec, default_stop_tokens, save_bundle
 from engine.lm.config import GPTConfig
 from engine.lm.importers.gpt2_vocab import load_gpt2_vocab
 from engine.lm.importers.safe_pickle import load_torch_checkpoint
 from engine.lm.tokenizer import ENDOFTEXT, LOGPT_SPECIALS
+from engine.sidefiles import read_json
 
 CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 ACTIVATIONS = {"gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "gelu": "gelu"}
 
 
 def read_hf_config(folder: Path) -> GPTConfig:
+    if not (folder / "config.json").exists():
+        raise CheckpointError(f"{folder} has no config.json", "pass a Hugging Face GPT-2 model folder")
     try:
-        raw: dict[str, Any] = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(f"{folder} has no config.json", "pass a Hugging Face GPT-2 model folder") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"cannot read {folder / 'config.json'}: {e}", "the folder is corrupt") from e
+        raw = read_json(folder / "config.json", "config", "the folder is corrupt")
+    except InputError as e:
+        raise CheckpointError(e.message, e.hint) from None
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{folder / 'config.json'} is not a JSON object", "the folder is corrupt")
     if raw.get("model_type", "gpt2") != "gpt2":
         raise CheckpointError(f"model_type {raw.get('model_type')!r} is not gpt2", "only GPT-2 models can be imported")
     activation = raw.get("activation_function", "gelu_new")

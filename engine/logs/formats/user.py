@@ -13,7 +13,6 @@ given on the command line. User formats win detection ties over built-ins.
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import platformdirs
@@ -22,11 +21,7 @@ from engine.errors import InputError
 from engine.logs.formats.record import LEVELS
 from engine.logs.formats.spec import LogFormat
 from engine.logs.userregex import UserRegex
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from engine.sidefiles import read_toml
 
 
 def user_formats_dir() -> Path:
@@ -34,12 +29,7 @@ def user_formats_dir() -> Path:
 
 
 def load_format_file(path: Path) -> list[LogFormat]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read format file {path}: {e}", "check the path") from e
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{path} is not valid TOML: {e}", "see the format file layout in the README") from e
+    data = read_toml(path, "format file", "see the format file layout in the README")
     entries = data.get("format", [])
     if not isinstance(entries, list):
         raise InputError(

@@ -69,7 +69,10 @@ def test_missing_pieces(tmp_path: Path, tiny_bundle: Path) -> None:
     with pytest.raises(BundleError, match="no bundle folder"):
         read_config(tmp_path / "nothing")
     (tiny_bundle / "config.json").write_text("{not json")
-    with pytest.raises(BundleError, match="cannot read"):
+    with pytest.raises(BundleError, match="not valid JSON"):
+        read_config(tiny_bundle)
+    (tiny_bundle / "config.json").write_text("[" * 100_000 + "]" * 100_000)  # a nesting bomb: one line, no traceback
+    with pytest.raises(BundleError, match="nested too deeply"):
         read_config(tiny_bundle)
 
 
