@@ -179,3 +179,16 @@ def test_everyday_formats_read_a_hostile_line_in_linear_time() -> None:
             for tail in (" " * 60_000, "a " * 30_000):
                 fmt.parse(head + tail, 1)
     assert time.perf_counter() - t0 < 10  # a lazy run before \s* made logcat's regex quadratic: ~10 s a line
+
+
+def test_a_regex_just_under_the_per_line_limit_gives_up_over_a_file(tmp_path: Path) -> None:
+    # ~0.15 s a line: never over the 1 s per line limit, but hours over a large log
+    path = tmp_path / "f.toml"
+    path.write_text("[[format]]\nname = 'slow'\nregex = '^(?P<message>(a|aa)+)$'\n")
+    fmt = load_format_file(path)[0]
+    lines = ["a" * 26 + "b"] * 10_000
+    with pytest.raises(InputError, match="ms a line on average: too slow") as e:
+        list(parse_lines(lines, fmt))
+    assert "\n" not in str(e.value)
+    fast = UserRegex("^(?P<message>.*)$")
+    assert all(fast.match("x" * 200) for _ in range(20_000)) and fast.calls == 20_000  # a normal one never trips
