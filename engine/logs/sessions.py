@@ -62,10 +62,13 @@ class SessionSpec:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SessionSpec | None:
-        """The spec a bundle saved; None when it saved none (or an id rule without its pattern)."""
+        """The spec a bundle saved; None when it saved none; ValueError for one this version does not know (a
+        detector learned its sessions one way: judging them another would be silently wrong)."""
         kind = data.get("kind")
-        if kind not in SESSION_KINDS or (kind == "id" and not data.get("pattern")):
+        if kind is None:
             return None
+        if kind not in SESSION_KINDS or (kind == "id" and not data.get("pattern")):
+            raise ValueError(f"session rule {dict(data)!r:.80} is not one of {', '.join(SESSION_KINDS)}")
         pattern = data.get("pattern") or None
         size = data.get("size", 50)
         if pattern is not None and not isinstance(pattern, str) or type(size) is not int or size < 2:

@@ -39,8 +39,18 @@ QuantizeOpt = Annotated[
 ]
 TemperatureOpt = Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0 is greedy.")]
 TopKOpt = Annotated[int | None, typer.Option(min=1, help="Sample from the k most likely tokens.")]
-TopPOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass.")]
-SeedOpt = Annotated[int | None, typer.Option(help="Seed for repeatable sampling.")]
+
+
+def _above_zero(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise typer.BadParameter("must be above 0 (and at most 1)")
+    return value
+
+
+TopPOpt = Annotated[
+    float | None, typer.Option(min=0.0, max=1.0, callback=_above_zero, help="Nucleus sampling mass, in (0, 1].")
+]
+SeedOpt = Annotated[int | None, typer.Option(min=0, max=(1 << 63) - 1, help="Seed for repeatable sampling.")]
 FormatOpt = Annotated[str | None, typer.Option("--format", help="Force a format by name instead of detecting it.")]
 FormatsFileOpt = Annotated[
     list[Path] | None, typer.Option("--formats-file", help="Extra TOML file(s) of user formats.")

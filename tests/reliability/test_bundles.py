@@ -128,3 +128,32 @@ async def test_a_corrupt_detector_cache_is_set_aside_and_rebuilt(tmp_path: Path)
         await settle(pilot, app, lambda: "flagged (self-trained" in status(app), tries=600)
     assert (cache / (cache_key(path) + ".corrupt") / "config.json").is_file()
     assert Detector.load(folder).provenance["keys"] == 600  # the new one learned the whole history
+
+
+def test_a_detector_with_a_session_rule_this_version_does_not_know_is_refused(tmp_path: Path) -> None:
+    import json
+
+    d = detector(5)
+    d.save(tmp_path / "det")
+    path = tmp_path / "det" / "config.json"
+    data = json.loads(path.read_text())
+    data["sessions"] = {"kind": "bogus", "complete": True}
+    path.write_text(json.dumps(data))
+    with pytest.raises(BundleError, match="session rule .* is not one of"):
+        Detector.load(tmp_path / "det")
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [({"n_head": 0}, "n_head must be in"), ({"n_head": "abc"}, "invalid literal"), ([], "not a JSON object"),
+     ({"n_positions": 10**12}, "block_size must be in"), ({"layer_norm_epsilon": "tiny"}, "could not convert")],
+)  # fmt: skip
+def test_a_hugging_face_config_that_cannot_be_a_gpt2_is_one_error(tmp_path: Path, config: object, message: str) -> None:
+    import json
+
+    from engine.errors import CheckpointError
+    from engine.lm.importers.hf import read_hf_config
+
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=message):
+        read_hf_config(tmp_path)

@@ -108,3 +108,11 @@ async def test_an_unforeseen_error_in_a_worker_is_a_notice_not_a_crash(
         assert app.is_running
         await pilot.press("g")
         assert "300 lines" in status(app)
+
+
+@pytest.mark.parametrize("option", [["--top-p", "0"], ["--seed", str(2**70)], ["--seed", "-1"]])
+def test_sampling_options_out_of_range_are_one_line_errors(option: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.logpt_tui.cli.test_cli import run
+
+    code, out, err = run(["generate", "-p", "hi", "--max-tokens", "2", *option], capsys)
+    assert code == 2 and "Invalid value" in err and "Traceback" not in err + out

@@ -42,16 +42,19 @@ def read_hf_config(folder: Path) -> GPTConfig:
         raise CheckpointError(f"activation {activation!r} is not supported", f"supported: {', '.join(ACTIVATIONS)}")
     if raw.get("scale_attn_by_inverse_layer_idx") or raw.get("reorder_and_upcast_attn"):
         raise CheckpointError("this GPT-2 variant scales attention differently", "only standard GPT-2 is supported")
-    return GPTConfig(
-        block_size=int(raw.get("n_positions", 1024)),
-        vocab_size=int(raw.get("vocab_size", 50257)),
-        n_layer=int(raw.get("n_layer", 12)),
-        n_head=int(raw.get("n_head", 12)),
-        n_embd=int(raw.get("n_embd", 768)),
-        activation=ACTIVATIONS[activation],
-        layer_norm_eps=float(raw.get("layer_norm_epsilon", 1e-5)),
-        tie_weights=bool(raw.get("tie_word_embeddings", True)),
-    )
+    try:  # GPTConfig checks types and bounds (a 0-head or 10^12-position model is refused before anything is built)
+        return GPTConfig(
+            block_size=int(raw.get("n_positions", 1024)),
+            vocab_size=int(raw.get("vocab_size", 50257)),
+            n_layer=int(raw.get("n_layer", 12)),
+            n_head=int(raw.get("n_head", 12)),
+            n_embd=int(raw.get("n_embd", 768)),
+            activation=ACTIVATIONS[activation],
+            layer_norm_eps=float(raw.get("layer_norm_epsilon", 1e-5)),
+            tie_weights=bool(raw.get("tie_word_embeddings", True)),
+        )
+    except (TypeError, ValueError, OverflowError) as e:
+        raise CheckpointError(f"{folder / 'config.json'}: {e}", "not a usable GPT-2 config") from None
 
 
 def read_hf_weights(folder: Path) -> dict[str, torch.Tensor]:
