@@ -58,6 +58,13 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
         except LogptError as e:
             err.print(error_line(e))
             raise typer.Exit(EXIT_USER_ERROR) from None
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): the entry point ends quietly
+        except OSError as e:  # a full disk, a read-only folder, a path that went away while writing
+            where = f" {e.filename}" if e.filename else ""
+            err.print(error_line(LogptError(f"cannot write or read{where}: {e.strerror or e}", "check the path, its "
+                                            "permissions and free space")))  # fmt: skip
+            raise typer.Exit(EXIT_USER_ERROR) from None
         except (KeyboardInterrupt, typer.Abort):  # Ctrl-C, also at a `Continue?` prompt
             sys.stdout.write("\n")
             err.print("[dim]interrupted[/dim]")

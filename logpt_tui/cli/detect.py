@@ -82,6 +82,8 @@ def detect(
         err.print(f"[dim]too little history to self-train: the sequence model is {safe(pipeline.source)}[/dim]")
     elif pipeline.detector is None:
         err.print(f"[yellow]{safe(pipeline.source)}[/yellow] [dim](severity, bursts and rarity only)[/dim]")
+    if pipeline.detector is None and save:
+        err.print(f"[yellow]not saved to {safe(save)}: nothing was learned from so short a log[/yellow]")
     elif loaded is None and save:
         pipeline.detector.save(output_folder(save), force=force)
         err.print(f"[dim]saved detector to {safe(output_folder(save))}[/dim]")

@@ -116,3 +116,26 @@ def test_sampling_options_out_of_range_are_one_line_errors(option: list[str], ca
 
     code, out, err = run(["generate", "-p", "hi", "--max-tokens", "2", *option], capsys)
     assert code == 2 and "Invalid value" in err and "Traceback" not in err + out
+
+
+def test_a_write_that_fails_is_one_line_and_a_save_with_nothing_learned_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import random
+
+    from tests.logpt_tui.cli.test_cli import run
+
+    rng = random.Random(1)
+    words = ["worker {n} started job {p}", "cache hit for key k{p}", "request {n} served in {p} ms", "user u{p} in"]
+    log = tmp_path / "long.log"
+    log.write_text("".join(f"2024-01-02 10:{i // 60 % 60:02d}:{i % 60:02d} INFO "
+                           f"{rng.choice(words).format(n=i, p=rng.randint(1, 999))}\n" for i in range(1500)))  # fmt: skip
+    (tmp_path / "afile").write_text("x")
+    code, _out, err = run(["detect", str(log), "--self-train", "--save", str(tmp_path / "afile" / "sub" / "det")],
+                          capsys)  # fmt: skip
+    assert code == 2 and err.strip().startswith("error: cannot write or read") and "\n" not in err.strip()
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+    short = tmp_path / "short.log"
+    short.write_text("".join(log.read_text().splitlines(keepends=True)[:30]))
+    code, _out, err = run(["detect", str(short), "--self-train", "--save", str(tmp_path / "det")], capsys)
+    assert code == 0 and "not saved to" in err and not (tmp_path / "det").exists()
