@@ -25,7 +25,9 @@ import torch
 
 from engine.errors import CheckpointError
 
-MAX_PICKLE_BYTES = 64 << 20  # the pickle holds structure only (tensors are separate members)
+MAX_PICKLE_BYTES = 4 << 20  # the pickle holds structure only (tensors are separate members): GPT-2's is ~30 KB,
+# a nanoGPT checkpoint with its optimizer's state a few hundred KB; a pickle of 4 MiB of one-byte opcodes (empty
+# dicts) still builds ~4 million objects, so more would be a memory bomb, not a model
 
 # Storage class names in pickles → dtypes.
 STORAGE_DTYPES: dict[str, torch.dtype] = {
@@ -165,6 +167,10 @@ def load_torch_checkpoint(path: Path, *, config_classes: frozenset[str] = frozen
                 raise CheckpointError(f"{path} lacks storage {key}", "the file is truncated or corrupt") from None
             if info.file_size != numel * itemsize or numel < 0:  # checked on the declared size, before inflating
                 raise CheckpointError(f"{path}: storage {key} has the wrong size", "the file is corrupt")
+            if info.file_size > info.compress_size:  # torch.save stores tensors as they are: inflating is a bomb
+                raise CheckpointError(f"{path}: storage {key} declares {info.file_size:,} bytes in "
+                                      f"{info.compress_size:,}", "torch.save never compresses; the file is not "
+                                      "a checkpoint it wrote")  # fmt: skip
             raw = archive.read(info)
             return torch.frombuffer(bytearray(raw), dtype=dtype) if raw else torch.empty(0, dtype=dtype)
 

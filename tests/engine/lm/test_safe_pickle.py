@@ -70,3 +70,27 @@ def test_legacy_and_corrupt_files_are_refused(tmp_path: Path) -> None:
         load_torch_checkpoint(truncated)
     with pytest.raises(CheckpointError, match="cannot read|not a zip"):
         load_torch_checkpoint(tmp_path / "missing.pth")
+
+
+def test_a_compressed_storage_that_would_inflate_is_refused_before_reading(tmp_path: Path) -> None:
+    # A real checkpoint of one 1 MiB tensor, its storage member rewritten deflated: 1 MiB declared in a few KB,
+    # as a bomb declares gigabytes in megabytes (torch.save never compresses).
+    real, bomb = tmp_path / "real.pt", tmp_path / "bomb.pt"
+    torch.save({"w": torch.zeros(256, 1024)}, real)
+    with zipfile.ZipFile(real) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for info in src.infolist():
+            kind = zipfile.ZIP_DEFLATED if "/data/" in info.filename else zipfile.ZIP_STORED
+            dst.writestr(info.filename, src.read(info), compress_type=kind)
+    assert load_torch_checkpoint(real)["w"].shape == (256, 1024)
+    with pytest.raises(CheckpointError, match="declares 1,048,576 bytes in"):
+        load_torch_checkpoint(bomb)
+
+
+def test_a_pickle_too_large_to_be_structure_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dicts.pt"
+    buffer = io.BytesIO()
+    pickle.dump([{} for _ in range(3_000_000)], buffer, protocol=2)  # ~6 MB of empty dicts: gigabytes unpickled
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", buffer.getvalue())
+    with pytest.raises(CheckpointError, match="data.pkl is over 4 MiB"):
+        load_torch_checkpoint(path)
