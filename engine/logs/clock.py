@@ -6,10 +6,13 @@ that lines of different files compare: ISO 8601 (a `Z` or `+hh:mm` offset is
 applied; a time without one is taken as written), syslog's `Nov 20
 10:02:03` (the year is the file's, given by the caller, as lnav does, unless
 the line writes one: ctime's and Apache's `Sun Dec 04 17:43:12 2005`),
-HDFS's `081109 203615`, Android's `03-17 16:13:38.811`, BGL's
+HDFS's `081109 203615`, Spark's `17/06/09 20:10:40`, Android's `03-17 16:13:38.811`, BGL's
 `2005-06-03-15.42.50.363779`, Redis's and access logs' `21/Nov/2026:10:00:12`,
-HealthApp's `20171223-22:15:41:672` and Unix seconds at the start of a line.
-The time is looked for in the first `HEAD` characters of a line.
+HealthApp's `20171223-22:15:41:672`, glog's and klog's `I0517 15:04:22.619632` (the
+year is the caller's) and Unix time at the start of a line (seconds, or milli-,
+micro- or nanoseconds as one number). The time is looked for in the first
+`HEAD` characters of a line; `time_span` says where it is written (the generic
+format's timestamp).
 
 `TimeIndex` answers "the first line at or after time T" by binary search over
 a line source (anything with `len` and `line(i)`): a log is in time order
@@ -33,7 +36,7 @@ PROBE = 64  # lines looked at after a line without a time, for the next one with
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                        "dec"), 1)}  # fmt: skip
 _FRACTION = r"(?:[.,:](\d{1,9}))?"
-_ZONE = r"\s?(Z|[+-]\d{2}:?\d{2})?(?![\d:])"
+_ZONE = r"\s?(Z|[+-]\d{2}:?\d{2})?(?!\d|:\d)"  # a colon may follow (`10:00:00: run`, `…,672:DEBUG:`)
 _YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})[:.](\d{2})" + _FRACTION + _ZONE)
 # Syslog's `Nov 20 10:02:03`, with a year before the time (`Nov 20 2026 10:02:03`) or after it (ctime, Apache's
 # error log: `Sun Dec 04 17:43:12 2005`): a year written in the line wins over the caller's.
@@ -43,7 +46,10 @@ _DMY = re.compile(r"(\d{1,2})[ /-]([A-Z][a-z]{2})[ /-](\d{4})[ :](\d{2}):(\d{2})
 _COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(\d{2})\b")  # HDFS: yyMMdd HHmmss
 _YMD_DASH = re.compile(r"^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2}):(\d{1,2})" + _FRACTION)  # HealthApp
 _MD = re.compile(r"^(\d{2})-(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)  # Android: MM-dd HH:mm:ss.SSS
-_EPOCH = re.compile(r"^\[?(\d{10})(?:\.(\d{1,9}))?\b")
+_SHORT_YMD = re.compile(r"^(\d{2})/(\d{2})/(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)  # Spark: yy/MM/dd HH:mm:ss
+_GLOG = re.compile(r"^[IWEF]?(\d{2})(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)  # glog, klog: I0517 15:04:22.6
+# Unix time at the start: seconds (with a fraction), or milli-, micro- or nanoseconds written as one number.
+_EPOCH = re.compile(r"^\[?(\d{10})(?:\.(\d{1,9})|(\d{3}|\d{6}|\d{9}))?(?!\d)")
 
 
 @lru_cache(maxsize=4096)
@@ -93,6 +99,11 @@ def _compact(m: re.Match[str], _year: int) -> float | None:
     return _instant(2000 + int(y), int(mo), int(d), h, mi, s, None, None)
 
 
+def _short_ymd(m: re.Match[str], _year: int) -> float | None:
+    y, mo, d, h, mi, s, f = m.groups()
+    return _instant(2000 + int(y), int(mo), int(d), h, mi, s, f, None)
+
+
 def _plain_ymd(m: re.Match[str], _year: int) -> float | None:
     y, mo, d, h, mi, s, f = m.groups()
     return _instant(int(y), int(mo), int(d), h, mi, s, f, None)
@@ -104,15 +115,17 @@ def _md(m: re.Match[str], year: int) -> float | None:
 
 
 def _epoch(m: re.Match[str], _year: int) -> float | None:
-    seconds = int(m.group(1)) + (int(m.group(2)) / 10 ** len(m.group(2)) if m.group(2) else 0.0)
-    return seconds
+    fraction = m.group(2) or m.group(3)
+    return int(m.group(1)) + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
 
 
 _READERS = ((_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog), (_COMPACT.match, _compact),
-            (_YMD_DASH.match, _plain_ymd), (_MD.match, _md), (_EPOCH.match, _epoch))  # fmt: skip
+            (_YMD_DASH.match, _plain_ymd), (_MD.match, _md), (_GLOG.match, _md), (_SHORT_YMD.match, _short_ymd),
+            (_EPOCH.match, _epoch))  # fmt: skip
 
 
-_SECONDS = {_ymd: 6, _syslog: 6, _dmy: 6, _compact: 6, _plain_ymd: 6, _md: 5}  # group of the seconds, per form
+# The group of the seconds, per form
+_SECONDS = {_ymd: 6, _syslog: 6, _dmy: 6, _compact: 6, _plain_ymd: 6, _md: 5, _short_ymd: 6}
 _AFTER_MINUTE = re.compile(r"(\d{2})(?:[.,:](\d{1,9}))?(?!\d)")
 
 
@@ -157,6 +170,19 @@ class TimeReader:
 def seconds_of(line: str, year: int | None = None) -> float | None:
     """The instant of the time at the start of `line` (see the module note), or None."""
     return TimeReader(year)(line)
+
+
+def time_span(line: str, first: int = 0) -> tuple[int, int, int] | None:
+    """Where a time this module reads is written in `line`'s first HEAD characters: (start, end, form), from
+    its first field to its last (a zone included), or None. `form` tells which form read it: passed back as
+    `first` for the next line of the same file, that form is tried first (as `TimeReader` does)."""
+    head = line[:HEAD]
+    for i in (first, *range(len(_READERS))):
+        find, read = _READERS[i]
+        if (m := find(head)) is not None and read(m, 2000) is not None:  # 2000: a leap year, for `Feb 29`
+            start = m.start(1)
+            return start, start + len(head[start : m.end()].rstrip()), i
+    return None
 
 
 def describe(t: float) -> str:

@@ -3,7 +3,8 @@
 Formats write time in many ways (ISO 8601, syslog's `Nov 20 10:02:03`, BGL's
 `2005-06-03-15.42.50`, HDFS's `081109 203615`, Android's `03-17 16:13:38`,
 Redis's `21 Nov 2026 10:00:09.640`, access logs' `21/Nov/2026:10:00:12`,
-HealthApp's `20171223-22:15:41:672`, Unix seconds). `minute_of` reads the common ones into a number that grows by
+HealthApp's `20171223-22:15:41:672`, glog's `0517 15:04:22.619632`, Unix seconds, milli-,
+micro- or nanoseconds). `minute_of` reads the common ones into a number that grows by
 one per minute within a file; it is not a calendar date (a month counts 31
 days, and a year is absent where the log omits it), so it serves for
 bucketing, never for display.
@@ -15,7 +16,7 @@ import re
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                        "dec"), 1)}  # fmt: skip
-_YMD = re.compile(r"(\d{2,4})[-/](\d{1,2})[-/](\d{1,2})[T -](\d{1,2})[:.](\d{2})")  # ISO, BGL, Spark, nginx
+_YMD = re.compile(r"(\d{2,4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})")  # ISO, BGL, Spark, nginx
 # Syslog, and Apache's / ctime's `Sun Dec 04 17:43:12 2005` (a year before or after the time is read; without
 # one the year is 0: minutes of one file still follow one another)
 _SYSLOG = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{1,2}):(\d{2})"
@@ -24,7 +25,8 @@ _COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(?=\d{2}$)")  # H
 _MD = re.compile(r"^(\d{1,2})[-.](\d{1,2})\s+(\d{1,2}):(\d{2})")  # Android (MM-dd), Proxifier (MM.dd)
 _DMY = re.compile(r"(\d{1,2})[ /]([A-Z][a-z]{2})[ /](\d{4})[ :](\d{2}):(\d{2})")  # Redis, access logs
 _YMD_DASH = re.compile(r"^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2})")  # HealthApp: yyyyMMdd-H:m:s:ms
-_EPOCH = re.compile(r"^(\d{9,11})(?:\.\d+)?$")
+_GLOG = re.compile(r"^[IWEF]?(\d{2})(\d{2})\s+(\d{1,2}):(\d{2})")  # glog, klog: [I]MMdd HH:mm:ss.uuuuuu
+_EPOCH = re.compile(r"^(\d{9,11})(?:\.\d+)?$|^(\d{10})(?:\d{3}|\d{6}|\d{9})$")  # seconds; ms, µs, ns
 
 
 def _minute(year: int, month: int, day: int, hour: int, minute: int) -> int:
@@ -55,11 +57,11 @@ def _dmy(m: re.Match[str]) -> int | None:
 
 
 def _epoch(m: re.Match[str]) -> int | None:
-    return int(m.group(1)) // 60
+    return int(m.group(1) or m.group(2)) // 60
 
 
 _READERS = [(_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog), (_COMPACT.match, _ymd),
-            (_YMD_DASH.match, _ymd), (_MD.match, _md), (_EPOCH.match, _epoch)]  # fmt: skip
+            (_YMD_DASH.match, _ymd), (_MD.match, _md), (_GLOG.match, _md), (_EPOCH.match, _epoch)]  # fmt: skip
 
 
 def minute_of(timestamp: str | None) -> int | None:

@@ -10,12 +10,12 @@ otherwise becomes a record of its own with the whole line as message.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import InputError
+from engine.logs.formats.generic import GENERIC
 from engine.logs.formats.load import load_formats
 from engine.logs.formats.record import Record
 from engine.logs.formats.spec import CONTINUATION, LogFormat
@@ -24,7 +24,6 @@ SAMPLE_LINES = 200
 MIN_SHARE = 0.3
 MAX_CONTINUATION_LINES = 200  # a record keeps at most this many attached lines
 
-GENERIC = LogFormat("generic", re.compile(r"(?P<message>.*)"), "one record per line; level guessed from words")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ from engine.logs.timestamps import MinuteReader, minute_of
         ("21 Nov 2026 10:00:09.640", "21 Nov 2026 10:01:00.000"),  # Redis
         ("21/Nov/2026:10:00:12 +0000", "21/Nov/2026:10:01:12 +0000"),  # access log
         ("20171223-22:15:41:672", "20171223-22:16:01:000"),  # HealthApp
+        ("0517 15:04:22.619632", "0517 15:05:00.000000"),  # glog / klog
+        ("1117838570000", "1117838630000"),  # Unix milliseconds
+        ("2015-07-29  17:41:44", "2015-07-29  17:42:01"),  # two spaces between date and time
     ],
 )
 def test_each_form_reads_as_consecutive_minutes(first: str, one_minute_later: str) -> None:
