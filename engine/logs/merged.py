@@ -36,10 +36,15 @@ BATCH = 20_000  # lines read per block while merging
 
 
 def short_names(paths: Sequence[Path]) -> list[str]:
-    """Names that tell the files apart in a narrow column: the file names, with their folder when two clash."""
-    names = [p.name for p in paths]
-    if len(set(names)) < len(names):
-        names = [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in paths]
+    """Names that tell the files apart in a narrow column: each file's shortest unique suffix of whole path
+    parts (its name, with as many folders as it takes when names clash), never a name cut short."""
+    parts = [p.parts for p in paths]
+    names = []
+    for i, own in enumerate(parts):
+        k = 1
+        while k < len(own) and any(other[-k:] == own[-k:] for j, other in enumerate(parts) if j != i):
+            k += 1
+        names.append("/".join(own[-k:]).replace("//", "/"))
     return names
 
 

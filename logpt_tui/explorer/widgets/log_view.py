@@ -50,7 +50,6 @@ LEVEL_STYLES = {
 }
 MATCH_STYLE = Style(reverse=True)
 SOURCE_STYLES = [Style(color=c, bold=True) for c in ("cyan", "magenta", "green", "yellow", "blue", "bright_red")]
-SOURCE_WIDTH = 12  # cells of a merged view's file-name column, at most
 
 
 class LogView(ScrollView, can_focus=True):
@@ -81,8 +80,9 @@ class LogView(ScrollView, can_focus=True):
         names = getattr(source, "names", None)  # a merged view: each row is marked with its file
         self.sources: list[str] | None = None
         if names is not None:
-            width = min(SOURCE_WIDTH, max(len(n) for n in names))
-            self.sources = [visible(n)[:width].ljust(width) + " " for n in names]
+            shown = [visible(n) for n in names]  # whole names (engine/logs/merged.py keeps them short)
+            width = max(cell_len(n) for n in shown)
+            self.sources = [n + " " * (width - cell_len(n) + 1) for n in shown]
 
     @property
     def row_count(self) -> int:
@@ -189,7 +189,7 @@ class LogView(ScrollView, can_focus=True):
     @property
     def number_width(self) -> int:
         """The gutter: the number, a space, the file's name in a merged view, the flag mark."""
-        return len(str(len(self.source))) + 2 + (len(self.sources[0]) if self.sources else 0)
+        return len(str(len(self.source))) + 2 + (cell_len(self.sources[0]) if self.sources else 0)
 
     def source_label(self, index: int) -> Segment | None:
         """A merged view's file name for row `index`, in that file's colour."""

@@ -119,6 +119,31 @@ def test_one_file_is_no_merge_and_clashing_names_get_their_folder(tmp_path: Path
     ]
 
 
+def test_names_are_whole_and_the_shortest_suffix_that_tells_them_apart() -> None:
+    paths = [Path("/var/log/nova/os-compute.log"), Path("/srv/a/x/app.log"), Path("/srv/b/x/app.log"),
+             Path("/srv/y/app.log")]  # fmt: skip
+    assert short_names(paths) == ["os-compute.log", "a/x/app.log", "b/x/app.log", "y/app.log"]
+
+
+def test_times_after_a_program_name_interleave(tmp_path: Path) -> None:
+    """Debian's /var/log/alternatives.log writes `update-alternatives <time>: …`, dpkg.log `<time> status …`."""
+    alt = write(tmp_path / "alternatives.log", [
+        "update-alternatives 2026-11-20 10:00:01: run with --install /usr/bin/editor editor /bin/nano 40",
+        "update-alternatives 2026-11-20 10:00:03: link group editor updated to point to /bin/nano",
+        "update-alternatives 2026-11-20 10:00:05: run with --remove editor /usr/bin/vim.tiny",
+    ])  # fmt: skip
+    dpkg = write(tmp_path / "dpkg.log", [
+        "2026-11-20 10:00:00 startup archives unpack",
+        "2026-11-20 10:00:02 status installed nano:amd64 7.2-1",
+        "2026-11-20 10:00:04 status installed man-db:amd64 2.12.0-4",
+    ])  # fmt: skip
+    merged = MergedSource([alt, dpkg])
+    merged.index()
+    assert merged.untimed == []
+    assert [merged.names[merged.origin(i)[0]] for i in range(len(merged))] == ["dpkg.log", "alternatives.log"] * 3
+    assert merged.block(0, 2) == [dpkg.read_text().splitlines()[0], alt.read_text().splitlines()[0]]
+
+
 def test_the_cached_reader_equals_a_fresh_parse_of_every_line() -> None:
     """The fast path (a line that starts like the last one up to its minute) against a full parse each time."""
     rng = random.Random(3)
