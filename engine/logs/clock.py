@@ -33,8 +33,9 @@ from typing import Protocol
 EPOCH_DAY = date(1970, 1, 1).toordinal()  # instants are Unix seconds (a time without offset: as if UTC)
 HEAD = 96  # characters of a line searched for its time
 PROBE = 64  # lines looked at after a line without a time, for the next one with one
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                       "dec"), 1)}  # fmt: skip
+# Month abbreviations, lower case → 1..12: the one table of them (timestamps.py reads it too)
+MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                      "dec"), 1)}  # fmt: skip
 _FRACTION = r"(?:[.,:](\d{1,9}))?"
 _ZONE = r"\s?(Z|[+-]\d{2}:?\d{2})?(?!\d|:\d)"  # a colon may follow (`10:00:00: run`, `…,672:DEBUG:`)
 _YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})[:.](\d{2})" + _FRACTION + _ZONE)
@@ -82,7 +83,7 @@ def _ymd(m: re.Match[str], _year: int) -> float | None:
 
 
 def _syslog(m: re.Match[str], year: int) -> float | None:
-    month = _MONTHS.get(m.group(1).lower())
+    month = MONTHS.get(m.group(1).lower())
     mon, d, y, h, mi, s, f, y_after = m.groups()
     written = y or y_after
     return None if month is None else _instant(int(written) if written else year, month, int(d), h, mi, s, f, None)
@@ -90,7 +91,7 @@ def _syslog(m: re.Match[str], year: int) -> float | None:
 
 def _dmy(m: re.Match[str], _year: int) -> float | None:
     d, mon, y, h, mi, s, f, z = m.groups()
-    month = _MONTHS.get(mon.lower())
+    month = MONTHS.get(mon.lower())
     return None if month is None else _instant(int(y), month, int(d), h, mi, s, f, z)
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                       "dec"), 1)}  # fmt: skip
+from engine.logs.clock import MONTHS
+
 _YMD = re.compile(r"(\d{2,4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})")  # ISO, BGL, Spark, nginx
 # Syslog, and Apache's / ctime's `Sun Dec 04 17:43:12 2005` (a year before or after the time is read; without
 # one the year is 0: minutes of one file still follow one another)
@@ -39,7 +39,7 @@ def _ymd(m: re.Match[str]) -> int | None:
 
 
 def _syslog(m: re.Match[str]) -> int | None:
-    month = _MONTHS.get(m.group(1).lower())
+    month = MONTHS.get(m.group(1).lower())
     mon, d, y, h, mi, y_after = m.groups()
     year = int(y or y_after or 0)
     return None if month is None else _minute(year, month, int(d), int(h), int(mi))
@@ -51,7 +51,7 @@ def _md(m: re.Match[str]) -> int | None:
 
 
 def _dmy(m: re.Match[str]) -> int | None:
-    month = _MONTHS.get(m.group(2).lower())
+    month = MONTHS.get(m.group(2).lower())
     d, y, h, mi = int(m.group(1)), int(m.group(3)), int(m.group(4)), int(m.group(5))
     return None if month is None else _minute(y, month, d, h, mi)
 
