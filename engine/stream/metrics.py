@@ -29,6 +29,7 @@ class Metrics:
         self.dead = Counter("logpt_dead_letters", "Entries sent to the dead-letter stream", registry=r)
         self.claims = Counter("logpt_claimed", "Entries claimed from dead consumers", registry=r)
         self.reconnects = Counter("logpt_reconnects", "Lost connections to Redis", registry=r)
+        self.groups = Counter("logpt_groups_recreated", "Consumer group found missing and made again", registry=r)
         self.batch = Histogram("logpt_batch_size", "Entries per batch", registry=r,
                                buckets=(1, 10, 50, 100, 250, 500, 1000, 5000))  # fmt: skip
         self.latency = Histogram("logpt_end_to_end_seconds", "From the entry's id time to its result written",
@@ -49,12 +50,14 @@ class Metrics:
         self.dead.inc(stats.dead - seen.dead)
         self.claims.inc(stats.claimed - seen.claimed)
         self.reconnects.inc(stats.reconnects - seen.reconnects)
+        self.groups.inc(stats.groups_recreated - seen.groups_recreated)
         if stats.batches > seen.batches:
             self.batch.observe(len(stats.latencies_ms))
             for ms in stats.latencies_ms:
                 self.latency.observe(ms / 1000)
         self._seen = Stats(entries=stats.entries, flags=stats.flags, dead=stats.dead, claimed=stats.claimed,
-                           batches=stats.batches, reconnects=stats.reconnects)  # fmt: skip
+                           batches=stats.batches, reconnects=stats.reconnects,
+                           groups_recreated=stats.groups_recreated)  # fmt: skip
         if now - self._group_at >= GROUP_INFO_S:
             self._group_at = now
             self.ready = self.read_group(consumer)
@@ -73,7 +76,7 @@ class Metrics:
         return False
 
 
-def serve_http(metrics: Metrics, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:  # noqa: S104 - a probe port
+def serve_http(metrics: Metrics, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """Start `/metrics`, `/healthz` and `/readyz` in a daemon thread; returns the server (shutdown() stops it)."""
 
     class Handler(BaseHTTPRequestHandler):

@@ -68,6 +68,7 @@ class Stats:
     claimed: int = 0
     batches: int = 0
     reconnects: int = 0
+    groups_recreated: int = 0  # the consumer group was missing (destroyed, or Redis restarted empty) and made again
     latencies_ms: list[float] = field(default_factory=list)  # entry id time → result written, last batch
 
 
@@ -261,6 +262,14 @@ def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consu
             consumer.recover = True
             time.sleep(backoff(attempt))
             attempt += 1
+        except redis.exceptions.ResponseError as e:
+            if "NOGROUP" not in str(e):
+                raise
+            # The group was destroyed, or Redis restarted without persistence: make it again and go on (its
+            # entries are read from the start of the stream; the script skips what was applied).
+            consumer.stats.groups_recreated += 1
+            consumer.ensure_group()
+            consumer.recover = True
         on_turn(consumer)
     return consumer.stats
 

@@ -14,7 +14,7 @@ from logpt_tui.cli.console import err, safe
 RedisOpt = Annotated[str, typer.Option("--redis", help="Redis URL, e.g. redis://127.0.0.1:6379/0.")]
 StreamOpt = Annotated[str, typer.Option("--stream", help="The stream the records go to.")]
 MaxlenOpt = Annotated[
-    int | None, typer.Option("--maxlen", help="Keep about this many entries in the stream (XADD MAXLEN ~).")
+    int | None, typer.Option("--maxlen", min=1, help="Keep about this many entries in the stream (XADD MAXLEN ~).")
 ]
 OnceOpt = Annotated[bool, typer.Option("--once", help="Send what the files hold now and exit (no following).")]
 
@@ -77,12 +77,18 @@ GroupOpt = Annotated[str, typer.Option("--group", help="The consumer group (crea
 ConsumerOpt = Annotated[str | None, typer.Option("--consumer", help="This consumer's name (default: host-pid).")]
 DetectorOpt = Annotated[str, typer.Option("--detector", help="A detector bundle: a name (logpt models) or a folder.")]
 FormatOpt = Annotated[str | None, typer.Option("--format", help="The records' format (default: detected).")]
-BatchOpt = Annotated[int, typer.Option("--batch", help="Entries per micro-batch, at most.")]
-BlockOpt = Annotated[int, typer.Option("--block-ms", help="How long a read waits for entries.")]
-ClaimOpt = Annotated[int, typer.Option("--claim-idle-ms", help="Claim a dead consumer's entries idle this long.")]
+BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=100_000, help="Entries per micro-batch, at most.")]
+BlockOpt = Annotated[int, typer.Option("--block-ms", min=0, help="How long a read waits for entries.")]
+ClaimOpt = Annotated[
+    int, typer.Option("--claim-idle-ms", min=0, help="Claim a dead consumer's entries idle this long.")
+]
 RuleOpt = Annotated[str, typer.Option("--rule", help="combined (evidence weighed) or topk (LogGPT/LogNEO).")]
 MetricsOpt = Annotated[
-    int | None, typer.Option("--metrics-port", help="Serve /metrics (Prometheus), /healthz and /readyz here.")
+    int | None,
+    typer.Option("--metrics-port", min=1, max=65535, help="Serve /metrics (Prometheus), /healthz and /readyz here."),
+]
+MetricsHostOpt = Annotated[
+    str, typer.Option("--metrics-host", help="The address the metrics port listens on (0.0.0.0: every interface).")
 ]
 
 
@@ -98,6 +104,7 @@ def serve(
     claim_idle_ms: ClaimOpt = 30_000,
     rule: RuleOpt = "combined",
     metrics_port: MetricsOpt = None,
+    metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Consume a stream in a consumer group (XREADGROUP), flag anomalous records with a detector and XADD
     each flag with its why to STREAM:flags; entries are acknowledged after their results are written, a dead
@@ -134,9 +141,14 @@ def serve(
             raise LogptError("--metrics-port needs prometheus-client", "pip install 'logpt-tui[stream]'") from None
 
         metrics = Metrics()
-        serve_http(metrics, metrics_port)
+        try:
+            serve_http(metrics, metrics_port, metrics_host)
+        except OSError as e:  # the port is taken, or the address is not this host's
+            raise LogptError(f"cannot serve metrics on {metrics_host}:{metrics_port}: {e.strerror or e}",
+                             "pick another --metrics-port or --metrics-host") from None  # fmt: skip
         on_turn = metrics.update
-        err.print(f"[dim]metrics on :{metrics_port}/metrics, probes on /healthz and /readyz[/dim]")
+        err.print(f"[dim]metrics on {safe(metrics_host)}:{metrics_port}/metrics, probes on /healthz and "
+                  "/readyz[/dim]")  # fmt: skip
     stats = serve_loop(worker, lambda: bool(stopping), on_turn)
     err.print(f"[dim]{stats.entries:,} entries · {stats.flags:,} flagged · {stats.dead:,} dead-lettered · "
               f"{stats.claimed:,} claimed[/dim]")  # fmt: skip

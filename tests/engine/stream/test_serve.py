@@ -214,3 +214,48 @@ def test_metrics_and_probes(redis_server, tmp_path: Path) -> None:  # noqa: ANN0
         assert get("/healthz")[0] == 503
     finally:
         server.shutdown()
+
+
+def test_a_destroyed_group_is_made_again_and_nothing_is_flagged_twice(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    from engine.stream.serve import serve
+
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    fmt = detect_format(syslog(10)).format
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1",
+                        block_ms=10)  # fmt: skip
+    client.xadd("logs", {"source": "a", "line": 1, "text": NOVEL.format(n=1)})
+    drain(consumer, client, 1)
+    client.xgroup_destroy("logs", "detect")  # an operator's mistake, or Redis restarted without persistence
+    client.xadd("logs", {"source": "a", "line": 2, "text": NOVEL.format(n=2)})
+    turns: list[int] = []
+    stats = serve(consumer, lambda: len(turns) >= 3, lambda _c: turns.append(1))  # no NOGROUP traceback
+    assert stats.groups_recreated == 1 and client.xpending("logs", "detect")["pending"] == 0
+    assert [f["line"] for f in flags(client)] == ["1", "2"]  # the first entry, read again, is not flagged twice
+
+
+def test_metrics_listen_on_localhost_unless_told_and_a_taken_port_is_one_error(
+    redis_server, tmp_path: Path, capsys  # noqa: ANN001
+) -> None:
+    import socket
+
+    from engine.stream.metrics import Metrics, serve_http
+    from tests.logpt_tui.cli.test_cli import run
+
+    server = serve_http(Metrics(), 0)
+    assert server.server_address[0] == "127.0.0.1"
+    server.shutdown()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    code, _out, err = run(["serve", "--detector", str(bundle), "--redis", redis_server.url, "--metrics-port",
+                           str(port)], capsys)  # fmt: skip
+    taken.close()
+    assert code == 2 and "cannot serve metrics on 127.0.0.1" in err
+    for option in (["--batch", "0"], ["--block-ms", "-1"], ["--claim-idle-ms", "-5"], ["--metrics-port", "99999"]):
+        code, _out, err = run(["serve", "--detector", str(bundle), "--redis", redis_server.url, *option], capsys)
+        assert code == 2 and "Invalid value" in err
+    code, _out, err = run(["ship", str(tmp_path / "x.log"), "--redis", redis_server.url, "--maxlen", "0"], capsys)
+    assert code == 2 and "Invalid value" in err
