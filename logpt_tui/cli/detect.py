@@ -78,10 +78,7 @@ def detect(
     sequence = None if no_sequence_model or loaded else _optional(find_text_seq, sequence_model, DEFAULT_SEQUENCE_MODEL,
                                                                   "sequence model")  # fmt: skip
     pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json, line_lm=line_lm, sequence=sequence)
-    if pipeline.detector is None and pipeline.sequence is not None:
-        err.print(f"[dim]too little history to self-train: the sequence model is {safe(pipeline.source)}[/dim]")
-    elif pipeline.detector is None:
-        err.print(f"[yellow]{safe(pipeline.source)}[/yellow] [dim](severity, bursts and rarity only)[/dim]")
+    _say_model(pipeline)
     if pipeline.detector is None and save:
         err.print(f"[yellow]not saved to {safe(save)}: nothing was learned from so short a log[/yellow]")
     elif loaded is None and save:
@@ -92,6 +89,14 @@ def detect(
         _print_json(book, pipeline.templates())
     else:
         _print_flags(book, pipeline, file, lines)
+
+
+def _say_model(pipeline: DetectionPipeline) -> None:
+    """Which sequence model judges, when it is not a detector of this file's own."""
+    if pipeline.detector is None and pipeline.sequence is not None:
+        err.print(f"[dim]too little history to self-train: the sequence model is {safe(pipeline.source)}[/dim]")
+    elif pipeline.detector is None:
+        err.print(f"[yellow]{safe(pipeline.source)}[/yellow] [dim](severity, bursts and rarity only)[/dim]")
 
 
 def _optional(find: Callable[[str], M], name: str, default: str, what: str) -> M | None:
