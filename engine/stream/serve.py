@@ -33,7 +33,7 @@ from engine.logs.formats.detect import parse_lines
 from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
-from engine.stream import backoff
+from engine.stream import backoff, wrong_type
 
 MAX_TEXT = 64 * 1024  # longer entries go to the dead-letter stream
 DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
@@ -110,7 +110,7 @@ class Consumer:
             self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)  # type: ignore[attr-defined]
         except redis.exceptions.ResponseError as e:
             if "BUSYGROUP" not in str(e):
-                raise
+                raise wrong_type(e, self.stream) or e from None
 
     # ---- reading ----
 
@@ -264,7 +264,7 @@ def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consu
             attempt += 1
         except redis.exceptions.ResponseError as e:
             if "NOGROUP" not in str(e):
-                raise
+                raise wrong_type(e, f"{consumer.stream} (or its :flags, :dead, :done or :ctx keys)") or e from None
             # The group was destroyed, or Redis restarted without persistence: make it again and go on (its
             # entries are read from the start of the stream; the script skips what was applied).
             consumer.stats.groups_recreated += 1

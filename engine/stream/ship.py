@@ -11,21 +11,31 @@ Redis next to the stream, in a hash per file, and is written in the same MULTI/E
 entries it covers: both apply or neither does, so a shipper killed at any point and started again neither
 loses nor repeats a record. A file replaced while no shipper ran (another inode at the path) is read from
 its start; what the old file got after the last position is not recovered (it is no longer at the path).
+
+One shipper per file and stream: a lease in Redis (`SET … NX PX`, renewed while shipping, dropped at exit)
+refuses a second `logpt ship` of the same file to the same stream, which would send its lines twice. A key of
+the wrong type where the stream or a position should be, or a position hash that does not parse, is a
+one-line error, never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from engine.errors import InputError
 from engine.logs.formats.detect import CONTINUATION, MAX_CONTINUATION_LINES
 from engine.logs.logsource import LogSource
-from engine.stream import backoff
+from engine.stream import backoff, wrong_type
 
 BATCH = 500  # records per transaction
 MAX_RECORD_BYTES = 256 * 1024  # a record longer than this is sent cut (Redis takes 512 MB, consumers need less)
@@ -38,8 +48,26 @@ class Position:
     line: int = 0  # lines sent (the next record's first line is line + 1)
 
 
+LEASE_MS = 30_000  # a shipper that dies holds its files this long at most
+
+
 def position_key(stream: str, path: Path) -> str:
     return f"{stream}:ship:{path.resolve()}"
+
+
+def _dead_here(holder: bytes) -> bool:
+    """Whether a lease holder (`host-pid-…`) was a process of this machine that no longer runs (killed: its
+    lease would otherwise keep the file for LEASE_MS)."""
+    host, _, rest = holder.decode("utf-8", "replace").rpartition("-")[0].rpartition("-")
+    if host != socket.gethostname() or not rest.isdigit():
+        return False
+    try:
+        os.kill(int(rest), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it runs, as another user
+        return False
+    return False
 
 
 class FileShipper:
@@ -48,18 +76,52 @@ class FileShipper:
     def __init__(self, client: object, stream: str, path: Path, maxlen: int | None) -> None:
         self.client, self.stream, self.path, self.maxlen = client, stream, Path(path), maxlen
         self.key = position_key(stream, self.path)
-        self.source = LogSource(self.path)
-        self.source.index()
-        self.position = self.load_position()
+        self.lease = f"{stream}:ship-lease:{self.path.resolve()}"
+        self.token = f"{socket.gethostname()}-{os.getpid()}-{id(self)}"
+        self.renew()
+        try:
+            self.source = LogSource(self.path)
+            self.source.index()
+            self.position = self.load_position()
+        except BaseException:  # not shipping this file after all: its lease goes too
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                self.release()
+            raise
         self.next_line = self.position.line  # 0-based: the first line not yet taken into a record
         self.quiet_since = time.monotonic()
 
+    def renew(self) -> None:
+        """Take or renew this file's lease; InputError when another shipper holds it."""
+        self.renewed = time.monotonic()
+        if self.client.set(self.lease, self.token, nx=True, px=LEASE_MS):  # type: ignore[attr-defined]
+            return
+        holder = self.client.get(self.lease)  # type: ignore[attr-defined]
+        if holder is not None and holder != self.token.encode() and not _dead_here(holder):
+            raise InputError(f"another logpt ship is shipping {self.path} to {self.stream!r} "
+                             f"({holder.decode('utf-8', 'replace')})", "stop it first; two would send every line "
+                             "twice")  # fmt: skip
+        self.client.set(self.lease, self.token, px=LEASE_MS)  # type: ignore[attr-defined] - ours: renewed
+
+    def release(self) -> None:
+        if self.client.get(self.lease) == self.token.encode():  # type: ignore[attr-defined]
+            self.client.delete(self.lease)  # type: ignore[attr-defined]
+
     def load_position(self) -> Position:
-        saved = self.client.hgetall(self.key)  # type: ignore[attr-defined]
+        try:
+            saved = self.client.hgetall(self.key)  # type: ignore[attr-defined]
+        except ResponseError as e:
+            raise wrong_type(e, self.key) or e from None
         inode = self.source.inode
-        if not saved or int(saved.get(b"inode", -1)) != inode:
-            return Position(inode, 0, 0)  # a new file at the path: from its start
-        offset, line = int(saved[b"offset"]), int(saved[b"line"])
+        try:
+            if not saved or int(saved.get(b"inode", -1)) != inode:
+                return Position(inode, 0, 0)  # a new file at the path: from its start
+            offset, line = int(saved[b"offset"]), int(saved[b"line"])
+        except (KeyError, ValueError):
+            raise InputError(f"the position {self.key!r} in Redis is corrupt ({saved!r:.120})",
+                             "delete it to ship the file from its start again") from None  # fmt: skip
+        if offset < 0 or line < 0:
+            raise InputError(f"the position {self.key!r} in Redis is corrupt (offset {offset}, line {line})",
+                             "delete it to ship the file from its start again")  # fmt: skip
         if line > self.source.complete_lines or (line and self.source.line_span(line - 1)[1] + 1 != offset):
             return Position(inode, 0, 0)  # truncated since, below what was sent: from the start again
         return Position(inode, offset, line)
@@ -104,7 +166,10 @@ class FileShipper:
                           "lines": n, "text": text}  # fmt: skip
                 pipe.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
             pipe.hset(self.key, mapping={"inode": self.position.inode, "offset": offset, "line": stop_line})
-            pipe.execute()
+            try:
+                pipe.execute()
+            except ResponseError as e:  # the transaction applied nothing
+                raise wrong_type(e, f"{self.stream} or {self.key}") or e from None
             self.position = Position(self.position.inode, offset, stop_line)
             self.next_line = stop_line
             sent += len(part)
@@ -125,11 +190,25 @@ def ship_files(
 ) -> int:
     """Follow `paths` and ship their records until `stop()` (or, with `once`, until all is sent); returns the
     records sent."""
-    files = reconnecting(lambda: [FileShipper(client, stream, p, maxlen) for p in paths], stop)
+    files: list[FileShipper] = []
+    try:
+        for p in paths:
+            files.append(reconnecting(lambda p=p: FileShipper(client, stream, p, maxlen), stop))  # type: ignore[arg-type]
+        return _follow(files, flush_s, poll_s, stop, once, on_sent)
+    finally:
+        for f in files:  # the leases: another shipper may take these files at once
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                f.release()
+
+
+def _follow(files: list[FileShipper], flush_s: float, poll_s: float, stop: Callable[[], bool], once: bool,
+            on_sent: Callable[[int], None]) -> int:  # fmt: skip
     total = 0
     while True:
         grew = False
         for f in files:
+            if time.monotonic() - f.renewed > LEASE_MS / 3000:
+                reconnecting(f.renew, stop, f)
             change = f.source.refresh()
             if change.kind in ("truncated", "rotated"):
                 f.restart()

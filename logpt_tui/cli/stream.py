@@ -69,7 +69,14 @@ def ship(
         raise LogptError("stdin (-) is shipped on its own", "run one `logpt ship -` per pipe")
     where, follow = ", ".join(safe(f) for f in files), "" if once else " (Ctrl+C stops)"
     err.print(f"[dim]shipping {where} to {safe(redis_url)} stream {safe(stream)}{follow}[/dim]")
-    ship_files(client, files, stream=stream, maxlen=maxlen, once=once, stop=lambda: bool(stopping), on_sent=count)
+    import redis  # noqa: PLC0415
+
+    try:
+        ship_files(client, files, stream=stream, maxlen=maxlen, once=once, stop=lambda: bool(stopping), on_sent=count)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):  # stopped while Redis was away
+        err.print(f"[yellow]stopped while Redis was unreachable: {sent[0]:,} records sent; the rest goes on the "
+                  "next run (each file's position is kept in Redis)[/yellow]")  # fmt: skip
+        return
     err.print(f"[dim]{sent[0]:,} records sent[/dim]")
 
 

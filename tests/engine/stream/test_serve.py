@@ -259,3 +259,14 @@ def test_metrics_listen_on_localhost_unless_told_and_a_taken_port_is_one_error(
         assert code == 2 and "Invalid value" in err
     code, _out, err = run(["ship", str(tmp_path / "x.log"), "--redis", redis_server.url, "--maxlen", "0"], capsys)
     assert code == 2 and "Invalid value" in err
+
+
+def test_a_stream_key_of_another_type_is_one_line_error(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    from engine.errors import InputError
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.set("logs", "a string where the stream should be")
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    fmt = detect_format(syslog(10)).format
+    with pytest.raises(InputError, match="'logs' holds another type"):
+        Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
