@@ -47,7 +47,10 @@ def sniff_sample(data: bytes) -> bytes:
 
 def decode_log(data: bytes, *, source: str = "input") -> str:
     """Text for raw log bytes: binary refused, UTF-8 errors replaced, CRLF line ends made LF (see the module)."""
-    if looks_binary(sniff_sample(data)):
+    sample = sniff_sample(data)
+    if data and not sample:  # nothing but NULs (a sparse or zeroed file): no line to read, and gigabytes to decode
+        raise InputError(f"{source} holds only NUL bytes, no text", "pass a text log file")
+    if looks_binary(sample):
         raise InputError(f"{source} looks like a binary file, not a text log", "pass a text log file")
     text = data.decode("utf-8", errors="replace")
     return text.replace("\r\n", "\n")

@@ -24,9 +24,10 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -250,6 +251,20 @@ def reconnecting(call: Callable[[], object], stop: Callable[[], bool], file: Fil
                     continue
                 file.next_line = file.position.line
                 break
+
+
+def bounded_lines(stream: TextIO, cap: int = MAX_RECORD_BYTES) -> Iterator[str]:
+    """The lines of a text stream, each cut at `cap` characters: a pipe that never writes a newline (`yes | tr -d
+    '\\n'`) yields pieces of at most `cap`, never one line that fills the memory."""
+    while True:
+        line = stream.readline(cap)
+        if not line:
+            return
+        if not line.endswith("\n") and len(line) == cap:  # cut: the rest of this line is dropped, a piece at a time
+            while (rest := stream.readline(cap)) and not rest.endswith("\n"):
+                pass
+            line += "\n"
+        yield line
 
 
 def ship_lines(client: object, lines: Iterable[str], *, stream: str = "logs", source: str = "stdin",

@@ -47,7 +47,7 @@ def ship(
     transaction as its entries, so a restart neither loses nor repeats a record. SIGTERM or Ctrl+C: send
     what is complete, then exit."""
     client = connect(redis_url)  # first: without the redis package this is the one-line error
-    from engine.stream.ship import ship_files, ship_lines  # noqa: PLC0415
+    from engine.stream.ship import bounded_lines, ship_files, ship_lines  # noqa: PLC0415
 
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGINT):  # finish the transaction under way, send what is complete, exit
@@ -62,7 +62,7 @@ def ship(
         import sys  # noqa: PLC0415
 
         stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
-        count = ship_lines(client, stdin, stream=stream, maxlen=maxlen)
+        count = ship_lines(client, bounded_lines(stdin), stream=stream, maxlen=maxlen)
         err.print(f"[dim]{count:,} records sent[/dim]")
         return
     if any(str(f) == "-" for f in files):

@@ -118,3 +118,12 @@ def test_side_files_that_never_end_or_nest_forever_are_one_line_errors(tmp_path:
     (tmp_path / "a.log").write_text("one line\n")
     app = LogptApp(tmp_path / "a.log", settings=tmp_path / "zero", backend=None, flags=None)  # tui.json → /dev/zero
     assert app.saved_theme() is None  # the saved theme is lost, nothing else
+
+
+def test_a_log_of_nothing_but_nuls_is_refused_before_decoding(tmp_path: Path) -> None:
+    zeros = tmp_path / "zeros.log"
+    with zeros.open("wb") as f:  # sparse: 64 MiB of NULs cost no disk
+        f.truncate(64 << 20)
+    with pytest.raises(InputError, match="only NUL bytes"):
+        read_log(zeros)
+    assert decode_log(b"\0" * 100 + b"after a copytruncate\n") == "\0" * 100 + "after a copytruncate\n"

@@ -167,3 +167,13 @@ def test_keys_of_the_wrong_type_corrupt_positions_and_a_second_shipper_are_one_l
         ship_files(client, [log], once=True)
     first.release()
     assert ship_files(client, [log], once=True) == 10 and not client.exists(first.lease)  # released at the end
+
+
+def test_a_pipe_without_newlines_is_read_in_bounded_pieces() -> None:
+    import io
+
+    from engine.stream.ship import bounded_lines
+
+    endless = io.StringIO("y" * 100_000 + "\nnext\n" + "z" * 25)  # `yes | tr -d '\n'`, then more
+    assert [len(line) for line in bounded_lines(endless, cap=1000)] == [1001, 5, 25]  # the long line cut at 1,000
+    assert list(bounded_lines(io.StringIO("a" * 10 + "\nb\n"), cap=10)) == ["a" * 10 + "\n", "b\n"]  # exactly cap
