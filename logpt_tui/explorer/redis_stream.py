@@ -4,8 +4,8 @@ The stream's entries are written, oldest first, into a spool file that the explo
 log (tail, search, filters, templates, flags, analysis): each entry's `text` field (what `logpt ship`
 sends; a record of several lines stays several lines; a flag from `logpt serve` shows its why after the
 line), or, for entries without one, their fields as `key=value` pairs. A thread reads the history in pages and then waits for new entries (XREAD, BLOCK);
-a lost connection is retried with backoff from the last entry written, so nothing is shown twice
-or skipped. The spool is capped like piped input's (the oldest part is dropped past the cap).
+a lost connection, or a key that is briefly not a stream, is retried with backoff from the last entry
+written, so nothing is shown twice or skipped and following goes on. The spool is capped like piped input's (the oldest part is dropped past the cap).
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def copy_stream(client: object, stream: str, target: Path, stop: threading.Event
         while not stop.is_set():
             try:
                 reply = client.xread({stream: last}, count=PAGE, block=BLOCK_MS)  # type: ignore[attr-defined]
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                time.sleep(backoff(attempt))  # then on from `last`: no gap, no repeat
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ResponseError):
+                # Redis away, or the key briefly something else than a stream (WRONGTYPE): wait and read on from
+                # `last` (no gap, no repeat); the thread never ends while the explorer follows the stream
+                time.sleep(backoff(attempt))
                 attempt += 1
                 continue
             attempt, entries = 0, reply[0][1] if reply else []

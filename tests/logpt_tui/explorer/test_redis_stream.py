@@ -72,3 +72,23 @@ def test_a_key_that_is_no_stream_or_no_server_is_one_line(redis_server) -> None:
         open_argument(f"redis://127.0.0.1:{redis_server.port}/plain")
     with pytest.raises(LogptError, match="does not answer"):
         open_argument("redis://127.0.0.1:1/logs")
+
+
+def test_a_stream_key_briefly_of_another_type_does_not_end_the_following(redis_server) -> None:  # noqa: ANN001
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.xadd("logs", {"text": "first"})
+    try:
+        path, _name = open_argument(f"redis://127.0.0.1:{redis_server.port}/logs")
+        wait_for(path, "first\n")
+        client.delete("logs")
+        client.set("logs", "briefly a string")  # XREAD answers WRONGTYPE now
+        time.sleep(1.5)
+        client.delete("logs")
+        client.xadd("logs", {"text": "second"}, id="9999999999999-0")  # a stream again, after the last id read
+        assert wait_for(path, "second\n").splitlines() == ["first", "second"]
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+        CLEANUPS.clear()
