@@ -8,6 +8,8 @@
 
 Files are read from the user config dir (`formats/*.toml`) and from paths
 given on the command line. User formats win detection ties over built-ins.
+lnav's JSON format files are read too (`--formats-file F.json`, and those in
+lnav's own formats folders): engine.logs.formats.lnav.
 """
 
 from __future__ import annotations
@@ -28,7 +30,21 @@ def user_formats_dir() -> Path:
     return Path(platformdirs.user_config_dir("logpt", appauthor=False)) / "formats"
 
 
+def lnav_formats_dirs() -> list[Path]:
+    """Where lnav keeps its users' formats (`~/.config/lnav/formats/*/` and `~/.lnav/formats/*/`); lnav's own
+    shipped copies (`formats/default/`) are left out: logpt has its built-ins, and they would shadow them."""
+    home = Path.home()
+    roots = [Path(platformdirs.user_config_dir("lnav", appauthor=False)) / "formats", home / ".lnav" / "formats"]
+    return [d for root in dict.fromkeys(roots) if root.is_dir() for d in sorted(root.iterdir())
+            if d.is_dir() and d.name != "default"]  # fmt: skip
+
+
 def load_format_file(path: Path) -> list[LogFormat]:
+    """A format file: logpt's TOML, or lnav's JSON (`*.json`, engine.logs.formats.lnav)."""
+    if path.suffix == ".json":
+        from engine.logs.formats.lnav import load_lnav_file  # noqa: PLC0415 - only for lnav's files
+
+        return load_lnav_file(path)
     data = read_toml(path, "format file", "see the format file layout in the README")
     entries = data.get("format", [])
     if not isinstance(entries, list):
@@ -69,6 +85,7 @@ def load_user_formats(extra_files: list[Path] | None = None) -> list[LogFormat]:
     a file is parsed again only when it changed (its path, size and mtime are the cache key)."""
     folder = user_formats_dir()
     files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    files += [path for d in lnav_formats_dirs() for path in sorted(d.glob("*.json"))]
     formats: list[LogFormat] = []
     for path in [*(extra_files or []), *files]:
         try:
