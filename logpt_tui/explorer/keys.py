@@ -1,6 +1,6 @@
 """The explorer's keys, declared once: bindings, footer, help screen and command palette come from here.
 
-Each `KeyAction` binds one key to one action of the tab (or the app) and
+Each `KeyAction` binds one key to one action of the tab, the app or the file view (the cursor keys) and
 says how it is shown: its footer label (when shown), its row on the help
 screen, and its command palette entry (when it has one). A help row may be
 shared by consecutive actions (`g` / `G`): the later ones leave `help`
@@ -25,16 +25,23 @@ class KeyAction:
     footer: bool = False  # shown in the footer
     palette: str = ""  # command palette title; "" keeps it out of the palette
     palette_help: str = ""
-    scope: str = "tab"
+    scope: str = "tab"  # tab, app, or view: the file view's own (the cursor), before its scroll keys
     bind: bool = True  # False: Textual binds it already (shown in help only)
 
 
 KEYS: tuple[KeyAction, ...] = (
+    KeyAction("down", "cursor(1)", "Down", "move the cursor (the highlighted line that keys act on); a click too",
+              scope="view"),
+    KeyAction("up", "cursor(-1)", "Up", scope="view"),
+    KeyAction("j", "cursor(1)", "Down", scope="view"),
+    KeyAction("k", "cursor(-1)", "Up", scope="view"),
+    KeyAction("pagedown", "page(1)", "Page down", "a page down / up, with the cursor", scope="view"),
+    KeyAction("pageup", "page(-1)", "Page up", scope="view"),
     KeyAction("f", "toggle_follow", "Follow", "follow the end of the file on / off", footer=True,
               palette="Follow on / off", palette_help="Follow the end of the file, or stop"),
     KeyAction("W", "toggle_wrap", "Wrap", "wrap long lines on / off",
               palette="Wrap long lines on / off", palette_help="Fold long lines instead of scrolling sideways"),
-    KeyAction("g", "top", "Top", "top / bottom", footer=True),
+    KeyAction("g", "top", "Top", "top / bottom: the cursor to the first / last line", footer=True),
     KeyAction("G", "bottom", "Bottom", footer=True),
     KeyAction("slash", "search", "Search", "search by regular expression", footer=True,
               palette="Search", palette_help="Search by regular expression"),
@@ -114,12 +121,12 @@ KEYS: tuple[KeyAction, ...] = (
 KEY_NAMES = {
     "slash": "/", "colon": ":", "question_mark": "?", "escape": "Esc", "tab": "Tab", "shift+tab": "Shift+Tab",
     "right_square_bracket": "]", "left_square_bracket": "[", "ctrl+p": "Ctrl+P", "apostrophe": "'",
-    "grave_accent": "`", "ctrl+x": "Ctrl+X",
+    "grave_accent": "`", "ctrl+x": "Ctrl+X", "down": "↓", "up": "↑", "pagedown": "PgDn", "pageup": "PgUp",
 }  # fmt: skip
 
 
 def bindings(scope: str) -> list[Binding]:
-    """The Textual bindings of the tab or the app."""
+    """The Textual bindings of the tab, the app or the file view."""
     return [Binding(k.key, k.action, k.label, show=k.footer) for k in KEYS if k.scope == scope and k.bind]
 
 

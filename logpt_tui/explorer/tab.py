@@ -10,8 +10,9 @@ is the app's (shared by all tabs) and arrives through `model_ready`. The
 prompt with search and filters (tab_search.py), the anomaly flags
 (tab_flags.py) and the templates view (tab_templates.py) are mixins of the
 tab, each in its own module, as are time (tab_time.py: `:` to a time, the span on screen) and marks and
-export (tab_marks.py) and the record pane (tab_record.py); all of them keep their state in one `TabState`
-(state.py).
+export (tab_marks.py), the record pane (tab_record.py) and chunks and analysis (tab_chunks.py); all of
+them keep their state in one `TabState` (state.py). The keys act on the view's cursor (the highlighted
+line, widgets/cursor.py), whose line and chunk the status bar shows.
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ from engine.logs.merged import MergedSource
 from logpt_tui.explorer.backend import Backend
 from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import watch_file
-from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.handlers import needs_view
 from logpt_tui.explorer.keys import bindings
 from logpt_tui.explorer.messages import (
-    ChunksPlanned,
     FileTouched,
     FormatDetected,
     IndexProgress,
@@ -42,6 +42,7 @@ from logpt_tui.explorer.messages import (
 )
 from logpt_tui.explorer.state import FlagState, TabState
 from logpt_tui.explorer.status import Part, fit
+from logpt_tui.explorer.tab_chunks import ChunksMixin
 from logpt_tui.explorer.tab_flags import FlagsMixin
 from logpt_tui.explorer.tab_marks import MarksMixin
 from logpt_tui.explorer.tab_record import RecordMixin
@@ -57,7 +58,7 @@ POLL_SECONDS = 1.0  # the fallback when file events do not arrive
 PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
 
 
-class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, TemplatesMixin, Vertical):
+class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, TemplatesMixin, ChunksMixin, Vertical):
     DEFAULT_CSS = """
     LogTab { height: 1fr; }
     LogTab LogView { height: 1fr; width: 1fr; scrollbar-size: 0 0; }
@@ -201,9 +202,11 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
 
     def update_status(self) -> None:
         n, plan, state = len(self.source), self.plan, self.state
+        at = self.view.current
         parts = [
             Part(Path(self.display_name).name, 0),
             Part(f"{n:,} line{'' if n == 1 else 's'}", 0),
+            Part(f"line {at + 1:,}" if at is not None else "", 0),  # the cursor's
             Part(self.indexing, 0),
             Part(self.format_name, 3),
             Part(self.time_span(), 2),
@@ -239,7 +242,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.view.follow = not self.view.follow
         if self.view.follow:
             self.new_since_scroll = 0
-            self.view.scroll_end(animate=False)
+            self.view.rows_grew()  # the cursor to the last line, the view to the end
         self.update_status()
 
     def action_toggle_wrap(self) -> None:
@@ -248,103 +251,12 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
 
     def action_top(self) -> None:
         self.view.follow = False
-        self.view.scroll_home(animate=False)
+        self.view.cursor_to(0)
         self.update_status()
 
     def action_bottom(self) -> None:
-        self.view.scroll_end(animate=False)
-
-    # ---- chunks: planned once the model has loaded ----
-
-    def action_switch_engine(self) -> None:
-        self.app.switch_engine()  # type: ignore[attr-defined] - the engine is the app's, shared by every tab
-
-    def model_ready(self, backend: Backend | None, state: str) -> None:
-        """Called by the app when the shared model loaded (backend) or failed (None)."""
-        self.backend, self.model_state = backend, state
-        self.panel.model_state = state
-        if backend is not None:
-            self.plan = ChunkPlan(backend.count_batch, backend.budget)
-            self.plan_chunks()
+        self.view.cursor_to(self.view.row_count - 1)
         self.update_status()
-
-    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
-    def plan_chunks(self) -> None:
-        from textual.worker import get_current_worker  # noqa: PLC0415
-
-        worker, plan = get_current_worker(), self.plan
-        assert plan is not None
-        while not worker.is_cancelled and plan.planned < len(self.source):
-            stop = min(plan.planned + BATCH, len(self.source))
-            plan.extend(self.source.block(plan.planned, stop))
-            self.post_message(ChunksPlanned(plan.planned))
-
-    @needs_view
-    def on_chunks_planned(self, _message: ChunksPlanned) -> None:
-        self.view.chunk_span = self.chunk_span()
-        self.update_status()
-
-    def anchor_line(self) -> int:
-        """The line that decides the current chunk: the highlighted one, else the middle of the view."""
-        view = self.view
-        if view.current is not None:
-            return view.current
-        row = min(view.row_count - 1, int(view.scroll_offset.y) + max(0, view.size.height // 2))
-        line = view.line_of_row(row)
-        return line if line is not None else -1
-
-    def current_chunk(self) -> int | None:
-        return None if self.plan is None else self.plan.chunk_of(self.anchor_line())
-
-    def chunk_span(self) -> tuple[int, int] | None:
-        k = self.current_chunk()
-        return None if k is None or self.plan is None else self.plan.span(k)
-
-    def action_chunk(self, step: int) -> None:
-        k = self.current_chunk()
-        if self.plan is None or k is None:
-            self.notify("chunks appear once the model has loaded", timeout=3)
-            return
-        target = max(0, min(len(self.plan) - 1, k + step))
-        self.view.show_line(self.plan.span(target)[0])
-        self.view.chunk_span = self.plan.span(target)
-        self.update_status()
-        panel = self.panel
-        if panel.is_open and panel.shown is not None:
-            panel.show_reply((self.plan.starts[target], panel.shown[1]), target + 1)
-
-    def on_minimap_jump(self, message: Minimap.Jump) -> None:
-        self.view.show_line(message.line)
-        self.view.chunk_span = self.chunk_span()
-        self.update_status()
-
-    @needs_view
-    def on_log_view_scrolled(self, _message: object) -> None:
-        self.view.chunk_span = self.chunk_span()
-        self.update_status()
-
-    # ---- analysis: s / r / a, streamed into the panel ----
-
-    def action_analyze(self, query: str) -> None:
-        k = self.current_chunk()
-        if self.backend is None or self.plan is None or k is None:
-            self.notify(visible(f"no analysis yet: {self.model_state}"), timeout=3, markup=False)
-            return
-        start, stop = self.plan.span(k)
-        lines = self.source.block(start, stop)
-        found = self.state.flags.found
-        flagged = {line + 1: found.by_line[line].reason for line in found.lines if start <= line < stop}
-        self.panel.request((start, query), k + 1, lines, flagged, self.backend)
-
-    def action_timeline(self) -> None:
-        """The incident timeline of the whole file, by the analyst (any engine: it reads every line)."""
-        from engine.analysis.wholefile import source_spans  # noqa: PLC0415
-        from engine.logs.logsource import LogSource  # noqa: PLC0415
-
-        # One file on disk is read by byte spans (a big one by several processes); a merge, a pipe or a stream
-        # gives its lines.
-        on_disk = (source_spans(self.source), self.record_format()) if isinstance(self.source, LogSource) else None
-        self.panel.request_timeline(lambda: self.source.block(0, len(self.source)), on_disk)
 
     def action_cancel(self) -> None:
         """Esc: close the prompt, else cancel the analysis, else close the panel, else end the search."""
@@ -356,7 +268,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
             self.panel.close()
         elif self.state.search.pattern is not None:
             self.state.search.pattern = self.view.pattern = None
-            self.view.current = None
+            self.view.refresh()
             self.update_status()
             self.notify("search ended: n moves to the next chunk again", timeout=2)
 

@@ -140,11 +140,11 @@ class SearchMixin:
         if self.state.search.pattern is None:
             self.notify("press / to search first")
             return
-        view = self.view
-        if from_current and view.current is not None:
-            start = view.current + (1 if forward else -1)
+        view = self.view  # from the cursor: a new search may find its line, n / N go past it
+        if view.current is None:
+            start = max(0, self.anchor_line())
         else:
-            start = int(view.scroll_offset.y)
+            start = view.current + ((1 if forward else -1) if from_current else 0)
         self.search_worker(self.state.search.pattern, start, forward)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)

@@ -66,4 +66,4 @@ class TemplatesMixin:
             self.view.follow = False
         self.show_rows()
         if key is not None:
-            self.view.scroll_home(animate=False)
+            self.view.cursor_to(0)  # the template's first line

@@ -8,6 +8,10 @@ on, are folded over several rows: then each frame lays out the lines from the
 top row of the scroll position (from the last line upwards when the view is
 at the end, so following shows the newest line), and the scroll bar still
 counts lines.
+
+The cursor (`current`, widgets/cursor.py) is the highlighted line the tab's keys act on. When the rows
+shown change (a filter, flagged-only) it stays on its line, or the nearest one shown; in an empty view it
+is None and its line is kept for when rows come back.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from engine.errors import InputError
 from engine.logs.formats.record import sniff_level
 from engine.logs.logsource import LogSource
 from engine.logs.userregex import UserRegex
+from logpt_tui.explorer.keys import bindings
+from logpt_tui.explorer.widgets.cursor import CursorMixin
 from logpt_tui.terminal import visible
 
 MAX_RENDER_WIDTH = 2000
@@ -49,17 +55,20 @@ LEVEL_STYLES = {
     "WARN": Style(color="yellow"),
 }
 MATCH_STYLE = Style(reverse=True)
+CURSOR_STYLE = Style(bgcolor="#34495e")  # the cursor's row, under the line's own colours and the matches
+CURSOR_GUTTER_STYLE = Style(reverse=True, bold=True)  # its line number
 SOURCE_STYLES = [Style(color=c, bold=True) for c in ("cyan", "magenta", "green", "yellow", "blue", "bright_red")]
 
 
-class LogView(ScrollView, can_focus=True):
+class LogView(CursorMixin, ScrollView, can_focus=True):
+    BINDINGS = bindings("view")  # the cursor keys (logpt_tui/explorer/keys.py); they replace the scroll keys
     follow: reactive[bool] = reactive(True)
-    current: reactive[int | None] = reactive(None)  # a highlighted line (a search match), 0-based
+    current: reactive[int | None] = reactive(None)  # the cursor: the highlighted line keys act on, 0-based
     chunk_span: reactive[tuple[int, int] | None] = reactive(None)  # the current chunk's lines, 0-based, stop excluded
     wrap: reactive[bool] = reactive(False)  # fold long lines instead of scrolling sideways
 
     class Scrolled(Message):
-        """The view moved: the current chunk may have changed."""
+        """The view or its cursor moved: the current chunk and the status may have changed."""
 
     @dataclass
     class LineClicked(Message):
@@ -77,6 +86,7 @@ class LogView(ScrollView, can_focus=True):
         self.marked: list[int] = []  # 0-based lines the user marked, ascending (the tab's marks)
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
+        self.kept: int | None = None  # the cursor's line while no row is shown (an empty filter or flagged view)
         names = getattr(source, "names", None)  # a merged view: each row is marked with its file
         self.sources: list[str] | None = None
         if names is not None:
@@ -107,15 +117,23 @@ class LogView(ScrollView, can_focus=True):
         return line if self.rows is None else bisect_left(self.rows, line)
 
     def set_rows(self, rows: list[int] | None) -> None:
-        """Show only `rows` (a list that a worker may still be growing), or every line."""
+        """Show only `rows` (a list that a worker may still be growing), or every line; the cursor keeps its
+        line, or goes to the nearest one shown."""
         self.rows = rows
+        self.resize_to_rows()
+        line = self.current if self.current is not None else self.kept
+        if not self.follow and line is not None:
+            self.show_line(line)
         self.rows_grew()
 
     def rows_grew(self) -> None:
         self.resize_to_rows()
         if self.follow:
+            self.follow_cursor()
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
             self.call_after_refresh(self._follow_end)  # again once the new size is laid out
+        elif self.current is None and self.kept is not None and self.row_count:
+            self.show_line(self.kept)  # rows came back to an empty view
         self.refresh()
 
     def text(self, index: int) -> tuple[str, Style | None]:
@@ -132,13 +150,6 @@ class LogView(ScrollView, can_focus=True):
             self._cache.popitem(last=False)
         return entry
 
-    def show_line(self, index: int) -> None:
-        """Highlight line `index` and scroll it into the middle of the view; following stops."""
-        self.follow = False
-        self.current = index
-        self.scroll_to(y=max(0, self.row_of_line(index) - self.size.height // 2), animate=False)
-        self.refresh()
-
     def resize_to_rows(self) -> None:
         """One virtual row per shown line; as wide as the longest line allowed, or the view when wrapping."""
         self.virtual_size = Size(0 if self.wrap else MAX_RENDER_WIDTH, self.row_count)
@@ -151,6 +162,7 @@ class LogView(ScrollView, can_focus=True):
 
     def watch_current(self) -> None:
         self.refresh()
+        self.post_message(self.Scrolled())
 
     def watch_chunk_span(self) -> None:
         self.refresh()
@@ -158,6 +170,7 @@ class LogView(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if int(old_value) != int(new_value):
+            self.keep_cursor_on_screen()
             self.post_message(self.Scrolled())
 
     def source_changed(self, kind: str) -> None:
@@ -168,6 +181,7 @@ class LogView(ScrollView, can_focus=True):
             self._cache.pop(max(self._cache), None)
         self.resize_to_rows()
         if self.follow:
+            self.follow_cursor()
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)  # now: no frame lost
             self.call_after_refresh(self._follow_end)  # and again once sizes settle (first layout)
         self.refresh()
@@ -204,7 +218,7 @@ class LogView(ScrollView, can_focus=True):
         except IndexError:  # the index changed under us (truncation): draw blank until refreshed
             return None
 
-    def wrap_layout(self) -> list[tuple[int, int]]:
+    def wrap_layout(self, top: int | None = None) -> list[tuple[int, int]]:
         """(line, piece) for each screen row: from the top row down, or from the last row up at the end."""
         height, body = self.size.height, max(1, self.scrollable_content_region.width - self.number_width)
 
@@ -216,7 +230,7 @@ class LogView(ScrollView, can_focus=True):
             return [(index, k) for k in range(max(1, -(-cell_len(entry[0]) // body)))]
 
         rows: list[tuple[int, int]] = []
-        top = int(self.scroll_y)
+        top = int(self.scroll_y) if top is None else top
         if top >= self.max_scroll_y:
             row = self.row_count - 1
             while row >= 0 and len(rows) < height:
@@ -256,12 +270,12 @@ class LogView(ScrollView, can_focus=True):
         if entry is None or index is None:
             return Strip.blank(width)
         text, style = entry
-        flagged = index in self.flagged
+        flagged, cursor = index in self.flagged, index == self.current
         if flagged:
             style = FLAG_TINT if style is None else style + FLAG_TINT
         pieces = [Segment(text, style)]
-        if index == self.current:
-            pieces = self.highlight(text, style)
+        if cursor:  # the cursor's colour over the flag's tint; the search's matches in it reversed
+            pieces = list(Segment.apply_style(self.highlight(text, style), post_style=CURSOR_STYLE))
         body = Strip(pieces).crop(scroll_x, scroll_x + max(0, width - gutter))
         span = self.chunk_span
         number_style = CHUNK_GUTTER_STYLE if span is not None and span[0] <= index < span[1] else GUTTER_STYLE
@@ -271,17 +285,19 @@ class LogView(ScrollView, can_focus=True):
         digits = gutter - 2 - (label.cell_length if label else 0)
         number = f"{index + 1:>{digits}} " if piece == 0 else " " * (digits + 1)
         mark = FLAG_MARK if flagged else NO_MARK
-        line = Strip([Segment(number, number_style), *([label] if label else []), mark, *body]).simplify()
-        return line.extend_cell_length(width)  # full width: a shorter line must erase what was there before
+        number_part = Segment(number, number_style + CURSOR_GUTTER_STYLE if cursor else number_style)
+        line = Strip([number_part, *([label] if label else []), mark, *body]).simplify()
+        # Full width: a shorter line must erase what was there before (the cursor's row in its colour).
+        return line.extend_cell_length(width, CURSOR_STYLE if cursor else None)
 
     def highlight(self, text: str, style: Style | None) -> list[Segment]:
-        """The current line with the search's matches reversed; the whole line when nothing in it matches."""
+        """The cursor's line with the search's matches reversed."""
         spans = []
         if self.pattern is not None:
-            with contextlib.suppress(InputError):  # a regex too slow for this line: the whole line is marked
+            with contextlib.suppress(InputError):  # a regex too slow for this line: no match is marked
                 spans = [m.span() for m in self.pattern.finditer(text) if m.end() > m.start()][:200]
         if not spans:
-            return [Segment(text, MATCH_STYLE if style is None else style + MATCH_STYLE)]
+            return [Segment(text, style)]
         pieces, at = [], 0
         for a, b in spans:
             pieces += [
@@ -302,11 +318,13 @@ class LogView(ScrollView, can_focus=True):
         return Strip([Segment("  … ", GUTTER_STYLE), *body]).simplify().extend_cell_length(width)
 
     def on_click(self, event: Click) -> None:
-        """A click on a line selects it (for the why of a flag, and as the anchor of the current chunk)."""
+        """A click on a line puts the cursor on it (for the why of a flag, and the current chunk); following
+        stops."""
         if self._layout is not None:
             index = self._layout[event.y][0] if 0 <= event.y < len(self._layout) else None
         else:
             index = self.line_of_row(int(self.scroll_y) + event.y)
         if index is not None:
-            self.current = index
+            self.follow = False
+            self.kept, self.current = None, index
             self.post_message(self.LineClicked(index))

@@ -7,6 +7,7 @@ import re
 from logpt_tui.explorer.app import LogptApp
 from logpt_tui.explorer.keys import KEY_NAMES, KEYS, bindings, help_rows, help_text, palette_commands
 from logpt_tui.explorer.tab import LogTab
+from logpt_tui.explorer.widgets.log_view import LogView
 
 
 def method_of(action: str) -> str:
@@ -16,11 +17,13 @@ def method_of(action: str) -> str:
 def test_every_action_in_the_table_exists() -> None:
     for key in KEYS:
         owner = LogptApp if key.scope == "app" or key.action.startswith("app.") else LogTab
+        owner = LogView if key.scope == "view" else owner
         assert hasattr(owner, method_of(key.action)), f"{key.key}: no {owner.__name__}.{method_of(key.action)}"
 
 
 def test_bindings_come_from_the_table_and_keys_are_unique() -> None:
     assert bindings("tab") == LogTab.BINDINGS and bindings("app") == LogptApp.BINDINGS
+    assert bindings("view") == LogView.BINDINGS
     keys = [k.key for k in KEYS]
     assert len(keys) == len(set(keys))
 

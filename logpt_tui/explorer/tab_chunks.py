@@ -1,0 +1,115 @@
+"""Chunks and analysis in a tab: chunks planned once the model has loaded, `[` / `]` / `n` / `p` move
+between them, `s` / `r` / `a` stream a reply for the cursor's chunk into the side panel, `O` the timeline.
+
+A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view, the panel and
+`update_status`. The model is the app's (shared by all tabs) and arrives through `model_ready`. It leaves
+out the replies themselves (widgets/analysis_panel.py) and the chunk plan (engine/analysis/chunkplan.py).
+"""
+
+from __future__ import annotations
+
+from textual import work
+
+from engine.analysis.chunkplan import ChunkPlan
+from logpt_tui.explorer.backend import Backend
+from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.messages import ChunksPlanned
+from logpt_tui.explorer.widgets.minimap import Minimap
+from logpt_tui.terminal import visible
+
+
+class ChunksMixin:
+    backend: Backend | None
+    model_state: str
+    plan: ChunkPlan | None
+
+    def action_switch_engine(self) -> None:
+        self.app.switch_engine()  # type: ignore[attr-defined] - the engine is the app's, shared by every tab
+
+    def model_ready(self, backend: Backend | None, state: str) -> None:
+        """Called by the app when the shared model loaded (backend) or failed (None)."""
+        self.backend, self.model_state = backend, state
+        self.panel.model_state = state
+        if backend is not None:
+            self.plan = ChunkPlan(backend.count_batch, backend.budget)
+            self.plan_chunks()
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def plan_chunks(self) -> None:
+        from textual.worker import get_current_worker  # noqa: PLC0415
+
+        worker, plan = get_current_worker(), self.plan
+        assert plan is not None
+        while not worker.is_cancelled and plan.planned < len(self.source):
+            stop = min(plan.planned + BATCH, len(self.source))
+            plan.extend(self.source.block(plan.planned, stop))
+            self.post_message(ChunksPlanned(plan.planned))
+
+    @needs_view
+    def on_chunks_planned(self, _message: ChunksPlanned) -> None:
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    def anchor_line(self) -> int:
+        """The line keys act on: the cursor's; without one (an empty view, the preview) the middle of the view."""
+        view = self.view
+        if view.current is not None:
+            return view.current
+        row = min(view.row_count - 1, int(view.scroll_offset.y) + max(0, view.size.height // 2))
+        line = view.line_of_row(row)
+        return line if line is not None else -1
+
+    def current_chunk(self) -> int | None:
+        return None if self.plan is None else self.plan.chunk_of(self.anchor_line())
+
+    def chunk_span(self) -> tuple[int, int] | None:
+        k = self.current_chunk()
+        return None if k is None or self.plan is None else self.plan.span(k)
+
+    def action_chunk(self, step: int) -> None:
+        k = self.current_chunk()
+        if self.plan is None or k is None:
+            self.notify("chunks appear once the model has loaded", timeout=3)
+            return
+        target = max(0, min(len(self.plan) - 1, k + step))
+        self.view.show_line(self.plan.span(target)[0])
+        self.view.chunk_span = self.plan.span(target)
+        self.update_status()
+        panel = self.panel
+        if panel.is_open and panel.shown is not None:
+            panel.show_reply((self.plan.starts[target], panel.shown[1]), target + 1)
+
+    def on_minimap_jump(self, message: Minimap.Jump) -> None:
+        self.view.show_line(message.line)
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    @needs_view
+    def on_log_view_scrolled(self, _message: object) -> None:
+        self.view.chunk_span = self.chunk_span()
+        self.update_status()
+
+    # ---- analysis: s / r / a, streamed into the panel ----
+
+    def action_analyze(self, query: str) -> None:
+        """`s` / `r` / `a`: a reply for the cursor's chunk."""
+        k = self.current_chunk()
+        if self.backend is None or self.plan is None or k is None:
+            self.notify(visible(f"no analysis yet: {self.model_state}"), timeout=3, markup=False)
+            return
+        start, stop = self.plan.span(k)
+        lines = self.source.block(start, stop)
+        found = self.state.flags.found
+        flagged = {line + 1: found.by_line[line].reason for line in found.lines if start <= line < stop}
+        self.panel.request((start, query), k + 1, lines, flagged, self.backend)
+
+    def action_timeline(self) -> None:
+        """The incident timeline of the whole file, by the analyst (any engine: it reads every line)."""
+        from engine.analysis.wholefile import source_spans  # noqa: PLC0415
+        from engine.logs.logsource import LogSource  # noqa: PLC0415
+
+        # One file on disk is read by byte spans (a big one by several processes); a merge, a pipe or a stream
+        # gives its lines.
+        on_disk = (source_spans(self.source), self.record_format()) if isinstance(self.source, LogSource) else None
+        self.panel.request_timeline(lambda: self.source.block(0, len(self.source)), on_disk)
