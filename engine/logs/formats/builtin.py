@@ -8,6 +8,7 @@ general families (syslog, ISO-8601 application logs) they resemble.
 from __future__ import annotations
 
 from engine.logs.formats.everyday import EVERYDAY
+from engine.logs.formats.headed import W3C, ZEEK
 from engine.logs.formats.spec import LogFormat, regex_format
 
 MONTH_TS = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
@@ -64,6 +65,8 @@ BUILTIN: list[LogFormat] = [
         "Apache httpd error log",
     ),
     *EVERYDAY,  # Android, Windows CBS, HealthApp, CRI, PostgreSQL, MySQL, Redis, Python, Go
+    W3C,  # only where the sample holds its header (#Fields:, #separator): its entries look like ISO lines
+    ZEEK,
     # ---- general families ----
     regex_format(
         "syslog-5424",

@@ -2,10 +2,13 @@
 
 Detection: every format parses up to `SAMPLE_LINES` non-empty lines; the one
 that matches the most wins (earlier formats win ties), provided it matches at
-least `MIN_SHARE` of them; otherwise the generic format is used. Parsing: a
+least `MIN_SHARE` of them; otherwise the generic format is used. A format with
+a `header` is tried only on a sample that holds its header line, and the
+winner is `fitted` to the sample (the columns a header names). Parsing: a
 line the format does not match is attached to the previous record when it
-looks like a continuation (indented, a stack frame, "Caused by", …) and
-otherwise becomes a record of its own with the whole line as message.
+looks like a continuation (indented, a stack frame, "Caused by", the format's
+own `more`) and otherwise becomes a record of its own with the whole line as
+message.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ MIN_SHARE = 0.3
 MAX_CONTINUATION_LINES = 200  # a record keeps at most this many attached lines
 
 
-
 @dataclass(frozen=True)
 class Detection:
     format: LogFormat
@@ -43,6 +45,8 @@ def detect_format(lines: Iterable[str], formats: Sequence[LogFormat] | None = No
     candidates = list(formats) if formats is not None else load_formats()
     best: Detection | None = None
     for fmt in candidates:
+        if fmt.header and not any(line.startswith(fmt.header) for line in sample):
+            continue  # a format of headed files (W3C, Zeek): not without its header
         hits = [fmt.parse(line, i) is not None for i, line in enumerate(sample)]
         if fmt.entries and True in hits:  # a block format's field lines after its first entry are its too
             start = hits.index(True)
@@ -53,11 +57,17 @@ def detect_format(lines: Iterable[str], formats: Sequence[LogFormat] | None = No
         matched = sum(hits)
         if matched and (best is None or matched > best.matched):
             # Lines the format misses but that read as continuations do not count against it.
-            misses = sum(1 for hit, line in zip(hits, sample, strict=True) if not hit and not CONTINUATION.match(line))
+            misses = sum(1 for hit, line in zip(hits, sample, strict=True) if not hit and not _continues(fmt, line))
             best = Detection(fmt, matched, matched + misses)
     if best is None or best.share < MIN_SHARE:
         return Detection(GENERIC, len(sample), len(sample))
-    return best
+    return Detection(best.format.fitted(sample), best.matched, best.sampled)
+
+
+def _continues(fmt: LogFormat, line: str) -> bool:
+    """A sample line that reads as a continuation: the usual ones and the format's own (`more`); not a block
+    format's `continues`, which takes any line."""
+    return CONTINUATION.match(line) is not None or (fmt.more is not None and fmt.more.match(line) is not None)
 
 
 def choose_format(lines: Sequence[str], name: str | None = None, files: Sequence[Path] = ()) -> LogFormat:

@@ -3,7 +3,14 @@
 Group names the parser understands: `ts` (or `date` + `time`), `level`,
 `component`, `pid`, `message`, `pri` (syslog priority) and `status` (HTTP).
 Other groups are matched and ignored. A format without a `message` group
-keeps the whole line as the message.
+keeps the whole line as the message. An HTTP status of 400 or more is an error, as lnav reads it (a 404
+in an access log is an error there); under 400 it is INFO.
+
+A format may name a `header`: the start of a line its files always hold near the top (W3C's `#Fields:`,
+Zeek's `#separator`); detection then considers it only for a sample that holds such a line, so lines that
+look like other formats' (an ISO time, then words) are not taken without it. `more` names lines that
+continue a record besides the usual ones (Laravel's `[stacktrace]` and `#0 /app/…` frames). `fitted`
+gives the format as read for one file's sample (the columns its header names); most formats are as is.
 """
 
 from __future__ import annotations
@@ -28,10 +35,16 @@ class LogFormat:
     levels: dict[str, str] = field(default_factory=dict)  # format-specific level words → canonical
     json: bool = False  # JSON lines: fields come from keys, not groups
     entries: bool = False  # a record is a block of lines (journald export): its lines count in detection
+    header: str = ""  # a sample line must start with this for detection to consider the format ("": none)
+    more: re.Pattern[str] | None = None  # lines that continue a record besides CONTINUATION's
 
     def continues(self, text: str) -> bool:
         """Whether a line this format does not parse belongs to the record before it."""
-        return CONTINUATION.match(text) is not None
+        return CONTINUATION.match(text) is not None or (self.more is not None and self.more.match(text) is not None)
+
+    def fitted(self, sample: list[str]) -> LogFormat:
+        """The format as read for the file `sample` opens (a header's columns); the format itself by default."""
+        return self
 
     def entry_line(self, text: str) -> bool:
         """For a block format (`entries`): whether a line reads as one of its entries' lines, in detection."""
@@ -70,13 +83,15 @@ class LogFormat:
                 level = SYSLOG_SEVERITIES[int(pri[:6]) % 8]
             elif status and status.isdigit():
                 code = int(status[:6])
-                level = "ERROR" if code >= 500 else "WARN" if code >= 400 else "INFO"
+                level = "ERROR" if code >= 400 else "INFO"
         return Record(line, line, message, ts, level, get("component"), get("pid"))
 
 
-def regex_format(name: str, regex: str, description: str = "", levels: dict[str, str] | None = None) -> LogFormat:
+def regex_format(
+    name: str, regex: str, description: str = "", levels: dict[str, str] | None = None, *, more: str = ""
+) -> LogFormat:
     try:
         pattern = re.compile(regex)
     except re.error as e:
         raise ValueError(f"format {name}: bad regex: {e}") from e
-    return LogFormat(name, pattern, description, dict(levels or {}))
+    return LogFormat(name, pattern, description, dict(levels or {}), more=re.compile(more) if more else None)

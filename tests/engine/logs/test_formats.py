@@ -224,3 +224,9 @@ def test_words_of_failure_beyond_error(message: str, level: str | None) -> None:
     from engine.logs.formats.record import sniff_level
 
     assert sniff_level(message) == level
+
+
+@pytest.mark.parametrize(("status", "level"), [("200", "INFO"), ("304", "INFO"), ("404", "ERROR"), ("503", "ERROR")])
+def test_an_access_logs_4xx_and_5xx_are_errors_as_lnav_reads_them(status: str, level: str) -> None:
+    line = f'198.51.100.4 - - [02/Mar/2026:10:00:01 +0000] "GET /shop/missing.png HTTP/1.1" {status} 153 "-" "curl/8.5.0"'
+    assert next(parse_lines([line], detect_format([line] * 3).format)).level == level
