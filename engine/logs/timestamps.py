@@ -4,10 +4,10 @@ Formats write time in many ways (ISO 8601, syslog's `Nov 20 10:02:03`, BGL's
 `2005-06-03-15.42.50`, HDFS's `081109 203615`, Android's `03-17 16:13:38`,
 Redis's `21 Nov 2026 10:00:09.640`, access logs' `21/Nov/2026:10:00:12`,
 HealthApp's `20171223-22:15:41:672`, glog's `0517 15:04:22.619632`, Unix seconds, milli-,
-micro- or nanoseconds). `minute_of` reads the common ones into a number that grows by
-one per minute within a file; it is not a calendar date (a month counts 31
-days, and a year is absent where the log omits it), so it serves for
-bucketing, never for display.
+micro- or nanoseconds, a time of day alone: strace's `08:09:33.814936`). `minute_of` reads
+the common ones into a number that grows by one per minute within a file; it is not a
+calendar date (a month counts 31 days, and a year is absent where the log omits it, the
+day too for a time alone), so it serves for bucketing, never for display.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ _DMY = re.compile(r"(\d{1,2})[ /]([A-Z][a-z]{2})[ /](\d{4})[ :](\d{2}):(\d{2})")
 _YMD_DASH = re.compile(r"^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2})")  # HealthApp: yyyyMMdd-H:m:s:ms
 _GLOG = re.compile(r"^[IWEF]?(\d{2})(\d{2})\s+(\d{1,2}):(\d{2})")  # glog, klog: [I]MMdd HH:mm:ss.uuuuuu
 _EPOCH = re.compile(r"^(\d{9,11})(?:\.\d+)?$|^(\d{10})(?:\d{3}|\d{6}|\d{9})$")  # seconds; ms, µs, ns
+_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2}):\d{2}(?:[.,]\d+)?$")  # a time alone (strace -tt): day 0
 
 
 def _minute(year: int, month: int, day: int, hour: int, minute: int) -> int:
@@ -60,8 +61,13 @@ def _epoch(m: re.Match[str]) -> int | None:
     return int(m.group(1) or m.group(2)) // 60
 
 
+def _time_of_day(m: re.Match[str]) -> int | None:
+    return _minute(0, 0, 0, int(m.group(1)), int(m.group(2)))
+
+
 _READERS = [(_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog), (_COMPACT.match, _ymd),
-            (_YMD_DASH.match, _ymd), (_MD.match, _md), (_GLOG.match, _md), (_EPOCH.match, _epoch)]  # fmt: skip
+            (_YMD_DASH.match, _ymd), (_MD.match, _md), (_GLOG.match, _md), (_EPOCH.match, _epoch),
+            (_TIME_OF_DAY.match, _time_of_day)]  # fmt: skip
 
 
 def minute_of(timestamp: str | None) -> int | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from engine.logs.formats.everyday import EVERYDAY
 from engine.logs.formats.headed import W3C, ZEEK
+from engine.logs.formats.programs import PROGRAMS
 from engine.logs.formats.spec import LogFormat, regex_format
 
 MONTH_TS = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
@@ -65,6 +66,7 @@ BUILTIN: list[LogFormat] = [
         "Apache httpd error log",
     ),
     *EVERYDAY,  # Android, Windows CBS, HealthApp, CRI, PostgreSQL, MySQL, Redis, Python, Go
+    *PROGRAMS,  # strace, Laravel, uWSGI, vdsm, MySQL's general query log
     W3C,  # only where the sample holds its header (#Fields:, #separator): its entries look like ISO lines
     ZEEK,
     # ---- general families ----
