@@ -29,7 +29,7 @@ from engine.errors import LogptError
 from engine.logs.logsource import LogSource
 from engine.logs.merged import MergedSource
 from engine.sidefiles import read_json
-from logpt_tui.explorer.backend import AnalystBackend, Backend, ModelBackend
+from logpt_tui.explorer.backend import LOADING, AnalystBackend, Backend, ModelBackend
 from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.follow import CLEANUPS, spool_stdin, system_log
 from logpt_tui.explorer.keys import bindings, palette_commands
@@ -92,7 +92,7 @@ class LogptApp(App[None]):
             self.backend = None
         self.analyst = AnalystBackend()
         self.model_loaded = False
-        self.model_state = "loading model…" if self.backend is not None else "no model"
+        self.model_state = LOADING if self.backend is not None else "no model"
         self.settings = settings  # where the chosen theme is remembered; None: nowhere (tests)
         if theme is not None and theme not in self.available_themes:
             raise LogptError(f"unknown theme {theme!r}", f"try one of: {', '.join(sorted(self.available_themes))}")

@@ -17,6 +17,8 @@ from typing import Protocol
 from engine.analysis.chunker import REPLY_TOKENS
 from engine.analysis.digest import Digest
 
+LOADING = "loading model…"  # the model's state while the app loads it (a key for an analysis then waits)
+
 
 class Backend(Protocol):
     name: str  # the model, as shown in the panel

@@ -90,6 +90,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.backend: Backend | None = None
         self.model_state = model_state
         self.plan: ChunkPlan | None = None
+        self.queued: tuple[str, int] | None = None  # s / r / a pressed before the model or the chunks (tab_chunks.py)
         self.marks: list[int] = []  # marked lines, 0-based, ascending (tab_marks.py)
 
     def compose(self) -> ComposeResult:
@@ -223,6 +224,10 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
                               f"filter: {len(state.filter.rows):,} shown"))  # fmt: skip
         if state.templates.picked is not None:
             parts.append(Part(f"template {state.templates.picked}: {self.view.row_count:,} lines", 1))
+        if state.flags.only:
+            parts.append(Part(f"flagged only: {self.view.row_count:,} shown", 0))
+        if self.queued is not None:
+            parts.append(Part(f"{self.queued[0].replace('_', ' ')} queued", 1))
         flags = state.flags.status
         parts += [Part(flags, 1, flags.split(" (")[0]), Part(self.model_state, 1, self.model_state.split(" · ")[0])]
         bar = self.query_one("#status", Static)

@@ -2,8 +2,10 @@
 between them, `s` / `r` / `a` stream a reply for the cursor's chunk into the side panel, `O` the timeline.
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view, the panel and
-`update_status`. The model is the app's (shared by all tabs) and arrives through `model_ready`. It leaves
-out the replies themselves (widgets/analysis_panel.py) and the chunk plan (engine/analysis/chunkplan.py).
+`update_status`. The model is the app's (shared by all tabs) and arrives through `model_ready`; a key for
+an analysis pressed while it loads is queued (the last one wins) and answered for the line the cursor was
+on once the model is ready and the chunks reach that line. It leaves out the replies themselves
+(widgets/analysis_panel.py) and the chunk plan (engine/analysis/chunkplan.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from textual import work
 
 from engine.analysis.chunkplan import ChunkPlan
-from logpt_tui.explorer.backend import Backend
+from logpt_tui.explorer.backend import LOADING, Backend
 from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import ChunksPlanned
 from logpt_tui.explorer.widgets.minimap import Minimap
@@ -22,6 +24,7 @@ class ChunksMixin:
     backend: Backend | None
     model_state: str
     plan: ChunkPlan | None
+    queued: tuple[str, int] | None  # an analysis asked for while the model loads: (query, the cursor's line)
 
     def action_switch_engine(self) -> None:
         self.app.switch_engine()  # type: ignore[attr-defined] - the engine is the app's, shared by every tab
@@ -33,6 +36,9 @@ class ChunksMixin:
         if backend is not None:
             self.plan = ChunkPlan(backend.count_batch, backend.budget)
             self.plan_chunks()
+        elif self.queued is not None:
+            self.queued = None
+            self.notify(visible(f"no analysis: {state}"), timeout=3, markup=False)
         self.update_status()
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
@@ -48,6 +54,10 @@ class ChunksMixin:
 
     @needs_view
     def on_chunks_planned(self, _message: ChunksPlanned) -> None:
+        if self.queued is not None and self.plan is not None and self.plan.chunk_of(self.queued[1]) is not None:
+            query, line = self.queued  # asked while the model loaded: answered now, for the line it was asked on
+            self.queued = None
+            self.analyze_line(query, line)
         self.view.chunk_span = self.chunk_span()
         self.update_status()
 
@@ -93,8 +103,20 @@ class ChunksMixin:
     # ---- analysis: s / r / a, streamed into the panel ----
 
     def action_analyze(self, query: str) -> None:
-        """`s` / `r` / `a`: a reply for the cursor's chunk."""
-        k = self.current_chunk()
+        """`s` / `r` / `a`: a reply for the cursor's chunk; asked before the model or the chunks are ready, it
+        waits for them."""
+        line = self.anchor_line()
+        planning = self.plan is not None and self.plan.chunk_of(line) is None and self.plan.planned < len(self.source)
+        if 0 <= line < len(self.source) and (self.model_state == LOADING or planning):
+            self.queued = (query, line)
+            what = "the model has loaded" if self.model_state == LOADING else "the chunks reach this line"
+            self.notify(f"{query.replace('_', ' ')} of line {line + 1}'s chunk: answered once {what}", timeout=3)
+            self.update_status()
+            return
+        self.analyze_line(query, line)
+
+    def analyze_line(self, query: str, line: int) -> None:
+        k = None if self.plan is None else self.plan.chunk_of(line)
         if self.backend is None or self.plan is None or k is None:
             self.notify(visible(f"no analysis yet: {self.model_state}"), timeout=3, markup=False)
             return

@@ -76,6 +76,7 @@ class FlagsMixin:
     def on_flag_status(self, message: FlagStatus) -> None:
         done = not message.text and self.state.flags.engine is not None
         self.state.flags.status = self.flag_count() if done else message.text
+        self.explain_empty()
         if message.failed:
             self.notify(visible(message.text), severity="warning", timeout=5, markup=False)
         self.update_status()
@@ -88,6 +89,7 @@ class FlagsMixin:
         self.view.refresh()
         if self.state.flags.status.endswith(")") or self.state.flags.status.startswith("detector: a flood"):
             self.state.flags.status = self.flag_count()  # a count is shown: keep it current
+        self.explain_empty()
         self.update_status()
 
     def flag_count(self) -> str:
@@ -109,11 +111,36 @@ class FlagsMixin:
         self.update_status()
 
     def action_flagged_only(self) -> None:
+        """`F`: flagged lines only, or every line again; the cursor keeps its line (or the nearest shown)."""
         self.state.flags.only = not self.state.flags.only
+        self.view.empty_text = ""
         self.show_rows()
+        self.explain_empty()
+        if self.state.flags.only and not self.state.flags.found:
+            self.notify(visible(self.view.empty_text), timeout=4, markup=False)
+
+    def explain_empty(self) -> None:
+        """The flagged-only view with no flag says why: the detector is off, failed, still at work, or found none."""
+        flags = self.state.flags
+        if not flags.only or flags.found:
+            return
+        if flags.engine is None:
+            why = "no line is flagged: the detector is off (--no-flags)"
+        elif flags.status.startswith("no detector"):
+            why = f"no line is flagged: {flags.status}"
+        elif flags.status.endswith(")"):  # the count: the detector is done
+            why = "no line is flagged: the detector found nothing unusual"
+        else:
+            why = f"no flagged lines yet: the detector is still {flags.status.removeprefix('detector: ') or 'starting'}"
+        self.view.empty_text = why
+        self.view.refresh()
 
     def action_why(self) -> None:
-        self.show_why(self.view.current if self.view.current is not None else self.anchor_line())
+        line = self.view.current if self.view.current is not None else self.anchor_line()
+        if line < 0:
+            self.notify("no line shown", timeout=2)
+            return
+        self.show_why(line)
 
     def on_log_view_line_clicked(self, message: LogView.LineClicked) -> None:
         if message.line in self.state.flags.found:

@@ -1,4 +1,5 @@
 """The prompt of a tab: regex search (n / N repeat it) and include / exclude / level filters (`:` is tab_time.py).
+The prompt names what it asks in its label (`search /`, `include`, `exclude`, `go to line or time`, `export`).
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
 `show_rows`, `update_status` and `action_chunk`; its state is `TabState.search` and
@@ -21,6 +22,10 @@ from logpt_tui.explorer.messages import FilterProgress, SearchCounted, SearchRes
 from logpt_tui.explorer.state import TabState
 from logpt_tui.terminal import visible
 
+# What each prompt asks, shown as its label (the border's title) while the user types.
+PROMPT_LABELS = {"search": "search /", "include": "include", "exclude": "exclude", "goto": "go to line or time",
+                 "export": "export"}  # fmt: skip
+
 
 class SearchMixin:
     state: TabState
@@ -42,6 +47,7 @@ class SearchMixin:
 
     def open_prompt(self, mode: str, placeholder: str) -> None:
         self.state.search.prompt_mode = mode
+        self.prompt.border_title = PROMPT_LABELS[mode]
         self.prompt.placeholder = placeholder
         self.prompt.value = ""
         self.prompt.add_class("-open")

@@ -31,7 +31,7 @@ class CursorMixin:
             return
         row = min(self.row_of_line(index), self.row_count - 1)
         self.kept, self.current = None, self.line_of_row(row)
-        self.scroll_to(y=max(0, row - self.size.height // 2), animate=False, immediate=True)
+        self.scroll_to(y=max(0, row - self.size.height // 2), animate=False, immediate=True, force=True)
         self.refresh()
 
     def follow_cursor(self) -> None:
@@ -64,7 +64,7 @@ class CursorMixin:
         height = max(1, self.size.height - 1)
         if step < 0 and int(self.scroll_y) > 0:
             self.follow = False
-        self.scroll_to(y=int(self.scroll_y) + step * height, animate=False, immediate=True)
+        self.scroll_to(y=int(self.scroll_y) + step * height, animate=False, immediate=True, force=True)
         self.action_cursor(step * height)
 
     def screen_rows(self, top: int | None = None) -> tuple[int, int]:
@@ -88,7 +88,7 @@ class CursorMixin:
             y = max(first, row - self.size.height + 1)
             while y < row and row >= self.screen_rows(y)[1]:
                 y += 1
-        self.scroll_to(y=y, animate=False, immediate=True)
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
 
     def keep_cursor_on_screen(self) -> None:
         """After a scroll: a cursor that left the screen (or whose line is no longer shown) comes to its edge."""

@@ -11,7 +11,7 @@ counts lines.
 
 The cursor (`current`, widgets/cursor.py) is the highlighted line the tab's keys act on. When the rows
 shown change (a filter, flagged-only) it stays on its line, or the nearest one shown; in an empty view it
-is None and its line is kept for when rows come back.
+is None, its line is kept for when rows come back, and the view says why it is empty (`empty_text`).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ LEVEL_STYLES = {
 MATCH_STYLE = Style(reverse=True)
 CURSOR_STYLE = Style(bgcolor="#34495e")  # the cursor's row, under the line's own colours and the matches
 CURSOR_GUTTER_STYLE = Style(reverse=True, bold=True)  # its line number
+EMPTY_STYLE = Style(italic=True, dim=True)  # why an empty view is empty
 SOURCE_STYLES = [Style(color=c, bold=True) for c in ("cyan", "magenta", "green", "yellow", "blue", "bright_red")]
 
 
@@ -87,6 +88,7 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
         self.kept: int | None = None  # the cursor's line while no row is shown (an empty filter or flagged view)
+        self.empty_text = ""  # drawn in an empty view: why it is empty
         names = getattr(source, "names", None)  # a merged view: each row is marked with its file
         self.sources: list[str] | None = None
         if names is not None:
@@ -268,6 +270,12 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
         width, gutter = self.scrollable_content_region.width, self.number_width
         entry = self.entry(index)
         if entry is None or index is None:
+            if y == 0 and self.row_count == 0 and self.empty_text:
+                return (
+                    Strip([Segment(" " + visible(self.empty_text), EMPTY_STYLE)])
+                    .crop(0, width)
+                    .extend_cell_length(width)
+                )
             return Strip.blank(width)
         text, style = entry
         flagged, cursor = index in self.flagged, index == self.current
