@@ -7,14 +7,15 @@ general families (syslog, ISO-8601 application logs) they resemble.
 
 from __future__ import annotations
 
+from engine.logs.formats.compose import COMPOSE
 from engine.logs.formats.everyday import EVERYDAY
 from engine.logs.formats.headed import W3C, ZEEK
 from engine.logs.formats.programs import PROGRAMS
+from engine.logs.formats.record import LEVEL_WORD
 from engine.logs.formats.spec import LogFormat, regex_format
 
 MONTH_TS = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
 ISO_TS = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
-LEVEL_WORD = r"TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|CRIT(?:ICAL)?|FATAL|SEVERE|ALERT|EMERG"
 # A syslog tag: program (maybe with spaces or a parenthesised facility), optional [pid], then ": ".
 TAG = r"(?P<component>[^:\[\s][^:\[]*?)(?:\[(?P<pid>\d+)\])?(?: \((?P<address>[^)]*)\))?: "
 
@@ -67,6 +68,7 @@ BUILTIN: list[LogFormat] = [
     ),
     *EVERYDAY,  # Android, Windows CBS, HealthApp, CRI, PostgreSQL, MySQL, Redis, Python, Go
     *PROGRAMS,  # strace, Laravel, uWSGI, vdsm, MySQL's general query log
+    COMPOSE,  # `web-1  | …`: the container's line read by JSON lines or the generic format
     W3C,  # only where the sample holds its header (#Fields:, #separator): its entries look like ISO lines
     ZEEK,
     # ---- general families ----

@@ -17,8 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.logs.clock import time_span
-from engine.logs.formats.builtin import LEVEL_WORD
-from engine.logs.formats.record import Record, canonical_level
+from engine.logs.formats.record import LEVEL_WORD, Record, canonical_level
 from engine.logs.formats.spec import LogFormat
 
 # After the time: closing bracket or fraction separators, then a level, maybe in brackets or after a

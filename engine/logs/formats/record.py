@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "ERROR", "CRITICAL")
 LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
+# A level word as logs write it in a header (a regex alternation, upper case; formats add their own flags)
+LEVEL_WORD = r"TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|CRIT(?:ICAL)?|FATAL|SEVERE|ALERT|EMERG"
 
 _ALIASES = {
     "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE",
