@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from engine.errors import LogptError
 
+# How a digest model's reply is held to its chunk (engine.analysis.run): here, with the queries, so that the
+# CLI's options name them without importing torch.
+CONSTRAINTS = ("grammar", "facts", "off")
+
 CATEGORY_FIELD, SIGNATURE_FIELD = "**Category:**", "**Signature:**"
 
 

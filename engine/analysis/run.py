@@ -15,7 +15,7 @@ from engine.analysis.digest import Digest, build_digest
 from engine.analysis.excerpt import excerpt
 from engine.analysis.factguard import FactGuard
 from engine.analysis.prompts import bundle_prompt
-from engine.analysis.queries import NAMES, check_query
+from engine.analysis.queries import CONSTRAINTS, NAMES, check_query
 from engine.errors import LogptError
 from engine.lm.bundle import LoadedBundle
 from engine.lm.generate import GenerationStats, LogitsProcessor, generate
@@ -26,7 +26,6 @@ from engine.logs.textio import split_lines
 # How a digest bundle's reply is held to its facts: `grammar`, the analyst's sentences on this chunk's digest
 # (engine.analysis.replyplan, decoded with engine.lm.grammar); `facts`, free text whose facts, quotes and fields
 # must come from the chunk, digest or knowledge base (engine.analysis.factguard); `off`, free decoding.
-CONSTRAINTS = ("grammar", "facts", "off")
 
 
 @dataclass(frozen=True)

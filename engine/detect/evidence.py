@@ -32,13 +32,15 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from engine.detect.unusual import Unusual
 from engine.logs.formats.record import LEVEL_RANK, Record, sniff_level
 from engine.logs.timestamps import MinuteReader
+
+if TYPE_CHECKING:  # a type only: the line model (and torch) load where it is used
+    from engine.detect.unusual import Unusual
 
 RULES = ("combined", "topk")
 LINES_PER_BUCKET = 100  # a bucket of a log whose lines carry no time

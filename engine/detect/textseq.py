@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.detect import defaults
 from engine.detect.detector import SessionVerdict, Verdict, verdict_surprise
 from engine.detect.scoring import windows
 from engine.errors import BundleError
@@ -40,7 +41,7 @@ from engine.lm.model import GPT
 from engine.lm.tokenizer import ENDOFTEXT, Tokenizer
 
 KIND = "textseq"  # the bundle kind (engine.lm.bundle.KINDS)
-DEFAULT_SEQUENCE_MODEL = "logpt-sequence"  # the bundled one (weights/logpt-sequence)
+DEFAULT_SEQUENCE_MODEL = defaults.DEFAULT_SEQUENCE_MODEL  # the bundled one (weights/logpt-sequence)
 MAX_TOKENS = 48  # BPE tokens of a template's text that make its vector (templates are short; the rest is detail)
 EXPECTED = 3  # templates named as "expected" in a flag's reason
 

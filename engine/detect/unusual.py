@@ -30,6 +30,7 @@ from typing import TypeVar
 
 import torch
 
+from engine.detect import defaults
 from engine.errors import BundleError
 from engine.lm.bundle import build_model, load_state, load_tokenizer, read_config
 from engine.lm.devices import Placement
@@ -245,7 +246,7 @@ class LineLM:
         return found
 
 
-DEFAULT_LINE_MODEL = "logpt-lines"  # the bundled line model (weights/logpt-lines)
+DEFAULT_LINE_MODEL = defaults.DEFAULT_LINE_MODEL  # the bundled line model (weights/logpt-lines)
 
 
 def find_line_lm(name_or_path: str = DEFAULT_LINE_MODEL) -> LineLM:

@@ -6,22 +6,13 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from engine.analysis.analyst import analyze as analyst_reply
 from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
-from engine.analysis.digest import Digest
-from engine.analysis.grounding import Grounding, check_grounding
-from engine.analysis.prompts import bundle_prompt
 from engine.analysis.queries import NAMES
-from engine.analysis.readability import Readability, readability
-from engine.analysis.run import AnalysisRequest, analyze_chunk, chunk_digest, plan_chunks
 from engine.errors import InputError, LogptError
-from engine.lm.bundle import LoadedBundle
-from engine.lm.generate import GenerationStats
-from engine.lm.sampling import SamplingConfig
 from engine.logs.textio import decode_log, read_log, read_stream, split_lines
 from logpt_tui.cli.console import err, interactive, out, safe, write_raw
 from logpt_tui.cli.options import (
@@ -40,6 +31,13 @@ from logpt_tui.cli.options import (
     load_model,
 )
 from logpt_tui.cli.whole import whole_from_file, whole_from_lines
+
+if TYPE_CHECKING:  # torch, the knowledge base: imported where they run (see each function), not at `logpt --help`
+    from engine.analysis.digest import Digest
+    from engine.analysis.grounding import Grounding
+    from engine.analysis.readability import Readability
+    from engine.analysis.run import AnalysisRequest
+    from engine.lm.bundle import LoadedBundle
 
 ANALYST_CHUNK_LINES = 100
 
@@ -119,7 +117,7 @@ def analyze(
     text, source = read_input(file)
     if not text:
         raise InputError(f"{source} is empty", "nothing to analyse")
-    request = AnalysisRequest(query.value, max_tokens, SamplingConfig(temperature, top_k, top_p), seed, constrain.value)
+    request = make_request(query.value, max_tokens, (temperature, top_k, top_p), seed, constrain.value)
     bundle = choose_engine(engine, model, device, quantize)
     chunks = chunks_of(split_lines(text), lines_opt, source, bundle, request, chunk_lines_opt)
     if chunk is not None and chunk > len(chunks):
@@ -137,6 +135,14 @@ def analyze(
         ):
             break
         run_chunk(bundle, part, request, len(chunks), as_json=as_json, fallback=engine is Engine.auto)
+
+
+def make_request(query: str, max_tokens: int, sampling: tuple[float, int | None, float | None], seed: int | None,
+                 constrain: str) -> AnalysisRequest:  # fmt: skip
+    from engine.analysis.run import AnalysisRequest  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
+
+    return AnalysisRequest(query, max_tokens, SamplingConfig(*sampling), seed, constrain)
 
 
 def run_whole(file: Path | None, span_text: str | None, chunk_lines: int, *, as_json: bool) -> None:
@@ -172,6 +178,8 @@ def chunks_of(lines: list[str], span_text: str | None, source: str, bundle: Load
     span = lines[first - 1 : last]
     if bundle is None:  # the analyst: a span asked for is answered whole
         return list(line_chunks(span, len(span) if span_text else chunk_lines or ANALYST_CHUNK_LINES, first_line=first))
+    from engine.analysis.run import plan_chunks  # noqa: PLC0415 - torch loads when a command runs, not at `logpt --help`
+
     return plan_chunks(bundle, "\n".join(span), request, first_line=first, per_chunk=chunk_lines or MODEL_CHUNK_LINES)
 
 
@@ -194,6 +202,9 @@ def run_chunk(bundle: LoadedBundle | None, part: Chunk, request: AnalysisRequest
               fallback: bool = False) -> None:  # fmt: skip
     """One chunk's reply, from the analyst (no bundle) or the model, as text or one JSON object; with `fallback`
     (`--engine auto`) a garbled model reply is followed (text) or replaced (JSON) by the analyst's."""
+    from engine.analysis.analyst import analyze as analyst_reply  # noqa: PLC0415 - loaded when a command runs
+    from engine.analysis.run import chunk_digest  # noqa: PLC0415 - torch loads when a command runs, not at `logpt --help`
+
     digest = chunk_digest(part)
     if bundle is None:
         reply = analyst_reply(digest, request.query)
@@ -229,10 +240,16 @@ def chunk_header(part: Chunk, request: AnalysisRequest, model: str) -> dict[str,
 
 
 def grounding_of(reply: str, part: Chunk, digest: Digest) -> Grounding:
+    from engine.analysis.grounding import check_grounding  # noqa: PLC0415
+
     return check_grounding(reply, [part.text, digest.render()])
 
 
 def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total: int, digest: Digest) -> Readability:
+    from engine.analysis.readability import readability  # noqa: PLC0415
+    from engine.analysis.run import analyze_chunk  # noqa: PLC0415 - torch loads when a model runs, not at `logpt --help`
+    from engine.lm.generate import GenerationStats  # noqa: PLC0415
+
     out.print(rule(part, total))
     stats = GenerationStats()
     decoder = bundle.tokenizer.decoder()
@@ -261,6 +278,11 @@ def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total:
 
 
 def run_json(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, digest: Digest) -> dict[str, object]:
+    from engine.analysis.prompts import bundle_prompt  # noqa: PLC0415 - torch loads when a model runs, not at `logpt --help`
+    from engine.analysis.readability import readability  # noqa: PLC0415
+    from engine.analysis.run import analyze_chunk  # noqa: PLC0415
+    from engine.lm.generate import GenerationStats  # noqa: PLC0415
+
     stats = GenerationStats()
     ids = list(analyze_chunk(bundle, part, request, stats, digest))
     seconds = stats.prefill_seconds + stats.decode_seconds

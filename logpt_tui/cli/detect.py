@@ -9,23 +9,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
-from engine.detect import Detector
-from engine.detect.evidence import RULES, EvidenceRule
-from engine.detect.pipeline import DetectConfig, DetectionPipeline, Flag, SessionBook
-from engine.detect.textseq import DEFAULT_SEQUENCE_MODEL, TextSeq, find_text_seq
-from engine.detect.unusual import DEFAULT_LINE_MODEL, LineLM, find_line_lm
+from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
 from engine.errors import InputError, LogptError
-from engine.lm.registry import find_bundle, output_folder
 from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
 from logpt_tui.cli.console import err, out, safe
 from logpt_tui.cli.options import ForceOpt, FormatOpt, FormatsFileOpt, JsonOpt
+
+if TYPE_CHECKING:  # torch: the detection modules load when the command runs, not at `logpt --help`
+    from engine.detect.history import DetectConfig
+    from engine.detect.pipeline import DetectionPipeline, Flag, SessionBook
+    from engine.detect.textseq import TextSeq
+    from engine.detect.unusual import LineLM
 
 M = TypeVar("M")
 
@@ -65,25 +66,26 @@ def detect(
     """Print incidents and their flagged lines, each with the evidence that flagged it."""
     if (detector is None) == (not self_train):
         raise LogptError("pass either --detector BUNDLE or --self-train", "see `logpt detect --help`")
+    from engine.detect.evidence import RULES, EvidenceRule  # noqa: PLC0415 - loaded when the command runs
     if rule not in RULES:
         raise LogptError(f"unknown rule {rule!r}", f"use one of: {', '.join(RULES)}")
     lines = split_lines(read_log(file))
     if not lines:
         raise InputError(f"{file} is empty", "nothing to check")
+    from engine.detect import Detector  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.detect.history import DetectConfig  # noqa: PLC0415
+    from engine.lm.registry import find_bundle  # noqa: PLC0415
+
     fmt = choose_format(lines, log_format, formats_file or ())
     config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs,
                           rule=EvidenceRule(rule))  # fmt: skip
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
-    line_lm = None if no_line_model else _optional(find_line_lm, line_model, DEFAULT_LINE_MODEL, "line model")
-    sequence = None if no_sequence_model or loaded else _optional(find_text_seq, sequence_model, DEFAULT_SEQUENCE_MODEL,
-                                                                  "sequence model")  # fmt: skip
+    line_lm, sequence = _pretrained(None if no_line_model else line_model,
+                                    None if no_sequence_model or loaded else sequence_model)  # fmt: skip
     pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json, line_lm=line_lm, sequence=sequence)
     _say_model(pipeline)
-    if pipeline.detector is None and save:
-        err.print(f"[yellow]not saved to {safe(save)}: nothing was learned from so short a log[/yellow]")
-    elif loaded is None and save:
-        pipeline.detector.save(output_folder(save), force=force)
-        err.print(f"[dim]saved detector to {safe(output_folder(save))}[/dim]")
+    if save and loaded is None:
+        _save(pipeline, save, force=force)
     book = pipeline.judge(lines, keep_verdicts=as_json)
     if as_json:
         _print_json(book, pipeline.templates())
@@ -99,6 +101,28 @@ def _say_model(pipeline: DetectionPipeline) -> None:
         err.print(f"[yellow]{safe(pipeline.source)}[/yellow] [dim](severity, bursts and rarity only)[/dim]")
 
 
+def _save(pipeline: DetectionPipeline, save: str, *, force: bool) -> None:
+    """`--save`: the self-trained detector, or a note that nothing was learned."""
+    from engine.lm.registry import output_folder  # noqa: PLC0415 - torch loads when the command runs
+
+    if pipeline.detector is None:
+        err.print(f"[yellow]not saved to {safe(save)}: nothing was learned from so short a log[/yellow]")
+        return
+    pipeline.detector.save(output_folder(save), force=force)
+    err.print(f"[dim]saved detector to {safe(output_folder(save))}[/dim]")
+
+
+def _pretrained(line_model: str | None, sequence_model: str | None) -> tuple[LineLM | None, TextSeq | None]:
+    """The pretrained line and sequence models asked for (None: not wanted)."""
+    from engine.detect.textseq import find_text_seq  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.detect.unusual import find_line_lm  # noqa: PLC0415
+
+    line_lm = _optional(find_line_lm, line_model, DEFAULT_LINE_MODEL, "line model") if line_model else None
+    sequence = (_optional(find_text_seq, sequence_model, DEFAULT_SEQUENCE_MODEL, "sequence model")
+                if sequence_model else None)  # fmt: skip
+    return line_lm, sequence
+
+
 def _optional(find: Callable[[str], M], name: str, default: str, what: str) -> M | None:
     """The pretrained model asked for; the bundled default may be missing (a note, no such evidence), one named not."""
     try:
@@ -112,6 +136,8 @@ def _optional(find: Callable[[str], M], name: str, default: str, what: str) -> M
 
 def _prepare(lines, fmt, loaded, config: DetectConfig, file: Path, *, quiet: bool, line_lm: LineLM | None,  # noqa: ANN001
              sequence: TextSeq | None) -> DetectionPipeline:  # fmt: skip
+    from engine.detect.pipeline import DetectionPipeline  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+
     if loaded is not None:
         return DetectionPipeline.prepare(lines, fmt, detector=loaded, config=config, line_lm=line_lm)
     with Progress(

@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from engine.detect import Detector
 from engine.errors import LogptError
-from engine.lm.registry import find_bundle
 from logpt_tui.cli.console import err, friendly, out, safe
 from logpt_tui.cli.options import Constrain, ConstrainOpt, Device, DeviceOpt, JsonOpt, ModelOpt, QuantizeOpt, load_model
 
@@ -136,6 +134,9 @@ def _eval_sessions(dataset: str, data: Path, config, epochs: int, detector: str 
     from train.detector_eval import evaluate_detectors, load_split  # noqa: PLC0415
 
     split = load_split(dataset, data)
+    from engine.detect import Detector  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.lm.registry import find_bundle  # noqa: PLC0415
+
     pretrained = Detector.load(find_bundle(detector, kind="detector")) if detector else None
     with err.status("loading…") as status:
         results, trained = evaluate_detectors(
@@ -165,6 +166,9 @@ def _eval_raw(dataset: str, data: Path | None, rule: str, detector: str | None, 
     rules = ("combined", "topk") if rule == "both" else (rule,)
     if any(r not in ("combined", "topk") for r in rules):
         raise typer.BadParameter("choose combined, topk or both", param_hint="--rule")
+    from engine.detect import Detector  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.lm.registry import find_bundle  # noqa: PLC0415
+
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
     results = []
     with err.status("loading…") as status:

@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from engine.errors import LogptError
-from engine.lm.generate import GenerationStats
-from engine.lm.generate import generate as generate_ids
-from engine.lm.sampling import SamplingConfig
 from logpt_tui.cli.console import err, safe, write_raw
 from logpt_tui.cli.options import (
     Device,
@@ -44,6 +41,10 @@ def generate(
     prompt_ids = bundle.tokenizer.encode(prompt)
     if not prompt_ids:
         raise LogptError("the prompt is empty", "pass some text with --prompt")
+    from engine.lm.generate import GenerationStats  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.lm.generate import generate as generate_ids  # noqa: PLC0415
+    from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
+
     stats = GenerationStats()
     stream = generate_ids(
         bundle.model,

@@ -8,10 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from engine.lm.bundle import check_writable
-from engine.lm.importers.hf import import_hf
-from engine.lm.importers.logpt_checkpoint import import_logpt
-from engine.lm.registry import list_bundles, output_folder, search_dirs
 from logpt_tui.cli.console import err, friendly, out, safe
 from logpt_tui.cli.options import ForceOpt
 
@@ -22,6 +18,8 @@ import_app = typer.Typer(
 
 def models() -> None:
     """List the model bundles logpt can find."""
+    from engine.lm.registry import list_bundles, search_dirs  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+
     bundles = list_bundles()
     if not bundles:
         out.print("No model bundles found. Looked in:")
@@ -47,6 +45,9 @@ def models() -> None:
 
 def _target(out_name: str, force: bool) -> Path:
     """Where an import goes; checked before converting (the write itself checks again)."""
+    from engine.lm.bundle import check_writable  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.lm.registry import output_folder  # noqa: PLC0415
+
     target = output_folder(out_name)
     check_writable(target, force=force)
     return target
@@ -65,6 +66,8 @@ def import_hf_command(
     """Import a Hugging Face GPT-2 model folder."""
     target = _target(out_name, force)
     with err.status("converting…"):
+        from engine.lm.importers.hf import import_hf  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+
         config = import_hf(folder, target, force=force)
     out.print(
         f"wrote {safe(target)} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format {safe(config.prompt_format)})"
@@ -85,5 +88,7 @@ def import_logpt_command(
     """Import an original LoGPT checkpoint through a restricted unpickler."""
     target = _target(out_name, force)
     with err.status("converting…"):
+        from engine.lm.importers.logpt_checkpoint import import_logpt  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+
         config = import_logpt(checkpoint, target, tokenizer, force=force)
     out.print(f"wrote {safe(target)} ({config.model.n_params() / 1e6:.1f}M parameters, prompt format logpt-v1)")

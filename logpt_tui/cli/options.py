@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from engine.analysis.run import CONSTRAINTS
-from engine.lm.bundle import LoadedBundle, load_bundle
-from engine.lm.devices import placement
-from engine.lm.registry import find_bundle
+from engine.analysis.queries import CONSTRAINTS
 from logpt_tui.cli.console import err, safe
+
+if TYPE_CHECKING:  # torch loads when a command loads a model, not when `logpt --help` starts
+    from engine.lm.bundle import LoadedBundle
 
 
 class Device(str, enum.Enum):
@@ -66,6 +66,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lin
 
 
 def load_model(model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle:
+    from engine.lm.bundle import load_bundle  # noqa: PLC0415 - torch, only when a model is loaded
+    from engine.lm.devices import placement  # noqa: PLC0415
+    from engine.lm.registry import find_bundle  # noqa: PLC0415
+
     where = placement(device.value)
     path: Path = find_bundle(model)
     with err.status(f"loading {safe(path.name)}…", spinner="dots"):

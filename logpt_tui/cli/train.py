@@ -9,10 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.detect.fit import EpochReport
-from engine.detect.history import DetectConfig, fit_sessions, self_train
 from engine.errors import LogptError
-from engine.lm.registry import find_bundle, output_folder
 from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
 from engine.logs.textio import read_log, split_lines
@@ -21,10 +18,24 @@ from logpt_tui.cli.options import ForceOpt, FormatOpt, FormatsFileOpt
 from train.recipes import RecipeEvents
 
 if TYPE_CHECKING:
+    from engine.detect.fit import EpochReport
     from train.generator import Report
     from train.lm import StepReport
 
+
+def output_folder(name_or_path: str) -> Path:
+    """Where a trained bundle goes (engine.lm.registry's rule, imported when a command runs: it needs torch)."""
+    from engine.lm.registry import output_folder as where  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+
+    return where(name_or_path)
+
 train_app = typer.Typer(help="Train logpt's models on your data.", no_args_is_help=True)
+
+
+def _bundle(name: str) -> Path:
+    from engine.lm.registry import find_bundle  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+
+    return find_bundle(name)
 
 
 @train_app.command("detector")
@@ -48,6 +59,8 @@ def train_detector_command(
     """Train a next-key detector on normal sessions; the best-validation weights are saved."""
     if (log is None) == (sessions_file is None):
         raise LogptError("pass either --log FILE or --sessions-file FILE", "see `logpt train detector --help`")
+    from engine.detect.history import DetectConfig, fit_sessions, self_train  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+
     config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs, target_fpr=target_fpr)
     with Progress(*_columns("epoch"), console=err) as progress:
         task = progress.add_task("", total=epochs)
@@ -244,7 +257,7 @@ def train_generator_command(
 
     recipe = GeneratorRecipe(
         output_folder(out_name), work, preset, build_data, loghub, tuple(extra or ()), synthetic, made_up, steps,
-        resume, device, force, find_bundle(init) if init else None, patience, max_minutes,
+        resume, device, force, _bundle(init) if init else None, patience, max_minutes,
     )  # fmt: skip
     with Progress(*_columns(""), console=err) as progress:
         result = train_generator_recipe(recipe, Bars(progress))

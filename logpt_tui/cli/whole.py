@@ -14,32 +14,26 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from engine.analysis.timeline import (
-    CHUNK_LINES,
-    NOTHING,
-    Episode,
-    chunk_lines_for,
-    episodes_of,
-    listing,
-    timeline,
-    timeline_rest,
-    timeline_title,
-)
 from engine.errors import InputError
 from engine.logs.formats import detect_format
 from engine.logs.textio import SNIFF_BYTES, check_regular, decode_log, open_error, split_lines
 from logpt_tui.cli.console import err, visible, write_raw
 
-Mapper = Callable[[Callable[[Episode], None], Callable[[int, int], None]], list[Episode]]
+if TYPE_CHECKING:  # the timeline reads the knowledge base: loaded when `--whole` runs, not at `logpt --help`
+    from engine.analysis.timeline import Episode
+
+    Mapper = Callable[[Callable[[Episode], None], Callable[[int, int], None]], list[Episode]]
 
 
 def whole_from_file(path: Path, chunk_lines: int, *, as_json: bool) -> None:
     """The timeline of every line of a file on disk: read in blocks, a big file by several processes."""
+    from engine.analysis.timeline import CHUNK_LINES, chunk_lines_for  # noqa: PLC0415
     from engine.analysis.wholefile import PARALLEL_BYTES, map_file, scan, workers  # noqa: PLC0415
 
     check_regular(path)
@@ -63,6 +57,8 @@ def whole_from_file(path: Path, chunk_lines: int, *, as_json: bool) -> None:
 
 def whole_from_lines(lines: list[str], first: int, last: int, chunk_lines: int, *, as_json: bool) -> None:
     """The timeline of lines first..last (1-based) of a log held in memory (stdin, or a --lines span)."""
+    from engine.analysis.timeline import CHUNK_LINES, chunk_lines_for, episodes_of  # noqa: PLC0415
+
     part = lines[first - 1 : last]
     per_chunk = max(chunk_lines, CHUNK_LINES)
     write_timeline(
@@ -76,6 +72,8 @@ def whole_from_lines(lines: list[str], first: int, last: int, chunk_lines: int, 
 
 def write_timeline(first: int, last: int, *, as_json: bool, mapper: Mapper) -> None:
     """Run the map with a progress bar; in text, write the timeline as it is found."""
+    from engine.analysis.timeline import NOTHING, listing, timeline, timeline_rest, timeline_title  # noqa: PLC0415
+
     to_terminal = sys.stdout.isatty()
     # On a terminal the bar and the text share stdout (Rich prints the text above the bar); piped, the text
     # goes to stdout as it comes and the bar to stderr.

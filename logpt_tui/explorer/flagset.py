@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import platformdirs
 
+from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
+
 M = TypeVar("M")
 
 if TYPE_CHECKING:
@@ -118,13 +120,12 @@ class FlagEngine:
     """
 
     def __init__(
-        self, path: Path, cache: Path | None = None, line_model: str | None = "logpt-lines",
-        sequence_model: str | None = "logpt-sequence",
+        self, path: Path, cache: Path | None = None, line_model: str | None = DEFAULT_LINE_MODEL,
+        sequence_model: str | None = DEFAULT_SEQUENCE_MODEL,
     ) -> None:  # fmt: skip
         self.path = path
-        # The pretrained models, as `logpt detect` takes them (the defaults of engine.detect.unusual and textseq,
-        # named here so that importing this module does not import torch): unusual-text evidence, and sequence
-        # evidence for a file too short to self-train on.
+        # The pretrained models, as `logpt detect` takes them: unusual-text evidence, and sequence evidence for a
+        # file too short to self-train on (engine.detect.defaults names them without importing torch).
         self.line_model, self.sequence_model = line_model, sequence_model
         self._line_lm: LineLM | None = None
         self._sequence: TextSeq | None = None

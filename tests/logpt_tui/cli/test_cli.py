@@ -281,3 +281,15 @@ def test_engine_auto_gives_the_analysts_reply_for_a_garbled_one(
     assert auto["instead_of"] == {"model": "tiny", "text": model["text"]}
     code, out, err = run([*argv, "--engine", "auto"], capsys)
     assert code == 0 and "the analyst's reply instead (--engine auto)" in err and "## Summary" in out
+
+
+def test_the_cli_starts_without_torch() -> None:
+    """`logpt --version`, `--help` and `templates` need no model: torch loads only when a command needs one."""
+    import subprocess
+    import sys
+
+    code = ("import sys, logpt_tui.cli; from logpt_tui.cli import main\n"
+            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'safetensors') if m in sys.modules))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]" and "logpt " in done.stdout
