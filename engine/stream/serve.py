@@ -8,9 +8,10 @@ batch is judged with the detector's pipeline pieces:
   its masked text (`~…`), the same on every consumer, and counts as a template never seen;
 - sessions: the bundle's session rule, within each source file; each session's recent keys (the model's
   context) live in Redis (`{stream}:ctx:{session}`), so any consumer continues any session;
-- evidence: out of sequence or novel (the detector's top-K given the session's context) and severity (the
-  level field or words), weighed by the evidence rule. Bursts and rarity need a whole file's counts and are
-  not weighed here.
+- evidence: out of sequence or novel (the detector's top-K given the session's context), severity (the
+  level field or words), and bursts and rarity against the source's template counts so far, which live in
+  Redis (engine.stream.tally), weighed by the evidence rule — what `logpt detect` weighs, except that a
+  stream's verdict is not revised when later lines change a count.
 
 Exactly once, per entry: a Lua script applies an entry's effects (its key appended to its session's
 context, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's marker
@@ -33,7 +34,9 @@ from engine.logs.formats.detect import parse_lines
 from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
+from engine.logs.timestamps import MinuteReader
 from engine.stream import backoff, wrong_type
+from engine.stream.tally import BUCKET_TTL_S, INCREMENT, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
 MAX_TEXT = 64 * 1024  # longer entries go to the dead-letter stream
 DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
@@ -52,6 +55,7 @@ for _, it in ipairs(items) do
       redis.call('XADD', KEYS[3], '*', unpack(it.flag))
       flagged = flagged + 1
     end
+""" + INCREMENT + """
   end
 end
 return flagged
@@ -97,6 +101,7 @@ class Consumer:
         self.batch, self.block_ms, self.claim_idle_ms = batch, block_ms, claim_idle_ms
         self.flags_stream, self.dead_stream = f"{stream}:flags", f"{stream}:dead"
         self.apply = client.register_script(APPLY)  # type: ignore[attr-defined]
+        self.minute_of = MinuteReader()
         self.stats = Stats()
         self.context = pipeline.detector.model.config.block_size - 1 if pipeline.detector is not None else 64
         self._last_claim = 0.0
@@ -150,8 +155,9 @@ class Consumer:
                                                 "fields": repr(fields)[:2000]})  # fmt: skip
         items = self.judge(entries)
         if items:
-            self.stats.flags += int(self.apply(keys=[f"{self.stream}:done:", f"{self.stream}:ctx:", self.flags_stream],
-                                               args=[json.dumps(items), self.context, DONE_TTL_S]))  # fmt: skip
+            self.stats.flags += int(self.apply(keys=[f"{self.stream}:done:", f"{self.stream}:ctx:", self.flags_stream,
+                                                     f"{self.stream}:tally:"],
+                                               args=[json.dumps(items), self.context, DONE_TTL_S, BUCKET_TTL_S]))  # fmt: skip
         self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
         now_ms = time.time() * 1000
         self.stats.latencies_ms = [now_ms - int(e.id.split("-")[0]) for e in entries]
@@ -172,7 +178,7 @@ class Consumer:
                 continue
             keyed.append((record, self.key_of(record.message)))
             severities[k] = severity_of(record)
-        items: list[dict[str, object]] = [{"id": e.id, "ctx": [], "flag": None} for e in entries]
+        items: list[dict[str, object]] = [{"id": e.id, "ctx": [], "flag": None, "tally": None} for e in entries]
         keys_of = {record.line: key for record, key in keyed}
         by_source: dict[str, list] = {}
         for record, key in keyed:  # sessions never mix files
@@ -187,9 +193,12 @@ class Consumer:
         for session, name in zip(sessions, names, strict=True):
             for k, key in zip(session.lines, session.keys, strict=True):
                 items[k]["ctx"].append([name, key])  # type: ignore[union-attr]
-        no_counts = FileTally()  # bursts and rarity need a whole file's counts: not weighed in a stream
+        counts = self.counts_of(entries, keyed, items)
+        no_counts = FileTally()  # an entry that is no record of the format
         for k, entry in enumerate(entries):
-            found = weigh(k, keys_of.get(k, ""), surprises.get(k), severities.get(k), no_counts, rule)
+            tally = counts.get(k)  # the entry is its source's newest record: its "line" in the source's counts
+            found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprises.get(k), severities.get(k),
+                          tally or no_counts, rule)  # fmt: skip
             score = sum(e.weight for e in found)
             if found and (score >= rule.threshold or rule.kind == "topk"):  # the rule the pipeline's flags apply
                 why = "; ".join(e.detail for e in found)
@@ -198,6 +207,22 @@ class Consumer:
                                     entry.text[:4000], "template", keys_of.get(k, ""), "score", score,
                                     "why", why, "evidence", evidence]  # fmt: skip
         return items
+
+    def counts_of(self, entries: list[Entry], keyed: list, items: list[dict[str, object]]) -> dict[int, StreamTally]:
+        """Entry index → its source's counts so far (engine.stream.tally); each item gets the increment the script
+        applies with it."""
+        seen = []
+        for record, key in keyed:
+            entry = entries[record.line]
+            minute = self.minute_of(record.timestamp)
+            bucket = f"m{minute}" if minute is not None else f"l{max(0, entry.line - 1) // LINES_PER_BUCKET}"
+            seen.append((entry.source, key, bucket, minute is not None))
+            items[record.line]["tally"] = [entry.source, key, bucket]
+        wants: dict[str, set[tuple[str, str]]] = {}
+        for source, key, bucket, _timed in seen:
+            wants.setdefault(source, set()).add((bucket, key))
+        found = tallies(read_counts(self.client, f"{self.stream}:tally:", wants), seen)
+        return {record.line: tally for (record, _key), tally in zip(keyed, found, strict=True)}
 
     def key_of(self, message: str) -> str:
         """The template key every consumer gives `message`: the bundle's, else its masked text (novel)."""

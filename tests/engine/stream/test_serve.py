@@ -270,3 +270,26 @@ def test_a_stream_key_of_another_type_is_one_line_error(redis_server, tmp_path: 
     fmt = detect_format(syslog(10)).format
     with pytest.raises(InputError, match="'logs' holds another type"):
         Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
+
+
+def test_bursts_and_rarity_are_weighed_from_counts_kept_in_redis_exactly_once(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    client = redis.Redis.from_url(redis_server.url)
+    base = syslog(3000)
+    bundle = detector_for(base, tmp_path / "det")
+    lines = list(base)
+    burst = "Nov 21 10:40:{s:02d} web-01 app[42]: connection pool exhausted, request {s} dropped"
+    for s in range(6):  # one minute, well past the first 1,000 records: a burst of a template never seen before
+        lines[2400 + s] = burst.format(s=s)
+    log = tmp_path / "app.log"
+    log.write_text("\n".join(lines) + "\n")
+    ship_files(client, [log], once=True)
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), detect_format(lines).format,
+                                             EvidenceRule("combined")), name="c1", batch=200)  # fmt: skip
+    drain(consumer, client, len(lines))
+    by_line = {int(f["line"]): f for f in flags(client)}
+    kinds = {n: {e[0] for e in json.loads(by_line[n]["evidence"])} for n in range(2403, 2407) if n in by_line}
+    assert any("burst" in k for k in kinds.values()) and any("rare" in k for k in kinds.values()), kinds
+    assert "3 in one minute" in by_line[2403]["why"] or "burst" in kinds.get(2403, set())
+    counts = client.hgetall(f"logs:tally:{log}:n")
+    assert int(counts[b""]) == len(lines)  # every record counted once (the script skips what was applied)
+    assert int(counts[b""]) == sum(int(v) for k, v in counts.items() if k)
