@@ -14,9 +14,9 @@ They are updated by the same Lua script, in the same step, as an entry's flag an
 the counts its entries need; `StreamTally` adds the batch's own records before each entry and answers the
 questions `engine.detect.evidence.weigh` asks of a `FileTally`. So a line is judged against its source as
 far as the stream has got — as the explorer judges a followed file — with one difference a stream cannot
-avoid: a verdict, once written, is not revised when later lines change a count. What that leaves unknown is
-said in the evidence: rarity is weighed only once a source has `MIN_RARE_RECORDS` records ("template in 2 of
-5,120 lines so far"), and before that not at all.
+avoid: a verdict, once written, is not revised when later lines change a count. And rarity (and whether an
+error template is routine) is weighed only once a source has `MIN_RARE_RECORDS` records: before that a
+stream cannot know it (docs/streaming.md says so).
 """
 
 from __future__ import annotations
