@@ -10,9 +10,18 @@ HDFS's `081109 203615`, Spark's `17/06/09 20:10:40`, Android's `03-17 16:13:38.8
 `2005-06-03-15.42.50.363779`, Redis's and access logs' `21/Nov/2026:10:00:12`,
 HealthApp's `20171223-22:15:41:672`, glog's and klog's `I0517 15:04:22.619632` (the
 year is the caller's) and Unix time at the start of a line (seconds, or milli-,
-micro- or nanoseconds as one number). The time is looked for in the first
+micro- or nanoseconds as one number), and a time of day alone (strace's
+`08:09:33.814936`) on a day the reader is given. The time is looked for in the first
 `HEAD` characters of a line; `time_span` says where it is written (the generic
 format's timestamp).
+
+`TimeReader` is the one reader of a line's time (time jumps, the merged view, the
+status bar): given the file's detected format it reads the format's `timestamp`
+with the same forms (W3C's `#Date:` day and a row's `time`, Unix times inside JSON
+lines, Zeek's `ts`, strace's time of day), and the raw line where the format gives
+none; engine/logs/fileclock.py builds one for a file (its format, the year and day
+of its mtime). What it leaves out: zone names (`PDT`), a day rolling over in a log
+of times of day alone, and the block formats' times (journald's export).
 
 `TimeIndex` answers "the first line at or after time T" by binary search over
 a line source (anything with `len` and `line(i)`): a log is in time order
@@ -26,9 +35,14 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
+from copy import copy
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from engine.logs.formats.spec import LogFormat
 
 EPOCH_DAY = date(1970, 1, 1).toordinal()  # instants are Unix seconds (a time without offset: as if UTC)
 HEAD = 96  # characters of a line searched for its time
@@ -125,47 +139,101 @@ _READERS = ((_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog),
             (_EPOCH.match, _epoch))  # fmt: skip
 
 
+# A time of day alone (strace -t/-tt, a W3C row's `time`): it needs a day from elsewhere (TimeReader's)
+_TIME_OF_DAY = re.compile(r"^\[?(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION + r"(?![\d:])")
 # The group of the seconds, per form
 _SECONDS = {_ymd: 6, _syslog: 6, _dmy: 6, _compact: 6, _plain_ymd: 6, _md: 5, _short_ymd: 6}
 _AFTER_MINUTE = re.compile(r"(\d{2})(?:[.,:](\d{1,9}))?(?!\d)")
 
 
-class TimeReader:
-    """The instant a line's time names, or None; for the lines of one file (the form that worked last is
-    tried first, and a line that starts like the last one up to its minute only has its seconds read).
-    `year` is used where the log omits it."""
+def _fraction(digits: str | None) -> float:
+    return int(digits) / 10 ** len(digits) if digits else 0.0
 
-    def __init__(self, year: int | None = None) -> None:
-        self.year = year or datetime.now().year
+
+class TimeReader:
+    """The instant a line's time names, or None; for the lines of one file.
+
+    Given the file's format (`fmt`), the time is its record's `timestamp` where the format gives one that
+    this module reads (a time only the format can assemble: W3C's `#Date:` day with a row's `time`, an epoch
+    inside JSON, strace's time of day); otherwise, and for the generic format, the line's own first time.
+    `year` is used where a time omits it; `day` (the file's date, from its mtime) where a time of day stands
+    alone and no dated line was read before it (that line's day is used then: the previous line read, which
+    for a binary search is not always the line before). The form that worked last is tried first, and a line
+    that starts like the last one up to its minute only has its seconds read."""
+
+    def __init__(self, year: int | None = None, *, fmt: LogFormat | None = None, day: date | None = None) -> None:
+        self.year = year or (day.year if day is not None else datetime.now().year)
+        self.format = fmt if fmt is not None and fmt.name != "generic" else None  # generic reads as we do
+        self.day = day.toordinal() - EPOCH_DAY if day is not None else None  # days since the epoch
+        self._dated: int | None = None  # the day of the last dated time read
         self._form = 0
         self._prefix = "\0"  # the last timed line up to its seconds
         self._minute = 0.0  # the instant of that minute
+
+    def twin(self) -> TimeReader:
+        """A reader of the same file with its own memory of the last line (for another thread)."""
+        other = copy(self)
+        other._prefix = "\0"
+        return other
 
     def __call__(self, line: str) -> float | None:
         if line.startswith(self._prefix) and (m := _AFTER_MINUTE.match(line, len(self._prefix))) is not None:
             s, fraction = m.groups()
             if int(s) < 61:
-                return self._minute + int(s) + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
-        head = line[:HEAD]
-        if not head:
+                return self._minute + int(s) + _fraction(fraction)
+        if self.format is not None:
+            record = self.format.parse(line, 0)
+            if record is not None and record.timestamp:
+                t = self._formatted(line, record.timestamp)
+                if t is not None or _TIME_OF_DAY.match(record.timestamp):
+                    return t  # a time of day with no day is none: not a date the raw line has elsewhere
+        found = self.read(line[:HEAD])
+        if found is None:
+            return None
+        t, cut = found
+        self._share(line, cut, t)
+        return t
+
+    def _formatted(self, line: str, ts: str) -> float | None:
+        """The time of the format's timestamp `ts` for `line`; the fast path shares it where `ts` is written once
+        in the line as is (not where the format assembled it: W3C's `#Date:` day and `time`)."""
+        if (found := self.read(ts)) is None:
+            return None
+        t, cut = found
+        pos = line.find(ts) if cut >= 0 else -1
+        if pos >= 0 and line.find(ts, pos + 1) < 0:
+            self._share(line, pos + cut, t)
+        else:
+            self._prefix = "\0"
+        return t
+
+    def read(self, text: str) -> tuple[float, int] | None:
+        """(instant, where its seconds start in `text`, -1 for Unix time) of the first time in `text` in a
+        form of this module, or None."""
+        if not text:
             return None
         for i in (self._form, *range(len(_READERS))):
             find, read = _READERS[i]
-            if (m := find(head)) is not None and (t := read(m, self.year)) is not None:
-                self._form = i
-                self._remember(m, read, t)
-                return t
-        return None
+            if (m := find(text)) is not None and (t := read(m, self.year)) is not None:
+                self._form, self._dated = i, int(t // 86400)
+                group = _SECONDS.get(read)  # type: ignore[call-overload]
+                return t, (m.start(group) if group is not None else -1)
+        day = self._dated if self._dated is not None else self.day
+        if day is None or (m := _TIME_OF_DAY.match(text)) is None:
+            return None
+        h, mi, s, f = m.groups()
+        if int(h) > 23 or int(mi) > 59 or int(s) > 60:
+            return None
+        return day * 86400.0 + int(h) * 3600 + int(mi) * 60 + int(s) + _fraction(f), m.start(3)
 
-    def _remember(self, m: re.Match[str], read: object, t: float) -> None:
-        group = _SECONDS.get(read)  # type: ignore[call-overload]
-        if group is None:  # Unix seconds: nothing to share with the next line
+    def _share(self, text: str, cut: int, t: float) -> None:
+        """Remember `text` up to its seconds (at `cut`) and the instant of that minute, for the fast path."""
+        m = _AFTER_MINUTE.match(text, cut) if cut >= 0 else None
+        if m is None:
             self._prefix = "\0"
             return
-        seconds = int(m.group(group))
-        fraction = None if read is _compact else m.group(group + 1)
-        self._prefix = m.string[: m.start(group)]
-        self._minute = t - seconds - (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
+        self._prefix = text[:cut]
+        self._minute = t - int(m.group(1)) - _fraction(m.group(2))
 
 
 def seconds_of(line: str, year: int | None = None) -> float | None:
@@ -203,9 +271,18 @@ class Lines(Protocol):
 class TimeIndex:
     """Times of the lines of `source`, read on demand and cached: binary search by time, spans on screen."""
 
-    def __init__(self, source: Lines, year: int | None = None, cache: int = 4096) -> None:
+    def __init__(
+        self,
+        source: Lines,
+        year: int | None = None,
+        cache: int = 4096,
+        *,
+        reader: TimeReader | None = None,
+        read: Callable[[int], float | None] | None = None,
+    ) -> None:
         self.source = source
-        self.reader = TimeReader(year)
+        self.reader = reader if reader is not None else TimeReader(year)  # the file's (its format, year, day)
+        self._read = read  # the time of line i, where lines are not all of one reader (a merged view's)
         self._cache: OrderedDict[int, float | None] = OrderedDict()
         self._size = cache
 
@@ -218,7 +295,7 @@ class TimeIndex:
             self._cache.move_to_end(i)
             return self._cache[i]
         try:
-            t = self.reader(self.source.line(i))
+            t = self._read(i) if self._read is not None else self.reader(self.source.line(i))
         except IndexError:
             return None
         self._cache[i] = t

@@ -4,8 +4,11 @@
 index, refresh), so the explorer shows, searches, filters and follows it as
 it does one file. Each file keeps its own line index; the merge is an array
 of one int64 per row (the file in the high bits, its line in the low ones),
-built by a k-way merge on times read from the lines (engine/logs/clock.py,
-each file in its own format): a stable sort on (time, file), with a file's
+built by a k-way merge on times read from the lines (engine/logs/clock.py:
+each file's own reader from engine/logs/fileclock.py, with the format it
+detects from its first lines, so a time only its format assembles counts:
+W3C's `#Date:` and `time`, an epoch inside JSON, strace's time of day on the
+file's day): a stable sort on (time, file), with a file's
 times made non-decreasing first, so that a file's own lines never change
 order and a line without a time (a stack trace's continuation) stays right
 after the record before it. Files are never read whole into memory: lines go
@@ -19,7 +22,6 @@ Only complete lines are merged; a final line still being written waits.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import InputError
-from engine.logs.clock import TimeReader, file_year
+from engine.logs.clock import TimeReader
+from engine.logs.fileclock import file_reader, mtime_of
+from engine.logs.formats.detect import SAMPLE_LINES
 from engine.logs.logsource import BlockSearch, Change, LogSource
 
 SHIFT = 40  # a row's code: file << SHIFT | line (2^40 lines per file)
@@ -65,7 +69,9 @@ class MergedSource(BlockSearch):
         self._rows = 0
         self._merged = [0] * len(self.members)  # lines of each file merged so far
         self._last = [float("-inf")] * len(self.members)  # each file's latest time so far
-        self._readers = [TimeReader(_year(m.path)) for m in self.members]
+        # each file's reader, made when its first lines are there to detect its format from (merging)
+        self._readers: list[TimeReader | None] = [None] * len(self.members)
+        self._lookup: list[TimeReader | None] = [None] * len(self.members)  # their twins, for time_of
 
     # ---- the interface of a LogSource ----
 
@@ -95,6 +101,17 @@ class MergedSource(BlockSearch):
         k, line = self.origin(i)
         return self.members[k].line(line)
 
+    def time_of(self, i: int) -> float | None:
+        """The time written on row i, as its file's reader reads it (None before the file is merged)."""
+        k, line = self.origin(i)
+        reader = self._lookup[k]
+        if reader is None:
+            merging = self._readers[k]
+            if merging is None:
+                return None
+            reader = self._lookup[k] = merging.twin()  # the merge may be reading with the other one
+        return reader(self.members[k].line(line))
+
     def block(self, a: int, b: int) -> list[str]:
         """Rows a..b-1 with one read per file: a file's lines in any span of rows are consecutive (the merge
         keeps each file's order and takes every line once), so each file's share is one block."""
@@ -118,8 +135,9 @@ class MergedSource(BlockSearch):
         """The last lines of every file, interleaved by time, each after its file's name (a first screen)."""
         rows: list[tuple[float, int, int, str]] = []
         for k, m in enumerate(self.members):
-            reader, last = TimeReader(_year(m.path)), float("-inf")
-            for j, text in enumerate(m.tail(max_bytes // len(self.members))):
+            lines = m.tail(max_bytes // len(self.members))
+            reader, last = file_reader(lines[:SAMPLE_LINES], mtime_of(m.path)), float("-inf")
+            for j, text in enumerate(lines):
                 t = reader(text)
                 last = max(last, t) if t is not None else last
                 rows.append((last, k, j, f"{self.names[k]} │ {text}"))
@@ -161,6 +179,8 @@ class MergedSource(BlockSearch):
                 continue
             t = np.empty(stop - start, dtype=np.float64)
             reader, last = self._readers[k], self._last[k]
+            if reader is None:
+                reader = self._readers[k] = file_reader(m.block(0, min(stop, SAMPLE_LINES)), mtime_of(m.path))
             for a in range(start, stop, BATCH):
                 for j, text in enumerate(m.block(a, min(a + BATCH, stop)), a - start):
                     found = reader(text)
@@ -187,10 +207,3 @@ class MergedSource(BlockSearch):
         self._buffer[self._rows : rows] = all_codes[order]
         self._rows = rows  # after the rows are written: a reader never sees a row not filled in
         return len(order)
-
-
-def _year(path: Path) -> int | None:
-    try:
-        return file_year(os.stat(path).st_mtime)
-    except OSError:
-        return None

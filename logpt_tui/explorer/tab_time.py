@@ -4,14 +4,18 @@ axis can be time.
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view, the prompt and
 `update_status`. Times are read from the lines on demand (engine/logs/clock.py: a binary search reads a few
 dozen lines, so a jump on a 1 GiB file costs milliseconds); lines without a time belong to the timed line
-before them. A year-less log (syslog) is taken to be of the year its file was last written.
+before them. Each file's times are read by its own reader (engine/logs/fileclock.py): the format detected
+from its first lines gives the time where it can (W3C's `#Date:` and `time`, epochs inside JSON, strace's
+time of day), a year-less log (syslog) is taken to be of the year its file was last written and a time of
+day alone of that day; a merged view reads each row with its file's reader.
 """
 
 from __future__ import annotations
 
-import os
-
-from engine.logs.clock import TimeIndex, describe, file_year, parse_jump
+from engine.logs.clock import TimeIndex, describe, parse_jump
+from engine.logs.fileclock import file_reader, mtime_of
+from engine.logs.formats.detect import SAMPLE_LINES
+from engine.logs.merged import MergedSource
 from logpt_tui.explorer.widgets.minimap import Minimap
 from logpt_tui.terminal import visible
 
@@ -25,17 +29,17 @@ class TimeMixin:
     @property
     def times(self) -> TimeIndex:
         if self._times is None:
-            try:
-                year = file_year(os.stat(self.source.path).st_mtime)
-            except OSError:
-                year = None
-            self._times = TimeIndex(self.source, year=year)
+            source = self.source
+            if isinstance(source, MergedSource):
+                self._times = TimeIndex(source, read=source.time_of)
+            else:
+                lines = source.block(0, SAMPLE_LINES)
+                self._times = TimeIndex(source, reader=file_reader(lines, mtime_of(getattr(source, "path", None))))
         return self._times
 
     def forget_times(self) -> None:
-        """The file was replaced: its times are read again."""
-        if self._times is not None:
-            self._times.clear()
+        """The file was replaced: its times (and its format, its year) are read again."""
+        self._times = None
 
     def action_goto(self) -> None:
         self.open_prompt("goto", GOTO_HINT)

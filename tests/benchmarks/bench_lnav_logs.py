@@ -2,8 +2,9 @@
 
 For each text file `test/logfile_*` of the lnav repository (binary or compressed ones are skipped): the
 format logpt detects (`detect_format` on the first 200 lines; `generic` is the fallback), the records it
-parses, the share of records whose first line `TimeReader` (engine/logs/clock.py: what time jumps and the
-merged view use) reads a time from, the share whose `timestamp` field `minute_of` reads
+parses, the share of records whose first line `TimeReader` (engine/logs/clock.py: what time jumps, the
+status bar and the merged view use, given the detected format as engine/logs/fileclock.py gives it) reads a
+time from, the share whose `timestamp` field `minute_of` reads
 (engine/logs/timestamps.py: bursts, timeline), and how many records have a declared level.
 
 "Records that carry a time" are those whose first line has a clock (`h:mm:ss`) or a 10/13/16/19-digit Unix
@@ -13,7 +14,9 @@ lnav's expectations come from its `test/test_logfile.sh`: the `drive_logfile -t`
 lnav does not ignore, printed as `%b %d %H:%M:%S %Y -- ms` in UTC) written inline after `check_output`, or
 captured under `test/expected/` (`run_cap_test`, found by the SHA-1 of the command as lnav's test harness
 computes it; runs under another `TZ` are left out), and the `drive_logfile -v` blocks (one level per line).
-A `touch -t` before a run gives the year of a log that writes none, as lnav takes it from the file's mtime;
+A `touch -t` before a run stands for the file's mtime (the year of a log that writes none, the day of a time
+of day alone), as lnav takes them from it; without one, the lnav commit's time does (a checkout's files
+carry some time, and a time of day is read on any day);
 `cp` copies are followed; gzip/bzip2 copies are left out (the same lines again). logpt's time of a line is
 `TimeReader`'s, or the line before's when it has none (lnav gives a continuation line its record's time);
 lines are paired in order when the counts agree (after dropping blank and `#` lines), else as multisets. A
@@ -34,12 +37,12 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from engine.logs.clock import HEAD, TimeReader
-from engine.logs.formats import detect_format, level_of, parse_lines
+from engine.logs.formats import LogFormat, detect_format, level_of, parse_lines
 from engine.logs.timestamps import MinuteReader
 
 DEFAULT = Path("/work/.mirror/tstack+lnav/repo")
@@ -69,6 +72,14 @@ class Lnav:
                              capture_output=True, check=True).stdout  # fmt: skip
         return sorted(out.decode().split())
 
+    def day(self) -> date:
+        """The day of lnav's commit (UTC): a file's mtime where the script sets none."""
+        if not self.bare:
+            return date.today()
+        out = subprocess.run(["git", "-C", str(self.root), "log", "-1", "--format=%ct", "HEAD"],
+                             capture_output=True, check=True).stdout  # fmt: skip
+        return datetime.fromtimestamp(int(out), tz=timezone.utc).date()
+
     def read(self, path: str) -> bytes | None:
         if not self.bare:
             p = self.root / path
@@ -89,6 +100,7 @@ class Expectation:
     """What lnav's tests say of one file: a time (seconds, ms) and a level per line it does not ignore."""
 
     year: int | None = None  # from `touch -t` before the run
+    day: date | None = None  # the same, for a time of day alone
     times: list[tuple[int, int]] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
     captured: bool = False  # the times come from test/expected/ (run_cap_test), not from the script itself
@@ -104,7 +116,7 @@ def _instant(line: str) -> tuple[int, int] | None:
 
 
 _DRIVE = re.compile(r"^run_(cap_)?test (?:env TZ=UTC )?\./drive_logfile -([tv]) -f \S+ (\S+)\s*$")
-_TOUCH = re.compile(r"^(?:env TZ=UTC )?touch -t (\d{4})\d+ (\S+)")
+_TOUCH = re.compile(r"^(?:env TZ=UTC )?touch -t (\d{4})(\d{2})(\d{2})\d* (\S+)")
 _COPY = re.compile(r"^cp \$\{srcdir\}/(\S+) (\S+)")
 
 
@@ -112,12 +124,12 @@ def expectations(lnav: Lnav) -> dict[str, Expectation]:
     """lnav's expected times and levels per file name (see the module note)."""
     script = (lnav.read("test/test_logfile.sh") or b"").decode()
     lines = script.splitlines()
-    years: dict[str, int] = {}
+    touched: dict[str, date] = {}
     copies: dict[str, str] = {}
     found: dict[str, Expectation] = {}
     for i, line in enumerate(lines):
         if m := _TOUCH.match(line):
-            years[Path(m.group(2)).name] = int(m.group(1))
+            touched[Path(m.group(4)).name] = date(*map(int, m.groups()[:3]))
         elif m := _COPY.match(line):
             copies[m.group(2)] = m.group(1)
         elif m := _DRIVE.match(line):
@@ -126,9 +138,10 @@ def expectations(lnav: Lnav) -> dict[str, Expectation]:
             if name.endswith((".gz", ".bz2", ".xz")):
                 continue  # a compressed copy: the same lines again
             output = _captured(lnav, line) if captured else _inline(lines, i + 1)
-            entry = found.setdefault(copies.get(name, name), Expectation(years.get(name)))
+            day = touched.get(name)
+            entry = found.setdefault(copies.get(name, name), Expectation(day and day.year, day))
             if mode == "t":
-                entry.year = years.get(name, entry.year)
+                entry.year, entry.day = (day.year, day) if day else (entry.year, entry.day)
                 entry.times = [t for t in map(_instant, output) if t is not None]
                 entry.captured = bool(captured)
             else:
@@ -173,9 +186,9 @@ class FileResult:
     captured: bool = False  # the expected times come from test/expected/
 
 
-def line_times(lines: list[str], year: int | None) -> list[tuple[int, int] | None]:
-    """(seconds, ms) of each line as TimeReader reads it; a line without a time takes the one before's."""
-    reader, last, out = TimeReader(year), None, []
+def line_times(lines: list[str], reader: TimeReader) -> list[tuple[int, int] | None]:
+    """(seconds, ms) of each line as `reader` reads it; a line without a time takes the one before's."""
+    last, out = None, []
     for line in lines:
         t = reader(line)
         if t is not None:
@@ -196,11 +209,17 @@ def paired(expected: list[Any], ours: list[Any], lines: list[str]) -> int:
     return sum((Counter(expected) & Counter(ours)).values())
 
 
-def measure(name: str, text: str, expectation: Expectation | None) -> FileResult:
+def clock(fmt: LogFormat, expectation: Expectation | None, default: date) -> TimeReader:
+    """The file's reader: its format, and the year and day of its `touch -t` (else of `default`)."""
+    day = expectation.day if expectation and expectation.day else default
+    return TimeReader(expectation.year if expectation and expectation.year else day.year, fmt=fmt, day=day)
+
+
+def measure(name: str, text: str, expectation: Expectation | None, default: date) -> FileResult:
     lines = text.splitlines()
     fmt = detect_format(lines).format
     records = list(parse_lines(lines, fmt))
-    reader, minutes = TimeReader(expectation.year if expectation else None), MinuteReader()
+    reader, minutes = clock(fmt, expectation, default), MinuteReader()
     carrying = timed = timed_carrying = minuted = levels = 0
     line_levels: list[str] = []
     for r in records:
@@ -215,7 +234,7 @@ def measure(name: str, text: str, expectation: Expectation | None) -> FileResult
     result = FileResult(name, fmt.name, len(records), carrying, timed, timed_carrying, minuted, levels)
     if expectation is None:
         return result
-    times = line_times(lines, expectation.year)
+    times = line_times(lines, clock(fmt, expectation, default))
     wanted = [SAME_LEVEL.get(w, w) for w in expectation.levels]
     return FileResult(**{**result.__dict__, "expected": len(expectation.times),
                          "matched": paired(expectation.times, times, lines),
@@ -277,7 +296,7 @@ def main() -> None:
         if text is None:
             skipped.append(name)
             continue
-        results.append(measure(name, text, wanted.get(name)))
+        results.append(measure(name, text, wanted.get(name), lnav.day()))
     missing = sorted(set(wanted) - {r.name for r in results})
     report(results)
     print(

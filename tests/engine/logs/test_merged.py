@@ -154,3 +154,27 @@ def test_the_cached_reader_equals_a_fresh_parse_of_every_line() -> None:
         lines = [form(t) for t in sorted(rng.uniform(0, 600) for _ in range(500))]
         lines[100:100] = ["no time here", "    at continuation"]
         assert [reader(line) for line in lines] == [seconds_of(line, 2026) for line in lines]
+
+
+def test_files_whose_time_only_their_format_gives_interleave_by_it(tmp_path: Path) -> None:
+    """W3C rows that write only `time` (the day is in `#Date:`), strace -tt's time of day (the day is the
+    file's) and pino's epoch milliseconds inside JSON: each file's reader reads its format's time."""
+    w3c = write(tmp_path / "u_ex261120.log", ["#Software: Microsoft Internet Information Services 10.0",
+                "#Version: 1.0", "#Date: 2026-11-20 10:00:00", "#Fields: time c-ip cs-method cs-uri-stem sc-status",
+                "10:00:01 192.0.2.1 GET /a 200", "10:00:05 192.0.2.1 GET /b 404", "10:00:09 192.0.2.1 GET /c 200"])  # fmt: skip
+    strace = write(tmp_path / "trace.txt", ['10:00:03.500000 openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = 3',
+                   "10:00:07.250000 read(3, \"127.0.0.1 localhost\\n\", 4096) = 20", "10:00:08.000000 close(3) = 0"])  # fmt: skip
+    start = seconds_of("2026-11-20T10:00:00Z") or 0.0
+    pino = write(tmp_path / "app.json", [f'{{"level":30,"time":{int(start * 1000) + ms},"msg":"m{ms}"}}'
+                                         for ms in (0, 4000, 6000, 10000)])  # fmt: skip
+    for path in (w3c, strace, pino):
+        os.utime(path, (start + 3600, start + 3600))  # last written that day: strace's time of day is on it
+    merged = MergedSource([w3c, strace, pino])
+    merged.index()
+    rows = [merged.line(i) for i in range(len(merged)) if not merged.line(i).startswith("#")]
+    assert [row.split()[0] if row[0] != "{" else row.rsplit('"', 2)[-2] for row in rows] == [
+        "m0", "10:00:01", "10:00:03.500000", "m4000", "10:00:05", "m6000", "10:00:07.250000", "10:00:08.000000",
+        "10:00:09", "m10000"]  # fmt: skip
+    assert merged.untimed == []
+    texts = merged.block(0, len(merged))  # row by row, as the explorer's jumps read them:
+    assert [merged.time_of(texts.index(row)) for row in rows[:3]] == [start, start + 1, start + 3.5]

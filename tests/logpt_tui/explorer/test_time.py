@@ -1,4 +1,5 @@
-"""Time in the explorer, driven by keys: `:` to a time, the time span in the status bar, the time-axis minimap."""
+"""Time in the explorer, driven by keys: `:` to a time (in a file whose time only its format gives too), the time span
+in the status bar, the time-axis minimap."""
 
 from __future__ import annotations
 
@@ -73,3 +74,26 @@ async def test_the_time_axis_leaves_the_quiet_hour_blank(timed: Path) -> None:
         bins = app.tab.query_one(Minimap).bins
         empty = [b for b in bins if b.first == b.last]
         assert len(bins) == app.tab.query_one(Minimap).size.height and len(empty) >= len(bins) // 4
+
+
+@pytest.fixture
+def w3c(tmp_path: Path) -> Path:
+    """An IIS log whose rows write only `time` (the day is in `#Date:`), a row every 7 s for an hour."""
+    head = ["#Software: Microsoft Internet Information Services 10.0", "#Version: 1.0", "#Date: 2026-11-20 10:00:00",
+            "#Fields: time c-ip cs-method cs-uri-stem sc-status"]  # fmt: skip
+    rows = [f"10:{k // 60:02d}:{k % 60:02d} 192.0.2.{k % 250} GET /page{k} 200" for k in range(0, 3600, 7)]
+    path = tmp_path / "u_ex261120.log"
+    path.write_text("\n".join(head + rows) + "\n")
+    return path
+
+
+async def test_colon_jumps_in_a_file_whose_time_only_its_format_gives(w3c: Path) -> None:
+    app = LogptApp(w3c, backend=None, flags=None)
+    async with app.run_test(size=(110, 20)) as pilot:
+        await settle(pilot, app, lambda: "519 lines" in status(app))
+        await jump(pilot, "2026-11-20T10:30")
+        view = app.tab.view
+        assert app.tab.source.line(view.current).startswith("10:30:06 ")  # the first row at or after 10:30
+        assert "2026-11-20 10:" in status(app)  # the time span on screen
+        await jump(pilot, "10:45")  # a time of day, on the day of the row at the cursor
+        assert app.tab.source.line(view.current).startswith("10:45:02 ")
