@@ -180,7 +180,7 @@ class TimeReader:
         if line.startswith(self._prefix) and (m := _AFTER_MINUTE.match(line, len(self._prefix))) is not None:
             s, fraction = m.groups()
             if int(s) < 61:
-                return self._minute + int(s) + _fraction(fraction)
+                return self._minute + int(s) + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)  # inline: hot
         if self.format is not None:
             record = self.format.parse(line, 0)
             if record is not None and record.timestamp:
