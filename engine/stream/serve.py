@@ -36,7 +36,7 @@ from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
 from engine.logs.timestamps import MinuteReader
 from engine.stream import backoff, wrong_type
-from engine.stream.tally import BUCKET_TTL_S, INCREMENT, LINES_PER_BUCKET, StreamTally, read_counts, tallies
+from engine.stream.tally import BUCKET_TTL_S, COLLECT, FLUSH, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
 MAX_TEXT = 64 * 1024  # longer entries go to the dead-letter stream
 DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
@@ -45,6 +45,7 @@ APPLY = """
 local items = cjson.decode(ARGV[1])
 local keep = tonumber(ARGV[2])
 local flagged = 0
+local tally_n, tally_b, tally_runs = {}, {}, {}
 for _, it in ipairs(items) do
   if redis.call('SET', KEYS[1] .. it.id, '1', 'NX', 'EX', tonumber(ARGV[3])) then
     for _, push in ipairs(it.ctx) do
@@ -55,9 +56,10 @@ for _, it in ipairs(items) do
       redis.call('XADD', KEYS[3], '*', unpack(it.flag))
       flagged = flagged + 1
     end
-""" + INCREMENT + """
+""" + COLLECT + """
   end
 end
+""" + FLUSH + """
 return flagged
 """
 

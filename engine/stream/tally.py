@@ -10,7 +10,7 @@ For each source file the consumers keep, under `{stream}:tally:{source}`:
   buckets it occurred, counted as runs like `engine.detect.evidence.FileTally` counts them.
 
 They are updated by the same Lua script, in the same step, as an entry's flag and context (exactly once:
-`INCREMENT` is spliced into `engine.stream.serve.APPLY`). Before a batch is judged, `read_counts` fetches
+`COLLECT` and `FLUSH` are spliced into `engine.stream.serve.APPLY`). Before a batch is judged, `read_counts` fetches
 the counts its entries need; `StreamTally` adds the batch's own records before each entry and answers the
 questions `engine.detect.evidence.weigh` asks of a `FileTally`. So a line is judged against its source as
 far as the stream has got — as the explorer judges a followed file — with one difference a stream cannot
@@ -29,23 +29,48 @@ from engine.detect.evidence import ACTIVE_BUCKETS, LINES_PER_BUCKET
 BUCKET_TTL_S = 2 * 86_400
 MIN_RARE_RECORDS = 1_000  # a source's records before rarity means anything in a stream
 
-# Lua, run inside APPLY for an applied entry `it` whose `it.tally` is {source, key, bucket}; KEYS[4] is the
+# Lua spliced into APPLY: COLLECT runs for each applied entry `it` (its `it.tally` is {source, key, bucket}),
+# gathering the batch's increments in order; FLUSH writes them after the loop, one call per distinct hash field
+# (a batch of 500 entries has a few dozen templates and buckets) instead of several per entry. KEYS[4] is the
 # `{stream}:tally:` prefix and ARGV[4] the buckets' time to live.
-INCREMENT = """
+COLLECT = """
     if it.tally ~= cjson.null then
       local base = KEYS[4] .. it.tally[1]
       local key, b = it.tally[2], it.tally[3]
-      redis.call('HINCRBY', base .. ':n', key, 1)
-      redis.call('HINCRBY', base .. ':n', '', 1)
-      redis.call('HINCRBY', base .. ':b:' .. b, key, 1)
-      redis.call('EXPIRE', base .. ':b:' .. b, tonumber(ARGV[4]))
-      for _, k in ipairs({key, ''}) do
-        if redis.call('HGET', base .. ':last', k) ~= b then
-          redis.call('HSET', base .. ':last', k, b)
-          redis.call('HINCRBY', base .. ':active', k, 1)
-        end
-      end
+      tally_n[base] = tally_n[base] or {}
+      tally_n[base][key] = (tally_n[base][key] or 0) + 1
+      tally_n[base][''] = (tally_n[base][''] or 0) + 1
+      local bk = base .. ':b:' .. b
+      tally_b[bk] = tally_b[bk] or {}
+      tally_b[bk][key] = (tally_b[bk][key] or 0) + 1
+      tally_runs[#tally_runs + 1] = {base, key, b}
     end
+"""
+FLUSH = """
+for base, fields in pairs(tally_n) do
+  for k, v in pairs(fields) do redis.call('HINCRBY', base .. ':n', k, v) end
+end
+for bk, fields in pairs(tally_b) do
+  for k, v in pairs(fields) do redis.call('HINCRBY', bk, k, v) end
+  redis.call('EXPIRE', bk, tonumber(ARGV[4]))
+end
+local last, where = {}, {}
+for _, r in ipairs(tally_runs) do
+  for _, k in ipairs({r[2], ''}) do
+    local id = r[1] .. '|' .. k
+    if last[id] == nil then
+      last[id] = redis.call('HGET', r[1] .. ':last', k) or false
+      where[id] = {r[1], k}
+    end
+    if last[id] ~= r[3] then
+      last[id] = r[3]
+      redis.call('HINCRBY', r[1] .. ':active', k, 1)
+    end
+  end
+end
+for id, b in pairs(last) do
+  if b then redis.call('HSET', where[id][1] .. ':last', where[id][2], b) end
+end
 """
 
 
@@ -67,22 +92,25 @@ def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str
     plan = []
     for source, pairs in wants.items():
         keys = sorted({k for _, k in pairs})
-        base = prefix + source
-        pipe.hmget(base + ":n", ["", *keys])
-        pipe.hmget(base + ":active", ["", *keys])
-        pipe.hmget(base + ":last", ["", *keys])
+        by_bucket: dict[str, list[str]] = {}
         for bucket, key in sorted(pairs):
-            pipe.hget(f"{base}:b:{bucket}", key)
-        plan.append((source, keys, sorted(pairs)))
+            by_bucket.setdefault(bucket, []).append(key)
+        base = prefix + source
+        for field_name in (":n", ":active", ":last"):
+            pipe.hmget(base + field_name, ["", *keys])
+        for bucket, in_it in by_bucket.items():  # a batch spans a few buckets: one call each
+            pipe.hmget(f"{base}:b:{bucket}", in_it)
+        plan.append((source, keys, by_bucket))
     replies = iter(pipe.execute())
     found = {}
-    for source, keys, pairs in plan:
+    num = lambda v: int(v) if v is not None else 0  # noqa: E731
+    for source, keys, by_bucket in plan:
         n, active, last = next(replies), next(replies), next(replies)
-        num = lambda v: int(v) if v is not None else 0  # noqa: E731
         counts = Counts(num(n[0]), num(active[0]), dict(zip(keys, map(num, n[1:]), strict=True)),
                         dict(zip(keys, map(num, active[1:]), strict=True)))  # fmt: skip
         counts.last = {k: v.decode() for k, v in zip(["", *keys], last, strict=True) if v is not None}
-        counts.in_bucket = {pair: num(next(replies)) for pair in pairs}
+        for bucket, in_it in by_bucket.items():
+            counts.in_bucket.update(((bucket, k), num(v)) for k, v in zip(in_it, next(replies), strict=True))
         found[source] = counts
     return found
 
