@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -118,6 +119,18 @@ class Bars(RecipeEvents):
         )
 
 
+def _step_bar(progress: Progress, first: str, steps: int, *, rate: bool) -> Callable[[StepReport], None]:
+    """A training run's steps as one bar: loss, validation loss when there is one (and tokens/s with `rate`)."""
+    task = progress.add_task(first, total=steps)
+
+    def on_step(r: StepReport) -> None:
+        val = f" · val {r.val_loss:.3f}" if r.val_loss is not None else ""
+        speed = f" · {r.tokens_per_s:,.0f} tok/s" if rate else ""
+        progress.update(task, completed=r.step, description=f"loss {r.loss:.3f}{val}{speed}")
+
+    return on_step
+
+
 @train_app.command("lines")
 @friendly
 def train_lines_command(
@@ -141,12 +154,7 @@ def train_lines_command(
     config = LineLMConfig(steps=steps, max_minutes=max_minutes, seed=seed, knowledge=knowledge)
     target = output_folder(out_name)
     with Progress(*_columns("step"), console=err) as progress:
-        task = progress.add_task("building the corpus", total=steps)
-
-        def on_step(r: StepReport) -> None:
-            val = f" · val {r.val_loss:.3f}" if r.val_loss is not None else ""
-            progress.update(task, completed=r.step, description=f"loss {r.loss:.3f}{val} · {r.tokens_per_s:,.0f} tok/s")
-
+        on_step = _step_bar(progress, "building the corpus", steps, rate=True)
         result, corpus = train_lines(target, loghub_dir(loghub), config, on_step, force=force)
     out.print(
         f"wrote {safe(target)}: {sum(corpus.counts().values()):,} templates from {len(corpus.sources)} sources, "
@@ -175,12 +183,7 @@ def train_sequence_command(
     config = TextSeqConfig(steps=steps, max_minutes=max_minutes, seed=seed)
     target = output_folder(out_name)
     with Progress(*_columns("step"), console=err) as progress:
-        task = progress.add_task("mining the streams", total=steps)
-
-        def on_step(r: StepReport) -> None:
-            val = f" · val {r.val_loss:.3f}" if r.val_loss is not None else ""
-            progress.update(task, completed=r.step, description=f"loss {r.loss:.3f}{val}")
-
+        on_step = _step_bar(progress, "mining the streams", steps, rate=False)
         result, streams = train_sequence(target, loghub_dir(loghub), config, on_step, force=force)
     out.print(
         f"wrote {safe(target)}: {len(streams)} streams, {sum(len(s.keys) for s in streams):,} records; best "

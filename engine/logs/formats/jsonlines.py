@@ -54,15 +54,21 @@ def _otlp_record(obj: dict[str, Any]) -> dict[str, Any]:
     return {**record, "message": body.get("stringValue") if isinstance(body, dict) else body}
 
 
+def json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object a line holds, or None (a line that is not one object)."""
+    if not text.startswith("{"):
+        return None
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 class JsonLinesFormat(LogFormat):
     def parse(self, text: str, line: int) -> Record | None:
-        if not text.startswith("{"):
-            return None
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            return None
-        if not isinstance(obj, dict):
+        obj = json_object(text)
+        if obj is None:
             return None
         if "resourceLogs" in obj:
             obj = _otlp_record(obj)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.logs.formats.jsonlines import JsonLinesFormat
+from engine.logs.formats.jsonlines import JsonLinesFormat, json_object
 from engine.logs.formats.record import Record
 from engine.logs.formats.spec import LogFormat
 from engine.logs.userregex import UserRegex
@@ -88,13 +88,8 @@ class LnavJsonFormat(JsonLinesFormat):
     fields: LnavFields = field(default_factory=LnavFields)
 
     def parse(self, text: str, line: int) -> Record | None:
-        if not text.startswith("{"):
-            return None
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            return None
-        if not isinstance(obj, dict):
+        obj = json_object(text)
+        if obj is None:
             return None
         f = self.fields
         body, raw_level = _at(obj, f.body), _at(obj, f.level)
