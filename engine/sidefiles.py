@@ -3,17 +3,22 @@
 Every such file is read through `read_text` or `read_json`: regular files only (a FIFO would block, `/dev/zero`
 never ends), at most a size cap per kind (a link to a 3 GB file is an error, not a MemoryError), JSON and TOML
 nested no deeper than Python's parsers go (a `[[[[…` bomb is an error, not a RecursionError), and every failure
-a one-line `InputError` that names the file (callers that report `BundleError` convert it).
+a one-line `InputError` that names the file (callers that report `BundleError` convert it). Such files (and
+exports) are written by `write_replacing`: a complete new file renamed over the old one, never a half file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import stat
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from engine.errors import InputError
 
@@ -78,3 +83,22 @@ def read_json(path: Path, kind: str, hint: str) -> Any:
         raise InputError(f"{kind} {path} is nested too deeply to be one", hint) from None
     except ValueError as e:
         raise InputError(f"{kind} {path} is not valid JSON ({e})", hint) from None
+
+
+def write_replacing(target: Path, write: Callable[[TextIO], int]) -> int:
+    """`write` into a new file beside `target`, then rename it over `target`; returns what `write` returns. An
+    existing file is replaced only by a complete one (keeping its permissions; a new one is private, 0600), and
+    a failed write leaves neither a half file nor a temporary one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            count = write(out)
+        if target.is_file():
+            shutil.copymode(target, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return count

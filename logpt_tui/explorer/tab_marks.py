@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 import platformdirs
 
 from engine.analysis.queries import QUERIES
 from engine.errors import LogptError
-from engine.sidefiles import read_json
+from engine.sidefiles import read_json, write_replacing
 from logpt_tui.explorer.flagset import cache_key
 from logpt_tui.terminal import visible
 
@@ -55,24 +51,6 @@ def export_problem(target: Path, viewed: Sequence[Path]) -> str | None:
     except OSError as e:
         return str(e)
     return None
-
-
-def write_replacing(target: Path, write: Callable[[TextIO], int]) -> int:
-    """`write` into a new file beside `target`, then rename it over `target`: an existing file is replaced
-    only by a complete export, and a failed one leaves neither a half file nor a temporary one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            count = write(out)
-        if target.is_file():
-            shutil.copymode(target, tmp)  # the replaced file's permissions (a new one stays private: 0600)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return count
 
 
 class MarksMixin:

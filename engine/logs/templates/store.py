@@ -18,7 +18,7 @@ from types import TracebackType
 
 from engine.errors import InputError
 from engine.logs.templates.miner import MinerConfig, TemplateMiner
-from engine.sidefiles import read_json
+from engine.sidefiles import read_json, write_replacing
 
 try:
     import fcntl
@@ -81,13 +81,8 @@ class TemplateStore:
 
     def save(self, miner: TemplateMiner) -> None:
         """Write the state (the file must be a state or not exist: `load` checked it, and nothing else is replaced)."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(miner.to_state()), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_replacing(self.path, lambda out: out.write(json.dumps(miner.to_state())))
         except OSError as e:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             raise InputError(f"cannot save template state {self.path}: {e.strerror or e}", HINT) from None
         miner.dirty = False
