@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -203,7 +204,17 @@ def line_tokenizer(ranks: Mapping[bytes, int]) -> Tokenizer:
     return Tokenizer(ranks, special_tokens(len(ranks)))
 
 
-def model_config(config: LineLMConfig, tokenizer: Tokenizer) -> GPTConfig:
+class SmallGPT(Protocol):
+    """The architecture fields of a config (the line model's, the sequence model's)."""
+
+    n_layer: int
+    n_head: int
+    n_embd: int
+    block_size: int
+    dropout: float
+
+
+def model_config(config: SmallGPT, tokenizer: Tokenizer) -> GPTConfig:
     vocab = -(-tokenizer.n_vocab // 8) * 8  # a multiple of 8 (the ids past the tokenizer's are never seen)
     return GPTConfig(block_size=config.block_size, vocab_size=vocab, n_layer=config.n_layer, n_head=config.n_head,
                      n_embd=config.n_embd, dropout=config.dropout)  # fmt: skip

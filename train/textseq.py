@@ -30,12 +30,11 @@ import torch.nn.functional as F
 from engine.detect.textseq import KIND, TextSeq, next_logits, template_vectors
 from engine.errors import InputError
 from engine.lm.bundle import BundleConfig, TokenizerSpec, check_writable, save_bundle
-from engine.lm.config import GPTConfig
 from engine.lm.model import GPT
 from engine.lm.tokenizer import ENDOFTEXT, Tokenizer
 from engine.logs.formats.detect import detect_format, parse_lines
 from engine.logs.templates import TemplateMiner
-from train.linelm import HELD_OUT, default_ranks, knowledge_signatures
+from train.linelm import HELD_OUT, default_ranks, knowledge_signatures, model_config
 from train.lm import StepReport, lr_at
 from train.optim import adamw
 from train.synth.incidents import INCIDENTS, synthetic_window
@@ -124,12 +123,6 @@ def build_streams(loghub: Path | None, config: TextSeqConfig, held_out: Sequence
 
 def seq_tokenizer(ranks: dict[bytes, int]) -> Tokenizer:
     return Tokenizer(ranks, {ENDOFTEXT: len(ranks)})
-
-
-def model_config(config: TextSeqConfig, tokenizer: Tokenizer) -> GPTConfig:
-    vocab = -(-tokenizer.n_vocab // 8) * 8
-    return GPTConfig(block_size=config.block_size, vocab_size=vocab, n_layer=config.n_layer, n_head=config.n_head,
-                     n_embd=config.n_embd, dropout=config.dropout)  # fmt: skip
 
 
 def draw_windows(keys: Sequence[int], rng: random.Random, config: TextSeqConfig) -> torch.Tensor:

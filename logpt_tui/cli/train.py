@@ -30,6 +30,9 @@ def output_folder(name_or_path: str) -> Path:
 
     return where(name_or_path)
 
+MaxMinutesOpt = Annotated[float | None, typer.Option(min=0.0, help="Stop after this many minutes.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed of the data draw and the weights.")]
+
 train_app = typer.Typer(help="Train logpt's models on your data.", no_args_is_help=True)
 
 
@@ -138,8 +141,8 @@ def train_lines_command(
     *,
     loghub: LoghubOpt = None,
     steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (batches of 64 templates).")] = 450,
-    max_minutes: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many minutes.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the data draw and the weights.")] = 0,
+    max_minutes: MaxMinutesOpt = None,
+    seed: SeedOpt = 0,
     knowledge: Annotated[
         str, typer.Option(help="Knowledge-base examples: first (signatures.toml, as shipped) or all.")
     ] = "first",
@@ -169,8 +172,8 @@ def train_sequence_command(
     *,
     loghub: LoghubOpt = None,
     steps: Annotated[int, typer.Option(min=1, help="Optimizer steps (16 windows of 32 templates each).")] = 3000,
-    max_minutes: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many minutes.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the data draw and the weights.")] = 0,
+    max_minutes: MaxMinutesOpt = None,
+    seed: SeedOpt = 0,
     force: ForceOpt = False,
 ) -> None:
     """Train the pretrained sequence model: the next template among a file's own, read from their text, for files
