@@ -18,7 +18,11 @@ context, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's
 (`{stream}:done:{id}`, kept a day) was not set, and sets it; entries are `XACK`ed after that. A consumer
 killed between the two leaves its entries pending: another consumer claims them after `claim_idle_ms`
 (XAUTOCLAIM), the script skips what was applied, and nothing is flagged twice or lost. An entry that is
-not a record (no text, not UTF-8, too long) goes to `{stream}:dead` with the reason and is acknowledged.
+not a record (no text, not UTF-8, over MAX_RECORD_BYTES) goes to `{stream}:dead` with the reason and is acknowledged.
+
+A batch is bounded by bytes as well as entries: a read asks for at most `batch` entries and as many as
+BATCH_BYTES holds at the largest entry size seen in the last read (starting from FIRST_COUNT), so a stream
+of entries that someone else wrote at 10 MB each is read a few at a time, never 500 at once.
 """
 
 from __future__ import annotations
@@ -35,10 +39,11 @@ from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
 from engine.logs.timestamps import MinuteReader
-from engine.stream import backoff, wrong_type
+from engine.stream import MAX_RECORD_BYTES, backoff, wrong_type
 from engine.stream.tally import BUCKET_TTL_S, COLLECT, FLUSH, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
-MAX_TEXT = 64 * 1024  # longer entries go to the dead-letter stream
+BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
+FIRST_COUNT = 16  # entries asked for before any size is known; doubled while they fit
 DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
 
 APPLY = """
@@ -107,6 +112,7 @@ class Consumer:
         self.stats = Stats()
         self.context = pipeline.detector.model.config.block_size - 1 if pipeline.detector is not None else 64
         self._last_claim = 0.0
+        self.count = min(batch, FIRST_COUNT)  # entries the next read asks for (bounded by BATCH_BYTES)
         self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
         self.ensure_group()
 
@@ -122,10 +128,20 @@ class Consumer:
     # ---- reading ----
 
     def read(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """The next batch (`read_any`), and the count the read after it asks for: as many entries as
+        BATCH_BYTES holds at this batch's largest entry, doubling at most, never over `batch`."""
+        raw = self.read_any()
+        if raw:
+            largest = max(sum(len(k) + len(v) for k, v in fields.items()) for _, fields in raw)
+            fits = max(1, BATCH_BYTES // max(largest, 1))
+            self.count = max(1, min(self.batch, fits, 2 * len(raw) if len(raw) >= self.count else self.count))
+        return raw
+
+    def read_any(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """This consumer's own pending entries after a restart or a lost connection, else entries of dead
         consumers idle past claim_idle_ms (checked every second), else new ones."""
         if self.recover:
-            reply = self.client.xreadgroup(self.group, self.name, {self.stream: "0"}, count=self.batch)  # type: ignore[attr-defined]
+            reply = self.client.xreadgroup(self.group, self.name, {self.stream: "0"}, count=self.count)  # type: ignore[attr-defined]
             mine = [(i, f) for i, f in (reply[0][1] if reply else []) if f]
             if mine:
                 return mine
@@ -134,12 +150,12 @@ class Consumer:
         if now - self._last_claim >= 1.0:
             self._last_claim = now
             claimed = self.client.xautoclaim(self.stream, self.group, self.name, self.claim_idle_ms,  # type: ignore[attr-defined]
-                                             start_id="0-0", count=self.batch)[1]  # fmt: skip
+                                             start_id="0-0", count=self.count)[1]  # fmt: skip
             claimed = [(i, f) for i, f in claimed if f]  # deleted entries (trimmed) come back empty
             if claimed:
                 self.stats.claimed += len(claimed)
                 return claimed
-        reply = self.client.xreadgroup(self.group, self.name, {self.stream: ">"}, count=self.batch,  # type: ignore[attr-defined]
+        reply = self.client.xreadgroup(self.group, self.name, {self.stream: ">"}, count=self.count,  # type: ignore[attr-defined]
                                        block=self.block_ms)  # fmt: skip
         return reply[0][1] if reply else []
 
@@ -262,8 +278,8 @@ def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None,
     text = fields.get(b"text")
     if text is None:
         return None, "no text field"
-    if len(text) > MAX_TEXT:
-        return None, f"text of {len(text):,} bytes (at most {MAX_TEXT:,})"
+    if len(text) > MAX_RECORD_BYTES:
+        return None, f"text of {len(text):,} bytes (at most {MAX_RECORD_BYTES:,})"
     try:
         decoded = text.decode("utf-8")
         source = fields.get(b"source", b"-").decode("utf-8")

@@ -36,10 +36,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from engine.errors import InputError
 from engine.logs.formats.detect import CONTINUATION, MAX_CONTINUATION_LINES
 from engine.logs.logsource import LogSource
-from engine.stream import backoff, wrong_type
+from engine.stream import MAX_RECORD_BYTES, backoff, cut_record, wrong_type
 
 BATCH = 500  # records per transaction
-MAX_RECORD_BYTES = 256 * 1024  # a record longer than this is sent cut (Redis takes 512 MB, consumers need less)
 
 
 @dataclass
@@ -123,7 +122,7 @@ class FileShipper:
         if offset < 0 or line < 0:
             raise InputError(f"the position {self.key!r} in Redis is corrupt (offset {offset}, line {line})",
                              "delete it to ship the file from its start again")  # fmt: skip
-        if line > self.source.complete_lines or (line and self.source.line_span(line - 1)[1] + 1 != offset):
+        if line > len(self.source) or (line and not _ends_line(self.source.line_span(line - 1), offset)):
             return Position(inode, 0, 0)  # truncated since, below what was sent: from the start again
         return Position(inode, offset, line)
 
@@ -132,10 +131,11 @@ class FileShipper:
         self.position = Position(self.source.inode, 0, 0)
         self.next_line = 0
 
-    def records(self, final: bool) -> list[tuple[int, int, str]]:
+    def records(self, final: bool, whole: bool = False) -> list[tuple[int, int, str]]:
         """(first line 0-based, line count, text) of the complete records after the position. With `final`
-        (the file went quiet), the last record is complete too."""
-        stop = self.source.complete_lines
+        (the file went quiet), the last record is complete too; with `whole` (`--once`: the file as it is), so is
+        a last line that no newline ends yet."""
+        stop = len(self.source) if whole else self.source.complete_lines
         if stop <= self.next_line:
             return []
         lines = self.source.block(self.next_line, stop)
@@ -148,14 +148,14 @@ class FileShipper:
             if i == len(lines) and not final:
                 break  # the last record may still grow
             text = "\n".join(lines[start:i])
-            out.append((self.next_line + start, i - start, text[:MAX_RECORD_BYTES]))
+            out.append((self.next_line + start, i - start, cut_record(text)))
             start = i
         return out
 
-    def ship(self, final: bool) -> int:
+    def ship(self, final: bool, whole: bool = False) -> int:
         """Send the complete records in transactions of BATCH with the position; returns the records sent."""
         sent = 0
-        records = self.records(final)
+        records = self.records(final, whole)
         for k in range(0, len(records), BATCH):
             part = records[k : k + BATCH]
             first, count, _ = part[-1]
@@ -216,7 +216,7 @@ def _follow(files: list[FileShipper], flush_s: float, poll_s: float, stop: Calla
             if change.kind != "none":
                 f.quiet_since, grew = time.monotonic(), True
             quiet = once or time.monotonic() - f.quiet_since >= flush_s
-            sent = reconnecting(lambda f=f, quiet=quiet: f.ship(final=quiet), stop, f)
+            sent = reconnecting(lambda f=f, quiet=quiet: f.ship(final=quiet, whole=once), stop, f)
             if sent:
                 total += sent
                 on_sent(sent)
@@ -227,6 +227,13 @@ def _follow(files: list[FileShipper], flush_s: float, poll_s: float, stop: Calla
                 total += f.ship(final=True)
             return total
         time.sleep(poll_s)
+
+
+def _ends_line(span: tuple[int, int], offset: int) -> bool:
+    """Whether a saved offset ends the line of `span`: just past its newline, or inside it where `--once` sent
+    the line before its newline came (the line has grown since; its rest is not sent again)."""
+    start, end = span
+    return start < offset <= end + 1
 
 
 def reconnecting(call: Callable[[], object], stop: Callable[[], bool], file: FileShipper | None = None) -> object:
@@ -290,12 +297,12 @@ def ship_lines(client: object, lines: Iterable[str], *, stream: str = "logs", so
     for number, raw in enumerate(lines, 1):
         text = raw.rstrip("\n").removesuffix("\r")
         if pending and (not CONTINUATION.match(text) or len(pending) > MAX_CONTINUATION_LINES):
-            batch.append((first, "\n".join(pending)[:MAX_RECORD_BYTES]))
+            batch.append((first, cut_record("\n".join(pending))))
             pending, first = [], number
             if len(batch) >= BATCH:
                 flush()
         pending.append(text)
     if pending:
-        batch.append((first, "\n".join(pending)[:MAX_RECORD_BYTES]))
+        batch.append((first, cut_record("\n".join(pending))))
     flush()
     return sent

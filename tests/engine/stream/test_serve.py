@@ -135,6 +135,36 @@ def test_bad_entries_go_to_the_dead_letter_stream_and_the_consumer_goes_on(redis
     assert [f["line"] for f in flags(client)] == ["5"]
 
 
+def test_a_batch_is_bounded_by_bytes_as_well_as_entries(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """Entries someone else wrote at 2 MB each (over the record cap: dead-lettered) are read a few at a time: after
+    the first read, no read holds more than BATCH_BYTES; small entries after them are read in full batches again."""
+    from engine.stream import serve as serve_module  # noqa: PLC0415
+
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    for n in range(40):
+        client.xadd("logs", {"source": "a", "line": n + 1, "text": "x" * 2_000_000})
+    for n, line in enumerate(syslog(400)):
+        client.xadd("logs", {"source": "b", "line": n + 1, "text": line})
+    fmt = detect_format(syslog(10)).format
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1",
+                        batch=500)  # fmt: skip
+    sizes = []
+    read_any = consumer.read_any
+
+    def spy() -> list:
+        raw = read_any()
+        sizes.append(sum(len(k) + len(v) for _i, f in raw for k, v in f.items()))
+        return raw
+
+    consumer.read_any = spy  # type: ignore[method-assign]
+    drain(consumer, client, 400)
+    assert client.xlen("logs:dead") == 40
+    assert sizes[0] <= serve_module.FIRST_COUNT * 2_000_100  # before any size is known: FIRST_COUNT entries
+    assert max(sizes[1:]) <= serve_module.BATCH_BYTES  # then as many as the byte budget holds
+    assert consumer.count > serve_module.FIRST_COUNT  # small entries again: the count grew back
+
+
 def test_redis_restarted_the_consumer_reconnects_and_finishes(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
     import threading
 

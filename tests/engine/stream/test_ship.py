@@ -177,3 +177,24 @@ def test_a_pipe_without_newlines_is_read_in_bounded_pieces() -> None:
     endless = io.StringIO("y" * 100_000 + "\nnext\n" + "z" * 25)  # `yes | tr -d '\n'`, then more
     assert [len(line) for line in bounded_lines(endless, cap=1000)] == [1001, 5, 25]  # the long line cut at 1,000
     assert list(bounded_lines(io.StringIO("a" * 10 + "\nb\n"), cap=10)) == ["a" * 10 + "\n", "b\n"]  # exactly cap
+
+
+def test_a_long_record_is_cut_to_the_consumers_cap_and_a_last_line_without_newline_is_sent(
+    redis_server, tmp_path: Path  # noqa: ANN001
+) -> None:
+    """A 100,000-character line of two-byte characters is sent cut to MAX_RECORD_BYTES of UTF-8 (what `serve`
+    judges, not a dead letter), never inside a character; `--once` sends the last line although no newline ends it."""
+    from engine.stream import MAX_RECORD_BYTES  # noqa: PLC0415
+
+    log = tmp_path / "app.log"
+    log.write_text("2026-11-20 10:00:00,001 INFO app: " + "é" * 100_000 + "\n2026-11-20 10:00:01,002 ERROR app: last")
+    client = redis.Redis.from_url(redis_server.url)
+    assert ship_files(client, [log], once=True) == 2
+    raw = [fields[b"text"] for _id, fields in client.xrange("logs")]
+    assert MAX_RECORD_BYTES - 1 <= len(raw[0]) <= MAX_RECORD_BYTES
+    assert raw[0].decode("utf-8").endswith("é") and raw[1] == b"2026-11-20 10:00:01,002 ERROR app: last"
+    assert ship_files(client, [log], once=True) == 0  # run again on the same file: nothing twice
+    with log.open("a") as f:
+        f.write(" line, now ended\n2026-11-20 10:00:02,003 INFO app: next\n")
+    assert ship_files(client, [log], once=True) == 1  # the grown last line is not sent again; the next one is
+    assert client.xrange("logs")[-1][1][b"line"] == b"3"
