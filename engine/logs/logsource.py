@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import InputError
-from engine.logs.textio import check_regular, open_error
+from engine.logs.textio import CUT, MAX_LINE_BYTES, check_regular, open_error
 from engine.logs.userregex import UserRegex
 
 BLOCK = 16 * 1024 * 1024  # bytes scanned per step while indexing
-CUT = " …[line cut: {n} more bytes]"
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,16 @@ class BlockSearch:
 
     def __len__(self) -> int:
         raise NotImplementedError
+
+    def raw_span(self, a: int, b: int) -> tuple[bytes, np.ndarray]:
+        """The bytes of lines a..b-1 as on disk (the last one's newline excluded, as `block` splits them) and
+        their byte lengths (int64, newline excluded): what engine/logs/search.py matches in large blocks."""
+        assert self._fd is not None, "source is closed"
+        start, _ = self.line_span(a)
+        _, end = self.line_span(b - 1)
+        last = np.array([end] if b > self._count else [], dtype=np.int64)  # a final line without its newline
+        ends = np.concatenate((self._starts[a + 1 : min(b, self._count) + 1] - 1, last))
+        return os.pread(self._fd, end - start, start), ends - self._starts[a:b]
 
     def block(self, a: int, b: int) -> list[str]:
         raise NotImplementedError
@@ -82,7 +91,7 @@ class BlockSearch:
 
 
 class LogSource(BlockSearch):
-    def __init__(self, path: Path, *, max_line_bytes: int = 64 * 1024) -> None:
+    def __init__(self, path: Path, *, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self.path = Path(path)
         self.max_line_bytes = max_line_bytes
         self._fd: int | None = None

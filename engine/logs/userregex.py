@@ -12,21 +12,109 @@ so each pattern also keeps the time it has spent: once it has spent
 `BUDGET_S` at more than `SLOW_S` a line on average, it gives up the same way,
 whatever runs it (a format over a file, a search, a filter). Built-in formats
 and masks keep `re`: they are ours, tested, and on the hot path.
+
+For searching a whole file in large blocks (engine/logs/search.py) a pattern
+also says what a block scan may rely on: `literals`, texts that every match
+contains (a prefilter over raw bytes), and `line_local`, whether a match found
+in lines joined by newlines that stays inside one line is that line's match.
+`search_lines` searches such a block with `^` and `$` at every line's ends; its
+time counts against the same budget, one call per line it covered.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import regex
 
 from engine.errors import InputError
 
+try:  # the parser of Python's own `re`: `regex` keeps its syntax, and exposes no parse tree of its own
+    from re import _constants as sre_constants
+    from re import _parser as sre_parse
+except ImportError:  # Python 3.10
+    import sre_constants  # type: ignore[no-redef]
+    import sre_parse  # type: ignore[no-redef]
+
 TIMEOUT_S = 1.0  # per line: ordinary regexes take microseconds
 BUDGET_S = 2.0  # seconds a pattern may spend before its average speed is judged …
 SLOW_S = 0.002  # … and the average per call above which it gives up (a million lines would take over half an hour)
+
+
+# `(?` forms that keep a match inside the line it was found in: groups, names, comments, case and ASCII flags.
+_LOCAL_GROUP = re.compile(r"\(\?(?::|P?<(?![=!])|P=|#|[aiLux]+[:)])")
+_FUZZY = re.compile(r"\{[^}]*[a-z<]")  # `regex`'s fuzzy matching, {e<=1}: `re` would read it as literal text
+_GROUPS = {sre_constants.SUBPATTERN, getattr(sre_constants, "ATOMIC_GROUP", None)}
+_REPEATS = {sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, getattr(sre_constants, "POSSESSIVE_REPEAT", None)}
+
+
+@dataclass(frozen=True)
+class Literal:
+    """Text that every match of a pattern contains: its UTF-8 bytes, ASCII-lowercased when `folded` (the
+    pattern ignores case; then it is ASCII and only stands for ASCII text)."""
+
+    needle: bytes
+    folded: bool
+    whole: bool  # the pattern is this text and nothing else: a line that contains it matches
+
+
+def stays_in_line(pattern: str) -> bool:
+    """Whether nothing in the pattern looks past the ends of the text it matches, or at where the text starts
+    and ends other than by `^`, `$` and word boundaries (which see a newline as a line's end)."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            if pattern[i + 1 : i + 2] in ("A", "Z", "z", "G", "K"):
+                return False
+            i += 2
+            continue
+        if pattern.startswith("(*", i) or (pattern.startswith("(?", i) and not _LOCAL_GROUP.match(pattern, i)):
+            return False
+        i += 1
+    return not _FUZZY.search(pattern)
+
+
+def _runs(items: Any, runs: list[str]) -> None:  # noqa: ANN401 - an sre_parse.SubPattern
+    """Append the runs of literal text that every match of `items` (a concatenation) contains."""
+    run: list[str] = []
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run.append(chr(av))
+            continue
+        runs.append("".join(run))
+        run = []
+        if op in _GROUPS and (op is not sre_constants.SUBPATTERN or not (av[1] or av[2])):  # no scoped flags
+            _runs(av[-1], runs)
+        elif op in _REPEATS and av[0] >= 1:
+            _runs(av[2], runs)
+    runs.append("".join(run))
+
+
+def required_literals(pattern: str, *, ignore_case: bool) -> tuple[Literal, ...]:
+    """Runs of literal text that every match contains (the longest three, longest first), as bytes a raw
+    block can be searched for; none when the pattern has none we can be sure of."""
+    if "[:" in pattern or _FUZZY.search(pattern):  # POSIX classes and fuzzy counts: `re` reads them otherwise
+        return ()
+    try:
+        parsed = sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - `regex`-only syntax: no prefilter, the regex does it all
+        return ()
+    folded = ignore_case or bool(parsed.state.flags & re.IGNORECASE)
+    runs: list[str] = []
+    _runs(parsed, runs)
+    usable = {r for r in runs if r and "\ufffd" not in r and not any("\ud800" <= c <= "\udfff" for c in r)}
+    if folded:
+        usable = {r for r in usable if r.isascii()}
+    plain = not parsed.state.flags & re.VERBOSE
+    return tuple(
+        Literal((r.lower() if folded else r).encode(), folded, plain and runs == [r] and not {"\r", "\n"} & set(r))
+        for r in sorted(usable, key=lambda r: (-len(r), r))[:3]
+    )
 
 
 class UserRegex:
@@ -51,10 +139,11 @@ class UserRegex:
             "simplify it: avoid nested repeats such as (a+)+",
         )
 
-    def _account(self, started: float) -> None:
-        """Add one call's time; give up when the pattern is too slow to run over a file."""
+    def _account(self, started: float, calls: int = 1) -> None:
+        """Add one call's time (a block's, counted as `calls` lines); give up when the pattern is too slow to
+        run over a file."""
         self.spent += time.perf_counter() - started
-        self.calls += 1
+        self.calls += calls
         if self.spent > BUDGET_S and self.spent > SLOW_S * self.calls:
             raise InputError(
                 f"the {self.what} /{self.pattern:.60}/ takes {1000 * self.spent / self.calls:.0f} ms a line on "
@@ -89,6 +178,46 @@ class UserRegex:
         finally:
             self._account(started)
         yield from found
+
+    @cached_property
+    def literals(self) -> tuple[Literal, ...]:
+        """Texts every match contains, longest first (none when the pattern has none we can be sure of)."""
+        return required_literals(self.pattern, ignore_case=self.ignore_case)
+
+    @cached_property
+    def line_local(self) -> bool:
+        """Whether a match inside one line of a block of lines is a match of that line alone (no lookaround,
+        \\A, \\Z, \\G, fuzzy or line-mode flags: those are matched line by line)."""
+        return stays_in_line(self.pattern)
+
+    @cached_property
+    def _multiline(self) -> Any:  # noqa: ANN401 - a regex.Pattern
+        return regex.compile(self.pattern, flags=self._compiled.flags | regex.MULTILINE)
+
+    def search_lines(self, text: str, pos: int, endpos: int) -> Any:  # noqa: ANN401
+        """The first match in text[pos:endpos] (lines joined by "\\n"; `^` and `$` at each line's ends), its
+        time charged as one call per line it read; TimeoutError after TIMEOUT_S (the caller then reads those
+        lines one by one, each under the limits of `search`)."""
+        started, found = time.perf_counter(), None
+        try:
+            found = self._multiline.search(text, pos, endpos, concurrent=True, timeout=TIMEOUT_S)
+            return found
+        finally:
+            self._account(started, text.count("\n", pos, found.start() if found else endpos) + 1)
+
+    def matching(self, texts: Sequence[str]) -> list[int]:
+        """Indices of the texts that `search` finds a match in (each line under the same limits)."""
+        search, clock, found = self._compiled.search, time.perf_counter, []
+        for i, text in enumerate(texts):
+            started = clock()
+            try:
+                if search(text, concurrent=True, timeout=TIMEOUT_S):
+                    found.append(i)
+            except TimeoutError:
+                raise self._give_up() from None
+            finally:
+                self._account(started)
+        return found
 
     def __repr__(self) -> str:
         return f"UserRegex({self.pattern!r})"

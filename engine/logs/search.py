@@ -1,0 +1,216 @@
+"""Search a log's lines in large blocks: which lines a `UserRegex` matches, and the first one from a line on.
+
+A file (`LogSource`) is read in blocks of megabytes and matched as bytes and
+as one text per block, never as a Python string per line:
+
+- the pattern's `literals` (texts every match contains) are counted in the
+  raw bytes first: a block without it is skipped undecoded, so a pattern with no
+  match costs about a `grep -c`; where it occurs in few lines, only those
+  lines are decoded and matched (ASCII-lowercased bytes for a case-blind
+  pattern, on blocks that are all ASCII: elsewhere `K` may be a Kelvin sign);
+- otherwise the block is decoded once and the regex searches it in windows
+  of about a megabyte with `^` and `$` at every line's ends, one call per
+  matching line (a pattern that looks past a line's ends, `line_local` false,
+  is matched line by line instead).
+
+The text matched is exactly the source's lines (`LogSource.block`): a line
+ends at `\\n`, a `\\r` before it is dropped, invalid UTF-8 is replaced, a line
+over `max_line_bytes` is cut, a last line without a newline counts. A match
+that crosses a line's end is checked against its first line alone. The time
+the regex spends counts against the pattern's budget (engine/logs/userregex.py),
+and a window that runs past the per-call limit is matched line by line under
+the per-line limit, so a catastrophic pattern is still refused with one line.
+Other sources (a merged view, a stream) are matched line by line in blocks.
+
+`scan` yields each block's matching lines (a count, a filter); `find` returns
+the first match at or after a line (before it, backwards), wrapping around,
+starting with a small block so that a match near the cursor shows at once.
+Both take `cancelled`, checked between windows, and use a second thread to
+read and match the next block while the caller handles this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from itertools import islice
+
+import numpy as np
+
+from engine.logs.logsource import BlockSearch, LogSource
+from engine.logs.userregex import Literal, UserRegex
+
+BLOCK_BYTES = 8 << 20  # bytes read and matched per block
+FIRST_BYTES = 128 << 10  # a find's first block: small, so a match near the start line shows at once
+WINDOW_CHARS = 1 << 20  # text one regex call may cover: the per-call time limit and Esc are checked between them
+DENSE = 16  # a literal in more than one line in DENSE: the regex scans the block instead of line by line
+TEXT_LINES = 20_000  # lines per block of a source that is not a file
+
+Cancelled = Callable[[], bool]
+
+
+def never() -> bool:
+    return False
+
+
+class Block:
+    """Lines first..first+count-1: their bytes as on disk (None for a source of text lines) and their text."""
+
+    def __init__(self, first: int, raw: bytes | None, lengths: np.ndarray | None, lines: list[str] | None,
+                 max_line_bytes: int) -> None:  # fmt: skip
+        self.first, self.raw, self.lines, self.max_line_bytes = first, raw, lines, max_line_bytes
+        self.count = len(lengths) if lengths is not None else len(lines or ())
+        self.long = lengths is not None and self.count > 0 and int(lengths.max()) > max_line_bytes
+
+    @cached_property
+    def text(self) -> str:
+        """The lines joined by "\\n", each exactly as `LogSource.block` gives it."""
+        assert self.raw is not None
+        text = self.raw.decode("utf-8", errors="replace")
+        if self.long:
+            return "\n".join(self.line_text(line) for line in text.split("\n"))
+        return text.replace("\r\n", "\n").removesuffix("\r") if "\r" in text else text
+
+    def line_text(self, decoded: str) -> str:
+        """A line of the file as the source reads it: cut at max_line_bytes characters, a CR before LF dropped."""
+        return decoded[: self.max_line_bytes].removesuffix("\r")
+
+
+def read_block(source: BlockSearch, a: int, b: int) -> Block:
+    if isinstance(source, LogSource):
+        raw, lengths = source.raw_span(a, b)
+        return Block(a, raw, lengths, None, source.max_line_bytes)
+    return Block(a, None, None, source.block(a, b), 0)
+
+
+def block_matches(block: Block, pattern: UserRegex, cancelled: Cancelled = never) -> list[int]:
+    """The block's lines (0-based in the source, ascending) that the pattern matches."""
+    if block.raw is None:
+        return [block.first + i for i in pattern.matching(block.lines or [])]
+    literals = pattern.literals
+    if literals and (not literals[0].folded or block.raw.isascii()):
+        hay = block.raw.lower() if literals[0].folded else block.raw
+        for literal in literals:  # the longest first; a rarer one may follow
+            hits = hay.count(literal.needle)
+            if hits == 0:
+                return []
+            if hits * DENSE <= block.count:
+                return [block.first + k for k in _candidates(block, hay, literal, pattern)]
+        if literals[0].whole and not block.long:
+            needle = literals[0].needle
+            return [block.first + k for k, line in enumerate(hay.split(b"\n")) if needle in line]
+    if not pattern.line_local:
+        return [block.first + i for i in pattern.matching(block.text.split("\n"))]
+    return [block.first + k for k in _scan_text(block.text, pattern, cancelled)]
+
+
+def _candidates(block: Block, hay: bytes, literal: Literal, pattern: UserRegex) -> list[int]:
+    """The lines that hold the literal and match (0-based in the block)."""
+    assert block.raw is not None
+    found: list[int] = []
+    pos = line = 0
+    while (hit := hay.find(literal.needle, pos)) != -1:
+        line += hay.count(b"\n", pos, hit)
+        start = hay.rfind(b"\n", 0, hit) + 1
+        end = hay.find(b"\n", hit)
+        end = len(hay) if end == -1 else end
+        exact = literal.whole and end - start <= block.max_line_bytes  # the line holds the whole pattern
+        if exact or pattern.search(block.line_text(block.raw[start:end].decode("utf-8", errors="replace"))):
+            found.append(line)
+        pos, line = end + 1, line + 1
+    return found
+
+
+def _scan_text(text: str, pattern: UserRegex, cancelled: Cancelled) -> list[int]:
+    """The lines of `text` (joined by "\\n") that match, by one regex call per window of lines or per match."""
+    found: list[int] = []
+    pos = line = 0
+    size = len(text)
+    while pos <= size and not cancelled():
+        end = text.find("\n", min(pos + WINDOW_CHARS, size))
+        end = size if end == -1 else end
+        try:
+            match = pattern.search_lines(text, pos, end)
+        except TimeoutError:  # slow here: line by line, under the per-line limit (a catastrophic one gives up)
+            found += [line + k for k in pattern.matching(text[pos:end].split("\n"))]
+            match = None
+        if match is None:
+            pos, line = end + 1, line + text.count("\n", pos, end) + 1
+            continue
+        line += text.count("\n", pos, match.start())
+        start = text.rfind("\n", 0, match.start()) + 1
+        stop = text.find("\n", match.start())
+        stop = size if stop == -1 else stop
+        if match.end() <= stop or pattern.search(text[start:stop]):  # one crossing lines: its first line alone
+            found.append(line)
+        pos, line = stop + 1, line + 1
+    return found
+
+
+def _spans(source: BlockSearch, a: int, b: int, first_bytes: int, reverse: bool) -> Iterator[tuple[int, int]]:
+    """Line ranges covering a..b-1 in order (from the end when reversed), the first about `first_bytes`, each
+    after it twice the last, up to BLOCK_BYTES."""
+    if isinstance(source, LogSource):
+        per_line = max(1, source.size // max(1, len(source)))
+        step, most = max(1, first_bytes // per_line), max(1, BLOCK_BYTES // per_line)
+    else:
+        step = most = TEXT_LINES
+    while a < b:
+        if reverse:
+            yield max(a, b - step), b
+            b = max(a, b - step)
+        else:
+            yield a, min(b, a + step)
+            a = min(b, a + step)
+        step = min(most, 2 * step)
+
+
+def scan(
+    source: BlockSearch,
+    pattern: UserRegex,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    cancelled: Cancelled = never,
+    first_bytes: int = BLOCK_BYTES,
+    reverse: bool = False,
+) -> Iterator[tuple[int, int, list[int]]]:
+    """(a, b, matching lines in a..b-1) for blocks covering start..stop-1, in order (from the end when
+    reversed); stops early when cancelled. The next block is read and matched in a second thread meanwhile."""
+    stop = len(source) if stop is None else stop
+    spans = _spans(source, max(0, start), stop, first_bytes, reverse)
+
+    def work(span: tuple[int, int]) -> tuple[int, int, list[int]]:
+        return span[0], span[1], block_matches(read_block(source, *span), pattern, cancelled)
+
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="logpt-search")
+    pending = [pool.submit(work, span) for span in _take(spans, 2)]
+    try:
+        while pending and not cancelled():
+            done = pending.pop(0).result()
+            pending += [pool.submit(work, span) for span in _take(spans, 1)]
+            yield done
+    finally:  # also when the caller stops early (a find): the block still being matched is left to finish alone
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _take(spans: Iterator[tuple[int, int]], n: int) -> list[tuple[int, int]]:
+    return list(islice(spans, n))
+
+
+def find(source: BlockSearch, pattern: UserRegex, start: int, *, forward: bool = True,
+         cancelled: Cancelled = never) -> int | None:  # fmt: skip
+    """The first line at or after `start` (at or before it, backwards) that the pattern matches, wrapping
+    around the end (the start); None when no line matches or when cancelled."""
+    total = len(source)
+    if total == 0:
+        return None
+    start %= total
+    parts = [(start, total), (0, start)] if forward else [(0, start + 1), (start + 1, total)]
+    for a, b in parts:
+        for _, _, lines in scan(source, pattern, a, b, cancelled=cancelled, first_bytes=FIRST_BYTES,
+                                reverse=not forward):  # fmt: skip
+            if lines:
+                return lines[0] if forward else lines[-1]
+    return None
