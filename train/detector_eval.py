@@ -25,7 +25,7 @@ from engine.errors import InputError
 from engine.logs.formats import detect_format
 from engine.logs.sessions import SessionSpec
 from engine.logs.templates import TemplateMiner
-from engine.logs.textio import read_log, split_lines
+from engine.logs.textio import read_lines
 from train.deeplog import DeepLogConfig, deeplog_scores, train_deeplog
 from train.rl import RLConfig, finetune
 
@@ -98,7 +98,7 @@ def raw_hdfs_split(base: Path) -> Split:
         raise InputError(f"missing {raw} or {labels_csv}", "pass the hdfs data folder with --data")
     with labels_csv.open(encoding="utf-8", newline="") as f:
         labels = {row["BlockId"]: row["Label"] for row in csv.DictReader(f)}
-    lines = split_lines(read_log(raw))
+    lines = read_lines(raw)
     sessions = mine_sessions(lines, detect_format(lines).format, SessionSpec.default_for("hdfs"), TemplateMiner())
     normal = [s.keys for s in sessions if labels.get(s.id) == "Normal"]
     abnormal = [s.keys for s in sessions if labels.get(s.id) == "Anomaly"]

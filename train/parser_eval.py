@@ -24,7 +24,7 @@ from pathlib import Path
 from engine.errors import InputError
 from engine.logs.formats import detect_format, parse_lines
 from engine.logs.templates import MinerConfig, TemplateMiner, as_wildcards
-from engine.logs.textio import read_log, split_lines
+from engine.logs.textio import read_lines
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def evaluate_system(folder: Path, config: MinerConfig | None = None) -> SystemSc
     if log is None:
         raise InputError(f"{folder} has no .log file", "pass a Loghub-style folder")
     truth = read_truth(log.with_name(log.name + "_structured.csv"))
-    lines = split_lines(read_log(log))
+    lines = read_lines(log)
     if len(lines) != len(truth):
         raise InputError(f"{log.name}: {len(lines)} lines but {len(truth)} labelled rows", "the files do not match")
     detection = detect_format(lines)

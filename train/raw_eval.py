@@ -25,7 +25,7 @@ from engine.detect.unusual import LineLM, find_line_lm
 from engine.errors import InputError, LogptError
 from engine.logs.formats import choose_format
 from engine.logs.patterns import HDFS_BLOCK
-from engine.logs.textio import read_log, split_lines
+from engine.logs.textio import read_lines
 from train.synth.planted import planted_log
 
 # Seeds 1000–1009 and 2000–2009 were looked at while the rule's defaults were set; reported figures use these.
@@ -126,7 +126,7 @@ def eval_bgl_2k(data: Path, rule: str) -> RawResult:
     path = data / "BGL" / "BGL_2k.log" if (data / "BGL").is_dir() else data / "BGL_2k.log"
     if not path.is_file():
         raise InputError(f"{path} not found", "pass --data with the Loghub folder (the one holding BGL/)")
-    raw = split_lines(read_log(path))
+    raw = read_lines(path)
     labels = [line.split(" ", 1)[0] != "-" for line in raw]
     lines = ["- " + line.split(" ", 1)[1] if " " in line else line for line in raw]
     flagged = {f.line for f in flags_of(lines, rule)}
@@ -145,7 +145,7 @@ def eval_hdfs_raw(data: Path, rule: str, detector: Detector | None = None) -> Ra
         )
     with label_file.open(newline="", encoding="utf-8") as f:
         labels = {row["BlockId"]: row["Label"] == "Anomaly" for row in csv.DictReader(f)}
-    lines = split_lines(read_log(log))
+    lines = read_lines(log)
     block = re.compile(HDFS_BLOCK)
     blocks_of = [set(block.findall(line)) for line in lines]
     present = {b for found in blocks_of for b in found if b in labels}

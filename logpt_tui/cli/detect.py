@@ -18,7 +18,7 @@ from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
 from engine.errors import InputError, LogptError
 from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
-from engine.logs.textio import read_log, split_lines
+from engine.logs.textio import read_lines
 from logpt_tui.cli.console import err, out, safe
 from logpt_tui.cli.options import ForceOpt, FormatOpt, FormatsFileOpt, JsonOpt
 
@@ -69,7 +69,7 @@ def detect(
     from engine.detect.evidence import RULES, EvidenceRule  # noqa: PLC0415 - loaded when the command runs
     if rule not in RULES:
         raise LogptError(f"unknown rule {rule!r}", f"use one of: {', '.join(RULES)}")
-    lines = split_lines(read_log(file))
+    lines = read_lines(file)
     if not lines:
         raise InputError(f"{file} is empty", "nothing to check")
     from engine.detect import Detector  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`

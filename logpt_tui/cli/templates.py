@@ -16,7 +16,7 @@ from engine.logs.formats import LogFormat, choose_format, parse_lines
 from engine.logs.templates import TemplateMiner
 from engine.logs.templates.store import TemplateStore
 from engine.logs.templates.summary import TemplateSummary, summarize
-from engine.logs.textio import read_log, split_lines
+from engine.logs.textio import read_lines
 from logpt_tui.cli.console import err, out, safe
 from logpt_tui.cli.options import FormatOpt, FormatsFileOpt, JsonOpt
 
@@ -34,7 +34,7 @@ def templates(
     as_json: JsonOpt = False,
 ) -> None:
     """List a log's templates: count, first and last line, worst level and an example."""
-    lines = split_lines(read_log(file))
+    lines = read_lines(file)
     fmt = choose_format(lines, log_format, formats_file or ())
     with TemplateStore(state) if state else contextlib.nullcontext() as store:  # locked from load to save
         summaries = _mine(lines, fmt, store.load() if store else TemplateMiner(), store, quiet=as_json)

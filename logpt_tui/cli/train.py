@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from engine.errors import LogptError
 from engine.logs.formats import choose_format
 from engine.logs.sessions import SessionSpec
-from engine.logs.textio import read_log, split_lines
+from engine.logs.textio import read_lines
 from logpt_tui.cli.console import err, friendly, out, safe
 from logpt_tui.cli.options import ForceOpt, FormatOpt, FormatsFileOpt
 from train.recipes import RecipeEvents
@@ -74,13 +74,13 @@ def train_detector_command(
             progress.update(task, completed=r.epoch, description=description)
 
         if log is not None:
-            lines = split_lines(read_log(log))
+            lines = read_lines(log)
             fmt = choose_format(lines, log_format, formats_file or ())
             config = replace(config, history_lines=len(lines))  # a training log is history from start to end
             detector = self_train(lines, fmt, config, trained_on=f"{log} ({fmt.name})", on_epoch=on_epoch)
         else:
             assert sessions_file is not None
-            sessions = [line.split() for line in split_lines(read_log(sessions_file)) if line.strip()]
+            sessions = [line.split() for line in read_lines(sessions_file) if line.strip()]
             detector = fit_sessions(sessions, config, complete=True, trained_on=str(sessions_file), on_epoch=on_epoch)
     target = output_folder(out_name)
     detector.save(target, force=force)
