@@ -5,7 +5,12 @@ shows log-derived or model text: C0 and C1 control characters (escape
 sequences included, so no OSC title or clipboard write, no cursor movement)
 become `^[`-style text, and Unicode format characters (bidi overrides and
 isolates, zero-width characters, the BOM) become `<U+202E>`, so a line cannot
-reorder or hide what is shown around it. Newline and tab stay. Markup is a
+reorder or hide what is shown around it. Newline and tab stay. Characters
+whose width terminals disagree on are made unambiguous, so what follows a
+line on screen (the minimap, the scrollbar) stays in its column: text is
+shown composed (NFC: `e` + U+0301 as `é`), a flag (a pair of regional
+indicators, 2 to 4 cells by terminal) as `[flag DE]`, and emoji/text
+variation selectors are left out. Markup is a
 separate matter: data is never parsed as Rich or Textual markup (callers
 escape it or build `Text` objects).
 """
@@ -25,6 +30,16 @@ _FORMAT = re.compile(
 )
 
 
+_WIDE_AMBIGUOUS = re.compile("[\U0001f1e6-\U0001f1ff]{1,2}|[\ufe0e\ufe0f]")
+
+
+def _show_ambiguous(match: re.Match[str]) -> str:
+    text = match.group()
+    if text in "\ufe0e\ufe0f":
+        return ""
+    return "[flag " + "".join(chr(ord(c) - 0x1F1E6 + ord("A")) for c in text) + "]"
+
+
 def _show(match: re.Match[str]) -> str:
     code = ord(match.group())
     return "^" + chr((code + 64) % 128) if code < 128 else f"\\x{code:02x}"
@@ -37,7 +52,10 @@ def _show_format(match: re.Match[str]) -> str:
 def visible(text: str) -> str:
     """Control characters as `^[`-style text and format characters (bidi, zero-width) as `<U+XXXX>`."""
     text = _CONTROL.sub(_show, text)
-    return _FORMAT.sub(_show_format, text) if not text.isascii() else text
+    if text.isascii():
+        return text
+    text = _WIDE_AMBIGUOUS.sub(_show_ambiguous, unicodedata.normalize("NFC", text))
+    return _FORMAT.sub(_show_format, text)
 
 
 def is_format_character(char: str) -> bool:

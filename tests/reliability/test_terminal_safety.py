@@ -124,6 +124,30 @@ async def test_explorer_shows_hostile_names_templates_and_why(tmp_path: Path, ho
         assert_clean(app.export_screenshot())
 
 
+def test_characters_of_terminal_dependent_width_are_shown_unambiguously() -> None:
+    """Flags (2 to 4 cells by terminal), decomposed accents (1 or 2) and variation selectors (emoji or text width)
+    would push the minimap right on some terminals: shown composed, as `[flag XX]`, or left out."""
+    line = "user e\u0301mile from \U0001f1e9\U0001f1ea\U0001f1eb\U0001f1f7 \u263a\ufe0f ok \U0001f1fa"
+    shown = visible(line)
+    assert shown == "user \u00e9mile from [flag DE][flag FR] \u263a ok [flag U]"
+    assert all(unicodedata.combining(c) == 0 for c in shown)
+
+
+async def test_the_minimap_keeps_its_column_beside_flags_and_accents(tmp_path: Path) -> None:
+    path = tmp_path / "emoji.log"
+    rows = [f"Dec 07 10:00:{i:02d} host app: {'e' + chr(0x301)}mile \U0001f1e9\U0001f1ea\ufe0f line {i}" for i in range(40)]
+    path.write_text("\n".join(rows) + "\n")
+    app = LogptApp(path, poll_seconds=60, backend=None, flags=None)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot, app, lambda: "40 lines" in status(app))
+        view = app.tab.query_one("LogView")
+        for y in range(view.size.height):
+            strip = view.render_line(y)
+            text = "".join(segment.text for segment in strip)
+            assert not any(0x1F1E6 <= ord(c) <= 0x1F1FF or c == "\ufe0f" for c in text), text
+            assert all(unicodedata.combining(c) == 0 for c in text) and ("\u00e9mile [flag DE]" in text or not text.strip())
+
+
 async def test_tab_labels_show_file_names_as_text(tmp_path: Path, hostile_log: Path) -> None:
     first, second = tmp_path / "[b]one[red]", tmp_path / "two\u202e.log"
     for path in (first, second):
