@@ -1,21 +1,24 @@
-"""One log, one query: chunk the log to fit the model and stream a reply per chunk.
+"""A model's half of a reply: chunks that fit its context, the prompt, and the reply streamed as token ids.
 
-The seam that the CLI and the TUI share. It yields token ids with timing;
-turning them into text on a screen is the caller's job.
+`BundleWriter` is how a model bundle writes a chunk's reply for the seam that the CLI and the explorer share
+(engine.analysis.reply.answer, which builds the digest and reviews the reply); `analyze_chunk` is the same
+stream as token ids with timing, for evaluation and benchmarks. It leaves out the digest, the review of a
+reply and the analyst (engine.analysis.reply, engine.analysis.analyst).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from engine.analysis.analyst import OPENINGS, quotable, reply_grammar, supported_fields
 from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, chunk_budget, chunk_lines, line_chunks
-from engine.analysis.digest import Digest, build_digest
+from engine.analysis.digest import Digest
 from engine.analysis.excerpt import excerpt
 from engine.analysis.factguard import FactGuard
 from engine.analysis.prompts import bundle_prompt
 from engine.analysis.queries import CONSTRAINTS, NAMES, check_query
+from engine.analysis.reply import Generation, chunk_digest
 from engine.errors import LogptError
 from engine.lm.bundle import LoadedBundle
 from engine.lm.generate import GenerationStats, LogitsProcessor, generate
@@ -68,19 +71,14 @@ def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest, *, fi
     return list(chunk_lines(lines, bundle.tokenizer.count, budget, first_line=first_line))
 
 
-def chunk_at(bundle: LoadedBundle, text: str, first_line: int, max_new_tokens: int) -> Chunk:
-    """The chunk that begins `text` (the explorer's planned span): all of it for a digest bundle, else what fits."""
-    lines = text.split("\n")
+def chunk_at(bundle: LoadedBundle, lines: Sequence[str], first_line: int, max_new_tokens: int) -> Chunk:
+    """The chunk that begins `lines` (the explorer's planned span): all of it for a digest bundle, else what fits
+    the context with a reply of max_new_tokens to any query (the explorer's plan serves every query)."""
     if bundle_prompt(bundle).uses_digest:
         return next(line_chunks(lines, len(lines), first_line=first_line))
     return next(
         chunk_lines(lines, bundle.tokenizer.count, chunk_budget_for(bundle, max_new_tokens), first_line=first_line)
     )
-
-
-def chunk_digest(chunk: Chunk, flagged: dict[int, str] | None = None) -> Digest:
-    """The facts of a chunk; `flagged` maps line numbers to a detector's reasons."""
-    return build_digest(chunk.text.split("\n"), first_line=chunk.first_line, flagged=flagged)
 
 
 def reply_guard(bundle: LoadedBundle, text: str, facts: str, digest: Digest, query: str, *, greedy: bool = True
@@ -144,3 +142,38 @@ def analyze_chunk(
         stats=stats,
         processor=guard,
     )
+
+
+@dataclass(frozen=True)
+class BundleWriter:
+    """A model bundle writing a chunk's reply for engine.analysis.reply.answer: the token stream, decoded.
+
+    `request` holds the reply budget, sampling, seed and constraint; its query is replaced by the one asked.
+    """
+
+    bundle: LoadedBundle
+    request: AnalysisRequest = AnalysisRequest()
+    model_free = False
+
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    def write(
+        self, chunk: Chunk, digest: Digest, query: str, cancelled: Callable[[], bool]
+    ) -> Generator[str, None, Generation]:
+        """Text pieces as the tokens come (never half a UTF-8 character); returns the generation's figures."""
+        request = replace(self.request, query=query)
+        stats = GenerationStats()
+        decoder = self.bundle.tokenizer.decoder()
+        for token_id in analyze_chunk(self.bundle, chunk, request, stats, digest):
+            if cancelled():
+                break
+            piece = decoder.feed(token_id)
+            if piece:
+                yield piece
+        if tail := decoder.flush():
+            yield tail
+        constrain = request.constrain if bundle_prompt(self.bundle).uses_digest else "off"
+        return Generation(stats.new_tokens, stats.prompt_tokens, stats.prefill_seconds, stats.decode_seconds,
+                          stats.decode_tokens_per_s, stats.stop_reason, constrain)  # fmt: skip

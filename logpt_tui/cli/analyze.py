@@ -33,9 +33,7 @@ from logpt_tui.cli.options import (
 from logpt_tui.cli.whole import whole_from_file, whole_from_lines
 
 if TYPE_CHECKING:  # torch, the knowledge base: imported where they run (see each function), not at `logpt --help`
-    from engine.analysis.digest import Digest
-    from engine.analysis.grounding import Grounding
-    from engine.analysis.readability import Readability
+    from engine.analysis.reply import Reply, Writer
     from engine.analysis.run import AnalysisRequest
     from engine.lm.bundle import LoadedBundle
 
@@ -200,67 +198,38 @@ def parse_span(text: str, total: int, source: str) -> tuple[int, int]:
 
 def run_chunk(bundle: LoadedBundle | None, part: Chunk, request: AnalysisRequest, total: int, *, as_json: bool,
               fallback: bool = False) -> None:  # fmt: skip
-    """One chunk's reply, from the analyst (no bundle) or the model, as text or one JSON object; with `fallback`
-    (`--engine auto`) a garbled model reply is followed (text) or replaced (JSON) by the analyst's."""
-    from engine.analysis.analyst import analyze as analyst_reply  # noqa: PLC0415 - loaded when a command runs
-    from engine.analysis.run import chunk_digest  # noqa: PLC0415 - torch loads when a command runs, not at `logpt --help`
+    """One chunk's reply (engine.analysis.reply.answer) from the analyst (no bundle) or the model: streamed as
+    text, or one JSON object; with `fallback` (`--engine auto`) the analyst's reply follows (text) or replaces
+    (JSON) a garbled model reply."""
+    from engine.analysis.reply import AnalystWriter, answer  # noqa: PLC0415 - loaded when a command runs
 
-    digest = chunk_digest(part)
-    if bundle is None:
-        reply = analyst_reply(digest, request.query)
-        if as_json:
-            print(json.dumps(chunk_header(part, request, "analyst") | {"text": reply}), flush=True)
-        else:
-            out.print(rule(part, total, f"{part.n_lines} lines"))
-            write_raw(reply + "\n")
-    elif as_json:
-        result = run_json(bundle, part, request, digest)
-        if fallback and result["readability"]["garbled"]:  # type: ignore[index]
-            result = result | {"model": "analyst", "text": analyst_reply(digest, request.query),
-                               "instead_of": {"model": bundle.name, "text": result["text"]}}  # fmt: skip
-        print(json.dumps(result), flush=True)
-    elif run_text(bundle, part, request, total, digest).garbled and fallback:
+    writer: Writer = AnalystWriter()
+    if bundle is not None:
+        from engine.analysis.run import BundleWriter  # noqa: PLC0415 - torch loads when a model runs, not at `logpt --help`
+
+        writer = BundleWriter(bundle, request)
+    if as_json:
+        print(json.dumps(reply_json(part, answer(part, request.query, writer, fallback=fallback))), flush=True)
+        return
+    out.print(rule(part, total))
+    reply = answer(part, request.query, writer, fallback=fallback, on_text=write_raw)
+    write_raw("\n")
+    generated = reply.instead_of or (None if reply.by_analyst else reply)
+    if generated is not None:
+        report(generated)
+    if reply.instead_of is not None:
         err.print("[yellow]the analyst's reply instead (--engine auto):[/yellow]")
-        write_raw(analyst_reply(digest, request.query) + "\n")
+        write_raw(reply.text + "\n")
 
 
-def rule(part: Chunk, total: int, size: str | None = None) -> str:
-    size = size or (f"{part.n_tokens} tokens" if part.n_tokens else f"{part.n_lines} lines")
+def rule(part: Chunk, total: int) -> str:
+    size = f"{part.n_tokens} tokens" if part.n_tokens else f"{part.n_lines} lines"
     return f"[bold]── chunk {part.index + 1}/{total} · lines {part.first_line}–{part.last_line} · {size} ──[/bold]"
 
 
-def chunk_header(part: Chunk, request: AnalysisRequest, model: str) -> dict[str, object]:
-    return {
-        "index": part.index + 1,
-        "first_line": part.first_line,
-        "last_line": part.last_line,
-        "query": request.query,
-        "model": model,
-    }
-
-
-def grounding_of(reply: str, part: Chunk, digest: Digest) -> Grounding:
-    from engine.analysis.grounding import check_grounding  # noqa: PLC0415
-
-    return check_grounding(reply, [part.text, digest.render()])
-
-
-def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total: int, digest: Digest) -> Readability:
-    from engine.analysis.readability import readability  # noqa: PLC0415
-    from engine.analysis.run import analyze_chunk  # noqa: PLC0415 - torch loads when a model runs, not at `logpt --help`
-    from engine.lm.generate import GenerationStats  # noqa: PLC0415
-
-    out.print(rule(part, total))
-    stats = GenerationStats()
-    decoder = bundle.tokenizer.decoder()
-    pieces = []
-    for token_id in analyze_chunk(bundle, part, request, stats, digest):
-        pieces.append(decoder.feed(token_id))
-        write_raw(pieces[-1])
-    pieces.append(decoder.flush())
-    write_raw(pieces[-1] + "\n")
-    grounding = grounding_of("".join(pieces), part, digest)
-    readable = readability("".join(pieces), [part.text, digest.render()])
+def report(reply: Reply) -> None:
+    """A generated reply's review and figures, on stderr under the streamed text."""
+    grounding, readable, generation = reply.grounding, reply.readability, reply.generation
     if grounding.ungrounded:
         shown = ", ".join(dict.fromkeys(grounding.ungrounded))
         err.print(f"[yellow]ungrounded (not in the chunk or its digest): {safe(shown)}[/yellow]")
@@ -270,34 +239,36 @@ def run_text(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, total:
             f"[red]garbled: {readable.share:.0%} of the words are not English nor the log's ({safe(words)})[/red]"
         )
     err.print(
-        f"[dim]{stats.new_tokens} tokens · {stats.decode_tokens_per_s:.1f} tok/s · "
-        f"prefill {stats.prefill_seconds:.2f} s · {stats.stop_reason} · "
+        f"[dim]{generation.tokens} tokens · {generation.decode_tokens_per_s:.1f} tok/s · "
+        f"prefill {generation.prefill_seconds:.2f} s · {generation.stop_reason} · "
         f"grounded {grounding.grounded}/{grounding.checked} · {readable.describe()}[/dim]"
     )
-    return readable
 
 
-def run_json(bundle: LoadedBundle, part: Chunk, request: AnalysisRequest, digest: Digest) -> dict[str, object]:
-    from engine.analysis.prompts import bundle_prompt  # noqa: PLC0415 - torch loads when a model runs, not at `logpt --help`
-    from engine.analysis.readability import readability  # noqa: PLC0415
-    from engine.analysis.run import analyze_chunk  # noqa: PLC0415
-    from engine.lm.generate import GenerationStats  # noqa: PLC0415
-
-    stats = GenerationStats()
-    ids = list(analyze_chunk(bundle, part, request, stats, digest))
-    seconds = stats.prefill_seconds + stats.decode_seconds
-    reply = bundle.tokenizer.decode(ids)
-    grounding = grounding_of(reply, part, digest)
-    return chunk_header(part, request, bundle.name) | {
-        "text": reply,
-        "tokens": stats.new_tokens,
-        "prompt_tokens": stats.prompt_tokens,
+def reply_json(part: Chunk, reply: Reply) -> dict[str, object]:
+    """One JSON object per chunk: the analyst's text; or the model's reply, its figures and review (with
+    `--engine auto`, the analyst's text in place of a garbled one, the model's under `instead_of`)."""
+    head = {"index": part.index + 1, "first_line": part.first_line, "last_line": part.last_line,
+            "query": reply.query}  # fmt: skip
+    generated = reply.instead_of or (None if reply.by_analyst else reply)
+    if generated is None:
+        return head | {"model": reply.author, "text": reply.text}
+    g = generated.generation
+    result = head | {
+        "model": generated.author,
+        "text": generated.text,
+        "tokens": g.tokens,
+        "prompt_tokens": g.prompt_tokens,
         "chunk_tokens": part.n_tokens,
-        "seconds": round(seconds, 4),
-        "tokens_per_s": round(stats.new_tokens / seconds, 2) if seconds else 0.0,
-        "stop_reason": stats.stop_reason,
-        "constrain": request.constrain if bundle_prompt(bundle).uses_digest else "off",
-        "grounding_precision": round(grounding.precision, 4),
-        "ungrounded": list(grounding.ungrounded),
-        "readability": readability(reply, [part.text, digest.render()]).to_json(),
+        "seconds": round(g.seconds, 4),
+        "tokens_per_s": round(g.tokens_per_s, 2),
+        "stop_reason": g.stop_reason,
+        "constrain": g.constrain,
+        "grounding_precision": round(generated.grounding.precision, 4),
+        "ungrounded": list(generated.ungrounded),
+        "readability": generated.readability.to_json(),
     }
+    if reply.instead_of is None:
+        return result
+    return result | {"model": reply.author, "text": reply.text,
+                     "instead_of": {"model": generated.author, "text": generated.text}}  # fmt: skip

@@ -210,9 +210,8 @@ class LogptApp(App[None]):
     @work(thread=True, exclusive=True, group="backend", exit_on_error=False)
     def load_backend(self) -> None:
         try:
-            load = getattr(self.backend, "load", None)
-            if load is not None:
-                load()
+            if self.backend is not None:
+                self.backend.load()
         except LogptError as e:
             self.post_message(BackendReady(e.message))
             return

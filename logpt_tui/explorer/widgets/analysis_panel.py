@@ -3,17 +3,16 @@
 The panel owns the replies and the worker that streams one; the tab tells it
 what to analyse (the chunk's lines, the flags in it, the backend) and which
 chunk it is looking at. It knows nothing of files, chunks plans or flags
-beyond what it is handed. Only one reply streams at a time in the whole app
-(`GENERATION_LOCK`): several tabs share one model.
+beyond what it is handed. The worker hands the backend's chunk to
+engine.analysis.reply.answer, the seam the CLI uses too, and renders the
+`Reply` it returns; the backend lets one reply generate at a time, whichever
+tab asks (several tabs share one model).
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
@@ -23,17 +22,15 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 
-from engine.analysis.analyst import analyze
-from engine.analysis.digest import Digest
 from engine.analysis.queries import QUERIES
+from engine.analysis.reply import Reply, analyst_reply, answer
 from engine.errors import LogptError
-from logpt_tui.explorer.backend import Backend, Reply
+from logpt_tui.explorer.backend import Backend
 from logpt_tui.explorer.messages import AnalysisDone, AnalysisPiece, AnalysisProgress
 from logpt_tui.terminal import visible
 
 QUERY_TITLES = {q.name: q.title for q in QUERIES} | {"timeline": "Incident timeline"}
 TIMELINE = (0, "timeline")  # the whole file's timeline: one reply, recomputed on each request
-GENERATION_LOCK = threading.Lock()  # one model, one reply at a time, whichever tab asks
 STREAM_REDRAW_S = 0.25  # a streaming reply is redrawn at most this often: Markdown rendering per token starves decoding
 
 Key = tuple[int, str]  # (the chunk's first line, 0-based; the query, or "query:stop" for a marked range)
@@ -53,11 +50,12 @@ def as_markdown(body: str) -> str:
     return visible(FIELD_LINE.sub(r"\1  ", body))
 
 
-def instead_of_garbled(reply: Reply, digest: Digest) -> Reply:
-    """The analyst's reply in place of a garbled model reply, saying so."""
-    note = f"instead of the model's garbled reply ({reply.unknown_share:.0%} unknown words)"
-    return replace(reply, text=analyze(digest, reply.query), by_analyst=True, garbled=False, ungrounded=(),
-                   unknown_share=0.0, instead_of=note)  # fmt: skip
+def speed(reply: Reply) -> str:
+    """Who wrote the reply, or how fast: the decode rate, else (a reply of one token) the whole rate."""
+    if reply.by_analyst:
+        return "written by the analyst"
+    rate = reply.generation.decode_tokens_per_s or reply.generation.tokens_per_s
+    return f"{reply.tokens} tokens · {rate:.1f} tok/s"
 
 
 class AnalysisPanel(Vertical):
@@ -181,7 +179,7 @@ class AnalysisPanel(Vertical):
             found = tl.episodes_of(lines, on_episode=on_episode, cancelled=cancelled,
                                    on_chunk=lambda n, _chunks: on_progress(min(total, n * per_chunk), total))  # fmt: skip
         text = tl.timeline(found, 1, total)
-        reply = Reply("timeline", 1, total, text, 0, 0.0, (), cancelled=worker.is_cancelled, by_analyst=True)
+        reply = analyst_reply("timeline", 1, total, text, cancelled=worker.is_cancelled)
         self.post_message(AnalysisDone(TIMELINE, reply))
 
     def on_analysis_progress(self, message: AnalysisProgress) -> None:
@@ -204,39 +202,15 @@ class AnalysisPanel(Vertical):
     def analysis_worker(self, key: Key, lines: list[str], flagged: dict[int, str], backend: Backend) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
-        from engine.analysis.digest import build_digest  # noqa: PLC0415
-        from engine.analysis.grounding import check_grounding  # noqa: PLC0415
-        from engine.analysis.readability import readability  # noqa: PLC0415
-
         worker = get_current_worker()
         start, query = key[0], key[1].partition(":")[0]  # "root_cause:812": a marked range
-        text = "\n".join(lines)
-        digest = build_digest(lines, first_line=start + 1, flagged=flagged)
-        while not GENERATION_LOCK.acquire(timeout=0.1):  # another tab's reply is streaming
-            if worker.is_cancelled:
-                return
-        pieces: list[str] = []
-        t0 = time.perf_counter()
         try:
-            for piece in backend.stream(text, start + 1, query, digest, lambda: worker.is_cancelled):
-                pieces.append(piece)
-                self.post_message(AnalysisPiece(key, piece))
+            reply = answer(backend.chunk(lines, start + 1), query, backend, flagged=flagged,
+                           fallback=self.analyst_if_garbled, cancelled=lambda: worker.is_cancelled,
+                           on_text=lambda piece: self.post_message(AnalysisPiece(key, piece)))  # fmt: skip
         except LogptError as e:
             self.post_message(AnalysisDone(key, e.message))
             return
-        finally:
-            GENERATION_LOCK.release()
-        reply_text = "".join(pieces)
-        seconds = time.perf_counter() - t0
-        tokens = getattr(backend, "last_tokens", 0) or len(pieces)
-        rate = getattr(backend, "last_rate", 0.0) or (tokens / seconds if seconds else 0.0)
-        grounding = check_grounding(reply_text, [text, digest.render()])
-        readable = readability(reply_text, [text, digest.render()])
-        reply = Reply(query, start + 1, start + len(lines), reply_text, tokens, rate, grounding.ungrounded,
-                      cancelled=worker.is_cancelled, by_analyst=getattr(backend, "model_free", False),
-                      unknown_share=readable.share, garbled=readable.garbled)  # fmt: skip
-        if reply.garbled and self.analyst_if_garbled and not reply.cancelled:
-            reply = instead_of_garbled(reply, digest)
         self.post_message(AnalysisDone(key, reply))
 
     def on_analysis_piece(self, message: AnalysisPiece) -> None:
@@ -294,11 +268,10 @@ class AnalysisPanel(Vertical):
         if self.queue:
             head.append(f" · {len(self.queue)} queued")
         elif reply is not None:
-            speed = "written by the analyst" if reply.by_analyst else (
-                f"{reply.tokens} tokens · {reply.tokens_per_s:.1f} tok/s")  # fmt: skip
-            head.append(f"\nlines {reply.first_line}–{reply.last_line} · {speed}")
-            if reply.instead_of:
-                head.append(f" · {reply.instead_of}", style="yellow")
+            head.append(f"\nlines {reply.first_line}–{reply.last_line} · {speed(reply)}")
+            if reply.instead_of is not None:
+                note = f"instead of the model's garbled reply ({reply.instead_of.unknown_share:.0%} unknown words)"
+                head.append(f" · {note}", style="yellow")
             if reply.cancelled:
                 head.append(" · ")
                 head.append("cancelled", style="yellow")

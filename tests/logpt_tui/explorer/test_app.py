@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.reply import Generation
 from logpt_tui.explorer.app import LogptApp
+from logpt_tui.explorer.backend import whole_chunk
 from logpt_tui.explorer.messages import FlagsFound
 from logpt_tui.explorer.widgets.log_view import LogView
 
@@ -143,29 +145,45 @@ async def test_every_rendered_row_covers_the_full_width(log: Path) -> None:
 
 
 class FakeBackend:
-    """Counts one token per word and streams a fixed reply word by word; can be slowed to test cancelling."""
+    """Counts one token per word and streams a fixed reply word by word; can be slowed to test cancelling.
 
-    name, device, budget = "fake", "cpu", 60
+    Every member of logpt_tui.explorer.backend.Backend, as the app uses them: nothing is read with getattr.
+    """
+
+    name, device, budget, model_free = "fake", "cpu", 60, False
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.calls: list[tuple[int, str]] = []
 
+    def load(self) -> None:
+        return None
+
     def count_batch(self, lines):  # noqa: ANN001, ANN201
         return [len(line.split()) for line in lines]
 
-    def stream(self, text, first_line, query, digest, cancelled):  # noqa: ANN001, ANN201
+    def chunk(self, lines, first_line):  # noqa: ANN001, ANN201
+        return whole_chunk(lines, first_line)
+
+    def pieces(self, chunk, digest, query):  # noqa: ANN001, ANN201
+        return [word + " " for word in f"## {query}\nlines {chunk.first_line}-{digest.last_line}: "
+                f"{digest.line_count} lines seen at 10.9.9.9".split(" ")]  # fmt: skip
+
+    def written(self, pieces: int) -> Generation:
+        return Generation(tokens=pieces)
+
+    def write(self, chunk, digest, query, cancelled):  # noqa: ANN001, ANN201
         import time
 
-        self.calls.append((first_line, query))
-        words = f"## {query}\nlines {first_line}-{digest.last_line}: {digest.line_count} lines seen at 10.9.9.9".split(
-            " "
-        )
-        for word in words:
+        self.calls.append((chunk.first_line, query))
+        count = 0
+        for piece in self.pieces(chunk, digest, query):
             if cancelled():
-                return
+                break
             time.sleep(self.delay)
-            yield word + " "
+            count += 1
+            yield piece
+        return self.written(count)
 
 
 def panel_text(app: LogptApp) -> str:
@@ -211,12 +229,11 @@ async def test_escape_cancels_a_running_analysis(log: Path) -> None:
 class ChattyBackend(FakeBackend):
     """Streams 300 pieces as fast as a model on a quick machine."""
 
-    def stream(self, text, first_line, query, digest, cancelled):  # noqa: ANN001, ANN201
-        import time
+    def __init__(self) -> None:
+        super().__init__(delay=0.002)
 
-        for i in range(300):
-            time.sleep(0.002)
-            yield f"w{i} "
+    def pieces(self, chunk, digest, query):  # noqa: ANN001, ANN201
+        return [f"w{i} " for i in range(300)]
 
 
 async def test_a_streaming_reply_is_redrawn_at_a_steady_pace_not_per_token(log: Path) -> None:

@@ -75,8 +75,8 @@ async def test_the_whole_files_timeline_comes_from_the_analyst_with_any_engine()
 
 
 class GarbledBackend(FakeBackend):
-    def stream(self, text, first_line, query, digest, cancelled):  # noqa: ANN001, ANN201
-        yield "A service or areaks; the service or port: the service or rundancanccess killer."
+    def pieces(self, chunk, digest, query):  # noqa: ANN001, ANN201
+        return ["A service or areaks; the service or port: the service or rundancanccess killer."]
 
 
 async def test_a_garbled_reply_is_labelled_in_the_panel() -> None:

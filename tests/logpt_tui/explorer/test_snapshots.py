@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.reply import Generation
 from logpt_tui.explorer.app import LogptApp
 from tests.logpt_tui.explorer.test_app import FakeBackend, settle, status
 
@@ -53,7 +54,8 @@ async def test_main_screen_with_a_filter(log: Path) -> None:
 
 
 class SteadyBackend(FakeBackend):
-    last_tokens, last_rate = 12, 100.0  # what the panel shows, fixed for the snapshot
+    def written(self, pieces: int) -> Generation:
+        return Generation(tokens=12, decode_tokens_per_s=100.0)  # what the panel shows, fixed for the snapshot
 
 
 async def test_analysis_panel(log: Path) -> None:
