@@ -198,3 +198,25 @@ def test_a_long_record_is_cut_to_the_consumers_cap_and_a_last_line_without_newli
         f.write(" line, now ended\n2026-11-20 10:00:02,003 INFO app: next\n")
     assert ship_files(client, [log], once=True) == 1  # the grown last line is not sent again; the next one is
     assert client.xrange("logs")[-1][1][b"line"] == b"3"
+
+
+def test_sigterm_while_redis_is_down_ends_with_one_line(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """`logpt ship` waiting for a Redis that went away stops on SIGTERM at once: exit status, no traceback."""
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"2026-11-20T10:00:00Z INFO api: request {i}\n" for i in range(100)))
+    shipper = subprocess.Popen([sys.executable, "-c", "from logpt_tui.cli import main; main()", "ship", str(log), "--redis", redis_server.url],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parents[3])  # fmt: skip
+    client = redis.Redis.from_url(redis_server.url)
+    deadline = time.monotonic() + 30
+    while client.xlen("logs") < 100 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    redis_server.stop()
+    with log.open("a") as f:
+        f.write("2026-11-20T10:00:01Z INFO api: after the fall\n")
+    time.sleep(1.0)  # the shipper is retrying now
+    shipper.send_signal(signal.SIGTERM)
+    out, err = shipper.communicate(timeout=20)
+    assert "Traceback" not in err and "Traceback" not in out, err
+    assert shipper.returncode == 0, (shipper.returncode, err)  # stopped as asked: what was complete was sent
+    assert "100 records sent" in out + err, (out, err)
