@@ -72,6 +72,10 @@ class Block:
             return "\n".join(self.line_text(line) for line in text.split("\n"))
         return text.replace("\r\n", "\n").removesuffix("\r") if "\r" in text else text
 
+    def texts(self) -> list[str]:
+        """The lines, each as `LogSource.block` gives it."""
+        return self.text.split("\n") if self.raw is not None else list(self.lines or ())
+
     def line_text(self, decoded: str) -> str:
         """A line of the file as the source reads it: cut at max_line_bytes characters, a CR before LF dropped."""
         return decoded[: self.max_line_bytes].removesuffix("\r")
@@ -148,14 +152,18 @@ def _scan_text(text: str, pattern: UserRegex, cancelled: Cancelled) -> list[int]
     return found
 
 
+def block_lines(source: BlockSearch, size: int | None = None) -> int:
+    """Lines in a block of about `size` bytes (BLOCK_BYTES) of the source, by its average line."""
+    if not isinstance(source, LogSource):
+        return TEXT_LINES
+    per_line = max(1, source.size // max(1, len(source)))
+    return max(1, (BLOCK_BYTES if size is None else size) // per_line)
+
+
 def _spans(source: BlockSearch, a: int, b: int, first_bytes: int, reverse: bool) -> Iterator[tuple[int, int]]:
     """Line ranges covering a..b-1 in order (from the end when reversed), the first about `first_bytes`, each
     after it twice the last, up to BLOCK_BYTES."""
-    if isinstance(source, LogSource):
-        per_line = max(1, source.size // max(1, len(source)))
-        step, most = max(1, first_bytes // per_line), max(1, BLOCK_BYTES // per_line)
-    else:
-        step = most = TEXT_LINES
+    step, most = min(block_lines(source, first_bytes), block_lines(source)), block_lines(source)
     while a < b:
         if reverse:
             yield max(a, b - step), b
@@ -189,6 +197,8 @@ def scan(
     try:
         while pending and not cancelled():
             done = pending.pop(0).result()
+            if cancelled():  # while the block was read: what it found is not asked for any more
+                return
             pending += [pool.submit(work, span) for span in _take(spans, 1)]
             yield done
     finally:  # also when the caller stops early (a find): the block still being matched is left to finish alone

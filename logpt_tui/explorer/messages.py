@@ -141,3 +141,12 @@ class FormatDetected(Message):
     """The file's format, detected from its first lines."""
 
     name: str
+
+
+@dataclass
+class SearchRefused(Message):
+    """The search, its count or the filter gave up on a pattern: too slow to run over the log (one line why)."""
+
+    pattern: str  # the search's pattern ("" for the filter)
+    reason: str
+    filter: bool = False

@@ -4,7 +4,10 @@ The prompt names what it asks in its label (`search /`, `include`, `exclude`, `g
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
 `show_rows`, `update_status` and `action_chunk`; its state is `TabState.search` and
 `TabState.filter`. Searching and filtering run in thread workers that post messages back; filters apply to
-followed lines too. Patterns are `UserRegex`: time-limited, matched without the GIL.
+followed lines too. Patterns are `UserRegex`: time-limited, matched without the GIL, over the file's bytes in
+large blocks (engine/logs/search.py): the first match from the cursor on is shown as soon as it is found, while
+the count grows block by block in the status bar; Esc stops both. A pattern too slow to run over the log is
+refused with one line.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from textual import work
 from textual.widgets import Input
 
 from engine.errors import InputError
+from engine.logs import search as block_search
 from engine.logs.linefilter import FILTER_LEVELS, LineFilter
 from engine.logs.userregex import UserRegex
-from logpt_tui.explorer.handlers import BATCH, needs_view
-from logpt_tui.explorer.messages import FilterProgress, SearchCounted, SearchResult
+from logpt_tui.explorer.handlers import needs_view
+from logpt_tui.explorer.messages import FilterProgress, SearchCounted, SearchRefused, SearchResult
 from logpt_tui.explorer.state import TabState
 from logpt_tui.terminal import visible
 
@@ -98,15 +102,17 @@ class SearchMixin:
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
     def count_worker(self, pattern: UserRegex) -> None:
-        """Count the matching lines in batches (the status bar shows `match 12/340`; `…` while counting)."""
+        """Count the matching lines block by block (the status bar shows `match 12/340`; `…` while counting)."""
         from textual.worker import get_current_worker  # noqa: PLC0415
 
-        worker, start = get_current_worker(), 0
-        while start < len(self.source) and not worker.is_cancelled:
-            stop = min(start + BATCH, len(self.source))
-            found = [start + i for i, text in enumerate(self.source.block(start, stop)) if pattern.search(text)]
-            self.post_message(SearchCounted(pattern.pattern, found, first=start == 0, done=stop >= len(self.source)))
-            start = stop
+        worker, total = get_current_worker(), len(self.source)
+        if total == 0:
+            self.post_message(SearchCounted(pattern.pattern, [], first=True, done=True))
+        try:
+            for a, b, found in block_search.scan(self.source, pattern, 0, total, cancelled=lambda: worker.is_cancelled):
+                self.post_message(SearchCounted(pattern.pattern, found, first=a == 0, done=b >= total))
+        except InputError as e:
+            self.post_message(SearchRefused(pattern.pattern, e.message))
 
     @needs_view
     def on_search_counted(self, message: SearchCounted) -> None:
@@ -158,9 +164,31 @@ class SearchMixin:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
         worker = get_current_worker()
-        line = self.source.find(pattern, start, forward=forward, cancelled=lambda: worker.is_cancelled)
+        try:
+            line = block_search.find(self.source, pattern, start, forward=forward, cancelled=lambda: worker.is_cancelled)
+        except InputError as e:
+            self.post_message(SearchRefused(pattern.pattern, e.message))
+            return
         if not worker.is_cancelled:
             self.post_message(SearchResult(pattern.pattern, line))
+
+    @needs_view
+    def on_search_refused(self, message: SearchRefused) -> None:
+        """A pattern too slow for the log: the search (or the filter) ends, with one line why (once, though both
+        search workers stop)."""
+        search = self.state.search
+        if message.filter:
+            self.apply_filter(LineFilter())
+            self.notify(visible(message.reason), severity="error", timeout=8, markup=False)
+            return
+        if search.pattern is None or search.pattern.pattern != message.pattern:
+            return
+        self.workers.cancel_group(self, "search")
+        self.workers.cancel_group(self, "count")
+        search.pattern = self.view.pattern = None
+        self.view.refresh()
+        self.notify(visible(message.reason), severity="error", timeout=8, markup=False)
+        self.update_status()
 
     @needs_view
     def on_search_result(self, message: SearchResult) -> None:
@@ -199,14 +227,21 @@ class SearchMixin:
     def filter_worker(self, line_filter: LineFilter, rows: list[int]) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
-        worker, state = get_current_worker(), self.state.filter
+        worker, state, step = get_current_worker(), self.state.filter, block_search.block_lines(self.source)
         while not worker.is_cancelled and rows is state.rows:
-            with state.lock:  # one batch at a time: a replaced worker may still be finishing one
-                start = state.upto
-                stop = min(start + BATCH, len(self.source))
-                if start >= stop or rows is not state.rows:
-                    return
-                rows.extend(line_filter.scan(self.source.block(start, stop), start))
+            start = state.upto
+            stop = min(start + step, len(self.source))
+            if start >= stop:
+                return
+            try:
+                found = line_filter.scan_source(self.source, start, stop, lambda: worker.is_cancelled)
+            except InputError as e:
+                self.post_message(SearchRefused("", e.message, filter=True))
+                return
+            with state.lock:  # one block at a time: a replaced worker may have done this one meanwhile
+                if worker.is_cancelled or rows is not state.rows or state.upto != start:
+                    continue
+                rows.extend(found)
                 state.upto = stop
             self.post_message(FilterProgress(stop))
 
