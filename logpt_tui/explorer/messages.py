@@ -99,7 +99,7 @@ class AnalysisProgress(Message):
 @dataclass
 class AnalysisDone(Message):
     key: tuple[int, str]
-    reply: object  # logpt_tui.explorer.backend.Reply, or an error string
+    reply: object  # engine.analysis.reply.Reply, or an error string
 
 
 @dataclass
