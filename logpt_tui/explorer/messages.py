@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from engine.analysis.reply import Reply
+
 
 class Progress(Message):
     """A state that supersedes the previous one of its kind: only the newest in the queue is handled."""
@@ -99,7 +101,7 @@ class AnalysisProgress(Message):
 @dataclass
 class AnalysisDone(Message):
     key: tuple[int, str]
-    reply: object  # engine.analysis.reply.Reply, or an error string
+    reply: Reply | str  # the reply, or why there is none
 
 
 @dataclass

@@ -233,7 +233,7 @@ class AnalysisPanel(Vertical):
         if isinstance(message.reply, str):
             self.notify(visible(f"analysis failed: {message.reply}"), severity="error", markup=False)
             return
-        reply: Reply = message.reply  # type: ignore[assignment]
+        reply = message.reply
         if not reply.cancelled:
             self.replies[message.key] = reply
         if message.key == self.shown:
