@@ -6,6 +6,10 @@ sends; a record of several lines stays several lines; a flag from `logpt serve` 
 line), or, for entries without one, their fields as `key=value` pairs. A thread reads the history in pages and then waits for new entries (XREAD, BLOCK);
 a lost connection, or a key that is briefly not a stream, is retried with backoff from the last entry
 written, so nothing is shown twice or skipped and following goes on. The spool is capped like piped input's (the oldest part is dropped past the cap).
+
+Each spool line remembers where it came from (`StreamOrigins`, kept in `ORIGINS` by spool path): the source
+file and line that `logpt ship` (and a flag of `logpt serve`) wrote in the entry, so the view numbers a row
+`app.log 1242`, not by its place in the stream.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import tempfile
 import threading
 import time
+from array import array
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -24,6 +29,51 @@ from logpt_tui.explorer.follow import CLEANUPS, SPOOL_CAP_BYTES
 PAGE = 10_000  # entries per XRANGE page
 BLOCK_MS = 1000
 SHIPPED = ("source", "offset", "line", "lines")  # fields of `logpt ship` entries besides the text
+
+
+NO_SOURCE = 0xFFFF  # a spool line whose entry named no source file and line
+
+
+class StreamOrigins:
+    """The source file and line of each spool line, appended by the spool's thread before the line is
+    written (so a line the view can read has its origin) and read by the view; reset with the spool."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []  # source files, in the order first seen
+        self._ids: dict[str, int] = {}
+        self._sources = array("H")  # per spool line: index into names, or NO_SOURCE
+        self._lines = array("Q")  # per spool line: its 1-based line in that source
+        self.max_line = 0
+
+    def add(self, fields: dict[bytes, bytes], shown_lines: int) -> None:
+        """The origins of one entry's `shown_lines` spool lines (a record of several lines: line, line + 1, …)."""
+        source, line = fields.get(b"source"), fields.get(b"line", b"")
+        if source is None or not line.isdigit() or len(self.names) >= NO_SOURCE:
+            self._sources.extend([NO_SOURCE] * shown_lines)
+            self._lines.extend([0] * shown_lines)
+            return
+        name = source.decode("utf-8", "replace")
+        k = self._ids.setdefault(name, len(self.names))
+        if k == len(self.names):
+            self.names.append(name)
+        first = int(line)
+        self._sources.extend([k] * shown_lines)
+        self._lines.extend(range(first, first + shown_lines))
+        self.max_line = max(self.max_line, first + shown_lines - 1)
+
+    def reset(self) -> None:
+        self._sources, self._lines = array("H"), array("Q")
+
+    def of(self, index: int) -> tuple[str, int] | None:
+        """(source file, 1-based line) of spool line `index` (0-based), or None when its entry named none."""
+        try:
+            k, line = self._sources[index], self._lines[index]
+        except IndexError:
+            return None
+        return None if k == NO_SOURCE else (self.names[k], line)
+
+
+ORIGINS: dict[Path, StreamOrigins] = {}  # spool path → the origins of its lines (read by the tab's view)
 
 
 def is_stream_url(arg: str) -> bool:
@@ -52,7 +102,8 @@ def entry_text(fields: dict[bytes, bytes]) -> str:
     return " ".join(f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in decoded.items())
 
 
-def copy_stream(client: object, stream: str, target: Path, stop: threading.Event, cap: int = SPOOL_CAP_BYTES) -> None:
+def copy_stream(client: object, stream: str, target: Path, stop: threading.Event, cap: int = SPOOL_CAP_BYTES,
+                origins: StreamOrigins | None = None) -> None:  # fmt: skip
     """Write the stream's entries to `target` until `stop` is set (the thread of `spool_stream`): XREAD from
     the last entry written returns the history in pages at once, then waits up to BLOCK_MS for new ones."""
     import redis  # noqa: PLC0415
@@ -72,10 +123,16 @@ def copy_stream(client: object, stream: str, target: Path, stop: threading.Event
             if not entries:
                 continue
             last = entries[-1][0].decode()
-            data = "".join(entry_text(fields) + "\n" for _id, fields in entries).encode("utf-8", "replace")
+            texts = [entry_text(fields) for _id, fields in entries]
+            data = "".join(text + "\n" for text in texts).encode("utf-8", "replace")
             if out.tell() + len(data) > cap:  # like a piped stdin: the newest part is kept
                 out.truncate(0)
                 out.seek(0)
+                if origins is not None:
+                    origins.reset()
+            if origins is not None:
+                for (_id, fields), text in zip(entries, texts, strict=True):
+                    origins.add(fields, text.count("\n") + 1)
             out.write(data)
             out.flush()
 
@@ -100,7 +157,10 @@ def spool_stream(url: str) -> tuple[Path, str]:
     handle, name = tempfile.mkstemp(prefix="logpt-stream-", suffix=".log")
     os.close(handle)
     path, stop = Path(name), threading.Event()
-    threading.Thread(target=copy_stream, args=(client, stream, path, stop), name="stream-spool", daemon=True).start()
+    ORIGINS[path] = origins = StreamOrigins()
+    threading.Thread(target=copy_stream, args=(client, stream, path, stop), kwargs={"origins": origins},
+                     name="stream-spool", daemon=True).start()  # fmt: skip
     CLEANUPS.append(stop.set)
     CLEANUPS.append(lambda: path.unlink(missing_ok=True))
+    CLEANUPS.append(lambda: ORIGINS.pop(path, None))
     return path, f"{stream} @ {urlparse(server).netloc}"

@@ -40,6 +40,7 @@ from logpt_tui.explorer.messages import (
     IndexProgress,
     SourceChanged,
 )
+from logpt_tui.explorer.redis_stream import ORIGINS
 from logpt_tui.explorer.state import FlagState, TabState
 from logpt_tui.explorer.status import Part, fit
 from logpt_tui.explorer.tab_chunks import ChunksMixin
@@ -95,7 +96,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield LogView(self.source, id="log")
+            yield LogView(self.source, origins=ORIGINS.get(self.path), id="log")
             yield Minimap(id="minimap")
             yield AnalysisPanel(id="panel")
         yield Input(placeholder="regex search (Enter to find, Esc to close)", id="search")

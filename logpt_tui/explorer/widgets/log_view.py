@@ -21,6 +21,8 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Container
 from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Protocol
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -59,6 +61,22 @@ CURSOR_STYLE = Style(bgcolor="#34495e")  # the cursor's row, under the line's ow
 CURSOR_GUTTER_STYLE = Style(reverse=True, bold=True)  # its line number
 EMPTY_STYLE = Style(italic=True, dim=True)  # why an empty view is empty
 SOURCE_STYLES = [Style(color=c, bold=True) for c in ("cyan", "magenta", "green", "yellow", "blue", "bright_red")]
+ORIGIN_NAME_CELLS = 24  # a stream row's source file name is shown cut to this many cells (its end kept)
+
+
+class RowOrigins(Protocol):
+    """Where each row of a followed stream came from (logpt_tui/explorer/redis_stream.py's StreamOrigins)."""
+
+    names: list[str]
+    max_line: int
+
+    def of(self, index: int) -> tuple[str, int] | None: ...
+
+
+def origin_name(path: str) -> str:
+    """A source file as a stream row shows it: its base name, safe to show, cut from the left to fit."""
+    name = visible(PurePath(path).name or path)
+    return name if cell_len(name) <= ORIGIN_NAME_CELLS else "…" + name[-(ORIGIN_NAME_CELLS - 1) :]
 
 
 class LogView(CursorMixin, ScrollView, can_focus=True):
@@ -77,9 +95,11 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
 
         line: int
 
-    def __init__(self, source: LogSource, **kwargs: object) -> None:
+    def __init__(self, source: LogSource, *, origins: RowOrigins | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.source = source
+        self.origins = origins  # a followed stream: each row numbered by its source file and line
+        self._origin_width = (0, 0)  # (names seen, the widest shown name)
         self._cache: OrderedDict[int, tuple[str, Style | None]] = OrderedDict()
         self.rows: list[int] | None = None  # with a filter: the 0-based lines shown, ascending; None shows all
         self.flagged: Container[int] = frozenset()  # 0-based lines the detector flagged (the tab's FlagSet)
@@ -204,8 +224,29 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
 
     @property
     def number_width(self) -> int:
-        """The gutter: the number, a space, the file's name in a merged view, the flag mark."""
+        """The gutter: the number, a space, the file's name in a merged view (or a stream's), the flag mark."""
+        if self.origins is not None and self.origins.names:
+            digits = max(len(str(len(self.source))), len(str(self.origins.max_line)))
+            return digits + 2 + self.origin_width() + 1
         return len(str(len(self.source))) + 2 + (cell_len(self.sources[0]) if self.sources else 0)
+
+    def row_number(self, index: int) -> tuple[int, Segment | None]:
+        """The number and the file label a row shows: its line in the file (or merged view), or for a followed
+        stream its source file's line, as the shipper numbered it."""
+        if self.origins is not None and (origin := self.origins.of(index)) is not None:
+            width, name = self.origin_width(), origin_name(origin[0])
+            return origin[1], Segment(name + " " * (width - cell_len(name) + 1), SOURCE_STYLES[0])
+        if self.origins is not None and self.origins.names:  # an entry without a source: its place in the stream
+            return index + 1, Segment(" " * (self.origin_width() + 1))
+        return index + 1, self.source_label(index)
+
+    def origin_width(self) -> int:
+        """The widest source file name of the stream's rows so far (kept while no new file appears)."""
+        assert self.origins is not None
+        names = self.origins.names
+        if self._origin_width[0] != len(names):
+            self._origin_width = (len(names), max((cell_len(origin_name(n)) for n in names), default=0))
+        return self._origin_width[1]
 
     def source_label(self, index: int) -> Segment | None:
         """A merged view's file name for row `index`, in that file's colour."""
@@ -289,9 +330,9 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
         number_style = CHUNK_GUTTER_STYLE if span is not None and span[0] <= index < span[1] else GUTTER_STYLE
         if self.marked and (k := bisect_left(self.marked, index)) < len(self.marked) and self.marked[k] == index:
             number_style = MARK_GUTTER_STYLE
-        label = self.source_label(index)
+        shown, label = self.row_number(index)
         digits = gutter - 2 - (label.cell_length if label else 0)
-        number = f"{index + 1:>{digits}} " if piece == 0 else " " * (digits + 1)
+        number = f"{shown:>{digits}} " if piece == 0 else " " * (digits + 1)
         mark = FLAG_MARK if flagged else NO_MARK
         number_part = Segment(number, number_style + CURSOR_GUTTER_STYLE if cursor else number_style)
         line = Strip([number_part, *([label] if label else []), mark, *body]).simplify()

@@ -92,3 +92,32 @@ def test_a_stream_key_briefly_of_another_type_does_not_end_the_following(redis_s
         for cleanup in CLEANUPS:
             cleanup()
         CLEANUPS.clear()
+
+
+async def test_stream_rows_are_numbered_by_their_source_file_and_line(redis_server) -> None:  # noqa: ANN001
+    """Two shipped files and a flag: each row shows its file and its line there (a record of two lines: two
+    lines in a row), an entry that named no file its place in the stream."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.xadd("logs", {"source": "/var/log/app.log", "line": 1241, "text": "10:00 app: ERROR db down\n  at Db.connect"})
+    client.xadd("logs", {"source": "/srv/other/web.log", "line": 7, "text": "10:00 web: GET / 500"})
+    client.xadd("logs", {"source": "/var/log/app.log", "line": 1243, "text": "10:01 app: retrying",
+                         "why": "template never seen", "score": "2.0"})  # fmt: skip
+    client.xadd("logs", {"text": "10:02 hand-written entry"})
+    try:
+        path, name = open_argument(f"redis://127.0.0.1:{redis_server.port}/logs")
+        wait_for(path, "hand-written entry\n")
+        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
+        async with app.run_test(size=(100, 20)) as pilot:
+            await settle(pilot, app, lambda: "5 lines" in status(app))
+            rows = [line.rstrip() for line in screen_text(app).splitlines()[:5]]
+            assert rows[0].startswith("1241 app.log") and "ERROR db down" in rows[0], rows
+            assert rows[1].startswith("1242 app.log") and "at Db.connect" in rows[1], rows
+            assert rows[2].startswith("   7 web.log") and "GET / 500" in rows[2], rows
+            assert rows[3].startswith("1243 app.log") and "flagged: template never seen" in rows[3], rows
+            assert rows[4].startswith("   5 ") and "hand-written entry" in rows[4], rows
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+        CLEANUPS.clear()
