@@ -31,6 +31,7 @@ read and match the next block while the caller handles this one.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -44,7 +45,8 @@ from engine.logs.userregex import Literal, UserRegex
 BLOCK_BYTES = 8 << 20  # bytes read and matched per block
 FIRST_BYTES = 128 << 10  # a find's first block: small, so a match near the start line shows at once
 WINDOW_CHARS = 1 << 20  # text one regex call may cover: the per-call time limit and Esc are checked between them
-DENSE = 16  # a literal in more than one line in DENSE: the regex scans the block instead of line by line
+DENSE = 2  # a literal in more than one line in DENSE: the regex scans the whole block, not those lines alone
+MATCHES_PER_LINE = 4  # more in one line (an empty match at every character): scan again from the next line
 TEXT_LINES = 20_000  # lines per block of a source that is not a file
 
 Cancelled = Callable[[], bool]
@@ -60,8 +62,15 @@ class Block:
     def __init__(self, first: int, raw: bytes | None, lengths: np.ndarray | None, lines: list[str] | None,
                  max_line_bytes: int) -> None:  # fmt: skip
         self.first, self.raw, self.lines, self.max_line_bytes = first, raw, lines, max_line_bytes
+        self.lengths = lengths
         self.count = len(lengths) if lengths is not None else len(lines or ())
         self.long = lengths is not None and self.count > 0 and int(lengths.max()) > max_line_bytes
+
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """Where each line starts in `raw`, and one more: past the end as if it ended in a newline."""
+        assert self.lengths is not None
+        return np.concatenate(([0], np.cumsum(self.lengths + 1)))
 
     @cached_property
     def text(self) -> str:
@@ -95,61 +104,78 @@ def block_matches(block: Block, pattern: UserRegex, cancelled: Cancelled = never
     literals = pattern.literals
     if literals and (not literals[0].folded or block.raw.isascii()):
         hay = block.raw.lower() if literals[0].folded else block.raw
-        for literal in literals:  # the longest first; a rarer one may follow
-            hits = hay.count(literal.needle)
-            if hits == 0:
+        counts = []
+        for literal in literals:
+            counts.append(hay.count(literal.needle))
+            if counts[-1] == 0:  # every match holds it: no line here matches
                 return []
-            if hits * DENSE <= block.count:
-                return [block.first + k for k in _candidates(block, hay, literal, pattern)]
-        if literals[0].whole and not block.long:
-            needle = literals[0].needle
-            return [block.first + k for k, line in enumerate(hay.split(b"\n")) if needle in line]
+        hits, literal = min(zip(counts, literals, strict=True), key=lambda pair: pair[0])
+        if hits * DENSE <= block.count:
+            return [block.first + k for k in _candidates(block, hay, literal, pattern, cancelled)]
+        if literal.whole and not block.long:
+            return [block.first + k for k, line in enumerate(hay.split(b"\n")) if literal.needle in line]
     if not pattern.line_local:
         return [block.first + i for i in pattern.matching(block.text.split("\n"))]
     return [block.first + k for k in _scan_text(block.text, pattern, cancelled)]
 
 
-def _candidates(block: Block, hay: bytes, literal: Literal, pattern: UserRegex) -> list[int]:
-    """The lines that hold the literal and match (0-based in the block)."""
-    assert block.raw is not None
-    found: list[int] = []
-    pos = line = 0
+def _candidates(block: Block, hay: bytes, literal: Literal, pattern: UserRegex, cancelled: Cancelled) -> list[int]:
+    """The lines that hold the literal and match (0-based in the block): those lines alone are decoded, joined
+    and matched like a block of their own."""
+    assert block.raw is not None and block.lengths is not None
+    starts, lines, pos = block.starts.tolist(), [], 0
     while (hit := hay.find(literal.needle, pos)) != -1:
-        line += hay.count(b"\n", pos, hit)
-        start = hay.rfind(b"\n", 0, hit) + 1
-        end = hay.find(b"\n", hit)
-        end = len(hay) if end == -1 else end
-        exact = literal.whole and end - start <= block.max_line_bytes  # the line holds the whole pattern
-        if exact or pattern.search(block.line_text(block.raw[start:end].decode("utf-8", errors="replace"))):
-            found.append(line)
-        pos, line = end + 1, line + 1
-    return found
+        line = bisect_right(starts, hit) - 1
+        lines.append(line)
+        pos = starts[line + 1]
+    if literal.whole and not block.long:  # each of these lines holds the whole pattern
+        return lines
+    raw, lengths = block.raw, block.lengths[lines]
+    spans = zip(block.starts[lines].tolist(), (block.starts[lines] + lengths).tolist(), strict=True)
+    held = Block(0, b"\n".join(raw[a:b] for a, b in spans), lengths, None, block.max_line_bytes)
+    if not pattern.line_local:
+        return [lines[k] for k in pattern.matching(held.text.split("\n"))]
+    return [lines[k] for k in _scan_text(held.text, pattern, cancelled)]
 
 
 def _scan_text(text: str, pattern: UserRegex, cancelled: Cancelled) -> list[int]:
-    """The lines of `text` (joined by "\\n") that match, by one regex call per window of lines or per match."""
+    """The lines of `text` (joined by "\\n") that match, by one regex scan per window of lines."""
     found: list[int] = []
-    pos = line = 0
+    pos = line = 0  # pos: the start of a line, `line` its number
     size = len(text)
     while pos <= size and not cancelled():
         end = text.find("\n", min(pos + WINDOW_CHARS, size))
         end = size if end == -1 else end
         try:
-            match = pattern.search_lines(text, pos, end)
+            lines, resume = _window(text, pos, end, pattern)
         except TimeoutError:  # slow here: line by line, under the per-line limit (a catastrophic one gives up)
-            found += [line + k for k in pattern.matching(text[pos:end].split("\n"))]
-            match = None
-        if match is None:
-            pos, line = end + 1, line + text.count("\n", pos, end) + 1
-            continue
-        line += text.count("\n", pos, match.start())
-        start = text.rfind("\n", 0, match.start()) + 1
-        stop = text.find("\n", match.start())
-        stop = size if stop == -1 else stop
-        if match.end() <= stop or pattern.search(text[start:stop]):  # one crossing lines: its first line alone
-            found.append(line)
-        pos, line = stop + 1, line + 1
+            lines, resume = pattern.matching(text[pos:end].split("\n")), end + 1
+        found += [line + k for k in lines]
+        pos, line = resume, line + text.count("\n", pos, resume)
     return found
+
+
+def _window(text: str, pos: int, end: int, pattern: UserRegex) -> tuple[list[int], int]:
+    """The lines of text[pos:end] that match (counted from pos's line), and where to go on from: `end + 1`, or
+    the start of a line where the scan stopped early (after a match that crossed a line's end, or a line that
+    matched many times: from there a new scan starts)."""
+    found: list[int] = []
+    line, start, stop, seen = -1, pos, pos - 1, 0  # the line of the last match: its number, span, matches in it
+    for match in pattern.finditer_lines(text, pos, end):
+        at = match.start()
+        if at > stop:  # a match on a new line
+            line += 1 + text.count("\n", stop + 1, at)
+            start, stop, seen = text.rfind("\n", 0, at) + 1, text.find("\n", at, end), 0
+            stop = end if stop == -1 else stop
+            found.append(line)
+        seen += 1
+        if match.end() > stop:  # crossed the line's end: its first line judged alone, the next lines afresh
+            if not pattern.search(text[start:stop]):
+                found.pop()
+            return found, stop + 1
+        if seen > MATCHES_PER_LINE and stop < end:
+            return found, stop + 1
+    return found, end + 1
 
 
 def block_lines(source: BlockSearch, size: int | None = None) -> int:
@@ -183,17 +209,19 @@ def scan(
     cancelled: Cancelled = never,
     first_bytes: int = BLOCK_BYTES,
     reverse: bool = False,
+    workers: int = 2,
 ) -> Iterator[tuple[int, int, list[int]]]:
     """(a, b, matching lines in a..b-1) for blocks covering start..stop-1, in order (from the end when
-    reversed); stops early when cancelled. The next block is read and matched in a second thread meanwhile."""
+    reversed); stops early when cancelled. With two `workers` the next block is read and matched in a second
+    thread meanwhile (the regex lets go of the GIL while it matches)."""
     stop = len(source) if stop is None else stop
     spans = _spans(source, max(0, start), stop, first_bytes, reverse)
 
     def work(span: tuple[int, int]) -> tuple[int, int, list[int]]:
         return span[0], span[1], block_matches(read_block(source, *span), pattern, cancelled)
 
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="logpt-search")
-    pending = [pool.submit(work, span) for span in _take(spans, 2)]
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logpt-search")
+    pending = [pool.submit(work, span) for span in _take(spans, workers)]
     try:
         while pending and not cancelled():
             done = pending.pop(0).result()

@@ -17,8 +17,8 @@ For searching a whole file in large blocks (engine/logs/search.py) a pattern
 also says what a block scan may rely on: `literals`, texts that every match
 contains (a prefilter over raw bytes), and `line_local`, whether a match found
 in lines joined by newlines that stays inside one line is that line's match.
-`search_lines` searches such a block with `^` and `$` at every line's ends; its
-time counts against the same budget, one call per line it covered.
+`finditer_lines` searches such a block with `^` and `$` at every line's ends;
+its time counts against the same budget, one call per line it covered.
 """
 
 from __future__ import annotations
@@ -194,16 +194,14 @@ class UserRegex:
     def _multiline(self) -> Any:  # noqa: ANN401 - a regex.Pattern
         return regex.compile(self.pattern, flags=self._compiled.flags | regex.MULTILINE)
 
-    def search_lines(self, text: str, pos: int, endpos: int) -> Any:  # noqa: ANN401
-        """The first match in text[pos:endpos] (lines joined by "\\n"; `^` and `$` at each line's ends), its
-        time charged as one call per line it read; TimeoutError after TIMEOUT_S (the caller then reads those
-        lines one by one, each under the limits of `search`)."""
-        started, found = time.perf_counter(), None
+    def finditer_lines(self, text: str, pos: int, endpos: int) -> Iterator[Any]:
+        """The matches in text[pos:endpos] (lines joined by "\\n"; `^` and `$` at each line's ends), all within
+        TIMEOUT_S (else TimeoutError: the caller reads those lines one by one), charged as one call a line."""
+        started = time.perf_counter()
         try:
-            found = self._multiline.search(text, pos, endpos, concurrent=True, timeout=TIMEOUT_S)
-            return found
+            yield from self._multiline.finditer(text, pos, endpos, concurrent=True, timeout=TIMEOUT_S)
         finally:
-            self._account(started, text.count("\n", pos, found.start() if found else endpos) + 1)
+            self._account(started, text.count("\n", pos, endpos) + 1)
 
     def matching(self, texts: Sequence[str]) -> list[int]:
         """Indices of the texts that `search` finds a match in (each line under the same limits)."""
