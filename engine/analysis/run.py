@@ -64,7 +64,12 @@ def plan_chunks(bundle: LoadedBundle, text: str, request: AnalysisRequest, *, fi
                 per_chunk: int = MODEL_CHUNK_LINES) -> list[Chunk]:  # fmt: skip
     """The log's line-aligned chunks: `per_chunk` lines each for a digest bundle (its prompt shows an excerpt
     when they do not fit, engine.analysis.excerpt), else each small enough for prompt + reply to fit the context."""
-    lines = split_lines(text)
+    return plan_line_chunks(bundle, split_lines(text), request, first_line=first_line, per_chunk=per_chunk)
+
+
+def plan_line_chunks(bundle: LoadedBundle, lines: Sequence[str], request: AnalysisRequest, *, first_line: int = 1,
+                     per_chunk: int = MODEL_CHUNK_LINES) -> list[Chunk]:  # fmt: skip
+    """`plan_chunks` of a log already split into lines (numbered from `first_line`)."""
     if bundle_prompt(bundle).uses_digest:
         return list(line_chunks(lines, per_chunk, first_line=first_line))
     budget = chunk_budget_for(bundle, request.max_new_tokens, [request.query])

@@ -176,9 +176,9 @@ def chunks_of(lines: list[str], span_text: str | None, source: str, bundle: Load
     span = lines[first - 1 : last]
     if bundle is None:  # the analyst: a span asked for is answered whole
         return list(line_chunks(span, len(span) if span_text else chunk_lines or ANALYST_CHUNK_LINES, first_line=first))
-    from engine.analysis.run import plan_chunks  # noqa: PLC0415 - torch loads when a command runs, not at `logpt --help`
+    from engine.analysis.run import plan_line_chunks  # noqa: PLC0415 - torch loads when a command runs, not at `logpt --help`
 
-    return plan_chunks(bundle, "\n".join(span), request, first_line=first, per_chunk=chunk_lines or MODEL_CHUNK_LINES)
+    return plan_line_chunks(bundle, span, request, first_line=first, per_chunk=chunk_lines or MODEL_CHUNK_LINES)
 
 
 def parse_span(text: str, total: int, source: str) -> tuple[int, int]:
