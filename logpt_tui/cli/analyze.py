@@ -13,7 +13,7 @@ import typer
 from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
 from engine.analysis.queries import NAMES
 from engine.errors import InputError, LogptError
-from engine.logs.textio import decode_log, read_log, read_stream, split_lines
+from engine.logs.textio import read_lines, read_stream_lines
 from logpt_tui.cli.console import err, interactive, out, safe, write_raw
 from logpt_tui.cli.options import (
     Constrain,
@@ -64,13 +64,13 @@ LinesOpt = Annotated[
 ]  # fmt: skip
 
 
-def read_input(file: Path | None) -> tuple[str, str]:
-    """(text, source name) from a file, or from stdin for '-' or a pipe."""
+def read_input(file: Path | None) -> tuple[list[str], str]:
+    """(lines, source name) from a file, or from stdin for '-' or a pipe, read a block at a time."""
     if file is not None and str(file) != "-":
-        return read_log(file), str(file)
+        return read_lines(file), str(file)
     if sys.stdin.isatty():
         raise InputError("no log given", "pass --file PATH or pipe a log into logpt analyze")
-    return decode_log(read_stream(sys.stdin.buffer), source="stdin"), "stdin"
+    return read_stream_lines(sys.stdin.buffer, source="stdin"), "stdin"
 
 
 def analyze(
@@ -112,12 +112,12 @@ def analyze(
     if whole:
         run_whole(file, lines_opt, chunk_lines_opt or ANALYST_CHUNK_LINES, as_json=as_json)
         return
-    text, source = read_input(file)
-    if not text:
+    lines, source = read_input(file)
+    if not lines:
         raise InputError(f"{source} is empty", "nothing to analyse")
     request = make_request(query.value, max_tokens, (temperature, top_k, top_p), seed, constrain.value)
     bundle = choose_engine(engine, model, device, quantize)
-    chunks = chunks_of(split_lines(text), lines_opt, source, bundle, request, chunk_lines_opt)
+    chunks = chunks_of(lines, lines_opt, source, bundle, request, chunk_lines_opt)
     if chunk is not None and chunk > len(chunks):
         raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
     selected = [chunks[chunk - 1]] if chunk is not None else chunks
@@ -148,10 +148,9 @@ def run_whole(file: Path | None, span_text: str | None, chunk_lines: int, *, as_
     if file is not None and str(file) != "-" and span_text is None:
         whole_from_file(file, chunk_lines, as_json=as_json)
         return
-    text, source = read_input(file)
-    if not text:
+    lines, source = read_input(file)
+    if not lines:
         raise InputError(f"{source} is empty", "nothing to analyse")
-    lines = split_lines(text)
     first, last = parse_span(span_text, len(lines), source) if span_text else (1, len(lines))
     whole_from_lines(lines, first, last, chunk_lines, as_json=as_json)
 
