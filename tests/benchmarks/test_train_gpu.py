@@ -10,6 +10,7 @@ import pytest
 from tests.benchmarks import train_gpu
 
 
+@pytest.mark.slow  # a whole (tiny) training run: opt-in
 def test_the_gpu_script_trains_within_its_budget_and_records_its_evaluation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

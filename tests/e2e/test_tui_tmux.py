@@ -45,6 +45,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "assets" / "samples" / "web-incid
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "weights" / "logpt-analyst"
 
 
+@pytest.mark.slow  # loads the bundled model in a real terminal: opt-in (Pilot tests cover the panel)
 @pytest.mark.skipif(not DEFAULT_MODEL.is_dir(), reason="the default analysis model is not in weights/")
 def test_root_cause_streams_from_the_default_model() -> None:
     with Pane(f"{explorer_command()} {SAMPLE}", session=SESSION, width=160, height=40) as pane:

@@ -41,6 +41,7 @@ def test_hdfs_split_follows_the_protocol() -> None:
     assert len(raw.test_abnormal) == 10 and len(raw.train) + len(raw.val) + len(raw.test_normal) == 100
 
 
+@pytest.mark.slow  # trains and evaluates on ten planted logs
 def test_raw_evaluation_runs_the_whole_pipeline_on_planted_logs() -> None:
     from train.raw_eval import eval_planted
 

@@ -39,6 +39,7 @@ def test_a_stream_is_its_records_as_template_indices_without_the_header() -> Non
     assert len(held) == 4 and train + held == stream.keys
 
 
+@pytest.mark.slow  # a training run
 def test_a_few_steps_learn_a_cycle_and_the_bundle_loads(tmp_path: Path) -> None:
     tokenizer = seq_tokenizer(byte_level_ranks())
     reports: list = []

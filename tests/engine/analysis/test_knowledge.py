@@ -198,6 +198,7 @@ def test_service_start_up_and_health_lines_match_no_service_signature() -> None:
         assert {s.id for s in KB.match(line)} & services == set(), line
 
 
+@pytest.mark.slow  # every line of the 13 Loghub samples against every signature (bench_signatures counts them)
 @pytest.mark.skipif(not LOGHUB.is_dir(), reason="Loghub samples not found at ../shared/datasets/loghub")
 def test_service_signatures_do_not_fire_on_loghub_info_lines() -> None:
     import re

@@ -26,16 +26,17 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_analyze_json_one_object_per_chunk(
-    models_dir: Path, sample_log: Path, capsys: pytest.CaptureFixture[str]
+    models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(
-        ["analyze", "-f", str(sample_log), "-m", "tiny", "--json", "--max-tokens", "12", "--seed", "1"], capsys
-    )
+    log = tmp_path / "two-samples.log"  # two copies: already several 128-token contexts, a chunk each
+    log.write_text(SAMPLE_LOG * 2, encoding="utf-8")
+    code, out, err = run(["analyze", "-f", str(log), "-m", "tiny", "--json", "--max-tokens", "12", "--seed", "1"], capsys)
     assert code == 0, err
     records = [json.loads(line) for line in out.splitlines()]
-    assert len(records) > 3  # the sample is far larger than a 128-token context
+    assert len(records) > 3  # the log is far larger than a 128-token context
     assert [r["index"] for r in records] == list(range(1, len(records) + 1))
-    assert records[0]["first_line"] == 1 and records[-1]["last_line"] == len(SAMPLE_LOG.splitlines()) * 30
+    assert records[0]["first_line"] == 1 and records[-1]["last_line"] == len(SAMPLE_LOG.splitlines()) * 2
+    assert all(a["last_line"] + 1 == b["first_line"] for a, b in zip(records, records[1:], strict=False))
     for r in records:
         assert r["query"] == "summary" and r["model"] == "tiny" and 0 <= r["tokens"] <= 12
         assert r["constrain"] == "off"  # a logpt-v1 bundle has no digest to hold it to

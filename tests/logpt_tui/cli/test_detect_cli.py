@@ -93,6 +93,7 @@ HDFS = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "hdfs"
 BUNDLED = Path(__file__).resolve().parents[3] / "weights" / "detector-hdfs"
 
 
+@pytest.mark.slow  # the whole HDFS test split through the bundled detector: a benchmark's run
 @pytest.mark.skipif(
     not HDFS.is_dir() or not BUNDLED.is_dir(), reason="needs ../shared/datasets/hdfs and weights/detector-hdfs"
 )

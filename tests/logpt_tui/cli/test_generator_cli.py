@@ -38,6 +38,7 @@ def test_model_json_reports_grounding(tmp_path: Path, capsys: pytest.CaptureFixt
     assert 0.0 <= row["grounding_precision"] <= 1.0 and isinstance(row["ungrounded"], list)
 
 
+@pytest.mark.slow  # three trainings and an evaluation in a row
 def test_train_tokenizer_then_generator_then_eval(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
