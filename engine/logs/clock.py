@@ -244,14 +244,34 @@ def seconds_of(line: str, year: int | None = None) -> float | None:
 def time_span(line: str, first: int = 0) -> tuple[int, int, int] | None:
     """Where a time this module reads is written in `line`'s first HEAD characters: (start, end, form), from
     its first field to its last (a zone included), or None. `form` tells which form read it: passed back as
-    `first` for the next line of the same file, that form is tried first (as `TimeReader` does)."""
+    `first` for the next line of the same file, that form is tried first (as `TimeReader` does).
+
+    Where form `first` does not read the line, only the forms whose pattern is found in the line's digit shape
+    are tried (`_found_in`): the rest could not match it either."""
     head = line[:HEAD]
-    for i in (first, *range(len(_READERS))):
+    find, read = _READERS[first]
+    if (m := find(head)) is not None and read(m, 2000) is not None:  # 2000: a leap year, for `Feb 29`
+        start = m.start(1)
+        return start, start + len(head[start : m.end()].rstrip()), first
+    for i in _found_in(head.encode("utf-8", "surrogatepass").translate(_DIGITS)):
         find, read = _READERS[i]
-        if (m := find(head)) is not None and read(m, 2000) is not None:  # 2000: a leap year, for `Feb 29`
+        if i != first and (m := find(head)) is not None and read(m, 2000) is not None:
             start = m.start(1)
             return start, start + len(head[start : m.end()].rstrip()), i
     return None
+
+
+_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+
+
+@lru_cache(maxsize=8192)
+def _found_in(shape: bytes) -> tuple[int, ...]:
+    """The forms (indexes into _READERS, in order) whose pattern matches somewhere in a line's head with every
+    ASCII digit written 0 (`shape`, UTF-8). Exact for every line of that shape: the patterns test digits only
+    as \\d (the one literal, `(?:19|20)`, sits in a group that may match nothing), so whether a pattern matches
+    at all does not depend on a digit's value; what it reads does, and is read from the line itself."""
+    text = shape.decode("utf-8", "surrogatepass")
+    return tuple(i for i, (find, _read) in enumerate(_READERS) if find(text) is not None)
 
 
 def describe(t: float) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from engine.logs.formats.record import LEVEL_RANK, Record, level_of
+from engine.logs.formats.record import LEVEL_RANK, Record, sniff_level
+from engine.logs.templates.masks import digit_shape
 from engine.logs.templates.miner import TemplateMiner
+
+MAX_GUESSED = 100_000  # digit shapes whose guessed level is remembered (then forgotten all at once)
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,23 @@ class TemplateTally:
 def summarize(
     records: Iterable[Record], miner: TemplateMiner, on_record: Callable[[Record], None] | None = None
 ) -> list[TemplateSummary]:
-    """Mine every record and return its templates, most frequent first."""
+    """Mine every record and return its templates, most frequent first.
+
+    A record without a level gets the one its words suggest (`level_of`), guessed once per digit shape: the
+    severity patterns test letters and character classes, never a digit's value, so messages of one shape
+    (the miner's cache key too) get the same guess."""
     tally = TemplateTally()
+    guessed: dict[bytes, str | None] = {}
     for record in records:
-        tally.add(miner.add(record.message), record, level_of(record)[0])
+        shape = digit_shape(record.message)
+        level = record.level
+        if level is None:
+            level = guessed.get(shape, "")
+            if level == "":
+                if len(guessed) >= MAX_GUESSED:
+                    guessed.clear()
+                level = guessed[shape] = sniff_level(record.message)
+        tally.add(miner.add(record.message, shape), record, level)
         if on_record is not None:
             on_record(record)
     return tally.summaries(miner)
