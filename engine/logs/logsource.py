@@ -91,6 +91,9 @@ class BlockSearch:
 
 
 class LogSource(BlockSearch):
+    names: list[str] | None = None  # engine/logs/linesource.py: one file, no per-row file names
+    untimed: tuple[str, ...] = ()
+
     def __init__(self, path: Path, *, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self.path = Path(path)
         self.max_line_bytes = max_line_bytes
@@ -235,6 +238,13 @@ class LogSource(BlockSearch):
     def lines(self, start: int, stop: int) -> list[str]:
         """Lines start..stop-1 (clipped to the file)."""
         return [self.line(i) for i in range(max(0, start), min(stop, len(self)))]
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.path]
+
+    def origin(self, i: int) -> tuple[int, int]:
+        return 0, i
 
     @property
     def inode(self) -> int:

@@ -112,15 +112,16 @@ class FilterProgress(Progress):
 
 
 class FlagStatus(Progress):
-    """What the detector is doing (loading, self-training k/N, an error); an error is never replaced."""
+    """What the detector is doing: `working` (loading, self-training k/N, mining: `text`), `off` (no detector;
+    `text` says why), `notice` (a warning to show once), `flood` (it samples a flood; the count says how many
+    lines it skipped), `done` (the file is judged). A warning (`failed`) is never replaced by a later message."""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FlagStatus) and not message.failed
 
-    def __init__(self, text: str, failed: bool = False) -> None:
+    def __init__(self, kind: str, text: str = "", *, failed: bool = False) -> None:
         super().__init__()
-        self.text = text
-        self.failed = failed
+        self.kind, self.text, self.failed = kind, text, failed
 
 
 class FlagsFound(Progress):

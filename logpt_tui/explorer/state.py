@@ -30,6 +30,7 @@ from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.flagset import FlagSet
 
 if TYPE_CHECKING:
+    from engine.logs.formats.spec import LogFormat
     from logpt_tui.explorer.flagset import FlagEngine
 
 
@@ -56,7 +57,9 @@ class FilterState:
 class FlagState:
     engine: FlagEngine | None = None  # None: no detector for this tab (--no-flags)
     found: FlagSet = field(default_factory=FlagSet)
-    status: str = ""  # the detector's part of the status line
+    activity: str = "starting"  # what the detector is doing while it works ("mining 40%")
+    off: str = ""  # why there is no detector (too little history, an error); the status says so
+    done: bool = False  # the file is judged (appends are judged as they come): the status shows the count
     only: bool = False  # show flagged lines only
 
 
@@ -117,6 +120,7 @@ class TabState:
     filter: FilterState = field(default_factory=FilterState)
     flags: FlagState = field(default_factory=FlagState)
     templates: TemplateState = field(default_factory=TemplateState)
+    format: LogFormat | None = None  # the file's format, detected once from its first lines (again when replaced)
 
     def rows(self) -> list[int] | None:
         """The rows the view shows: flagged lines only, else the picked template's lines, else the filter's,

@@ -27,7 +27,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from engine.analysis.chunkplan import ChunkPlan
-from engine.logs.logsource import LogSource
+from engine.logs.linesource import LineSource
 from engine.logs.merged import MergedSource
 from logpt_tui.explorer.backend import Backend
 from logpt_tui.explorer.flagset import FlagEngine
@@ -71,7 +71,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
 
     def __init__(
         self,
-        source: LogSource | MergedSource,
+        source: LineSource,
         *,
         name: str | None = None,
         poll_seconds: float = POLL_SECONDS,
@@ -87,7 +87,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.indexing = ""
         self.format_name = ""
         self._observers: list[object] = []
-        self.state = TabState(flags=FlagState(engine=flags, status="detector: starting" if flags is not None else ""))
+        self.state = TabState(flags=FlagState(engine=flags))
         self.backend: Backend | None = None
         self.model_state = model_state
         self.plan: ChunkPlan | None = None
@@ -123,12 +123,10 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
 
     @work(thread=True, exclusive=True, group="source", exit_on_error=False)
     def index_file(self) -> None:
-        from engine.logs.formats import detect_format  # noqa: PLC0415
-
         added = self.source.index(lambda done, total: self.post_message(IndexProgress(done, total)))
         self.post_message(SourceChanged("indexed", added))
         if len(self.source):
-            self.post_message(FormatDetected(detect_format(self.source.block(0, 200)).format.name))
+            self.post_message(FormatDetected(self.record_format().name))
 
     @work(thread=True, exclusive=True, group="source", exit_on_error=False)
     def poll_file(self) -> None:
@@ -156,14 +154,15 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
             if self.state.flags.engine is not None:
                 self.flag_worker()
             self.set_interval(self.poll_seconds, self.poll_file)
-            for path in getattr(self.source, "paths", [self.path]):  # a merged view follows each of its files
+            for path in self.source.paths:  # a merged view follows each of its files
                 observer = watch_file(path, lambda: self.post_message(FileTouched()))
                 self._observers += [observer] if observer is not None else []
-            if getattr(self.source, "untimed", None):
+            if self.source.untimed:
                 self.notify(visible(f"no time on any line of {', '.join(self.source.untimed)}: its lines come first"),
                             severity="warning", timeout=8, markup=False)  # fmt: skip
         if replaced:  # new content: flags, filter rows, templates, times and chunks start over
             self.new_since_scroll = 0
+            self.state.format = None  # detected again from the new first lines
             self.forget_times()
             self.forget_marks()
             self.state.flags.found.clear()
@@ -212,7 +211,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
             Part(self.indexing, 0),
             Part(self.format_name, 3),
             Part(self.time_span(), 2),
-            Part(self.search_status(), 1, self.search_status().split(" match ")[-1]),
+            self.search_part(),
             Part("following" if self.view.follow else "paused", 0),
             Part("wrap" if self.view.wrap else "", 2),
             Part(f"+{self.new_since_scroll:,} new" if self.new_since_scroll and not self.view.follow else "", 1),
@@ -229,8 +228,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
             parts.append(Part(f"flagged only: {self.view.row_count:,} shown", 0))
         if self.queued is not None:
             parts.append(Part(f"{self.queued[0].replace('_', ' ')} queued", 1))
-        flags = state.flags.status
-        parts += [Part(flags, 1, flags.split(" (")[0]), Part(self.model_state, 1, self.model_state.split(" · ")[0])]
+        parts += [self.flag_part(), Part(self.model_state, 1, self.model_state.split(" · ")[0])]
         bar = self.query_one("#status", Static)
         width = bar.size.width - 2 if bar.size.width > 2 else 1000  # the padding; not laid out yet: all of it
         bar.update(Text(visible(fit(parts, width))))  # data: never markup
@@ -295,7 +293,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         error = event.worker.error
         what = f"{event.worker.group or event.worker.name} failed: {type(error).__name__}: {error}"
         if event.worker.group in ("flags", "flags-tail"):
-            self.state.flags.status = "no detector: " + what
+            self.state.flags.off = what
         self.notify(visible(what), severity="error", timeout=8, markup=False)
         self.update_status()
 

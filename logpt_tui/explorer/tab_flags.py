@@ -13,6 +13,7 @@ from engine.errors import InputError, LogptError
 from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import FlagsFound, FlagStatus
 from logpt_tui.explorer.state import TabState
+from logpt_tui.explorer.status import Part
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.terminal import visible
 
@@ -32,17 +33,17 @@ class FlagsMixin:
 
         engine = self.state.flags.engine
         assert engine is not None
-        status = lambda text: self.post_message(FlagStatus(f"detector: {text}"))  # noqa: E731
+        status = lambda text: self.post_message(FlagStatus("working", text))  # noqa: E731
         try:
             engine.prepare(self.source.block(0, min(len(self.source), HISTORY_LINES)), on_stage=status)
         except InputError:  # too little history to learn from: say so in the status bar only
-            self.post_message(FlagStatus("no detector: too little history"))
+            self.post_message(FlagStatus("off", "too little history"))
             return
         except LogptError as e:
-            self.post_message(FlagStatus(f"no detector: {e.message}", failed=True))
+            self.post_message(FlagStatus("off", e.message, failed=True))
             return
         if engine.notice:
-            self.post_message(FlagStatus(engine.notice, failed=True))  # shown once as a warning
+            self.post_message(FlagStatus("notice", engine.notice, failed=True))  # shown once as a warning
         total = len(self.source)
         view_line = max(0, self.anchor_line())
         near = (max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))
@@ -57,7 +58,7 @@ class FlagsMixin:
         engine.follow(self.source.block, len(self.source))  # what arrived meanwhile; appends go to the tail worker
         while engine.pending():
             self.post_message(FlagsFound(engine.score(limit=SCORE_SESSIONS), engine.lines))
-        self.post_message(FlagStatus(""))  # done: the status shows the count
+        self.post_message(FlagStatus("done"))  # the status shows the count
 
     @work(thread=True, exclusive=True, group="flags-tail", exit_on_error=False)
     def flag_tail_worker(self) -> None:
@@ -69,16 +70,22 @@ class FlagsMixin:
             return
         first_skip = engine.skipped == 0
         if engine.catch_up(self.source.block, total) and first_skip:  # said once; the count stays in the status
-            self.post_message(FlagStatus("detector: a flood of lines; judging only the newest (sampling)", failed=True))
+            self.post_message(FlagStatus("flood", "detector: a flood of lines; judging only the newest (sampling)", failed=True))
         self.post_message(FlagsFound(engine.score(), total))
 
     @needs_view
     def on_flag_status(self, message: FlagStatus) -> None:
-        done = not message.text and self.state.flags.engine is not None
-        self.state.flags.status = self.flag_count() if done else message.text
+        flags = self.state.flags
+        if message.kind == "working":  # a start (again, after the file was replaced)
+            flags.activity, flags.off, flags.done = message.text, "", False
+        elif message.kind == "off":
+            flags.off = message.text
+        elif message.kind in ("done", "flood"):
+            flags.done = True
         self.explain_empty()
         if message.failed:
-            self.notify(visible(message.text), severity="warning", timeout=5, markup=False)
+            said = f"no detector: {message.text}" if message.kind == "off" else message.text
+            self.notify(visible(said), severity="warning", timeout=5, markup=False)
         self.update_status()
 
     @needs_view
@@ -87,19 +94,24 @@ class FlagsMixin:
         if self.state.flags.only:
             self.view.set_rows(self.state.rows())
         self.view.refresh()
-        if self.state.flags.status.endswith(")") or self.state.flags.status.startswith("detector: a flood"):
-            self.state.flags.status = self.flag_count()  # a count is shown: keep it current
         self.explain_empty()
         self.update_status()
 
-    def flag_count(self) -> str:
-        """`N flagged (source · line model)`: which models judged, and how many lines a flood made the detector
-        skip, if any."""
-        engine = self.state.flags.engine
-        assert engine is not None
+    def flag_part(self) -> Part:
+        """The detector's part of the status bar: what it is doing, why there is none, or once the file is
+        judged `N flagged (source · line model)` (shortened to `N flagged`): which models judged, and how many
+        lines a flood made it skip, if any."""
+        flags, engine = self.state.flags, self.state.flags.engine
+        if engine is None:
+            return Part("")
+        if flags.off:
+            return Part(f"no detector: {flags.off}")
+        if not flags.done:
+            return Part(f"detector: {flags.activity}")
         skipped = f" · {engine.skipped:,} lines of a flood not judged" if engine.skipped else ""
+        count = f"{len(flags.found):,} flagged{skipped}"
         line_model = " · line model" if engine.pipeline is not None and engine.pipeline.line_lm is not None else ""
-        return f"{len(self.state.flags.found):,} flagged{skipped} ({engine.source}{line_model})"
+        return Part(f"{count} ({engine.source}{line_model})", 1, count)
 
     def action_flag(self, step: int) -> None:
         target = self.state.flags.found.step(self.anchor_line(), step)
@@ -126,12 +138,12 @@ class FlagsMixin:
             return
         if flags.engine is None:
             why = "no line is flagged: the detector is off (--no-flags)"
-        elif flags.status.startswith("no detector"):
-            why = f"no line is flagged: {flags.status}"
-        elif flags.status.endswith(")"):  # the count: the detector is done
+        elif flags.off:
+            why = f"no line is flagged: no detector: {flags.off}"
+        elif flags.done:
             why = "no line is flagged: the detector found nothing unusual"
         else:
-            why = f"no flagged lines yet: the detector is still {flags.status.removeprefix('detector: ') or 'starting'}"
+            why = f"no flagged lines yet: the detector is still {flags.activity}"
         self.view.empty_text = why
         self.view.refresh()
 
@@ -162,4 +174,4 @@ class FlagsMixin:
                          f"({incident.why})")  # fmt: skip
             if flag.expected:
                 body += "\n\n### The model expected\n" + "\n".join(f"- `{t}`" for t in flag.expected)
-        self.panel.show_markdown("Anomaly", self.state.flags.status, body)
+        self.panel.show_markdown("Anomaly", self.flag_part().text, body)

@@ -154,7 +154,7 @@ class MarksMixin:
         if not value.strip() or not len(rows):
             self.notify(f"nothing to export: no {what} lines", timeout=3)
             return
-        problem = export_problem(target, getattr(self.source, "paths", [self.path]))
+        problem = export_problem(target, self.source.paths)
         if problem is not None:
             self.notify(visible(f"cannot export: {problem}"), severity="error", markup=False)
             return
@@ -174,8 +174,6 @@ class MarksMixin:
     def write_rows(self, out: object, rows: list[int] | range, *, as_json: bool) -> int:
         """Write `rows` (0-based lines, ascending) as they are or as JSON lines; returns how many."""
         count, texts = 0, self.state.templates
-        origin = getattr(self.source, "origin", None)
-        names = getattr(self.source, "names", None)
         for k in range(0, len(rows), EXPORT_BATCH):
             part = rows[k : k + EXPORT_BATCH]
             dense = part[-1] + 1 - part[0] <= 4 * len(part)  # one read for the span, else line by line
@@ -185,14 +183,14 @@ class MarksMixin:
                 if not as_json:
                     out.write(text + "\n")  # type: ignore[attr-defined]
                 else:
-                    out.write(json.dumps(self.row_record(line, text, origin, names, texts)) + "\n")  # type: ignore[attr-defined]
+                    out.write(json.dumps(self.row_record(line, text, texts)) + "\n")  # type: ignore[attr-defined]
                 count += 1
         return count
 
-    def row_record(self, line: int, text: str, origin: object, names: list[str] | None, texts: object) -> dict:
+    def row_record(self, line: int, text: str, texts: object) -> dict:
         record: dict[str, object] = {"line": line + 1, "source": str(self.path), "text": text}
-        if origin is not None and names is not None:
-            k, own = origin(line)  # type: ignore[operator]
+        if self.source.names is not None:  # a merged view: the row's own file and line
+            k, own = self.source.origin(line)
             record["source"], record["source_line"] = str(self.source.paths[k]), own + 1
         with texts.lock:  # type: ignore[attr-defined]
             if line < len(texts.keys):  # type: ignore[attr-defined]

@@ -8,8 +8,14 @@ they are shown in code spans and fences (never parsed as Markdown) and made term
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.logs.recordview import RecordFields, record_fields, record_span
 
+if TYPE_CHECKING:
+    from engine.logs.formats.spec import LogFormat
+
+FORMAT_SAMPLE_LINES = 200  # lines the file's format is detected from
 MAX_VALUE = 300  # characters of a field's value in the table (the pretty JSON below has it whole)
 
 
@@ -55,10 +61,11 @@ class RecordMixin:
         found = record_fields(lines, fmt)
         self.panel.show_markdown("Record", f"line {first + 1}", as_markdown(found, first, stop))
 
-    def record_format(self) -> object:
-        """The file's format, detected once from its first lines."""
-        if getattr(self, "_record_format", None) is None:
+    def record_format(self) -> LogFormat:
+        """The file's format, detected once from its first lines (TabState.format: the record view, the
+        Templates view's miner and the status bar read the same one)."""
+        if self.state.format is None:
             from engine.logs.formats import detect_format  # noqa: PLC0415
 
-            self._record_format = detect_format(self.source.block(0, 200)).format
-        return self._record_format
+            self.state.format = detect_format(self.source.block(0, FORMAT_SAMPLE_LINES)).format
+        return self.state.format

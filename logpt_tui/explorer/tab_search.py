@@ -24,6 +24,7 @@ from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.handlers import needs_view
 from logpt_tui.explorer.messages import FilterProgress, SearchCounted, SearchRefused, SearchResult
 from logpt_tui.explorer.state import TabState
+from logpt_tui.explorer.status import Part
 from logpt_tui.terminal import visible
 
 # What each prompt asks, shown as its label (the border's title) while the user types.
@@ -124,17 +125,18 @@ class SearchMixin:
             search.counted = message.done
             self.update_status()
 
-    def search_status(self) -> str:
-        """`match 12/340` (`12/340…` while counting), or "" without a search."""
+    def search_part(self) -> Part:
+        """The search's part of the status bar: `/pattern/ match 12/340` (`12/340…` while counting), shortened
+        to `12/340`; empty without a search."""
         search = self.state.search
         if search.pattern is None:
-            return ""
+            return Part("")
         total = f"{len(search.matches):,}{'' if search.counted else '…'}"
         current = self.view.current
         k = bisect_left(search.matches, current) if current is not None else len(search.matches)
         at = k + 1 if current is not None and k < len(search.matches) and search.matches[k] == current else "–"
         case = "" if search.ignore_case else " (case)"
-        return f"/{search.pattern.pattern}/{case} match {at}/{total}"
+        return Part(f"/{search.pattern.pattern}/{case} match {at}/{total}", 1, f"{at}/{total}")
 
     # ---- search: regex, in a worker; n / N repeat it ----
 

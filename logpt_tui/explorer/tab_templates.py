@@ -26,7 +26,7 @@ class TemplatesMixin:
 
     @work(thread=True, exclusive=True, group="mine", exit_on_error=False)
     def mine_worker(self) -> None:
-        from engine.logs.formats import detect_format, parse_lines  # noqa: PLC0415
+        from engine.logs.formats import parse_lines  # noqa: PLC0415
         from engine.logs.templates import TemplateMiner  # noqa: PLC0415
 
         state = self.state.templates
@@ -34,7 +34,7 @@ class TemplatesMixin:
         try:
             generation = state.generation
             if state.miner is None:  # first run, or the file was replaced
-                state.miner = (detect_format(self.source.block(0, 200)).format, TemplateMiner())
+                state.miner = (self.record_format(), TemplateMiner())
             fmt, miner = state.miner
             while (start := state.mined()) < len(self.source):
                 lines = self.source.block(start, min(start + BATCH, len(self.source)))

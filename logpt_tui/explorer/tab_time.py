@@ -34,7 +34,7 @@ class TimeMixin:
                 self._times = TimeIndex(source, read=source.time_of)
             else:
                 lines = source.block(0, SAMPLE_LINES)
-                self._times = TimeIndex(source, reader=file_reader(lines, mtime_of(getattr(source, "path", None))))
+                self._times = TimeIndex(source, reader=file_reader(lines, mtime_of(source.path)))
         return self._times
 
     def forget_times(self) -> None:

@@ -36,7 +36,7 @@ from textual.strip import Strip
 
 from engine.errors import InputError
 from engine.logs.formats.record import sniff_level
-from engine.logs.logsource import LogSource
+from engine.logs.linesource import LineSource
 from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.keys import bindings
 from logpt_tui.explorer.widgets.cursor import CursorMixin
@@ -95,7 +95,7 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
 
         line: int
 
-    def __init__(self, source: LogSource, *, origins: RowOrigins | None = None, **kwargs: object) -> None:
+    def __init__(self, source: LineSource, *, origins: RowOrigins | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.source = source
         self.origins = origins  # a followed stream: each row numbered by its source file and line
@@ -109,7 +109,7 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
         self.kept: int | None = None  # the cursor's line while no row is shown (an empty filter or flagged view)
         self.empty_text = ""  # drawn in an empty view: why it is empty
-        names = getattr(source, "names", None)  # a merged view: each row is marked with its file
+        names = source.names  # a merged view: each row is marked with its file
         self.sources: list[str] | None = None
         if names is not None:
             shown = [visible(n) for n in names]  # whole names (engine/logs/merged.py keeps them short)

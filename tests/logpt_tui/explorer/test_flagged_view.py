@@ -53,11 +53,11 @@ async def test_f_before_the_detector_is_done_says_it_is_still_at_work(log: Path)
         await settle(pilot, app, lambda: "1,000 lines" in status(app))
         tab = app.tab
         tab.state.flags.engine = SimpleNamespace(ready=False)  # a detector at work (only its presence is read)
-        tab.post_message(FlagStatus("detector: mining 40%"))
+        tab.post_message(FlagStatus("working", "mining 40%"))
         await settle(pilot, app, lambda: "mining 40%" in status(app))
         await pilot.press("F")
         assert "no flagged lines yet: the detector is still mining 40%" in screen_text(app)
-        tab.post_message(FlagStatus("detector: mining 80%"))  # the reason follows the detector
+        tab.post_message(FlagStatus("working", "mining 80%"))  # the reason follows the detector
         await settle(pilot, app, lambda: "still mining 80%" in screen_text(app))
 
 

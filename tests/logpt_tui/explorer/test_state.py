@@ -57,6 +57,6 @@ def test_progress_messages_coalesce_but_errors_stay() -> None:
 
     assert IndexProgress(2, 9).can_replace(IndexProgress(1, 9))
     assert not IndexProgress(2, 9).can_replace(TemplatesMined(1))
-    assert FlagStatus("self-training 2/8").can_replace(FlagStatus("self-training 1/8"))
-    assert not FlagStatus("").can_replace(FlagStatus("no detector: broken", failed=True))
+    assert FlagStatus("working", "self-training 2/8").can_replace(FlagStatus("working", "self-training 1/8"))
+    assert not FlagStatus("done").can_replace(FlagStatus("off", "broken", failed=True))
     assert not SearchResult("x", 3).can_replace(SearchResult("x", 2))  # events, not states: each one counts
