@@ -1,9 +1,10 @@
 """The parse path's shortcuts against the plain readings they replace, line by line on every Loghub sample.
 
-`time_span` skips the time forms whose pattern is not found in a line's digit shape, and `summarize` guesses a
-level once per digit shape: both must give what trying every form and sniffing every message give, on the
-samples as written and with their digits re-drawn (times that no longer read: the forms that fail are the
-ones the shortcut skips).
+`time_span` skips the time forms whose pattern is not found in a line's digit shape, `summarize` guesses a
+level once per digit shape, and `sniff_level` searches an ASCII message's lowered text with the patterns its
+stems call for: each must give what trying every form and the whole case-blind patterns give, on the samples
+as written and with their digits re-drawn (times that no longer read: the forms that fail are the ones the
+shortcut skips).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pytest
 
 from engine.logs import clock
 from engine.logs.formats import GENERIC, parse_lines
-from engine.logs.formats.record import level_of, sniff_level
+from engine.logs.formats import record as record_module
+from engine.logs.formats.record import _sniff_plain, level_of, sniff_level
 from engine.logs.templates import TemplateMiner
 from engine.logs.templates import summary as summary_module
 from engine.logs.templates.masks import digit_shape
@@ -134,7 +136,7 @@ def summaries_plain(lines: list[str]) -> list:
 @needs_loghub
 def test_messages_of_one_digit_shape_get_one_guess_on_every_loghub_sample() -> None:
     for name, lines in samples()[::2]:
-        for line, twin in zip(lines, redrawn(lines, 3), strict=True):
+        for line, twin in zip(lines[::3], redrawn(lines[::3], 3), strict=True):
             assert digit_shape(line) == digit_shape(twin)
             assert sniff_level(line) == sniff_level(twin), (name, line, twin)
 
@@ -159,3 +161,62 @@ def test_a_level_is_guessed_once_per_digit_shape(monkeypatch: pytest.MonkeyPatch
     found = summarize(parse_lines(lines, GENERIC), TemplateMiner())
     assert sniffed == ["job 12 failed", "job 5 failed", "job 1234 failed", "job 40 ok"]
     assert {s.example: s.level for s in found} == {"job 12 failed": "ERROR", "job 40 ok": None}
+
+
+WORDS = [
+    "Interrupting SendWorker",  # `err` inside a word: no error
+    "Can't save in background; WARN",
+    "cant open the device, a warning",  # `can'?t` beside a warning's stem
+    "cant open the device",  # no stem of _STEMS at all: no guess
+    "queue is full at the end of a long line of words that pushes it far from where the stem was first found: err",
+    "x" * 40 + " remounting filesystem read-only",
+    "x" * 40 + " got no answer from 10.0.0.1",
+    "bind: address already in use",
+    "java.io.IOException: Broken pipe",
+    "CPU exception support enabled",
+    "exception handling vector set",
+    "KeyError: 'x'",
+    "an Error in the errors.log",
+    "libgpg-error-dev on_error_fn /var/log/errors/ error.log",
+    "status=2/FAILURE",
+    "timeout=30 retrying",
+    "BUG: unable to handle kernel paging request",
+    "bug: fix",
+    "Oops: 0002 [#1] SMP",
+    "logrotate: ALERT exited abnormally",
+    "no ALERTs are active; crit_level=3",
+    "Kernel Panic - not syncing",
+    "general protection fault: 0000",
+    "FATAL ERROR in native method",
+    "DEPRECATED option, Warning",
+    "ſegfault and a warning",  # not ASCII: the plain path, where ſ matches s case-blind
+    "job failed – retrying",
+    "",
+]
+
+
+def test_sniff_level_is_the_plain_reading_on_odd_messages() -> None:
+    for message in WORDS + [w.upper() for w in WORDS] + [w.title() for w in WORDS]:
+        assert sniff_level(message) == _sniff_plain(message), message
+
+
+@needs_loghub
+def test_sniff_level_is_the_plain_reading_on_every_loghub_line() -> None:
+    for name, lines in samples()[::2]:
+        for line in lines:
+            assert sniff_level(line) == _sniff_plain(line), (name, line)
+
+
+class _Refused:
+    """A pattern that may not be searched."""
+
+    def search(self, *args: object) -> None:
+        raise AssertionError("the whole case-blind pattern was searched")
+
+
+def test_an_ascii_message_is_not_searched_with_the_whole_case_blind_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("_CRIT", "_ERROR", "_WARN"):
+        monkeypatch.setattr(record_module, name, _Refused())
+    assert sniff_level("2015-07-29 WARN [RecvWorker] - Interrupting SendWorker") == "WARN"
+    assert sniff_level("java.io.IOException: Broken pipe") == "ERROR"
+    assert sniff_level("Kernel panic - not syncing") == "CRITICAL"
