@@ -15,6 +15,7 @@ from dataclasses import dataclass
 CUT_MARKER = " …[cut {n} chars]"
 REPLY_TOKENS = 384  # the default reply budget: the analyst's summary of 60 lines takes up to ~350 tokens (p95)
 MODEL_CHUNK_LINES = 60  # lines per chunk of a digest bundle: an incident's worth (its digest counts them all)
+ANALYST_CHUNK_LINES = 100  # lines per chunk when the analyst answers (CLI and explorer): it reads lines, not tokens
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
+from engine.analysis.chunker import ANALYST_CHUNK_LINES, MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
 from engine.analysis.queries import NAMES
 from engine.errors import InputError, LogptError
 from engine.logs.textio import read_lines, read_stream_lines
@@ -36,8 +36,6 @@ if TYPE_CHECKING:  # torch, the knowledge base: imported where they run (see eac
     from engine.analysis.reply import Reply, Writer
     from engine.analysis.run import AnalysisRequest
     from engine.lm.bundle import LoadedBundle
-
-ANALYST_CHUNK_LINES = 100
 
 
 class Engine(str, enum.Enum):

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from engine.analysis.chunker import REPLY_TOKENS, Chunk, line_chunks
+from engine.analysis.chunker import ANALYST_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
 from engine.analysis.digest import Digest
 from engine.analysis.reply import NOT_WRITTEN, AnalystWriter, Generation, Writer
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # torch: loaded in the worker that loads the model, not when 
     from engine.analysis.run import BundleWriter
 
 LOADING = "loading model…"  # the model's state while the app loads it (a key for an analysis then waits)
-ANALYST_CHUNK_LINES = 200  # lines per chunk when the analyst answers: it reads lines, not tokens
 LOCK_POLL_S = 0.1  # how often a reply waiting for the model looks whether it was cancelled
 
 
