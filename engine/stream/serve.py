@@ -6,15 +6,17 @@ batch is judged with the detector's pipeline pieces:
 - keys: the detector bundle's templates, matched without learning (a frozen miner, or the bundle's key
   table), so every consumer gives a message the same key; a message no template fits gets a key made of
   its masked text (`~…`), the same on every consumer, and counts as a template never seen;
-- sessions: the bundle's session rule, within each source file; each session's recent keys (the model's
-  context) live in Redis (`{stream}:ctx:{session}`), so any consumer continues any session;
-- evidence: out of sequence or novel (the detector's top-K given the session's context), severity (the
+- sessions: the bundle's session rule, within each source file; each session's last keys (a context of the
+  model's) and their count live in Redis (`{stream}:ctx:{session}`, `{stream}:ctx-count`), so any consumer
+  continues any session;
+- evidence: out of sequence or novel (the detector's top-K, each key scored once in the window the whole
+  session's scoring puts it in, its session's window cached: engine.detect.incremental), severity (the
   level field or words), and bursts and rarity against the source's template counts so far, which live in
   Redis (engine.stream.tally), weighed by the evidence rule — what `logpt detect` weighs, except that a
   stream's verdict is not revised when later lines change a count.
 
 Exactly once, per entry: a Lua script applies an entry's effects (its key appended to its session's
-context, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's marker
+context and counted, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's marker
 (`{stream}:done:{id}`, kept a day) was not set, and sets it; entries are `XACK`ed after that. A consumer
 killed between the two leaves its entries pending: another consumer claims them after `claim_idle_ms`
 (XAUTOCLAIM), the script skips what was applied, and nothing is flagged twice or lost. An entry that is
@@ -33,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.detect.evidence import EvidenceRule, FileTally, Surprise, severity_of, weigh
+from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectionPipeline, surprise_at
 from engine.logs.formats.detect import parse_lines
 from engine.logs.formats.spec import LogFormat
@@ -51,11 +54,12 @@ local items = cjson.decode(ARGV[1])
 local keep = tonumber(ARGV[2])
 local flagged = 0
 local tally_n, tally_b, tally_runs = {}, {}, {}
+local pushes = {}
 for _, it in ipairs(items) do
   if redis.call('SET', KEYS[1] .. it.id, '1', 'NX', 'EX', tonumber(ARGV[3])) then
     for _, push in ipairs(it.ctx) do
-      redis.call('RPUSH', KEYS[2] .. push[1], push[2])
-      redis.call('LTRIM', KEYS[2] .. push[1], -keep, -1)
+      pushes[push[1]] = pushes[push[1]] or {}
+      table.insert(pushes[push[1]], push[2])
     end
     if it.flag ~= cjson.null then
       redis.call('XADD', KEYS[3], '*', unpack(it.flag))
@@ -65,6 +69,11 @@ for _, it in ipairs(items) do
   end
 end
 """ + FLUSH + """
+for name, keys in pairs(pushes) do
+  for i = 1, #keys, 1000 do redis.call('RPUSH', KEYS[2] .. name, unpack(keys, i, math.min(i + 999, #keys))) end
+  redis.call('LTRIM', KEYS[2] .. name, -keep, -1)
+  redis.call('HINCRBY', KEYS[5], name, #keys)
+end
 return flagged
 """
 
@@ -110,7 +119,10 @@ class Consumer:
         self.apply = client.register_script(APPLY)  # type: ignore[attr-defined]
         self.minute_of = MinuteReader()
         self.stats = Stats()
-        self.context = pipeline.detector.model.config.block_size - 1 if pipeline.detector is not None else 64
+        self.context_count = f"{stream}:ctx-count"  # session → its keys so far (the place of its next key)
+        detector = pipeline.detector
+        self.scorer = StreamScorer(detector) if detector is not None else None  # sessions' windows, cached
+        self.context = detector.model.config.block_size if detector is not None else 64  # keys kept per session
         self._last_claim = 0.0
         self.count = min(batch, FIRST_COUNT)  # entries the next read asks for (bounded by BATCH_BYTES)
         self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
@@ -174,7 +186,7 @@ class Consumer:
         items = self.judge(entries)
         if items:
             self.stats.flags += int(self.apply(keys=[f"{self.stream}:done:", f"{self.stream}:ctx:", self.flags_stream,
-                                                     f"{self.stream}:tally:"],
+                                                     f"{self.stream}:tally:", self.context_count],
                                                args=[json.dumps(items), self.context, DONE_TTL_S, BUCKET_TTL_S]))  # fmt: skip
         self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
         now_ms = time.time() * 1000
@@ -206,8 +218,7 @@ class Consumer:
             for session in group_sessions(part, self.pipeline.spec):
                 sessions.append(session)
                 names.append(f"{source}|{session.id}")
-        contexts = self.contexts(names)
-        surprises = self.surprises(sessions, contexts)
+        surprises = self.surprises(sessions, names)
         for session, name in zip(sessions, names, strict=True):
             for k, key in zip(session.lines, session.keys, strict=True):
                 items[k]["ctx"].append([name, key])  # type: ignore[union-attr]
@@ -251,25 +262,26 @@ class Consumer:
         found = miner.match(message)
         return str(found) if found is not None else MINED + miner.masked(message)
 
-    def contexts(self, names: list[str]) -> list[list[str]]:
+    def steps(self, sessions: list[Session], names: list[str]) -> list[Step]:
+        """Each session's new keys after its keys so far: their count and the last `context` of them (one
+        round trip). A session from before the counts were kept counts the keys its list holds."""
         pipe = self.client.pipeline(transaction=False)  # type: ignore[attr-defined]
         for name in names:
             pipe.lrange(f"{self.stream}:ctx:{name}", -self.context, -1)
-        return [[k.decode() for k in keys] for keys in pipe.execute()]
+        pipe.hmget(self.context_count, names)
+        *lists, counts = pipe.execute()
+        return [Step(name, int(n) if n is not None else len(keys), tuple(k.decode() for k in keys), tuple(s.keys))
+                for name, s, keys, n in zip(names, sessions, lists, counts, strict=True)]  # fmt: skip
 
-    def surprises(self, sessions: list, contexts: list[list[str]]) -> dict[int, Surprise]:
-        """Entry index → the detector's surprise, for keys outside its top-K given the session's context."""
-        detector = self.pipeline.detector
-        if detector is None or not sessions:
+    def surprises(self, sessions: list[Session], names: list[str]) -> dict[int, Surprise]:
+        """Entry index → the detector's surprise, for keys outside its top-K given the session's keys so far
+        (engine.detect.incremental: each key scored once, in the window `logpt detect` scores it in)."""
+        if self.scorer is None or not sessions:
             return {}
-        sequences = [ctx + s.keys for ctx, s in zip(contexts, sessions, strict=True)]
-        found = detector.outliers(sequences, first=[len(c) for c in contexts])
         out: dict[int, Surprise] = {}
-        for session, ctx, sequence, (_n, flagged) in zip(sessions, contexts, sequences, found, strict=True):
-            whole = Session(session.id, sequence, [-1] * len(ctx) + session.lines)  # context positions: no entry
+        for session, flagged in zip(sessions, self.scorer.advance(self.steps(sessions, names)), strict=True):
             for i, verdict in flagged.items():
-                if len(ctx) <= i < len(sequence):  # not the end-of-session position
-                    out.setdefault(whole.lines[i], surprise_at(whole, i, verdict))
+                out.setdefault(session.lines[i], surprise_at(session, i, verdict))
         return out
 
 

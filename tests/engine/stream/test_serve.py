@@ -18,6 +18,8 @@ from engine.detect import Detector  # noqa: E402
 from engine.detect.evidence import EvidenceRule  # noqa: E402
 from engine.detect.history import mine  # noqa: E402
 from engine.logs.formats import detect_format  # noqa: E402
+from engine.logs.formats.detect import parse_lines  # noqa: E402
+from engine.logs.sessions import group_sessions  # noqa: E402
 from engine.logs.templates import TemplateMiner  # noqa: E402
 from engine.stream.serve import Consumer, pipeline_for  # noqa: E402
 from engine.stream.ship import ship_files  # noqa: E402
@@ -323,3 +325,35 @@ def test_bursts_and_rarity_are_weighed_from_counts_kept_in_redis_exactly_once(re
     counts = client.hgetall(f"logs:tally:{log}:n")
     assert int(counts[b""]) == len(lines)  # every record counted once (the script skips what was applied)
     assert int(counts[b""]) == sum(int(v) for k, v in counts.items() if k)
+
+
+@pytest.mark.slow
+def test_sequence_flags_are_the_full_scorings_however_the_entries_are_batched(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """Each session's keys are scored once, in the window the whole session's scoring puts them in: batches of 5
+    or of hundreds, two consumers taking turns (each with its own cache), give the flags of the detector's
+    full path over each session (its `outliers`, the session extended to a window's end)."""
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(300), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines, _novel = log_with_novel_lines(log, 300, 97)
+    fmt = detect_format(lines).format
+    detector = Detector.load(bundle)
+    found = []
+    for batches in ([5], [300], [7, 40]):  # one consumer per batch size, taking turns
+        client.flushall()
+        ship_files(client, [log], once=True)
+        consumers = [Consumer(client, pipeline_for(detector, fmt, EvidenceRule("topk")), name=f"c{b}", batch=b)
+                     for b in batches]  # fmt: skip
+        turn = 0
+        while len(client.keys("logs:done:*")) < 300:
+            consumers[turn % len(consumers)].step()
+            turn += 1
+        found.append({int(f["line"]): f["why"] for f in flags(client)})
+    pipeline = consumers[0].pipeline
+    keyed = [(r, consumers[0].key_of(r.message)) for r in parse_lines(lines, fmt)]
+    expected = set()
+    for session in group_sessions(keyed, pipeline.spec):
+        ((_n, flagged),) = detector.outliers([session.keys + [session.keys[0]] * 8], first=[0])  # past its window's end
+        expected |= {session.lines[i] for i in flagged if i < len(session.lines)}
+    assert found[0] == found[1] == found[2]
+    assert set(found[0]) == expected and len(expected) > 10
