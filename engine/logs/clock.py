@@ -212,12 +212,11 @@ class TimeReader:
         form of this module, or None."""
         if not text:
             return None
-        for i in (self._form, *range(len(_READERS))):
-            find, read = _READERS[i]
-            if (m := find(text)) is not None and (t := read(m, self.year)) is not None:
-                self._form, self._dated = i, int(t // 86400)
-                group = _SECONDS.get(read)  # type: ignore[call-overload]
-                return t, (m.start(group) if group is not None else -1)
+        if (found := _read_first(text, self._form, self.year)) is not None:
+            i, m, t = found
+            self._form, self._dated = i, int(t // 86400)
+            group = _SECONDS.get(_READERS[i][1])  # type: ignore[call-overload]
+            return t, (m.start(group) if group is not None else -1)
         day = self._dated if self._dated is not None else self.day
         if day is None or (m := _TIME_OF_DAY.match(text)) is None:
             return None
@@ -244,20 +243,25 @@ def seconds_of(line: str, year: int | None = None) -> float | None:
 def time_span(line: str, first: int = 0) -> tuple[int, int, int] | None:
     """Where a time this module reads is written in `line`'s first HEAD characters: (start, end, form), from
     its first field to its last (a zone included), or None. `form` tells which form read it: passed back as
-    `first` for the next line of the same file, that form is tried first (as `TimeReader` does).
-
-    Where form `first` does not read the line, only the forms whose pattern is found in the line's digit shape
-    are tried (`_found_in`): the rest could not match it either."""
+    `first` for the next line of the same file, that form is tried first (as `TimeReader` does)."""
     head = line[:HEAD]
+    if (found := _read_first(head, first, 2000)) is None:  # 2000: a leap year, for `Feb 29`
+        return None
+    _, m, _ = found
+    start = m.start(1)
+    return start, start + len(head[start : m.end()].rstrip()), found[0]
+
+
+def _read_first(text: str, first: int, year: int) -> tuple[int, re.Match[str], float] | None:
+    """(form, match, instant) of the first form in _READERS that reads `text`, form `first` tried first; None
+    if none does. After `first`, only the forms whose pattern is found in the text's digit shape are tried."""
     find, read = _READERS[first]
-    if (m := find(head)) is not None and read(m, 2000) is not None:  # 2000: a leap year, for `Feb 29`
-        start = m.start(1)
-        return start, start + len(head[start : m.end()].rstrip()), first
-    for i in _found_in(head.encode("utf-8", "surrogatepass").translate(_DIGITS)):
+    if (m := find(text)) is not None and (t := read(m, year)) is not None:
+        return first, m, t
+    for i in _found_in(text.encode("utf-8", "surrogatepass").translate(_DIGITS)):
         find, read = _READERS[i]
-        if i != first and (m := find(head)) is not None and read(m, 2000) is not None:
-            start = m.start(1)
-            return start, start + len(head[start : m.end()].rstrip()), i
+        if i != first and (m := find(text)) is not None and (t := read(m, year)) is not None:
+            return i, m, t
     return None
 
 
@@ -266,10 +270,10 @@ _DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
 
 @lru_cache(maxsize=8192)
 def _found_in(shape: bytes) -> tuple[int, ...]:
-    """The forms (indexes into _READERS, in order) whose pattern matches somewhere in a line's head with every
-    ASCII digit written 0 (`shape`, UTF-8). Exact for every line of that shape: the patterns test digits only
-    as \\d (the one literal, `(?:19|20)`, sits in a group that may match nothing), so whether a pattern matches
-    at all does not depend on a digit's value; what it reads does, and is read from the line itself."""
+    """The forms (indexes into _READERS, in order) whose pattern matches somewhere in a text with every ASCII
+    digit written 0 (`shape`, UTF-8). Exact for every text of that shape: the patterns test digits only as \\d
+    (the one literal, `(?:19|20)`, sits in a group that may match nothing), so whether a pattern matches at all
+    does not depend on a digit's value; what it reads does, and is read from the text itself."""
     text = shape.decode("utf-8", "surrogatepass")
     return tuple(i for i, (find, _read) in enumerate(_READERS) if find(text) is not None)
 

@@ -9,6 +9,8 @@ shortcut skips).
 
 from __future__ import annotations
 
+import datetime
+import functools
 import random
 from pathlib import Path
 
@@ -29,6 +31,10 @@ needs_loghub = pytest.mark.skipif(
 )
 
 
+# Every line of every sample in the slow run; every third line otherwise (each test a few seconds).
+STRIDES = [3, pytest.param(1, marks=pytest.mark.slow)]
+
+
 def time_span_plain(line: str, first: int = 0) -> tuple[int, int, int] | None:
     """The reference: every form tried in turn, `first` first, as time_span did before its shortcut."""
     head = line[: clock.HEAD]
@@ -45,7 +51,9 @@ def redrawn(lines: list[str], seed: int) -> list[str]:
     return ["".join(rng.choice("0123456789") if c.isdigit() else c for c in line) for line in lines]
 
 
+@functools.cache
 def samples() -> list[tuple[str, list[str]]]:
+    """Each sample's lines, then the same with digits re-drawn (read once for the module's tests)."""
     found = []
     for folder in sorted(p for p in LOGHUB.iterdir() if p.is_dir()):
         path = folder / f"{folder.name}_2k.log"
@@ -67,8 +75,10 @@ def spans(lines: list[str], read) -> list[tuple[int, int, int] | None]:  # noqa:
 
 
 @needs_loghub
-def test_time_spans_are_the_plain_readings_on_every_loghub_sample() -> None:
-    for name, lines in samples():
+@pytest.mark.parametrize("stride", STRIDES)
+def test_time_spans_are_the_plain_readings_on_every_loghub_sample(stride: int) -> None:
+    for name, every in samples():
+        lines = every[::stride]
         assert spans(lines, clock.time_span) == spans(lines, time_span_plain), name
         mixed = lines[::7] + lines[3::11]  # forms changing from line to line
         assert spans(mixed, clock.time_span) == spans(mixed, time_span_plain), name
@@ -102,6 +112,38 @@ LINES = [
 def test_time_spans_of_odd_lines_whatever_form_comes_first(first: int) -> None:
     for line in LINES + redrawn(LINES, 1) + redrawn(LINES, 2):
         assert clock.time_span(line, first) == time_span_plain(line, first), (line, first)
+
+
+class PlainReader(clock.TimeReader):
+    """The reference TimeReader: every form tried in turn, the last one that read a line first."""
+
+    def read(self, text: str) -> tuple[float, int] | None:
+        if not text:
+            return None
+        for i in (self._form, *range(len(clock._READERS))):
+            find, read = clock._READERS[i]
+            if (m := find(text)) is not None and (t := read(m, self.year)) is not None:
+                self._form, self._dated = i, int(t // 86400)
+                group = clock._SECONDS.get(read)  # type: ignore[call-overload]
+                return t, (m.start(group) if group is not None else -1)
+        day = self._dated if self._dated is not None else self.day
+        if day is None or (m := clock._TIME_OF_DAY.match(text)) is None:
+            return None
+        h, mi, s, f = m.groups()
+        if int(h) > 23 or int(mi) > 59 or int(s) > 60:
+            return None
+        return day * 86400.0 + int(h) * 3600 + int(mi) * 60 + int(s) + clock._fraction(f), m.start(3)
+
+
+@needs_loghub
+@pytest.mark.parametrize("stride", STRIDES)
+def test_time_readers_read_the_plain_times_on_every_loghub_sample(stride: int) -> None:
+    day = datetime.date(2026, 11, 20)
+    for name, lines in samples():
+        fast, plain = clock.TimeReader(2026, day=day), PlainReader(2026, day=day)
+        shuffled = lines[stride - 1 :: stride] + lines[::-stride]  # out of order, as a binary search reads them
+        for line in shuffled + [f"{line[-40:]} 10:02:{i % 60:02d}" for i, line in enumerate(lines[::9])]:
+            assert fast(line) == plain(line), (name, line)
 
 
 def test_a_form_not_found_in_a_shape_is_not_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,9 +243,10 @@ def test_sniff_level_is_the_plain_reading_on_odd_messages() -> None:
 
 
 @needs_loghub
-def test_sniff_level_is_the_plain_reading_on_every_loghub_line() -> None:
+@pytest.mark.parametrize("stride", STRIDES)
+def test_sniff_level_is_the_plain_reading_on_every_loghub_line(stride: int) -> None:
     for name, lines in samples()[::2]:
-        for line in lines:
+        for line in lines[::stride]:
             assert sniff_level(line) == _sniff_plain(line), (name, line)
 
 
