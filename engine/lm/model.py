@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.lm.config import GPTConfig
-from engine.lm.kv_cache import KVCache
+from engine.lm.kv_cache import KVCache, Position
 
 
 class CausalSelfAttention(nn.Module):
@@ -30,34 +30,20 @@ class CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
         self.kv_cache: KVCache | None = None
 
-    def forward(self, x: torch.Tensor, input_pos: int | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, input_pos: Position, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Attention for x (B, T, C); `mask` (from `GPT.hidden_of`) is None where causality needs none or is_causal."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         hs = C // self.n_head
         q = q.view(B, T, self.n_head, hs).transpose(1, 2)  # (B, nh, T, hs)
         k = k.view(B, T, self.n_head, hs).transpose(1, 2)
         v = v.view(B, T, self.n_head, hs).transpose(1, 2)
-
-        start = 0
         if input_pos is not None:
             assert self.kv_cache is not None, "call GPT.setup_caches() before decoding with input_pos"
-            k, v = self.kv_cache.update(input_pos, k, v)  # (B, nh, input_pos+T, hs)
-            start = input_pos
-
+            k, v = self.kv_cache.update(input_pos, k, v)  # (B, nh, input_pos+T, hs); the whole cache for a tensor
+        # No mask: plain causal attention from position 0, or one new query that sees every cached key.
         dropout = self.dropout if self.training else 0.0
-        if start == 0:
-            # No cached prefix: plain causal attention (T == 1 is causal trivially).
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=T > 1)
-        elif T == 1:
-            # One new query attends to every cached position: no mask needed.
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
-        else:
-            # Several new queries after a cached prefix: query i sees keys 0..start+i.
-            keys = torch.arange(start + T, device=x.device)
-            queries = torch.arange(start, start + T, device=x.device)
-            mask = keys[None, :] <= queries[:, None]  # (T, start+T)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
-
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None and T > 1)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
         return self.resid_dropout(self.c_proj(y))
 
@@ -83,8 +69,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor, input_pos: int | None) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), input_pos)
+    def forward(self, x: torch.Tensor, input_pos: Position, mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), input_pos, mask)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -104,6 +90,8 @@ class GPT(nn.Module):
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         if config.tie_weights:
             self.lm_head.weight = self.transformer.wte.weight
+        self.causal_mask: torch.Tensor | None
+        self.register_buffer("causal_mask", None, persistent=False)  # set with the KV caches
 
     def init_weights(self, seed: int | None = None) -> None:
         """GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2·n_layer)."""
@@ -120,11 +108,13 @@ class GPT(nn.Module):
                 else:
                     p.zero_()
 
-    def setup_caches(self, max_batch: int, max_seq_len: int | None = None) -> None:
-        """Give every layer a KV cache of at least this size, on the model's device and dtype.
+    def setup_caches(self, max_batch: int, max_seq_len: int | None = None, *, zeroed: bool = False) -> None:
+        """Give every layer a KV cache of at least this size, on the model's device and dtype, and the
+        model the causal mask (max_seq_len, max_seq_len) that attention after a cached prefix reads.
 
         Caches that are already big enough are kept: a fresh allocation costs page faults on first
-        write (~7% of a 900-token GPT-2 prefill on a CPU). `clear_caches` frees them.
+        write (~7% of a 900-token GPT-2 prefill on a CPU). `zeroed` asks for caches allocated as zeros
+        (the static-shape step reads unwritten rows). `clear_caches` frees them.
         """
         max_seq_len = max_seq_len or self.config.block_size
         assert max_seq_len <= self.config.block_size
@@ -136,6 +126,8 @@ class GPT(nn.Module):
             and current.max_seq_len >= max_seq_len
             and current.k.dtype == ref.dtype
             and current.k.device == ref.device
+            and (current.zeroed or not zeroed)
+            and (torch.is_inference_mode_enabled() or not current.k.is_inference())  # else not writable here
         ):
             return
         for block in self.transformer.h:
@@ -146,36 +138,54 @@ class GPT(nn.Module):
                 self.config.head_size,
                 dtype=ref.dtype,
                 device=ref.device,
+                zeroed=zeroed,
             )
+        # Built once per cache size, as gpt-fast does: row i says which keys query position i sees.
+        self.causal_mask = torch.ones(max_seq_len, max_seq_len, dtype=torch.bool, device=ref.device).tril()
 
     def clear_caches(self) -> None:
         for block in self.transformer.h:
             block.attn.kv_cache = None
+        self.causal_mask = None
 
-    def forward(self, idx: torch.Tensor, input_pos: int | None = None, *, last_only: bool = False) -> torch.Tensor:
+    def forward(self, idx: torch.Tensor, input_pos: Position = None, *, last_only: bool = False) -> torch.Tensor:
         """Logits (B, T, V) for token ids idx (B, T); (B, 1, V) with last_only.
 
         With `input_pos`, idx holds the tokens at positions [input_pos,
         input_pos+T) and attention reads earlier positions from the KV caches.
+        An `input_pos` tensor (T,) of positions on the device keeps every shape
+        fixed from step to step (attention spans the whole cache under a row of
+        the causal mask): the step that `torch.compile` captures.
         """
         return self.lm_head(self.hidden(idx, input_pos, last_only=last_only))
 
-    def hidden(self, idx: torch.Tensor, input_pos: int | None = None, *, last_only: bool = False) -> torch.Tensor:
+    def hidden(self, idx: torch.Tensor, input_pos: Position = None, *, last_only: bool = False) -> torch.Tensor:
         """The final hidden states (B, T, C) that `lm_head` turns into logits; for callers that apply the
         head to a few positions at a time (detector scoring) instead of holding (B, T, V) at once."""
         return self.hidden_of(self.transformer.wte(idx), input_pos, last_only=last_only)
 
-    def hidden_of(self, x: torch.Tensor, input_pos: int | None = None, *, last_only: bool = False) -> torch.Tensor:
+    def hidden_of(self, x: torch.Tensor, input_pos: Position = None, *, last_only: bool = False) -> torch.Tensor:
         """`hidden` for inputs given as vectors (B, T, C) instead of token ids: a model over sequences of
         things that are not tokens (engine.detect.textseq: one vector per log template)."""
-        T, start = x.shape[1], input_pos or 0
-        assert start + T <= self.config.block_size, (
-            f"sequence of {start + T} tokens exceeds block_size {self.config.block_size}"
-        )
-        pos = torch.arange(start, start + T, device=x.device)  # (T,)
+        pos, mask = self._positions(x.shape[1], input_pos, x.device)
         x = self.transformer.drop(x + self.transformer.wpe(pos))  # (B, T, C)
         for block in self.transformer.h:
-            x = block(x, input_pos)
+            x = block(x, input_pos, mask)
         if last_only:
             x = x[:, -1:, :]
         return self.transformer.ln_f(x)
+
+    def _positions(self, T: int, input_pos: Position, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Positions (T,) of T new tokens and the attention mask they need: None from position 0 (is_causal)
+        and for one token after a cached prefix; else rows of the causal mask (T, start+T), or (1, 1, T,
+        T_max) for positions given as a tensor."""
+        if input_pos is not None:
+            assert self.causal_mask is not None, "call GPT.setup_caches() before decoding with input_pos"
+        if isinstance(input_pos, torch.Tensor):
+            return input_pos, self.causal_mask[None, None, input_pos]
+        start = input_pos or 0
+        assert start + T <= self.config.block_size, (
+            f"sequence of {start + T} tokens exceeds block_size {self.config.block_size}"
+        )
+        mask = self.causal_mask[start : start + T, : start + T] if start and T > 1 else None
+        return torch.arange(start, start + T, device=device), mask

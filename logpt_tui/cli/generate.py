@@ -22,6 +22,10 @@ from logpt_tui.cli.options import (
     load_model,
 )
 
+CompileOpt = Annotated[
+    bool, typer.Option("--compile", help="Decode through torch.compile (CUDA only; the first reply compiles).")
+]
+
 
 def generate(
     *,
@@ -35,16 +39,20 @@ def generate(
     device: DeviceOpt = Device.auto,
     quantize: QuantizeOpt = None,
     as_json: JsonOpt = False,
+    compile_step: CompileOpt = False,
 ) -> None:
     """Continue a raw prompt with a bundle and report prefill time and decode speed."""
     bundle = load_model(model, device, quantize)
     prompt_ids = bundle.tokenizer.encode(prompt)
     if not prompt_ids:
         raise LogptError("the prompt is empty", "pass some text with --prompt")
-    from engine.lm.generate import GenerationStats  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.lm.compiled import compile_applies  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.lm.generate import GenerationStats  # noqa: PLC0415
     from engine.lm.generate import generate as generate_ids  # noqa: PLC0415
     from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
 
+    if compile_step and not compile_applies(bundle.placement.device):
+        err.print(f"[dim]--compile works on CUDA only; decoding on {bundle.placement.device.type} without it[/dim]")
     stats = GenerationStats()
     stream = generate_ids(
         bundle.model,
@@ -54,6 +62,7 @@ def generate(
         stop_ids=bundle.stop_ids(),
         seed=seed,
         stats=stats,
+        compiled=compile_step,
     )
     if as_json:
         ids = list(stream)

@@ -7,7 +7,9 @@ rounds alternate engines and the table reports medians, so a neighbour's load
 affects all of them alike. Targets (2-core CPU): decode ≥ 1.2× transformers in
 fp32 and ≥ 2.5× with int8; prefill no slower than transformers.
 
-    python -m tests.benchmarks.bench_generate [--rounds 3] [--device cpu] [--json FILE]
+    python -m tests.benchmarks.bench_generate [--rounds 3] [--device cpu] [--compile] [--json FILE]
+
+`--compile` adds logpt with the torch.compile decode step (`generate(compiled=True)`; CUDA only).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from engine.lm.sampling import SamplingConfig
 CONTEXT = 1280  # room for 900 + 256 tokens
 
 
-def logpt_run(model: GPT, prompt: list[int], new: int) -> tuple[float, float]:
+def logpt_run(model: GPT, prompt: list[int], new: int, compiled: bool = False) -> tuple[float, float]:
     stats = GenerationStats()
-    ids = list(generate(model, prompt, max_new_tokens=new, sampling=SamplingConfig(temperature=0.0), stats=stats))
+    greedy = SamplingConfig(temperature=0.0)
+    ids = list(generate(model, prompt, max_new_tokens=new, sampling=greedy, stats=stats, compiled=compiled))
     assert len(ids) == new
     return stats.prefill_seconds, stats.decode_tokens_per_s
 
@@ -83,6 +86,7 @@ def main() -> None:
     parser.add_argument("--prompt-tokens", type=int, default=900)
     parser.add_argument("--new-tokens", type=int, default=256)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compile", action="store_true", help="also logpt with the compiled decode step (CUDA)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -98,6 +102,8 @@ def main() -> None:
         "transformers": transformers_runner(state, device, dtype),
         f"logpt {str(dtype).removeprefix('torch.')}": lambda p, n: logpt_run(model, p, n),
     }
+    if args.compile and device.type == "cuda":
+        engines[f"logpt {str(dtype).removeprefix('torch.')} compiled"] = lambda p, n: logpt_run(model, p, n, True)
     if device.type == "cpu":
         int8 = GPT(preset("gpt2", block_size=CONTEXT))
         int8.load_state_dict(state)
