@@ -54,7 +54,8 @@ class KVCache(nn.Module):
         """
         batch, _, steps, _ = k.shape
         if isinstance(input_pos, torch.Tensor):
-            k_out, v_out = self.k[:batch], self.v[:batch]
+            whole = batch == self.k.size(0)  # the buffers themselves, as CUDA graphs want them, where they fit
+            k_out, v_out = (self.k, self.v) if whole else (self.k[:batch], self.v[:batch])
             k_out[:, :, input_pos] = k
             v_out[:, :, input_pos] = v
             return k_out, v_out

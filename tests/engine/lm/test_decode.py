@@ -230,9 +230,13 @@ def test_compiled_is_a_no_op_off_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.slow
 def test_the_static_step_compiles_as_one_graph_on_the_cpu() -> None:
+    from torch._dynamo.testing import CompileCounter
+
     torch._dynamo.reset()
     model = random_model()
     prompt = [2, 7, 1, 8]
     expected = reference(model, prompt, 12, GREEDY)
-    compiled = torch.compile(static_forward, fullgraph=True, backend="aot_eager")  # no graph break anywhere
+    counter = CompileCounter()
+    compiled = torch.compile(static_forward, fullgraph=True, backend=counter)  # fullgraph: no graph break anywhere
     assert static_decode(model, prompt, 12, GREEDY, StaticStep(model, compiled)) == expected
+    assert counter.frame_count == 1  # one capture serves every step: no new shapes, no recompiles
