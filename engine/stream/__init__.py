@@ -6,6 +6,28 @@ MAX_RECORD_BYTES = 64 * 1024  # a record's text, in UTF-8 bytes: `ship` sends it
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # waits between reconnection attempts, the last one repeated
 
 
+def tagged(stream: str) -> str:
+    """The prefix of a stream's own keys (flags, dead letters, markers, contexts, counts, file positions): the
+    stream's name as a Redis Cluster hash tag, `{logs}`, so that they and the stream itself (`logs` hashes as
+    its tag `{logs}` does) sit in one slot, and a Lua step or a transaction touches one slot. A name that holds
+    a tag already (`{app}logs`) is its own prefix."""
+    start = stream.find("{")
+    if start >= 0 and stream.find("}", start + 1) > start + 1:
+        return stream
+    return "{" + stream + "}"
+
+
+def migrate(client: object, old: str, new: str) -> bool:
+    """Rename `old` (a key of an earlier version, named `STREAM:…`) to `new` when only the old one exists, on a
+    single Redis (in a cluster the two may sit in different slots: the old key is left, and said in the docs)."""
+    import redis  # noqa: PLC0415
+
+    try:
+        return bool(client.exists(old) and not client.exists(new) and client.renamenx(old, new))  # type: ignore[attr-defined]
+    except (redis.exceptions.ResponseError, redis.exceptions.RedisClusterException):  # in a cluster: two slots
+        return False
+
+
 def backoff(attempt: int) -> float:
     """The wait before reconnection attempt `attempt` (0-based)."""
     return BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]

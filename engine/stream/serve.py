@@ -42,7 +42,7 @@ from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
 from engine.logs.timestamps import MinuteReader
-from engine.stream import MAX_RECORD_BYTES, backoff, wrong_type
+from engine.stream import MAX_RECORD_BYTES, backoff, migrate, tagged, wrong_type
 from engine.stream.tally import BUCKET_TTL_S, COLLECT, FLUSH, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
 BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
@@ -115,17 +115,20 @@ class Consumer:
     ) -> None:
         self.client, self.pipeline, self.stream, self.group, self.name = client, pipeline, stream, group, name
         self.batch, self.block_ms, self.claim_idle_ms = batch, block_ms, claim_idle_ms
-        self.flags_stream, self.dead_stream = f"{stream}:flags", f"{stream}:dead"
+        self.keys = tagged(stream)  # {stream}: its keys share the stream's Redis Cluster slot
+        self.flags_stream, self.dead_stream = f"{self.keys}:flags", f"{self.keys}:dead"
         self.apply = client.register_script(APPLY)  # type: ignore[attr-defined]
         self.minute_of = MinuteReader()
         self.stats = Stats()
-        self.context_count = f"{stream}:ctx-count"  # session → its keys so far (the place of its next key)
+        self.context_count = f"{self.keys}:ctx-count"  # session → its keys so far (the place of its next key)
         detector = pipeline.detector
         self.scorer = StreamScorer(detector) if detector is not None else None  # sessions' windows, cached
         self.context = detector.model.config.block_size if detector is not None else 64  # keys kept per session
         self._last_claim = 0.0
         self.count = min(batch, FIRST_COUNT)  # entries the next read asks for (bounded by BATCH_BYTES)
         self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
+        for kept in (self.flags_stream, self.dead_stream):  # an earlier version's streams, named `STREAM:…`
+            migrate(client, f"{stream}:{kept.rpartition(':')[2]}", kept)
         self.ensure_group()
 
     def ensure_group(self) -> None:
@@ -185,8 +188,8 @@ class Consumer:
                                                 "fields": repr(fields)[:2000]})  # fmt: skip
         items = self.judge(entries)
         if items:
-            self.stats.flags += int(self.apply(keys=[f"{self.stream}:done:", f"{self.stream}:ctx:", self.flags_stream,
-                                                     f"{self.stream}:tally:", self.context_count],
+            self.stats.flags += int(self.apply(keys=[f"{self.keys}:done:", f"{self.keys}:ctx:", self.flags_stream,
+                                                     f"{self.keys}:tally:", self.context_count],
                                                args=[json.dumps(items), self.context, DONE_TTL_S, BUCKET_TTL_S]))  # fmt: skip
         self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
         now_ms = time.time() * 1000
@@ -250,7 +253,7 @@ class Consumer:
         wants: dict[str, set[tuple[str, str]]] = {}
         for source, key, bucket, _timed in seen:
             wants.setdefault(source, set()).add((bucket, key))
-        found = tallies(read_counts(self.client, f"{self.stream}:tally:", wants), seen)
+        found = tallies(read_counts(self.client, f"{self.keys}:tally:", wants), seen)
         return {record.line: tally for (record, _key), tally in zip(keyed, found, strict=True)}
 
     def key_of(self, message: str) -> str:
@@ -267,7 +270,7 @@ class Consumer:
         round trip). A session from before the counts were kept counts the keys its list holds."""
         pipe = self.client.pipeline(transaction=False)  # type: ignore[attr-defined]
         for name in names:
-            pipe.lrange(f"{self.stream}:ctx:{name}", -self.context, -1)
+            pipe.lrange(f"{self.keys}:ctx:{name}", -self.context, -1)
         pipe.hmget(self.context_count, names)
         *lists, counts = pipe.execute()
         return [Step(name, int(n) if n is not None else len(keys), tuple(k.decode() for k in keys), tuple(s.keys))

@@ -36,7 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from engine.errors import InputError
 from engine.logs.formats.detect import CONTINUATION, MAX_CONTINUATION_LINES
 from engine.logs.logsource import LogSource
-from engine.stream import MAX_RECORD_BYTES, backoff, cut_record, wrong_type
+from engine.stream import MAX_RECORD_BYTES, backoff, cut_record, migrate, tagged, wrong_type
 
 BATCH = 500  # records per transaction
 
@@ -52,7 +52,7 @@ LEASE_MS = 30_000  # a shipper that dies holds its files this long at most
 
 
 def position_key(stream: str, path: Path) -> str:
-    return f"{stream}:ship:{path.resolve()}"
+    return f"{tagged(stream)}:ship:{path.resolve()}"
 
 
 def _dead_here(holder: bytes) -> bool:
@@ -76,7 +76,8 @@ class FileShipper:
     def __init__(self, client: object, stream: str, path: Path, maxlen: int | None) -> None:
         self.client, self.stream, self.path, self.maxlen = client, stream, Path(path), maxlen
         self.key = position_key(stream, self.path)
-        self.lease = f"{stream}:ship-lease:{self.path.resolve()}"
+        migrate(client, f"{stream}:ship:{self.path.resolve()}", self.key)  # an earlier version's `STREAM:ship:PATH`
+        self.lease = f"{tagged(stream)}:ship-lease:{self.path.resolve()}"
         self.token = f"{socket.gethostname()}-{os.getpid()}-{id(self)}"
         self.renew()
         try:

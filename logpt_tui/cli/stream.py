@@ -20,7 +20,8 @@ OnceOpt = Annotated[bool, typer.Option("--once", help="Send what the files hold 
 
 
 def connect(url: str) -> object:
-    """A Redis client for `url`, checked with a PING (a one-line error when it does not answer)."""
+    """A Redis client for `url`, checked with a PING (a one-line error when it does not answer); a node of a
+    Redis Cluster gives a cluster client (keys routed to their slots' nodes, MOVED followed)."""
     try:
         import redis  # noqa: PLC0415 - only `ship` and `serve` need it
     except ImportError:
@@ -28,6 +29,8 @@ def connect(url: str) -> object:
     try:
         client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
         client.ping()
+        if client.info("cluster").get("cluster_enabled"):
+            client = redis.RedisCluster.from_url(url, socket_timeout=10, socket_connect_timeout=5)
     except ValueError as e:
         raise LogptError(f"not a Redis URL: {url!r} ({e})", "use redis://HOST:PORT/DB") from None
     except redis.exceptions.RedisError as e:
@@ -114,8 +117,8 @@ def serve(
     metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Consume a stream in a consumer group (XREADGROUP), flag anomalous records with a detector and XADD
-    each flag with its why to STREAM:flags; entries are acknowledged after their results are written, a dead
-    consumer's entries are claimed (XAUTOCLAIM), bad entries go to STREAM:dead. Run as many as you like.
+    each flag with its why to {STREAM}:flags; entries are acknowledged after their results are written, a dead
+    consumer's entries are claimed (XAUTOCLAIM), bad entries go to {STREAM}:dead. Run as many as you like.
     SIGTERM or Ctrl+C: finish the batch, acknowledge, exit."""
     import os  # noqa: PLC0415
     import socket  # noqa: PLC0415

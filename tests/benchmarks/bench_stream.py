@@ -11,7 +11,12 @@ log, and HDFS-like volume: --lines records of which 4% are anomalous (templates 
    has claimed (claim idle --claim-ms) and judged all the dead one's entries. Lost = entries never applied,
    duplicated = entries flagged twice (both must be 0).
 
-    python -m tests.benchmarks.bench_stream [--lines 1000000] [--rate 5000] [--claim-ms 5000]
+    python -m tests.benchmarks.bench_stream [--lines 1000000] [--rate 5000] [--claim-ms 5000] [--consumers 1,2]
+                                            [--block 16] [--trained-size]
+
+The detector has random weights (its flags are noise, its cost is real): a 1-layer, 16-wide model with a
+context of --block keys, or with --trained-size the size `logpt train detector` gives (2 layers, 64 wide,
+4 heads; --block 128 is its context).
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ from pathlib import Path
 
 import redis
 
+from engine.detect import Detector, KeyVocab, TopK
 from engine.detect.history import mine
+from engine.lm.config import GPTConfig
+from engine.lm.model import GPT
 from engine.logs.formats import detect_format
 from engine.logs.templates import TemplateMiner
 from engine.stream.ship import ship_files
@@ -47,6 +55,15 @@ CONSUMER = (
 )
 
 
+def bench_detector(keys: list[str], block: int, trained_size: bool) -> Detector:
+    if not trained_size:
+        return random_detector(keys, block=block, complete=False)
+    vocab = KeyVocab(keys)
+    model = GPT(GPTConfig(block_size=block, vocab_size=len(vocab), n_layer=2, n_head=4, n_embd=64))
+    model.init_weights(0)
+    return Detector(model.eval(), vocab, TopK("count", 2.0), complete=False)
+
+
 def records(n: int, seed: int = 0) -> list[str]:
     lines = syslog(n, seed)
     rng = random.Random(seed)
@@ -60,7 +77,7 @@ def consumer(url: str, bundle: Path, name: str, sample: str, claim_ms: int) -> s
 
 
 def done(client: redis.Redis) -> int:
-    return sum(1 for _ in client.scan_iter("logs:done:*", count=10_000))
+    return sum(1 for _ in client.scan_iter("{logs}:done:*", count=10_000))
 
 
 def wait_done(client: redis.Redis, total: int, timeout: float = 3600) -> float:
@@ -131,7 +148,7 @@ def offered(server: RedisServer, lines: list[str], bundle: Path, rate: int, cons
     for p in procs:
         p.kill()
         p.wait()
-    flags = client.xrange("logs:flags")
+    flags = client.xrange("{logs}:flags")
     entries = [f[b"entry"].decode() for _i, f in flags]
     latency = sorted(
         int(fid.decode().split("-")[0]) - int(e.split("-")[0]) for (fid, _f), e in zip(flags, entries, strict=True)
@@ -139,7 +156,7 @@ def offered(server: RedisServer, lines: list[str], bundle: Path, rate: int, cons
     ids = [i.decode() for i, _ in client.xrange("logs")]
     pipe = client.pipeline(transaction=False)
     for i in ids:
-        pipe.exists(f"logs:done:{i}")
+        pipe.exists(f"{{logs}}:done:{i}")
     lost = sum(1 for ok in pipe.execute() if not ok)
     q = lambda p: latency[int(p * (len(latency) - 1))]  # noqa: E731
     return {"p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "lost": lost, "dup": len(entries) - len(set(entries)),
@@ -153,6 +170,9 @@ def main() -> None:
     parser.add_argument("--offered-lines", type=int, default=100_000, help="records in the latency and kill runs")
     parser.add_argument("--claim-ms", type=int, default=5000)
     parser.add_argument("--runs", default="backlog,offered,kill", help="which runs, comma-separated")
+    parser.add_argument("--consumers", default="1,2", help="consumer counts of the backlog runs, comma-separated")
+    parser.add_argument("--block", type=int, default=16, help="the detector's context, in keys")
+    parser.add_argument("--trained-size", action="store_true", help="a detector of logpt train detector's size")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -162,7 +182,7 @@ def main() -> None:
             history = syslog(2000, seed=9)
             fmt = detect_format(history).format
             miner = TemplateMiner()
-            detector = random_detector(sorted({k for _, k in mine(history, fmt, miner)}), block=16, complete=False)
+            detector = bench_detector(sorted({k for _, k in mine(history, fmt, miner)}), args.block, args.trained_size)
             detector.miner_state = miner.to_state()
             bundle = folder / "detector"
             detector.save(bundle)
@@ -173,7 +193,7 @@ def main() -> None:
                 "| run | logpt (this machine: 2 cores, Redis 7 on the same cores) | LogNEO (published, per instance) |"
             )
             print("|---|---|---|")
-            for n in (1, 2) if "backlog" in args.runs else ():
+            for n in [int(c) for c in args.consumers.split(",")] if "backlog" in args.runs else ():
                 rate = backlog(server, log, bundle, args.lines, n, args.lines)
                 print(f"| backlog of {args.lines:,}, {n} consumer(s) | {rate:,.0f} records/s ({rate / n:,.0f} per consumer) "
                       f"| 15,000 events/s |")  # fmt: skip

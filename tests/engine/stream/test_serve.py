@@ -55,14 +55,14 @@ def drain(consumer: Consumer, client, total: int, timeout: float = 60) -> None: 
     while time.monotonic() < deadline:
         consumer.step()
         pending = client.xpending("logs", "detect")["pending"]
-        done = len(client.keys("logs:done:*"))
+        done = len(client.keys("{logs}:done:*"))
         if pending == 0 and done >= total:
             return
     raise AssertionError(f"not drained: {client.xpending('logs', 'detect')}")
 
 
 def flags(client) -> list[dict[str, str]]:  # noqa: ANN001
-    return [{k.decode(): v.decode() for k, v in f.items()} for _i, f in client.xrange("logs:flags")]
+    return [{k.decode(): v.decode() for k, v in f.items()} for _i, f in client.xrange("{logs}:flags")]
 
 
 def test_ship_serve_flags_end_to_end(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
@@ -81,7 +81,7 @@ def test_ship_serve_flags_end_to_end(redis_server, tmp_path: Path) -> None:  # n
     assert all("template never seen" in by_line[n]["why"] for n in novel)
     assert json.loads(by_line[min(novel)]["evidence"])[0][0] == "novel"
     assert len({f["entry"] for f in found}) == len(found)  # one flag per entry at most
-    assert consumer.stats.entries == 600 and client.llen(f"logs:ctx:{log}|kernel") > 0  # contexts kept in Redis
+    assert consumer.stats.entries == 600 and client.llen(f"{{logs}}:ctx:{log}|kernel") > 0  # contexts kept in Redis
 
 
 def test_a_consumer_killed_mid_batch_loses_and_repeats_nothing(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
@@ -102,12 +102,12 @@ def test_a_consumer_killed_mid_batch_loses_and_repeats_nothing(redis_server, tmp
     while not held and target < 20_000:  # a kill in the millisecond between an ack and the next read: again
         doomed = subprocess.Popen([sys.executable, "-c", code, redis_server.url, str(bundle)], cwd=ROOT)
         deadline = time.monotonic() + 60
-        while (len(client.keys("logs:done:*")) < target or not holding()) and time.monotonic() < deadline:
+        while (len(client.keys("{logs}:done:*")) < target or not holding()) and time.monotonic() < deadline:
             time.sleep(0.001)
         doomed.send_signal(signal.SIGKILL)  # mid-batch: it holds entries it has not acknowledged
         doomed.wait()
         held, target = holding(), target + 2000
-    assert held > 0 and 0 < len(client.keys("logs:done:*")) < 20_000
+    assert held > 0 and 0 < len(client.keys("{logs}:done:*")) < 20_000
     fmt = detect_format(lines).format
     rescuer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="rescuer",
                        batch=256, claim_idle_ms=300)  # fmt: skip
@@ -117,7 +117,7 @@ def test_a_consumer_killed_mid_batch_loses_and_repeats_nothing(redis_server, tmp
     assert novel <= {int(f["line"]) for f in found}  # no planted line lost
     assert client.xpending("logs", "detect")["pending"] == 0
     ids = [i.decode() for i, _ in client.xrange("logs")]
-    assert all(client.exists(f"logs:done:{i}") for i in ids)  # every entry applied exactly once
+    assert all(client.exists(f"{{logs}}:done:{i}") for i in ids)  # every entry applied exactly once
     assert rescuer.stats.claimed >= held
 
 
@@ -132,7 +132,7 @@ def test_bad_entries_go_to_the_dead_letter_stream_and_the_consumer_goes_on(redis
     fmt = detect_format(syslog(10)).format
     consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
     drain(consumer, client, 2)
-    reasons = [f[b"reason"].decode() for _i, f in client.xrange("logs:dead")]
+    reasons = [f[b"reason"].decode() for _i, f in client.xrange("{logs}:dead")]
     assert reasons[0] == "no text field" and "not a record" in reasons[1] and "70,000 bytes" in reasons[2]
     assert [f["line"] for f in flags(client)] == ["5"]
 
@@ -161,7 +161,7 @@ def test_a_batch_is_bounded_by_bytes_as_well_as_entries(redis_server, tmp_path: 
 
     consumer.read_any = spy  # type: ignore[method-assign]
     drain(consumer, client, 400)
-    assert client.xlen("logs:dead") == 40
+    assert client.xlen("{logs}:dead") == 40
     assert sizes[0] <= serve_module.FIRST_COUNT * 2_000_100  # before any size is known: FIRST_COUNT entries
     assert max(sizes[1:]) <= serve_module.BATCH_BYTES  # then as many as the byte budget holds
     assert consumer.count > serve_module.FIRST_COUNT  # small entries again: the count grew back
@@ -184,14 +184,14 @@ def test_redis_restarted_the_consumer_reconnects_and_finishes(redis_server, tmp_
     thread.start()
     try:
         deadline = time.monotonic() + 30
-        while len(client.keys("logs:done:*")) < 1000 and time.monotonic() < deadline:
+        while len(client.keys("{logs}:done:*")) < 1000 and time.monotonic() < deadline:
             time.sleep(0.01)
         redis_server.stop()  # with AOF (fsync always): what was acknowledged survives
         time.sleep(0.5)
         redis_server.start()
         while time.monotonic() < deadline + 30:
             try:
-                if len(client.keys("logs:done:*")) >= 6000 and client.xpending("logs", "detect")["pending"] == 0:
+                if len(client.keys("{logs}:done:*")) >= 6000 and client.xpending("logs", "detect")["pending"] == 0:
                     break
             except redis.exceptions.ConnectionError:
                 pass
@@ -202,7 +202,7 @@ def test_redis_restarted_the_consumer_reconnects_and_finishes(redis_server, tmp_
     found = flags(client)
     assert consumer.stats.reconnects > 0
     assert len({f["entry"] for f in found}) == len(found) and novel <= {int(f["line"]) for f in found}
-    assert all(client.exists(f"logs:done:{i.decode()}") for i, _ in client.xrange("logs"))
+    assert all(client.exists(f"{{logs}}:done:{i.decode()}") for i, _ in client.xrange("logs"))
 
 
 def test_metrics_and_probes(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
@@ -322,7 +322,7 @@ def test_bursts_and_rarity_are_weighed_from_counts_kept_in_redis_exactly_once(re
     kinds = {n: {e[0] for e in json.loads(by_line[n]["evidence"])} for n in range(2403, 2407) if n in by_line}
     assert any("burst" in k for k in kinds.values()) and any("rare" in k for k in kinds.values()), kinds
     assert "3 in one minute" in by_line[2403]["why"] or "burst" in kinds.get(2403, set())
-    counts = client.hgetall(f"logs:tally:{log}:n")
+    counts = client.hgetall(f"{{logs}}:tally:{log}:n")
     assert int(counts[b""]) == len(lines)  # every record counted once (the script skips what was applied)
     assert int(counts[b""]) == sum(int(v) for k, v in counts.items() if k)
 
@@ -345,7 +345,7 @@ def test_sequence_flags_are_the_full_scorings_however_the_entries_are_batched(re
         consumers = [Consumer(client, pipeline_for(detector, fmt, EvidenceRule("topk")), name=f"c{b}", batch=b)
                      for b in batches]  # fmt: skip
         turn = 0
-        while len(client.keys("logs:done:*")) < 300:
+        while len(client.keys("{logs}:done:*")) < 300:
             consumers[turn % len(consumers)].step()
             turn += 1
         found.append({int(f["line"]): f["why"] for f in flags(client)})

@@ -1,0 +1,79 @@
+"""`logpt ship` and `logpt serve` on a real local Redis Cluster (three nodes, started by the `redis_cluster`
+fixture): every key of a stream carries the stream's hash tag, so each Lua step and each transaction touches
+one slot; the flags are those a single Redis gives, each entry applied once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+redis = pytest.importorskip("redis")
+
+from engine.detect import Detector  # noqa: E402
+from engine.detect.evidence import EvidenceRule  # noqa: E402
+from engine.logs.formats import detect_format  # noqa: E402
+from engine.stream import tagged  # noqa: E402
+from engine.stream.serve import Consumer, pipeline_for  # noqa: E402
+from engine.stream.ship import ship_files  # noqa: E402
+from tests.engine.detect.test_pipeline import syslog  # noqa: E402
+from tests.engine.stream.test_serve import detector_for, log_with_novel_lines  # noqa: E402
+
+
+def served(client, log: Path, bundle: Path, lines: list[str], total: int) -> dict[int, str]:  # noqa: ANN001
+    """Ship `log` and serve it with two consumers taking turns; the flags by line, with their why."""
+    assert ship_files(client, [log], once=True) == total
+    fmt = detect_format(lines).format
+    detector = Detector.load(bundle)
+    consumers = [Consumer(client, pipeline_for(detector, fmt, EvidenceRule("combined")), name=f"c{i}", batch=64)
+                 for i in range(2)]  # fmt: skip
+    turn = 0
+    while len(list(client.scan_iter("{logs}:done:*", count=1000))) < total:
+        consumers[turn % 2].step()
+        turn += 1
+    assert client.xpending("logs", "detect")["pending"] == 0
+    found = [{k.decode(): v.decode() for k, v in f.items()} for _i, f in client.xrange("{logs}:flags")]
+    assert len({f["entry"] for f in found}) == len(found)  # none flagged twice
+    return {int(f["line"]): f["why"] for f in found}
+
+
+def test_tagged_keys_share_the_streams_slot() -> None:
+    from redis.crc import key_slot
+
+    assert tagged("logs") == "{logs}" and tagged("{app}logs") == "{app}logs" and tagged("a{}b") == "{a{}b}"
+    for stream in ("logs", "app:prod", "{app}logs"):
+        slot = key_slot(stream.encode())
+        for suffix in (":flags", ":dead", ":done:1-0", ":ctx:f|kernel", ":ctx-count", ":tally:f:n", ":ship:/x"):
+            assert key_slot((tagged(stream) + suffix).encode()) == slot, (stream, suffix)
+
+
+@pytest.mark.slow  # ~3 s of cluster start and ~10 s of serving on the loaded 2-core VM
+def test_ship_serve_on_a_local_cluster_flag_what_one_redis_flags(redis_cluster: str, redis_server,  # noqa: ANN001
+                                                                  tmp_path: Path) -> None:  # fmt: skip
+    from logpt_tui.cli.stream import connect
+
+    client = connect(redis_cluster)
+    assert isinstance(client, redis.RedisCluster)  # found out from the node's INFO: no option to pass
+    assert len({n.port for n in client.get_nodes()}) == 3
+    bundle = detector_for(syslog(200), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines, novel = log_with_novel_lines(log, 200, 37)
+    on_cluster = served(client, log, bundle, lines, 200)
+    single = served(redis.Redis.from_url(redis_server.url), log, bundle, lines, 200)
+    assert on_cluster == single and novel <= on_cluster.keys()
+    assert ship_files(client, [log], once=True) == 0  # the position was kept (in the stream's slot)
+
+
+def test_an_earlier_versions_positions_and_flags_are_renamed_on_a_single_redis(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    from engine.stream.ship import position_key
+
+    client = redis.Redis.from_url(redis_server.url)
+    log = tmp_path / "syslog"
+    lines, _novel = log_with_novel_lines(log, 50, 7)
+    assert ship_files(client, [log], once=True) == 50
+    client.rename(position_key("logs", log), f"logs:ship:{log.resolve()}")  # as an earlier version named them
+    client.xadd("logs:flags", {"entry": "1-0", "line": 3})
+    assert ship_files(client, [log], once=True) == 0  # the old position was found: nothing shipped twice
+    Consumer(client, pipeline_for(Detector.load(detector_for(lines, tmp_path / "det")), detect_format(lines).format,
+                                  EvidenceRule("combined")))  # fmt: skip
+    assert client.xlen("{logs}:flags") == 1 and not client.exists("logs:flags", f"logs:ship:{log.resolve()}")
