@@ -36,6 +36,7 @@ CAPS = {  # bytes per kind of side file
     "miner state": 512 << 20,  # a detector bundle's miner.json
     "tokenizer ranks": 64 << 20,  # tiktoken ranks (GPT-2's: 1.6 MB)
     "vocabulary": 64 << 20,  # an HF vocab.json or merges.txt
+    "checkpoint state": 16 << 20,  # a training run's state.json (step, losses, the sampler's state)
 }
 
 

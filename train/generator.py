@@ -24,12 +24,14 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 
 from engine.analysis.prompts import PromptFormat, prompt_format
+from engine.errors import CheckpointError, LogptError
 from engine.lm.config import GPTConfig
 from engine.lm.model import GPT
+from engine.lm.tensorfile import load_tensors, save_tensors
 from engine.lm.tokenizer import Tokenizer
+from engine.sidefiles import read_json
 from train.generator_data import Example
 from train.lm import lr_at
 from train.optim import adamw
@@ -160,9 +162,12 @@ def validation_loss(model: GPT, data: list[tuple[list[int], int]], pad: int, bat
 # ---- checkpoints: safetensors + JSON ----
 
 
+RESUME_HINT = "remove the run's checkpoint folder, or start without --resume"
+
+
 def save_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, str(folder / "model.tmp"))
+    save_tensors({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, folder / "model.tmp")
     opt = optimizer.state_dict()
     tensors = {
         f"{index}.{name}": value.detach().cpu().contiguous().reshape(value.shape)
@@ -170,7 +175,7 @@ def save_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer, 
         for name, value in slots.items()
         if isinstance(value, torch.Tensor)
     }
-    save_file(tensors, str(folder / "optimizer.tmp"))
+    save_tensors(tensors, folder / "optimizer.tmp")
     groups = [{k: v for k, v in g.items() if k != "params"} | {"params": g["params"]} for g in opt["param_groups"]]
     (folder / "state.tmp").write_text(json.dumps(state | {"param_groups": groups}), encoding="utf-8")
     for name in ("model", "optimizer", "state"):  # replace only once all three are written
@@ -179,14 +184,24 @@ def save_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer, 
 
 
 def load_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    model.load_state_dict(load_file(str(folder / "model.safetensors")))
-    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-    tensors = load_file(str(folder / "optimizer.safetensors"))
-    slots: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        index, name = key.split(".", 1)
-        slots.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": slots, "param_groups": state.pop("param_groups")})
+    """The run's state from `folder`, its weights and optimizer loaded; one CheckpointError for a checkpoint
+    that is corrupt, truncated or of another model."""
+    try:
+        model.load_state_dict(load_tensors(folder / "model.safetensors", RESUME_HINT))
+        state = read_json(folder / "state.json", "checkpoint state", RESUME_HINT)
+        tensors = load_tensors(folder / "optimizer.safetensors", RESUME_HINT)
+        slots: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in tensors.items():
+            index, name = key.split(".", 1)
+            slots.setdefault(int(index), {})[name] = value
+        optimizer.load_state_dict({"state": slots, "param_groups": state.pop("param_groups")})
+        if not (isinstance(state.get("step"), int) and isinstance(state.get("rng"), list)
+                and isinstance(state.get("best_val_loss"), int | float)):  # fmt: skip
+            raise ValueError("state.json lacks the step, the best loss or the sampler's state")
+    except LogptError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:  # RuntimeError: other shapes
+        raise CheckpointError(f"{folder} is not a checkpoint of this run: {str(e).splitlines()[0]}", RESUME_HINT) from e
     return state
 
 
@@ -244,7 +259,7 @@ def train_generator(
         rng.setstate((3, tuple(state["rng"]), None))
     out.mkdir(parents=True, exist_ok=True)
     best = out / "best.safetensors"
-    best_state = load_file(str(best)) if resume and best.is_file() else None
+    best_state = load_tensors(best, RESUME_HINT) if resume and best.exists() else None
     started, stopped = run.seconds, "steps"
     with (out / "metrics.jsonl").open("a", encoding="utf-8") as metrics:
         while run.step < config.steps:
@@ -281,7 +296,7 @@ def validate(model: GPT, val: list[tuple[list[int], int]], pad: int, batch: int,
         return None
     run.best, run.stale = run.last_val, 0
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    save_file(state, str(best))
+    save_tensors(state, best)
     return state
 
 

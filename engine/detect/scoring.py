@@ -33,7 +33,7 @@ class TopK:
     def __post_init__(self) -> None:
         if self.kind not in THRESHOLD_KINDS:
             raise ValueError(f"top-K kind must be one of {THRESHOLD_KINDS}")
-        if self.value <= 0 or (self.kind != "count" and self.value > 1):
+        if not math.isfinite(self.value) or self.value <= 0 or (self.kind != "count" and self.value > 1):
             raise ValueError("top-K value out of range")
 
     def outside(self, tokens: Num, ranks: Num, probs: Num, mass_before: Num, vocab_size: int) -> Num:

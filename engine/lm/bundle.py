@@ -20,13 +20,14 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from engine.errors import BundleError, InputError
 from engine.lm.config import GPTConfig
 from engine.lm.devices import Placement
 from engine.lm.model import GPT
 from engine.lm.quantize import quantize_int8
+from engine.lm.tensorfile import save_tensors
 from engine.lm.tokenizer import PATTERNS, Tokenizer, read_ranks, write_ranks
 from engine.sidefiles import read_json
 
@@ -41,6 +42,13 @@ MIN_BYTES_PER_PARAM = 2  # weights are stored as fp32, fp16 or bf16
 # names one, and loading refuses the others before any weights are read.
 PROMPT_FORMATS = ("logpt-v1", "logpt-digest", "plain")
 RESPONSE_END = "<|response_end|>"  # the LoGPT control token that ends a reply
+
+
+def _text_or_none(value: object, field: str) -> str | None:
+    """A token name from a bundle config: a string (or None); anything else is malformed (a TypeError)."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{field} must name tokens as strings, not {type(value).__name__}")
+    return value
 
 
 def default_stop_tokens(prompt_format: str) -> tuple[str, ...]:
@@ -101,12 +109,13 @@ class BundleConfig:
                     ranks_file=str(tok.get("ranks_file", RANKS_FILE)),
                     pattern=str(tok.get("pattern", "gpt2")),
                     special_tokens={str(k): int(v) for k, v in tok.get("special_tokens", {}).items()},
-                    eot_token=tok.get("eot_token"),
+                    eot_token=_text_or_none(tok.get("eot_token"), "eot_token"),
                 ),
                 kind=str(data.get("kind", "generator")),
                 prompt_format=str(data.get("prompt_format", "logpt-v1")),
                 stop_tokens=tuple(
-                    str(s) for s in data.get("stop_tokens", default_stop_tokens(str(data.get("prompt_format", ""))))
+                    _text_or_none(s, "stop_tokens") or ""
+                    for s in data.get("stop_tokens", default_stop_tokens(str(data.get("prompt_format", ""))))
                 ),
                 description=str(data.get("description", "")),
                 provenance=dict(data.get("provenance", {})),
@@ -218,7 +227,7 @@ def save_weights(folder: Path, config: GPTConfig, state: Mapping[str, torch.Tens
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     if config.tie_weights:
         tensors.pop("lm_head.weight", None)
-    save_file(tensors, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
+    save_tensors(tensors, folder / WEIGHTS_FILE, metadata={"format": FORMAT})
 
 
 def write_config(folder: Path, data: Mapping[str, Any]) -> None:
@@ -259,9 +268,13 @@ def load_state(folder: Path, config: GPTConfig) -> dict[str, torch.Tensor]:
             "the config and the weights do not belong together",
         )
     try:
-        return load_file(str(path))
+        state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise BundleError(f"{path} is corrupt: {str(e).splitlines()[0]}", "re-create the bundle") from e
+    for name, tensor in state.items():  # NaN or inf would only show as a failure deep inside sampling
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise BundleError(f"{path}: {name} holds NaN or infinite weights", "re-create the bundle")
+    return state
 
 
 def check_state(config: GPTConfig, state: Mapping[str, torch.Tensor]) -> dict[str, torch.Size]:

@@ -50,6 +50,8 @@ def read_ranks(path: Path) -> dict[bytes, int]:
         try:
             token, rank = line.split()
             ranks[base64.b64decode(token, validate=True)] = int(rank)
+            if int(rank) < 0:
+                raise ValueError("a negative rank")
         except ValueError as e:
             raise BundleError(f"{path}:{number}: not a tiktoken ranks line", "re-create the bundle") from e
     if not ranks:

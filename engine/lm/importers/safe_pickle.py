@@ -140,6 +140,8 @@ def load_torch_checkpoint(path: Path, *, config_classes: frozenset[str] = frozen
     `config_classes` names classes (by bare name) that may appear and become
     `ConfigRecord`s.
     """
+    if Path(path).exists() and not Path(path).is_file():  # a FIFO would block the read for ever
+        raise CheckpointError(f"{path} is not a regular file", "pass a checkpoint written by torch.save")
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
