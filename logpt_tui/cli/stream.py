@@ -142,7 +142,7 @@ def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.append(True))
     err.print(f"[dim]{safe(name)} in group {safe(group)} on {safe(stream)} · {safe(fmt_found.name)} · flags to "
-              f"{safe(stream)}:flags (Ctrl+C stops)[/dim]")  # fmt: skip
+              f"{safe(worker.flags_stream)} (Ctrl+C stops)[/dim]")  # fmt: skip
     on_turn = lambda _c: None  # noqa: E731
     if metrics_port is not None:
         try:
@@ -166,5 +166,12 @@ def serve(
 
 def sample_texts(client: object, stream: str) -> list[str]:
     """The stream's first 200 records, to detect their format from (an empty stream: generic)."""
-    entries = client.xrange(stream, count=200)  # type: ignore[attr-defined]
+    import redis  # noqa: PLC0415
+
+    from engine.stream import wrong_type  # noqa: PLC0415
+
+    try:
+        entries = client.xrange(stream, count=200)  # type: ignore[attr-defined]
+    except redis.exceptions.ResponseError as e:  # the key holds a string, a hash, …: one line, before any work
+        raise wrong_type(e, stream) or e from None
     return [f[b"text"].decode("utf-8", "replace") for _i, f in entries if b"text" in f]

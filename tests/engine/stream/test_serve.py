@@ -293,8 +293,9 @@ def test_metrics_listen_on_localhost_unless_told_and_a_taken_port_is_one_error(
     assert code == 2 and "Invalid value" in err
 
 
-def test_a_stream_key_of_another_type_is_one_line_error(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_stream_key_of_another_type_is_one_line_error(redis_server, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     from engine.errors import InputError
+    from tests.logpt_tui.cli.test_cli import run
 
     client = redis.Redis.from_url(redis_server.url)
     client.set("logs", "a string where the stream should be")
@@ -302,6 +303,8 @@ def test_a_stream_key_of_another_type_is_one_line_error(redis_server, tmp_path: 
     fmt = detect_format(syslog(10)).format
     with pytest.raises(InputError, match="'logs' holds another type"):
         Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
+    code, out, err = run(["serve", "--detector", str(bundle), "--redis", redis_server.url], capsys)  # the CLI's
+    assert code == 2 and "'logs' holds another type" in err and "Traceback" not in out + err  # format sample too
 
 
 def test_bursts_and_rarity_are_weighed_from_counts_kept_in_redis_exactly_once(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
