@@ -164,14 +164,28 @@ def serve(
               f"{stats.claimed:,} claimed[/dim]")  # fmt: skip
 
 
+SAMPLE_RECORDS, SAMPLE_STEP = 200, 8  # the format is detected from the stream's first records, read a few at a time
+SAMPLE_BYTES = 4 << 20  # … and from no more than this much of their text (a record over the cap is cut, as serve does)
+
+
 def sample_texts(client: object, stream: str) -> list[str]:
     """The stream's first 200 records, to detect their format from (an empty stream: generic)."""
     import redis  # noqa: PLC0415
 
-    from engine.stream import wrong_type  # noqa: PLC0415
+    from engine.stream import MAX_RECORD_BYTES, wrong_type  # noqa: PLC0415
 
-    try:
-        entries = client.xrange(stream, count=200)  # type: ignore[attr-defined]
-    except redis.exceptions.ResponseError as e:  # the key holds a string, a hash, …: one line, before any work
-        raise wrong_type(e, stream) or e from None
-    return [f[b"text"].decode("utf-8", "replace") for _i, f in entries if b"text" in f]
+    texts: list[str] = []
+    start, seen = "-", 0
+    while len(texts) < SAMPLE_RECORDS and seen < SAMPLE_BYTES:  # a few entries a read: they may be huge
+        try:
+            entries = client.xrange(stream, min=start, count=SAMPLE_STEP)  # type: ignore[attr-defined]
+        except redis.exceptions.ResponseError as e:  # the key holds a string, a hash, …: one line, before any work
+            raise wrong_type(e, stream) or e from None
+        for entry_id, fields in entries:
+            text = fields.get(b"text", b"")
+            seen += len(text)
+            texts += [text[:MAX_RECORD_BYTES].decode("utf-8", "replace")] if b"text" in fields else []
+            start = "(" + entry_id.decode()
+        if len(entries) < SAMPLE_STEP:
+            break
+    return texts[:SAMPLE_RECORDS]

@@ -360,3 +360,19 @@ def test_sequence_flags_are_the_full_scorings_however_the_entries_are_batched(re
         expected |= {session.lines[i] for i in flagged if i < len(session.lines)}
     assert found[0] == found[1] == found[2]
     assert set(found[0]) == expected and len(expected) > 10
+
+
+def test_serves_format_sample_reads_a_few_entries_at_a_time_and_cuts_huge_ones(redis_server) -> None:  # noqa: ANN001
+    from engine.stream import MAX_RECORD_BYTES
+    from logpt_tui.cli.stream import SAMPLE_RECORDS, SAMPLE_STEP, sample_texts
+
+    client = redis.Redis.from_url(redis_server.url)
+    for i in range(300):  # small records: the first 200, in order; an entry without text is skipped
+        client.xadd("small", {"text": f"line {i}"} if i != 5 else {"other": "x"})
+    assert sample_texts(client, "small") == [f"line {i}" for i in range(301) if i != 5][:SAMPLE_RECORDS]
+    huge = "x" * (1 << 20)
+    for _ in range(60):  # 60 MiB of records: one read of SAMPLE_STEP entries passes the byte budget
+        client.xadd("huge", {"text": huge})
+    texts = sample_texts(client, "huge")
+    assert len(texts) == SAMPLE_STEP and all(len(t) == MAX_RECORD_BYTES for t in texts)
+    assert sample_texts(client, "missing") == []
