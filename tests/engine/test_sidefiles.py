@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from engine import sidefiles
 from engine.errors import InputError
 from engine.sidefiles import read_json, read_text
 
@@ -18,25 +18,52 @@ def refused(path: Path, match: str, kind: str = "settings") -> None:
     assert str(path) in e.value.message and "\n" not in str(e.value)
 
 
-def test_a_good_file_reads_and_bad_ones_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "pipe")
+    return folder / "pipe"  # opening it would block
+
+
+def dev_zero(folder: Path) -> Path:
+    (folder / "zero").symlink_to("/dev/zero")
+    return folder / "zero"  # reading it would never end
+
+
+def written(name: str, data: bytes) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        (folder / name).write_bytes(data)
+        return folder / name
+
+    return make
+
+
+def sparse_3gb(folder: Path) -> Path:
+    with (folder / "big.json").open("wb") as f:  # sparse: a large size costs no disk
+        f.truncate(3 << 30)
+    return folder / "big.json"
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (fifo, "not a regular file"),
+        (dev_zero, "not a regular file"),
+        (lambda folder: folder, "not a regular file"),
+        (lambda folder: folder / "missing.json", "No such file"),
+        (written("deep.json", b"[" * 200_000 + b"]" * 200_000), "nested too deeply"),
+        (written("latin1.json", b'{"a": "\xe9"}'), "not UTF-8"),
+        (written("bad.json", b"{nope"), "not valid JSON"),
+        (sparse_3gb, "MiB, over"),
+    ],
+    ids=["fifo", "dev-zero", "folder", "missing", "nesting-bomb", "latin-1", "bad-json", "3-GB-sparse"],
+)
+def test_a_bad_side_file_is_a_one_line_error(tmp_path: Path, make: Callable[[Path], Path], match: str) -> None:
+    folder = tmp_path / "side"
+    folder.mkdir()
+    refused(make(folder), match)
+
+
+def test_a_good_side_file_reads(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text('{"theme": "dark"}')
     assert read_json(good, "settings", "") == {"theme": "dark"}
-    os.mkfifo(tmp_path / "pipe")
-    refused(tmp_path / "pipe", "not a regular file")  # opening it would block
-    (tmp_path / "zero").symlink_to("/dev/zero")
-    refused(tmp_path / "zero", "not a regular file")  # reading it would never end
-    refused(tmp_path, "not a regular file")
-    refused(tmp_path / "missing.json", "No such file")
-    (tmp_path / "deep.json").write_text("[" * 200_000 + "]" * 200_000)
-    refused(tmp_path / "deep.json", "nested too deeply")
-    (tmp_path / "latin1.json").write_bytes(b'{"a": "\xe9"}')
-    refused(tmp_path / "latin1.json", "not UTF-8")
-    (tmp_path / "bad.json").write_text("{nope")
-    refused(tmp_path / "bad.json", "not valid JSON")
-    monkeypatch.setitem(sidefiles.CAPS, "settings", 1024)
-    big = tmp_path / "big.json"
-    with big.open("wb") as f:  # sparse: a large size costs no disk
-        f.truncate(3 << 30)
-    refused(big, "over the 0 MiB|MiB, over")
     assert read_text(good, "settings", "") == '{"theme": "dark"}'

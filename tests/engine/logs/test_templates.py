@@ -218,36 +218,48 @@ def test_store_saves_and_restores_the_same_keys(tmp_path: Path) -> None:
     assert [again.add(m) for m in synthetic_messages(200)] == keys  # stable ids across runs of the same source
 
 
-def test_store_never_replaces_or_sets_aside_a_file_that_is_not_a_state(tmp_path: Path) -> None:
-    import json
+NOT_STATES = {"log.txt": "Nov 20 10:00:00 host app: started\n", "notes.json": '{"todo": ["milk"]}',
+              "broken.json": '{"version": 1, "clusters": "nonsense"', "deep.json": "[" * 100_000 + "]" * 100_000}
+
+
+@pytest.mark.parametrize("name", [*NOT_STATES, "pipe", "dir"])
+def test_store_never_replaces_or_sets_aside_a_file_that_is_not_a_state(tmp_path: Path, name: str) -> None:
     import os
 
     from engine.errors import InputError
     from engine.logs.templates.store import TemplateStore
 
-    cases = {"log.txt": "Nov 20 10:00:00 host app: started\n", "notes.json": '{"todo": ["milk"]}',
-             "broken.json": '{"version": 1, "clusters": "nonsense"', "deep.json": "[" * 100_000 + "]" * 100_000}
-    for name, text in cases.items():
-        (tmp_path / name).write_text(text)
-    os.mkfifo(tmp_path / "pipe")
-    (tmp_path / "dir").mkdir()
-    for name in [*cases, "pipe", "dir"]:
-        with pytest.raises(InputError) as e, TemplateStore(tmp_path / name) as store:
-            store.load()
-        assert str(tmp_path / name) in e.value.message and "\n" not in str(e.value)
-    assert {n: (tmp_path / n).read_text() for n in cases} == cases  # untouched, nothing renamed aside
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*cases, "pipe", "dir"])
-    # ids that do not fit: a key reused by the next new template, or two templates with one key
+    if name in NOT_STATES:
+        (tmp_path / name).write_text(NOT_STATES[name])
+    elif name == "pipe":
+        os.mkfifo(tmp_path / "pipe")
+    else:
+        (tmp_path / "dir").mkdir()
+    with pytest.raises(InputError) as e, TemplateStore(tmp_path / name) as store:
+        store.load()
+    assert str(tmp_path / name) in e.value.message and "\n" not in str(e.value)
+    if name in NOT_STATES:
+        assert (tmp_path / name).read_text() == NOT_STATES[name]  # untouched
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # nothing renamed aside, no lock or temporary file left
+
+
+@pytest.mark.parametrize("broken", ["next-id-below-the-ids", "one-id-twice"])
+def test_store_refuses_a_state_whose_ids_do_not_fit(tmp_path: Path, broken: str) -> None:
+    import json
+
+    from engine.errors import InputError
+    from engine.logs.templates.store import TemplateStore
+
     good = TemplateStore(tmp_path / "state.json")
     miner = good.load()
     for m in synthetic_messages(50):
         miner.add(m)
     good.save(miner)
     state = json.loads((tmp_path / "state.json").read_text())
-    for broken in ({**state, "next_id": 1}, {**state, "clusters": state["clusters"] + state["clusters"][:1]}):
-        (tmp_path / "bad.json").write_text(json.dumps(broken))
-        with pytest.raises(InputError, match="next_id|bad id"):
-            TemplateStore(tmp_path / "bad.json").load()
+    bad = {**state, "next_id": 1} if broken == "next-id-below-the-ids" else {**state, "clusters": state["clusters"] + state["clusters"][:1]}
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    with pytest.raises(InputError, match="next_id|bad id"):
+        TemplateStore(tmp_path / "bad.json").load()
 
 
 def test_a_second_run_on_one_state_is_refused_while_the_first_holds_it(tmp_path: Path) -> None:
