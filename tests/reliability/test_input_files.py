@@ -98,23 +98,45 @@ def test_whole_file_commands_refuse_what_they_cannot_hold(tmp_path: Path, monkey
     assert LogSource(big).index() == 600  # the explorer reads lines on demand: no cap
 
 
-def test_side_files_that_never_end_or_nest_forever_are_one_line_errors(tmp_path: Path) -> None:
+def format_file(path: Path) -> None:
+    from engine.logs.formats.user import load_format_file
+
+    load_format_file(path)
+
+
+def template_state(path: Path) -> None:
+    from engine.logs.templates.store import TemplateStore
+
+    TemplateStore(path).load()
+
+
+def ranks(path: Path) -> None:
     from engine.errors import BundleError
     from engine.lm.tokenizer import read_ranks
-    from engine.logs.formats.user import load_format_file
-    from engine.logs.templates.store import TemplateStore
+
+    try:
+        read_ranks(path)
+    except BundleError as e:  # a bundle's file: its own error class, the same one line
+        raise InputError(e.message, e.hint) from None
+
+
+@pytest.mark.parametrize(
+    "reader, bad",
+    [(format_file, "zero"), (format_file, "deep.toml"), (template_state, "zero"), (ranks, "zero")],
+    ids=["format-file-dev-zero", "format-file-nesting-bomb", "template-state-dev-zero", "ranks-dev-zero"],
+)
+def test_side_files_that_never_end_or_nest_forever_are_one_line_errors(tmp_path: Path, reader, bad: str) -> None:  # noqa: ANN001
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "deep.toml").write_text("a = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    with pytest.raises(InputError, match="not a regular file|nested too deeply|not valid TOML") as e:
+        reader(tmp_path / bad)
+    assert "\n" not in str(e.value)
+
+
+def test_a_settings_file_that_never_ends_loses_the_saved_theme_only(tmp_path: Path) -> None:
     from logpt_tui.explorer.app import LogptApp
 
     (tmp_path / "zero").symlink_to("/dev/zero")
-    (tmp_path / "deep.toml").write_text("a = " + "[" * 50_000 + "]" * 50_000 + "\n")
-    with pytest.raises(InputError, match="not a regular file"):
-        load_format_file(tmp_path / "zero")
-    with pytest.raises(InputError, match="nested too deeply|not valid TOML"):
-        load_format_file(tmp_path / "deep.toml")
-    with pytest.raises(InputError, match="not a regular file"):
-        TemplateStore(tmp_path / "zero").load()
-    with pytest.raises(BundleError, match="not a regular file"):
-        read_ranks(tmp_path / "zero")
     (tmp_path / "a.log").write_text("one line\n")
     app = LogptApp(tmp_path / "a.log", settings=tmp_path / "zero", backend=None, flags=None)  # tui.json → /dev/zero
     assert app.saved_theme() is None  # the saved theme is lost, nothing else

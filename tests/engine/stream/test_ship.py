@@ -142,26 +142,44 @@ def test_a_pipe_is_shipped_record_by_record(redis_server) -> None:  # noqa: ANN0
     assert got[1]["text"] == '10:00:01 ERROR failed\nTraceback (most recent call last):\n  File "x.py", line 1'
 
 
-def test_keys_of_the_wrong_type_corrupt_positions_and_a_second_shipper_are_one_line_errors(
-    redis_server, tmp_path: Path  # noqa: ANN001
-) -> None:
+def stream_a_string(client, log: Path) -> tuple[str, str]:  # noqa: ANN001
+    client.set("strings", "not a stream")
+    return "strings", "holds another type"
+
+
+def position_a_string(client, log: Path) -> tuple[str, str]:  # noqa: ANN001
+    from engine.stream.ship import position_key
+
+    client.set(position_key("logs", log), "not a hash")
+    return "logs", "holds another type"
+
+
+def position_corrupt(client, log: Path) -> tuple[str, str]:  # noqa: ANN001
+    from engine.stream.ship import position_key
+
+    client.hset(position_key("logs", log), mapping={"inode": log.stat().st_ino, "offset": "abc", "line": 3})
+    return "logs", "is corrupt"
+
+
+@pytest.mark.parametrize("spoil", [stream_a_string, position_a_string, position_corrupt])
+def test_keys_of_the_wrong_type_and_corrupt_positions_are_one_line_errors(redis_server, tmp_path: Path, spoil) -> None:  # noqa: ANN001
     from engine.errors import InputError
-    from engine.stream.ship import FileShipper, position_key
 
     client = redis.Redis.from_url(redis_server.url)
     log = tmp_path / "a.log"
     log.write_text("".join(f"2026-11-20T10:00:00Z INFO api: request {i}\n" for i in range(1, 11)))
-    client.set("strings", "not a stream")
-    with pytest.raises(InputError, match="holds another type"):
-        ship_files(client, [log], stream="strings", once=True)
-    client.set(position_key("logs", log), "not a hash")
-    with pytest.raises(InputError, match="holds another type"):
-        ship_files(client, [log], once=True)
-    client.delete(position_key("logs", log))
-    client.hset(position_key("logs", log), mapping={"inode": log.stat().st_ino, "offset": "abc", "line": 3})
-    with pytest.raises(InputError, match="is corrupt"):
-        ship_files(client, [log], once=True)
-    client.delete(position_key("logs", log))
+    stream, message = spoil(client, log)
+    with pytest.raises(InputError, match=message):
+        ship_files(client, [log], stream=stream, once=True)
+
+
+def test_a_second_shipper_of_one_file_is_refused_while_the_first_holds_it(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    from engine.errors import InputError
+    from engine.stream.ship import FileShipper
+
+    client = redis.Redis.from_url(redis_server.url)
+    log = tmp_path / "a.log"
+    log.write_text("".join(f"2026-11-20T10:00:00Z INFO api: request {i}\n" for i in range(1, 11)))
     first = FileShipper(client, "logs", log, None)  # holds the file's lease, as a running shipper does
     with pytest.raises(InputError, match="another logpt ship is shipping"):
         ship_files(client, [log], once=True)
