@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from engine.detect.detector import Detector, Verdict
 from engine.detect.scoring import SequenceScores, _score_positions
-from engine.detect.vocab import BOS, PAD
+from engine.detect.vocab import BOS
 from engine.lm.model import GPT
 
 POOL_BYTES = 64 * 1024 * 1024  # keys and values kept for sessions (a detector of 2 layers × 64 × 128: 512 sessions)
@@ -102,22 +102,30 @@ class StreamScorer:
 
     def advance(self, steps: Sequence[Step]) -> list[dict[int, Verdict]]:
         """Per step: the verdicts of its flagged keys, by index in `step.keys` (the top-K rule)."""
+        whole, bounds = self._scores(steps)
+        flags = whole.flags(self.detector.topk, len(self.detector.vocab))  # the rule over every step's keys at once
         found = []
-        vocab, topk = self.detector.vocab, self.detector.topk
-        for step, part in zip(steps, self.score(steps), strict=True):
-            flags = part.flags(topk, len(vocab))
-            at = [int(i) for i in flags.nonzero()[0]]
-            verdicts = self.detector._verdicts(step.keys, part, at, flags)  # noqa: SLF001 - the full path's verdicts
+        for step, (lo, hi) in zip(steps, bounds, strict=True):
+            at = flags[lo:hi].nonzero()[0].tolist()
+            verdicts = self.detector._verdicts(step.keys, part(whole, lo, hi), at, flags[lo:hi]) if at else []  # noqa: SLF001 - the full path's
             found.append(dict(zip(at, verdicts, strict=True)))
         return found
 
     def score(self, steps: Sequence[Step]) -> list[SequenceScores]:
         """Per step: the scores of its keys (as `score_sequences` gives them for those positions)."""
-        if not steps:
-            return []
+        whole, bounds = self._scores(steps)
+        return [part(whole, lo, hi) for lo, hi in bounds]
+
+    def _scores(self, steps: Sequence[Step]) -> tuple[SequenceScores, list[tuple[int, int]]]:
+        """The scores of every step's keys, one step after another, and where each step's are."""
         assert len({step.name for step in steps}) == len(steps), "one step per session"
         segments = [seg for s, step in enumerate(steps) for seg in self._segments(s, step)]
-        return self._run(steps, segments)
+        ends = np.cumsum([len(step.keys) for step in steps]).tolist()
+        bounds = [(end - len(step.keys), end) for step, end in zip(steps, ends, strict=True)]
+        if not segments:
+            return SequenceScores(*(np.zeros(0, dtype=np.int64),) * 2, *(np.zeros(0, dtype=np.float32),) * 2,
+                                  np.zeros((0, N_EXPECTED), dtype=np.int64)), bounds  # fmt: skip
+        return self._run(steps, segments), bounds
 
     def forget(self) -> None:
         """Drop every cached session (the next steps are scored from their keys)."""
@@ -174,114 +182,201 @@ class StreamScorer:
 
     @torch.inference_mode()
     def _run(self, steps: Sequence[Step], segments: list[Segment]) -> list[SequenceScores]:
-        """Run every segment as one padded batch; store each session's last window; the scores per step."""
+        """Run every segment in one pass; store each session's last window; the scores per step."""
+        known = [self._known(step) for step in steps]
+        plan, at = self._plan(steps, segments, known)
+        scored: list[int] = []  # the packed inputs scored, step after step (a step's segments are in order)
+        targets: list[int] = []  # the keys they predict
+        for r, g in enumerate(segments):
+            offset, ids = known[g.step]
+            lo = at[r] + g.scored - g.first
+            scored.extend(range(lo, lo + g.end - g.scored))
+            targets.extend(ids[g.scored - offset : g.end - offset])  # input p predicts key p
         device = self.pool_k.device
-        inputs = [self._inputs(steps[g.step], g) for g in segments]
-        past = torch.tensor([g.first - g.start for g in segments], device=device)  # (B,) cached inputs per row
-        width = max(len(x) for x in inputs)
-        idx = torch.full((len(segments), width), PAD, dtype=torch.long)
-        for row, x in enumerate(inputs):
-            idx[row, : len(x)] = torch.as_tensor(x)
-        idx = idx.to(device)
-        slots = torch.tensor([g.past.slot if g.past else 0 for g in segments], device=device)
-        h, keys, values = extend(self.model, idx, past, self.pool_k, self.pool_v, slots)  # h: (B, T, C)
-        self._store(steps, segments, keys, values)
-        return self._score(steps, segments, h, idx)
+        out = torch.tensor(scored, device=device)
+        h, keys, values = extend(self.model, plan, self.pool_k, self.pool_v, out)  # h: (len(scored), C)
+        self._store(steps, segments, at, keys, values)
+        return self._score(h, torch.tensor(targets, device=device))
 
-    def _inputs(self, step: Step, g: Segment) -> list[int]:
-        """The token ids of inputs [g.first, g.end) (input i is BOS for i = 0, else the key at i - 1)."""
-        known = step.context[len(step.context) - min(step.count, len(step.context)) :] + step.keys
-        offset = step.count + len(step.keys) - len(known)  # the count of keys before `known[0]`
-        lo, hi = max(g.first - 1, 0) - offset, g.end - 1 - offset  # known[lo:hi]: the keys of the inputs
-        assert lo >= 0, f"the context of {step.name!r} does not reach back to its window's start"
-        ids = self.detector.vocab.encode(known[lo:hi], complete=False)[1:]
-        return [BOS, *ids] if g.first == 0 else ids
+    def _known(self, step: Step) -> tuple[int, list[int]]:
+        """The ids of the step's keys and of the context before them, and the count of keys before those."""
+        keys = step.context[len(step.context) - min(step.count, len(step.context)) :] + step.keys
+        return step.count + len(step.keys) - len(keys), self.detector.vocab.encode(keys, complete=False)[1:]
 
-    def _store(self, steps: Sequence[Step], segments: list[Segment], keys: list, values: list) -> None:
-        """Keep each session's last segment (the window its next key continues) in a slot."""
+    def _plan(self, steps: Sequence[Step], segments: list[Segment],
+              known: list[tuple[int, list[int]]]) -> tuple[Plan, list[int]]:  # fmt: skip
+        """The pass's layout and each segment's first packed input: rows without a past first, longest first
+        (runs of one length), then the rows that continue a slot."""
+        order = sorted(range(len(segments)), key=lambda r: (0, segments[r].first - segments[r].end, 0)
+                       if segments[r].past is None else (1, *shape(segments[r])))  # fmt: skip
+        tokens: list[int] = []
+        places: list[int] = []
+        at = [0] * len(segments)
+        runs: list[list[int]] = []  # [first packed input, rows, length] of the rows without a past
+        for r in order:
+            g = segments[r]
+            offset, ids = known[g.step]
+            lo, hi = max(g.first - 1, 0) - offset, g.end - 1 - offset  # ids[lo:hi]: the keys of the inputs
+            assert lo >= 0, f"the context of {steps[g.step].name!r} does not reach back to its window's start"
+            at[r] = len(tokens)
+            tokens.extend([BOS, *ids[lo:hi]] if g.first == 0 else ids[lo:hi])  # input 0 is BOS
+            places.extend(range(g.first - g.start, g.end - g.start))
+            if g.past is None and runs and runs[-1][2] == g.end - g.first:
+                runs[-1][1] += 1
+            elif g.past is None:
+                runs.append([at[r], 1, g.end - g.first])
+        device = self.pool_k.device
+        cont = [segments[r] for r in order if segments[r].past is not None]
+        first = at[order[len(order) - len(cont)]] if cont else len(tokens)
+        return Plan(torch.tensor(tokens, device=device), torch.tensor(places, device=device),
+                    [tuple(run) for run in runs], continued_groups(cont, first, device)), at  # fmt: skip
+
+    def _store(self, steps: Sequence[Step], segments: list[Segment], at: list[int], keys: list[torch.Tensor],
+               values: list[torch.Tensor]) -> None:  # fmt: skip
+        """Keep each session's last segment (the window its next key continues) in a slot: a row that continues
+        its own slot wrote its new inputs there in the pass, any other row writes its window from the start."""
         last = {g.step: row for row, g in enumerate(segments)}
-        busy: set[int] = set()  # slots given in this pass (the rows' reads are done: any other slot may go)
-        rows, slots = [], []
+        busy = {g.past.slot for g in segments if g.past is not None}  # read by this pass: kept for their rows
+        packed: list[int] = []
+        to_slot: list[int] = []
+        to_place: list[int] = []
         for s, row in last.items():
             step, g = steps[s], segments[row]
             slot = self._slot_for(step.name, busy)
             if slot is None:
                 continue
+            assert g.past is None or g.past.slot == slot, "a row that continues a slot keeps it"
             n = step.count + len(step.keys)
             first_key = max(g.start - 1, 0)  # the key of the window's first input (input 0 is BOS)
             known = step.context + step.keys
             tail = known[max(0, len(known) - (n - first_key)) :]
             self.cached[step.name] = Cached(slot, g.start, n, tail)
             busy.add(slot)
-            rows.append(row)
-            slots.append(slot)
-        if rows:
-            at, to = torch.tensor(rows, device=self.pool_k.device), torch.tensor(slots, device=self.pool_k.device)
-            span = min(keys[0].size(2), self.block)
-            for layer, (k, v) in enumerate(zip(keys, values, strict=True)):
-                self.pool_k[layer, to, :, :span] = k[at, :, :span]
-                self.pool_v[layer, to, :, :span] = v[at, :, :span]
+            if g.past is not None:
+                continue
+            packed.extend(range(at[row], at[row] + g.end - g.first))
+            to_slot.extend([slot] * (g.end - g.first))
+            to_place.extend(range(g.first - g.start, g.end - g.start))
+        if packed:
+            device = self.pool_k.device
+            rows, slots, places = (torch.tensor(v, device=device) for v in (packed, to_slot, to_place))
+            for layer, (k, v) in enumerate(zip(keys, values, strict=True)):  # k, v: (N, nh, hs)
+                self.pool_k[layer][slots, :, places] = k[rows]
+                self.pool_v[layer][slots, :, places] = v[rows]
 
-    def _score(self, steps: Sequence[Step], segments: list[Segment], h: torch.Tensor,
-               idx: torch.Tensor) -> list[SequenceScores]:  # fmt: skip
-        """Each step's scores, assembled from the rows' scored positions (targets: each input's next key)."""
-        keep = torch.zeros(idx.shape, dtype=torch.bool)
-        targets = torch.full(idx.shape, PAD, dtype=torch.long)
-        for row, g in enumerate(segments):
-            step = steps[g.step]
-            lo, hi = g.scored - g.first, g.end - g.first
-            keep[row, lo:hi] = True
-            ids = self.detector.vocab.encode(step.keys[g.scored - step.count : g.end - step.count], complete=False)
-            targets[row, lo:hi] = torch.as_tensor(ids[1:])
-        keep, targets = keep.to(h.device), targets.to(h.device)
+    def _score(self, h: torch.Tensor, targets: torch.Tensor) -> SequenceScores:
+        """The scores of the scored inputs, from their final states `h` (N, C) and the keys they predict."""
         n_expected = min(N_EXPECTED, self.model.config.vocab_size)
-        ranks, probs, mass, top = (t.cpu().numpy() for t in _score_positions(self.model, h[keep], targets[keep],
-                                                                            n_expected))  # fmt: skip
-        tokens = targets[keep].cpu().numpy()
-        parts: list[list[int]] = [[] for _ in steps]
-        at = 0
-        for g in segments:
-            parts[g.step].extend(range(at, at + g.end - g.scored))
-            at += g.end - g.scored
-        found = []
-        for rows in parts:
-            r = np.asarray(rows, dtype=np.int64)
-            found.append(SequenceScores(tokens[r], ranks[r], probs[r], mass[r], top[r]))
-        return found
+        ranks, probs, mass, top = (t.cpu().numpy() for t in _score_positions(self.model, h, targets, n_expected))
+        return SequenceScores(targets.cpu().numpy(), ranks, probs, mass, top)
 
 
-def extend(model: GPT, idx: torch.Tensor, past: torch.Tensor, pool_k: torch.Tensor, pool_v: torch.Tensor,
-           slots: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:  # fmt: skip
-    """The final hidden states (B, T, C) of inputs `idx` (B, T), row b continuing the first past[b] inputs of
-    its window, whose keys and values are in slot slots[b] of the pools (L, S, nh, block, hs); also each
-    layer's keys and values of the rows' windows so far, (B, nh, past + T, hs) (beyond a row's own inputs:
-    padding)."""
+def part(scores: SequenceScores, lo: int, hi: int) -> SequenceScores:
+    """Positions lo..hi-1 of `scores` (views)."""
+    return SequenceScores(scores.tokens[lo:hi], scores.ranks[lo:hi], scores.probs[lo:hi],
+                          scores.mass_before[lo:hi], scores.expected[lo:hi])  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Continued:
+    """Rows of a pass that continue their cached windows, packed one after another from input `first`: row b
+    has past[b] inputs in slot slots[b] and new[b] new ones, which the pass writes into the slot after them."""
+
+    first: int
+    slots: torch.Tensor  # (B,)
+    into: tuple[torch.Tensor, torch.Tensor]  # (n,) each new input's slot and place there
+    gather: torch.Tensor  # (B, T) the packed input of each row's t-th new input (past its last: the last)
+    mask: torch.Tensor  # (B, 1, T, reach) the inputs of its slot each query sees: up to its own
+    real: torch.Tensor  # (n,) the padded (B·T) places of the packed inputs, in order
+    reach: int  # inputs read per row (the most of any row's past + new)
+
+    @classmethod
+    def of(cls, rows: list[Segment], first: int, device: torch.device) -> Continued:
+        past = np.array([g.first - g.start for g in rows])  # (B,)
+        new = np.array([g.end - g.first for g in rows])  # (B,)
+        steps = np.arange(int(new.max()))  # (T,)
+        last = np.minimum(steps[None, :], new[:, None] - 1)  # (B, T) each query's new input (past its row's: the last)
+        gather = first + (np.cumsum(new) - new)[:, None] + last  # (B, T)
+        reach = int((past + new).max())
+        mask = np.arange(reach)[None, None, :] <= (past[:, None] + last)[:, :, None]  # (B, T, reach)
+        real = steps[None, :] < new[:, None]  # (B, T)
+        slots = np.array([g.past.slot for g in rows if g.past is not None])
+        into = (np.broadcast_to(slots[:, None], real.shape)[real], (past[:, None] + steps[None, :])[real])
+        flat = np.flatnonzero(real)  # the padded places of the packed inputs
+        on = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(device)  # noqa: E731
+        return cls(first, on(slots), (on(into[0]), on(into[1])), on(gather), on(mask[:, None]), on(flat), reach)
+
+
+def continued_groups(rows: list[Segment], first: int, device: torch.device) -> list[Continued]:
+    """The continuing rows (packed from `first` in the order of `shape`) in groups of one shape: a row's new
+    inputs and its reads are padded to at most twice their number (a row of one key beside one of forty,
+    short sessions beside long ones)."""
+    groups: list[Continued] = []
+    lo = 0
+    for hi in range(1, len(rows) + 1):
+        if hi == len(rows) or shape(rows[hi]) != shape(rows[lo]):
+            groups.append(Continued.of(rows[lo:hi], first, device))
+            first += sum(g.end - g.first for g in rows[lo:hi])
+            lo = hi
+    return groups
+
+
+def shape(g: Segment) -> tuple[int, int]:
+    """A continuing row's group: its new inputs (1, 2, 3-4, 5-8, ...) and its reads (up to 16, 17-32, ...)."""
+    return (g.end - g.first - 1).bit_length(), max(4, (g.end - g.start - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A pass's inputs packed row after row (no padding): token ids (N,), each input's place in its window
+    (N,), the rows without a past as runs of equal length (first packed input, rows, length), and the rows
+    that continue a cached window."""
+
+    idx: torch.Tensor
+    pos: torch.Tensor
+    fresh: list[tuple[int, ...]]
+    continued: list[Continued]
+
+
+def extend(model: GPT, plan: Plan, pool_k: torch.Tensor, pool_v: torch.Tensor,
+           out: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:  # fmt: skip
+    """The final hidden states (len(out), C) of the packed inputs `out` of the pass `plan`, and each layer's
+    keys and values of every packed input, (N, nh, hs). Rows without a past run plain causal attention (runs
+    of one length, no mask, no padding); rows that continue a window read its keys and values from their
+    slots of the pools (L, S, nh, block, hs). Only attention sees rows: the rest runs over the N inputs."""
     assert not model.training, "incremental scoring is for a model in eval mode"
-    B, T = idx.shape
-    reach = int(past.max()) + T  # positions any row's attention covers
-    steps = torch.arange(T, device=idx.device)
-    pos = past[:, None] + steps[None, :]  # (B, T) each input's place in its window
-    x = model.transformer.wte(idx) + model.transformer.wpe(pos.clamp(max=model.config.block_size - 1))  # (B, T, C)
-    mask = torch.arange(reach, device=idx.device)[None, None, :] <= pos[:, :, None]  # (B, T, reach): causal
-    rows = torch.arange(B, device=idx.device)[:, None].expand(B, T)
-    held = min(int(past.max()), pool_k.size(3))
-    cached = past > 0
+    x = model.transformer.wte(plan.idx) + model.transformer.wpe(plan.pos)  # (N, C)
+    N, C = x.shape
     keys, values = [], []
     for layer, block in enumerate(model.transformer.h):
         attn = block.attn
-        nh, C = attn.n_head, attn.n_embd
-        q, k, v = attn.c_attn(block.ln_1(x)).split(C, dim=2)  # (B, T, C) each
-        k_all = x.new_zeros(B, nh, reach, C // nh)  # (B, nh, reach, hs)
-        v_all = x.new_zeros(B, nh, reach, C // nh)
-        if held:  # rows without a past read nothing (their slot may be another session's)
-            k_all[cached, :, :held] = pool_k[layer, slots[cached], :, :held]
-            v_all[cached, :, :held] = pool_v[layer, slots[cached], :, :held]
-        k_all[rows, :, pos] = k.view(B, T, nh, C // nh)  # row b's inputs after its past[b] cached ones
-        v_all[rows, :, pos] = v.view(B, T, nh, C // nh)
-        q = q.view(B, T, nh, C // nh).transpose(1, 2)  # (B, nh, T, hs)
-        y = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask[:, None])  # (B, nh, T, hs)
-        x = x + attn.c_proj(y.transpose(1, 2).reshape(B, T, C))
+        nh = attn.n_head
+        q, k, v = (t.view(N, nh, C // nh) for t in attn.c_attn(block.ln_1(x)).split(C, dim=1))  # (N, nh, hs)
+        y = x.new_empty(N, nh, C // nh)  # (N, nh, hs) each input's attention
+        for first, rows, length in plan.fresh:
+            run = slice(first, first + rows * length)
+            qr, kr, vr = (t[run].view(rows, length, nh, C // nh).transpose(1, 2) for t in (q, k, v))  # (R, nh, T, hs)
+            y[run] = F.scaled_dot_product_attention(qr, kr, vr, is_causal=length > 1).transpose(1, 2).flatten(0, 1)
+        for rows in plan.continued:
+            y[rows.first : rows.first + len(rows.real)] = _continue(rows, q, k, v, pool_k[layer], pool_v[layer])
+        x = x + attn.c_proj(y.view(N, C))
         x = x + block.mlp(block.ln_2(x))
-        keys.append(k_all)
-        values.append(v_all)
-    return model.transformer.ln_f(x), keys, values
+        keys.append(k)
+        values.append(v)
+    return model.transformer.ln_f(x[out]), keys, values
+
+
+def _continue(rows: Continued, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pool_k: torch.Tensor,
+              pool_v: torch.Tensor) -> torch.Tensor:  # fmt: skip
+    """Attention of continuing rows' new inputs (n, nh, hs): their keys and values are written into their slots
+    after the cached ones (one layer's pools (S, nh, block, hs); the pass keeps them there), then each row reads
+    its slot, padded to the group's reach under the rows' mask."""
+    new = slice(rows.first, rows.first + len(rows.real))
+    slots, places = rows.into
+    pool_k[slots, :, places] = k[new]  # (n, nh, hs) into (slot, :, place)
+    pool_v[slots, :, places] = v[new]
+    kr = pool_k[:, :, : rows.reach].index_select(0, rows.slots)  # (B, nh, reach, hs)
+    vr = pool_v[:, :, : rows.reach].index_select(0, rows.slots)
+    qr = q[rows.gather].transpose(1, 2)  # (B, nh, T, hs)
+    y = F.scaled_dot_product_attention(qr, kr, vr, attn_mask=rows.mask)  # (B, nh, T, hs)
+    return y.transpose(1, 2).flatten(0, 1)[rows.real]

@@ -12,17 +12,19 @@ log, and HDFS-like volume: --lines records of which 4% are anomalous (templates 
    duplicated = entries flagged twice (both must be 0).
 
     python -m tests.benchmarks.bench_stream [--lines 1000000] [--rate 5000] [--claim-ms 5000] [--consumers 1,2]
-                                            [--block 16] [--trained-size]
+                                            [--block 16] [--trained-size] [--components 200]
 
 The detector has random weights (its flags are noise, its cost is real): a 1-layer, 16-wide model with a
 context of --block keys, or with --trained-size the size `logpt train detector` gives (2 layers, 64 wide,
-4 heads; --block 128 is its context).
+4 heads; --block 128 is its context). With --components N the records' programs are N names drawn at random, so
+each of N sessions gets a few keys per batch (where rescoring each session's context per batch cost most).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -64,11 +66,16 @@ def bench_detector(keys: list[str], block: int, trained_size: bool) -> Detector:
     return Detector(model.eval(), vocab, TopK("count", 2.0), complete=False)
 
 
-def records(n: int, seed: int = 0) -> list[str]:
+def records(n: int, seed: int = 0, components: int = 0) -> list[str]:
+    """n syslog records, 4% of them novel; with `components`, each record's program is one of that many
+    (svc0..), drawn at random: as many sessions, each getting a few keys per batch."""
     lines = syslog(n, seed)
     rng = random.Random(seed)
     for i in rng.sample(range(n), n * 4 // 100):
         lines[i] = NOVEL.format(n=i)
+    if components:
+        program = re.compile(r" web-01 [^:\[]+")
+        lines = [program.sub(f" web-01 svc{rng.randrange(components)}", line, count=1) for line in lines]
     return lines
 
 
@@ -173,6 +180,8 @@ def main() -> None:
     parser.add_argument("--consumers", default="1,2", help="consumer counts of the backlog runs, comma-separated")
     parser.add_argument("--block", type=int, default=16, help="the detector's context, in keys")
     parser.add_argument("--trained-size", action="store_true", help="a detector of logpt train detector's size")
+    parser.add_argument("--components", type=int, default=0,
+                        help="programs the records are spread over (that many sessions); 0: the log's own 4")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -186,7 +195,7 @@ def main() -> None:
             detector.miner_state = miner.to_state()
             bundle = folder / "detector"
             detector.save(bundle)
-            lines = records(args.lines)
+            lines = records(args.lines, components=args.components)
             log = folder / "replay.log"
             log.write_text("\n".join(lines) + "\n")
             print(
@@ -195,7 +204,8 @@ def main() -> None:
             print("|---|---|---|")
             for n in [int(c) for c in args.consumers.split(",")] if "backlog" in args.runs else ():
                 rate = backlog(server, log, bundle, args.lines, n, args.lines)
-                print(f"| backlog of {args.lines:,}, {n} consumer(s) | {rate:,.0f} records/s ({rate / n:,.0f} per consumer) "
+                spread = f" over {args.components} programs" if args.components else ""
+                print(f"| backlog of {args.lines:,}{spread}, {n} consumer(s) | {rate:,.0f} records/s ({rate / n:,.0f} per consumer) "
                       f"| 15,000 events/s |")  # fmt: skip
             part = records(args.offered_lines, seed=1)
             r = offered(server, part, bundle, args.rate, 1, args.claim_ms) if "offered" in args.runs else None
