@@ -343,7 +343,8 @@ def extend(model: GPT, plan: Plan, pool_k: torch.Tensor, pool_v: torch.Tensor,
     """The final hidden states (len(out), C) of the packed inputs `out` of the pass `plan`, and each layer's
     keys and values of every packed input, (N, nh, hs). Rows without a past run plain causal attention (runs
     of one length, no mask, no padding); rows that continue a window read its keys and values from their
-    slots of the pools (L, S, nh, block, hs). Only attention sees rows: the rest runs over the N inputs."""
+    slots of the pools (L, S, nh, block, hs). Only attention sees rows: the rest runs over the N inputs (the
+    last layer's projection and MLP over the scored ones)."""
     assert not model.training, "incremental scoring is for a model in eval mode"
     x = model.transformer.wte(plan.idx) + model.transformer.wpe(plan.pos)  # (N, C)
     N, C = x.shape
@@ -359,11 +360,14 @@ def extend(model: GPT, plan: Plan, pool_k: torch.Tensor, pool_v: torch.Tensor,
             y[run] = F.scaled_dot_product_attention(qr, kr, vr, is_causal=length > 1).transpose(1, 2).flatten(0, 1)
         for rows in plan.continued:
             y[rows.first : rows.first + len(rows.real)] = _continue(rows, q, k, v, pool_k[layer], pool_v[layer])
-        x = x + attn.c_proj(y.view(N, C))
+        y = y.view(N, C)
+        if layer == len(model.transformer.h) - 1:  # past the last keys and values only the scored inputs matter
+            x, y = x[out], y[out]
+        x = x + attn.c_proj(y)
         x = x + block.mlp(block.ln_2(x))
         keys.append(k)
         values.append(v)
-    return model.transformer.ln_f(x[out]), keys, values
+    return model.transformer.ln_f(x), keys, values
 
 
 def _continue(rows: Continued, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pool_k: torch.Tensor,
