@@ -101,6 +101,11 @@ class EvidenceRule:
         """The most records a template may have in a file of `lines` lines and still be rare."""
         return max(self.rare_lines, self.rare_share * lines)
 
+    def flags(self, evidence: Sequence[Evidence]) -> bool:
+        """The flag rule, for the pipeline and the stream consumer alike: evidence whose weights reach
+        `threshold` (with "topk", any evidence at all)."""
+        return bool(evidence) and (self.kind == "topk" or sum(e.weight for e in evidence) >= self.threshold)
+
     def __post_init__(self) -> None:
         if self.kind not in RULES:
             raise ValueError(f"rule must be one of {RULES}")

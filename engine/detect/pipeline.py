@@ -279,7 +279,7 @@ class SessionBook:
             evidence = weigh(line, key, surprise, severity, tally, rule, overstated=overstated, unusual=unusual.get(key),
                              rare_is_common=rare_is_common)  # fmt: skip
             score = sum(e.weight for e in evidence)
-            if score >= rule.threshold or (rule.kind == "topk" and evidence):
+            if rule.flags(evidence):
                 expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
                 flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key),
                                   "; ".join(e.detail for e in evidence), expected, tuple(evidence), score))  # fmt: skip

@@ -232,7 +232,7 @@ class Consumer:
             found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprises.get(k), severities.get(k),
                           tally or no_counts, rule)  # fmt: skip
             score = sum(e.weight for e in found)
-            if found and (score >= rule.threshold or rule.kind == "topk"):  # the rule the pipeline's flags apply
+            if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
                 why = "; ".join(e.detail for e in found)
                 evidence = json.dumps([[e.kind, e.weight, e.detail] for e in found])
                 items[k]["flag"] = ["entry", entry.id, "source", entry.source, "line", entry.line, "text",

@@ -187,3 +187,16 @@ def test_rarity_weighs_little_where_most_templates_are_rare_and_the_pretrained_m
     # The same surprise from a detector trained on this file, in a file where rarity means something: flagged.
     own = Surprise(5, "s", "t4", "rank 9 of the expected templates, p=0.0001", False, ("t3",))
     assert sum(e.weight for e in weigh(5, "t4", own, None, paste, rule)) >= rule.threshold
+
+
+def test_one_flag_rule_for_the_pipeline_and_the_stream() -> None:
+    from engine.detect.evidence import Evidence
+
+    def ev(*weights: float) -> list[Evidence]:
+        return [Evidence("severity", w, "level ERROR") for w in weights]
+
+    combined, topk = EvidenceRule(), EvidenceRule(kind="topk")
+    assert not combined.flags([]) and not topk.flags([])  # nothing found: never a flag
+    assert combined.flags(ev(2.0)) and combined.flags(ev(1.0, 1.0)) and not combined.flags(ev(1.5))
+    assert topk.flags(ev(0.5))  # with topk any evidence flags
+    assert not EvidenceRule(threshold=0.0).flags([])
