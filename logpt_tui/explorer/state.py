@@ -30,6 +30,8 @@ from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.flagset import FlagSet
 
 if TYPE_CHECKING:
+    from engine.analysis.chunkplan import ChunkPlan
+    from engine.logs.clock import TimeIndex
     from engine.logs.formats.spec import LogFormat
     from logpt_tui.explorer.flagset import FlagEngine
 
@@ -121,6 +123,11 @@ class TabState:
     flags: FlagState = field(default_factory=FlagState)
     templates: TemplateState = field(default_factory=TemplateState)
     format: LogFormat | None = None  # the file's format, detected once from its first lines (again when replaced)
+    times: TimeIndex | None = None  # the lines' times, read on demand (tab_time.py; again when replaced)
+    plan: ChunkPlan | None = None  # the chunks the analysis keys answer for, planned as the file is read
+    queued: tuple[str, int] | None = None  # s / r / a pressed before the model or the chunks: (query, line)
+    marks: list[int] = field(default_factory=list)  # marked lines, 0-based, ascending (tab_marks.py)
+    new_since_scroll: int = 0  # lines appended while the view was not following
 
     def rows(self) -> list[int] | None:
         """The rows the view shows: flagged lines only, else the picked template's lines, else the filter's,

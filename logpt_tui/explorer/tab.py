@@ -26,7 +26,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
-from engine.analysis.chunkplan import ChunkPlan
 from engine.logs.linesource import LineSource
 from engine.logs.merged import MergedSource
 from logpt_tui.explorer.backend import Backend
@@ -83,16 +82,11 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.display_name = name or str(source.path)
         self.source = source
         self.poll_seconds = poll_seconds
-        self.new_since_scroll = 0
         self.indexing = ""
-        self.format_name = ""
         self._observers: list[object] = []
         self.state = TabState(flags=FlagState(engine=flags))
         self.backend: Backend | None = None
         self.model_state = model_state
-        self.plan: ChunkPlan | None = None
-        self.queued: tuple[str, int] | None = None  # s / r / a pressed before the model or the chunks (tab_chunks.py)
-        self.marks: list[int] = []  # marked lines, 0-based, ascending (tab_marks.py)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -141,7 +135,6 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
 
     @needs_view
     def on_format_detected(self, message: FormatDetected) -> None:
-        self.format_name = message.name
         self.update_status()
 
     @needs_view
@@ -161,7 +154,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
                 self.notify(visible(f"no time on any line of {', '.join(self.source.untimed)}: its lines come first"),
                             severity="warning", timeout=8, markup=False)  # fmt: skip
         if replaced:  # new content: flags, filter rows, templates, times and chunks start over
-            self.new_since_scroll = 0
+            self.state.new_since_scroll = 0
             self.state.format = None  # detected again from the new first lines
             self.forget_times()
             self.forget_marks()
@@ -173,8 +166,8 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
             self.state.templates.reset()
             if self.state.templates.picked is not None:
                 self.pick_template(None)
-            if self.plan is not None:
-                self.plan.reset()
+            if self.state.plan is not None:
+                self.state.plan.reset()
                 self.panel.forget()
         elif kind == "grown":  # appended lines only extend what was done
             if self.state.filter.rule.active:
@@ -183,10 +176,10 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
                 self.mine_worker()
         if (replaced or kind == "grown") and self.detector_ready():
             self.flag_tail_worker()
-        if self.plan is not None and kind != "deleted":
+        if self.state.plan is not None and kind != "deleted":
             self.plan_chunks()
         if not self.view.follow:
-            self.new_since_scroll += message.new_lines
+            self.state.new_since_scroll += message.new_lines
         self.view.source_changed(kind)
         if kind in ("truncated", "rotated", "deleted"):
             self.notify(visible(f"{self.path.name} was {kind}"), timeout=3, markup=False)
@@ -202,19 +195,19 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.update_status()
 
     def update_status(self) -> None:
-        n, plan, state = len(self.source), self.plan, self.state
+        n, plan, state = len(self.source), self.state.plan, self.state
         at = self.view.current
         parts = [
             Part(Path(self.display_name).name, 0),
             Part(f"{n:,} line{'' if n == 1 else 's'}", 0),
             Part(f"line {at + 1:,}" if at is not None else "", 0),  # the cursor's
             Part(self.indexing, 0),
-            Part(self.format_name, 3),
+            Part(self.state.format.name if self.state.format is not None else "", 3),
             Part(self.time_span(), 2),
             self.search_part(),
             Part("following" if self.view.follow else "paused", 0),
             Part("wrap" if self.view.wrap else "", 2),
-            Part(f"+{self.new_since_scroll:,} new" if self.new_since_scroll and not self.view.follow else "", 1),
+            Part(f"+{self.state.new_since_scroll:,} new" if self.state.new_since_scroll and not self.view.follow else "", 1),
         ]
         if plan is not None and len(plan):
             k, more = self.current_chunk(), "+" if plan.planned < n else ""
@@ -226,8 +219,8 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
             parts.append(Part(f"template {state.templates.picked}: {self.view.row_count:,} lines", 1))
         if state.flags.only:
             parts.append(Part(f"flagged only: {self.view.row_count:,} shown", 0))
-        if self.queued is not None:
-            parts.append(Part(f"{self.queued[0].replace('_', ' ')} queued", 1))
+        if self.state.queued is not None:
+            parts.append(Part(f"{self.state.queued[0].replace('_', ' ')} queued", 1))
         parts += [self.flag_part(), Part(self.model_state, 1, self.model_state.split(" · ")[0])]
         bar = self.query_one("#status", Static)
         width = bar.size.width - 2 if bar.size.width > 2 else 1000  # the padding; not laid out yet: all of it
@@ -238,14 +231,14 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.update_status()  # the status line is fitted to the width
 
     def update_minimap(self) -> None:
-        starts = self.plan.starts if self.plan is not None and len(self.plan) else None
+        starts = self.state.plan.starts if self.state.plan is not None and len(self.state.plan) else None
         self.query_one(Minimap).update_map(starts, len(self.source), self.state.flags.found, self.view.visible_lines(),
                                            self.minimap_edges())  # fmt: skip
 
     def action_toggle_follow(self) -> None:
         self.view.follow = not self.view.follow
         if self.view.follow:
-            self.new_since_scroll = 0
+            self.state.new_since_scroll = 0
             self.view.rows_grew()  # the cursor to the last line, the view to the end
         self.update_status()
 

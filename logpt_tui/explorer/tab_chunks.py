@@ -16,6 +16,7 @@ from engine.analysis.chunkplan import ChunkPlan
 from logpt_tui.explorer.backend import LOADING, Backend
 from logpt_tui.explorer.handlers import BATCH, needs_view
 from logpt_tui.explorer.messages import ChunksPlanned
+from logpt_tui.explorer.state import TabState
 from logpt_tui.explorer.widgets.minimap import Minimap
 from logpt_tui.terminal import visible
 
@@ -23,8 +24,7 @@ from logpt_tui.terminal import visible
 class ChunksMixin:
     backend: Backend | None
     model_state: str
-    plan: ChunkPlan | None
-    queued: tuple[str, int] | None  # an analysis asked for while the model loads: (query, the cursor's line)
+    state: TabState  # its plan and queued request
 
     def action_switch_engine(self) -> None:
         self.app.switch_engine()  # type: ignore[attr-defined] - the engine is the app's, shared by every tab
@@ -34,10 +34,10 @@ class ChunksMixin:
         self.backend, self.model_state = backend, state
         self.panel.model_state = state
         if backend is not None:
-            self.plan = ChunkPlan(backend.count_batch, backend.budget)
+            self.state.plan = ChunkPlan(backend.count_batch, backend.budget)
             self.plan_chunks()
-        elif self.queued is not None:
-            self.queued = None
+        elif self.state.queued is not None:
+            self.state.queued = None
             self.notify(visible(f"no analysis: {state}"), timeout=3, markup=False)
         self.update_status()
 
@@ -45,7 +45,7 @@ class ChunksMixin:
     def plan_chunks(self) -> None:
         from textual.worker import get_current_worker  # noqa: PLC0415
 
-        worker, plan = get_current_worker(), self.plan
+        worker, plan = get_current_worker(), self.state.plan
         assert plan is not None
         while not worker.is_cancelled and plan.planned < len(self.source):
             stop = min(plan.planned + BATCH, len(self.source))
@@ -54,9 +54,9 @@ class ChunksMixin:
 
     @needs_view
     def on_chunks_planned(self, _message: ChunksPlanned) -> None:
-        if self.queued is not None and self.plan is not None and self.plan.chunk_of(self.queued[1]) is not None:
-            query, line = self.queued  # asked while the model loaded: answered now, for the line it was asked on
-            self.queued = None
+        if self.state.queued is not None and self.state.plan is not None and self.state.plan.chunk_of(self.state.queued[1]) is not None:
+            query, line = self.state.queued  # asked while the model loaded: answered now, for the line it was asked on
+            self.state.queued = None
             self.analyze_line(query, line)
         self.view.chunk_span = self.chunk_span()
         self.update_status()
@@ -71,24 +71,24 @@ class ChunksMixin:
         return line if line is not None else -1
 
     def current_chunk(self) -> int | None:
-        return None if self.plan is None else self.plan.chunk_of(self.anchor_line())
+        return None if self.state.plan is None else self.state.plan.chunk_of(self.anchor_line())
 
     def chunk_span(self) -> tuple[int, int] | None:
         k = self.current_chunk()
-        return None if k is None or self.plan is None else self.plan.span(k)
+        return None if k is None or self.state.plan is None else self.state.plan.span(k)
 
     def action_chunk(self, step: int) -> None:
         k = self.current_chunk()
-        if self.plan is None or k is None:
+        if self.state.plan is None or k is None:
             self.notify("chunks appear once the model has loaded", timeout=3)
             return
-        target = max(0, min(len(self.plan) - 1, k + step))
-        self.view.show_line(self.plan.span(target)[0])
-        self.view.chunk_span = self.plan.span(target)
+        target = max(0, min(len(self.state.plan) - 1, k + step))
+        self.view.show_line(self.state.plan.span(target)[0])
+        self.view.chunk_span = self.state.plan.span(target)
         self.update_status()
         panel = self.panel
         if panel.is_open and panel.shown is not None:
-            panel.show_reply((self.plan.starts[target], panel.shown[1]), target + 1)
+            panel.show_reply((self.state.plan.starts[target], panel.shown[1]), target + 1)
 
     def on_minimap_jump(self, message: Minimap.Jump) -> None:
         self.view.show_line(message.line)
@@ -106,9 +106,9 @@ class ChunksMixin:
         """`s` / `r` / `a`: a reply for the cursor's chunk; asked before the model or the chunks are ready, it
         waits for them."""
         line = self.anchor_line()
-        planning = self.plan is not None and self.plan.chunk_of(line) is None and self.plan.planned < len(self.source)
+        planning = self.state.plan is not None and self.state.plan.chunk_of(line) is None and self.state.plan.planned < len(self.source)
         if 0 <= line < len(self.source) and (self.model_state == LOADING or planning):
-            self.queued = (query, line)
+            self.state.queued = (query, line)
             what = "the model has loaded" if self.model_state == LOADING else "the chunks reach this line"
             self.notify(f"{query.replace('_', ' ')} of line {line + 1}'s chunk: answered once {what}", timeout=3)
             self.update_status()
@@ -116,11 +116,11 @@ class ChunksMixin:
         self.analyze_line(query, line)
 
     def analyze_line(self, query: str, line: int) -> None:
-        k = None if self.plan is None else self.plan.chunk_of(line)
-        if self.backend is None or self.plan is None or k is None:
+        k = None if self.state.plan is None else self.state.plan.chunk_of(line)
+        if self.backend is None or self.state.plan is None or k is None:
             self.notify(visible(f"no analysis yet: {self.model_state}"), timeout=3, markup=False)
             return
-        start, stop = self.plan.span(k)
+        start, stop = self.state.plan.span(k)
         lines = self.source.block(start, stop)
         found = self.state.flags.found
         flagged = {line + 1: found.by_line[line].reason for line in found.lines if start <= line < stop}

@@ -24,6 +24,7 @@ from engine.analysis.queries import QUERIES
 from engine.errors import LogptError
 from engine.sidefiles import read_json, write_replacing
 from logpt_tui.explorer.flagset import cache_key
+from logpt_tui.explorer.state import TabState
 from logpt_tui.terminal import visible
 
 EXPORT_BATCH = 20_000
@@ -54,68 +55,68 @@ def export_problem(target: Path, viewed: Sequence[Path]) -> str | None:
 
 
 class MarksMixin:
-    marks: list[int]
+    state: TabState  # its marks
 
     # ---- marks: m, ' and `, saved per file ----
 
     def load_marks(self) -> None:
         try:
             saved = read_json(marks_file(self.path), "marks", "")
-            self.marks = sorted({int(m) for m in saved.get("marks", []) if isinstance(m, int) and m >= 0})
+            self.state.marks = sorted({int(m) for m in saved.get("marks", []) if isinstance(m, int) and m >= 0})
         except (LogptError, AttributeError, TypeError):  # none saved, or unreadable: no marks
-            self.marks = []
-        self.view.marked = self.marks
+            self.state.marks = []
+        self.view.marked = self.state.marks
 
     def save_marks(self) -> None:
         target = marks_file(self.path)
         with contextlib.suppress(OSError):  # a read-only state dir: marks last this session only
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps({"path": str(self.path), "marks": self.marks}), encoding="utf-8")
+            target.write_text(json.dumps({"path": str(self.path), "marks": self.state.marks}), encoding="utf-8")
 
     def forget_marks(self) -> None:
         """The file was truncated or replaced: the marked lines are gone."""
-        if self.marks:
-            self.marks.clear()
+        if self.state.marks:
+            self.state.marks.clear()
             self.save_marks()
 
     def action_mark(self) -> None:
         line = self.view.current if self.view.current is not None else self.anchor_line()
         if not 0 <= line < len(self.source):
             return
-        if line in self.marks:
-            self.marks.remove(line)
+        if line in self.state.marks:
+            self.state.marks.remove(line)
             self.notify(f"mark removed from line {line + 1}", timeout=2)
         else:
-            insort(self.marks, line)
+            insort(self.state.marks, line)
             self.notify(
-                f"line {line + 1} marked ({len(self.marks)} marks; ' / ` jump, M analyses the range)", timeout=3
+                f"line {line + 1} marked ({len(self.state.marks)} marks; ' / ` jump, M analyses the range)", timeout=3
             )
         self.save_marks()
         self.view.refresh()
 
     def action_next_mark(self, step: int) -> None:
-        if not self.marks:
+        if not self.state.marks:
             self.notify("no marks: m marks the current line", timeout=2)
             return
         here = self.view.current if self.view.current is not None else self.anchor_line()
         if step > 0:
-            i = bisect_right(self.marks, here)
-            target = self.marks[i % len(self.marks)]
+            i = bisect_right(self.state.marks, here)
+            target = self.state.marks[i % len(self.state.marks)]
         else:
-            i = bisect_left(self.marks, here) - 1
-            target = self.marks[i]  # -1 wraps to the last
+            i = bisect_left(self.state.marks, here) - 1
+            target = self.state.marks[i]  # -1 wraps to the last
         self.view.show_line(target)
         self.update_status()
 
     def marked_range(self) -> tuple[int, int] | None:
         """(first, stop) of the marked range, 0-based; None without marks."""
-        if not self.marks:
+        if not self.state.marks:
             return None
-        if len(self.marks) == 1:
+        if len(self.state.marks) == 1:
             here = self.view.current if self.view.current is not None else self.anchor_line()
-            first, last = sorted((self.marks[0], max(here, 0)))
+            first, last = sorted((self.state.marks[0], max(here, 0)))
         else:
-            first, last = self.marks[0], self.marks[-1]
+            first, last = self.state.marks[0], self.state.marks[-1]
         return first, min(last + 1, len(self.source))
 
     def action_analyze_marked(self, query: str = "root_cause") -> None:

@@ -23,23 +23,22 @@ GOTO_HINT = "line number, or a time: 10:02, 2026-11-20T10:02, -15m from the end,
 
 
 class TimeMixin:
-    _times: TimeIndex | None = None
     time_axis: bool = False  # the minimap's rows stand for equal stretches of time, not of lines
 
     @property
     def times(self) -> TimeIndex:
-        if self._times is None:
+        if self.state.times is None:
             source = self.source
             if isinstance(source, MergedSource):
-                self._times = TimeIndex(source, read=source.time_of)
+                self.state.times = TimeIndex(source, read=source.time_of)
             else:
                 lines = source.block(0, SAMPLE_LINES)
-                self._times = TimeIndex(source, reader=file_reader(lines, mtime_of(source.path)))
-        return self._times
+                self.state.times = TimeIndex(source, reader=file_reader(lines, mtime_of(source.path)))
+        return self.state.times
 
     def forget_times(self) -> None:
         """The file was replaced: its times (and its format, its year) are read again."""
-        self._times = None
+        self.state.times = None
 
     def action_goto(self) -> None:
         self.open_prompt("goto", GOTO_HINT)

@@ -542,11 +542,11 @@ async def test_appended_lines_extend_the_chunks_and_keep_the_replies(log: Path) 
         await settle(pilot, app, lambda: "chunk 167/167" in status(app))
         await pilot.press("p", "s")
         await settle(pilot, app, lambda: app.tab.panel.replies != {})
-        starts = list(app.tab.plan.starts)
+        starts = list(app.tab.state.plan.starts)
         with log.open("a") as f:
             f.write("".join(f"Nov 21 10:01:00 web-01 app[1]: request {i} ok\n" for i in range(1001, 1031)))
-        await settle(pilot, app, lambda: app.tab.plan.planned == 1030)
-        assert app.tab.plan.starts[: len(starts)] == starts and len(app.tab.plan) > len(starts)
+        await settle(pilot, app, lambda: app.tab.state.plan.planned == 1030)
+        assert app.tab.state.plan.starts[: len(starts)] == starts and len(app.tab.state.plan) > len(starts)
         assert app.tab.panel.replies != {} and len(backend.calls) == 1
 
 

@@ -63,7 +63,7 @@ async def test_the_line_keys_act_on_is_the_highlighted_one_on_screen(log: Path) 
         await pilot.press("E")
         assert app.tab.view.current == 955 and cursor_shown(app)
         assert "Why line 956 is flagged" in panel_text(app)
-        k = app.tab.plan.chunk_of(955)
+        k = app.tab.state.plan.chunk_of(955)
         assert f"chunk {k + 1}/" in status(app)
         await pilot.press("g")  # the cursor goes along: y, v and m now act on line 1
         assert app.tab.view.current == 0 and cursor_shown(app) and "chunk 1/" in status(app)
@@ -75,10 +75,10 @@ async def test_the_line_keys_act_on_is_the_highlighted_one_on_screen(log: Path) 
         await pilot.pause(0.05)
         assert cursor_shown(app) and app.tab.view.current == 600
         await pilot.press("m", "v")
-        assert app.tab.marks == [600] and "record, line 601" in panel_text(app)
+        assert app.tab.state.marks == [600] and "record, line 601" in panel_text(app)
         await pilot.press("s")  # the reply is for the cursor's chunk
         await settle(pilot, app, lambda: app.tab.panel.replies != {})
-        assert (app.tab.plan.span(app.tab.plan.chunk_of(600))[0], "summary") in app.tab.panel.replies
+        assert (app.tab.state.plan.span(app.tab.state.plan.chunk_of(600))[0], "summary") in app.tab.panel.replies
 
 
 async def test_every_jump_keeps_the_cursor_on_screen(log: Path) -> None:
@@ -102,7 +102,7 @@ async def test_every_jump_keeps_the_cursor_on_screen(log: Path) -> None:
         await settle(pilot, app, lambda: view.current == 11)
         assert cursor_shown(app)
         await pilot.press("escape", "right_square_bracket")  # the next chunk
-        assert view.current == app.tab.plan.span(app.tab.plan.chunk_of(11) + 1)[0] and cursor_shown(app)
+        assert view.current == app.tab.state.plan.span(app.tab.state.plan.chunk_of(11) + 1)[0] and cursor_shown(app)
 
 
 async def test_arrows_j_k_and_the_page_keys_move_the_cursor(log: Path) -> None:

@@ -95,5 +95,5 @@ async def test_a_key_pressed_while_the_model_loads_is_answered_when_it_is_ready(
         assert "root cause queued" in status(app) and backend.calls == []
         backend.release.set()
         await settle(pilot, app, lambda: "tok/s" in panel_text(app))
-        start = app.tab.plan.span(app.tab.plan.chunk_of(499))[0]
+        start = app.tab.state.plan.span(app.tab.state.plan.chunk_of(499))[0]
         assert backend.calls == [(start + 1, "root_cause")] and "queued" not in status(app)

@@ -35,7 +35,7 @@ async def test_marks_jump_around_and_survive_reopening(log: Path) -> None:
         for line in ("10", "40", "70"):
             await jump(pilot, line)
             await pilot.press("m")
-        assert app.tab.marks == [9, 39, 69]
+        assert app.tab.state.marks == [9, 39, 69]
         await jump(pilot, "50")
         await pilot.press("apostrophe")
         assert app.tab.view.current == 69
@@ -44,14 +44,14 @@ async def test_marks_jump_around_and_survive_reopening(log: Path) -> None:
         await pilot.press("grave_accent")  # back wraps to the last
         assert app.tab.view.current == 69
         await pilot.press("m")  # unmark
-        assert app.tab.marks == [9, 39]
+        assert app.tab.state.marks == [9, 39]
     app = LogptApp(log, backend=None, flags=None)
     async with app.run_test(size=(100, 20)) as pilot:
         await settle(pilot, app, lambda: "100 lines" in status(app))
-        assert app.tab.marks == [9, 39]
+        assert app.tab.state.marks == [9, 39]
         log.write_text("truncated\n")  # the marked lines are gone
         await settle(pilot, app, lambda: "1 line" in status(app))
-        assert app.tab.marks == []
+        assert app.tab.state.marks == []
 
 
 async def test_the_marked_range_is_analysed_by_the_analyst_and_exported(log: Path, tmp_path: Path) -> None:
