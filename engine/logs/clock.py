@@ -1,19 +1,13 @@
 """Timestamps as instants (seconds on one axis): for jumping to a time and for merging files by time.
 
-`minute_of` (timestamps.py) buckets a record's time for rates; this module
-reads a line's time to the second (and its fraction) on the calendar, so
-that lines of different files compare: ISO 8601 (a `Z` or `+hh:mm` offset is
-applied; a time without one is taken as written), syslog's `Nov 20
-10:02:03` (the year is the file's, given by the caller, as lnav does, unless
-the line writes one: ctime's and Apache's `Sun Dec 04 17:43:12 2005`),
-HDFS's `081109 203615`, Spark's `17/06/09 20:10:40`, Android's `03-17 16:13:38.811`, BGL's
-`2005-06-03-15.42.50.363779`, Redis's and access logs' `21/Nov/2026:10:00:12`,
-HealthApp's `20171223-22:15:41:672`, glog's and klog's `I0517 15:04:22.619632` (the
-year is the caller's) and Unix time at the start of a line (seconds, or milli-,
-micro- or nanoseconds as one number), and a time of day alone (strace's
-`08:09:33.814936`) on a day the reader is given. The time is looked for in the first
-`HEAD` characters of a line; `time_span` says where it is written (the generic
-format's timestamp).
+This module reads a line's time to the second (and its fraction) on the calendar, so that
+lines of different files compare; the forms it reads (ISO 8601, syslog, ctime, HDFS, Android,
+glog, Unix times, TAI64N, ...) are the one table in engine/logs/timeforms.py, and a minute
+(timestamps.py's `minute_of`, for rates) is an instant read here // 60. A time without a year
+takes the file's, given by the caller, as lnav does, unless the line writes one (ctime's and
+Apache's `Sun Dec 04 17:43:12 2005`); a time of day alone (strace's `08:09:33.814936`) takes a
+day the reader is given. The time is looked for in the first `HEAD` characters of a line;
+`time_span` says where it is written (the generic format's timestamp).
 
 `TimeReader` is the one reader of a line's time (time jumps, the merged view, the
 status bar): given the file's detected format it reads the format's `timestamp`
@@ -38,116 +32,28 @@ from collections import OrderedDict
 from collections.abc import Callable
 from copy import copy
 from datetime import date, datetime, timezone
-from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
+
+from engine.logs.timeforms import (  # noqa: F401  (MONTHS, _found_in: read through this module too)
+    _AFTER_MINUTE,
+    _READERS,
+    _TIME_OF_DAY,
+    EPOCH_DAY,
+    MONTHS,
+    _found_in,
+    _fraction,
+    _instant,
+    _read_first,
+    in_year,
+    seconds_at,
+    yearless,
+)
 
 if TYPE_CHECKING:
     from engine.logs.formats.spec import LogFormat
 
-EPOCH_DAY = date(1970, 1, 1).toordinal()  # instants are Unix seconds (a time without offset: as if UTC)
 HEAD = 96  # characters of a line searched for its time
 PROBE = 64  # lines looked at after a line without a time, for the next one with one
-# Month abbreviations, lower case → 1..12: the one table of them (timestamps.py reads it too)
-MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                      "dec"), 1)}  # fmt: skip
-_FRACTION = r"(?:[.,:](\d{1,9}))?"
-_ZONE = r"\s?(Z|[+-]\d{2}:?\d{2})?(?!\d|:\d)"  # a colon may follow (`10:00:00: run`, `…,672:DEBUG:`)
-_YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})[:.](\d{2})" + _FRACTION + _ZONE)
-# Syslog's `Nov 20 10:02:03`, with a year before the time (`Nov 20 2026 10:02:03`) or after it (ctime, Apache's
-# error log: `Sun Dec 04 17:43:12 2005`): a year written in the line wins over the caller's.
-_SYSLOG = re.compile(r"\b([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION
-                     + r"(?:\s+((?:19|20)\d{2})(?![\d:]))?")  # fmt: skip
-_DMY = re.compile(r"(\d{1,2})[ /-]([A-Z][a-z]{2})[ /-](\d{4})[ :](\d{2}):(\d{2}):(\d{2})" + _FRACTION + _ZONE)
-_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(\d{2})\b")  # HDFS: yyMMdd HHmmss
-_YMD_DASH = re.compile(r"^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2}):(\d{1,2})" + _FRACTION)  # HealthApp
-_MD = re.compile(r"^(\d{2})-(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)  # Android: MM-dd HH:mm:ss.SSS
-_SHORT_YMD = re.compile(r"^(\d{2})/(\d{2})/(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)  # Spark: yy/MM/dd HH:mm:ss
-_GLOG = re.compile(r"^[IWEF]?(\d{2})(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION)  # glog, klog: I0517 15:04:22.6
-# Unix time at the start: seconds (with a fraction), or milli-, micro- or nanoseconds written as one number.
-_EPOCH = re.compile(r"^\[?(\d{10})(?:\.(\d{1,9})|(\d{3}|\d{6}|\d{9}))?(?!\d)")
-
-
-@lru_cache(maxsize=4096)
-def _day(year: int, month: int, day: int) -> int | None:
-    try:
-        return date(year, month, day).toordinal()
-    except ValueError:
-        return None
-
-
-def _instant(
-    year: int, month: int, day: int, h: str, m: str, s: str, fraction: str | None, zone: str | None
-) -> float | None:
-    days = _day(year, month, day)
-    if days is None or int(h) > 23 or int(m) > 59 or int(s) > 60:
-        return None
-    t = (days - EPOCH_DAY) * 86400.0 + int(h) * 3600 + int(m) * 60 + int(s)
-    if fraction:
-        t += int(fraction) / 10 ** len(fraction)
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "+" else 1  # 10:00+02:00 is 08:00 on the common axis
-        digits = zone[1:].replace(":", "")
-        t += sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return t
-
-
-def _ymd(m: re.Match[str], _year: int) -> float | None:
-    y, mo, d, h, mi, s, f, z = m.groups()
-    return _instant(int(y), int(mo), int(d), h, mi, s, f, z)
-
-
-def _syslog(m: re.Match[str], year: int) -> float | None:
-    month = MONTHS.get(m.group(1).lower())
-    mon, d, y, h, mi, s, f, y_after = m.groups()
-    written = y or y_after
-    return None if month is None else _instant(int(written) if written else year, month, int(d), h, mi, s, f, None)
-
-
-def _dmy(m: re.Match[str], _year: int) -> float | None:
-    d, mon, y, h, mi, s, f, z = m.groups()
-    month = MONTHS.get(mon.lower())
-    return None if month is None else _instant(int(y), month, int(d), h, mi, s, f, z)
-
-
-def _compact(m: re.Match[str], _year: int) -> float | None:
-    y, mo, d, h, mi, s = m.groups()
-    return _instant(2000 + int(y), int(mo), int(d), h, mi, s, None, None)
-
-
-def _short_ymd(m: re.Match[str], _year: int) -> float | None:
-    y, mo, d, h, mi, s, f = m.groups()
-    return _instant(2000 + int(y), int(mo), int(d), h, mi, s, f, None)
-
-
-def _plain_ymd(m: re.Match[str], _year: int) -> float | None:
-    y, mo, d, h, mi, s, f = m.groups()
-    return _instant(int(y), int(mo), int(d), h, mi, s, f, None)
-
-
-def _md(m: re.Match[str], year: int) -> float | None:
-    mo, d, h, mi, s, f = m.groups()
-    return _instant(year, int(mo), int(d), h, mi, s, f, None)
-
-
-def _epoch(m: re.Match[str], _year: int) -> float | None:
-    fraction = m.group(2) or m.group(3)
-    return int(m.group(1)) + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
-
-
-_READERS = ((_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog), (_COMPACT.match, _compact),
-            (_YMD_DASH.match, _plain_ymd), (_MD.match, _md), (_GLOG.match, _md), (_SHORT_YMD.match, _short_ymd),
-            (_EPOCH.match, _epoch))  # fmt: skip
-
-
-# A time of day alone (strace -t/-tt, a W3C row's `time`): it needs a day from elsewhere (TimeReader's)
-_TIME_OF_DAY = re.compile(r"^\[?(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION + r"(?![\d:])")
-# The group of the seconds, per form
-_SECONDS = {_ymd: 6, _syslog: 6, _dmy: 6, _compact: 6, _plain_ymd: 6, _md: 5, _short_ymd: 6}
-_AFTER_MINUTE = re.compile(r"(\d{2})(?:[.,:](\d{1,9}))?(?!\d)")
-
-
-def _fraction(digits: str | None) -> float:
-    return int(digits) / 10 ** len(digits) if digits else 0.0
 
 
 class TimeReader:
@@ -156,15 +62,21 @@ class TimeReader:
     Given the file's format (`fmt`), the time is its record's `timestamp` where the format gives one that
     this module reads (a time only the format can assemble: W3C's `#Date:` day with a row's `time`, an epoch
     inside JSON, strace's time of day); otherwise, and for the generic format, the line's own first time.
-    `year` is used where a time omits it; `day` (the file's date, from its mtime) where a time of day stands
+    `year` is used where a time omits it (the year before where that puts it past `day`: a log written
+    over New Year, or a file last written in November with December's lines of the year before; not with
+    `rollover` False, where `day` is no file's); `day` (the file's date, from its mtime) where a time of day stands
     alone and no dated line was read before it (that line's day is used then: the previous line read, which
     for a binary search is not always the line before). The form that worked last is tried first, and a line
     that starts like the last one up to its minute only has its seconds read."""
 
-    def __init__(self, year: int | None = None, *, fmt: LogFormat | None = None, day: date | None = None) -> None:
+    def __init__(
+        self, year: int | None = None, *, fmt: LogFormat | None = None, day: date | None = None, rollover: bool = True
+    ) -> None:
         self.year = year or (day.year if day is not None else datetime.now().year)
         self.format = fmt if fmt is not None and fmt.name != "generic" else None  # generic reads as we do
         self.day = day.toordinal() - EPOCH_DAY if day is not None else None  # days since the epoch
+        # A year-less time later than a day past the file's day is of the year before (rolled over New Year)
+        self._latest = (self.day + 2) * 86400.0 if self.day is not None and rollover else None
         self._dated: int | None = None  # the day of the last dated time read
         self._form = 0
         self._prefix = "\0"  # the last timed line up to its seconds
@@ -214,9 +126,10 @@ class TimeReader:
             return None
         if (found := _read_first(text, self._form, self.year)) is not None:
             i, m, t = found
+            if self._latest is not None and t > self._latest and yearless(i, m):
+                t = in_year(i, m, self.year - 1) or t  # `Dec  3` in a file last written in November: last year's
             self._form, self._dated = i, int(t // 86400)
-            group = _SECONDS.get(_READERS[i][1])  # type: ignore[call-overload]
-            return t, (m.start(group) if group is not None else -1)
+            return t, seconds_at(i, m)
         day = self._dated if self._dated is not None else self.day
         if day is None or (m := _TIME_OF_DAY.match(text)) is None:
             return None
@@ -250,32 +163,6 @@ def time_span(line: str, first: int = 0) -> tuple[int, int, int] | None:
     _, m, _ = found
     start = m.start(1)
     return start, start + len(head[start : m.end()].rstrip()), found[0]
-
-
-def _read_first(text: str, first: int, year: int) -> tuple[int, re.Match[str], float] | None:
-    """(form, match, instant) of the first form in _READERS that reads `text`, form `first` tried first; None
-    if none does. After `first`, only the forms whose pattern is found in the text's digit shape are tried."""
-    find, read = _READERS[first]
-    if (m := find(text)) is not None and (t := read(m, year)) is not None:
-        return first, m, t
-    for i in _found_in(text.encode("utf-8", "surrogatepass").translate(_DIGITS)):
-        find, read = _READERS[i]
-        if i != first and (m := find(text)) is not None and (t := read(m, year)) is not None:
-            return i, m, t
-    return None
-
-
-_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
-
-
-@lru_cache(maxsize=8192)
-def _found_in(shape: bytes) -> tuple[int, ...]:
-    """The forms (indexes into _READERS, in order) whose pattern matches somewhere in a text with every ASCII
-    digit written 0 (`shape`, UTF-8). Exact for every text of that shape: the patterns test digits only as \\d
-    (the one literal, `(?:19|20)`, sits in a group that may match nothing), so whether a pattern matches at all
-    does not depend on a digit's value; what it reads does, and is read from the text itself."""
-    text = shape.decode("utf-8", "surrogatepass")
-    return tuple(i for i, (find, _read) in enumerate(_READERS) if find(text) is not None)
 
 
 def describe(t: float) -> str:

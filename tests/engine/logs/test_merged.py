@@ -49,7 +49,7 @@ def test_formats_differ_and_untimed_lines_stay_with_their_record(tmp_path: Path)
     a = write(tmp_path / "app.log", [iso(1, "ERROR boom"), "Traceback (most recent call last):", '  File "x.py"',
                                      iso(5, "INFO recovered")])  # fmt: skip
     b = write(tmp_path / "syslog", [syslog(0, "cron: start"), syslog(2, "kernel: eth0 down"), syslog(4, "eth0 up")])
-    os.utime(b, (1795000000, 1795000000))  # written in 2026: the year-less syslog is of 2026
+    os.utime(b, (1795176000, 1795176000))  # last written 2026-11-20 12:00 UTC: the year-less syslog is of 2026
     merged = MergedSource([a, b])
     merged.index()
     texts = merged.block(0, len(merged))

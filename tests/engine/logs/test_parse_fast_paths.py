@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.logs import clock
+from engine.logs import clock, timeforms
 from engine.logs.formats import GENERIC, parse_lines
 from engine.logs.formats import record as record_module
 from engine.logs.formats.record import _sniff_plain, level_of, sniff_level
@@ -123,9 +123,10 @@ class PlainReader(clock.TimeReader):
         for i in (self._form, *range(len(clock._READERS))):
             find, read = clock._READERS[i]
             if (m := find(text)) is not None and (t := read(m, self.year)) is not None:
+                if self._latest is not None and t > self._latest and timeforms.yearless(i, m):
+                    t = read(m, self.year - 1) or t
                 self._form, self._dated = i, int(t // 86400)
-                group = clock._SECONDS.get(read)  # type: ignore[call-overload]
-                return t, (m.start(group) if group is not None else -1)
+                return t, timeforms.seconds_at(i, m)
         day = self._dated if self._dated is not None else self.day
         if day is None or (m := clock._TIME_OF_DAY.match(text)) is None:
             return None
@@ -156,15 +157,16 @@ def test_a_form_not_found_in_a_shape_is_not_tried_again(monkeypatch: pytest.Monk
 
         return counted
 
-    monkeypatch.setattr(clock, "_READERS", tuple((counting(i, f), r) for i, (f, r) in enumerate(clock._READERS)))
-    clock._found_in.cache_clear()
+    readers = tuple((counting(i, f), r) for i, (f, r) in enumerate(timeforms._READERS))
+    monkeypatch.setattr(timeforms, "_READERS", readers)
+    timeforms._found_in.cache_clear()
     try:
         assert clock.time_span("[86.28 36:44:23] chrome.exe - proxy:5070 open through proxy") is None  # no form
         tried.clear()
         assert clock.time_span("[12.17 05:13:57] chrome.exe - proxy:5382 open through proxy") is None
         assert tried == [0]  # the form tried first; the others were not found in this shape
     finally:
-        clock._found_in.cache_clear()
+        timeforms._found_in.cache_clear()
 
 
 def summaries_plain(lines: list[str]) -> list:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.logs.clock import TimeReader, seconds_of
 from engine.logs.timestamps import MinuteReader, minute_of
 
 
@@ -56,3 +57,30 @@ def test_a_reader_of_one_files_timestamps_gives_what_minute_of_gives() -> None:
               "1117838630", "Jun 14 15:16:01"]  # fmt: skip
     read = MinuteReader()
     assert [read(s) for s in stamps] == [minute_of(s) for s in stamps]
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2015-07-29 17:41:44,747", "2026-11-21T10:00:09.640+02:00", "2005-06-03-15.42.50.675872", "Jun 14 15:16:01",
+     "Sun Dec 04 04:47:44 2005", "081109 203615", "03-17 16:13:38.811", "10.30 16:49:06", "17/06/09 20:10:40",
+     "1117838570", "21/Nov/2026:10:00:12 -0700", "20171223-22:15:41:672", "0517 15:04:22.619632",
+     "1117838570123456", "20120702T102240Z", "@40000000433225833b6e1a8c"],
+)  # fmt: skip
+def test_a_minute_is_the_instant_over_60(stamp: str) -> None:
+    """One parser: the minute is clock.py's instant (the year 2000 where none is written) // 60."""
+    t = seconds_of(stamp, year=2000)
+    assert t is not None and minute_of(stamp) == int(t // 60)
+
+
+def test_a_time_of_day_alone_takes_the_day_of_the_timestamp_before() -> None:
+    read = MinuteReader()
+    first = read("2026-11-20 23:59:10")
+    assert first is not None and read("23:59:50") == first and read("00:00:01") == first - 24 * 60 + 1
+
+
+def test_the_year_after_the_time_is_read_on_every_line() -> None:
+    """`Sun Dec 04 17:43:12 2005` then the same minute of 2006: the fast path (the same text up to the seconds)
+    must not carry 2005 over."""
+    read = TimeReader(2026)
+    a, b = read("Sun Dec 04 17:43:12 2005 one"), read("Sun Dec 04 17:43:40 2006 two")
+    assert a is not None and b is not None and b - a == 365 * 86400 + 28
