@@ -3,7 +3,7 @@
 The one place a form of writing a time is defined (engine/logs/clock.py's `TimeReader` and `time_span`,
 and through them the generic format's timestamp and timestamps.py's minutes, read with it): ISO 8601 (a
 `Z` or `+hh:mm` offset is applied; a time without one is taken as written) and its basic form
-(`20120702T102240`), syslog's `Nov 20 10:02:03` (the year is the caller's unless the line writes one:
+(`20120702T102240`) and ordinal form (`2012-025T10:22:40`), syslog's `Nov 20 10:02:03` (the year is the caller's unless the line writes one:
 ctime's and Apache's `Sun Dec 04 17:43:12 2005`), HDFS's `081109 203615`, Spark's `17/06/09 20:10:40`,
 Android's `03-17 16:13:38.811`, BGL's `2005-06-03-15.42.50.363779`, Redis's and access logs'
 `21/Nov/2026:10:00:12`, HealthApp's `20171223-22:15:41:672`, glog's and klog's `I0517 15:04:22.619632`
@@ -29,10 +29,11 @@ MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", 
 _FRACTION = r"(?:[.,:](\d{1,9}))?"
 _ZONE = r"\s?(Z|[+-]\d{2}:?\d{2})?(?!\d|:\d)"  # a colon may follow (`10:00:00: run`, `…,672:DEBUG:`)
 _YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})[:.](\d{2})" + _FRACTION + _ZONE)
+# (date(1) writes a zone name between the time and the year, `Wed May 19 08:00:01 EST 2021`: skipped, not applied)
 # Syslog's `Nov 20 10:02:03`, with a year before the time (`Nov 20 2026 10:02:03`) or after it (ctime, Apache's
 # error log: `Sun Dec 04 17:43:12 2005`): a year written in the line wins over the caller's.
 _SYSLOG = re.compile(r"\b([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION
-                     + r"(?:\s+((?:19|20)\d{2})(?![\d:]))?")  # fmt: skip
+                     + r"(?:(?:\s+(?:[A-Z]{1,4}T|UTC))?\s+((?:19|20)\d{2})(?![\d:]))?")  # fmt: skip
 _DMY = re.compile(r"(\d{1,2})[ /-]([A-Z][a-z]{2})[ /-](\d{4})[ :](\d{2}):(\d{2}):(\d{2})" + _FRACTION + _ZONE)
 _COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(\d{2})\b")  # HDFS: yyMMdd HHmmss
 _YMD_DASH = re.compile(r"^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2}):(\d{1,2})" + _FRACTION)  # HealthApp
@@ -121,6 +122,18 @@ _TAI64N = re.compile(r"^(@[0-9a-f]{16})([0-9a-f]{8})(?![0-9a-f])")
 _TAI_UNIX = (1 << 62) + 10
 
 
+# ISO 8601's ordinal date, `2012-025T10:22:40` (the 25th day of 2012)
+_YMD_ORDINAL = re.compile(r"^\[?(\d{4})-(\d{3})T(\d{2}):(\d{2}):(\d{2})" + _FRACTION + _ZONE)
+
+
+def _ordinal(m: re.Match[str], _year: int) -> float | None:
+    y, n, h, mi, s, f, z = m.groups()
+    if not 1 <= int(n) <= 366 or (start := _day(int(y), 1, 1)) is None:
+        return None
+    d = date.fromordinal(start + int(n) - 1)
+    return _instant(d.year, d.month, d.day, h, mi, s, f, z) if d.year == int(y) else None
+
+
 def _tai64n(m: re.Match[str], _year: int) -> float | None:
     label = int(m.group(1)[1:], 16) - _TAI_UNIX
     nanos = int(m.group(2), 16)
@@ -130,13 +143,13 @@ def _tai64n(m: re.Match[str], _year: int) -> float | None:
 # New forms go at the end: a form's place is its index, which callers keep between lines (`first`).
 _READERS = ((_YMD.search, _ymd), (_DMY.search, _dmy), (_SYSLOG.search, _syslog), (_COMPACT.match, _compact),
             (_YMD_DASH.match, _plain_ymd), (_MD.match, _md), (_GLOG.match, _md), (_SHORT_YMD.match, _short_ymd),
-            (_EPOCH.match, _epoch), (_YMD_BASIC.match, _ymd), (_TAI64N.match, _tai64n))  # fmt: skip
+            (_EPOCH.match, _epoch), (_YMD_BASIC.match, _ymd), (_TAI64N.match, _tai64n), (_YMD_ORDINAL.match, _ordinal))  # fmt: skip
 
 
 # A time of day alone (strace -t/-tt, a W3C row's `time`): it needs a day from elsewhere (TimeReader's)
 _TIME_OF_DAY = re.compile(r"^\[?(\d{1,2}):(\d{2}):(\d{2})" + _FRACTION + r"(?![\d:])")
 # The group of the seconds, per form
-_SECONDS = {_ymd: 6, _syslog: 6, _dmy: 6, _compact: 6, _plain_ymd: 6, _md: 5, _short_ymd: 6}
+_SECONDS = {_ymd: 6, _syslog: 6, _dmy: 6, _compact: 6, _plain_ymd: 6, _md: 5, _short_ymd: 6, _ordinal: 5}
 _AFTER_MINUTE = re.compile(r"(\d{2})(?:[.,:](\d{1,9}))?(?!\d)")
 
 

@@ -13,6 +13,7 @@ from engine.logs.formats.headed import W3C, ZEEK
 from engine.logs.formats.programs import PROGRAMS
 from engine.logs.formats.record import LEVEL_WORD
 from engine.logs.formats.spec import LogFormat, regex_format
+from engine.logs.formats.stamped import STAMPED
 
 MONTH_TS = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
 ISO_TS = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
@@ -71,6 +72,7 @@ BUILTIN: list[LogFormat] = [
     COMPOSE,  # `web-1  | …`: the container's line read by JSON lines or the generic format
     W3C,  # only where the sample holds its header (#Fields:, #separator): its entries look like ISO lines
     ZEEK,
+    *STAMPED,  # time:LEVEL:, multilog, Unix time, date(1), tcsh history, MySQL's slow log, TCF
     # ---- general families ----
     regex_format(
         "syslog-5424",
@@ -102,8 +104,9 @@ BUILTIN: list[LogFormat] = [
     ),
     regex_format(
         "access-log",
-        r'^(?P<client>\S+) \S+ (?P<user>\S+) \[(?P<ts>[^\]]+)\] (?P<message>"[^"]*" (?P<status>\d{3}) .*)$',
-        "Apache/nginx access log (common, combined)",
+        r'^(?:(?P<vhost>[^\s:]+:\d+) )?(?P<client>\S+) \S+ (?P<user>\S+) \[(?P<ts>[^\]]+)\] '
+        r'(?P<message>"[^"]*" (?P<status>\d{3}) .*)$',
+        "Apache/nginx access log (common, combined, Apache's vhost_combined: %v:%p first)",
     ),
     regex_format(
         "log4j",

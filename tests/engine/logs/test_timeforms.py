@@ -69,3 +69,15 @@ def test_a_year_less_time_past_the_files_day_is_of_the_year_before() -> None:
     assert describe(reader("12-17 16:13:38.811  1702  2395 E Tag: x") or 0) == "2006-12-17 16:13:38"
     assert describe(reader("Sun Dec 04 17:43:12 2007 a year written wins") or 0) == "2007-12-04 17:43:12"
     assert describe(TimeReader(2007)("Dec  3 09:23:38 no day given: the year as given") or 0) == "2007-12-03 09:23:38"
+
+
+def test_iso_8601_ordinal_dates() -> None:
+    assert describe(seconds_of("2012-025T10:22:40,672:DEBUG:foo") or 0) == "2012-01-25 10:22:40"
+    assert describe(seconds_of("2024-366T23:59:59Z leap year's last day") or 0) == "2024-12-31 23:59:59"
+    assert seconds_of("2023-366T00:00:00 no such day") is None
+
+
+def test_date_1_zone_name_before_the_year() -> None:
+    """date(1)'s default output: the year after the zone name is the line's, not the caller's."""
+    assert describe(seconds_of("Wed May 19 08:00:01 EST 2021 line 1", 2026) or 0) == "2021-05-19 08:00:01"
+    assert describe(seconds_of("Wed May 19 08:00:01 UTC 2021 line 1", 2026) or 0) == "2021-05-19 08:00:01"
