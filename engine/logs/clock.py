@@ -14,8 +14,8 @@ status bar): given the file's detected format it reads the format's `timestamp`
 with the same forms (W3C's `#Date:` day and a row's `time`, Unix times inside JSON
 lines, Zeek's `ts`, strace's time of day), and the raw line where the format gives
 none; engine/logs/fileclock.py builds one for a file (its format, the year and day
-of its mtime). What it leaves out: zone names (`PDT`), a day rolling over in a log
-of times of day alone, and the block formats' times (journald's export).
+of its mtime). What it leaves out: a day rolling over in a log of times of day
+alone (lnav counts the days back from the file's mtime), and the block formats' times (journald's export).
 
 `TimeIndex` answers "the first line at or after time T" by binary search over
 a line source (anything with `len` and `line(i)`): a log is in time order

@@ -9,8 +9,10 @@ Android's `03-17 16:13:38.811`, BGL's `2005-06-03-15.42.50.363779`, Redis's and 
 `21/Nov/2026:10:00:12`, HealthApp's `20171223-22:15:41:672`, glog's and klog's `I0517 15:04:22.619632`
 (the year is the caller's), Unix time at the start of a line (seconds, or milli-, micro- or nanoseconds
 as one number; tcsh's history stamps `#+1162490366`), and daemontools' TAI64N labels
-(`@4000000043322583 3b6e1a8c`). A time of day alone (`_TIME_OF_DAY`) needs a day from the caller. What it
-leaves out: zone names (`PDT`), month names in other languages.
+(`@4000000043322583 3b6e1a8c`). A time of day alone (`_TIME_OF_DAY`) needs a day from the caller.
+Zone names are applied where unambiguous (`PDT`, `CET`; not `CST`, `IST`, `BST`) after an ISO or access-log
+time. What it leaves out: zone names elsewhere (date(1)'s), month names in other languages, and a zone that
+changes within one minute's lines (the fast path reads the seconds of a line like the last up to its minute).
 
 `_read_first` tries the forms in order (the one that read the line before first) and skips those whose
 pattern is not found in the text's digit shape (`_found_in`, cached per shape).
@@ -27,7 +29,14 @@ EPOCH_DAY = date(1970, 1, 1).toordinal()  # instants are Unix seconds (a time wi
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                       "dec"), 1)}  # fmt: skip
 _FRACTION = r"(?:[.,:](\d{1,9}))?"
-_ZONE = r"\s?(Z|[+-]\d{2}:?\d{2})?(?!\d|:\d)"  # a colon may follow (`10:00:00: run`, `…,672:DEBUG:`)
+# Zone names whose offset is not in doubt (hours east of UTC), as PostgreSQL's `%t`/`%m` and date(1) write them;
+# CST, IST, BST name several zones and are left as written.
+ZONE_NAMES = {"UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9,
+              "AKDT": -8, "HST": -10, "WET": 0, "WEST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3,
+              "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13}  # fmt: skip
+_NAMES = "|".join(sorted(ZONE_NAMES, key=len, reverse=True))
+# A colon may follow (`10:00:00: run`, `…,672:DEBUG:`)
+_ZONE = r"\s?(Z|[+-]\d{2}:?\d{2}|(?:" + _NAMES + r")(?![A-Za-z]))?(?!\d|:\d)"
 _YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T -]|\s+)(\d{1,2})[:.](\d{2})[:.](\d{2})" + _FRACTION + _ZONE)
 # (date(1) writes a zone name between the time and the year, `Wed May 19 08:00:01 EST 2021`: skipped, not applied)
 # Syslog's `Nov 20 10:02:03`, with a year before the time (`Nov 20 2026 10:02:03`) or after it (ctime, Apache's
@@ -63,7 +72,9 @@ def _instant(
     t = (days - EPOCH_DAY) * 86400.0 + int(h) * 3600 + int(m) * 60 + int(s)
     if fraction:
         t += int(fraction) / 10 ** len(fraction)
-    if zone and zone != "Z":
+    if zone in ZONE_NAMES:
+        t -= ZONE_NAMES[zone] * 3600
+    elif zone and zone != "Z":
         sign = -1 if zone[0] == "+" else 1  # 10:00+02:00 is 08:00 on the common axis
         digits = zone[1:].replace(":", "")
         t += sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)

@@ -25,7 +25,7 @@ def test_compose_prefix_names_the_container_and_the_line_keeps_its_time_and_leve
     records = list(parse_lines(lines, detection.format))
     assert [(r.component, r.level) for r in records] == [
         ("db-1", None), ("web-1", "ERROR"), ("proxy-1", "WARN"), ("web_1", "WARN")]  # fmt: skip
-    assert records[0].timestamp == "2026-03-02 10:22:40.118"
+    assert records[0].timestamp == "2026-03-02 10:22:40.118 UTC"  # the zone is part of the time as written
     assert records[1].message.startswith("[2026-03-02 10:22:41 +0000]")
     assert (records[2].message, records[2].timestamp) == ("upstream slow", "1772446961.5")
 

@@ -81,3 +81,18 @@ def test_date_1_zone_name_before_the_year() -> None:
     """date(1)'s default output: the year after the zone name is the line's, not the caller's."""
     assert describe(seconds_of("Wed May 19 08:00:01 EST 2021 line 1", 2026) or 0) == "2021-05-19 08:00:01"
     assert describe(seconds_of("Wed May 19 08:00:01 UTC 2021 line 1", 2026) or 0) == "2021-05-19 08:00:01"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("2026-11-20 01:45:01.123 PDT [12345] LOG:  database system is ready", "2026-11-20 08:45:01"),  # %m [%p]
+        ("2026-11-20 10:45:01 CET [12345] LOG:  checkpoint starting: time", "2026-11-20 09:45:01"),
+        ("2026-11-20 10:45:01 UTC [12345] LOG:  checkpoint complete", "2026-11-20 10:45:01"),
+        ("2026-11-20 10:45:01 CST [12345] LOG:  CST names several zones: as written", "2026-11-20 10:45:01"),
+        ("2026-11-20 10:45:01 ESTABLISHED a word, not a zone", "2026-11-20 10:45:01"),
+    ],
+)
+def test_unambiguous_zone_names_are_applied(line: str, expected: str) -> None:
+    """PostgreSQL's log_line_prefix `%m` writes the time with milliseconds and the zone's abbreviation."""
+    assert describe(seconds_of(line) or 0) == expected
