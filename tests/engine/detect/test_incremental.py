@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.detect import incremental
 from engine.detect.history import mine_sessions
-from engine.detect.incremental import Step, StreamScorer, window_start
+from engine.detect.incremental import Step, StreamScorer, continued_groups, window_start
 from engine.detect.scoring import TopK, score_sequences, windows
 from engine.logs.formats import detect_format
 from engine.logs.sessions import SessionSpec
@@ -129,6 +130,25 @@ def test_incremental_scores_equal_the_full_path_at_every_session_length(pool_slo
     slot_bytes = 2 * config.n_layer * config.n_embd * block * 4
     got = feed(lambda: StreamScorer(detector, pool_bytes=pool_slots * slot_bytes), sessions, block, seed=pool_slots)
     assert_same_as_full(detector, sessions, got)
+
+
+def test_rows_of_every_reach_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A context of 64: sessions at different places of their windows continue in the same passes, so the rows
+    that read 2..64 cached inputs and add 1..40 fall in groups of several shapes (each group's padding and mask
+    against the full path)."""
+    keys = syslog_keys(1200)
+    detector = random_detector(sorted(set(keys)), block=64, complete=False)
+    sessions = {f"s{i}": keys[i * 37 : i * 37 + 40 + 15 * i] for i in range(8)}  # lengths 40..145
+    shapes: list[int] = []
+
+    def groups(rows, first, device):  # noqa: ANN001, ANN202
+        shapes.append(len({incremental.shape(g) for g in rows}))
+        return continued_groups(rows, first, device)
+
+    monkeypatch.setattr(incremental, "continued_groups", groups)
+    got = feed(lambda: StreamScorer(detector), sessions, 64, seed=4)
+    assert_same_as_full(detector, sessions, got)
+    assert max(shapes) >= 4  # groups of several reads and several new counts in one pass
 
 
 def test_flagged_verdicts_are_the_full_paths_verdicts() -> None:
