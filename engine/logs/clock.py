@@ -106,6 +106,14 @@ class TimeReader:
         self._share(line, cut, t)
         return t
 
+    def minute(self, text: str) -> int | None:
+        """The minute of `text`'s time (its instant // 60), or None; a text that starts like the last one read up
+        to its seconds is in that one's minute, and nothing more is read of it."""
+        if text.startswith(self._prefix):
+            return int(self._minute // 60)
+        t = self(text)
+        return None if t is None else int(t // 60)
+
     def _formatted(self, line: str, ts: str) -> float | None:
         """The time of the format's timestamp `ts` for `line`; the fast path shares it where `ts` is written once
         in the line as is (not where the format assembled it: W3C's `#Date:` day and `time`)."""

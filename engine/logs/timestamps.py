@@ -27,13 +27,17 @@ def minute_of(timestamp: str | None) -> int | None:
 
 class MinuteReader:
     """`minute_of` for the timestamps of one file, in order: one `TimeReader` (which tries the form that
-    worked last first, and reads only the seconds of a timestamp that starts like the last one)."""
+    worked last first); a timestamp that starts like the last one up to its seconds is in its minute."""
 
     def __init__(self) -> None:
         self._reader = TimeReader(YEAR, day=DAY, rollover=False)
+        self._last: tuple[str, int | None] = ("", None)  # the last timestamp and its minute (lines share seconds)
 
     def __call__(self, timestamp: str | None) -> int | None:
         if not timestamp:
             return None
-        t = self._reader(timestamp)
-        return None if t is None else int(t // 60)
+        if timestamp == self._last[0]:
+            return self._last[1]
+        minute = self._reader.minute(timestamp)
+        self._last = (timestamp, minute)
+        return minute

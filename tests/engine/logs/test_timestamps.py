@@ -84,3 +84,21 @@ def test_the_year_after_the_time_is_read_on_every_line() -> None:
     read = TimeReader(2026)
     a, b = read("Sun Dec 04 17:43:12 2005 one"), read("Sun Dec 04 17:43:40 2006 two")
     assert a is not None and b is not None and b - a == 365 * 86400 + 28
+
+
+def test_the_shortcuts_of_a_reader_give_what_a_fresh_read_gives_on_every_loghub_sample() -> None:
+    """MinuteReader's shortcuts (the same timestamp again, the same text up to the seconds) against minute_of
+    read afresh for each timestamp, on the records of every Loghub sample."""
+    from pathlib import Path
+
+    from engine.logs.formats import detect_format, parse_lines
+
+    loghub = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "loghub"
+    samples = sorted(loghub.glob("*/*_2k.log"))
+    if not samples:
+        pytest.skip("Loghub samples (../shared/datasets/loghub) are not on this machine")
+    for path in samples:
+        lines = path.read_text(errors="replace").splitlines()
+        stamps = [r.timestamp for r in parse_lines(lines, detect_format(lines).format)][::7]
+        read = MinuteReader()
+        assert [read(s) for s in stamps] == [minute_of(s) for s in stamps], path.name
