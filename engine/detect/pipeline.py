@@ -29,6 +29,7 @@ from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, 
 from engine.detect.fit import EpochReport
 from engine.detect.history import HISTORY_LINES, DetectConfig, key_records, self_train
 from engine.detect.scoring import rescore_from
+from engine.detect.severe import SevereLines
 from engine.detect.textseq import TextSeq
 from engine.detect.unusual import LineLM, TextScore, Unusual, calibrate
 from engine.errors import InputError
@@ -145,7 +146,7 @@ class SessionBook:
         self.scored: dict[str, int] = {}  # session id → positions scored (EOS included)
         self.dirty: dict[str, None] = {}  # sessions with keys not yet scored, in order
         self.surprises_of: dict[str, dict[int, Surprise]] = {}  # session id → position → outside the top-K
-        self.severe: dict[int, tuple[str, tuple[str, str]]] = {}  # 1-based line → (key, severity) for WARN and worse
+        self.severe = SevereLines()  # 1-based line → (key, severity) for WARN and worse
         self.tally = FileTally()
         self.verdicts: dict[str, list[Verdict]] = {}  # only with keep_verdicts
         self.text_scores: dict[str, TextScore] = {}  # template text → the line model's score of it
@@ -193,7 +194,7 @@ class SessionBook:
         self.tally.add(keyed)
         for record, key in keyed:
             if (severity := severity_of(record)) is not None:
-                self.severe[record.line] = (key, severity)
+                self.severe.add(record.line, key, severity)
 
     def pending(self) -> list[str]:
         """Sessions with keys not yet scored, in order of first appearance."""
@@ -261,34 +262,41 @@ class SessionBook:
         return calibrate({key: self.text_scores[text] for key, text in texts.items()})
 
     def flags(self) -> list[Flag]:
-        """The lines the rule flags, by line, each with its evidence (the first session's surprise, if any)."""
+        """The lines the rule flags, by line, each with its evidence (the first session's surprise, if any).
+
+        A line without a surprise is weighed once per (key, severity, bucket run): nothing else of the line
+        counts then (`weigh` reads the line only for its run's burst count), and most candidates of a big file
+        are such lines (WARN and worse). Candidates come in line order and runs rise with lines, so one run's
+        weighings are kept at a time."""
         surprises: dict[int, Surprise] = {}
         for found in self.surprises_of.values():
             for surprise in found.values():
                 surprises.setdefault(surprise.line, surprise)
         rule, tally, templates = self.pipeline.rule, self.tally, self.pipeline.templates()
-        candidates = surprises.keys() | (self.severe.keys() if rule.kind == "combined" else set())
         unusual = self.unusual(templates) if rule.kind == "combined" else {}
         keys_of = tally.records_of([key for key, found in unusual.items() if found.z >= rule.unusual_z])
-        lines = sorted(candidates | keys_of.keys())
-        overstated, rare_is_common = self.levels_overstated(), self.rare_is_common()
+        others = sorted(surprises.keys() | keys_of.keys())
+        if rule.kind == "combined":
+            candidates = self.severe.union(others)
+        else:
+            candidates = ((line, self.severe.get(line)) for line in others)
+        weighed = _Weigher(tally, rule, unusual, self.levels_overstated(), self.rare_is_common())
         flags = []
-        for line in lines:
+        for line, entry in candidates:
             surprise = surprises.get(line)
-            key, severity = self.severe.get(line, (surprise.key if surprise else keys_of.get(line, ""), None))
-            evidence = weigh(line, key, surprise, severity, tally, rule, overstated=overstated, unusual=unusual.get(key),
-                             rare_is_common=rare_is_common)  # fmt: skip
-            score = sum(e.weight for e in evidence)
-            if rule.flags(evidence):
+            key, severity = entry or (surprise.key if surprise else keys_of.get(line, ""), None)
+            evidence, score, reason = weighed(line, key, surprise, severity)
+            if score >= rule.threshold or (rule.kind == "topk" and evidence):
                 expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
-                flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key),
-                                  "; ".join(e.detail for e in evidence), expected, tuple(evidence), score))  # fmt: skip
+                flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key), reason, expected,
+                                  evidence, score))  # fmt: skip
         return flags
 
     def levels_overstated(self) -> bool:
         """Whether this file's level field says ERROR or worse on so many lines that it over-states
         (`EvidenceRule.overstated_share`)."""
-        severe = sum(1 for _, (level, how) in self.severe.values() if how.startswith("level field") and level != "WARN")
+        severe = sum(n for (_, (level, how)), n in self.severe.counts().items()
+                     if how.startswith("level field") and level != "WARN")  # fmt: skip
         return severe > self.pipeline.rule.overstated_share * max(1, self.tally.lines)
 
     def rare_is_common(self) -> bool:
@@ -308,6 +316,39 @@ class SessionBook:
         assert self.keep_verdicts, "SessionBook(keep_verdicts=True) keeps verdicts"
         return [(s, SessionVerdict(self.verdicts[s.id], verdict_surprise(self.verdicts[s.id])))
                 for s in self.sessions.values() if s.id in self.verdicts]  # fmt: skip
+
+
+class _Weigher:
+    """`weigh` of one file's candidate lines, with the weighing of a line without a surprise kept for the other
+    lines of its (key, severity) in its bucket run (see `SessionBook.flags`): (evidence, score, reason)."""
+
+    def __init__(self, tally: FileTally, rule: EvidenceRule, unusual: Mapping[str, Unusual], overstated: bool,
+                 rare_is_common: bool) -> None:  # fmt: skip
+        self.tally, self.rule, self.unusual = tally, rule, unusual
+        self.overstated, self.rare_is_common = overstated, rare_is_common
+        self.run = -1
+        self.kept: dict[tuple[str, tuple[str, str] | None], tuple[tuple[Evidence, ...], float, str]] = {}
+
+    def __call__(
+        self, line: int, key: str, surprise: Surprise | None, severity: tuple[str, str] | None
+    ) -> tuple[tuple[Evidence, ...], float, str]:
+        tally = self.tally
+        if surprise is not None or not 0 < line <= tally.lines:
+            return self._weigh(line, key, surprise, severity)
+        run = tally.runs[line - 1]
+        if run != self.run:
+            self.run, self.kept = run, {}
+        found = self.kept.get((key, severity))
+        if found is None:
+            found = self.kept[(key, severity)] = self._weigh(line, key, None, severity)
+        return found
+
+    def _weigh(
+        self, line: int, key: str, surprise: Surprise | None, severity: tuple[str, str] | None
+    ) -> tuple[tuple[Evidence, ...], float, str]:
+        evidence = weigh(line, key, surprise, severity, self.tally, self.rule, overstated=self.overstated,
+                         unusual=self.unusual.get(key), rare_is_common=self.rare_is_common)  # fmt: skip
+        return tuple(evidence), sum(e.weight for e in evidence), "; ".join(e.detail for e in evidence)
 
 
 def surprise_at(session: Session, i: int, v: Verdict, *, pretrained: bool = False) -> Surprise:
