@@ -17,6 +17,12 @@ another consumer continued, or a step that was never applied, is scored again fr
 stale cache. Crossing into the next window costs one pass over its first half (the keys it shares with
 the window before), so a key costs about two model positions, however long its session has grown.
 
+One pass holds every session's step, its inputs packed row after row with no padding: the linear layers,
+GELU and layer norms run over real inputs only (the last layer's MLP over the scored ones). Rows that start
+a window run plain causal attention (the fast kernel, no mask), runs of rows of one length at a time; rows
+that continue a slot write their new keys and values into it and read it, in groups of like shape, so a
+row of one key beside a row of forty, or a short session beside a long one, pads to at most twice its need.
+
 What it leaves out: sessions' ends (EOS is never scored: a stream's session does not end) and the
 vocabulary's text; the caller names sessions and keeps their keys (engine.stream.serve keeps them in Redis).
 """
@@ -181,8 +187,8 @@ class StreamScorer:
     # ---- the pass ----
 
     @torch.inference_mode()
-    def _run(self, steps: Sequence[Step], segments: list[Segment]) -> list[SequenceScores]:
-        """Run every segment in one pass; store each session's last window; the scores per step."""
+    def _run(self, steps: Sequence[Step], segments: list[Segment]) -> SequenceScores:
+        """Run every segment in one pass; store each session's last window; the scores of every step's keys."""
         known = [self._known(step) for step in steps]
         plan, at = self._plan(steps, segments, known)
         scored: list[int] = []  # the packed inputs scored, step after step (a step's segments are in order)
