@@ -7,6 +7,7 @@ small random one built in the same formats the loaders read.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,12 @@ from engine.lm.config import GPTConfig
 from engine.lm.importers.gpt2_vocab import load_gpt2_vocab
 from engine.lm.model import GPT
 from engine.lm.tokenizer import ENDOFTEXT, LOGPT_SPECIALS
+
+# The tests' models are tiny: one thread a process does their work with less than half the CPU of two (which
+# spin waiting for each other) and leaves the other core to the next test; subprocesses (the CLI, serve) inherit
+# it. OMP_NUM_THREADS set by the caller wins; benchmarks set their own.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 SAMPLE_LOG = """\
 Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4
