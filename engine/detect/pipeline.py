@@ -21,6 +21,7 @@ exactly the flags of judging the whole file at once.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -200,8 +201,12 @@ class SessionBook:
         """Sessions with keys not yet scored, in order of first appearance."""
         return list(self.dirty)
 
-    def score(self, only: Iterable[str] | None = None, *, batch_size: int = 64) -> None:
-        """Score the pending sessions (or those of `only` that are pending) from where they changed."""
+    def score(self, only: Iterable[str] | None = None, *, batch_size: int = 64, until_line: int | None = None) -> None:
+        """Score the pending sessions (or those of `only` that are pending) from where they changed.
+
+        `until_line`: only each session's keys on lines up to it (1-based); a session with later keys is scored
+        that far, as if it ended there, and stays pending: the rest is scored from where that part changes, as
+        for a session that grew (a file of one long session is scored in parts, with flags in between)."""
         ids = [s for s in (self.pending() if only is None else only) if s in self.dirty]
         detector = self.pipeline.detector
         if detector is None:  # no sequence model of the file's own: the pretrained one, if any
@@ -210,24 +215,38 @@ class SessionBook:
             for sid in ids:
                 self.dirty.pop(sid, None)
             return
+        keys = {s: self._keys_until(s, until_line, detector.complete) for s in ids}
+        ids = [s for s in ids if keys[s] is not None]
         if not ids:
             return
         block = detector.model.config.block_size
         first = [rescore_from(self.scored.get(s, 0), block) for s in ids]
-        keys = [self.sessions[s].keys for s in ids]
+        parts = [keys[s] for s in ids]
         if self.keep_verdicts:
-            verdicts = detector.judge(keys, batch_size=batch_size, first=first)
+            verdicts = detector.judge(parts, batch_size=batch_size, first=first)
             for sid, start, verdict in zip(ids, first, verdicts, strict=True):
                 self.verdicts[sid] = self.verdicts.get(sid, [])[:start] + verdict.positions[start:]
             found = [(len(v.positions), {i: p for i, p in enumerate(v.positions) if p.flagged}) for v in verdicts]
         else:  # the explorer: only flagged positions are built
-            found = detector.outliers(keys, batch_size=batch_size, first=first)
-        for sid, start, (length, flagged) in zip(ids, first, found, strict=True):
+            found = detector.outliers(parts, batch_size=batch_size, first=first)
+        for sid, start, part, (length, flagged) in zip(ids, first, parts, found, strict=True):
             session = self.sessions[sid]
             surprises = {p: f for p, f in self.surprises_of.get(sid, {}).items() if p < start}
-            surprises.update((i, surprise_at(session, i, v)) for i, v in flagged.items() if i >= start)
+            whole = len(part) == len(session.keys)  # else a part: its end (EOS) is not the session's
+            surprises.update(
+                (i, surprise_at(session, i, v)) for i, v in flagged.items() if start <= i and (whole or i < len(part))
+            )
             self.surprises_of[sid], self.scored[sid] = surprises, length
-            del self.dirty[sid]
+            if whole:
+                del self.dirty[sid]
+
+    def _keys_until(self, sid: str, until_line: int | None, complete: bool) -> Sequence[str] | None:
+        """A pending session's keys on lines up to `until_line` (all: None); None when that part is scored."""
+        session = self.sessions[sid]
+        if until_line is None or session.lines[-1] <= until_line:
+            return session.keys
+        n = bisect_right(session.lines, until_line)
+        return session.keys[:n] if n > max(0, self.scored.get(sid, 0) - complete) else None
 
     def _score_pretrained(self, sequence: TextSeq) -> None:
         """Every session again, against the file's templates as they read now: the candidates are all of the file's

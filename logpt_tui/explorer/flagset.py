@@ -305,8 +305,11 @@ class FlagEngine:
         with self.lock:
             return len(self.book.dirty) if self.book is not None else 0
 
-    def score(self, near: tuple[int, int] | None = None, limit: int | None = None) -> list[Flag]:
-        """Score changed sessions: those reaching into 0-based lines `near`, or (at most `limit` of) all.
+    def score(
+        self, near: tuple[int, int] | None = None, limit: int | None = None, until_line: int | None = None
+    ) -> list[Flag]:
+        """Score changed sessions: those reaching into 0-based lines `near`, or (at most `limit` of) all; with
+        `until_line` (1-based), only their keys up to that line (`SessionBook.score`: a long session in parts).
 
         Returns every flag found so far.
         """
@@ -316,7 +319,7 @@ class FlagEngine:
             pending = book.pending()
             if near is not None:
                 pending = [s for s in pending if _touches(book.sessions[s].lines, near)]
-            book.score(pending[:limit] if limit is not None else pending)
+            book.score(pending[:limit] if limit is not None else pending, until_line=until_line)
             return book.flags()
 
 

@@ -18,6 +18,7 @@ from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.terminal import visible
 
 SCORE_SESSIONS = 2_000  # sessions scored between two updates of the flags
+SCORE_LINES = 500_000  # lines of a long session scored between two updates (one session can span a whole file)
 
 
 class FlagsMixin:
@@ -54,10 +55,15 @@ class FlagsMixin:
             engine.catch_up(self.source.block, min(total, start + BATCH))
             done = min(total, start + BATCH) * 100 // max(total, 1)
             status(f"mining {done}%" + (" · flags near the view are provisional" if provisional else ""))
-        self.post_message(FlagsFound(engine.score(near=near), total))
+        # The view's sessions up to its last line first: in a file of one long session (sshd's), all of it before.
+        self.post_message(FlagsFound(engine.score(near=near, until_line=near[1]), total))
         engine.follow(self.source.block, len(self.source))  # what arrived meanwhile; appends go to the tail worker
-        while engine.pending():
-            self.post_message(FlagsFound(engine.score(limit=SCORE_SESSIONS), engine.lines))
+        until = near[1]
+        while engine.pending():  # the rest in parts, flags shown after each
+            until += SCORE_LINES
+            status(f"scoring {min(100, until * 100 // max(engine.lines, 1))}%")
+            part = until if until < engine.lines else None
+            self.post_message(FlagsFound(engine.score(limit=SCORE_SESSIONS, until_line=part), engine.lines))
         self.post_message(FlagStatus("done"))  # the status shows the count
 
     @work(thread=True, exclusive=True, group="flags-tail", exit_on_error=False)
@@ -70,7 +76,9 @@ class FlagsMixin:
             return
         first_skip = engine.skipped == 0
         if engine.catch_up(self.source.block, total) and first_skip:  # said once; the count stays in the status
-            self.post_message(FlagStatus("flood", "detector: a flood of lines; judging only the newest (sampling)", failed=True))
+            self.post_message(
+                FlagStatus("flood", "detector: a flood of lines; judging only the newest (sampling)", failed=True)
+            )
         self.post_message(FlagsFound(engine.score(), total))
 
     @needs_view

@@ -71,6 +71,7 @@ async def test_explorer_and_cli_flag_the_same_lines(
     shutil.copytree(saved, cache / cache_key(path))
     monkeypatch.setattr("logpt_tui.explorer.tab_flags.BATCH", 97)  # many uneven blocks
     monkeypatch.setattr("logpt_tui.explorer.tab_flags.SCORE_SESSIONS", 3)
+    monkeypatch.setattr("logpt_tui.explorer.tab_flags.SCORE_LINES", 211)  # long sessions scored in parts
     app = LogptApp(path, poll_seconds=0.05, backend=None, flags=FlagEngine(path, cache=cache))
     async with app.run_test(size=(120, 24)) as pilot:
         await settle(pilot, app, lambda: "flagged (cached" in status(app), tries=600)

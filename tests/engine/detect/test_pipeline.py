@@ -94,6 +94,39 @@ def test_a_file_judged_in_blocks_gets_the_flags_of_the_whole_file(spec: SessionS
     assert whole.flags() and book.flags() == whole.flags()
 
 
+@pytest.mark.parametrize("spec", [SessionSpec("component"), SessionSpec("window", size=7)])
+@pytest.mark.parametrize("complete", [True, False])
+@pytest.mark.parametrize("keep_verdicts", [True, False])
+def test_sessions_scored_in_parts_until_a_line_get_the_flags_of_the_whole_file(
+    spec: SessionSpec, complete: bool, keep_verdicts: bool
+) -> None:
+    lines = syslog(400)
+    fmt = detect_format(lines).format
+    miner = TemplateMiner()
+    keys = sorted({k for _, k in mine(lines[:300], fmt, miner)})
+    detector = random_detector(keys, block=8, complete=complete)
+    detector.miner_state = miner.to_state()
+    config = DetectConfig(session=spec)
+    whole = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).judge(lines, keep_verdicts=True)
+    book = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).book(keep_verdicts=keep_verdicts)
+    rng = random.Random(2)
+    for start in range(0, len(lines), 100):
+        book.add(lines[start : start + 100], start + 1)
+        until = start
+        while until < start + 100:  # long sessions scored in parts, as the explorer does for a big file
+            until += rng.randint(1, 40)
+            book.score(until_line=until)
+            said = [s.line for found in book.surprises_of.values() for s in found.values()]
+            assert all(line <= until for line in said)  # no part's end (EOS) taken for the session's
+    book.finish()
+    while book.pending():
+        book.score(until_line=len(lines) - 30)  # a part, then (nothing left before the line) the rest
+        book.score()
+    assert whole.flags() and book.flags() == whole.flags()
+    if keep_verdicts:
+        assert [v.positions for _, v in book.session_verdicts()] == [v.positions for _, v in whole.session_verdicts()]
+
+
 TRACES = [
     [
         "java.lang.IllegalStateException: pool exhausted",
