@@ -19,15 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 
 from engine.errors import BundleError, InputError
 from engine.lm.config import GPTConfig
 from engine.lm.devices import Placement
 from engine.lm.model import GPT
 from engine.lm.quantize import quantize_int8
-from engine.lm.tensorfile import save_tensors
+from engine.lm.tensorfile import load_tensors, save_tensors
 from engine.lm.tokenizer import PATTERNS, Tokenizer, read_ranks, write_ranks
 from engine.sidefiles import read_json
 
@@ -267,10 +265,7 @@ def load_state(folder: Path, config: GPTConfig) -> dict[str, torch.Tensor]:
             f"{path.stat().st_size:,} bytes",
             "the config and the weights do not belong together",
         )
-    try:
-        state = load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as e:
-        raise BundleError(f"{path} is corrupt: {str(e).splitlines()[0]}", "re-create the bundle") from e
+    state = load_tensors(path, "re-create the bundle", BundleError)
     for name, tensor in state.items():  # NaN or inf would only show as a failure deep inside sampling
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise BundleError(f"{path}: {name} holds NaN or infinite weights", "re-create the bundle")

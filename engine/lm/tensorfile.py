@@ -12,7 +12,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, LogptError
 
 
 def save_tensors(tensors: Mapping[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
@@ -24,11 +24,11 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path: Path, metadata: dict
         raise OSError(errno.EIO, reason, str(path)) from e
 
 
-def load_tensors(path: Path, hint: str) -> dict[str, torch.Tensor]:
-    """The tensors of `path`; a file that is not safetensors (truncated, corrupt, a FIFO) is a CheckpointError."""
+def load_tensors(path: Path, hint: str, error: type[LogptError] = CheckpointError) -> dict[str, torch.Tensor]:
+    """The tensors of `path`; a file that is not safetensors (truncated, corrupt, a FIFO) is one `error`."""
     if not path.is_file():
-        raise CheckpointError(f"{path} is not a regular file", hint)
+        raise error(f"{path} is not a regular file", hint)
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is corrupt: {str(e).splitlines()[0]}", hint) from e
+        raise error(f"{path} is corrupt: {str(e).splitlines()[0]}", hint) from e

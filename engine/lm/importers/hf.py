@@ -11,14 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 
 from engine.errors import BundleError, CheckpointError, InputError
 from engine.lm.bundle import BundleConfig, TokenizerSpec, default_stop_tokens, save_bundle
 from engine.lm.config import GPTConfig
 from engine.lm.importers.gpt2_vocab import load_gpt2_vocab
 from engine.lm.importers.safe_pickle import load_torch_checkpoint
+from engine.lm.tensorfile import load_tensors
 from engine.lm.tokenizer import ENDOFTEXT, LOGPT_SPECIALS
 from engine.sidefiles import read_json
 
@@ -59,10 +58,7 @@ def read_hf_config(folder: Path) -> GPTConfig:
 
 def read_hf_weights(folder: Path) -> dict[str, torch.Tensor]:
     if (folder / "model.safetensors").is_file():
-        try:
-            return load_file(str(folder / "model.safetensors"))
-        except (SafetensorError, OSError) as e:
-            raise CheckpointError(f"model.safetensors is corrupt: {str(e).splitlines()[0]}", "re-download it") from e
+        return load_tensors(folder / "model.safetensors", "re-download it")
     if (folder / "pytorch_model.bin").is_file():
         state = load_torch_checkpoint(folder / "pytorch_model.bin")
         if not isinstance(state, dict):
