@@ -305,7 +305,7 @@ class SessionBook:
             surprise = surprises.get(line)
             key, severity = entry or (surprise.key if surprise else keys_of.get(line, ""), None)
             evidence, score, reason = weighed(line, key, surprise, severity)
-            if score >= rule.threshold or (rule.kind == "topk" and evidence):
+            if rule.flags(evidence):
                 expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
                 flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key), reason, expected,
                                   evidence, score))  # fmt: skip

@@ -182,10 +182,10 @@ def sample_texts(client: object, stream: str) -> list[str]:
         except redis.exceptions.ResponseError as e:  # the key holds a string, a hash, …: one line, before any work
             raise wrong_type(e, stream) or e from None
         for entry_id, fields in entries:
-            text = fields.get(b"text", b"")
-            seen += len(text)
-            texts += [text[:MAX_RECORD_BYTES].decode("utf-8", "replace")] if b"text" in fields else []
-            start = "(" + entry_id.decode()
+            start = "(" + entry_id.decode()  # the next read starts after it
+            if b"text" in fields:
+                seen += len(fields[b"text"])
+                texts.append(fields[b"text"][:MAX_RECORD_BYTES].decode("utf-8", "replace"))
         if len(entries) < SAMPLE_STEP:
             break
     return texts[:SAMPLE_RECORDS]
