@@ -54,9 +54,10 @@ class ChunksMixin:
 
     @needs_view
     def on_chunks_planned(self, _message: ChunksPlanned) -> None:
-        if self.state.queued is not None and self.state.plan is not None and self.state.plan.chunk_of(self.state.queued[1]) is not None:
-            query, line = self.state.queued  # asked while the model loaded: answered now, for the line it was asked on
-            self.state.queued = None
+        state = self.state
+        if state.queued is not None and state.plan is not None and state.plan.chunk_of(state.queued[1]) is not None:
+            query, line = state.queued  # asked while the model loaded: answered now, for the line it was asked on
+            state.queued = None
             self.analyze_line(query, line)
         self.view.chunk_span = self.chunk_span()
         self.update_status()
@@ -71,24 +72,25 @@ class ChunksMixin:
         return line if line is not None else -1
 
     def current_chunk(self) -> int | None:
-        return None if self.state.plan is None else self.state.plan.chunk_of(self.anchor_line())
+        plan = self.state.plan
+        return None if plan is None else plan.chunk_of(self.anchor_line())
 
     def chunk_span(self) -> tuple[int, int] | None:
-        k = self.current_chunk()
-        return None if k is None or self.state.plan is None else self.state.plan.span(k)
+        k, plan = self.current_chunk(), self.state.plan
+        return None if k is None or plan is None else plan.span(k)
 
     def action_chunk(self, step: int) -> None:
-        k = self.current_chunk()
-        if self.state.plan is None or k is None:
+        k, plan = self.current_chunk(), self.state.plan
+        if plan is None or k is None:
             self.notify("chunks appear once the model has loaded", timeout=3)
             return
-        target = max(0, min(len(self.state.plan) - 1, k + step))
-        self.view.show_line(self.state.plan.span(target)[0])
-        self.view.chunk_span = self.state.plan.span(target)
+        target = max(0, min(len(plan) - 1, k + step))
+        self.view.show_line(plan.span(target)[0])
+        self.view.chunk_span = plan.span(target)
         self.update_status()
         panel = self.panel
         if panel.is_open and panel.shown is not None:
-            panel.show_reply((self.state.plan.starts[target], panel.shown[1]), target + 1)
+            panel.show_reply((plan.starts[target], panel.shown[1]), target + 1)
 
     def on_minimap_jump(self, message: Minimap.Jump) -> None:
         self.view.show_line(message.line)
@@ -106,7 +108,8 @@ class ChunksMixin:
         """`s` / `r` / `a`: a reply for the cursor's chunk; asked before the model or the chunks are ready, it
         waits for them."""
         line = self.anchor_line()
-        planning = self.state.plan is not None and self.state.plan.chunk_of(line) is None and self.state.plan.planned < len(self.source)
+        plan = self.state.plan
+        planning = plan is not None and plan.chunk_of(line) is None and plan.planned < len(self.source)
         if 0 <= line < len(self.source) and (self.model_state == LOADING or planning):
             self.state.queued = (query, line)
             what = "the model has loaded" if self.model_state == LOADING else "the chunks reach this line"
@@ -116,11 +119,12 @@ class ChunksMixin:
         self.analyze_line(query, line)
 
     def analyze_line(self, query: str, line: int) -> None:
-        k = None if self.state.plan is None else self.state.plan.chunk_of(line)
-        if self.backend is None or self.state.plan is None or k is None:
+        plan = self.state.plan
+        k = None if plan is None else plan.chunk_of(line)
+        if self.backend is None or plan is None or k is None:
             self.notify(visible(f"no analysis yet: {self.model_state}"), timeout=3, markup=False)
             return
-        start, stop = self.state.plan.span(k)
+        start, stop = plan.span(k)
         lines = self.source.block(start, stop)
         found = self.state.flags.found
         flagged = {line + 1: found.by_line[line].reason for line in found.lines if start <= line < stop}
