@@ -80,16 +80,8 @@ _LOW = {name: re.compile(pattern) for name, pattern in (
 _CASED = {"crit": re.compile(_CRIT_CASED), "error": re.compile(_ERROR_CLASS + r"\b")}
 
 
-def _has_stem(message: str) -> bool:
-    lowered = message.lower()
-    for stem in _STEMS:  # noqa: SIM110 - a loop, not any(<generator>): this runs once per line
-        if stem in lowered:
-            return True
-    return False
-
-
 def _any_in(lowered: str, stems: tuple[str, ...]) -> bool:
-    for stem in stems:  # noqa: SIM110 - as in _has_stem
+    for stem in stems:  # noqa: SIM110 - a loop, not any(<generator>): this runs once per line
         if stem in lowered:
             return True
     return False
@@ -132,7 +124,7 @@ def _error_found(message: str, lowered: str) -> bool:
 
 def _sniff_plain(message: str) -> str | None:
     """sniff_level as written first: any stem, then each whole pattern in turn (the reference of the tests)."""
-    if not _has_stem(message):
+    if not _any_in(message.lower(), _STEMS):
         return None
     if _CRIT.search(message):
         return "CRITICAL"
