@@ -34,13 +34,10 @@ from copy import copy
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Protocol
 
-from engine.logs.timeforms import (  # noqa: F401  (MONTHS, _found_in: read through this module too)
+from engine.logs.timeforms import (
     _AFTER_MINUTE,
-    _READERS,
     _TIME_OF_DAY,
     EPOCH_DAY,
-    MONTHS,
-    _found_in,
     _fraction,
     _instant,
     _read_first,

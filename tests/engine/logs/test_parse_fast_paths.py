@@ -38,8 +38,8 @@ STRIDES = [3, pytest.param(1, marks=pytest.mark.slow)]
 def time_span_plain(line: str, first: int = 0) -> tuple[int, int, int] | None:
     """The reference: every form tried in turn, `first` first, as time_span did before its shortcut."""
     head = line[: clock.HEAD]
-    for i in (first, *range(len(clock._READERS))):
-        find, read = clock._READERS[i]
+    for i in (first, *range(len(timeforms._READERS))):
+        find, read = timeforms._READERS[i]
         if (m := find(head)) is not None and read(m, 2000) is not None:
             start = m.start(1)
             return start, start + len(head[start : m.end()].rstrip()), i
@@ -108,7 +108,7 @@ LINES = [
 ]
 
 
-@pytest.mark.parametrize("first", range(len(clock._READERS)))
+@pytest.mark.parametrize("first", range(len(timeforms._READERS)))
 def test_time_spans_of_odd_lines_whatever_form_comes_first(first: int) -> None:
     for line in LINES + redrawn(LINES, 1) + redrawn(LINES, 2):
         assert clock.time_span(line, first) == time_span_plain(line, first), (line, first)
@@ -120,8 +120,8 @@ class PlainReader(clock.TimeReader):
     def read(self, text: str) -> tuple[float, int] | None:
         if not text:
             return None
-        for i in (self._form, *range(len(clock._READERS))):
-            find, read = clock._READERS[i]
+        for i in (self._form, *range(len(timeforms._READERS))):
+            find, read = timeforms._READERS[i]
             if (m := find(text)) is not None and (t := read(m, self.year)) is not None:
                 if self._latest is not None and t > self._latest and timeforms.yearless(i, m):
                     t = read(m, self.year - 1) or t
