@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from engine.analysis.analyst import category_of, supported_fields
 from engine.analysis.digest import Digest, build_digest
 from engine.analysis.grounding import check_grounding
-from engine.analysis.prompts import bundle_prompt
+from engine.analysis.prompts import bundle_prompt, reply_stop_ids
 from engine.analysis.queries import CATEGORY_FIELD
 from engine.analysis.readability import readability
 from engine.analysis.run import reply_constraint
@@ -106,9 +106,10 @@ def generate_reply(
     guard = None
     if digest is not None and example.facts is not None:
         guard = reply_constraint(bundle, example.window or example.log, example.facts, digest, example.query, constrain)
+    stops = reply_stop_ids(bundle)
     ids = list(generate(bundle.model, prompt, max_new_tokens=budget, sampling=SamplingConfig(temperature=0.0),
-                        stop_ids=bundle.stop_ids(), stats=stats, processor=guard))  # fmt: skip
-    return bundle.tokenizer.decode([i for i in ids if i not in bundle.stop_ids()])
+                        stop_ids=stops, stats=stats, processor=guard))  # fmt: skip
+    return bundle.tokenizer.decode([i for i in ids if i not in stops])
 
 
 def evaluate_generator(

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
+from engine.analysis.prompts import load_generator
 from engine.errors import LogptError
-from engine.lm.bundle import load_bundle
 from engine.lm.devices import placement
 from engine.lm.model import GPT
 from engine.lm.tokenizer import ENDOFTEXT, LOGPT_SPECIALS, PATTERNS, Tokenizer
@@ -61,7 +61,7 @@ def resize_vocab(model: GPT, n_vocab: int) -> GPT:
 
 def start_from(path: Path) -> Start:
     """The pretrained bundle at `path`, ready to fine-tune: control tokens added, embeddings grown."""
-    bundle = load_bundle(path, placement("cpu"))
+    bundle = load_generator(path, placement("cpu"))
     if bundle.config.kind != "generator":
         raise LogptError(
             f"{path} is a {bundle.config.kind} bundle", "--init takes a generator (e.g. from `logpt import hf`)"

@@ -7,19 +7,28 @@ between the log and the query, for the bundled models: a small model copies
 facts instead of counting. The digest is held to `DIGEST_TOKENS` (its last
 lines are dropped when over), which chunk sizing reserves. `plain` is a text
 prompt for base language models that know no control tokens (an imported
-GPT-2).
+GPT-2). A bundle names its format; this module is where the names have meaning: it
+checks the name before any weights load (`load_generator`) and says which token ends
+a reply (`reply_stop_ids`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.analysis.queries import check_query, get_query
 from engine.errors import BundleError
-from engine.lm.bundle import PROMPT_FORMATS, RESPONSE_END, LoadedBundle
+from engine.lm.bundle import LoadedBundle, load_bundle, read_config
 from engine.lm.tokenizer import Tokenizer
 
+if TYPE_CHECKING:
+    from engine.lm.devices import Placement
+
 DIGEST_TOKENS = 320  # room kept for the digest in logpt-digest prompts
+PROMPT_FORMATS = ("logpt-v1", "logpt-digest", "plain")  # the formats this version can build
+RESPONSE_END = "<|response_end|>"  # the LoGPT control token that ends a reply
 
 
 @dataclass(frozen=True)
@@ -92,3 +101,20 @@ def prompt_format(name: str) -> PromptFormat:
 def bundle_prompt(bundle: LoadedBundle) -> PromptFormat:
     """The prompt format a loaded bundle was trained with."""
     return prompt_format(bundle.config.prompt_format)
+
+
+def reply_stop_ids(bundle: LoadedBundle) -> list[int]:
+    """The token ids that end a reply: the prompt format's end, the bundle's own stop tokens, end of text."""
+    end = bundle_prompt(bundle).stop_token
+    return bundle.stop_ids(also=(end,) if end else ())
+
+
+def load_generator(folder: Path, where: Placement, *, quantize: str | None = None) -> LoadedBundle:
+    """A bundle loaded for analysis or generation; a prompt format this version cannot build is refused
+    before any weights are read (the error names the config)."""
+    name = read_config(folder).prompt_format
+    if name not in PROMPT_FORMATS:
+        raise BundleError(
+            f"{folder / 'config.json'}: unknown prompt format {name!r}", f"this version knows {', '.join(PROMPT_FORMATS)}"
+        )
+    return load_bundle(folder, where, quantize=quantize)

@@ -16,7 +16,7 @@ from engine.analysis.chunker import MODEL_CHUNK_LINES, REPLY_TOKENS, Chunk, chun
 from engine.analysis.digest import Digest
 from engine.analysis.excerpt import excerpt
 from engine.analysis.factguard import FactGuard
-from engine.analysis.prompts import bundle_prompt
+from engine.analysis.prompts import bundle_prompt, reply_stop_ids
 from engine.analysis.queries import CONSTRAINTS, NAMES, check_query
 from engine.analysis.reply import Generation, chunk_digest
 from engine.errors import LogptError
@@ -92,7 +92,7 @@ def reply_guard(bundle: LoadedBundle, text: str, facts: str, digest: Digest, que
     rendered for the prompt): facts and quotes from the chunk, the digest and the knowledge base, field values
     the digest supports, and the opening of the analyst's replies to the query."""
     return FactGuard.for_tokenizer(
-        bundle.tokenizer, [text, facts], bundle.stop_ids(), greedy=greedy, quotable=quotable(),
+        bundle.tokenizer, [text, facts], reply_stop_ids(bundle), greedy=greedy, quotable=quotable(),
         fields=supported_fields(digest), start=OPENINGS[query],
     )  # fmt: skip
 
@@ -102,7 +102,7 @@ def reply_constraint(bundle: LoadedBundle, text: str, facts: str, digest: Digest
     """The processor that holds a digest bundle's reply to `query` on a chunk (`text`) and its digest (`facts`
     as rendered for the prompt) as `constrain` says."""
     if constrain == "grammar":
-        return GrammarConstraint(bundle.tokenizer, reply_grammar(digest, query), bundle.stop_ids())
+        return GrammarConstraint(bundle.tokenizer, reply_grammar(digest, query), reply_stop_ids(bundle))
     if constrain == "facts":
         return reply_guard(bundle, text, facts, digest, query, greedy=greedy)
     return None
@@ -142,7 +142,7 @@ def analyze_chunk(
         chunk_prompt(bundle, chunk, request, digest),
         max_new_tokens=request.max_new_tokens,
         sampling=request.sampling,
-        stop_ids=bundle.stop_ids(),
+        stop_ids=reply_stop_ids(bundle),
         seed=request.seed,
         stats=stats,
         processor=guard,

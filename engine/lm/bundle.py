@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,6 @@ WEIGHTS_FILE = "model.safetensors"
 RANKS_FILE = "tokenizer.tiktoken"
 KINDS = ("generator", "detector", "linelm", "textseq")  # linelm: engine.detect.unusual; textseq: engine.detect.textseq
 MIN_BYTES_PER_PARAM = 2  # weights are stored as fp32, fp16 or bf16
-# The prompt formats this version can build (engine.analysis.prompts gives them meaning); a bundle
-# names one, and loading refuses the others before any weights are read.
-PROMPT_FORMATS = ("logpt-v1", "logpt-digest", "plain")
-RESPONSE_END = "<|response_end|>"  # the LoGPT control token that ends a reply
 
 
 def _text_or_none(value: object, field: str) -> str | None:
@@ -47,11 +43,6 @@ def _text_or_none(value: object, field: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise TypeError(f"{field} must name tokens as strings, not {type(value).__name__}")
     return value
-
-
-def default_stop_tokens(prompt_format: str) -> tuple[str, ...]:
-    """Stop tokens of bundles written before `stop_tokens` was recorded: LoGPT formats end at <|response_end|>."""
-    return () if prompt_format == "plain" else (RESPONSE_END,)
 
 
 @dataclass(frozen=True)
@@ -67,8 +58,8 @@ class BundleConfig:
     model: GPTConfig
     tokenizer: TokenizerSpec
     kind: str = "generator"
-    prompt_format: str = "logpt-v1"
-    stop_tokens: tuple[str, ...] = (RESPONSE_END,)  # control tokens that end a reply (besides eot_token)
+    prompt_format: str = "logpt-v1"  # a name that engine.analysis.prompts gives meaning (and checks before loading)
+    stop_tokens: tuple[str, ...] = ()  # more tokens that end a generation (besides eot_token and the prompt format's)
     description: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)  # data, steps, metrics, device, importer
 
@@ -111,10 +102,7 @@ class BundleConfig:
                 ),
                 kind=str(data.get("kind", "generator")),
                 prompt_format=str(data.get("prompt_format", "logpt-v1")),
-                stop_tokens=tuple(
-                    _text_or_none(s, "stop_tokens") or ""
-                    for s in data.get("stop_tokens", default_stop_tokens(str(data.get("prompt_format", ""))))
-                ),
+                stop_tokens=tuple(_text_or_none(s, "stop_tokens") or "" for s in data.get("stop_tokens", ())),
                 description=str(data.get("description", "")),
                 provenance=dict(data.get("provenance", {})),
             )
@@ -122,11 +110,6 @@ class BundleConfig:
             raise BundleError(f"{where} is malformed: {e}", hint) from e
         if config.kind not in KINDS:
             raise BundleError(f"{where}: unknown bundle kind {config.kind!r}", hint)
-        if config.prompt_format not in PROMPT_FORMATS:
-            raise BundleError(
-                f"{where}: unknown prompt format {config.prompt_format!r}",
-                f"this version knows {', '.join(PROMPT_FORMATS)}",
-            )
         if config.tokenizer.pattern not in PATTERNS:
             raise BundleError(f"{where}: unknown split pattern {config.tokenizer.pattern!r}", hint)
         if Path(config.tokenizer.ranks_file).name != config.tokenizer.ranks_file:
@@ -318,8 +301,9 @@ class LoadedBundle:
     def name(self) -> str:
         return self.path.name
 
-    def stop_ids(self) -> list[int]:
-        names = [*self.config.stop_tokens, self.config.tokenizer.eot_token]
+    def stop_ids(self, also: Iterable[str] = ()) -> list[int]:
+        """Ids of the tokens that end a generation: `also` (a prompt format's reply end), the config's, end of text."""
+        names = dict.fromkeys([*also, *self.config.stop_tokens, self.config.tokenizer.eot_token])
         return [self.tokenizer.special_tokens[n] for n in names if n and n in self.tokenizer.special_tokens]
 
     def describe(self) -> str:

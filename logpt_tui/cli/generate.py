@@ -46,7 +46,8 @@ def generate(
     prompt_ids = bundle.tokenizer.encode(prompt)
     if not prompt_ids:
         raise LogptError("the prompt is empty", "pass some text with --prompt")
-    from engine.lm.compiled import compile_applies  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.analysis.prompts import reply_stop_ids  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
+    from engine.lm.compiled import compile_applies  # noqa: PLC0415
     from engine.lm.generate import GenerationStats  # noqa: PLC0415
     from engine.lm.generate import generate as generate_ids  # noqa: PLC0415
     from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
@@ -59,7 +60,7 @@ def generate(
         prompt_ids,
         max_new_tokens=max_tokens,
         sampling=SamplingConfig(temperature, top_k, top_p),
-        stop_ids=bundle.stop_ids(),
+        stop_ids=reply_stop_ids(bundle),
         seed=seed,
         stats=stats,
         compiled=compile_step,

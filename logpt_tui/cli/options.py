@@ -66,11 +66,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lin
 
 
 def load_model(model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle:
-    from engine.lm.bundle import load_bundle  # noqa: PLC0415 - torch, only when a model is loaded
+    from engine.analysis.prompts import load_generator  # noqa: PLC0415 - torch, only when a model is loaded
     from engine.lm.devices import placement  # noqa: PLC0415
     from engine.lm.registry import find_bundle  # noqa: PLC0415
 
     where = placement(device.value)
     path: Path = find_bundle(model)
     with err.status(f"loading {safe(path.name)}…", spinner="dots"):
-        return load_bundle(path, where, quantize=quantize.value if quantize else None)
+        return load_generator(path, where, quantize=quantize.value if quantize else None)

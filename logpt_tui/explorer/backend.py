@@ -81,14 +81,13 @@ class ModelBackend:
 
     def load(self) -> None:
         from engine.analysis.chunker import MODEL_CHUNK_LINES  # noqa: PLC0415
-        from engine.analysis.prompts import bundle_prompt  # noqa: PLC0415 - torch loads here, in the worker
+        from engine.analysis.prompts import bundle_prompt, load_generator  # noqa: PLC0415 - torch loads here, in the worker
         from engine.analysis.run import AnalysisRequest, BundleWriter, chunk_budget_for  # noqa: PLC0415
-        from engine.lm.bundle import load_bundle  # noqa: PLC0415
         from engine.lm.devices import placement  # noqa: PLC0415
         from engine.lm.registry import find_bundle  # noqa: PLC0415
         from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
 
-        bundle = load_bundle(find_bundle(self.model), placement(self.device_name))
+        bundle = load_generator(find_bundle(self.model), placement(self.device_name))
         self.name = bundle.name
         self.device = bundle.describe().removeprefix(bundle.name).strip()  # "(4.5M params) on cpu float32"
         self.by_lines = bundle_prompt(bundle).uses_digest

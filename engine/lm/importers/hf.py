@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from engine.errors import BundleError, CheckpointError, InputError
-from engine.lm.bundle import BundleConfig, TokenizerSpec, default_stop_tokens, save_bundle
+from engine.lm.bundle import BundleConfig, TokenizerSpec, save_bundle
 from engine.lm.config import GPTConfig
 from engine.lm.importers.gpt2_vocab import load_gpt2_vocab
 from engine.lm.importers.safe_pickle import load_torch_checkpoint
@@ -100,7 +100,6 @@ def import_hf(folder: Path, out: Path, *, force: bool = False) -> BundleConfig:
         model=config,
         tokenizer=TokenizerSpec(special_tokens=specials, eot_token=ENDOFTEXT if ENDOFTEXT in specials else None),
         prompt_format=prompt,
-        stop_tokens=default_stop_tokens(prompt),
         description=f"imported from Hugging Face folder {folder.name}",
         provenance={"importer": "hf", "source": str(folder.resolve())},
     )
