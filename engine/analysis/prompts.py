@@ -115,6 +115,7 @@ def load_generator(folder: Path, where: Placement, *, quantize: str | None = Non
     name = read_config(folder).prompt_format
     if name not in PROMPT_FORMATS:
         raise BundleError(
-            f"{folder / 'config.json'}: unknown prompt format {name!r}", f"this version knows {', '.join(PROMPT_FORMATS)}"
+            f"{folder / 'config.json'}: unknown prompt format {name!r}",
+            f"this version knows {', '.join(PROMPT_FORMATS)}",
         )
     return load_bundle(folder, where, quantize=quantize)

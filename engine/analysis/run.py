@@ -38,6 +38,7 @@ class AnalysisRequest:
     sampling: SamplingConfig = SamplingConfig()
     seed: int | None = None
     constrain: str = "grammar"  # digest bundles: one of CONSTRAINTS
+    compiled: bool = False  # decode through torch.compile (CUDA only: engine.lm.compiled; a no-op elsewhere)
 
     def __post_init__(self) -> None:
         check_query(self.query)
@@ -146,6 +147,7 @@ def analyze_chunk(
         seed=request.seed,
         stats=stats,
         processor=guard,
+        compiled=request.compiled,
     )
 
 

@@ -16,6 +16,7 @@ from engine.errors import InputError, LogptError
 from engine.logs.textio import read_lines, read_stream_lines
 from logpt_tui.cli.console import err, interactive, out, safe, write_raw
 from logpt_tui.cli.options import (
+    CompileOpt,
     Constrain,
     ConstrainOpt,
     Device,
@@ -29,6 +30,7 @@ from logpt_tui.cli.options import (
     TopKOpt,
     TopPOpt,
     load_model,
+    say_if_compile_is_idle,
 )
 from logpt_tui.cli.whole import whole_from_file, whole_from_lines
 
@@ -98,6 +100,7 @@ def analyze(
         ),
     ] = None,
     constrain: ConstrainOpt = Constrain.grammar,
+    compile_step: CompileOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Summarise a log, find its root cause or list action items, chunk by chunk.
@@ -113,8 +116,8 @@ def analyze(
     lines, source = read_input(file)
     if not lines:
         raise InputError(f"{source} is empty", "nothing to analyse")
-    request = make_request(query.value, max_tokens, (temperature, top_k, top_p), seed, constrain.value)
-    bundle = choose_engine(engine, model, device, quantize)
+    request = make_request(query.value, max_tokens, (temperature, top_k, top_p), seed, constrain.value, compile_step)
+    bundle = choose_engine(engine, model, device, quantize, compile_step=compile_step)
     chunks = chunks_of(lines, lines_opt, source, bundle, request, chunk_lines_opt)
     if chunk is not None and chunk > len(chunks):
         raise LogptError(f"chunk {chunk} does not exist", f"{source} has {len(chunks)} chunks")
@@ -124,21 +127,18 @@ def analyze(
         where = bundle.describe() if bundle else "analyst (model-free)"
         err.print(f"[dim]{safe(source)}: {len(chunks)} chunk(s) · {safe(where)} · {query.value}[/dim]")
     for position, part in enumerate(selected):
-        if (
-            ask
-            and position > 0
-            and not typer.confirm(f"Continue to chunk {part.index + 1}/{len(chunks)}?", default=True)
-        ):
+        question = f"Continue to chunk {part.index + 1}/{len(chunks)}?"
+        if ask and position > 0 and not typer.confirm(question, default=True):
             break
         run_chunk(bundle, part, request, len(chunks), as_json=as_json, fallback=engine is Engine.auto)
 
 
 def make_request(query: str, max_tokens: int, sampling: tuple[float, int | None, float | None], seed: int | None,
-                 constrain: str) -> AnalysisRequest:  # fmt: skip
+                 constrain: str, compiled: bool = False) -> AnalysisRequest:  # fmt: skip
     from engine.analysis.run import AnalysisRequest  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
     from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
 
-    return AnalysisRequest(query, max_tokens, SamplingConfig(*sampling), seed, constrain)
+    return AnalysisRequest(query, max_tokens, SamplingConfig(*sampling), seed, constrain, compiled)
 
 
 def run_whole(file: Path | None, span_text: str | None, chunk_lines: int, *, as_json: bool) -> None:
@@ -153,12 +153,15 @@ def run_whole(file: Path | None, span_text: str | None, chunk_lines: int, *, as_
     whole_from_lines(lines, first, last, chunk_lines, as_json=as_json)
 
 
-def choose_engine(engine: Engine, model: str | None, device: Device, quantize: Quantize | None) -> LoadedBundle | None:
+def choose_engine(engine: Engine, model: str | None, device: Device, quantize: Quantize | None, *,
+                  compile_step: bool = False) -> LoadedBundle | None:  # fmt: skip
     """The model to answer with, or None for the analyst (auto: when the default model cannot load)."""
     if engine is Engine.analyst:
         return None
     try:
-        return load_model(model, device, quantize)
+        bundle = load_model(model, device, quantize)
+        say_if_compile_is_idle(bundle, compile_step)
+        return bundle
     except LogptError as e:
         if engine is Engine.model or model is not None:  # a model named is a model asked for: its errors stand
             raise

@@ -10,6 +10,7 @@ import typer
 from engine.errors import LogptError
 from logpt_tui.cli.console import err, safe, write_raw
 from logpt_tui.cli.options import (
+    CompileOpt,
     Device,
     DeviceOpt,
     JsonOpt,
@@ -20,11 +21,8 @@ from logpt_tui.cli.options import (
     TopKOpt,
     TopPOpt,
     load_model,
+    say_if_compile_is_idle,
 )
-
-CompileOpt = Annotated[
-    bool, typer.Option("--compile", help="Decode through torch.compile (CUDA only; the first reply compiles).")
-]
 
 
 def generate(
@@ -47,13 +45,11 @@ def generate(
     if not prompt_ids:
         raise LogptError("the prompt is empty", "pass some text with --prompt")
     from engine.analysis.prompts import reply_stop_ids  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
-    from engine.lm.compiled import compile_applies  # noqa: PLC0415
     from engine.lm.generate import GenerationStats  # noqa: PLC0415
     from engine.lm.generate import generate as generate_ids  # noqa: PLC0415
     from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
 
-    if compile_step and not compile_applies(bundle.placement.device):
-        err.print(f"[dim]--compile works on CUDA only; decoding on {bundle.placement.device.type} without it[/dim]")
+    say_if_compile_is_idle(bundle, compile_step)
     stats = GenerationStats()
     stream = generate_ids(
         bundle.model,

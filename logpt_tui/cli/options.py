@@ -62,6 +62,9 @@ ConstrainOpt = Annotated[
                       "on the chunk's facts, the model choosing which; facts: free text whose numbers, addresses, quotes "
                       "and fields come from the chunk, digest or knowledge base; off: free decoding."),
 ]  # fmt: skip
+CompileOpt = Annotated[
+    bool, typer.Option("--compile", help="Decode through torch.compile (CUDA only; the first reply compiles).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines on stdout.")]
 
 
@@ -74,3 +77,11 @@ def load_model(model: str | None, device: Device, quantize: Quantize | None) -> 
     path: Path = find_bundle(model)
     with err.status(f"loading {safe(path.name)}…", spinner="dots"):
         return load_generator(path, where, quantize=quantize.value if quantize else None)
+
+
+def say_if_compile_is_idle(bundle: LoadedBundle, compile_step: bool) -> None:
+    """`--compile` on a device where it changes nothing: say so once, and decode without it."""
+    from engine.lm.compiled import compile_applies  # noqa: PLC0415
+
+    if compile_step and not compile_applies(bundle.placement.device):
+        err.print(f"[dim]--compile works on CUDA only; decoding on {bundle.placement.device.type} without it[/dim]")

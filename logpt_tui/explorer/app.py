@@ -274,6 +274,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="who writes replies: auto (the model, or the analyst when no model loads; the default), "
                              "model, or analyst (model-free, instant)")  # fmt: skip
     parser.add_argument("--no-flags", action="store_true", help="do not run the anomaly detector")
+    parser.add_argument("--compile", action="store_true",
+                        help="decode replies through torch.compile (CUDA only; the first reply compiles)")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -303,7 +305,8 @@ def main(argv: list[str] | None = None) -> None:
             path, name = system_log()
             paths, names = [path], [name]
         app = LogptApp(paths, name=names, theme=args.theme, settings=settings_path(),
-                       backend=None if args.no_model else DEFAULT, engine=args.engine,
+                       backend=None if args.no_model else ModelBackend(compiled=True) if args.compile else DEFAULT,
+                       engine=args.engine,
                        flags=None if args.no_flags else DEFAULT, merge=args.merge)  # fmt: skip
     except LogptError as e:  # names a file, a folder or a format the user gave: terminal-safe, never raw
         print(f"error: {visible(str(e))}", file=sys.stderr)

@@ -68,8 +68,10 @@ class ModelBackend:
 
     model_free = False
 
-    def __init__(self, model: str | None = None, device: str = "auto", max_new_tokens: int = REPLY_TOKENS) -> None:
+    def __init__(self, model: str | None = None, device: str = "auto", max_new_tokens: int = REPLY_TOKENS, *,
+                 compiled: bool = False) -> None:  # fmt: skip
         self.model = model
+        self.compiled = compiled  # decode through torch.compile where it applies (CUDA)
         self.device_name = device
         self.max_new_tokens = max_new_tokens
         self.writer: BundleWriter | None = None  # once loaded
@@ -83,6 +85,7 @@ class ModelBackend:
         from engine.analysis.chunker import MODEL_CHUNK_LINES  # noqa: PLC0415
         from engine.analysis.prompts import bundle_prompt, load_generator  # noqa: PLC0415 - torch loads here, in the worker
         from engine.analysis.run import AnalysisRequest, BundleWriter, chunk_budget_for  # noqa: PLC0415
+        from engine.lm.compiled import compile_applies  # noqa: PLC0415
         from engine.lm.devices import placement  # noqa: PLC0415
         from engine.lm.registry import find_bundle  # noqa: PLC0415
         from engine.lm.sampling import SamplingConfig  # noqa: PLC0415
@@ -94,7 +97,10 @@ class ModelBackend:
         self.budget = (
             lines_budget(MODEL_CHUNK_LINES) if self.by_lines else chunk_budget_for(bundle, self.max_new_tokens)
         )
-        request = AnalysisRequest(max_new_tokens=self.max_new_tokens, sampling=SamplingConfig(temperature=0.0))
+        request = AnalysisRequest(max_new_tokens=self.max_new_tokens, sampling=SamplingConfig(temperature=0.0),
+                                  compiled=self.compiled)  # fmt: skip
+        if self.compiled and not compile_applies(bundle.placement.device):
+            self.device += " (--compile: CUDA only)"
         self.writer = BundleWriter(bundle, request)
 
     def loaded(self) -> BundleWriter:

@@ -27,7 +27,9 @@ def test_an_unknown_prompt_format_is_refused_before_any_weights_are_read(tiny_bu
     with pytest.raises(BundleError, match="unknown prompt format 'chatml'") as caught:
         load_generator(tiny_bundle, placement("cpu"))
     assert "logpt-digest" in str(caught.value.hint)
-    with pytest.raises(BundleError, match="model.safetensors"):  # the lm layer reads the name as data, goes on to the weights
+    with pytest.raises(
+        BundleError, match="model.safetensors"
+    ):  # the lm layer reads the name as data, goes on to the weights
         load_bundle(tiny_bundle, placement("cpu"))
 
 
