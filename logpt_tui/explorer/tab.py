@@ -11,7 +11,7 @@ prompt with search and filters (tab_search.py), the anomaly flags
 (tab_flags.py) and the templates view (tab_templates.py) are mixins of the
 tab, each in its own module, as are time (tab_time.py: `:` to a time, the span on screen) and marks and
 export (tab_marks.py), the record pane (tab_record.py) and chunks and analysis (tab_chunks.py); all of
-them keep their state in one `TabState` (state.py). The keys act on the view's cursor (the highlighted
+them keep their state in one `TabState` (state.py) and use of the tab only what `TabHost` (host.py) names. The keys act on the view's cursor (the highlighted
 line, widgets/cursor.py), whose line and chunk the status bar shows.
 """
 
