@@ -22,6 +22,10 @@ killed between the two leaves its entries pending: another consumer claims them 
 (XAUTOCLAIM), the script skips what was applied, and nothing is flagged twice or lost. An entry that is
 not a record (no text, not UTF-8, over MAX_RECORD_BYTES) goes to `{stream}:dead` with the reason and is acknowledged.
 
+Incidents (engine.stream.incidents): the same script joins each flag to its source's open incident (flags at
+most the rule's `incident_gap` lines apart), and each consumer, between batches, closes the incidents quiet
+for `incident_quiet_s`: the analyst's root cause of their lines, written once to `{stream}:incidents`.
+
 A batch is bounded by bytes as well as entries: a read asks for at most `batch` entries and as many as
 BATCH_BYTES holds at the largest entry size seen in the last read (starting from FIRST_COUNT), so a stream
 of entries that someone else wrote at 10 MB each is read a few at a time, never 500 at once.
@@ -43,13 +47,14 @@ from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
 from engine.logs.timestamps import MinuteReader
 from engine.stream import MAX_RECORD_BYTES, backoff, migrate, tagged, wrong_type
+from engine.stream.incidents import JOIN, IncidentConfig, Incidents, flag_item
 from engine.stream.tally import BUCKET_TTL_S, COLLECT, FLUSH, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
 BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
 FIRST_COUNT = 16  # entries asked for before any size is known; doubled while they fit
 DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
 
-APPLY = """
+APPLY = JOIN + """
 local items = cjson.decode(ARGV[1])
 local keep = tonumber(ARGV[2])
 local flagged = 0
@@ -63,6 +68,7 @@ for _, it in ipairs(items) do
     end
     if it.flag ~= cjson.null then
       redis.call('XADD', KEYS[3], '*', unpack(it.flag))
+      join_incident(it.id, it.inc)
       flagged = flagged + 1
     end
 """ + COLLECT + """
@@ -112,6 +118,7 @@ class Consumer:
         batch: int = 500,
         block_ms: int = 100,
         claim_idle_ms: int = 30_000,
+        incident_quiet_s: float = IncidentConfig.quiet_s,
     ) -> None:
         self.client, self.pipeline, self.stream, self.group, self.name = client, pipeline, stream, group, name
         self.batch, self.block_ms, self.claim_idle_ms = batch, block_ms, claim_idle_ms
@@ -127,6 +134,8 @@ class Consumer:
         self._last_claim = 0.0
         self.count = min(batch, FIRST_COUNT)  # entries the next read asks for (bounded by BATCH_BYTES)
         self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
+        config = IncidentConfig(incident_quiet_s, pipeline.rule.incident_gap, claim_idle_ms, DONE_TTL_S)
+        self.incidents = Incidents(client, stream, pipeline.fmt, config, name)  # flags close together, analysed
         for kept in (self.flags_stream, self.dead_stream):  # an earlier version's streams, named `STREAM:…`
             migrate(client, f"{stream}:{kept.rpartition(':')[2]}", kept)
         self.ensure_group()
@@ -175,7 +184,9 @@ class Consumer:
         return reply[0][1] if reply else []
 
     def step(self) -> int:
-        """Read and judge one batch; returns the entries handled."""
+        """Close the incidents gone quiet (once a second), then read and judge one batch; returns the entries
+        handled."""
+        self.incidents.tick()
         raw = self.read()
         if not raw:
             return 0
@@ -189,8 +200,9 @@ class Consumer:
         items = self.judge(entries)
         if items:
             self.stats.flags += int(self.apply(keys=[f"{self.keys}:done:", f"{self.keys}:ctx:", self.flags_stream,
-                                                     f"{self.keys}:tally:", self.context_count],
-                                               args=[json.dumps(items), self.context, DONE_TTL_S, BUCKET_TTL_S]))  # fmt: skip
+                                                     f"{self.keys}:tally:", self.context_count, self.incidents.key],
+                                               args=[json.dumps(items), self.context, DONE_TTL_S, BUCKET_TTL_S,
+                                                     *self.incidents.apply_args()]))  # fmt: skip
         self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
         now_ms = time.time() * 1000
         self.stats.latencies_ms = [now_ms - int(e.id.split("-")[0]) for e in entries]
@@ -211,7 +223,8 @@ class Consumer:
                 continue
             keyed.append((record, self.key_of(record.message)))
             severities[k] = severity_of(record)
-        items: list[dict[str, object]] = [{"id": e.id, "ctx": [], "flag": None, "tally": None} for e in entries]
+        items: list[dict[str, object]] = [{"id": e.id, "ctx": [], "flag": None, "tally": None, "inc": None}
+                                          for e in entries]  # fmt: skip
         keys_of = {record.line: key for record, key in keyed}
         by_source: dict[str, list] = {}
         for record, key in keyed:  # sessions never mix files
@@ -238,6 +251,7 @@ class Consumer:
                 items[k]["flag"] = ["entry", entry.id, "source", entry.source, "line", entry.line, "text",
                                     entry.text[:4000], "template", keys_of.get(k, ""), "score", score,
                                     "why", why, "evidence", evidence]  # fmt: skip
+                items[k]["inc"] = flag_item(entry.source, entry.line, why, entry.text, [e.kind for e in found])
         return items
 
     def counts_of(self, entries: list[Entry], keyed: list, items: list[dict[str, object]]) -> dict[int, StreamTally]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -92,6 +93,11 @@ BlockOpt = Annotated[int, typer.Option("--block-ms", min=0, help="How long a rea
 ClaimOpt = Annotated[
     int, typer.Option("--claim-idle-ms", min=0, help="Claim a dead consumer's entries idle this long.")
 ]
+QuietOpt = Annotated[
+    float,
+    typer.Option("--incident-quiet-s", min=1.0, help="Close an incident (analyse it, write it to {STREAM}:incidents) "
+                 "once no flag of its source has joined it for this long."),
+]
 RuleOpt = Annotated[str, typer.Option("--rule", help="combined (evidence weighed) or topk (LogGPT/LogNEO).")]
 MetricsOpt = Annotated[
     int | None,
@@ -112,13 +118,16 @@ def serve(
     batch: BatchOpt = 500,
     block_ms: BlockOpt = 100,
     claim_idle_ms: ClaimOpt = 30_000,
+    incident_quiet_s: QuietOpt = 60.0,
     rule: RuleOpt = "combined",
     metrics_port: MetricsOpt = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Consume a stream in a consumer group (XREADGROUP), flag anomalous records with a detector and XADD
-    each flag with its why to {STREAM}:flags; entries are acknowledged after their results are written, a dead
-    consumer's entries are claimed (XAUTOCLAIM), bad entries go to {STREAM}:dead. Run as many as you like.
+    each flag with its why to {STREAM}:flags; flags close together from one source become an incident, analysed
+    (root cause, onset, evidence) and written once to {STREAM}:incidents when quiet; entries are acknowledged
+    after their results are written, a dead consumer's entries are claimed (XAUTOCLAIM), bad entries go to
+    {STREAM}:dead. Run as many as you like.
     SIGTERM or Ctrl+C: finish the batch, acknowledge, exit."""
     import os  # noqa: PLC0415
     import socket  # noqa: PLC0415
@@ -137,31 +146,33 @@ def serve(
     fmt_found = choose_format(sample_texts(client, stream), fmt)
     name = consumer or f"{socket.gethostname()}-{os.getpid()}"
     worker = Consumer(client, pipeline_for(loaded, fmt_found, EvidenceRule(rule)), stream=stream, group=group,
-                      name=name, batch=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms)  # fmt: skip
+                      name=name, batch=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms,
+                      incident_quiet_s=incident_quiet_s)  # fmt: skip
     stopping: list[bool] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.append(True))
     err.print(f"[dim]{safe(name)} in group {safe(group)} on {safe(stream)} · {safe(fmt_found.name)} · flags to "
-              f"{safe(worker.flags_stream)} (Ctrl+C stops)[/dim]")  # fmt: skip
-    on_turn = lambda _c: None  # noqa: E731
-    if metrics_port is not None:
-        try:
-            from engine.stream.metrics import Metrics, serve_http  # noqa: PLC0415
-        except ImportError:
-            raise LogptError("--metrics-port needs prometheus-client", "pip install 'logpt-tui[stream]'") from None
-
-        metrics = Metrics()
-        try:
-            serve_http(metrics, metrics_port, metrics_host)
-        except OSError as e:  # the port is taken, or the address is not this host's
-            raise LogptError(f"cannot serve metrics on {metrics_host}:{metrics_port}: {e.strerror or e}",
-                             "pick another --metrics-port or --metrics-host") from None  # fmt: skip
-        on_turn = metrics.update
-        err.print(f"[dim]metrics on {safe(metrics_host)}:{metrics_port}/metrics, probes on /healthz and "
-                  "/readyz[/dim]")  # fmt: skip
+              f"{safe(worker.flags_stream)}, incidents to {safe(worker.incidents.incidents)} (Ctrl+C stops)[/dim]")  # fmt: skip
+    on_turn = metrics_turn(metrics_port, metrics_host) if metrics_port is not None else lambda _c: None
     stats = serve_loop(worker, lambda: bool(stopping), on_turn)
-    err.print(f"[dim]{stats.entries:,} entries · {stats.flags:,} flagged · {stats.dead:,} dead-lettered · "
-              f"{stats.claimed:,} claimed[/dim]")  # fmt: skip
+    err.print(f"[dim]{stats.entries:,} entries · {stats.flags:,} flagged · {worker.incidents.written:,} incidents "
+              f"written · {stats.dead:,} dead-lettered · {stats.claimed:,} claimed[/dim]")  # fmt: skip
+
+
+def metrics_turn(port: int, host: str) -> Callable[[object], None]:
+    """Serve /metrics, /healthz and /readyz on `host:port`; what the consumer's loop calls after each turn."""
+    try:
+        from engine.stream.metrics import Metrics, serve_http  # noqa: PLC0415
+    except ImportError:
+        raise LogptError("--metrics-port needs prometheus-client", "pip install 'logpt-tui[stream]'") from None
+    metrics = Metrics()
+    try:
+        serve_http(metrics, port, host)
+    except OSError as e:  # the port is taken, or the address is not this host's
+        raise LogptError(f"cannot serve metrics on {host}:{port}: {e.strerror or e}",
+                         "pick another --metrics-port or --metrics-host") from None  # fmt: skip
+    err.print(f"[dim]metrics on {safe(host)}:{port}/metrics, probes on /healthz and /readyz[/dim]")
+    return metrics.update  # type: ignore[return-value]
 
 
 SAMPLE_RECORDS, SAMPLE_STEP = 200, 8  # the format is detected from the stream's first records, read a few at a time

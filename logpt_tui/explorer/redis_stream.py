@@ -10,11 +10,17 @@ written, so nothing is shown twice or skipped and following goes on. The spool i
 Each spool line remembers where it came from (`StreamOrigins`, kept in `ORIGINS` by spool path): the source
 file and line that `logpt ship` (and a flag of `logpt serve`) wrote in the entry, so the view numbers a row
 `app.log 1242`, not by its place in the stream.
+
+An incident of `logpt serve` (`{logs}:incidents`: engine.stream.incidents) shows as a few rows, each numbered
+by the source line it points at: its span, flags and root cause; the onset; the analyst's evidence lines;
+the first flagged lines with their why; and the file and lines to open (`logpt-tui FILE`, then `:LINE`).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -61,6 +67,15 @@ class StreamOrigins:
         self._lines.extend(range(first, first + shown_lines))
         self.max_line = max(self.max_line, first + shown_lines - 1)
 
+    def add_lines(self, source: str, lines: list[int]) -> None:
+        """The origins of spool lines that each point at their own line of `source` (an incident's rows)."""
+        k = self._ids.setdefault(source, len(self.names))
+        if k == len(self.names):
+            self.names.append(source)
+        self._sources.extend([k] * len(lines))
+        self._lines.extend(lines)
+        self.max_line = max(self.max_line, *lines)
+
     def reset(self) -> None:
         self._sources, self._lines = array("H"), array("Q")
 
@@ -91,9 +106,40 @@ def parse_stream_url(url: str) -> tuple[str, str]:
     return f"{parts.scheme}://{netloc}/{db}", stream
 
 
+SHOWN_FLAGS = 5  # an incident's flagged lines shown as rows
+EVIDENCE_LINE = re.compile(r"(?:flagged )?line (\d+): ?(.*)")
+
+
+def incident_rows(fields: dict[str, str]) -> list[tuple[str, int]]:
+    """An incident of `logpt serve` as readable rows, each with the line of its source it points at."""
+    source, first = fields.get("source", "-"), int(fields.get("first_line", "0") or 0)
+    name = Path(source).name or source
+    cause = fields.get("category", "unknown") + (f": {fields['signature']}" if fields.get("signature") else "")
+    rows = [(f"incident in {name} lines {first}-{fields.get('last_line', first)} · {fields.get('flags', '?')} flagged "
+             f"({fields.get('why', '')}) · root cause {cause}", first)]  # fmt: skip
+    onset = json.loads(fields.get("onset") or "null")
+    if onset:
+        rows.append((f"  onset ({onset[1]}): {onset[2]}", int(onset[0])))
+    for item in json.loads(fields.get("evidence") or "[]"):
+        m = EVIDENCE_LINE.match(item)
+        if m is None:
+            rows.append((f"  evidence: {item}", first))
+        elif not item.startswith("flagged"):  # the flagged lines come next, with their why
+            rows.append((f"  evidence: {m.group(2).strip('`')}", int(m.group(1))))
+    flagged = json.loads(fields.get("flagged") or "[]")
+    rows += [(f"  flagged: {why}", int(line)) for line, why in flagged[:SHOWN_FLAGS]]
+    if len(flagged) > SHOWN_FLAGS:
+        rows.append((f"  … {int(fields.get('flags', len(flagged))) - SHOWN_FLAGS} more flagged", first))
+    rows.append((f"  open: logpt-tui {source}, then :{first} (analysed lines {fields.get('lines', '?')})", first))
+    return [(text.replace("\n", " "), line) for text, line in rows]  # one spool line each
+
+
 def entry_text(fields: dict[bytes, bytes]) -> str:
-    """What an entry shows: its `text`, else its fields as `key=value` (values with spaces quoted)."""
+    """What an entry shows: its `text`, an incident as rows (`incident_rows`), else its fields as `key=value`
+    (values with spaces quoted)."""
     decoded = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in fields.items()}
+    if "incident" in decoded and "source" in decoded:
+        return "\n".join(text for text, _line in incident_rows(decoded))
     if "text" in decoded and "why" in decoded:  # a flag from `logpt serve`: the line, then why, on its first line
         first, newline, rest = decoded["text"].partition("\n")
         return f"{first}  ⟵ flagged: {decoded['why']} (score {decoded.get('score', '?')}){newline}{rest}"
@@ -132,9 +178,18 @@ def copy_stream(client: object, stream: str, target: Path, stop: threading.Event
                     origins.reset()
             if origins is not None:
                 for (_id, fields), text in zip(entries, texts, strict=True):
-                    origins.add(fields, text.count("\n") + 1)
+                    add_origins(origins, fields, text.count("\n") + 1)
             out.write(data)
             out.flush()
+
+
+def add_origins(origins: StreamOrigins, fields: dict[bytes, bytes], shown_lines: int) -> None:
+    """The origins of one entry's spool lines: an incident's rows each their own line, else `StreamOrigins.add`."""
+    if b"incident" in fields and b"source" in fields:
+        decoded = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in fields.items()}
+        origins.add_lines(decoded["source"], [line for _text, line in incident_rows(decoded)])
+    else:
+        origins.add(fields, shown_lines)
 
 
 def spool_stream(url: str) -> tuple[Path, str]:

@@ -286,7 +286,8 @@ def test_metrics_listen_on_localhost_unless_told_and_a_taken_port_is_one_error(
                            str(port)], capsys)  # fmt: skip
     taken.close()
     assert code == 2 and "cannot serve metrics on 127.0.0.1" in err
-    for option in (["--batch", "0"], ["--block-ms", "-1"], ["--claim-idle-ms", "-5"], ["--metrics-port", "99999"]):
+    for option in (["--batch", "0"], ["--block-ms", "-1"], ["--claim-idle-ms", "-5"], ["--metrics-port", "99999"],
+                   ["--incident-quiet-s", "0.5"]):
         code, _out, err = run(["serve", "--detector", str(bundle), "--redis", redis_server.url, *option], capsys)
         assert code == 2 and "Invalid value" in err
     code, _out, err = run(["ship", str(tmp_path / "x.log"), "--redis", redis_server.url, "--maxlen", "0"], capsys)
