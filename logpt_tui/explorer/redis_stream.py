@@ -115,8 +115,8 @@ def incident_rows(fields: dict[str, str]) -> list[tuple[str, int]]:
     source, first = fields.get("source", "-"), int(fields.get("first_line", "0") or 0)
     name = Path(source).name or source
     cause = fields.get("category", "unknown") + (f": {fields['signature']}" if fields.get("signature") else "")
-    rows = [(f"incident in {name} lines {first}-{fields.get('last_line', first)} · {fields.get('flags', '?')} flagged "
-             f"({fields.get('why', '')}) · root cause {cause}", first)]  # fmt: skip
+    rows = [(f"incident: {cause} · {name} lines {first}-{fields.get('last_line', first)} · "
+             f"{fields.get('flags', '?')} flagged ({fields.get('why', '')})", first)]  # fmt: skip
     onset = json.loads(fields.get("onset") or "null")
     if onset:
         rows.append((f"  onset ({onset[1]}): {onset[2]}", int(onset[0])))

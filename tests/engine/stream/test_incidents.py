@@ -137,7 +137,7 @@ def test_incidents_are_written_once_quiet_with_the_analysts_root_cause(redis_ser
     assert other.incidents.close_due() == 0 and len(written(client)) == len(found)
     oom = next(fields for _i, fields in client.xrange("{logs}:incidents") if fields[b"first_line"] == b"301")
     shown = entry_text(oom)
-    assert shown.startswith("incident in app.log lines 301-306 · 6 flagged") and "root cause memory: " in shown
+    assert shown.startswith("incident: memory: ") and " · app.log lines 301-306 · 6 flagged (novel ×6" in shown
     assert "  onset (first error): Nov 21 10:05:00 web-01 kernel: Out of memory" in shown
     assert f"open: logpt-tui {APP}, then :301 (analysed lines 281-326)" in shown
 

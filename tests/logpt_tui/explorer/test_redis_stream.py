@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -117,6 +118,52 @@ async def test_stream_rows_are_numbered_by_their_source_file_and_line(redis_serv
             assert rows[2].startswith("   7 web.log") and "GET / 500" in rows[2], rows
             assert rows[3].startswith("1243 app.log") and "flagged: template never seen" in rows[3], rows
             assert rows[4].startswith("   5 ") and "hand-written entry" in rows[4], rows
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+        CLEANUPS.clear()
+
+
+INCIDENT = {
+    "incident": "1700000000000-300", "source": "/var/log/app.log", "first_line": "301", "last_line": "306",
+    "flags": "6", "why": "novel ×6, severity ×6", "lines": "281-326", "category": "memory",
+    "signature": "Host ran out of memory (global OOM)",
+    "onset": json.dumps([299, "first warning before the errors", "10:04:59 kernel: low memory"]),
+    "evidence": json.dumps(["line 301: `10:05:00 kernel: Out of memory: Killed process 4000 (java)`", "host: web-01 (6)",
+                            "flagged line 301: template never seen"]),
+    "flagged": json.dumps([[301 + k, "template never seen"] for k in range(6)]),
+    "root_cause": "## Root cause\n**Category:** memory\n…",
+}  # fmt: skip
+
+
+def test_an_incident_shows_as_rows_that_say_its_source_lines_and_cause() -> None:
+    rows = entry_text({k.encode(): v.encode() for k, v in INCIDENT.items()}).split("\n")
+    assert rows[0] == ("incident: memory: Host ran out of memory (global OOM) · app.log lines 301-306 · 6 flagged "
+                       "(novel ×6, severity ×6)")  # fmt: skip
+    assert rows[1] == "  onset (first warning before the errors): 10:04:59 kernel: low memory"
+    assert rows[2] == "  evidence: 10:05:00 kernel: Out of memory: Killed process 4000 (java)"
+    assert rows[3] == "  evidence: host: web-01 (6)"  # the analyst's flagged items are the flagged rows below
+    assert rows[4:9] == ["  flagged: template never seen"] * 5 and rows[9] == "  … 1 more flagged"
+    assert rows[10] == "  open: logpt-tui /var/log/app.log, then :301 (analysed lines 281-326)" and len(rows) == 11
+
+
+async def test_incident_rows_are_numbered_by_the_source_lines_they_point_at(redis_server) -> None:  # noqa: ANN001
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.xadd("{logs}:incidents", INCIDENT)
+    try:
+        path, name = open_argument(f"redis://127.0.0.1:{redis_server.port}/{{logs}}:incidents")
+        wait_for(path, "analysed lines 281-326)\n")
+        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
+        async with app.run_test(size=(120, 20)) as pilot:
+            await settle(pilot, app, lambda: "11 lines" in status(app))
+            rows = [line.rstrip() for line in screen_text(app).splitlines()[:11]]
+            numbers = [row.split()[:2] for row in rows]
+            assert numbers == [["301", "app.log"], ["299", "app.log"], ["301", "app.log"], ["301", "app.log"],
+                               *[[str(301 + k), "app.log"] for k in range(5)], ["301", "app.log"],
+                               ["301", "app.log"]], rows  # fmt: skip
+            assert "incident: memory: Host ran out of memory" in rows[0] and "low memory" in rows[1], rows
     finally:
         for cleanup in CLEANUPS:
             cleanup()
