@@ -14,8 +14,10 @@ status bar): given the file's detected format it reads the format's `timestamp`
 with the same forms (W3C's `#Date:` day and a row's `time`, Unix times inside JSON
 lines, Zeek's `ts`, strace's time of day), and the raw line where the format gives
 none; engine/logs/fileclock.py builds one for a file (its format, the year and day
-of its mtime). What it leaves out: a day rolling over in a log of times of day
-alone (lnav counts the days back from the file's mtime), and the block formats' times (journald's export).
+of the file's end, the hour of a trace that writes minutes and seconds alone: TCF's
+`mm:ss.mmm`, counted on by an hour where the minutes go back). What it leaves out: a day rolling over in a
+log of times of day alone (lnav counts the days back from the file's mtime), and the block formats' times
+(journald's export).
 
 `TimeIndex` answers "the first line at or after time T" by binary search over
 a line source (anything with `len` and `line(i)`): a log is in time order
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from engine.logs.formats.spec import LogFormat
 
 HEAD = 96  # characters of a line searched for its time
+_MINUTE_SECOND = re.compile(r"^(\d{2}):(\d{2})(?:[.,](\d{1,9}))?$")  # TCF's `mm:ss.mmm`, a format's timestamp
 PROBE = 64  # lines looked at after a line without a time, for the next one with one
 
 
@@ -61,13 +64,25 @@ class TimeReader:
     inside JSON, strace's time of day); otherwise, and for the generic format, the line's own first time.
     `year` is used where a time omits it (the year before where that puts it past `day`: a log written
     over New Year, or a file last written in November with December's lines of the year before; not with
-    `rollover` False, where `day` is no file's); `day` (the file's date, from its mtime) where a time of day stands
-    alone and no dated line was read before it (that line's day is used then: the previous line read, which
-    for a binary search is not always the line before). The form that worked last is tried first, and a line
-    that starts like the last one up to its minute only has its seconds read."""
+    `rollover` False, where `day` is no file's); `day` (the day of the file's end: its mtime's or the one its
+    lines write, engine/logs/fileclock.py) where a time of day stands alone and no dated line was read before
+    it (that line's day is used then: the previous line read, which for a binary search is not always the
+    line before). The form that worked last is tried first, and a line
+    that starts like the last one up to its minute only has its seconds read.
+
+    `hour` (Unix seconds at the start of an hour) is for a format whose timestamp is minutes and seconds alone
+    (TCF's `12:34.567`): the first such time read is in that hour, and each that goes back a minute or more
+    from the one read before it starts the next hour (a smaller step back is two threads' jitter, as lnav
+    takes it). Like a time of day's day, it follows the lines in the order read."""
 
     def __init__(
-        self, year: int | None = None, *, fmt: LogFormat | None = None, day: date | None = None, rollover: bool = True
+        self,
+        year: int | None = None,
+        *,
+        fmt: LogFormat | None = None,
+        day: date | None = None,
+        rollover: bool = True,
+        hour: float | None = None,
     ) -> None:
         self.year = year or (day.year if day is not None else datetime.now().year)
         self.format = fmt if fmt is not None and fmt.name != "generic" else None  # generic reads as we do
@@ -78,6 +93,8 @@ class TimeReader:
         self._form = 0
         self._prefix = "\0"  # the last timed line up to its seconds
         self._minute = 0.0  # the instant of that minute
+        self._hour = hour  # the hour of the last minutes-and-seconds time read (None: the format writes none)
+        self._within: float | None = None  # that time's seconds into its hour
 
     def twin(self) -> TimeReader:
         """A reader of the same file with its own memory of the last line (for another thread)."""
@@ -94,6 +111,8 @@ class TimeReader:
             record = self.format.parse(line, 0)
             if record is not None and record.timestamp:
                 t = self._formatted(line, record.timestamp)
+                if t is None and self._hour is not None:
+                    return self._in_hour(record.timestamp)
                 if t is not None or _TIME_OF_DAY.match(record.timestamp):
                     return t  # a time of day with no day is none: not a date the raw line has elsewhere
         found = self.read(line[:HEAD])
@@ -123,6 +142,20 @@ class TimeReader:
         else:
             self._prefix = "\0"
         return t
+
+    def _in_hour(self, ts: str) -> float | None:
+        """The instant of a minutes-and-seconds time `ts` (`mm:ss[.fff]`), in the hour the lines read so far
+        have reached (see the class note)."""
+        if (m := _MINUTE_SECOND.match(ts)) is None or self._hour is None:
+            return None
+        mi, s, f = m.groups()
+        if int(mi) > 59 or int(s) > 60:
+            return None
+        within = int(mi) * 60 + int(s) + _fraction(f)
+        if self._within is not None and within <= self._within - 60:
+            self._hour += 3600.0  # 59:47 then 30:11: the next hour began
+        self._within = within
+        return self._hour + within
 
     def read(self, text: str) -> tuple[float, int] | None:
         """(instant, where its seconds start in `text`, -1 for Unix time) of the first time in `text` in a

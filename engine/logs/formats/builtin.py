@@ -14,6 +14,7 @@ from engine.logs.formats.programs import PROGRAMS
 from engine.logs.formats.record import LEVEL_WORD
 from engine.logs.formats.spec import LogFormat, regex_format
 from engine.logs.formats.stamped import STAMPED
+from engine.logs.formats.tcf import TCF
 
 MONTH_TS = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
 ISO_TS = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
@@ -72,7 +73,8 @@ BUILTIN: list[LogFormat] = [
     COMPOSE,  # `web-1  | …`: the container's line read by JSON lines or the generic format
     W3C,  # only where the sample holds its header (#Fields:, #separator): its entries look like ISO lines
     ZEEK,
-    *STAMPED,  # time:LEVEL:, multilog, Unix time, date(1), tcsh history, MySQL's slow log, TCF
+    *STAMPED,  # time:LEVEL:, multilog, Unix time, date(1), tcsh history, MySQL's slow log
+    TCF,  # the Eclipse TCF agent's trace: minutes and seconds
     # ---- general families ----
     regex_format(
         "syslog-5424",

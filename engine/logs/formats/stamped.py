@@ -15,8 +15,6 @@
 - `mysql-slow`: MySQL's slow query log (the manual's "The Slow Query Log"): an entry starts at `# Time:`
   (ISO 8601 in UTC since 5.7, `yymmdd hh:mm:ss` before) and holds the `# User@Host:`, `# Query_time:`
   lines and the statement.
-- `tcf`: the Eclipse TCF agent's trace (framework/trace.c: `TCF %02d:%02d.%03d: ` minutes, seconds and
-  milliseconds, then the message): the hour and day are not written, so its records carry no time.
 """
 
 from __future__ import annotations
@@ -80,5 +78,4 @@ STAMPED: list[LogFormat] = [
         more=r"(?!# Time: )",
         kind=StampFirst,
     ),
-    _format("tcf", r"^TCF (?P<ts>\d{2}:\d{2}\.\d{3,6}): (?P<message>.*)$", "Eclipse TCF agent trace"),
 ]

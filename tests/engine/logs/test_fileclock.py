@@ -5,12 +5,13 @@ every line, and a binary search over such a file. Lines are written from each pr
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from engine.logs.clock import TimeIndex, TimeReader, seconds_of
+from engine.logs.clock import TimeIndex, TimeReader, describe, seconds_of
 from engine.logs.fileclock import file_reader, mtime_of
 
 DAY = date(2026, 11, 20)
@@ -162,3 +163,96 @@ def test_mtime_of_a_missing_file_is_none(tmp_path: Path) -> None:
     assert mtime_of(path) is None and mtime_of(None) is None
     path.write_text("x\n")
     assert mtime_of(path) is not None
+
+
+# ---- the year of a time that writes none: the file's end, from its lines where they write a year ----
+
+
+def utc(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+
+
+def saved(tmp_path: Path, lines: list[str], mtime: str) -> Path:
+    """`lines` written to a file last written at `mtime` (os.utime: a copied or unpacked log)."""
+    path = tmp_path / "syslog"
+    path.write_text("\n".join(lines) + "\n")
+    os.utime(path, (utc(mtime), utc(mtime)))
+    return path
+
+
+def read_file(path: Path, head: int = 200, tail: int = 50) -> list[str]:
+    """Each line's time as the file's reader reads it, given the file's first and last lines as the explorer
+    has them."""
+    lines = path.read_text().splitlines()
+    reader = file_reader(lines[:head], mtime_of(path), tail=lines[-tail:])
+    return [describe(t) if (t := reader(line)) is not None else "" for line in lines]
+
+
+# rsyslog's traditional file format (RSYSLOG_TraditionalFileFormat): `Mmm dd hh:mm:ss host tag: msg`
+NEW_YEAR = [
+    "Dec 31 23:59:01 web-01 CRON[20811]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
+    "Dec 31 23:59:58 web-01 systemd[1]: Starting Rotate log files...",
+    "Jan  1 00:00:00 web-01 rsyslogd: [origin software=\"rsyslogd\" swVersion=\"8.2302.0\" x-pid=\"612\"] rsyslogd was HUPed",
+    "Jan  1 00:00:02 web-01 systemd[1]: logrotate.service: Deactivated successfully.",
+]  # fmt: skip
+
+
+def test_a_syslog_over_new_year_is_of_two_years(tmp_path: Path) -> None:
+    got = read_file(saved(tmp_path, NEW_YEAR, "2027-01-01T00:05:00"))
+    assert got == ["2026-12-31 23:59:01", "2026-12-31 23:59:58", "2027-01-01 00:00:00", "2027-01-01 00:00:02"]
+
+
+def test_a_syslog_over_new_year_copied_years_later_keeps_the_year_its_newest_line_writes(tmp_path: Path) -> None:
+    """rsyslog switched to its RFC 3339 file format (RSYSLOG_FileFormat) just after New Year; the copy was made
+    in 2031: the year-less lines are of the years before the file's end, not 2030's."""
+    lines = [
+        *NEW_YEAR,
+        "2007-01-01T00:01:00.412346+00:00 web-01 systemd[1]: Started rsyslog.service - System Logging Service.",
+    ]
+    got = read_file(saved(tmp_path, lines, "2031-06-01T12:00:00"))
+    assert got == ["2006-12-31 23:59:01", "2006-12-31 23:59:58", "2007-01-01 00:00:00", "2007-01-01 00:00:02",
+                   "2007-01-01 00:01:00"]  # fmt: skip
+
+
+def test_an_archived_log_is_not_put_in_its_mtimes_year(tmp_path: Path) -> None:
+    """Written with RFC 3339 times in 2005, switched back to the traditional format, its last line `Dec 31
+    23:59:59`; unpacked in 2026 (mtime 2026): the last line comes after the newest dated one, in 2005."""
+    lines = [
+        "2005-12-30T22:14:09.118431+00:00 mail-02 postfix/qmgr[1422]: 3F1A2C0041: removed",
+        "2005-12-30T22:15:00.003122+00:00 mail-02 rsyslogd: [origin software=\"rsyslogd\"] exiting on signal 15.",
+        *[f"Dec 31 {h:02d}:17:01 mail-02 CRON[{9000 + h}]: (root) CMD (   cd / && run-parts --report /etc/cron.hourly)"
+          for h in range(24)],
+        "Dec 31 23:59:59 mail-02 postfix/anvil[2211]: statistics: max connection rate 1/60s for (smtp:192.0.2.7)",
+    ]  # fmt: skip
+    got = read_file(saved(tmp_path, lines, "2026-03-14T09:00:00"), head=10, tail=5)
+    assert got[0] == "2005-12-30 22:14:09"
+    assert got[2] == "2005-12-31 00:17:01" and got[-1] == "2005-12-31 23:59:59"
+    # without the file's last lines the reader still believes the dated lines over the mtime
+    reader = file_reader(lines[:10], utc("2026-03-14T09:00:00"))
+    assert describe(reader(lines[5]) or 0) == "2005-12-31 03:17:01"
+
+
+def test_a_mixed_file_gives_its_written_year_to_the_lines_before(tmp_path: Path) -> None:
+    """Traditional lines, then the RFC 3339 ones after an upgrade; last written the day after (mtime right):
+    the year-less lines are of the year the dated lines write, the one before."""
+    lines = [
+        "Dec 29 11:02:03 db-01 kernel: [812345.112233] EXT4-fs (sda1): re-mounted. Opts: errors=remount-ro",
+        "Dec 30 08:00:01 db-01 apt.systemd.daily[5521]: Upgrading rsyslog",
+        "2006-01-02T08:00:05.220001+00:00 db-01 rsyslogd: [origin software=\"rsyslogd\"] start",
+        "2006-01-02T08:00:05.230001+00:00 db-01 systemd[1]: Started rsyslog.service - System Logging Service.",
+    ]  # fmt: skip
+    got = read_file(saved(tmp_path, lines, "2026-07-01T00:00:00"))
+    assert got == ["2005-12-29 11:02:03", "2005-12-30 08:00:01", "2006-01-02 08:00:05", "2006-01-02 08:00:05"]
+    assert read_file(saved(tmp_path, lines, "2006-01-02T09:00:00")) == got
+
+
+def test_the_mtime_is_the_end_where_no_year_is_written_and_where_one_agrees() -> None:
+    """A syslog of year-less lines takes its mtime's year (the year before for December's lines written in
+    November, as before); a year written months before the mtime does not move it."""
+    lines = ["Dec  3 09:00:00 web-01 systemd[1]: Started Session 1 of user deploy.",
+             "Nov 19 10:00:00 web-01 sshd[2101]: Accepted publickey for deploy from 192.0.2.4 port 52110 ssh2"]  # fmt: skip
+    reader = file_reader(lines, MTIME, tail=lines)
+    assert [describe(reader(line) or 0) for line in lines] == ["2025-12-03 09:00:00", "2026-11-19 10:00:00"]
+    reader = file_reader(["2025-11-30T10:00:00+00:00 web-01 app: started"], MTIME, tail=lines)
+    assert [describe(reader(line) or 0) for line in lines] == ["2025-12-03 09:00:00", "2026-11-19 10:00:00"]
+    assert file_reader(lines, None).year == datetime.now().year  # nothing known: the current year

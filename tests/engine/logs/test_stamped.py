@@ -95,15 +95,6 @@ def test_mysql_slow_query_log() -> None:
     assert times == ["2026-11-20 10:02:03", "2026-11-20 10:05:00"]
 
 
-def test_tcf_agent_trace() -> None:
-    """trace.c writes minutes, seconds and milliseconds only: the records are split, no time is made up."""
-    fmt, records, times = read(["TCF 02:03.123: channel server connecting", "TCF 02:03.125: channel server connected",
-                                "TCF 02:04.001: 0: ---> C 2 RunControl getChildren null <eom>"])  # fmt: skip
-    assert fmt.name == "tcf"
-    assert [r.message for r in records][0] == "channel server connecting"
-    assert times == [None, None, None]
-
-
 def test_apache_vhost_combined_access_log() -> None:
     """Apache's `vhost_combined`: `%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`."""
     fmt, records, times = read([
