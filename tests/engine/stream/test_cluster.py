@@ -4,6 +4,7 @@ one slot; the flags are those a single Redis gives, each entry applied once."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -14,19 +15,21 @@ from engine.detect import Detector  # noqa: E402
 from engine.detect.evidence import EvidenceRule  # noqa: E402
 from engine.logs.formats import detect_format  # noqa: E402
 from engine.stream import tagged  # noqa: E402
+from engine.stream.incidents import IncidentConfig, Incidents  # noqa: E402
 from engine.stream.serve import Consumer, pipeline_for  # noqa: E402
 from engine.stream.ship import ship_files  # noqa: E402
 from tests.engine.detect.test_pipeline import syslog  # noqa: E402
 from tests.engine.stream.test_serve import detector_for, log_with_novel_lines  # noqa: E402
 
 
-def served(client, log: Path, bundle: Path, lines: list[str], total: int) -> dict[int, str]:  # noqa: ANN001
-    """Ship `log` and serve it with two consumers taking turns; the flags by line, with their why."""
+def served(client, log: Path, bundle: Path, lines: list[str], total: int) -> tuple[dict[int, str], list[tuple]]:  # noqa: ANN001
+    """Ship `log` and serve it with two consumers taking turns, then close its incidents; the flags by line, with
+    their why, and the incidents (span, flags, root cause)."""
     assert ship_files(client, [log], once=True) == total
     fmt = detect_format(lines).format
     detector = Detector.load(bundle)
-    consumers = [Consumer(client, pipeline_for(detector, fmt, EvidenceRule("combined")), name=f"c{i}", batch=64)
-                 for i in range(2)]  # fmt: skip
+    consumers = [Consumer(client, pipeline_for(detector, fmt, EvidenceRule("combined")), name=f"c{i}", batch=64,
+                          incident_quiet_s=0.2) for i in range(2)]  # fmt: skip
     turn = 0
     while len(list(client.scan_iter("{logs}:done:*", count=1000))) < total:
         consumers[turn % 2].step()
@@ -34,7 +37,15 @@ def served(client, log: Path, bundle: Path, lines: list[str], total: int) -> dic
     assert client.xpending("logs", "detect")["pending"] == 0
     found = [{k.decode(): v.decode() for k, v in f.items()} for _i, f in client.xrange("{logs}:flags")]
     assert len({f["entry"] for f in found}) == len(found)  # none flagged twice
-    return {int(f["line"]): f["why"] for f in found}
+    time.sleep(0.25)
+    while client.zcard("{logs}:inc-due"):  # the incidents' Lua steps (join, claim, write) touch the stream's slot
+        consumers[turn % 2].incidents.close_due()
+        turn += 1
+    incidents = [{k.decode(): v.decode() for k, v in f.items()} for _i, f in client.xrange("{logs}:incidents")]
+    assert len({i["incident"] for i in incidents}) == len(incidents)  # none written twice
+    spans = [tuple(i[k] for k in ("first_line", "last_line", "flags", "category", "signature", "root_cause"))
+             for i in incidents]  # fmt: skip
+    return {int(f["line"]): f["why"] for f in found}, sorted(spans)
 
 
 def test_tagged_keys_share_the_streams_slot() -> None:
@@ -43,7 +54,11 @@ def test_tagged_keys_share_the_streams_slot() -> None:
     assert tagged("logs") == "{logs}" and tagged("{app}logs") == "{app}logs" and tagged("a{}b") == "{a{}b}"
     for stream in ("logs", "app:prod", "{app}logs"):
         slot = key_slot(stream.encode())
-        for suffix in (":flags", ":dead", ":done:1-0", ":ctx:f|kernel", ":ctx-count", ":tally:f:n", ":ship:/x"):
+        incidents = Incidents(redis.Redis(), stream, detect_format(["x"]).format, IncidentConfig(), "c")
+        assert incidents.key == tagged(stream) + ":inc" and incidents.incidents == tagged(stream) + ":incidents"
+        for suffix in (":flags", ":dead", ":done:1-0", ":ctx:f|kernel", ":ctx-count", ":tally:f:n", ":ship:/x",
+                       ":inc:1-0", ":inc:1-0:flags", ":inc-open", ":inc-due", ":inc-claim:1-0", ":inc-done:1-0",
+                       ":incidents"):  # fmt: skip
             assert key_slot((tagged(stream) + suffix).encode()) == slot, (stream, suffix)
 
 
@@ -58,9 +73,10 @@ def test_ship_serve_on_a_local_cluster_flag_what_one_redis_flags(redis_cluster: 
     bundle = detector_for(syslog(200), tmp_path / "det")
     log = tmp_path / "syslog"
     lines, novel = log_with_novel_lines(log, 200, 37)
-    on_cluster = served(client, log, bundle, lines, 200)
-    single = served(redis.Redis.from_url(redis_server.url), log, bundle, lines, 200)
+    on_cluster, incidents = served(client, log, bundle, lines, 200)
+    single, single_incidents = served(redis.Redis.from_url(redis_server.url), log, bundle, lines, 200)
     assert on_cluster == single and novel <= on_cluster.keys()
+    assert incidents == single_incidents and len(incidents) >= 1
     assert ship_files(client, [log], once=True) == 0  # the position was kept (in the stream's slot)
 
 
