@@ -41,6 +41,7 @@ from engine.logs.formats.tcf import MinutesFormat
 
 DAY = 86400.0
 YEAR = 365 * DAY
+TAIL_LINES = 50  # the file's last lines a caller passes as `tail`: enough to find its last timed line
 
 
 def mtime_of(path: Path | str | None) -> float | None:
