@@ -30,7 +30,7 @@ import numpy as np
 
 from engine.errors import InputError
 from engine.logs.clock import TimeReader
-from engine.logs.fileclock import file_reader, mtime_of
+from engine.logs.fileclock import TAIL_LINES, file_reader, mtime_of
 from engine.logs.formats.detect import SAMPLE_LINES
 from engine.logs.logsource import BlockSearch, Change, LogSource
 
@@ -136,7 +136,7 @@ class MergedSource(BlockSearch):
         rows: list[tuple[float, int, int, str]] = []
         for k, m in enumerate(self.members):
             lines = m.tail(max_bytes // len(self.members))
-            reader, last = file_reader(lines[:SAMPLE_LINES], mtime_of(m.path)), float("-inf")
+            reader, last = file_reader(lines[:SAMPLE_LINES], mtime_of(m.path), tail=lines[-TAIL_LINES:]), float("-inf")
             for j, text in enumerate(lines):
                 t = reader(text)
                 last = max(last, t) if t is not None else last
@@ -180,7 +180,9 @@ class MergedSource(BlockSearch):
             t = np.empty(stop - start, dtype=np.float64)
             reader, last = self._readers[k], self._last[k]
             if reader is None:
-                reader = self._readers[k] = file_reader(m.block(0, min(stop, SAMPLE_LINES)), mtime_of(m.path))
+                reader = self._readers[k] = file_reader(
+                    m.block(0, min(stop, SAMPLE_LINES)), mtime_of(m.path), tail=m.block(max(0, stop - TAIL_LINES), stop)
+                )
             for a in range(start, stop, BATCH):
                 for j, text in enumerate(m.block(a, min(a + BATCH, stop)), a - start):
                     found = reader(text)

@@ -13,7 +13,7 @@ day alone of that day; a merged view reads each row with its file's reader.
 from __future__ import annotations
 
 from engine.logs.clock import TimeIndex, describe, parse_jump
-from engine.logs.fileclock import file_reader, mtime_of
+from engine.logs.fileclock import TAIL_LINES, file_reader, mtime_of
 from engine.logs.formats.detect import SAMPLE_LINES
 from engine.logs.merged import MergedSource
 from logpt_tui.explorer.widgets.minimap import Minimap
@@ -32,8 +32,9 @@ class TimeMixin:
             if isinstance(source, MergedSource):
                 self.state.times = TimeIndex(source, read=source.time_of)
             else:
-                lines = source.block(0, SAMPLE_LINES)
-                self.state.times = TimeIndex(source, reader=file_reader(lines, mtime_of(source.path)))
+                n, lines = len(source), source.block(0, SAMPLE_LINES)
+                tail = source.block(max(0, n - TAIL_LINES), n)  # the file's end: its year, a trace's hour
+                self.state.times = TimeIndex(source, reader=file_reader(lines, mtime_of(source.path), tail=tail))
         return self.state.times
 
     def forget_times(self) -> None:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.logs.clock import HEAD, TimeReader
+from engine.logs.fileclock import TAIL_LINES, file_reader
 from engine.logs.formats import LogFormat, detect_format, level_of, parse_lines
 from engine.logs.timestamps import MinuteReader
 
@@ -101,6 +102,7 @@ class Expectation:
 
     year: int | None = None  # from `touch -t` before the run
     day: date | None = None  # the same, for a time of day alone
+    mtime: float | None = None  # the same instant, to the minute (UTC): a trace's hour
     times: list[tuple[int, int]] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
     captured: bool = False  # the times come from test/expected/ (run_cap_test), not from the script itself
@@ -116,7 +118,7 @@ def _instant(line: str) -> tuple[int, int] | None:
 
 
 _DRIVE = re.compile(r"^run_(cap_)?test (?:env TZ=UTC )?\./drive_logfile -([tv]) -f \S+ (\S+)\s*$")
-_TOUCH = re.compile(r"^(?:env TZ=UTC )?touch -t (\d{4})(\d{2})(\d{2})\d* (\S+)")
+_TOUCH = re.compile(r"^(?:env TZ=UTC )?touch -t (\d{4})(\d{2})(\d{2})(\d{2})(\d{2})\S* (\S+)")
 _COPY = re.compile(r"^cp \$\{srcdir\}/(\S+) (\S+)")
 
 
@@ -129,7 +131,7 @@ def expectations(lnav: Lnav) -> dict[str, Expectation]:
     found: dict[str, Expectation] = {}
     for i, line in enumerate(lines):
         if m := _TOUCH.match(line):
-            touched[Path(m.group(4)).name] = date(*map(int, m.groups()[:3]))
+            touched[Path(m.group(6)).name] = datetime(*map(int, m.groups()[:5]), tzinfo=timezone.utc)
         elif m := _COPY.match(line):
             copies[m.group(2)] = m.group(1)
         elif m := _DRIVE.match(line):
@@ -138,10 +140,12 @@ def expectations(lnav: Lnav) -> dict[str, Expectation]:
             if name.endswith((".gz", ".bz2", ".xz")):
                 continue  # a compressed copy: the same lines again
             output = _captured(lnav, line) if captured else _inline(lines, i + 1)
-            day = touched.get(name)
-            entry = found.setdefault(copies.get(name, name), Expectation(day and day.year, day))
+            stamp = touched.get(name)
+            day = stamp.date() if stamp else None
+            entry = found.setdefault(copies.get(name, name), Expectation(day and day.year, day, stamp and stamp.timestamp()))
             if mode == "t":
-                entry.year, entry.day = (day.year, day) if day else (entry.year, entry.day)
+                if stamp:
+                    entry.year, entry.day, entry.mtime = day.year, day, stamp.timestamp()
                 entry.times = [t for t in map(_instant, output) if t is not None]
                 entry.captured = bool(captured)
             else:
@@ -209,17 +213,20 @@ def paired(expected: list[Any], ours: list[Any], lines: list[str]) -> int:
     return sum((Counter(expected) & Counter(ours)).values())
 
 
-def clock(fmt: LogFormat, expectation: Expectation | None, default: date) -> TimeReader:
-    """The file's reader: its format, and the year and day of its `touch -t` (else of `default`)."""
-    day = expectation.day if expectation and expectation.day else default
-    return TimeReader(expectation.year if expectation and expectation.year else day.year, fmt=fmt, day=day)
+def clock(fmt: LogFormat, expectation: Expectation | None, default: date, lines: list[str]) -> TimeReader:
+    """The file's reader as engine/logs/fileclock.py gives it: its format, its first and last lines, and its
+    `touch -t` instant as the mtime (else the end of `default`, the day of lnav's commit)."""
+    mtime = expectation.mtime if expectation and expectation.mtime else None
+    if mtime is None:
+        mtime = datetime(default.year, default.month, default.day, 23, 59, tzinfo=timezone.utc).timestamp()
+    return file_reader(lines[:200], mtime, fmt, tail=lines[-TAIL_LINES:])
 
 
 def measure(name: str, text: str, expectation: Expectation | None, default: date) -> FileResult:
     lines = text.splitlines()
     fmt = detect_format(lines).format
     records = list(parse_lines(lines, fmt))
-    reader, minutes = clock(fmt, expectation, default), MinuteReader()
+    reader, minutes = clock(fmt, expectation, default, lines), MinuteReader()
     carrying = timed = timed_carrying = minuted = levels = 0
     line_levels: list[str] = []
     for r in records:
@@ -234,7 +241,7 @@ def measure(name: str, text: str, expectation: Expectation | None, default: date
     result = FileResult(name, fmt.name, len(records), carrying, timed, timed_carrying, minuted, levels)
     if expectation is None:
         return result
-    times = line_times(lines, clock(fmt, expectation, default))
+    times = line_times(lines, clock(fmt, expectation, default, lines))
     wanted = [SAME_LEVEL.get(w, w) for w in expectation.levels]
     return FileResult(**{**result.__dict__, "expected": len(expectation.times),
                          "matched": paired(expectation.times, times, lines),
