@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from engine.logs.formats.record import SYSLOG_SEVERITIES, Record, canonical_level
 
 # A line that continues the record before it, in any line-per-record format: indented, a stack frame, …
+# A year in a format's `date` field (Thunderbird's `2005.11.09` before its syslog `Nov 9 12:01:01`): written
+# after a `ts` that has none, where the time forms read a year after the time (ctime's place), so it wins
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 CONTINUATION = re.compile(
     r"^(?:\s|Caused by:|Traceback \(most recent call last\)|\.\.\. \d+ (?:more|common frames omitted)"
     r"|[\w.$]+(?:Exception|Error)(?::|$)|During handling of the above exception)"
@@ -72,9 +75,11 @@ class LogFormat:
         message = get("message")
         if message is None:
             message = text
-        ts = get("ts")
-        if ts is None and get("date") is not None:
-            ts = f"{groups['date']} {get('time') or ''}".strip()
+        ts, date = get("ts"), get("date")
+        if ts is None and date is not None:
+            ts = f"{date} {get('time') or ''}".strip()
+        elif ts is not None and date is not None and not YEAR.search(ts) and (year := YEAR.search(date)):
+            ts = f"{ts} {year.group()}"
         raw_level = get("level")
         level = (self.levels.get(raw_level) or canonical_level(raw_level)) if raw_level else None
         if level is None:

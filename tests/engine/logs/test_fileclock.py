@@ -256,3 +256,13 @@ def test_the_mtime_is_the_end_where_no_year_is_written_and_where_one_agrees() ->
     reader = file_reader(["2025-11-30T10:00:00+00:00 web-01 app: started"], MTIME, tail=lines)
     assert [describe(reader(line) or 0) for line in lines] == ["2025-12-03 09:00:00", "2026-11-19 10:00:00"]
     assert file_reader(lines, None).year == datetime.now().year  # nothing known: the current year
+
+
+def test_a_year_in_a_format_s_date_field_wins_over_the_mtime() -> None:
+    """Thunderbird's header writes `2005.11.09` before a year-less syslog time: the line's year, not 2026's."""
+    lines = [f"- {1131570000 + 60 * i} 2005.11.09 an{i} Nov 9 13:0{i}:00 an{i}/an{i} sshd[10{i}]: session opened for user"
+             for i in range(8)]  # fmt: skip
+    mtime = datetime(2026, 3, 1, tzinfo=timezone.utc).timestamp()
+    reader = file_reader(lines, mtime)
+    assert reader(lines[0]) == datetime(2005, 11, 9, 13, 0, tzinfo=timezone.utc).timestamp()
+    assert reader(lines[-1]) == datetime(2005, 11, 9, 13, 7, tzinfo=timezone.utc).timestamp()
