@@ -51,6 +51,7 @@ PAGE = 1_000  # entries per XRANGE
 KEPT_FLAGS = 100  # flags kept with an open incident (its count goes on)
 TEXT_KEPT = 500  # characters of a flagged record kept with it (analysed when the stream was trimmed)
 CLOSE_EVERY_S = 1.0  # how often a consumer looks for quiet incidents
+BUSY_SHARE = 0.1  # while entries wait, closing takes at most this share of a consumer's time (the rest wait in Redis)
 CLOSE_AT_ONCE = 4  # incidents one look claims at most (each is analysed between two batches)
 SHOWN_FLAGS = 5  # flagged lines listed in an incident's entry rows
 SIGNATURE_LINE = re.compile(re.escape(SIGNATURE_FIELD) + r"\s*(.+?)(?: \(\d+ lines? from line \d+\))?$", re.MULTILINE)
@@ -202,9 +203,14 @@ def root_cause(lines: Sequence[str], first_line: int, fmt: LogFormat, flagged: d
                      digest.cause.onset, evidence, text)  # fmt: skip
 
 
-def _add(found: dict[int, str], fields: dict[bytes, bytes]) -> int:
-    """The record's lines into `found` (line → text); its first line."""
-    first = int(fields.get(b"line", b"0") or 0)
+def _line_of(fields: dict[bytes, bytes]) -> int | None:
+    """The entry's first line, None when it names none (an entry `serve` dead-letters)."""
+    line = fields.get(b"line", b"")
+    return int(line) if line.isdigit() else None
+
+
+def _add(found: dict[int, str], fields: dict[bytes, bytes], first: int) -> int:
+    """The record's lines into `found` (line → text); its first line, `first`."""
     for k, text in enumerate(fields.get(b"text", b"").decode("utf-8", "replace").split("\n")):
         found.setdefault(first + k, text)
     return first
@@ -216,34 +222,38 @@ def read_lines(client: object, stream: str, inc: Claimed, lo: int, hi: int, scan
     record whose line goes the wrong way (the file was rotated) ends the reading that way."""
     source, (first, _last) = inc.source.encode(), inc.entries
     found: dict[int, str] = {}
-    start, read, below = "(" + first, 0, None
+    start, read, below, want = "(" + first, 0, None, inc.first_line - lo + 1  # one source alone: one page
     while read < scan:
-        page = client.xrevrange(stream, max=start, min="-", count=PAGE)  # type: ignore[attr-defined]
+        count = min(want, PAGE, scan - read)
+        want *= 2  # other sources' entries interleave: read more at a time
+        page = client.xrevrange(stream, max=start, min="-", count=count)  # type: ignore[attr-defined]
         for _id, fields in page:
             read += 1
-            if fields.get(b"source") != source:
+            line = _line_of(fields) if fields.get(b"source") == source else None
+            if line is None:
                 continue
-            line = int(fields.get(b"line", b"0") or 0)
             if below is not None and line >= below:  # rotated: an older file at the path
                 return _within(found, lo, hi)
-            below = _add(found, fields)
+            below = _add(found, fields, line)
             if below <= lo:
                 break
-        if len(page) < PAGE or (below is not None and below <= lo):
+        if len(page) < count or (below is not None and below <= lo):
             break
         start = "(" + page[-1][0].decode()
-    start, read, above = first, 0, 0
+    start, read, above, want = first, 0, 0, hi - inc.first_line + 2
     while read < scan:
-        page = client.xrange(stream, min=start, max="+", count=PAGE)  # type: ignore[attr-defined]
+        count = min(want, PAGE, scan - read)
+        want *= 2
+        page = client.xrange(stream, min=start, max="+", count=count)  # type: ignore[attr-defined]
         for _id, fields in page:
             read += 1
-            if fields.get(b"source") != source:
+            line = _line_of(fields) if fields.get(b"source") == source else None
+            if line is None:
                 continue
-            line = int(fields.get(b"line", b"0") or 0)
             if line < above or line > hi:  # rotated (a new file at the path), or past what is wanted
                 return _within(found, lo, hi)
-            above = _add(found, fields)
-        if len(page) < PAGE:
+            above = _add(found, fields, line)
+        if len(page) < count:
             break
         start = "(" + page[-1][0].decode()
     return _within(found, lo, hi)
@@ -277,19 +287,22 @@ class Incidents:
         self.claim_script = client.register_script(CLAIM)  # type: ignore[attr-defined]
         self.write_script = client.register_script(WRITE)  # type: ignore[attr-defined]
         self.written = 0
-        self._last_look = 0.0
+        self._next_look = 0.0
 
     def apply_args(self) -> list[object]:
         """APPLY's ARGV[5..7] (its KEYS[6] is `self.key`)."""
         return [int(self.config.quiet_s * 1000), self.config.gap, KEPT_FLAGS]
 
-    def tick(self) -> int:
-        """Close what is quiet, at most once every CLOSE_EVERY_S; returns the incidents written."""
+    def tick(self, busy: bool = False) -> int:
+        """Close what is quiet, at most once every CLOSE_EVERY_S, and while the consumer is `busy` (its last read
+        was full) at most BUSY_SHARE of its time; returns the incidents written."""
         now = time.monotonic()
-        if now - self._last_look < CLOSE_EVERY_S:
+        if now < self._next_look:
             return 0
-        self._last_look = now
-        return self.close_due()
+        written = self.close_due()
+        spent = time.monotonic() - now
+        self._next_look = now + max(CLOSE_EVERY_S, spent / BUSY_SHARE if busy else 0.0)
+        return written
 
     def close_due(self) -> int:
         written = 0
@@ -317,7 +330,11 @@ class Incidents:
         first, last = min(found), max(found)
         lines = [found.get(n, "") for n in range(first, last + 1)]
         flagged = {f.line: f.why for f in inc.kept if first <= f.line <= last}
-        cause = root_cause(lines, first, self.fmt, flagged)
+        try:
+            cause = root_cause(lines, first, self.fmt, flagged)
+        except Exception as e:  # noqa: BLE001 - lines the analyst cannot read must not stop every consumer in turn
+            cause = RootCause("unknown", "", None, (), f"## Root cause\nThe analyst failed on lines {first}-{last}: "
+                                                       f"{type(e).__name__}: {e}")  # fmt: skip
         onset = [cause.onset.line, cause.onset.why, cause.onset.text] if cause.onset is not None else None
         first_entry, last_entry = inc.entries
         return ["incident", inc.id, "source", inc.source, "first_line", str(inc.first_line),

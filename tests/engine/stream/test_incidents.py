@@ -225,3 +225,30 @@ def test_a_closer_killed_after_its_claim_is_redone_once_its_claim_expires(redis_
     close_all(rescuer, client=client)
     assert rescuer.written == claimed
     check(client)
+
+
+def test_lines_are_read_back_per_source_and_flagged_records_stand_in_for_trimmed_ones(redis_server, monkeypatch) -> None:  # noqa: ANN001
+    from engine.stream import incidents as module
+    from engine.stream.incidents import Claimed, KeptFlag, read_lines
+
+    client = redis.Redis.from_url(redis_server.url)
+    ids, want = {}, {n: f"app {n}" for n in range(1, 101)} | {61: "  at frame"}
+    for n in (n for n in range(1, 101) if n != 61):  # app.log (line 60 a record of two lines) interleaved with
+        text = "app 60\n  at frame" if n == 60 else f"app {n}"  # web.log and entries that name no line; then
+        ids[n] = client.xadd("logs", {"source": APP, "line": n, "text": text})  # app.log rotated
+        client.xadd("logs", {"source": WEB, "line": n, "text": f"web {n}"})
+        client.xadd("logs", {"source": APP, "line": "x", "text": "no line"})
+    for n in range(1, 11):
+        client.xadd("logs", {"source": APP, "line": n, "text": f"rotated {n}"})
+    kept = tuple(KeptFlag(n, ids[n].decode(), "template never seen", "novel", f"app {n}") for n in (50, 55))
+    inc = Claimed(ids[50].decode(), APP, 50, 55, 2, 0, 0, kept)
+    assert read_lines(client, "logs", inc, 30, 75) == {n: want[n] for n in range(30, 76)}
+    assert read_lines(client, "logs", inc, 30, 500) == {n: want[n] for n in range(30, 101)}  # up to the rotation
+    assert read_lines(client, "logs", inc, 30, 75, scan=30) == {n: want[n] for n in range(40, 60)}  # 30 entries a way
+    client.xtrim("logs", maxlen=0)  # trimmed: the kept flagged records are what is left to analyse
+    incidents = closer(redis_server.url, "c")
+    fields = dict(zip(*[iter(incidents.analyse(inc))] * 2, strict=True))
+    assert fields["lines"] == "50-55" and fields["category"] == "unknown"
+    monkeypatch.setattr(module, "root_cause", lambda *_a: 1 / 0)  # the analyst failing on some lines
+    fields = dict(zip(*[iter(incidents.analyse(inc))] * 2, strict=True))
+    assert fields["root_cause"] == "## Root cause\nThe analyst failed on lines 50-55: ZeroDivisionError: division by zero"
