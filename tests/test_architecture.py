@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -20,16 +21,47 @@ TORCH_FREE = ["engine.logs.formats", "engine.logs.templates", "engine.logs.sessi
               "engine.logs.linefilter", "engine.logs.textio"]  # fmt: skip
 
 
-@pytest.mark.parametrize("module", HEADLESS)
-def test_engine_loads_no_ui_library(module: str) -> None:
+UI = ("textual", "typer", "rich", "click", "train", "logpt_tui")
+
+
+def first_loads(modules: list[str], watched: tuple[str, ...]) -> dict[str, list[str]]:
+    """For each module, imported in turn in one fresh interpreter, the watched packages its import brought in.
+
+    One interpreter for all (torch is imported once, not once a module): a module that pulls in a watched
+    package shows it on its own import; one imported earlier would have shown it first, and failed first.
+    """
     code = (
-        f"import sys, {module}\n"
-        "bad = sorted(m for m in ('textual', 'typer', 'rich', 'click', 'train', 'logpt_tui') if m in sys.modules)\n"
-        "print(','.join(bad))"
+        "import importlib, json, sys\n"
+        f"watched, found = {watched!r}, {{}}\n"
+        f"for name in {modules!r}:\n"
+        "    before = {m for m in watched if m in sys.modules}\n"
+        "    importlib.import_module(name)\n"
+        "    found[name] = sorted({m for m in watched if m in sys.modules} - before)\n"
+        "print(json.dumps(found))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"{module} imports {result.stdout.strip()}"
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def ui_loads() -> dict[str, list[str]]:
+    return first_loads(HEADLESS, UI)
+
+
+@pytest.fixture(scope="module")
+def torch_loads() -> dict[str, list[str]]:
+    return first_loads(TORCH_FREE, ("torch", "safetensors"))
+
+
+@pytest.mark.parametrize("module", HEADLESS)
+def test_engine_loads_no_ui_library(module: str, ui_loads: dict[str, list[str]]) -> None:
+    assert ui_loads[module] == [], f"{module} imports {', '.join(ui_loads[module])}"
+
+
+def test_the_one_interpreter_check_names_a_module_that_imports_a_watched_package() -> None:
+    found = first_loads(["engine.logs.patterns", "wave", "engine.lm.model"], ("torch", "wave"))
+    assert found == {"engine.logs.patterns": [], "wave": ["wave"], "engine.lm.model": ["torch"]}
 
 
 def test_import_linter_contracts() -> None:
@@ -55,7 +87,5 @@ def test_the_explorer_starts_without_torch() -> None:
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)
-def test_engine_logs_loads_no_torch(module: str) -> None:
-    code = f"import sys, {module}\nprint(','.join(m for m in ('torch', 'safetensors') if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+def test_engine_logs_loads_no_torch(module: str, torch_loads: dict[str, list[str]]) -> None:
+    assert torch_loads[module] == [], f"{module} imports {', '.join(torch_loads[module])}"
