@@ -20,16 +20,16 @@ exactly the flags of judging the whole file at once.
 
 from __future__ import annotations
 
-from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from engine.detect.columns import IntColumn, KeyColumn
 from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_surprise
 from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, Surprise, incidents, severity_of, weigh
 from engine.detect.fit import EpochReport
 from engine.detect.history import HISTORY_LINES, DetectConfig, key_records, self_train
-from engine.detect.scoring import rescore_from
+from engine.detect.scoring import rescore_from, suffix_start
 from engine.detect.severe import SevereLines
 from engine.detect.textseq import TextSeq
 from engine.detect.unusual import LineLM, TextScore, Unusual, calibrate
@@ -187,8 +187,8 @@ class SessionBook:
         """Records mined in file order into their sessions, the tally and the severe lines."""
         for part in group_sessions(keyed, self.pipeline.spec):
             session = self.sessions.get(part.id)
-            if session is None:  # line numbers in a compact array: 8 bytes a line, not a list of int objects
-                session = self.sessions[part.id] = Session(part.id, [], array("q"))  # type: ignore[arg-type]
+            if session is None:  # compact columns in chunks: 8 bytes a line, never reallocated (engine.detect.columns)
+                session = self.sessions[part.id] = Session(part.id, KeyColumn(), IntColumn())  # type: ignore[arg-type]
             session.keys.extend(part.keys)
             session.lines.extend(part.lines)
             self.dirty[part.id] = None
@@ -215,38 +215,42 @@ class SessionBook:
             for sid in ids:
                 self.dirty.pop(sid, None)
             return
-        keys = {s: self._keys_until(s, until_line, detector.complete) for s in ids}
-        ids = [s for s in ids if keys[s] is not None]
+        ends = {s: self._scored_end(s, until_line, detector.complete) for s in ids}
+        ids = [s for s in ids if ends[s] is not None]
         if not ids:
             return
         block = detector.model.config.block_size
         first = [rescore_from(self.scored.get(s, 0), block) for s in ids]
-        parts = [keys[s] for s in ids]
+        # Only the keys from a window start a block before `first` are read: a session grown to millions of keys
+        # is scored from near its end without encoding (or holding scores for) the positions before.
+        cut = [suffix_start(f, block) for f in first]
+        parts = [self.sessions[s].keys[c : ends[s]] for s, c in zip(ids, cut, strict=True)]
+        need = [f - c for f, c in zip(first, cut, strict=True)]  # `first` in the parts' positions
         if self.keep_verdicts:
-            verdicts = detector.judge(parts, batch_size=batch_size, first=first)
-            for sid, start, verdict in zip(ids, first, verdicts, strict=True):
-                self.verdicts[sid] = self.verdicts.get(sid, [])[:start] + verdict.positions[start:]
+            verdicts = detector.judge(parts, batch_size=batch_size, first=need)
+            for sid, start, c, verdict in zip(ids, first, cut, verdicts, strict=True):
+                self.verdicts[sid] = self.verdicts.get(sid, [])[:start] + verdict.positions[start - c :]
             found = [(len(v.positions), {i: p for i, p in enumerate(v.positions) if p.flagged}) for v in verdicts]
         else:  # the explorer: only flagged positions are built
-            found = detector.outliers(parts, batch_size=batch_size, first=first)
-        for sid, start, part, (length, flagged) in zip(ids, first, parts, found, strict=True):
-            session = self.sessions[sid]
+            found = detector.outliers(parts, batch_size=batch_size, first=need)
+        for sid, start, c, (length, flagged) in zip(ids, first, cut, found, strict=True):
+            session, end = self.sessions[sid], ends[sid]
             surprises = {p: f for p, f in self.surprises_of.get(sid, {}).items() if p < start}
-            whole = len(part) == len(session.keys)  # else a part: its end (EOS) is not the session's
-            surprises.update(
-                (i, surprise_at(session, i, v)) for i, v in flagged.items() if start <= i and (whole or i < len(part))
-            )
-            self.surprises_of[sid], self.scored[sid] = surprises, length
+            whole = end == len(session.keys)  # else a part: its end (EOS) is not the session's
+            surprises.update((c + i, surprise_at(session, c + i, v)) for i, v in flagged.items()
+                             if start <= c + i and (whole or c + i < end))  # fmt: skip
+            self.surprises_of[sid], self.scored[sid] = surprises, c + length
             if whole:
                 del self.dirty[sid]
 
-    def _keys_until(self, sid: str, until_line: int | None, complete: bool) -> Sequence[str] | None:
-        """A pending session's keys on lines up to `until_line` (all: None); None when that part is scored."""
+    def _scored_end(self, sid: str, until_line: int | None, complete: bool) -> int | None:
+        """How many of a pending session's keys are on lines up to `until_line` (all: None); None when that part
+        is scored already."""
         session = self.sessions[sid]
         if until_line is None or session.lines[-1] <= until_line:
-            return session.keys
+            return len(session.keys)
         n = bisect_right(session.lines, until_line)
-        return session.keys[:n] if n > max(0, self.scored.get(sid, 0) - complete) else None
+        return n if n > max(0, self.scored.get(sid, 0) - complete) else None
 
     def _score_pretrained(self, sequence: TextSeq) -> None:
         """Every session again, against the file's templates as they read now: the candidates are all of the file's

@@ -212,6 +212,17 @@ def rescore_from(old_length: int, block: int) -> int:
     return max(0, old_length - block)
 
 
+def suffix_start(first: int, block: int) -> int:
+    """How many leading keys a sequence may drop when only positions from `first` on are scored.
+
+    Keys k0.. encode as [BOS, k0, k1, ...] and position p judges k_p. Dropping the first `a` keys (a a
+    multiple of the stride) shifts every window by exactly `a`: the windows are the same token for token,
+    except the new first one, whose BOS stands where k_(a-1) was; it owns positions before a + block only.
+    So with a ≤ first - block every position from `first` on scores as in the whole sequence (a test checks)."""
+    stride = block // 2
+    return max(0, (first - block) // stride * stride)
+
+
 UNSEEN_SURPRISE = 50.0  # an unseen key counts as (nearly) impossible
 MIN_PROB = 1e-30
 

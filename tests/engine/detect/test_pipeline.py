@@ -12,7 +12,7 @@ from engine.detect import Detector, KeyVocab, TopK
 from engine.detect.evidence import EvidenceRule
 from engine.detect.history import history_sessions, mine
 from engine.detect.pipeline import DetectConfig, DetectionPipeline
-from engine.detect.scoring import rescore_from, score_sequences
+from engine.detect.scoring import rescore_from, score_sequences, suffix_start
 from engine.errors import InputError
 from engine.lm.config import GPTConfig
 from engine.lm.model import GPT
@@ -63,6 +63,25 @@ def test_rescoring_a_grown_sequence_from_rescore_from_equals_scoring_it_whole() 
         part = score_sequences(model, [seq], first=[start])[0]
         for name in ("ranks", "probs", "mass_before", "expected"):
             np.testing.assert_array_equal(getattr(part, name)[start:], getattr(full, name)[start:], err_msg=name)
+
+
+@pytest.mark.parametrize("block", [8, 9])
+def test_a_sequence_cut_at_suffix_start_scores_as_the_whole_from_first_on(block: int) -> None:
+    torch.manual_seed(1)
+    model = GPT(GPTConfig(block_size=block, vocab_size=12, n_layer=1, n_head=2, n_embd=16)).eval()
+    rng = random.Random(3)
+    keys = [rng.randrange(4, 12) for _ in range(70)]
+    for length in (5, 9, 17, 40, 70):
+        full = score_sequences(model, [[1, *keys[:length], 2]])[0]  # BOS, keys, EOS: positions 0..length
+        for first in range(length + 1):
+            cut = suffix_start(first, block)
+            assert cut % (block // 2) == 0 and cut <= max(0, first - block)
+            part = score_sequences(model, [[1, *keys[cut:length], 2]], first=[first - cut])[0]
+            for name in ("ranks", "expected"):
+                np.testing.assert_array_equal(getattr(part, name)[first - cut :], getattr(full, name)[first:])
+            for name in ("probs", "mass_before"):  # fewer rows in a batch: the matmul may round differently
+                np.testing.assert_allclose(getattr(part, name)[first - cut :], getattr(full, name)[first:], rtol=1e-5)
+    assert suffix_start(1_000_000, 128) > 999_000  # a long session's last part reads only its end
 
 
 @pytest.mark.parametrize(
