@@ -6,13 +6,22 @@ as one text per block, never as a Python string per line:
 - the pattern's `literals` (texts every match contains) are counted in the
   raw bytes first: a block without one is skipped undecoded, so a pattern
   with no match costs about a `grep -c`; where the rarest is in fewer than
-  half the lines, only those lines are decoded, joined and matched as a
-  block of their own (ASCII-lowercased bytes for a case-blind pattern, and
-  only on blocks that are all ASCII: elsewhere `k` may match a Kelvin sign);
+  half the lines, only the lines that hold it (found by one `split` and a
+  table of line starts) are decoded, joined and matched as a block of their
+  own (ASCII-lowercased bytes for a case-blind pattern, and only on blocks
+  that are all ASCII: elsewhere `k` may match a Kelvin sign);
+- where the rarest literal is in more than one line in SPARSE and has a
+  `context` (`\\.25\\b` of `\\d+\\.\\d+\\.\\d+\\.25\\b`: the literal and the plain
+  items beside it, a regex every matching line also matches and that the
+  regex finds by its literal), that narrower regex picks the lines first, and
+  the pattern is matched on those alone when they are few;
 - otherwise the regex scans the block's text in windows of about a megabyte
-  with `^` and `$` at every line's ends (`finditer`, one call a window); a
-  pattern that could look past a line's ends (`line_local` false: lookaround,
-  `\\A`, `\\Z`, fuzzy or line-mode flags) is matched line by line instead.
+  with `^` and `$` at every line's ends, one `sub` a window that puts MARK
+  where each match was, the lines holding a MARK found with numpy: no Python
+  step per match (a window where a match crosses a line's end is scanned
+  match by match; one with more matches than MATCHES_PER_LINE a line, line by
+  line); a pattern that could look past a line's ends (`line_local` false:
+  lookaround, `\\A`, `\\Z`, fuzzy or line-mode flags) is matched line by line.
 
 The text matched is exactly the source's lines (`LogSource.block`): a line
 ends at `\\n`, a `\\r` before it is dropped, invalid UTF-8 is replaced, a line
@@ -29,12 +38,12 @@ starting with a small block so that a match near the cursor shows at once.
 Both take `cancelled`, checked between windows, and use a second thread to
 read and match the next block while the caller handles this one. What is
 left to a later engine: a pattern with no literal runs at the speed of the
-`regex` module (about 20 MB/s for `\\d+\\.\\d+`), not of a DFA like grep's.
+`regex` module (about 20 MB/s for `\\d+\\.\\d+`), not of a DFA like grep's; so
+does one whose literals are in most lines and have no context.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -43,13 +52,15 @@ from itertools import islice
 import numpy as np
 
 from engine.logs.logsource import BlockSearch, LogSource
-from engine.logs.userregex import Literal, UserRegex
+from engine.logs.userregex import UserRegex
 
 BLOCK_BYTES = 8 << 20  # bytes read and matched per block
 FIRST_BYTES = 128 << 10  # a find's first block: small, so a match near the start line shows at once
 WINDOW_CHARS = 1 << 20  # text one regex call may cover: the per-call time limit and Esc are checked between them
 DENSE = 2  # a literal in more than one line in DENSE: the regex scans the whole block, not those lines alone
+SPARSE = 16  # a literal in more than one line in SPARSE: its context (a narrower regex) picks the lines first
 MATCHES_PER_LINE = 4  # more in one line (an empty match at every character): scan again from the next line
+MARK = "\x00"  # put where a match was (a text that holds it is scanned match by match)
 TEXT_LINES = 20_000  # lines per block of a source that is not a file
 
 Cancelled = Callable[[], bool]
@@ -79,6 +90,8 @@ class Block:
     def text(self) -> str:
         """The lines joined by "\\n", each exactly as `LogSource.block` gives it."""
         assert self.raw is not None
+        if not self.long and b"\r" in self.raw and (plain := _without_crlf(self.raw)) is not None:
+            return plain.decode("utf-8", errors="replace")
         text = self.raw.decode("utf-8", errors="replace")
         if self.long:
             return "\n".join(self.line_text(line) for line in text.split("\n"))
@@ -93,6 +106,16 @@ class Block:
         return decoded[: self.max_line_bytes].removesuffix("\r")
 
 
+def _without_crlf(raw: bytes) -> bytes | None:
+    """The bytes without their CRs when each is before a newline (about twice as fast as replacing CRLF in
+    the text, and the same text: a CR ends an invalid UTF-8 sequence as the newline after it would); else None."""
+    data = np.frombuffer(raw, dtype=np.uint8)
+    cr = np.flatnonzero(data == 13)
+    if len(cr) and cr[-1] + 1 < len(data) and bool((data[cr + 1] == 10).all()):
+        return raw.translate(None, b"\r")
+    return None
+
+
 def read_block(source: BlockSearch, a: int, b: int) -> Block:
     if isinstance(source, LogSource):
         raw, lengths = source.raw_span(a, b)
@@ -104,35 +127,51 @@ def block_matches(block: Block, pattern: UserRegex, cancelled: Cancelled = never
     """The block's lines (0-based in the source, ascending) that the pattern matches."""
     if block.raw is None:
         return [block.first + i for i in pattern.matching(block.lines or [])]
+    return [block.first + k for k in _block_lines(block, pattern, cancelled)]
+
+
+def _block_lines(block: Block, pattern: UserRegex, cancelled: Cancelled) -> list[int]:
+    """`block_matches` for a block of a file, its lines counted from 0."""
+    assert block.raw is not None
     literals = pattern.literals
     if literals and (not literals[0].folded or block.raw.isascii()):
         hay = block.raw.lower() if literals[0].folded else block.raw
         counts = []
         for literal in literals:
-            counts.append(hay.count(literal.needle))
-            if counts[-1] == 0:  # every match holds it: no line here matches
+            counts.append(hay.count(literal.needle) if b"\n" not in literal.needle else 0)
+            if counts[-1] == 0:  # every match holds it (and no line holds a newline): no line here matches
                 return []
         hits, literal = min(zip(counts, literals, strict=True), key=lambda pair: pair[0])
-        if hits * DENSE <= block.count:
-            return [block.first + k for k in _candidates(block, hay, literal, pattern, cancelled)]
-        if literal.whole and not block.long:
-            return [block.first + k for k, line in enumerate(hay.split(b"\n")) if literal.needle in line]
+        if literal.whole and not block.long:  # each line that holds it matches
+            return _holding(block, hay, literal.needle)
+        narrower = pattern.narrower(literal) if pattern.line_local and hits * SPARSE > block.count else None
+        if narrower is not None:  # every line that matches also matches it: cheaper to search than the pattern
+            lines: list[int] | None = _scan_text(block.text, narrower, cancelled)
+        else:
+            lines = _holding(block, hay, literal.needle) if hits * DENSE <= block.count else None
+        if lines is not None and len(lines) * DENSE <= block.count:  # few: those lines alone are matched
+            return _held(block, lines, pattern, cancelled)
     if not pattern.line_local:
-        return [block.first + i for i in pattern.matching(block.text.split("\n"))]
-    return [block.first + k for k in _scan_text(block.text, pattern, cancelled)]
+        return pattern.matching(block.text.split("\n"))
+    return _scan_text(block.text, pattern, cancelled)
 
 
-def _candidates(block: Block, hay: bytes, literal: Literal, pattern: UserRegex, cancelled: Cancelled) -> list[int]:
-    """The lines that hold the literal and match (0-based in the block): those lines alone are decoded, joined
-    and matched like a block of their own."""
+def _holding(block: Block, hay: bytes, needle: bytes) -> list[int]:
+    """The lines (0-based in the block) whose bytes hold the needle (no newline in it): where `split` cut the
+    bytes, looked up in the table of line starts, with no Python step per line."""
+    pieces = hay.split(needle)
+    if len(pieces) == 1:
+        return []
+    at = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))[:-1] + len(needle)) - len(needle)
+    return np.unique(np.searchsorted(block.starts, at, side="right") - 1).tolist()
+
+
+def _held(block: Block, lines: list[int], pattern: UserRegex, cancelled: Cancelled) -> list[int]:
+    """Which of the block's lines (ascending, 0-based) match: those lines alone are decoded, joined and matched
+    like a block of their own."""
     assert block.raw is not None and block.lengths is not None
-    starts, lines, pos = block.starts.tolist(), [], 0
-    while (hit := hay.find(literal.needle, pos)) != -1:
-        line = bisect_right(starts, hit) - 1
-        lines.append(line)
-        pos = starts[line + 1]
-    if literal.whole and not block.long:  # each of these lines holds the whole pattern
-        return lines
+    if not lines:
+        return []
     raw, lengths = block.raw, block.lengths[lines]
     spans = zip(block.starts[lines].tolist(), (block.starts[lines] + lengths).tolist(), strict=True)
     held = Block(0, b"\n".join(raw[a:b] for a, b in spans), lengths, None, block.max_line_bytes)
@@ -146,40 +185,37 @@ def _scan_text(text: str, pattern: UserRegex, cancelled: Cancelled) -> list[int]
     found: list[int] = []
     pos = line = 0  # pos: the start of a line, `line` its number
     size = len(text)
-    starts = _line_starts(text) if text.isascii() else None
+    markable = MARK not in text
     while pos <= size and not cancelled():
         end = text.find("\n", min(pos + WINDOW_CHARS, size))
         end = size if end == -1 else end
+        newlines = text.count("\n", pos, end)
         try:
-            lines = _window_ascii(text, pos, end, pattern, starts, line) if starts is not None else None
+            lines = _window_marked(text[pos:end], newlines, pattern) if markable else None
             lines, resume = (lines, end + 1) if lines is not None else _window(text, pos, end, pattern)
         except TimeoutError:  # slow here: line by line, under the per-line limit (a catastrophic one gives up)
             lines, resume = pattern.matching(text[pos:end].split("\n")), end + 1
         found += [line + k for k in lines]
-        pos, line = resume, line + text.count("\n", pos, resume)
+        line += newlines + 1 if resume == end + 1 else text.count("\n", pos, resume)
+        pos = resume
     return found
 
 
-def _line_starts(text: str) -> np.ndarray:
-    """Where each line of an ASCII text starts (one character a byte), and its end + 1."""
-    newlines = np.flatnonzero(np.frombuffer(text.encode("ascii"), dtype=np.uint8) == 10)
-    return np.concatenate(([0], newlines + 1, [len(text) + 1]))
-
-
-def _window_ascii(text: str, pos: int, end: int, pattern: UserRegex, starts: np.ndarray, first: int) -> list[int] | None:
-    """`_window`'s lines for an ASCII text, found by looking the matches' starts up in its line starts (no
-    Python step per match); None when a match crosses a line's end or lines match many times each."""
-    limit = (int(np.searchsorted(starts, end, side="right")) - first) * MATCHES_PER_LINE
-    spans = [match.span() for match in islice(pattern.finditer_lines(text, pos, end), limit + 1)]
-    if len(spans) > limit:
+def _window_marked(window: str, newlines: int, pattern: UserRegex) -> list[int] | None:
+    """`_window`'s lines for a window of whole lines, found by one `sub` that puts MARK for each match and a look
+    at which lines hold one (numpy over the UTF-8 bytes, where MARK and the newline are bytes of their own): no
+    Python step per match. None when a match took a newline (it crossed a line's end); line by line where
+    lines match many times each."""
+    limit = (newlines + 1) * MATCHES_PER_LINE
+    marked = pattern.mark_lines(window, MARK, limit + 1, newlines + 1)
+    data = np.frombuffer(marked.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    kind = data[np.flatnonzero(data <= 10)]  # MARK, the newline, and a few control characters
+    newline, mark = kind == 10, kind == 0
+    if int(mark.sum()) > limit:  # empty matches everywhere (`x*`): each line searched alone is cheaper
+        return pattern.matching(window.split("\n"))
+    if int(newline.sum()) != newlines:
         return None
-    if not spans:
-        return []
-    at = np.array(spans, dtype=np.int64)
-    lines = np.searchsorted(starts, at[:, 0], side="right") - 1
-    if (at[:, 1] > starts[lines + 1] - 1).any():
-        return None
-    return (np.unique(lines) - first).tolist()
+    return np.unique(np.cumsum(newline)[mark]).tolist()
 
 
 def _window(text: str, pos: int, end: int, pattern: UserRegex) -> tuple[list[int], int]:

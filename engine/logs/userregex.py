@@ -15,10 +15,13 @@ and masks keep `re`: they are ours, tested, and on the hot path.
 
 For searching a whole file in large blocks (engine/logs/search.py) a pattern
 also says what a block scan may rely on: `literals`, texts that every match
-contains (a prefilter over raw bytes), and `line_local`, whether a match found
-in lines joined by newlines that stays inside one line is that line's match.
-`finditer_lines` searches such a block with `^` and `$` at every line's ends;
-its time counts against the same budget, one call per line it covered.
+contains (a prefilter over raw bytes), each with its `context` where the
+pattern has one (the literal and the plain items beside it, a narrower regex
+that every matching line also matches, cheap to search because it starts with
+the literal), and `line_local`, whether a match found in lines joined by
+newlines that stays inside one line is that line's match. `finditer_lines`
+and `mark_lines` search such a block with `^` and `$` at every line's ends;
+their time counts against the same budget, one call per line they covered.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Literal:
     needle: bytes
     folded: bool
     whole: bool  # the pattern is this text and nothing else: a line that contains it matches
+    context: str = ""  # a regex every matching line also matches: the text and the plain items beside it ("": none)
 
 
 def stays_in_line(pattern: str) -> bool:
@@ -95,6 +99,93 @@ def _runs(items: Any, runs: list[str]) -> None:  # noqa: ANN401 - an sre_parse.S
     runs.append("".join(run))
 
 
+_AT = {sre_constants.AT_BEGINNING: "^", sre_constants.AT_END: "$", sre_constants.AT_BOUNDARY: r"\b",
+       sre_constants.AT_NON_BOUNDARY: r"\B"}  # fmt: skip
+_CATEGORY = {sre_constants.CATEGORY_DIGIT: r"\d", sre_constants.CATEGORY_NOT_DIGIT: r"\D",
+             sre_constants.CATEGORY_SPACE: r"\s", sre_constants.CATEGORY_NOT_SPACE: r"\S",
+             sre_constants.CATEGORY_WORD: r"\w", sre_constants.CATEGORY_NOT_WORD: r"\W"}  # fmt: skip
+_CHARS = {sre_constants.LITERAL, sre_constants.NOT_LITERAL, sre_constants.ANY, sre_constants.IN}
+
+
+def _char(code: int) -> str:
+    """One character as regex source that means it alone, in a set or out of one."""
+    c = chr(code)
+    if c.isascii() and c.isalnum():
+        return c
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _set(items: Any) -> str | None:  # noqa: ANN401 - an IN node's items
+    parts = []
+    for op, av in items:
+        if op is sre_constants.NEGATE and not parts:
+            parts.append("^")
+        elif op is sre_constants.LITERAL:
+            parts.append(_char(av))
+        elif op is sre_constants.RANGE:
+            parts.append(f"{_char(av[0])}-{_char(av[1])}")
+        elif op is sre_constants.CATEGORY and av in _CATEGORY:
+            parts.append(_CATEGORY[av])
+        else:
+            return None
+    return "[" + "".join(parts) + "]"
+
+
+def _plain(op: Any, av: Any) -> str | None:  # noqa: ANN401 - an sre_parse item
+    """An item as regex source when it is plain: a character, a set, `.`, `^`, `$`, `\\b`, `\\B`, or a repeat of
+    one character or set (no group, so nothing a backreference or a later item could depend on); else None."""
+    if op is sre_constants.LITERAL:
+        return _char(av)
+    if op is sre_constants.NOT_LITERAL:
+        return f"[^{_char(av)}]"
+    if op is sre_constants.ANY:
+        return "."
+    if op is sre_constants.AT:
+        return _AT.get(av)
+    if op is sre_constants.IN:
+        return _set(av)
+    if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and len(av[2]) == 1 and av[2][0][0] in _CHARS:
+        one, most = _plain(*av[2][0]), "" if av[1] == sre_constants.MAXREPEAT else str(av[1])
+        return None if one is None else f"(?:{one}){{{av[0]},{most}}}"
+    return None
+
+
+def _leading(items: list[Any]) -> list[str]:
+    """The sources of the plain items that `items` starts with."""
+    out = []
+    for op, av in items:
+        if (source := _plain(op, av)) is None:
+            break
+        out.append(source)
+    return out
+
+
+def _contexts(items: list[Any], flags: str) -> dict[str, str]:
+    """For each run of literal text in the pattern's top-level sequence, a regex every line the pattern matches
+    also matches: the run and the plain items after it (`\\.25\\b` in `\\d+\\.\\d+\\.25\\b`) or, when none follows,
+    the run behind a lookbehind of the plain items before it. A match's part from the run on is such a text
+    (the items after the run see the same text either way); none where that regex would be the whole pattern,
+    nor for a pattern that starts with literal text (the regex finds that as fast as it would a context)."""
+    contexts: dict[str, str] = {}
+    i = 0 if items and items[0][0] is not sre_constants.LITERAL else len(items)
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j][0] is sre_constants.LITERAL:
+            j += 1
+        if j == i:
+            i += 1
+            continue
+        run, source = items[i:j], "".join(_char(av) for _, av in items[i:j])
+        after, before = _leading(items[j:]), _leading(items[:i][::-1])[::-1]
+        whole_pattern = i == 0 and j + len(after) == len(items)
+        if after and not whole_pattern:
+            contexts.setdefault("".join(chr(av) for _, av in run), flags + source + "".join(after))
+        elif before and not after:
+            contexts.setdefault("".join(chr(av) for _, av in run), f"{flags}(?<={''.join(before)}){source}")
+        i = j
+    return contexts
+
+
 def required_literals(pattern: str, *, ignore_case: bool) -> tuple[Literal, ...]:
     """Runs of literal text that every match contains (the longest three, longest first), as bytes a raw
     block can be searched for; none when the pattern has none we can be sure of."""
@@ -111,8 +202,10 @@ def required_literals(pattern: str, *, ignore_case: bool) -> tuple[Literal, ...]
     if folded:
         usable = {r for r in usable if r.isascii()}
     plain = not parsed.state.flags & re.VERBOSE
+    contexts = _contexts(list(parsed), ("(?i)" if folded else "") + ("(?a)" if parsed.state.flags & re.ASCII else ""))
+    whole = lambda r: plain and runs == [r] and not {"\r", "\n"} & set(r)  # noqa: E731
     return tuple(
-        Literal((r.lower() if folded else r).encode(), folded, plain and runs == [r] and not {"\r", "\n"} & set(r))
+        Literal((r.lower() if folded else r).encode(), folded, whole(r), contexts.get(r, ""))
         for r in sorted(usable, key=lambda r: (-len(r), r))[:3]
     )
 
@@ -132,6 +225,7 @@ class UserRegex:
         self.groups = self._compiled.groups
         self.spent = 0.0  # seconds spent matching, over all calls
         self.calls = 0
+        self._narrower: dict[str, UserRegex] = {}
 
     def _give_up(self) -> InputError:
         return InputError(
@@ -202,6 +296,24 @@ class UserRegex:
             yield from self._multiline.finditer(text, pos, endpos, concurrent=True, timeout=TIMEOUT_S)
         finally:
             self._account(started, text.count("\n", pos, endpos) + 1)
+
+    def mark_lines(self, text: str, mark: str, count: int, lines: int) -> str:
+        """The text (`lines` lines joined by "\\n"; `^` and `$` at each line's ends) with its first `count` matches
+        each replaced by `mark`, in one call within TIMEOUT_S (else TimeoutError), charged as one call a line:
+        where the matches are, without a Python step per match."""
+        started = time.perf_counter()
+        try:
+            return self._multiline.sub(mark, text, count=count, concurrent=True, timeout=TIMEOUT_S)
+        finally:
+            self._account(started, lines)
+
+    def narrower(self, literal: Literal) -> UserRegex | None:
+        """The literal's `context` as a regex of its own (its own time budget), or None when it has none."""
+        if not literal.context:
+            return None
+        if literal.context not in self._narrower:
+            self._narrower[literal.context] = UserRegex(literal.context, self.what, ignore_case=self.ignore_case)
+        return self._narrower[literal.context]
 
     def matching(self, texts: Sequence[str]) -> list[int]:
         """Indices of the texts that `search` finds a match in (each line under the same limits)."""

@@ -37,6 +37,7 @@ TRICKY = b"".join(
         b"\r\n",
         b"next line\n",
         b"ssh user root from 10.0.0.25 port 22\n",
+        b"na\xc3\xaf\xc3\xa9 \xc3\xa9 \xd9\xa0.25 error\n",  # naïé é, an Arabic-Indic zero: Unicode's \d and \w
         b"no newline at the end error\r",
     ]
 )
@@ -50,6 +51,12 @@ PATTERNS = [
     (r"error\Z", False), (r"(\w+) \1", False), (r"\d+\.\d+\.\d+\.25\b", False), (r"user (root|admin)\b", False),
     ("(?i)Plain", False), ("line", False), ("x{3}", False), ("e", False), ("no newline at the end error$", False),
     (r"[[:alpha:]]rror", False), (r"(?i:CRLF) error", False), ("straddles", False), ("errxx", False),
+    # patterns whose literals have a context (a narrower regex searched first)
+    (r"\w+ error$", False), (r"\s+error\b", False), (r"\S*\s+error", False), (r"[^x]+rror\b", True),
+    (r"(?a)\w+é", False), (r"\w+é", False), (r"\bcaf\S", True), (r".?rror [a-z]+$", False), (r"\d\.25\b", False),
+    (r"x{2,}\s*error", False), (r"\s+line$", False), (r"\W+utf-8", False), (r"\d+ port \d+$", False),
+    (r"[a-z]+ \r", False), (r"\s*crs\r?$", False), (r"error\nnext", False), (r"\w+\r\n", False),
+    (r"(?a)\W+é", False), (r"\W+é", False), (r"(?a)\D\.25", False), (r"\d\.25 error$", False),
 ]  # fmt: skip
 
 
@@ -57,13 +64,14 @@ def reference(source: BlockSearch, pattern: UserRegex) -> list[int]:
     return [i for i, text in enumerate(source.block(0, len(source))) if pattern.search(text)]
 
 
-@pytest.fixture(params=[(1 << 20, 1 << 20, 16), (97, 61, 16), (300, 5, 1), (64, 1 << 20, 1000)],
+@pytest.fixture(params=[(1 << 20, 1 << 20, 16, 16), (97, 61, 16, 1), (300, 5, 1, 1 << 30), (64, 1 << 20, 1000, 0)],
                 ids=["one block", "small blocks", "tiny windows", "all sparse"])  # fmt: skip
 def sizes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    block, window, dense = request.param
+    block, window, dense, sparse = request.param  # sparse: 1 << 30 searches a context first wherever there is one
     monkeypatch.setattr(search, "BLOCK_BYTES", block)
     monkeypatch.setattr(search, "WINDOW_CHARS", window)
     monkeypatch.setattr(search, "DENSE", dense)
+    monkeypatch.setattr(search, "SPARSE", sparse)
 
 
 @pytest.fixture
@@ -97,8 +105,10 @@ def test_find_lands_where_the_line_by_line_find_does(tricky: LogSource, text: st
             assert search.find(tricky, pattern, start, forward=forward) == expected, (start, forward)
 
 
-PIECES = [b"a", b"b", b"ab", b" ", b"\r", b"\r\n", b"\n", b"\n", b"\xff", b"\xc3\xa9", b"A", b"K", b"\xe2\x84\xaa", b"1.25"]
-RANDOM_PATTERNS = ["ab", "a b", "^a", "b$", r"a\s*b", "(?i)ab", "é", "a.b", r"\bb\b", "^$", r"a\r", r"(?<=b)a", "k", "1.25"]
+PIECES = [b"a", b"b", b"ab", b" ", b"\r", b"\r\n", b"\n", b"\n", b"\xff", b"\xc3\xa9", b"A", b"K", b"\xe2\x84\xaa", b"1.25",
+          b"\xe2\x82", b"\r\n", b"\r\n"]  # fmt: skip
+RANDOM_PATTERNS = ["ab", "a b", "^a", "b$", r"a\s*b", "(?i)ab", "é", "a.b", r"\bb\b", "^$", r"a\r", r"(?<=b)a", "k", "1.25",
+                   r"\d\.25\b", r"[ab]+ b$", r"\S\s*ab", r"a?\s+b", r"\w+\ufffd", r"\s\.25", "b*"]  # fmt: skip
 
 
 @pytest.mark.usefixtures("sizes")
@@ -171,3 +181,73 @@ def test_line_local_patterns_look_at_nothing_past_a_lines_ends() -> None:
     assert stays_in_line(r"^a\b(?:b|c)(?P<x>d)(?i)$") and stays_in_line(r"\\A literal backslash")
     for text in (r"a(?=b)", r"(?<!a)b", r"\Aa", r"a\Z", r"(?s).", r"(?w)^a", "a{e<=1}", "(*FAIL)", r"a\K"):
         assert not stays_in_line(text), text
+
+
+ASCII_LINES = [b"1 ERROR: disk full\n", b"2 Error: x\r\n", b"3 error:y\n", b"4 errors: z\n", b"5 at 10.0.0.25 ok\n"]
+
+
+@pytest.mark.parametrize(("text", "ignore_case"), [(r"\s+Error:", True), (r"(?i)\s+Error:", False), (r"\s+Error:", False),
+                                                   (r"\d ERROR:\s\w+$", True), (r"\w+ Errors?:\s*\w$", True)])  # fmt: skip
+@pytest.mark.usefixtures("sizes")
+def test_contexts_fold_case_as_the_pattern_does(tmp_path: Path, text: str, ignore_case: bool) -> None:
+    path = tmp_path / "ascii.log"  # all ASCII: a case-blind pattern's literals are counted in lowercased bytes
+    path.write_bytes(b"".join(ASCII_LINES) * 40)
+    with LogSource(path) as source:
+        source.index()
+        pattern = UserRegex(text, ignore_case=ignore_case)
+        assert [n for _, _, lines in search.scan(source, pattern) for n in lines] == reference(source, pattern)
+
+
+ITEMS = [r"\d+", r"\w*", r"\s", r"[a-c]", r"[^b]", ".", "a", "b", "ab", r"\.", " ", "^", "$", r"\b", r"\B", r"\d{2}",
+         "x?", r"\S+?", r"\W", "\u0660", "é", "(a|b)", r"[\d.]"]  # fmt: skip
+
+
+def test_a_context_matches_every_line_its_pattern_matches() -> None:
+    """The narrower regex is searched instead of the pattern: a line it misses is a match lost."""
+    rng, tried = random.Random(7), 0
+    lines = ["".join(rng.choice("ab. 12\tABé\u0660x_") for _ in range(rng.randrange(0, 12))) for _ in range(400)]
+    for _ in range(400):
+        flags = rng.choice(["", "(?i)", "(?a)"])
+        pattern = UserRegex(flags + "".join(rng.choice(ITEMS) for _ in range(rng.randrange(2, 6))))
+        for literal in pattern.literals:
+            narrower = pattern.narrower(literal)
+            if narrower is not None:
+                tried += 1
+                missed = [line for line in lines if pattern.search(line) and not narrower.search(line)]
+                assert not missed, (pattern.pattern, literal.context, missed[:3])
+    assert tried > 100
+
+
+def test_contexts_are_the_literal_and_the_plain_items_beside_it() -> None:
+    def contexts(text: str, ignore_case: bool = False) -> list[str]:
+        return [lit.context for lit in required_literals(text, ignore_case=ignore_case)]
+
+    assert contexts(r"\d+\.\d+\.\d+\.25\b")[0] == r"\x2e25\b"  # the issue's pattern: `.25` is in 43% of its lines
+    assert contexts(r"\w+ from 5\.36") == [r"(?<=(?:[\w]){1,})\x20from\x205\x2e36"]
+    assert contexts(r"(?i)\s+Err[^o]") == [r"(?i)Err[^o]"] and contexts(r"(?a)\w é") == [r"(?a)(?<=[\w])\x20\xe9"]
+    assert contexts(r"port \d+ ssh2$") == ["", ""]  # starts with a literal: the regex itself finds it as fast
+    assert contexts(r"\d+(a)bc") == ["", ""] and contexts(r"\d+abc") == [r"(?<=(?:[\d]){1,})abc"]
+    assert contexts(r"\d+abc\d") == [r"abc[\d]"]  # whole pattern but not from its start: still narrower
+
+
+def test_empty_matches_everywhere_cost_a_call_a_line(tmp_path: Path) -> None:
+    """`x*` matches at every character: a window with more matches than lines is searched line by line, once
+    (it was rescanned from each line to the window's end: a number of calls that grew with the square)."""
+    path = tmp_path / "a.log"
+    path.write_text("error line\n" * 3000)
+    with LogSource(path) as source:
+        source.index()
+        pattern = UserRegex("x*")
+        assert [n for _, _, lines in search.scan(source, pattern) for n in lines] == list(range(3000))
+        assert pattern.calls <= 3 * 3000
+
+
+@pytest.mark.usefixtures("sizes")
+def test_a_file_with_nul_bytes_is_scanned_without_marks(tmp_path: Path) -> None:
+    path = tmp_path / "nul.log"  # MARK is in the text: each window is scanned match by match
+    path.write_bytes(b"a\x00b error\nplain error\r\n\x00\n" * 20)
+    with LogSource(path) as source:
+        source.index()
+        for text in ("error$", "\x00", r"\s+error", "^"):
+            pattern = UserRegex(text)
+            assert [n for _, _, lines in search.scan(source, pattern) for n in lines] == reference(source, pattern)
