@@ -1,6 +1,6 @@
 """What `logpt serve` tells Prometheus, and its health: `/metrics`, `/healthz`, `/readyz` on one port.
 
-Counters of entries judged, flags, dead letters, claims and reconnections; histograms of batch sizes and
+Counters of entries judged, flags, incidents written, dead letters, claims and reconnections; histograms of batch sizes and
 of end-to-end latency (from the time in the entry's id, when the shipper wrote it, to the moment its result
 was written); gauges of the group's lag and pending entries (XINFO GROUPS, read every few seconds).
 `/healthz` answers 200 while the loop turns (a batch or an empty read within `STALL_S`), `/readyz` while
@@ -30,6 +30,7 @@ class Metrics:
         self.claims = Counter("logpt_claimed", "Entries claimed from dead consumers", registry=r)
         self.reconnects = Counter("logpt_reconnects", "Lost connections to Redis", registry=r)
         self.groups = Counter("logpt_groups_recreated", "Consumer group found missing and made again", registry=r)
+        self.incidents = Counter("logpt_incidents", "Incidents analysed and written to the incidents stream", registry=r)
         self.batch = Histogram("logpt_batch_size", "Entries per batch", registry=r,
                                buckets=(1, 10, 50, 100, 250, 500, 1000, 5000))  # fmt: skip
         self.latency = Histogram("logpt_end_to_end_seconds", "From the entry's id time to its result written",
@@ -40,6 +41,7 @@ class Metrics:
         self.ready = False
         self._seen = Stats()
         self._group_at = 0.0
+        self._incidents = 0
 
     def update(self, consumer: Consumer) -> None:
         """After each turn of the loop: counters by what changed, the latencies of the last batch, the group."""
@@ -51,6 +53,8 @@ class Metrics:
         self.claims.inc(stats.claimed - seen.claimed)
         self.reconnects.inc(stats.reconnects - seen.reconnects)
         self.groups.inc(stats.groups_recreated - seen.groups_recreated)
+        self.incidents.inc(consumer.incidents.written - self._incidents)
+        self._incidents = consumer.incidents.written
         if stats.batches > seen.batches:
             self.batch.observe(len(stats.latencies_ms))
             for ms in stats.latencies_ms:

@@ -241,6 +241,7 @@ def test_metrics_and_probes(redis_server, tmp_path: Path) -> None:  # noqa: ANN0
         assert code == 200 and "logpt_events_in_total 500.0" in text
         assert f"logpt_flags_total {float(consumer.stats.flags)}" in text and consumer.stats.flags >= len(novel)
         assert "logpt_end_to_end_seconds_count 500.0" in text and "logpt_pending_entries 0.0" in text
+        assert "logpt_incidents_total 0.0" in text  # none quiet yet
         assert get("/healthz")[0] == 200 and get("/readyz")[0] == 200
         metrics.beat -= 60  # a loop that stopped turning
         assert get("/healthz")[0] == 503
