@@ -15,7 +15,14 @@ Then the explorer itself (Textual's Pilot, headless): `/pattern` Enter from the 
 match shown and to the whole count in the status bar. lnav is not installed on this machine (it cannot be
 fetched here), so it has no column; the issue measured it at ~20 s for the count.
 
-    python -m tests.benchmarks.bench_search [--lines 2700000]
+`--engines` adds the regex engines side by side on the file's first 8 MB as one text (and as bytes): the
+`regex` module the search uses, Python's `re`, each finding every match (median of 3, alternating). `re`
+holds the GIL while it matches and has no time limit, so it is measured here, not used.
+
+`--no-before --no-explorer` leave out the slow columns, for runs alternated with another checkout's engine
+(`PYTHONPATH=that/checkout python tests/benchmarks/bench_search.py ...` runs this script on its engine).
+
+    python -m tests.benchmarks.bench_search [--lines 2700000] [--engines] [--no-before] [--no-explorer]
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ PATTERNS = [
     ("no match, literal", "segfault", False),
     ("no match, regex", r"Accepted publickey for \w+ from 10\.", False),
     ("many matches", r"port \d+ ssh2$", False),
-    ("no literal", r"\d+\.\d+\.\d+\.25\b", False),
+    ("literal `.25` in 44% of lines", r"\d+\.\d+\.\d+\.25\b", False),
 ]
 
 
@@ -89,7 +96,8 @@ def per_line(source: LogSource, pattern: UserRegex) -> float:
     return (time.perf_counter() - started) * 10
 
 
-def engine_row(source: LogSource, path: Path, what: str, text: str, ignore_case: bool) -> list[str]:
+def engine_row(source: LogSource, path: Path, what: str, text: str, ignore_case: bool, *,
+               with_before: bool = True) -> list[str]:  # fmt: skip
     pattern = lambda: UserRegex(text, "search", ignore_case=ignore_case)  # noqa: E731 - a fresh time budget each
     _, first, _ = timed(lambda: search.find(source, pattern(), 0))
     _, middle, _ = timed(lambda: search.find(source, pattern(), len(source) // 2))
@@ -97,9 +105,34 @@ def engine_row(source: LogSource, path: Path, what: str, text: str, ignore_case:
     _, wall1, cpu1 = timed(lambda: sum(len(lines) for _, _, lines in search.scan(source, pattern(), workers=1)))
     grepped, grep_s = grep_count(path, text, ignore_case)
     assert grepped == count or "$" in text, (what, grepped, count)  # `$`: grep keeps the CR of a CRLF line
-    before = per_line(source, pattern())
+    before = f"~{per_line(source, pattern()):.0f}" if with_before else "–"
     return [what, f"`{text}`{' (i)' if ignore_case else ''}", f"{count:,}", f"{first:.3f}", f"{middle:.3f}",
-            f"{wall2:.2f} ({cpu2:.2f})", f"{wall1:.2f} ({cpu1:.2f})", f"{grep_s:.2f}" + (f" ({grepped:,})" if grepped != count else ""), f"~{before:.0f}"]  # fmt: skip
+            f"{wall2:.2f} ({cpu2:.2f})", f"{wall1:.2f} ({cpu1:.2f})", f"{grep_s:.2f}" + (f" ({grepped:,})" if grepped != count else ""), before]  # fmt: skip
+
+
+def engines(path: Path) -> None:
+    """`regex` (what the search uses) beside `re` on the first 8 MB, as text and as bytes: seconds to find
+    every match (MULTILINE, as the block search runs them), median of 3 runs alternating."""
+    import regex  # noqa: PLC0415 - only for this table
+
+    raw = path.open("rb").read(8 << 20)
+    raw = raw[: raw.rfind(b"\n")]
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    print("\nregex engines on the first 8 MB (matches found, s; median of 3)\n")
+    print("| pattern | regex, text | re, text | regex, bytes | re, bytes |\n|---|---|---|---|---|")
+    for _, pattern, ignore_case in PATTERNS:
+        flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
+        runs = [(regex.compile(pattern, flags | regex.VERSION0), text), (re.compile(pattern, flags), text),
+                (regex.compile(pattern.encode(), flags | regex.VERSION0), raw), (re.compile(pattern.encode(), flags), raw)]  # fmt: skip
+        times: list[list[float]] = [[] for _ in runs]
+        found = [0] * len(runs)
+        for _ in range(3):
+            for k, (compiled, data) in enumerate(runs):
+                started = time.perf_counter()
+                found[k] = sum(1 for _ in compiled.finditer(data))
+                times[k].append(time.perf_counter() - started)
+        cells = [f"{sorted(t)[1]:.3f} ({n:,})" for t, n in zip(times, found, strict=True)]
+        print(f"| `{pattern}` | " + " | ".join(cells) + " |", flush=True)
 
 
 async def explorer(path: Path, text: str) -> tuple[float | None, float, str]:
@@ -131,8 +164,12 @@ async def explorer(path: Path, text: str) -> tuple[float | None, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=2_700_000)
+    parser.add_argument("--engines", action="store_true", help="add `regex` beside `re` on the first 8 MB")
+    parser.add_argument("--no-before", action="store_true", help="leave out the per-line path (minutes)")
+    parser.add_argument("--no-explorer", action="store_true", help="leave out the explorer through Pilot")
     args = parser.parse_args()
     path = build(args.lines)
+    print(f"engine: {Path(search.__file__).resolve().parents[2]}")
     print(f"{path}: {path.stat().st_size / 1e6:.0f} MB; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
           f"lnav: {'installed' if shutil.which('lnav') else 'not installed'}")  # fmt: skip
     with LogSource(path) as source:
@@ -142,7 +179,13 @@ def main() -> None:
                 "1 thread", "grep -c (s)", "before (s)"]  # fmt: skip
         print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
         for what, text, ignore_case in PATTERNS:
-            print("| " + " | ".join(engine_row(source, path, what, text, ignore_case)) + " |", flush=True)
+            row = engine_row(source, path, what, text, ignore_case, with_before=not args.no_before)
+            print("| " + " | ".join(row) + " |", flush=True)
+    if args.engines:
+        engines(path)
+    if args.no_explorer:
+        print(f"\nload after: {os.getloadavg()[0]:.1f}")
+        return
     print("\nexplorer (Pilot): `/pattern` Enter from the top\n\n| pattern | first match shown (s) | count done (s) | status |\n|---|---|---|---|")  # fmt: skip
     for _, text, _ in PATTERNS[:1] + PATTERNS[3:4]:
         first, done, shown = asyncio.run(explorer(path, text))
