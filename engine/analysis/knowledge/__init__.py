@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from engine.analysis.knowledge.needles import Needles, could_match, needles
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -48,9 +50,15 @@ class Signature:
     programs: tuple[str, ...] = ()  # lowercase program names it belongs to (substrings); () for any program
     false_friends: tuple[str, ...] = ()  # lines that look alike and must not match (the tests check them)
     refines: str = ""  # the id of a broader signature this one narrows (memcg OOM of OOM): it replaces it
+    needles: Needles | None = None  # texts one of which every match holds (needles.py); None: always search
 
     def matches(self, text: str, program: str | None = None) -> bool:
         return self.applies_to(program) and self.pattern.search(text) is not None
+
+    def found_in(self, text: str, lowered: str | None) -> bool:
+        """Whether the pattern occurs in `text`; `lowered`, the text lower-cased where it is ASCII (else None),
+        lets a line without any of the pattern's needles pass without a search."""
+        return (lowered is None or could_match(lowered, self.needles)) and self.pattern.search(text) is not None
 
     def applies_to(self, program: str | None) -> bool:
         """Whether a line of `program` (None: unknown) may carry this signature."""
@@ -78,6 +86,7 @@ def _signature(entry: dict) -> Signature:
             programs=tuple(name.lower() for name in entry.get("programs", ())),
             false_friends=tuple(entry.get("false_friends", ())),
             refines=str(entry.get("refines", "")),
+            needles=needles(entry["pattern"], re.IGNORECASE | re.MULTILINE),
         )
     except (KeyError, re.error) as e:
         raise ValueError(f"signature {ident!r} is malformed: {e}") from e
@@ -116,7 +125,8 @@ class KnowledgeBase:
         """Signatures found in `text` (its first MATCH_CHARS) of a line of `program` (None: unknown):
         specific ones first, each group in file order; a signature that a matching one refines is left out."""
         text = text[:MATCH_CHARS]
-        found = [s for s in self._ordered if s.applies_to(program) and s.pattern.search(text)]
+        lowered = text.lower() if text.isascii() else None
+        found = [s for s in self._ordered if s.applies_to(program) and s.found_in(text, lowered)]
         replaced = {s.refines for s in found if s.refines}
         return [s for s in found if s.id not in replaced] if replaced else found
 
