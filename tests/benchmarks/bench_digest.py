@@ -24,8 +24,8 @@ from engine.analysis.digest import build_digest
 CHUNK_LINES = 100
 
 
-def every_pattern(self: knowledge.Signature, text: str, lowered: str | None) -> bool:  # noqa: ARG001
-    return self.pattern.search(text) is not None
+def every_pattern(self: knowledge.KnowledgeBase, text: str) -> list[knowledge.Signature]:  # noqa: ARG001
+    return self._ordered
 
 
 def chunks_of(data: Path) -> list[tuple[list[str], int]]:
@@ -50,16 +50,16 @@ def main() -> None:
     chunks = chunks_of(args.data)
     if not chunks:
         raise SystemExit(f"no Loghub samples under {args.data / 'loghub'}")
-    with_needles = knowledge.Signature.found_in
+    with_needles = knowledge.KnowledgeBase.candidates
     seconds: dict[str, list[float]] = {"every pattern": [], "needles": []}
     for _ in range(args.rounds):
         outputs = []
-        for name, found_in in (("every pattern", every_pattern), ("needles", with_needles)):
-            knowledge.Signature.found_in = found_in  # type: ignore[method-assign]
+        for name, candidates in (("every pattern", every_pattern), ("needles", with_needles)):
+            knowledge.KnowledgeBase.candidates = candidates  # type: ignore[method-assign]
             dt, rendered = timed(chunks)
             seconds[name].append(dt)
             outputs.append(rendered)
-        knowledge.Signature.found_in = with_needles  # type: ignore[method-assign]
+        knowledge.KnowledgeBase.candidates = with_needles  # type: ignore[method-assign]
         assert outputs[0] == outputs[1], "the needles changed a digest"
     base, ours = statistics.median(seconds["every pattern"]), statistics.median(seconds["needles"])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from engine.analysis.knowledge.needles import Needles, could_match, needles
+from engine.analysis.knowledge.needles import Needles, needles
 
 try:
     import tomllib
@@ -54,11 +54,6 @@ class Signature:
 
     def matches(self, text: str, program: str | None = None) -> bool:
         return self.applies_to(program) and self.pattern.search(text) is not None
-
-    def found_in(self, text: str, lowered: str | None) -> bool:
-        """Whether the pattern occurs in `text`; `lowered`, the text lower-cased where it is ASCII (else None),
-        lets a line without any of the pattern's needles pass without a search."""
-        return (lowered is None or could_match(lowered, self.needles)) and self.pattern.search(text) is not None
 
     def applies_to(self, program: str | None) -> bool:
         """Whether a line of `program` (None: unknown) may carry this signature."""
@@ -107,6 +102,14 @@ class KnowledgeBase:
             raise ValueError(f"signatures {unknown} refine a signature that does not exist")
         # Specific before generic; a refinement before what it refines; then file order.
         self._ordered = sorted(signatures, key=lambda s: (s.generic, -self._depth(s)))
+        # Each needle with the places in that order of the signatures it admits (needles.py); those without
+        # needles are always searched.
+        admits: dict[str, list[int]] = {}
+        for i, sig in enumerate(self._ordered):
+            for needle in sig.needles or ():
+                admits.setdefault(needle, []).append(i)
+        self._admits = list(admits.items())
+        self._always = [i for i, sig in enumerate(self._ordered) if sig.needles is None]
 
     @classmethod
     def from_toml(cls, *texts: str) -> KnowledgeBase:
@@ -125,10 +128,21 @@ class KnowledgeBase:
         """Signatures found in `text` (its first MATCH_CHARS) of a line of `program` (None: unknown):
         specific ones first, each group in file order; a signature that a matching one refines is left out."""
         text = text[:MATCH_CHARS]
-        lowered = text.lower() if text.isascii() else None
-        found = [s for s in self._ordered if s.applies_to(program) and s.found_in(text, lowered)]
+        found = [s for s in self.candidates(text) if s.applies_to(program) and s.pattern.search(text)]
         replaced = {s.refines for s in found if s.refines}
         return [s for s in found if s.id not in replaced] if replaced else found
+
+    def candidates(self, text: str) -> list[Signature]:
+        """The signatures that may match `text`, in match order: those with a needle in it (an ASCII text,
+        lower-cased) and those without needles; every signature for a non-ASCII text (needles.py says why)."""
+        if not text.isascii():
+            return self._ordered
+        lowered = text.lower()
+        places = set(self._always)
+        for needle, admitted in self._admits:
+            if needle in lowered:
+                places.update(admitted)
+        return [self._ordered[i] for i in sorted(places)]
 
     def first(self, text: str, program: str | None = None) -> Signature | None:
         found = self.match(text, program)

@@ -9,7 +9,8 @@ one of them: a run of literal characters in the pattern's sequence, one text per
 keeps the one whose shortest text is longest. A pattern it cannot be sure of (a branch with no literal
 text, a verbose pattern, non-ASCII needles) gets None and is always searched.
 
-The texts are lower-cased ASCII; the caller looks for them in the line lower-cased, and only where the line
+The texts are lower-cased ASCII; the knowledge base (`KnowledgeBase.candidates`) looks for them in the
+line lower-cased, and only where the line
 is ASCII: `re.IGNORECASE` folds a few non-ASCII letters onto ASCII ones (the long s onto `s`, the Kelvin
 sign onto `k`) that `str.lower` does not, so a non-ASCII line is searched with every pattern, as before.
 """
@@ -88,7 +89,3 @@ def needles(pattern: str, flags: int = 0) -> Needles | None:
         return None  # case matters: a lower-cased line would lose the difference
     return tuple(sorted({n.lower() for n in found}))
 
-
-def could_match(lowered: str, wanted: Needles | None) -> bool:
-    """Whether a line (lower-cased, ASCII) may match a pattern with these needles."""
-    return wanted is None or any(n in lowered for n in wanted)

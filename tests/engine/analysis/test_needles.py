@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.analysis.knowledge import MATCH_CHARS, default_kb
-from engine.analysis.knowledge.needles import could_match, needles
+from engine.analysis.knowledge import MATCH_CHARS, KnowledgeBase, default_kb
+from engine.analysis.knowledge.needles import needles
 
 FLAGS = re.IGNORECASE | re.MULTILINE
 
@@ -33,9 +33,20 @@ def test_needles_of_a_pattern(pattern: str, expected: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("pattern", [r"\d{4}", r"(?:\w+|x)", r"(?:abc)?", r"[A-Z]+\s\d", r"(?x) a b c", r"ſtop"])
-def test_a_pattern_with_nothing_sure_is_always_searched(pattern: str) -> None:
+def test_a_pattern_with_nothing_sure_has_no_needles(pattern: str) -> None:
     assert needles(pattern, FLAGS) is None
-    assert could_match("anything", None)
+
+
+def test_a_signature_without_needles_is_always_a_candidate_and_a_non_ascii_line_meets_every_one() -> None:
+    kb = KnowledgeBase.from_toml(
+        '[[signature]]\nid = "a"\ntitle = "A"\ncategory = "memory"\nseverity = "error"\npattern = "\\\\d{4} lost"\n'
+        'explanation = "x"\nremedies = ["y"]\nsystems = ["z"]\nexample = "1234 lost"\n'
+        '[[signature]]\nid = "b"\ntitle = "B"\ncategory = "memory"\nseverity = "error"\npattern = "\\\\d{4}"\n'
+        'explanation = "x"\nremedies = ["y"]\nsystems = ["z"]\nexample = "1234"\n'
+    )
+    assert [s.id for s in kb.candidates("nothing here")] == ["b"]
+    assert [s.id for s in kb.candidates("1234 LOST")] == ["a", "b"]
+    assert [s.id for s in kb.candidates("1234 loſt")] == ["a", "b"]
 
 
 def test_case_matters_where_the_pattern_does_not_ignore_it() -> None:
@@ -70,4 +81,4 @@ def test_every_text_a_signature_matches_holds_one_of_its_needles(data: st.DataOb
     signature = data.draw(st.sampled_from(SIGNATURES))
     text = data.draw(st.from_regex(signature.pattern, alphabet=st.characters(max_codepoint=126)))
     if signature.pattern.search(text):  # from_regex honours the flags; a lookaround may still refuse
-        assert could_match(text.lower(), signature.needles), (signature.id, text)
+        assert signature in default_kb().candidates(text), (signature.id, text)
