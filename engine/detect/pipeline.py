@@ -24,7 +24,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.detect.columns import IntColumn, KeyColumn
+from engine.detect.columns import IntColumn, KeyColumn, KeyTable
 from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_surprise
 from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, Surprise, incidents, severity_of, weigh
 from engine.detect.fit import EpochReport
@@ -144,6 +144,7 @@ class SessionBook:
         self.pipeline = pipeline
         self.keep_verdicts = keep_verdicts
         self.sessions: dict[str, Session] = {}  # in order of first appearance
+        self.keys = KeyTable()  # the distinct keys, which the sessions' key columns hold by index
         self.scored: dict[str, int] = {}  # session id → positions scored (EOS included)
         self.dirty: dict[str, None] = {}  # sessions with keys not yet scored, in order
         self.surprises_of: dict[str, dict[int, Surprise]] = {}  # session id → position → outside the top-K
@@ -188,7 +189,7 @@ class SessionBook:
         for part in group_sessions(keyed, self.pipeline.spec):
             session = self.sessions.get(part.id)
             if session is None:  # compact columns in chunks: 8 bytes a line, never reallocated (engine.detect.columns)
-                session = self.sessions[part.id] = Session(part.id, KeyColumn(), IntColumn())  # type: ignore[arg-type]
+                session = self.sessions[part.id] = Session(part.id, KeyColumn(table=self.keys), IntColumn())  # type: ignore[arg-type]
             session.keys.extend(part.keys)
             session.lines.extend(part.lines)
             self.dirty[part.id] = None

@@ -15,6 +15,13 @@ A record the book holds back (its continuation lines may come in the next
 block) ends where the explorer has read to the end of the file, as `logpt
 detect` sees the file then; continuation lines appended after that (a writer
 that splits one record over several writes) start records of their own.
+
+The memory cap (BOOK_MB, the one setting) bounds what the session book holds: LINE_BYTES a line taken
+(its key and line number, template id and time run, severity), SESSION_BYTES a session. Once it holds
+more, the engine takes no more lines: the lines taken are judged (as `logpt detect` judges a file cut
+there), the rest are not, and the status bar says so (`capped_at`). A count, not the process's resident
+memory: the same file is cut at the same line on every run, whatever else the explorer holds (another
+tab, a language model). A 300 MB, 2.7M-line log (~80 MB of book) fits: the explorer peaks under 600 MB.
 """
 
 from __future__ import annotations
@@ -47,6 +54,9 @@ if TYPE_CHECKING:
 FLOOD_LINES = 50_000  # lines the tail may run ahead of the detector before it samples
 FLOOD_KEEP = 5_000  # lines judged after a skip: the newest
 SELF_TRAIN_EPOCHS = 20  # as `logpt detect --self-train` (its --epochs default): the same file, the same detector
+BOOK_MB = 100  # the memory cap: what a file's session book may hold; lines past it are not judged (#29)
+LINE_BYTES = 30  # a line in the book: key and line 8 (engine.detect.columns), template id and run 8, severity 12
+SESSION_BYTES = 600  # a session in the book: its objects and first chunks (tests/engine/detect/test_columns.py)
 
 
 class FlagSet:
@@ -104,6 +114,11 @@ class FlagSet:
         return bisect_left(self.lines, stop) - bisect_left(self.lines, start)
 
 
+def book_bytes(book: SessionBook) -> int:
+    """What a session book holds, by the sizes above (an upper bound: most lines are not severe)."""
+    return book.lines * LINE_BYTES + len(book.sessions) * SESSION_BYTES
+
+
 def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("logpt")) / "detectors"
 
@@ -121,7 +136,7 @@ class FlagEngine:
 
     def __init__(
         self, path: Path, cache: Path | None = None, line_model: str | None = DEFAULT_LINE_MODEL,
-        sequence_model: str | None = DEFAULT_SEQUENCE_MODEL,
+        sequence_model: str | None = DEFAULT_SEQUENCE_MODEL, cap_mb: float = BOOK_MB,
     ) -> None:  # fmt: skip
         self.path = path
         # The pretrained models, as `logpt detect` takes them: unusual-text evidence, and sequence evidence for a
@@ -136,7 +151,9 @@ class FlagEngine:
         self.skipped = 0  # lines a flood made the tail skip
         self.following = False  # the first pass is done
         self.resync = False  # the next catch-up takes every line (after a truncation), without sampling
-        self.notice = ""  # something the user should hear about once (a corrupt cache set aside)
+        self.notice = ""  # something the user should hear about once (a corrupt cache set aside, the cap reached)
+        self.cap_mb = cap_mb  # the session book's memory cap
+        self.capped_at: int | None = None  # lines taken when the memory cap was reached: later lines are not judged
 
     @property
     def ready(self) -> bool:
@@ -190,7 +207,7 @@ class FlagEngine:
         if pipeline.detector is None and fmt.name == self.pipeline.fmt.name:
             return  # still too short: the book goes on without a sequence model
         with self.lock:
-            self.pipeline, self.book = pipeline, pipeline.book()
+            self.pipeline, self.book, self.capped_at = pipeline, pipeline.book(), None
 
     def line_lm(self) -> LineLM | None:
         """The line model, loaded once (in a worker); None when there is none, said once as a notice."""
@@ -242,7 +259,7 @@ class FlagEngine:
         """The file was truncated or replaced: its sessions start over (the detector stays)."""
         with self.lock:
             if self.pipeline is not None:
-                self.book, self.resync = self.pipeline.book(), True
+                self.book, self.resync, self.capped_at = self.pipeline.book(), True, None
 
     def follow(self, block: Callable[[int, int], list[str]], total: int) -> None:
         """End of the first pass: take what arrived during it, to the end of the file; appended lines go to the tail."""
@@ -254,6 +271,19 @@ class FlagEngine:
         """Lines taken so far."""
         return self.book.lines if self.book is not None else 0
 
+    def take_notice(self) -> str:
+        """What the user should hear about once ("" when nothing): said, it is forgotten."""
+        notice, self.notice = self.notice, ""
+        return notice
+
+    def _at_cap(self, book: SessionBook) -> bool:
+        """Whether the book may take no more lines: the memory cap is reached (said once, as a notice)."""
+        if self.capped_at is None and book_bytes(book) > self.cap_mb * 2**20:
+            self.capped_at = book.lines
+            self.notice = (f"detector: lines after {book.lines:,} not judged: its sessions would pass the "
+                           f"{self.cap_mb:g} MB memory cap")  # fmt: skip
+        return self.capped_at is not None
+
     def catch_up(self, block: Callable[[int, int], list[str]], total: int) -> int:
         """Take the lines after the last one taken up to `total` (0-based block reader); returns lines skipped.
 
@@ -262,6 +292,7 @@ class FlagEngine:
         FLOOD_KEEP lines: it samples instead of falling ever further behind and holding the interpreter.
         Once following, `total` is the end of the file: the book's last record ends there (`SessionBook.finish`).
         A file that had too little history to learn from is self-trained on first, once it is long enough.
+        Near the memory cap no more lines are taken (`capped_at`).
         """
         if self.following and self.pipeline is not None and self.pipeline.detector is None and total > self.lines:
             self.retrain(block, total)
@@ -269,6 +300,9 @@ class FlagEngine:
             book = self.book
             assert book is not None
             start, skipped = book.lines, 0
+            if total > start and self._at_cap(book):
+                book.finish()  # the file ends here for the detector: its last record is judged too
+                return 0
             sample, self.resync = not self.resync, False
             if sample and total - start > FLOOD_LINES:
                 skipped = total - FLOOD_KEEP - start

@@ -43,8 +43,7 @@ class FlagsMixin:
         except LogptError as e:
             self.post_message(FlagStatus("off", e.message, failed=True))
             return
-        if engine.notice:
-            self.post_message(FlagStatus("notice", engine.notice, failed=True))  # shown once as a warning
+        self.say_notice()
         total = len(self.source)
         view_line = max(0, self.anchor_line())
         near = (max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))
@@ -55,6 +54,7 @@ class FlagsMixin:
             engine.catch_up(self.source.block, min(total, start + BATCH))
             done = min(total, start + BATCH) * 100 // max(total, 1)
             status(f"mining {done}%" + (" · flags near the view are provisional" if provisional else ""))
+            self.say_notice()  # the memory cap reached: the rest is not judged, said once
         # The view's sessions up to its last line first: in a file of one long session (sshd's), all of it before.
         self.post_message(FlagsFound(engine.score(near=near, until_line=near[1]), total))
         engine.follow(self.source.block, len(self.source))  # what arrived meanwhile; appends go to the tail worker
@@ -79,7 +79,15 @@ class FlagsMixin:
             self.post_message(
                 FlagStatus("flood", "detector: a flood of lines; judging only the newest (sampling)", failed=True)
             )
+        self.say_notice()
         self.post_message(FlagsFound(engine.score(), total))
+
+    def say_notice(self) -> None:
+        """What the engine has to say once (a corrupt cache set aside, the memory cap reached), as a warning."""
+        engine = self.state.flags.engine
+        notice = engine.take_notice() if engine is not None else ""
+        if notice:
+            self.post_message(FlagStatus("notice", notice, failed=True))
 
     @needs_view
     def on_flag_status(self, message: FlagStatus) -> None:
@@ -107,17 +115,20 @@ class FlagsMixin:
 
     def flag_part(self) -> Part:
         """The detector's part of the status bar: what it is doing, why there is none, or once the file is
-        judged `N flagged (source · line model)` (shortened to `N flagged`): which models judged, and how many
-        lines a flood made it skip, if any."""
+        judged `N flagged (source · line model)` (shortened to `N flagged`): which models judged, how many
+        lines a flood made it skip, and past which line the memory cap left lines unjudged, if any."""
         flags, engine = self.state.flags, self.state.flags.engine
         if engine is None:
             return Part("")
         if flags.off:
             return Part(f"no detector: {flags.off}")
-        if not flags.done:
+        if not flags.done:  # reaching the memory cap is said at once, as a warning
             return Part(f"detector: {flags.activity}")
+        capped = engine.capped_at
+        cap = f"memory cap {engine.cap_mb:g} MB"
+        beyond = f" · lines after {capped:,} not judged ({cap})" if capped is not None else ""
         skipped = f" · {engine.skipped:,} lines of a flood not judged" if engine.skipped else ""
-        count = f"{len(flags.found):,} flagged{skipped}"
+        count = f"{len(flags.found):,} flagged{skipped}{beyond}"
         line_model = " · line model" if engine.pipeline is not None and engine.pipeline.line_lm is not None else ""
         return Part(f"{count} ({engine.source}{line_model})", 1, count)
 

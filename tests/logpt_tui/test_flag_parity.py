@@ -108,6 +108,30 @@ async def test_multi_line_records_cut_by_the_explorers_blocks_get_the_flags_of_l
         assert explorer_flags(app) == expected
 
 
+async def test_a_file_past_the_memory_cap_is_judged_up_to_it_and_the_status_bar_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = lines_of(1500, 0, odd_every=150)
+    path, judged, saved = tmp_path / "host.log", tmp_path / "judged.log", tmp_path / "detector"
+    path.write_text("\n".join(lines) + "\n")
+    judged.write_text("\n".join(lines[:970]) + "\n")  # what fits: the blocks taken before the cap was reached
+    code, _, err = run(["detect", str(path), "--self-train", "--epochs", "3", "--save", str(saved), "--json"], capsys)
+    assert code == 0, err
+    expected = cli_flags(judged, saved, capsys)
+    assert expected and expected != cli_flags(path, saved, capsys)
+    cache = tmp_path / "cache"
+    shutil.copytree(saved, cache / cache_key(path))
+    monkeypatch.setattr("logpt_tui.explorer.tab_flags.BATCH", 97)
+    monkeypatch.setattr("logpt_tui.explorer.flagset.LINE_BYTES", 1000)
+    monkeypatch.setattr("logpt_tui.explorer.flagset.SESSION_BYTES", 0)
+    engine = FlagEngine(path, cache=cache, cap_mb=0.9)  # 943,718 bytes: past it after 970 lines (blocks of 97)
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=engine)
+    async with app.run_test(size=(220, 24)) as pilot:
+        await settle(pilot, app, lambda: "flagged" in status(app) and "(cached" in status(app), tries=600)
+        assert engine.capped_at == 970 and explorer_flags(app) == expected
+        assert "lines after 970 not judged (memory cap 0.9 MB)" in status(app)
+
+
 def engine_flags(engine: FlagEngine, lines: list[str], *, first: bool) -> list[tuple[int, str]]:
     """The explorer's flag engine driven as its workers drive it: the first pass in blocks, then the tail."""
     block = lambda a, b: lines[a:b]  # noqa: E731

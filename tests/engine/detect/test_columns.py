@@ -49,3 +49,5 @@ def test_a_key_column_holds_each_distinct_key_once_and_reads_as_its_keys() -> No
     column.extend(keys[30:])
     assert list(column) == keys and column == keys and column[-1] == keys[-1] and column[13:61] == keys[13:61]
     assert sorted(column.names) == sorted(set(keys)) and column != keys[:-1]
+    shared = KeyColumn(["b", "new"], table=column.table)  # a book's sessions share one table
+    assert list(shared) == ["b", "new"] and column.names[-1] == "new" and list(column) == keys
