@@ -52,7 +52,7 @@ from itertools import islice
 import numpy as np
 
 from engine.logs.logsource import BlockSearch, LogSource
-from engine.logs.userregex import UserRegex
+from engine.logs.userregex import Literal, UserRegex
 
 BLOCK_BYTES = 8 << 20  # bytes read and matched per block
 FIRST_BYTES = 128 << 10  # a find's first block: small, so a match near the start line shows at once
@@ -107,11 +107,12 @@ class Block:
 
 
 def _without_crlf(raw: bytes) -> bytes | None:
-    """The bytes without their CRs when each is before a newline (about twice as fast as replacing CRLF in
-    the text, and the same text: a CR ends an invalid UTF-8 sequence as the newline after it would); else None."""
+    """The bytes without their CRs when each is before a newline or at the end, where the last line's newline
+    would be (about twice as fast as replacing CRLF in the text, and the same text: a CR ends an invalid UTF-8
+    sequence as the newline after it would); else None."""
     data = np.frombuffer(raw, dtype=np.uint8)
-    cr = np.flatnonzero(data == 13)
-    if len(cr) and cr[-1] + 1 < len(data) and bool((data[cr + 1] == 10).all()):
+    after = np.flatnonzero(data == 13) + 1
+    if bool((data[after[after < len(data)]] == 10).all()):
         return raw.translate(None, b"\r")
     return None
 
@@ -136,12 +137,13 @@ def _block_lines(block: Block, pattern: UserRegex, cancelled: Cancelled) -> list
     literals = pattern.literals
     if literals and (not literals[0].folded or block.raw.isascii()):
         hay = block.raw.lower() if literals[0].folded else block.raw
-        counts = []
-        for literal in literals:
-            counts.append(hay.count(literal.needle) if b"\n" not in literal.needle else 0)
-            if counts[-1] == 0:  # every match holds it (and no line holds a newline): no line here matches
-                return []
-        hits, literal = min(zip(counts, literals, strict=True), key=lambda pair: pair[0])
+        counts: dict[Literal, int] = {}
+        for literal in literals:  # longest first: one inside a longer one is in as many lines or more, not counted
+            if not any(literal.needle in counted.needle for counted in counts):
+                counts[literal] = hay.count(literal.needle) if b"\n" not in literal.needle else 0
+                if counts[literal] == 0:  # every match holds it (and no line holds a newline): no line here matches
+                    return []
+        literal, hits = min(counts.items(), key=lambda pair: pair[1])
         if literal.whole and not block.long:  # each line that holds it matches
             return _holding(block, hay, literal.needle)
         narrower = pattern.narrower(literal) if pattern.line_local and hits * SPARSE > block.count else None
@@ -163,7 +165,14 @@ def _holding(block: Block, hay: bytes, needle: bytes) -> list[int]:
     if len(pieces) == 1:
         return []
     at = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))[:-1] + len(needle)) - len(needle)
-    return np.unique(np.searchsorted(block.starts, at, side="right") - 1).tolist()
+    return _distinct(np.searchsorted(block.starts, at, side="right") - 1)
+
+
+def _distinct(ascending: np.ndarray) -> list[int]:
+    """The values of an ascending array, each once (cheaper than np.unique's hashing)."""
+    keep = np.ones(len(ascending), dtype=bool)
+    keep[1:] = ascending[1:] != ascending[:-1]
+    return ascending[keep].tolist()
 
 
 def _held(block: Block, lines: list[int], pattern: UserRegex, cancelled: Cancelled) -> list[int]:
@@ -172,9 +181,9 @@ def _held(block: Block, lines: list[int], pattern: UserRegex, cancelled: Cancell
     assert block.raw is not None and block.lengths is not None
     if not lines:
         return []
-    raw, lengths = block.raw, block.lengths[lines]
-    spans = zip(block.starts[lines].tolist(), (block.starts[lines] + lengths).tolist(), strict=True)
-    held = Block(0, b"\n".join(raw[a:b] for a, b in spans), lengths, None, block.max_line_bytes)
+    lengths, starts = block.lengths[lines], block.starts[lines]
+    spans = map(slice, starts.tolist(), (starts + lengths).tolist())
+    held = Block(0, b"\n".join(map(block.raw.__getitem__, spans)), lengths, None, block.max_line_bytes)
     if not pattern.line_local:
         return [lines[k] for k in pattern.matching(held.text.split("\n"))]
     return [lines[k] for k in _scan_text(held.text, pattern, cancelled)]
@@ -215,7 +224,7 @@ def _window_marked(window: str, newlines: int, pattern: UserRegex) -> list[int] 
         return pattern.matching(window.split("\n"))
     if int(newline.sum()) != newlines:
         return None
-    return np.unique(np.cumsum(newline)[mark]).tolist()
+    return _distinct(np.cumsum(newline)[mark])
 
 
 def _window(text: str, pos: int, end: int, pattern: UserRegex) -> tuple[list[int], int]:
