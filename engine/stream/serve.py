@@ -53,6 +53,10 @@ from engine.stream.tally import BUCKET_TTL_S, COLLECT, FLUSH, LINES_PER_BUCKET, 
 BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
 FIRST_COUNT = 16  # entries asked for before any size is known; doubled while they fit
 DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
+# torch's intra-op threads while a consumer serves: a batch's pass is small (a few thousand inputs of a small
+# model), where a second thread spins more than it computes (on the 2-core VM: about twice the CPU a record)
+# and takes the core Redis or another consumer needs; consumers scale as processes.
+SCORING_THREADS = 1
 
 APPLY = JOIN + """
 local items = cjson.decode(ARGV[1])
@@ -320,10 +324,23 @@ def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None,
     return Entry(entry_id.decode(), source, line, decoded), ""
 
 
-def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None] = lambda _c: None) -> Stats:
+def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None] = lambda _c: None,
+          *, threads: int | None = SCORING_THREADS) -> Stats:  # fmt: skip
     """Judge batches until `stop()`; the batch under way is finished and acknowledged first. A lost
     connection is retried with backoff; then the consumer's own unacknowledged entries are judged again (the
-    script skips what was applied)."""
+    script skips what was applied). torch runs `threads` intra-op threads meanwhile (None: as it was)."""
+    import torch  # noqa: PLC0415
+
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _serve(consumer, stop, on_turn)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None]) -> Stats:
     import redis  # noqa: PLC0415
 
     attempt = 0

@@ -267,6 +267,29 @@ def test_a_destroyed_group_is_made_again_and_nothing_is_flagged_twice(redis_serv
     assert [f["line"] for f in flags(client)] == ["1", "2"]  # the first entry, read again, is not flagged twice
 
 
+def test_serve_scores_on_one_torch_thread_and_gives_the_setting_back(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    import torch
+
+    from engine.stream.serve import serve
+
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(200), tmp_path / "det")
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), detect_format(syslog(10)).format,
+                                             EvidenceRule("combined")), name="c1", block_ms=10)  # fmt: skip
+    client.xadd("logs", {"source": "a", "line": 1, "text": NOVEL.format(n=1)})
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # what torch starts with on a 2-core machine
+    try:
+        seen: list[int] = []
+        serve(consumer, lambda: len(seen) >= 2, lambda _c: seen.append(torch.get_num_threads()))
+        assert seen == [1, 1] and torch.get_num_threads() == 2
+        serve(consumer, lambda: len(seen) >= 3, lambda _c: seen.append(torch.get_num_threads()), threads=None)
+        assert seen[-1] == 2
+    finally:
+        torch.set_num_threads(before)
+    assert [f["line"] for f in flags(client)] == ["1"]
+
+
 def test_metrics_listen_on_localhost_unless_told_and_a_taken_port_is_one_error(
     redis_server, tmp_path: Path, capsys  # noqa: ANN001
 ) -> None:
