@@ -59,7 +59,7 @@ FIRST_BYTES = 128 << 10  # a find's first block: small, so a match near the star
 WINDOW_CHARS = 1 << 20  # text one regex call may cover: the per-call time limit and Esc are checked between them
 DENSE = 2  # a literal in more than one line in DENSE: the regex scans the whole block, not those lines alone
 SPARSE = 16  # a literal in more than one line in SPARSE: its context (a narrower regex) picks the lines first
-MATCHES_PER_LINE = 4  # more in one line (an empty match at every character): scan again from the next line
+MATCHES_PER_LINE = 4  # more a line in a window (an empty match at every character): its lines are searched one by one
 MARK = "\x00"  # put where a match was (a text that holds it is scanned match by match)
 TEXT_LINES = 20_000  # lines per block of a source that is not a file
 

@@ -164,8 +164,8 @@ def _contexts(items: list[Any], flags: str) -> dict[str, str]:
     """For each run of literal text in the pattern's top-level sequence, a regex every line the pattern matches
     also matches: the run and the plain items after it (`\\.25\\b` in `\\d+\\.\\d+\\.25\\b`) or, when none follows,
     the run behind a lookbehind of the plain items before it. A match's part from the run on is such a text
-    (the items after the run see the same text either way); none where that regex would be the whole pattern,
-    nor for a pattern that starts with literal text (the regex finds that as fast as it would a context)."""
+    (the items after the run see the same text either way). None for a pattern that starts with literal text
+    (the regex finds that as fast as it would a context), nor where the items beside the run are all optional."""
     contexts: dict[str, str] = {}
     i = 0 if items and items[0][0] is not sre_constants.LITERAL else len(items)
     while i < len(items):
@@ -175,15 +175,19 @@ def _contexts(items: list[Any], flags: str) -> dict[str, str]:
         if j == i:
             i += 1
             continue
-        run, source = items[i:j], "".join(_char(av) for _, av in items[i:j])
+        text, source = "".join(chr(av) for _, av in items[i:j]), "".join(_char(av) for _, av in items[i:j])
         after, before = _leading(items[j:]), _leading(items[:i][::-1])[::-1]
-        whole_pattern = i == 0 and j + len(after) == len(items)
-        if after and not whole_pattern:
-            contexts.setdefault("".join(chr(av) for _, av in run), flags + source + "".join(after))
-        elif before and not after:
-            contexts.setdefault("".join(chr(av) for _, av in run), f"{flags}(?<={''.join(before)}){source}")
+        if after and _constrains(items[j : j + len(after)]):
+            contexts.setdefault(text, flags + source + "".join(after))
+        elif before and not after and _constrains(items[i - len(before) : i]):
+            contexts.setdefault(text, f"{flags}(?<={''.join(before)}){source}")
         i = j
     return contexts
+
+
+def _constrains(items: list[Any]) -> bool:
+    """Whether some item is more than an optional repeat (`\\s*` alone would make the context the literal's)."""
+    return any(op not in _REPEATS or av[0] > 0 for op, av in items)
 
 
 def required_literals(pattern: str, *, ignore_case: bool) -> tuple[Literal, ...]:

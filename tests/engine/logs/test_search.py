@@ -228,6 +228,7 @@ def test_contexts_are_the_literal_and_the_plain_items_beside_it() -> None:
     assert contexts(r"port \d+ ssh2$") == ["", ""]  # starts with a literal: the regex itself finds it as fast
     assert contexts(r"\d+(a)bc") == ["", ""] and contexts(r"\d+abc") == [r"(?<=(?:[\d]){1,})abc"]
     assert contexts(r"\d+abc\d") == [r"abc[\d]"]  # whole pattern but not from its start: still narrower
+    assert contexts(r"\s*abc") == [""] and contexts(r"\d+abc\s*") == [r"(?<=(?:[\d]){1,})abc"]  # optional: no use
 
 
 def test_empty_matches_everywhere_cost_a_call_a_line(tmp_path: Path) -> None:
