@@ -27,6 +27,7 @@ tab, a language model). A 300 MB, 2.7M-line log (~80 MB of book) fits: the explo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -320,15 +321,11 @@ class FlagEngine:
         A large file's first exact flags wait for the whole file to be mined in order; this shows the
         view's block at once, and the exact pass replaces it (it may differ at session edges).
         """
-        from engine.detect.pipeline import DetectionPipeline  # noqa: PLC0415
-
         with self.lock:
             pipeline = self.pipeline
             assert pipeline is not None
             miner = pipeline.miner.copy()
-        copy = DetectionPipeline(pipeline.fmt, miner, pipeline.spec, pipeline.detector, pipeline.source, pipeline.rule,
-                                 pipeline.line_lm, pipeline.sequence)  # fmt: skip
-        book = copy.book()
+        book = dataclasses.replace(pipeline, miner=miner).book()
         book.add(lines, first_line)
         book.finish()
         book.score()
@@ -340,12 +337,13 @@ class FlagEngine:
             return len(self.book.dirty) if self.book is not None else 0
 
     def score(
-        self, near: tuple[int, int] | None = None, limit: int | None = None, until_line: int | None = None
-    ) -> list[Flag]:
+        self, near: tuple[int, int] | None = None, limit: int | None = None, until_line: int | None = None,
+        *, flags: bool = True,
+    ) -> list[Flag]:  # fmt: skip
         """Score changed sessions: those reaching into 0-based lines `near`, or (at most `limit` of) all; with
         `until_line` (1-based), only their keys up to that line (`SessionBook.score`: a long session in parts).
 
-        Returns every flag found so far.
+        Returns every flag found so far (none with `flags=False`: a part whose flags nobody will see).
         """
         with self.lock:
             book = self.book
@@ -354,7 +352,7 @@ class FlagEngine:
             if near is not None:
                 pending = [s for s in pending if _touches(book.sessions[s].lines, near)]
             book.score(pending[:limit] if limit is not None else pending, until_line=until_line)
-            return book.flags()
+            return book.flags() if flags else []
 
 
 def _touches(lines: list[int], near: tuple[int, int]) -> bool:

@@ -55,7 +55,11 @@ class FlagsMixin:
             done = min(total, start + BATCH) * 100 // max(total, 1)
             status(f"mining {done}%" + (" · flags near the view are provisional" if provisional else ""))
             self.say_notice()  # the memory cap reached: the rest is not judged, said once
-        # The view's sessions up to its last line first: in a file of one long session (sshd's), all of it before.
+        # The view's sessions up to its last line first: in a file of one long session (sshd's), all of it before,
+        # in parts of SCORE_LINES (the memory a part needs is the part's, not the session's; flags once, after).
+        for until in range(SCORE_LINES, near[1], SCORE_LINES):
+            status(f"scoring the view's sessions {until * 100 // max(near[1], 1)}%")
+            engine.score(near=near, until_line=until, flags=False)
         self.post_message(FlagsFound(engine.score(near=near, until_line=near[1]), total))
         engine.follow(self.source.block, len(self.source))  # what arrived meanwhile; appends go to the tail worker
         until = near[1]

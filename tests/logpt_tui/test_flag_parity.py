@@ -108,6 +108,36 @@ async def test_multi_line_records_cut_by_the_explorers_blocks_get_the_flags_of_l
         assert explorer_flags(app) == expected
 
 
+async def test_the_session_reaching_into_the_view_is_scored_in_parts_of_score_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.detect.detector import Detector
+
+    path, saved = tmp_path / "host.log", tmp_path / "detector"
+    path.write_text("\n".join(lines_of(1500, 0, odd_every=150)) + "\n")
+    code, _, err = run(["detect", str(path), "--self-train", "--epochs", "3", "--save", str(saved), "--json"], capsys)
+    assert code == 0, err
+    expected = cli_flags(path, saved, capsys)
+    shutil.copytree(saved, tmp_path / "cache" / cache_key(path))
+    monkeypatch.setattr("logpt_tui.explorer.tab_flags.BATCH", 97)
+    monkeypatch.setattr("logpt_tui.explorer.tab_flags.SCORE_LINES", 211)
+    scored, outliers = [], Detector.outliers
+
+    def spy(self: Detector, sessions: list, **kwargs: object) -> list:
+        scored.extend(len(keys) for keys in sessions)
+        return outliers(self, sessions, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Detector, "outliers", spy)
+    app = LogptApp(path, poll_seconds=0.05, backend=None, flags=FlagEngine(path, cache=tmp_path / "cache"))
+    async with app.run_test(size=(120, 24)) as pilot:  # it follows: the view is the file's end
+        await settle(pilot, app, lambda: "flagged (cached" in status(app), tries=600)
+        assert explorer_flags(app) == expected
+        block = app.tab.state.flags.engine.pipeline.detector.model.config.block_size
+    # A part holds the keys of SCORE_LINES lines and the context before them (engine.detect.scoring.suffix_start),
+    # never the whole session: the memory a part needs does not grow with the file.
+    assert max(scored) <= 211 + 2 * block + block // 2 < 1500
+
+
 async def test_a_file_past_the_memory_cap_is_judged_up_to_it_and_the_status_bar_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
