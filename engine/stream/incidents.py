@@ -13,7 +13,7 @@ incident:
 - `{stream}:inc-open`, source → the incident flags of that source join; `{stream}:inc-due`, incident → its
   last flag time (0 once sealed: a flag came too far away or too late, and opened the next one).
 
-JOIN is spliced into `engine.stream.serve.APPLY`: a flag joins its source's open incident in the same Lua
+JOIN is spliced into `engine.stream.apply.APPLY`: a flag joins its source's open incident in the same Lua
 step that writes the flag and sets the entry's marker, so a re-applied entry joins nothing twice.
 
 Closing (`Incidents.tick`, from each consumer's loop, once a second): CLAIM takes incidents quiet for
@@ -56,38 +56,66 @@ CLOSE_AT_ONCE = 4  # incidents one look claims at most (each is analysed between
 SHOWN_FLAGS = 5  # flagged lines listed in an incident's entry rows
 SIGNATURE_LINE = re.compile(re.escape(SIGNATURE_FIELD) + r"\s*(.+?)(?: \(\d+ lines? from line \d+\))?$", re.MULTILINE)
 
-# Lua spliced into APPLY (engine.stream.serve) before its loop; `join_incident(id, it.inc)` runs for each
-# applied entry with a flag. KEYS[6] is `{stream}:inc`; ARGV[5] the quiet time in ms, ARGV[6] the gap in
-# lines, ARGV[7] KEPT_FLAGS. `inc` is {source, line, why, text, kinds}.
+# Lua spliced into APPLY (engine.stream.apply) before its loop; `join_incident(id, inc)` runs for each applied
+# entry with a flag, `incidents_flush()` after the loop. KEYS[6] is `{stream}:inc`; ARGV[5] the quiet time in ms,
+# ARGV[6] the gap in lines, ARGV[7] KEPT_FLAGS. `inc` is {source, line, why, text, kinds}. A source's open incident
+# is read once a script and followed in Lua through the batch's flags; its hash, kept flags, due time and the
+# open map are written once at the end (or when a flag seals it): the state each flag joining in turn would leave,
+# at a few calls a batch instead of six a flag. Every flag of one script has the script's time (TIME, read once).
 JOIN = """
-local inc_now = nil
+local inc_now, inc_at = nil, {}
+local function inc_write(st)
+  local rec = KEYS[6] .. ':' .. st.id
+  if st.new then
+    redis.call('HSET', rec, 'source', st.source, 'first_line', st.first, 'last_line', st.last, 'first_ms', inc_now,
+               'last_ms', inc_now, 'flags', st.flags)
+    redis.call('HSET', KEYS[6] .. '-open', st.source, st.id)
+  else
+    redis.call('HSET', rec, 'first_line', st.first, 'last_line', st.last, 'last_ms', inc_now, 'flags', st.flags)
+  end
+  if #st.items > 0 then redis.call('RPUSH', rec .. ':flags', unpack(st.items)) end
+  redis.call('ZADD', KEYS[6] .. '-due', st.sealed and 0 or inc_now, st.id)
+end
 local function join_incident(id, inc)
   if inc_now == nil then
     local t = redis.call('TIME')
     inc_now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   end
-  local quiet, gap = tonumber(ARGV[5]), tonumber(ARGV[6])
+  local gap, kept = tonumber(ARGV[6]), tonumber(ARGV[7])
   local source, line = inc[1], tonumber(inc[2])
   local item = cjson.encode({line, id, inc[3], inc[5], inc[4]})
-  local open = redis.call('HGET', KEYS[6] .. '-open', source)
-  if open then
-    local rec = KEYS[6] .. ':' .. open
-    local f = redis.call('HMGET', rec, 'first_line', 'last_line', 'last_ms')
-    if f[1] and inc_now - tonumber(f[3]) < quiet and line >= tonumber(f[1]) - gap and line <= tonumber(f[2]) + gap then
-      redis.call('HSET', rec, 'first_line', math.min(tonumber(f[1]), line), 'last_line', math.max(tonumber(f[2]), line),
-                 'last_ms', inc_now)
-      if redis.call('HINCRBY', rec, 'flags', 1) <= tonumber(ARGV[7]) then redis.call('RPUSH', rec .. ':flags', item) end
-      redis.call('ZADD', KEYS[6] .. '-due', inc_now, open)
-      return
+  local st = inc_at[source]
+  if st == nil then
+    st = {}
+    local open = redis.call('HGET', KEYS[6] .. '-open', source)
+    if open then
+      local f = redis.call('HMGET', KEYS[6] .. ':' .. open, 'first_line', 'last_line', 'last_ms', 'flags')
+      if f[1] then
+        st = {id = open, source = source, first = tonumber(f[1]), last = tonumber(f[2]), flags = tonumber(f[4]),
+              items = {}, fresh = inc_now - tonumber(f[3]) < tonumber(ARGV[5])}
+      end
     end
-    if f[1] then redis.call('ZADD', KEYS[6] .. '-due', 0, open) end
+    inc_at[source] = st
   end
-  local rec = KEYS[6] .. ':' .. id
-  redis.call('HSET', rec, 'source', source, 'first_line', line, 'last_line', line, 'first_ms', inc_now,
-             'last_ms', inc_now, 'flags', 1)
-  redis.call('RPUSH', rec .. ':flags', item)
-  redis.call('HSET', KEYS[6] .. '-open', source, id)
-  redis.call('ZADD', KEYS[6] .. '-due', inc_now, id)
+  if st.id and (st.new or st.fresh) and line >= st.first - gap and line <= st.last + gap then
+    st.first, st.last, st.flags = math.min(st.first, line), math.max(st.last, line), st.flags + 1
+    if st.flags <= kept then st.items[#st.items + 1] = item end
+    st.dirty = true
+    return
+  end
+  if st.id and st.dirty then  -- sealed: a flag too far away or too late opens the next one
+    st.sealed = true
+    inc_write(st)
+  elseif st.id then
+    redis.call('ZADD', KEYS[6] .. '-due', 0, st.id)
+  end
+  inc_at[source] = {id = id, source = source, first = line, last = line, flags = 1, items = {item}, new = true,
+                    dirty = true}
+end
+local function incidents_flush()
+  for _, st in pairs(inc_at) do
+    if st.dirty then inc_write(st) end
+  end
 end
 """
 

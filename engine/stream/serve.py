@@ -15,10 +15,10 @@ batch is judged with the detector's pipeline pieces:
   Redis (engine.stream.tally), weighed by the evidence rule — what `logpt detect` weighs, except that a
   stream's verdict is not revised when later lines change a count.
 
-Exactly once, per entry: a Lua script applies an entry's effects (its key appended to its session's
-context and counted, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's marker
-(`{stream}:done:{id}`, kept a day) was not set, and sets it; entries are `XACK`ed after that. A consumer
-killed between the two leaves its entries pending: another consumer claims them after `claim_idle_ms`
+Exactly once, per entry: a Lua script (engine.stream.apply) applies an entry's effects (its key appended to its
+session's context and counted, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's marker
+(`{stream}:done:{id}`, kept a day) was not set, and sets it; the batch is `XACK`ed in the same step. A consumer
+killed before it leaves its entries pending: another consumer claims them after `claim_idle_ms`
 (XAUTOCLAIM), the script skips what was applied, and nothing is flagged twice or lost. An entry that is
 not a record (no text, not UTF-8, over MAX_RECORD_BYTES) goes to `{stream}:dead` with the reason and is acknowledged.
 
@@ -47,8 +47,9 @@ from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
 from engine.logs.timestamps import MinuteReader
 from engine.stream import MAX_RECORD_BYTES, backoff, migrate, tagged, wrong_type
-from engine.stream.incidents import JOIN, IncidentConfig, Incidents, flag_item
-from engine.stream.tally import BUCKET_TTL_S, COLLECT, FLUSH, LINES_PER_BUCKET, StreamTally, read_counts, tallies
+from engine.stream.apply import APPLY, Batch
+from engine.stream.incidents import IncidentConfig, Incidents, flag_item
+from engine.stream.tally import BUCKET_TTL_S, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
 BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
 FIRST_COUNT = 16  # entries asked for before any size is known; doubled while they fit
@@ -57,36 +58,6 @@ DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries 
 # model), where a second thread spins more than it computes (on the 2-core VM: about twice the CPU a record)
 # and takes the core Redis or another consumer needs; consumers scale as processes.
 SCORING_THREADS = 1
-
-APPLY = JOIN + """
-local items = cjson.decode(ARGV[1])
-local keep = tonumber(ARGV[2])
-local flagged = 0
-local tally_n, tally_b, tally_runs = {}, {}, {}
-local pushes = {}
-for _, it in ipairs(items) do
-  if redis.call('SET', KEYS[1] .. it.id, '1', 'NX', 'EX', tonumber(ARGV[3])) then
-    for _, push in ipairs(it.ctx) do
-      pushes[push[1]] = pushes[push[1]] or {}
-      table.insert(pushes[push[1]], push[2])
-    end
-    if it.flag ~= cjson.null then
-      redis.call('XADD', KEYS[3], '*', unpack(it.flag))
-      join_incident(it.id, it.inc)
-      flagged = flagged + 1
-    end
-""" + COLLECT + """
-  end
-end
-""" + FLUSH + """
-for name, keys in pairs(pushes) do
-  for i = 1, #keys, 1000 do redis.call('RPUSH', KEYS[2] .. name, unpack(keys, i, math.min(i + 999, #keys))) end
-  redis.call('LTRIM', KEYS[2] .. name, -keep, -1)
-  redis.call('HINCRBY', KEYS[5], name, #keys)
-end
-return flagged
-"""
-
 
 @dataclass
 class Stats:
@@ -203,13 +174,16 @@ class Consumer:
         for entry_id, fields, why in dead:
             self.client.xadd(self.dead_stream, {"entry": entry_id, "reason": why,  # type: ignore[attr-defined]
                                                 "fields": repr(fields)[:2000]})  # fmt: skip
-        items = self.judge(entries)
-        if items:
+        if entries:  # applied and acknowledged in one step, the dead-lettered entries too
+            batch = self.judge(entries)
+            batch.dead = [entry_id.decode() for entry_id, _f, _w in dead]
             self.stats.flags += int(self.apply(keys=[f"{self.keys}:done:", f"{self.keys}:ctx:", self.flags_stream,
-                                                     f"{self.keys}:tally:", self.context_count, self.incidents.key],
-                                               args=[json.dumps(items), self.context, DONE_TTL_S, BUCKET_TTL_S,
-                                                     *self.incidents.apply_args()]))  # fmt: skip
-        self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
+                                                     f"{self.keys}:tally:", self.context_count, self.incidents.key,
+                                                     self.stream],
+                                               args=[batch.to_json(), self.context, DONE_TTL_S, BUCKET_TTL_S,
+                                                     *self.incidents.apply_args(), self.group]))  # fmt: skip
+        else:
+            self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
         now_ms = time.time() * 1000
         self.stats.latencies_ms = [now_ms - int(e.id.split("-")[0]) for e in entries]
         self.stats.entries += len(entries)
@@ -219,8 +193,8 @@ class Consumer:
 
     # ---- judging ----
 
-    def judge(self, entries: list[Entry]) -> list[dict[str, object]]:
-        """One item per entry for the script: its id, its context pushes and its flag (or none)."""
+    def judge(self, entries: list[Entry]) -> Batch:
+        """The batch's effects for the script: per entry its context pushes, its counts and its flag (or none)."""
         fmt, rule = self.pipeline.fmt, self.pipeline.rule
         keyed, severities = [], {}
         for k, entry in enumerate(entries):
@@ -229,8 +203,7 @@ class Consumer:
                 continue
             keyed.append((record, self.key_of(record.message)))
             severities[k] = severity_of(record)
-        items: list[dict[str, object]] = [{"id": e.id, "ctx": [], "flag": None, "tally": None, "inc": None}
-                                          for e in entries]  # fmt: skip
+        batch = Batch(entries=[[e.id, 0, 0, 0, 0] for e in entries])
         keys_of = {record.line: key for record, key in keyed}
         by_source: dict[str, list] = {}
         for record, key in keyed:  # sessions never mix files
@@ -242,34 +215,35 @@ class Consumer:
                 names.append(f"{source}|{session.id}")
         surprises = self.surprises(sessions, names)
         for session, name in zip(sessions, names, strict=True):
+            at = batch.at(name)
             for k, key in zip(session.lines, session.keys, strict=True):
-                items[k]["ctx"].append([name, key])  # type: ignore[union-attr]
-        counts = self.counts_of(entries, keyed, items)
+                batch.entries[k] += (at, batch.at(key))
+        counts = self.counts_of(entries, keyed, batch)
         no_counts = FileTally()  # an entry that is no record of the format
         for k, entry in enumerate(entries):
             tally = counts.get(k)  # the entry is its source's newest record: its "line" in the source's counts
             found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprises.get(k), severities.get(k),
                           tally or no_counts, rule)  # fmt: skip
-            score = sum(e.weight for e in found)
             if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
                 why = "; ".join(e.detail for e in found)
                 evidence = json.dumps([[e.kind, e.weight, e.detail] for e in found])
-                items[k]["flag"] = ["entry", entry.id, "source", entry.source, "line", entry.line, "text",
-                                    entry.text[:4000], "template", keys_of.get(k, ""), "score", score,
-                                    "why", why, "evidence", evidence]  # fmt: skip
-                items[k]["inc"] = flag_item(entry.source, entry.line, why, entry.text, [e.kind for e in found])
-        return items
+                batch.flags.append([["entry", entry.id, "source", entry.source, "line", entry.line, "text",
+                                     entry.text[:4000], "template", keys_of.get(k, ""),
+                                     "score", sum(e.weight for e in found), "why", why, "evidence", evidence],
+                                    flag_item(entry.source, entry.line, why, entry.text, [e.kind for e in found])])  # fmt: skip
+                batch.entries[k][1] = len(batch.flags)
+        return batch
 
-    def counts_of(self, entries: list[Entry], keyed: list, items: list[dict[str, object]]) -> dict[int, StreamTally]:
-        """Entry index → its source's counts so far (engine.stream.tally); each item gets the increment the script
-        applies with it."""
+    def counts_of(self, entries: list[Entry], keyed: list, batch: Batch) -> dict[int, StreamTally]:
+        """Entry index → its source's counts so far (engine.stream.tally); each entry of `batch` gets the increment
+        the script applies with it (its source, key and bucket)."""
         seen = []
         for record, key in keyed:
             entry = entries[record.line]
             minute = self.minute_of(record.timestamp)
             bucket = f"m{minute}" if minute is not None else f"l{max(0, entry.line - 1) // LINES_PER_BUCKET}"
             seen.append((entry.source, key, bucket, minute is not None))
-            items[record.line]["tally"] = [entry.source, key, bucket]
+            batch.entries[record.line][2:5] = (batch.at(entry.source), batch.at(key), batch.at(bucket))
         wants: dict[str, set[tuple[str, str]]] = {}
         for source, key, bucket, _timed in seen:
             wants.setdefault(source, set()).add((bucket, key))

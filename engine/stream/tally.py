@@ -10,7 +10,7 @@ For each source file the consumers keep, under `{stream}:tally:{source}`:
   buckets it occurred, counted as runs like `engine.detect.evidence.FileTally` counts them.
 
 They are updated by the same Lua script, in the same step, as an entry's flag and context (exactly once:
-`COLLECT` and `FLUSH` are spliced into `engine.stream.serve.APPLY`). Before a batch is judged, `read_counts` fetches
+`COLLECT` and `FLUSH` are spliced into `engine.stream.apply.APPLY`). Before a batch is judged, `read_counts` fetches
 the counts its entries need; `StreamTally` adds the batch's own records before each entry and answers the
 questions `engine.detect.evidence.weigh` asks of a `FileTally`. So a line is judged against its source as
 far as the stream has got — as the explorer judges a followed file — with one difference a stream cannot
@@ -29,47 +29,60 @@ from engine.detect.evidence import ACTIVE_BUCKETS, LINES_PER_BUCKET
 BUCKET_TTL_S = 2 * 86_400
 MIN_RARE_RECORDS = 1_000  # a source's records before rarity means anything in a stream
 
-# Lua spliced into APPLY: COLLECT runs for each applied entry `it` (its `it.tally` is {source, key, bucket}),
-# gathering the batch's increments in order; FLUSH writes them after the loop, one call per distinct hash field
-# (a batch of 500 entries has a few dozen templates and buckets) instead of several per entry. KEYS[4] is the
-# `{stream}:tally:` prefix and ARGV[4] the buckets' time to live.
+# Lua spliced into APPLY after it decoded the batch (`str`: the batch's strings, indexed from 1): COLLECT defines
+# `tally_add(source, key, bucket)` (indexes into `str`), which APPLY runs for each applied entry, gathering the
+# batch's increments in tables keyed by those indexes (0: the source's own field ""); FLUSH writes them after the
+# loop, one call per distinct hash field (a batch of 500 entries has a few dozen templates and buckets) instead of
+# several per entry, and each source's `:last` in one HSET. KEYS[4] is the `{stream}:tally:` prefix and ARGV[4]
+# the buckets' time to live.
 COLLECT = """
-    if it.tally ~= cjson.null then
-      local base = KEYS[4] .. it.tally[1]
-      local key, b = it.tally[2], it.tally[3]
-      tally_n[base] = tally_n[base] or {}
-      tally_n[base][key] = (tally_n[base][key] or 0) + 1
-      tally_n[base][''] = (tally_n[base][''] or 0) + 1
-      local bk = base .. ':b:' .. b
-      tally_b[bk] = tally_b[bk] or {}
-      tally_b[bk][key] = (tally_b[bk][key] or 0) + 1
-      tally_runs[#tally_runs + 1] = {base, key, b}
-    end
-"""
-FLUSH = """
-for base, fields in pairs(tally_n) do
-  for k, v in pairs(fields) do redis.call('HINCRBY', base .. ':n', k, v) end
-end
-for bk, fields in pairs(tally_b) do
-  for k, v in pairs(fields) do redis.call('HINCRBY', bk, k, v) end
-  redis.call('EXPIRE', bk, tonumber(ARGV[4]))
-end
-local last, where = {}, {}
-for _, r in ipairs(tally_runs) do
-  for _, k in ipairs({r[2], ''}) do
-    local id = r[1] .. '|' .. k
-    if last[id] == nil then
-      last[id] = redis.call('HGET', r[1] .. ':last', k) or false
-      where[id] = {r[1], k}
-    end
-    if last[id] ~= r[3] then
-      last[id] = r[3]
-      redis.call('HINCRBY', r[1] .. ':active', k, 1)
-    end
+local t_n, t_b, t_last, t_runs = {}, {}, {}, {}
+local function tally_run(src, k, bucket)
+  local last = t_last[src]
+  if last[k] == nil then
+    last[k] = redis.call('HGET', KEYS[4] .. str[src] .. ':last', k == 0 and '' or str[k]) or false
+  end
+  if last[k] ~= bucket then
+    last[k] = bucket
+    t_runs[src][k] = (t_runs[src][k] or 0) + 1
   end
 end
-for id, b in pairs(last) do
-  if b then redis.call('HSET', where[id][1] .. ':last', where[id][2], b) end
+local function tally_add(src, key, b)
+  local n = t_n[src]
+  if n == nil then
+    n = {}
+    t_n[src], t_b[src], t_last[src], t_runs[src] = n, {}, {}, {}
+  end
+  n[key] = (n[key] or 0) + 1
+  n[0] = (n[0] or 0) + 1
+  local here = t_b[src][b]
+  if here == nil then
+    here = {}
+    t_b[src][b] = here
+  end
+  here[key] = (here[key] or 0) + 1
+  tally_run(src, key, str[b])
+  tally_run(src, 0, str[b])
+end
+"""
+FLUSH = """
+for src, n in pairs(t_n) do
+  local base = KEYS[4] .. str[src]
+  for k, v in pairs(n) do redis.call('HINCRBY', base .. ':n', k == 0 and '' or str[k], v) end
+  for b, here in pairs(t_b[src]) do
+    local bk = base .. ':b:' .. str[b]
+    for k, v in pairs(here) do redis.call('HINCRBY', bk, str[k], v) end
+    redis.call('EXPIRE', bk, tonumber(ARGV[4]))
+  end
+  for k, v in pairs(t_runs[src]) do redis.call('HINCRBY', base .. ':active', k == 0 and '' or str[k], v) end
+  local last = {}
+  for k, b in pairs(t_last[src]) do
+    if b then
+      last[#last + 1] = k == 0 and '' or str[k]
+      last[#last + 1] = b
+    end
+  end
+  for i = 1, #last, 1000 do redis.call('HSET', base .. ':last', unpack(last, i, math.min(i + 999, #last))) end
 end
 """
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -48,10 +48,10 @@ def sources() -> dict[str, list[str]]:
     return {APP: app, WEB: syslog(N, seed=1)}
 
 
-def publish(client, logs: dict[str, list[str]]) -> None:  # noqa: ANN001
-    """The sources' records, interleaved entry by entry as two shippers write them."""
+def publish(client, logs: dict[str, list[str]], lines: int = N) -> None:  # noqa: ANN001
+    """The sources' first `lines` records, interleaved entry by entry as two shippers write them."""
     pipe = client.pipeline(transaction=False)
-    for n in range(N):
+    for n in range(lines):
         for source, lines in logs.items():
             pipe.xadd("logs", {"source": source, "line": n + 1, "text": lines[n]})
     pipe.execute()
@@ -59,8 +59,8 @@ def publish(client, logs: dict[str, list[str]]) -> None:  # noqa: ANN001
 
 def consumer(client, bundle: Path, name: str, quiet_s: float, **kw: object) -> Consumer:  # noqa: ANN001
     fmt = detect_format(syslog(10)).format
-    return Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name=name, batch=128,
-                    incident_quiet_s=quiet_s, **kw)  # fmt: skip
+    return Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name=name,
+                    incident_quiet_s=quiet_s, **{"batch": 128, **kw})  # fmt: skip
 
 
 def closer(url: str, name: str, quiet_s: float = 0.05, claim_ttl_ms: int = 30_000) -> Incidents:
@@ -181,6 +181,44 @@ def test_a_claim_expired_or_an_incident_grown_since_its_claim_is_not_written_twi
     close_all(fast, client=client)  # the claim was dropped: written now, with both flags
     last = written(client)[-1]
     assert (last["incident"], last["first_line"], last["last_line"], last["flags"]) == (late.id, "601", "602", "2")
+
+
+def incident_state(client) -> dict[str, object]:  # noqa: ANN001
+    """The open incidents' state as Redis holds it, named by first line (times and entry ids left out: each run has its own)."""
+    ids = {i: f"{h[b'source'].decode()}:{h[b'first_line'].decode()}"
+           for i in (k.decode().split(":")[2] for k in client.keys("{logs}:inc:*") if not k.endswith(b":flags"))
+           for h in [client.hgetall(f"{{logs}}:inc:{i}")]}  # fmt: skip
+    return {
+        "incidents": {ids[i]: {k.decode(): v.decode() for k, v in client.hgetall(f"{{logs}}:inc:{i}").items()
+                               if not k.endswith(b"_ms")} for i in ids},  # fmt: skip
+        "kept": {ids[i]: [json.loads(f)[0] for f in client.lrange(f"{{logs}}:inc:{i}:flags", 0, -1)] for i in ids},
+        "open": {k.decode(): ids[v.decode()] for k, v in client.hgetall("{logs}:inc-open").items()},
+        "sealed": sorted(ids[i.decode()] for i, score in client.zrange("{logs}:inc-due", 0, -1, withscores=True)
+                         if score == 0),  # fmt: skip
+    }
+
+
+def test_a_batchs_flags_join_incidents_as_one_flag_a_step_does(redis_server, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """APPLY follows each source's open incident through the batch in Lua and writes it once: the state equals
+    that of a consumer judging one entry a step (each flag joining in turn), sealed incidents and the kept-flags
+    cap (3 here) and flags at most 10 lines apart included."""
+    import engine.stream.incidents
+
+    monkeypatch.setattr(engine.stream.incidents, "KEPT_FLAGS", 3)
+    bundle = detector_for(syslog(N), tmp_path / "det")
+    states = []
+    for db, batch in ((1, 2), (2, 256)):  # two sources interleaved: a batch of 2 holds one entry of each
+        client = redis.Redis(port=redis_server.port, db=db)
+        publish(client, sources(), 250)
+        judge = consumer(client, bundle, "c1", quiet_s=60, batch=batch)
+        judge.incidents.tick = lambda busy=False: 0  # nothing closed (a sealed one is due at once): the state stays
+        judge.incidents.config = replace(judge.incidents.config, gap=10)  # flags further apart: more incidents sealed
+        drain(judge, client, 2 * 250)
+        states.append(incident_state(client))
+    one_a_step, batched = states
+    assert batched == one_a_step
+    assert batched["sealed"] and any(int(i["flags"]) > 3 for i in batched["incidents"].values())
+    assert len(batched["open"]) == 2 and all(len(kept) <= 3 for kept in batched["kept"].values())
 
 
 @pytest.mark.slow  # a consumer process started (~5 s of imports on the shared 2-core VM) and killed

@@ -355,6 +355,49 @@ def test_bursts_and_rarity_are_weighed_from_counts_kept_in_redis_exactly_once(re
     assert int(counts[b""]) == sum(int(v) for k, v in counts.items() if k)
 
 
+def test_counts_kept_in_redis_are_each_entrys_counts_added_in_turn(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """The script's counts (engine.stream.tally's COLLECT and FLUSH) after batches of 7 entries of two sources
+    interleaved, one entry applied twice, equal `tallies` over every entry at once from nothing (the slow
+    reference): records per key and source, runs of buckets, the last bucket, records per bucket."""
+    from engine.logs.timestamps import MinuteReader
+    from engine.stream.tally import tallies
+
+    client = redis.Redis.from_url(redis_server.url)
+    logs = {"/a.log": syslog(300), "/b.log": syslog(300, seed=4)[:120]}
+    logs["/a.log"][100:104] = [NOVEL.format(n=n) for n in range(4)]
+    bundle = detector_for(syslog(300), tmp_path / "det")
+    fmt = detect_format(logs["/a.log"]).format
+    for n in range(300):
+        for source, lines in logs.items():
+            if n < len(lines):
+                client.xadd("logs", {"source": source, "line": n + 1, "text": lines[n]})
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1",
+                        batch=7)  # fmt: skip
+    drain(consumer, client, 420)
+    first = client.xrange("logs", count=1)[0][0]
+    client.xclaim("logs", "detect", "c1", 0, [first], force=True)  # pending again, as if its ack was lost
+    again = Consumer(client, consumer.pipeline, name="c1", batch=7)  # restarted: reads its own pending first
+    assert again.step() == 1 and client.xpending("logs", "detect")["pending"] == 0
+    seen = []
+    minute_of = MinuteReader()
+    for _id, f in client.xrange("logs"):
+        record = next(iter(parse_lines([f[b"text"].decode()], fmt)))
+        bucket = f"m{minute_of(record.timestamp)}"
+        seen.append((f[b"source"].decode(), consumer.key_of(record.message), bucket, True))
+    counts: dict = {}
+    tallies(counts, seen)
+    as_ints = lambda h: {k.decode(): int(v) for k, v in h.items()}  # noqa: E731
+    for source, c in counts.items():
+        base = f"{{logs}}:tally:{source}"
+        assert as_ints(client.hgetall(f"{base}:n")) == {"": c.records, **c.total}
+        assert as_ints(client.hgetall(f"{base}:active")) == {"": c.occupied, **c.active}
+        assert {k.decode(): v.decode() for k, v in client.hgetall(f"{base}:last").items()} == c.last
+        for bucket in {b for b, _k in c.in_bucket}:
+            want = {k: n for (b, k), n in c.in_bucket.items() if b == bucket}
+            assert as_ints(client.hgetall(f"{base}:b:{bucket}")) == want
+            assert 0 < client.ttl(f"{base}:b:{bucket}") <= 2 * 86_400
+
+
 @pytest.mark.slow
 def test_sequence_flags_are_the_full_scorings_however_the_entries_are_batched(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
     """Each session's keys are scored once, in the window the whole session's scoring puts them in: batches of 5

@@ -1,0 +1,88 @@
+"""One batch's effects, applied exactly once in one Lua step (`logpt serve`'s APPLY): each entry's key appended
+to its session's context and counted, its source's template counts (engine.stream.tally), its flag XADDed with
+the why and joined to its source's open incident (engine.stream.incidents), its marker set, and the batch
+acknowledged — an entry whose marker was set already (a redelivery) changes nothing but is acknowledged.
+
+`Batch` is what the consumer sends: each distinct string once (a batch's entries share a few sources, sessions,
+keys and buckets), entries as rows of places. What it leaves out: judging (engine.stream.serve).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from engine.stream.incidents import JOIN
+from engine.stream.tally import COLLECT, FLUSH
+
+# KEYS: `{stream}:done:`, `{stream}:ctx:`, the flags stream, `{stream}:tally:`, `{stream}:ctx-count`, `{stream}:inc`
+# and the stream itself; ARGV: the batch (`Batch.to_json`), the keys kept per session, the markers' and the buckets'
+# time to live, JOIN's three (ARGV[5..7]) and the consumer group. An entry's effects apply only if its marker was
+# unset; every entry of the batch (and the dead-lettered ones) is acknowledged in the same step.
+APPLY = (
+    """
+local batch = cjson.decode(ARGV[1])
+local str, entries, flags, acks = batch[1], batch[2], batch[3], batch[4]
+"""
+    + JOIN
+    + COLLECT
+    + """
+local keep, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local flagged = 0
+local pushes = {}
+for _, e in ipairs(entries) do
+  acks[#acks + 1] = e[1]
+  if redis.call('SET', KEYS[1] .. e[1], '1', 'NX', 'EX', ttl) then
+    for j = 6, #e, 2 do
+      local p = pushes[e[j]]
+      if p == nil then
+        p = {}
+        pushes[e[j]] = p
+      end
+      p[#p + 1] = str[e[j + 1]]
+    end
+    if e[2] > 0 then
+      redis.call('XADD', KEYS[3], '*', unpack(flags[e[2]][1]))
+      join_incident(e[1], flags[e[2]][2])
+      flagged = flagged + 1
+    end
+    if e[3] > 0 then tally_add(e[3], e[4], e[5]) end
+  end
+end
+"""
+    + FLUSH
+    + """
+incidents_flush()
+for s, keys in pairs(pushes) do
+  local name = str[s]
+  for i = 1, #keys, 1000 do redis.call('RPUSH', KEYS[2] .. name, unpack(keys, i, math.min(i + 999, #keys))) end
+  redis.call('LTRIM', KEYS[2] .. name, -keep, -1)
+  redis.call('HINCRBY', KEYS[5], name, #keys)
+end
+for i = 1, #acks, 1000 do redis.call('XACK', KEYS[7], ARGV[8], unpack(acks, i, math.min(i + 999, #acks))) end
+return flagged
+"""
+)
+
+
+@dataclass
+class Batch:
+    """What APPLY applies of a batch (its ARGV[1]), each string once (session names, keys, sources, buckets are
+    the same for many entries): per entry [id, flag, source, key, bucket, then its context pushes as session, key
+    pairs], strings as their places in `strings` (from 1; a flag's place in `flags`, from 1; 0: no flag, no
+    counts); per flag its fields and JOIN's item; and the ids of the batch's dead-lettered entries."""
+
+    strings: dict[str, int] = field(default_factory=dict)  # string → its place
+    entries: list[list[object]] = field(default_factory=list)
+    flags: list[list[object]] = field(default_factory=list)
+    dead: list[str] = field(default_factory=list)
+
+    def at(self, text: str) -> int:
+        """The place of `text` in `strings`, added when new."""
+        place = self.strings.get(text)
+        if place is None:
+            place = self.strings[text] = len(self.strings) + 1
+        return place
+
+    def to_json(self) -> str:
+        return json.dumps([list(self.strings), self.entries, self.flags, self.dead])
