@@ -42,6 +42,7 @@ from engine.detect.evidence import EvidenceRule, FileTally, Surprise, severity_o
 from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectionPipeline, surprise_at
 from engine.logs.formats.detect import parse_lines
+from engine.logs.formats.record import Record
 from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
@@ -133,7 +134,7 @@ class Consumer:
         raw = self.read_any()
         self.busy = len(raw) >= self.count  # a full read: more entries are waiting
         if raw:
-            largest = max(sum(len(k) + len(v) for k, v in fields.items()) for _, fields in raw)
+            largest = max(sum(map(len, fields)) + sum(map(len, fields.values())) for _, fields in raw)
             fits = max(1, BATCH_BYTES // max(largest, 1))
             self.count = max(1, min(self.batch, fits, 2 * len(raw) if len(raw) >= self.count else self.count))
         return raw
@@ -193,16 +194,26 @@ class Consumer:
 
     # ---- judging ----
 
-    def judge(self, entries: list[Entry]) -> Batch:
-        """The batch's effects for the script: per entry its context pushes, its counts and its flag (or none)."""
-        fmt, rule = self.pipeline.fmt, self.pipeline.rule
+    def parse(self, entries: list[Entry]) -> tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]:
+        """Each entry's record (its line: the entry's index) and key, and severities by index: nothing Redis holds."""
+        fmt = self.pipeline.fmt
         keyed, severities = [], {}
         for k, entry in enumerate(entries):
-            record = next(iter(parse_lines(entry.text.split("\n"), fmt, first_line=k)), None)
+            record = fmt.parse(entry.text, k) if "\n" not in entry.text else None  # one line: what parse_lines does
+            if record is not None:
+                record = fmt.finish(record, [])
+            else:
+                record = next(iter(parse_lines(entry.text.split("\n"), fmt, first_line=k)), None)
             if record is None:
                 continue
             keyed.append((record, self.key_of(record.message)))
             severities[k] = severity_of(record)
+        return keyed, severities
+
+    def judge(self, entries: list[Entry]) -> Batch:
+        """The batch's effects for the script: per entry its context pushes, its counts and its flag (or none)."""
+        rule = self.pipeline.rule
+        keyed, severities = self.parse(entries)
         batch = Batch(entries=[[e.id, 0, 0, 0, 0] for e in entries])
         keys_of = {record.line: key for record, key in keyed}
         by_source: dict[str, list] = {}

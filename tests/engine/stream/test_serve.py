@@ -21,7 +21,7 @@ from engine.logs.formats import detect_format  # noqa: E402
 from engine.logs.formats.detect import parse_lines  # noqa: E402
 from engine.logs.sessions import group_sessions  # noqa: E402
 from engine.logs.templates import TemplateMiner  # noqa: E402
-from engine.stream.serve import Consumer, pipeline_for  # noqa: E402
+from engine.stream.serve import Consumer, Entry, pipeline_for  # noqa: E402
 from engine.stream.ship import ship_files  # noqa: E402
 from tests.engine.detect.test_pipeline import random_detector, syslog  # noqa: E402
 
@@ -396,6 +396,29 @@ def test_counts_kept_in_redis_are_each_entrys_counts_added_in_turn(redis_server,
             want = {k: n for (b, k), n in c.in_bucket.items() if b == bucket}
             assert as_ints(client.hgetall(f"{base}:b:{bucket}")) == want
             assert 0 < client.ttl(f"{base}:b:{bucket}") <= 2 * 86_400
+
+
+def test_an_entrys_record_is_the_first_that_parse_lines_reads_of_it(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """Consumer.parse reads a one-line entry with its format directly: the same record as parse_lines (the slow
+    reference) for lines of the format, lines it does not match, multi-line entries, and a format whose records
+    take their message from their continuation lines (tcsh's history: the stamp, then the command)."""
+    from engine.logs.formats.detect import choose_format
+
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(200), tmp_path / "det")
+    syslog_fmt = detect_format(syslog(10)).format
+    cases = [
+        (syslog_fmt, [*syslog(30), "not a syslog line", "", NOVEL.format(n=1) + "\n  at frame 1\n  at frame 2",
+                      "Nov 21 11:00:00 web-01 app[1]: \u00e9t\u00e9 \u2603", "  continued"]),
+        (choose_format([], "tcsh-history"), ["#+1700000000", "#+1700000001\nls -l", "echo hi"]),
+    ]
+    for fmt, texts in cases:
+        consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
+        entries = [Entry(f"1-{k}", "/a.log", k + 1, text) for k, text in enumerate(texts)]
+        keyed, _severities = consumer.parse(entries)
+        want = [(k, r) for k, e in enumerate(entries)
+                for r in [next(iter(parse_lines(e.text.split("\n"), fmt, first_line=k)), None)] if r is not None]  # fmt: skip
+        assert [(record.line, record) for record, _key in keyed] == want
 
 
 @pytest.mark.slow
