@@ -5,8 +5,8 @@ log, and HDFS-like volume: --lines records of which 4% are anomalous (templates 
 
 1. Backlog: the records are shipped first (`ship_files`), then N consumers (separate processes, N = 1, 2)
    drain them; throughput = records / time to drain (from every consumer's first read), per consumer = / N.
-   Also the consumers' CPU (user + system, from /proc) per record over the same span: the cost of our work,
-   less swayed than time by other work on a busy machine.
+   Also the consumers' and redis-server's CPU (user + system, from /proc) per record over the same span: the
+   cost of our work, less swayed than time by other work on a busy machine.
 2. Offered load: records XADDed at --rate per second while one consumer judges them; end-to-end latency of
    each flag = the flag's stream id time − the record's stream id time (both Redis's clock), P50/P95/P99.
 3. Kill -9: two consumers at --rate; one is killed with SIGKILL; recovery = from the kill until the other
@@ -100,8 +100,10 @@ def wait_done(client: redis.Redis, total: int, timeout: float = 3600) -> float:
     raise TimeoutError("the consumers did not finish")
 
 
-def backlog(server: RedisServer, log: Path, bundle: Path, n: int, consumers: int, total: int) -> tuple[float, float]:
-    """Records per second, and the consumers' CPU seconds per record (Linux; less swayed by a busy machine)."""
+def backlog(server: RedisServer, log: Path, bundle: Path, n: int, consumers: int,
+            total: int) -> tuple[float, float, float]:  # fmt: skip
+    """Records per second, and the consumers' and redis-server's CPU seconds per record over the same span (Linux;
+    less swayed by a busy machine)."""
     client = redis.Redis.from_url(server.url)
     client.flushall()
     ship_files(client, [log], once=True)
@@ -111,14 +113,15 @@ def backlog(server: RedisServer, log: Path, bundle: Path, n: int, consumers: int
     try:
         while len(client.xinfo_consumers("logs", "detect")) < consumers:  # loaded and reading: the clock starts
             time.sleep(0.01)
-        cpu = -sum(cpu_seconds(p.pid) for p in procs)
+        redis_pid = server.process.pid if server.process is not None else -1
+        cpu, redis_cpu = -sum(cpu_seconds(p.pid) for p in procs), -cpu_seconds(redis_pid)
         seconds = wait_done(client, total)
-        cpu += sum(cpu_seconds(p.pid) for p in procs)
+        cpu, redis_cpu = cpu + sum(cpu_seconds(p.pid) for p in procs), redis_cpu + cpu_seconds(redis_pid)
     finally:
         for p in procs:
             p.kill()
             p.wait()
-    return total / seconds, cpu / total
+    return total / seconds, cpu / total, redis_cpu / total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -218,10 +221,11 @@ def main() -> None:
             )
             print("|---|---|---|")
             for n in [int(c) for c in args.consumers.split(",")] if "backlog" in args.runs else ():
-                rate, cpu = backlog(server, log, bundle, args.lines, n, args.lines)
+                rate, cpu, redis_cpu = backlog(server, log, bundle, args.lines, n, args.lines)
                 spread = f" over {args.components} programs" if args.components else ""
                 print(f"| backlog of {args.lines:,}{spread}, {n} consumer(s) | {rate:,.0f} records/s ({rate / n:,.0f} per consumer; "
-                      f"{cpu * 1e6:,.0f} µs consumer CPU a record) | 15,000 events/s |")  # fmt: skip
+                      f"{cpu * 1e6:,.0f} µs consumer CPU, {redis_cpu * 1e6:,.0f} µs redis-server CPU a record) "
+                      "| 15,000 events/s |")  # fmt: skip
             part = records(args.offered_lines, seed=1)
             r = offered(server, part, bundle, args.rate, 1, args.claim_ms) if "offered" in args.runs else None
             if r is not None:
