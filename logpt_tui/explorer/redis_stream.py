@@ -130,7 +130,8 @@ def incident_rows(fields: dict[str, str]) -> list[tuple[str, int]]:
     rows += [(f"  flagged: {why}", int(line)) for line, why in flagged[:SHOWN_FLAGS]]
     if len(flagged) > SHOWN_FLAGS:
         rows.append((f"  … {int(fields.get('flags', len(flagged))) - SHOWN_FLAGS} more flagged", first))
-    rows.append((f"  open: logpt-tui {source}, then :{first} (analysed lines {fields.get('lines', '?')})", first))
+    rows.append((f"  o: its lines here; or logpt-tui {source}, then :{first} (analysed lines {fields.get('lines', '?')})",
+                 first))  # fmt: skip
     return [(text.replace("\n", " "), line) for text, line in rows]  # one spool line each
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from engine.analysis.chunkplan import ChunkPlan
     from engine.logs.clock import TimeIndex
     from engine.logs.formats.spec import LogFormat
+    from engine.logs.logsource import LogSource
     from logpt_tui.explorer.flagset import FlagEngine
 
 
@@ -128,6 +129,7 @@ class TabState:
     queued: tuple[str, int] | None = None  # s / r / a pressed before the model or the chunks: (query, line)
     marks: list[int] = field(default_factory=list)  # marked lines, 0-based, ascending (tab_marks.py)
     new_since_scroll: int = 0  # lines appended while the view was not following
+    sources: dict[str, LogSource] = field(default_factory=dict)  # a stream's source files read by `o`, indexed once
 
     def rows(self) -> list[int] | None:
         """The rows the view shows: flagged lines only, else the picked template's lines, else the filter's,

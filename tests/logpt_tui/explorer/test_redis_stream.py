@@ -144,7 +144,8 @@ def test_an_incident_shows_as_rows_that_say_its_source_lines_and_cause() -> None
     assert rows[2] == "  evidence: 10:05:00 kernel: Out of memory: Killed process 4000 (java)"
     assert rows[3] == "  evidence: host: web-01 (6)"  # the analyst's flagged items are the flagged rows below
     assert rows[4:9] == ["  flagged: template never seen"] * 5 and rows[9] == "  … 1 more flagged"
-    assert rows[10] == "  open: logpt-tui /var/log/app.log, then :301 (analysed lines 281-326)" and len(rows) == 11
+    assert rows[10] == "  o: its lines here; or logpt-tui /var/log/app.log, then :301 (analysed lines 281-326)"
+    assert len(rows) == 11
 
 
 async def test_incident_rows_are_numbered_by_the_source_lines_they_point_at(redis_server) -> None:  # noqa: ANN001
@@ -164,6 +165,40 @@ async def test_incident_rows_are_numbered_by_the_source_lines_they_point_at(redi
                                *[[str(301 + k), "app.log"] for k in range(5)], ["301", "app.log"],
                                ["301", "app.log"]], rows  # fmt: skip
             assert "incident: memory: Host ran out of memory" in rows[0] and "low memory" in rows[1], rows
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+        CLEANUPS.clear()
+
+
+async def test_o_shows_a_stream_row_s_lines_in_its_source_file(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """`o` on an incident's rows: the source file's lines around the row's line in the side panel, the row's own
+    line marked; a source that is not on this machine, or a row with no source, is one line saying so."""
+    import redis
+
+    source = tmp_path / "app.log"
+    source.write_text("".join(f"10:{i // 60:02d}:{i % 60:02d} app: step {i}\n" for i in range(1, 401)))
+    client = redis.Redis.from_url(redis_server.url)
+    client.xadd("{logs}:incidents", {**INCIDENT, "source": str(source)})
+    client.xadd("{logs}:incidents", {**INCIDENT, "source": "/nowhere/app.log", "incident": "1700000000001-0"})
+    try:
+        path, name = open_argument(f"redis://127.0.0.1:{redis_server.port}/{{logs}}:incidents")
+        wait_for(path, "/nowhere/app.log, then :301")
+        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(pilot, app, lambda: "22 lines" in status(app))
+            await pilot.press("g", "j")  # the onset row: line 299 of the source
+            await pilot.press("o")
+            await settle(pilot, app, lambda: app.tab.panel.has_class("-open"))
+            head = str(app.tab.panel.query_one("#panel-head").render())
+            body = app.tab.panel.query_one("#panel-body").source  # the Markdown given
+            assert "Source" in head and f"{source}:299" in head, head
+            assert "▶ 299  10:04:59 app: step 299" in body and "  279  10:04:39 app: step 279" in body, body
+            assert "  319  10:05:19 app: step 319" in body and "step 320" not in body and "step 278" not in body
+            await pilot.press("G")  # the other incident's last row: its source is not on this machine
+            await pilot.press("o")
+            await pilot.pause(0.3)
+            assert any("/nowhere/app.log" in str(n.message) for n in app._notifications), list(app._notifications)
     finally:
         for cleanup in CLEANUPS:
             cleanup()
