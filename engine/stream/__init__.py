@@ -1,6 +1,6 @@
 """Beyond one machine: log records through Redis Streams (`logpt ship` publishes them, `logpt serve` judges them)."""
 
-from engine.errors import InputError
+from engine.errors import InputError, LogptError
 
 MAX_RECORD_BYTES = 64 * 1024  # a record's text, in UTF-8 bytes: `ship` sends it cut to this, `serve` dead-letters longer
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # waits between reconnection attempts, the last one repeated
@@ -26,6 +26,26 @@ def migrate(client: object, old: str, new: str) -> bool:
         return bool(client.exists(old) and not client.exists(new) and client.renamenx(old, new))  # type: ignore[attr-defined]
     except (redis.exceptions.ResponseError, redis.exceptions.RedisClusterException):  # in a cluster: two slots
         return False
+
+
+def connect(url: str, *, needed_by: str = "shipping") -> object:
+    """A Redis client for `url`, checked with a PING (a one-line error when it does not answer); a node of a
+    Redis Cluster gives a cluster client (keys routed to their slots' nodes, MOVED followed). `needed_by` names
+    what needs the `redis` package when it is missing."""
+    try:
+        import redis  # noqa: PLC0415 - only the stream commands and views need it
+    except ImportError:
+        raise LogptError(f"{needed_by} needs the `redis` package", "pip install 'logpt-tui[stream]'") from None
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+        client.ping()
+        if client.info("cluster").get("cluster_enabled"):
+            client = redis.RedisCluster.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+    except ValueError as e:
+        raise LogptError(f"not a Redis URL: {url!r} ({e})", "use redis://HOST:PORT/DB") from None
+    except redis.exceptions.RedisError as e:
+        raise LogptError(f"Redis at {url} does not answer: {e}", "start redis-server, or check the URL") from None
+    return client
 
 
 def backoff(attempt: int) -> float:

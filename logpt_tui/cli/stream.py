@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from engine.errors import LogptError
+from engine.stream import connect
 from logpt_tui.cli.console import err, safe
 
 RedisOpt = Annotated[str, typer.Option("--redis", help="Redis URL, e.g. redis://127.0.0.1:6379/0.")]
@@ -18,25 +19,6 @@ MaxlenOpt = Annotated[
     int | None, typer.Option("--maxlen", min=1, help="Keep about this many entries in the stream (XADD MAXLEN ~).")
 ]
 OnceOpt = Annotated[bool, typer.Option("--once", help="Send what the files hold now and exit (no following).")]
-
-
-def connect(url: str) -> object:
-    """A Redis client for `url`, checked with a PING (a one-line error when it does not answer); a node of a
-    Redis Cluster gives a cluster client (keys routed to their slots' nodes, MOVED followed)."""
-    try:
-        import redis  # noqa: PLC0415 - only `ship` and `serve` need it
-    except ImportError:
-        raise LogptError("shipping needs the `redis` package", "pip install 'logpt-tui[stream]'") from None
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
-        client.ping()
-        if client.info("cluster").get("cluster_enabled"):
-            client = redis.RedisCluster.from_url(url, socket_timeout=10, socket_connect_timeout=5)
-    except ValueError as e:
-        raise LogptError(f"not a Redis URL: {url!r} ({e})", "use redis://HOST:PORT/DB") from None
-    except redis.exceptions.RedisError as e:
-        raise LogptError(f"Redis at {url} does not answer: {e}", "start redis-server, or check --redis") from None
-    return client
 
 
 def ship(

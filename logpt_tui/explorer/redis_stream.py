@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from engine.errors import LogptError
-from engine.stream import backoff
+from engine.stream import backoff, connect
 from logpt_tui.explorer.follow import CLEANUPS, SPOOL_CAP_BYTES
 
 PAGE = 10_000  # entries per XRANGE page
@@ -160,8 +160,9 @@ def copy_stream(client: object, stream: str, target: Path, stop: threading.Event
         while not stop.is_set():
             try:
                 reply = client.xread({stream: last}, count=PAGE, block=BLOCK_MS)  # type: ignore[attr-defined]
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ResponseError):
-                # Redis away, or the key briefly something else than a stream (WRONGTYPE): wait and read on from
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ResponseError,
+                    redis.exceptions.RedisClusterException):  # fmt: skip
+                # Redis (or a cluster's nodes) away, or the key briefly something else than a stream (WRONGTYPE): wait and read on from
                 # `last` (no gap, no repeat); the thread never ends while the explorer follows the stream
                 time.sleep(backoff(attempt))
                 attempt += 1
@@ -195,17 +196,12 @@ def add_origins(origins: StreamOrigins, fields: dict[bytes, bytes], shown_lines:
 
 def spool_stream(url: str) -> tuple[Path, str]:
     """Start following the stream at `url` into a spool file; (its path, a name for the tab)."""
-    try:
-        import redis  # noqa: PLC0415
-    except ImportError:
-        raise LogptError(
-            "following a Redis stream needs the `redis` package", "pip install 'logpt-tui[stream]'"
-        ) from None
     server, stream = parse_stream_url(url)
+    client = connect(server, needed_by="following a Redis stream")  # a cluster's node: a cluster client
+    import redis  # noqa: PLC0415 - connect said so, in one line, when it is missing
+
     try:
-        client = redis.Redis.from_url(server, socket_timeout=10, socket_connect_timeout=5)
-        client.ping()
-        kind = client.type(stream).decode()
+        kind = client.type(stream).decode()  # type: ignore[attr-defined]
     except redis.exceptions.RedisError as e:
         raise LogptError(f"Redis at {server} does not answer: {e}", "start redis-server, or check the URL") from None
     if kind not in ("stream", "none"):

@@ -65,7 +65,7 @@ def test_tagged_keys_share_the_streams_slot() -> None:
 @pytest.mark.slow  # ~3 s of cluster start and ~10 s of serving on the loaded 2-core VM
 def test_ship_serve_on_a_local_cluster_flag_what_one_redis_flags(redis_cluster: str, redis_server,  # noqa: ANN001
                                                                   tmp_path: Path) -> None:  # fmt: skip
-    from logpt_tui.cli.stream import connect
+    from engine.stream import connect
 
     client = connect(redis_cluster)
     assert isinstance(client, redis.RedisCluster)  # found out from the node's INFO: no option to pass
@@ -78,6 +78,31 @@ def test_ship_serve_on_a_local_cluster_flag_what_one_redis_flags(redis_cluster: 
     assert on_cluster == single and novel <= on_cluster.keys()
     assert incidents == single_incidents and len(incidents) >= 1
     assert ship_files(client, [log], once=True) == 0  # the position was kept (in the stream's slot)
+    followed = follow_in_the_explorer(redis_cluster, "{logs}:incidents", len(incidents))
+    assert [row.split(" · ")[1] for row in followed] == [f"syslog lines {i[0]}-{i[1]}" for i in incidents]
+
+
+def follow_in_the_explorer(node_url: str, stream: str, count: int, timeout: float = 20) -> list[str]:
+    """What `logpt-tui redis://NODE/STREAM` spools from a cluster node (a cluster client, found from the node):
+    the first row of each incident, once `count` are there."""
+    from urllib.parse import urlparse
+
+    from logpt_tui.explorer.follow import CLEANUPS
+    from logpt_tui.explorer.redis_stream import spool_stream
+
+    path, _name = spool_stream(f"redis://{urlparse(node_url).netloc}/{stream}")
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            heads = [row for row in path.read_text().splitlines() if row.startswith("incident: ")]
+            if len(heads) >= count:
+                return heads
+            time.sleep(0.05)
+        raise AssertionError(f"{count} incidents not spooled: {path.read_text()!r}")
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+        CLEANUPS.clear()
 
 
 def test_an_earlier_versions_positions_and_flags_are_renamed_on_a_single_redis(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
