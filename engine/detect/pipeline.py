@@ -44,7 +44,7 @@ __all__ = ["HISTORY_LINES", "NO_HISTORY", "DetectConfig", "DetectionPipeline", "
 NO_HISTORY = "no sequence model: too little history"  # the source when self-training had too little to learn from
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a big file has tens of thousands, built again after each part
 class Flag:
     """Why a line was flagged: its evidence, strongest first (see `engine.detect.evidence`)."""
 
