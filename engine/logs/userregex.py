@@ -163,7 +163,7 @@ def _leading(items: list[Any]) -> list[str]:
 def _contexts(items: list[Any], flags: str) -> dict[str, str]:
     """For each run of literal text in the pattern's top-level sequence, a regex every line the pattern matches
     also matches: the run and the plain items after it (`\\.25\\b` in `\\d+\\.\\d+\\.25\\b`) or, when none follows,
-    the run behind a lookbehind of the plain items before it. A match's part from the run on is such a text
+    the run behind a lookbehind of the plain items before it (also where what follows is all optional). A match's part from the run on is such a text
     (the items after the run see the same text either way). None for a pattern that starts with literal text
     (the regex finds that as fast as it would a context), nor where the items beside the run are all optional."""
     contexts: dict[str, str] = {}
@@ -177,9 +177,10 @@ def _contexts(items: list[Any], flags: str) -> dict[str, str]:
             continue
         text, source = "".join(chr(av) for _, av in items[i:j]), "".join(_char(av) for _, av in items[i:j])
         after, before = _leading(items[j:]), _leading(items[:i][::-1])[::-1]
-        if after and _constrains(items[j : j + len(after)]):
+        after_constrains = bool(after) and _constrains(items[j : j + len(after)])
+        if after_constrains:
             contexts.setdefault(text, flags + source + "".join(after))
-        elif before and not after and _constrains(items[i - len(before) : i]):
+        elif before and _constrains(items[i - len(before) : i]):  # nothing after, or only optional items
             contexts.setdefault(text, f"{flags}(?<={''.join(before)}){source}")
         i = j
     return contexts
