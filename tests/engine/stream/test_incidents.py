@@ -139,7 +139,7 @@ def test_incidents_are_written_once_quiet_with_the_analysts_root_cause(redis_ser
     shown = entry_text(oom)
     assert shown.startswith("incident: memory: ") and " · app.log lines 301-306 · 6 flagged (novel ×6" in shown
     assert "  onset (first error): Nov 21 10:05:00 web-01 kernel: Out of memory" in shown
-    assert f"open: logpt-tui {APP}, then :301 (analysed lines 281-326)" in shown
+    assert f"o: its lines here; or logpt-tui {APP}, then :301 (analysed lines 281-326)" in shown
 
 
 def test_closers_racing_write_each_incident_once(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
