@@ -36,7 +36,8 @@ from logpt_tui.explorer.keys import bindings, palette_commands
 from logpt_tui.explorer.messages import BackendReady
 from logpt_tui.explorer.redis_stream import is_stream_url, spool_stream
 from logpt_tui.explorer.screens import HelpScreen
-from logpt_tui.explorer.tab import POLL_SECONDS, LogTab
+from logpt_tui.explorer.settings import POLL_SECONDS
+from logpt_tui.explorer.tab import LogTab
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.terminal import visible
 

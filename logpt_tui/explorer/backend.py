@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Protocol
 from engine.analysis.chunker import ANALYST_CHUNK_LINES, REPLY_TOKENS, Chunk, line_chunks
 from engine.analysis.digest import Digest
 from engine.analysis.reply import NOT_WRITTEN, AnalystWriter, Generation, Writer
+from logpt_tui.explorer.settings import LOCK_POLL_S
 
 if TYPE_CHECKING:  # torch: loaded in the worker that loads the model, not when the explorer opens
     from engine.analysis.run import BundleWriter
 
 LOADING = "loading model…"  # the model's state while the app loads it (a key for an analysis then waits)
-LOCK_POLL_S = 0.1  # how often a reply waiting for the model looks whether it was cancelled
 
 
 class Backend(Writer, Protocol):

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, TypeVar
 import platformdirs
 
 from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
+from logpt_tui.explorer.settings import BOOK_MB, FLOOD_KEEP, FLOOD_LINES, SELF_TRAIN_EPOCHS
 
 M = TypeVar("M")
 
@@ -52,10 +53,6 @@ if TYPE_CHECKING:
     from engine.logs.formats import LogFormat
 
 
-FLOOD_LINES = 50_000  # lines the tail may run ahead of the detector before it samples
-FLOOD_KEEP = 5_000  # lines judged after a skip: the newest
-SELF_TRAIN_EPOCHS = 20  # as `logpt detect --self-train` (its --epochs default): the same file, the same detector
-BOOK_MB = 100  # the memory cap: what a file's session book may hold; lines past it are not judged (#29)
 LINE_BYTES = 30  # a line in the book: key and line 8 (engine.detect.columns), template id and run 8, severity 12
 SESSION_BYTES = 600  # a session in the book: its objects and first chunks (tests/engine/detect/test_columns.py)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.errors import LogptError
+from logpt_tui.explorer.settings import SPOOL_CAP_BYTES
 
 CLEANUPS: list[Callable[[], None]] = []  # run when the explorer exits (a spooled stdin file)
 
@@ -39,7 +40,6 @@ def watch_file(path: Path, touched: Callable[[], None]) -> object | None:
     return observer
 
 
-SPOOL_CAP_BYTES = 1 << 30  # `yes | logpt-tui -` must not fill the disk
 
 
 def copy_capped(source_fd: int, target_fd: int, cap: int = SPOOL_CAP_BYTES) -> None:

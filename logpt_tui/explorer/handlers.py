@@ -1,10 +1,8 @@
-"""What the parts of a tab share: the worker batch size and the guard for handlers of worker messages."""
+"""What the parts of a tab share: the guard for handlers of worker messages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-BATCH = 20_000  # lines per step of the filter, planning, mining and flagging workers
 
 
 def needs_view(handler: Callable) -> Callable:

@@ -30,10 +30,9 @@ from urllib.parse import parse_qs, urlparse
 
 from engine.errors import LogptError
 from engine.stream import backoff, connect
-from logpt_tui.explorer.follow import CLEANUPS, SPOOL_CAP_BYTES
+from logpt_tui.explorer.follow import CLEANUPS
+from logpt_tui.explorer.settings import SPOOL_CAP_BYTES, STREAM_BLOCK_MS, STREAM_PAGE
 
-PAGE = 10_000  # entries per XRANGE page
-BLOCK_MS = 1000
 SHIPPED = ("source", "offset", "line", "lines")  # fields of `logpt ship` entries besides the text
 
 
@@ -152,14 +151,14 @@ def entry_text(fields: dict[bytes, bytes]) -> str:
 def copy_stream(client: object, stream: str, target: Path, stop: threading.Event, cap: int = SPOOL_CAP_BYTES,
                 origins: StreamOrigins | None = None) -> None:  # fmt: skip
     """Write the stream's entries to `target` until `stop` is set (the thread of `spool_stream`): XREAD from
-    the last entry written returns the history in pages at once, then waits up to BLOCK_MS for new ones."""
+    the last entry written returns the history in pages at once, then waits up to STREAM_BLOCK_MS for new ones."""
     import redis  # noqa: PLC0415
 
     last, attempt = "0-0", 0
     with target.open("ab") as out:
         while not stop.is_set():
             try:
-                reply = client.xread({stream: last}, count=PAGE, block=BLOCK_MS)  # type: ignore[attr-defined]
+                reply = client.xread({stream: last}, count=STREAM_PAGE, block=STREAM_BLOCK_MS)  # type: ignore[attr-defined]
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ResponseError,
                     redis.exceptions.RedisClusterException):  # fmt: skip
                 # Redis (or a cluster's nodes) away, or the key briefly something else than a stream (WRONGTYPE): wait and read on from

@@ -40,6 +40,7 @@ from logpt_tui.explorer.messages import (
     SourceChanged,
 )
 from logpt_tui.explorer.redis_stream import ORIGINS
+from logpt_tui.explorer.settings import POLL_SECONDS, PREVIEW_ABOVE_BYTES
 from logpt_tui.explorer.state import FlagState, TabState
 from logpt_tui.explorer.status import Part, fit
 from logpt_tui.explorer.tab_chunks import ChunksMixin
@@ -53,9 +54,6 @@ from logpt_tui.explorer.widgets.analysis_panel import AnalysisPanel
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.explorer.widgets.minimap import Minimap
 from logpt_tui.terminal import visible
-
-POLL_SECONDS = 1.0  # the fallback when file events do not arrive
-PREVIEW_ABOVE_BYTES = 8 << 20  # files larger than this show their last lines before the index is built
 
 
 class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, TemplatesMixin, ChunksMixin, Vertical):

@@ -14,8 +14,9 @@ from textual import work
 
 from engine.analysis.chunkplan import ChunkPlan
 from logpt_tui.explorer.backend import LOADING, Backend
-from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.handlers import needs_view
 from logpt_tui.explorer.messages import ChunksPlanned
+from logpt_tui.explorer.settings import BATCH
 from logpt_tui.explorer.state import TabState
 from logpt_tui.explorer.widgets.minimap import Minimap
 from logpt_tui.terminal import visible

@@ -10,15 +10,13 @@ from __future__ import annotations
 from textual import work
 
 from engine.errors import InputError, LogptError
-from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.handlers import needs_view
 from logpt_tui.explorer.messages import FlagsFound, FlagStatus
+from logpt_tui.explorer.settings import BATCH, SCORE_LINES, SCORE_SESSIONS
 from logpt_tui.explorer.state import TabState
 from logpt_tui.explorer.status import Part
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.terminal import visible
-
-SCORE_SESSIONS = 2_000  # sessions scored between two updates of the flags
-SCORE_LINES = 500_000  # lines of a long session scored between two updates (one session can span a whole file)
 
 
 class FlagsMixin:

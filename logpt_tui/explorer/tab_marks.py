@@ -24,10 +24,10 @@ from engine.analysis.queries import QUERIES
 from engine.errors import LogptError
 from engine.sidefiles import read_json, write_replacing
 from logpt_tui.explorer.flagset import cache_key
+from logpt_tui.explorer.settings import BATCH
 from logpt_tui.explorer.state import TabState
 from logpt_tui.terminal import visible
 
-EXPORT_BATCH = 20_000
 QUERY_NAMES = {q.name for q in QUERIES}
 
 
@@ -175,8 +175,8 @@ class MarksMixin:
     def write_rows(self, out: object, rows: list[int] | range, *, as_json: bool) -> int:
         """Write `rows` (0-based lines, ascending) as they are or as JSON lines; returns how many."""
         count, texts = 0, self.state.templates
-        for k in range(0, len(rows), EXPORT_BATCH):
-            part = rows[k : k + EXPORT_BATCH]
+        for k in range(0, len(rows), BATCH):
+            part = rows[k : k + BATCH]
             dense = part[-1] + 1 - part[0] <= 4 * len(part)  # one read for the span, else line by line
             span = self.source.block(part[0], part[-1] + 1) if dense else None
             for line in part:

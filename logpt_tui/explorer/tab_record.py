@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from engine.errors import LogptError
+from engine.logs.formats.detect import SAMPLE_LINES
 from engine.logs.logsource import LogSource
 from engine.logs.recordview import RecordFields, record_fields, record_span
+from logpt_tui.explorer.settings import SOURCE_CONTEXT
 from logpt_tui.terminal import visible
 
 if TYPE_CHECKING:
     from engine.logs.formats.spec import LogFormat
 
-FORMAT_SAMPLE_LINES = 200  # lines the file's format is detected from
 MAX_VALUE = 300  # characters of a field's value in the table (the pretty JSON below has it whole)
-SOURCE_CONTEXT = 20  # lines shown before and after a stream row's source line (`o`)
 
 
 def fence(text: str) -> str:
@@ -114,5 +114,5 @@ class RecordMixin:
         if self.state.format is None:
             from engine.logs.formats import detect_format  # noqa: PLC0415
 
-            self.state.format = detect_format(self.source.block(0, FORMAT_SAMPLE_LINES)).format
+            self.state.format = detect_format(self.source.block(0, SAMPLE_LINES)).format
         return self.state.format

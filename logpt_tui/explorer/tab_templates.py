@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from textual import work
 
-from logpt_tui.explorer.handlers import BATCH, needs_view
+from logpt_tui.explorer.handlers import needs_view
 from logpt_tui.explorer.messages import TemplatesMined
 from logpt_tui.explorer.screens import TemplatesScreen
+from logpt_tui.explorer.settings import BATCH
 from logpt_tui.explorer.state import TabState
 
 

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from logpt_tui.explorer.app import LogptApp
-from logpt_tui.explorer.flagset import FLOOD_KEEP, FLOOD_LINES, FlagEngine
+from logpt_tui.explorer.flagset import FlagEngine
+from logpt_tui.explorer.settings import FLOOD_KEEP, FLOOD_LINES
 from tests.logpt_tui.explorer.test_app import settle, status
 
 CYCLE = ["sshd[1]: Accepted publickey for deploy from 10.0.0.4 port 5012 ssh2",

@@ -27,11 +27,11 @@ from engine.analysis.reply import Reply, analyst_reply, answer
 from engine.errors import LogptError
 from logpt_tui.explorer.backend import Backend
 from logpt_tui.explorer.messages import AnalysisDone, AnalysisPiece, AnalysisProgress
+from logpt_tui.explorer.settings import STREAM_REDRAW_S
 from logpt_tui.terminal import visible
 
 QUERY_TITLES = {q.name: q.title for q in QUERIES} | {"timeline": "Incident timeline"}
 TIMELINE = (0, "timeline")  # the whole file's timeline: one reply, recomputed on each request
-STREAM_REDRAW_S = 0.25  # a streaming reply is redrawn at most this often: Markdown rendering per token starves decoding
 
 Key = tuple[int, str]  # (the chunk's first line, 0-based; the query, or "query:stop" for a marked range)
 

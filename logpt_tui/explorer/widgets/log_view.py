@@ -39,12 +39,10 @@ from engine.logs.formats.record import sniff_level
 from engine.logs.linesource import LineSource
 from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.keys import bindings
+from logpt_tui.explorer.settings import CACHE_LINES, FOLLOW_CHECK_SECONDS, MAX_RENDER_WIDTH
 from logpt_tui.explorer.widgets.cursor import CursorMixin
 from logpt_tui.terminal import visible
 
-MAX_RENDER_WIDTH = 2000
-CACHE_LINES = 2000
-FOLLOW_CHECK_SECONDS = 0.25
 GUTTER_STYLE = Style(dim=True)
 CHUNK_GUTTER_STYLE = Style(color="cyan", bold=True)  # line numbers of the current chunk
 MARK_GUTTER_STYLE = Style(color="black", bgcolor="yellow", bold=True)  # line numbers of marked lines
