@@ -96,6 +96,7 @@ def test_time_jump_on_a_1_gib_file(tmp_path: Path) -> None:
     with Pane(f"{explorer_command()} --no-flags --no-model {log}", session=SESSION, width=160, height=20) as pane:
         pane.wait_for("12,000,000 lines", timeout=120)
         pane.keys(":")
+        pane.wait_for("go to line or time", timeout=10)  # typed before the prompt has focus, the keys go to the view
         pane.keys("13:05")
         t0 = time.monotonic()
         pane.keys("Enter")
