@@ -33,6 +33,7 @@ def test_open_follow_pause_and_quit(tmp_path: Path) -> None:
         assert not pane.alive()
 
 
+@pytest.mark.slow  # a real terminal (tmux) and an explorer process: CI runs -m slow
 def test_piped_input_is_followed() -> None:
     feed = "(seq 1 300 | sed 's/^/piped line /'; sleep 1; echo late piped line)"
     with Pane(f"{explorer_command()} -", session=SESSION, height=12, feed=feed) as pane:
@@ -57,6 +58,7 @@ def test_root_cause_streams_from_the_default_model() -> None:
         pane.keys("q")
 
 
+@pytest.mark.slow  # a real terminal (tmux) and an explorer process: CI runs -m slow
 def test_merged_timeline_follows_two_growing_files(tmp_path: Path) -> None:
     web, db = tmp_path / "web.log", tmp_path / "db.log"
     web.write_text("".join(f"2026-11-20T10:00:{s:02d}Z INFO web: GET /item/{s}\n" for s in range(0, 60, 2)))

@@ -100,6 +100,7 @@ def test_mining_compares_a_message_with_a_bounded_number_of_templates(monkeypatc
     assert max(scanned) == MAX_CANDIDATES
 
 
+@pytest.mark.slow  # runs a search to its time limit: ~5 s; CI runs -m slow
 async def test_a_catastrophic_search_in_the_explorer_leaves_it_responsive(tmp_path: Path) -> None:
     path = tmp_path / "a.log"
     path.write_text("".join(f"{VICTIM}\n" for _ in range(20)))

@@ -55,6 +55,7 @@ def test_control_tokens_are_added_after_the_vocabulary_and_old_logits_stay(gpt2_
         resize_vocab(start.model, 3)
 
 
+@pytest.mark.slow  # trains and analyses with a GPT-2-shaped model: ~5 s; CI runs -m slow
 def test_train_generator_from_an_imported_gpt2(
     gpt2_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

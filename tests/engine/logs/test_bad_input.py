@@ -55,6 +55,7 @@ def test_empty_input() -> None:
     assert count == 0 and len(miner) == 0
 
 
+@pytest.mark.slow  # ~5 s; CI runs -m slow
 def test_template_explosion_keeps_memory_bounded() -> None:
     miner = TemplateMiner(MinerConfig(max_clusters=200, cache_size=1000))
     tracemalloc.start()

@@ -84,6 +84,7 @@ def test_ship_serve_flags_end_to_end(redis_server, tmp_path: Path) -> None:  # n
     assert consumer.stats.entries == 600 and client.llen(f"{{logs}}:ctx:{log}|kernel") > 0  # contexts kept in Redis
 
 
+@pytest.mark.slow  # subprocess consumers SIGKILLed: ~14 s; CI runs -m slow
 def test_a_consumer_killed_mid_batch_loses_and_repeats_nothing(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
     client = redis.Redis.from_url(redis_server.url)
     bundle = detector_for(syslog(600), tmp_path / "det")

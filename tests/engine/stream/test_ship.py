@@ -72,6 +72,7 @@ def ship_process(url: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code, url, str(log)], cwd=Path(__file__).resolve().parents[3])
 
 
+@pytest.mark.slow  # six shippers SIGKILLed while 120k lines are written: ~15 s; CI runs -m slow
 def test_sigkill_at_any_moment_loses_and_repeats_nothing(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
     log = tmp_path / "busy.log"
     log.write_text("")

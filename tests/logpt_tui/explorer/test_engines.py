@@ -102,6 +102,7 @@ async def test_with_engine_auto_the_analyst_replaces_a_garbled_reply_and_says_so
         assert "areaks" not in panel_text(app)
 
 
+@pytest.mark.slow  # a 30,000-line file mapped by two processes: ~6 s; CI runs -m slow
 async def test_the_timeline_of_a_big_file_streams_with_progress_and_equals_the_clis(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
