@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from engine.analysis.analyst import analyze, category_of
@@ -244,46 +244,46 @@ def _add(found: dict[int, str], fields: dict[bytes, bytes], first: int) -> int:
     return first
 
 
+def _entries_of(client: object, stream: str, source: bytes, start: str, want: int, scan: int, *,
+                backwards: bool) -> Iterator[tuple[int, dict[bytes, bytes]]]:  # fmt: skip
+    """The source's entries (first line, fields) from `start` on, newest first when `backwards`: in pages of
+    `want` entries, doubling (other sources' entries interleave), at most `scan` entries read."""
+    read = 0
+    while read < scan:
+        count = min(want, PAGE, scan - read)
+        want *= 2
+        if backwards:
+            page = client.xrevrange(stream, max=start, min="-", count=count)  # type: ignore[attr-defined]
+        else:
+            page = client.xrange(stream, min=start, max="+", count=count)  # type: ignore[attr-defined]
+        read += len(page)
+        for _id, fields in page:
+            line = _line_of(fields) if fields.get(b"source") == source else None
+            if line is not None:
+                yield line, fields
+        if len(page) < count:
+            return
+        start = "(" + page[-1][0].decode()
+
+
 def read_lines(client: object, stream: str, inc: Claimed, lo: int, hi: int, scan: int = SCAN_ENTRIES) -> dict[int, str]:
     """Lines `lo`..`hi` of the incident's source, read back from the stream: newest first before its first
     flagged entry, then on from it, each way at most `scan` entries (other sources' entries interleave). A
     record whose line goes the wrong way (the file was rotated) ends the reading that way."""
     source, (first, _last) = inc.source.encode(), inc.entries
     found: dict[int, str] = {}
-    start, read, below, want = "(" + first, 0, None, inc.first_line - lo + 1  # one source alone: one page
-    while read < scan:
-        count = min(want, PAGE, scan - read)
-        want *= 2  # other sources' entries interleave: read more at a time
-        page = client.xrevrange(stream, max=start, min="-", count=count)  # type: ignore[attr-defined]
-        for _id, fields in page:
-            read += 1
-            line = _line_of(fields) if fields.get(b"source") == source else None
-            if line is None:
-                continue
-            if below is not None and line >= below:  # rotated: an older file at the path
-                return _within(found, lo, hi)
-            below = _add(found, fields, line)
-            if below <= lo:
-                break
-        if len(page) < count or (below is not None and below <= lo):
+    below = None  # one source alone: one page back
+    for line, fields in _entries_of(client, stream, source, "(" + first, inc.first_line - lo + 1, scan, backwards=True):
+        if below is not None and line >= below:  # rotated: an older file at the path
+            return _within(found, lo, hi)
+        below = _add(found, fields, line)
+        if below <= lo:
             break
-        start = "(" + page[-1][0].decode()
-    start, read, above, want = first, 0, 0, hi - inc.first_line + 2
-    while read < scan:
-        count = min(want, PAGE, scan - read)
-        want *= 2
-        page = client.xrange(stream, min=start, max="+", count=count)  # type: ignore[attr-defined]
-        for _id, fields in page:
-            read += 1
-            line = _line_of(fields) if fields.get(b"source") == source else None
-            if line is None:
-                continue
-            if line < above or line > hi:  # rotated (a new file at the path), or past what is wanted
-                return _within(found, lo, hi)
-            above = _add(found, fields, line)
-        if len(page) < count:
-            break
-        start = "(" + page[-1][0].decode()
+    above = 0
+    for line, fields in _entries_of(client, stream, source, first, hi - inc.first_line + 2, scan, backwards=False):
+        if line < above or line > hi:  # rotated (a new file at the path), or past what is wanted
+            return _within(found, lo, hi)
+        above = _add(found, fields, line)
     return _within(found, lo, hi)
 
 
