@@ -112,10 +112,11 @@ def reply_stop_ids(bundle: LoadedBundle) -> list[int]:
 def load_generator(folder: Path, where: Placement, *, quantize: str | None = None) -> LoadedBundle:
     """A bundle loaded for analysis or generation; a prompt format this version cannot build is refused
     before any weights are read (the error names the config)."""
-    name = read_config(folder).prompt_format
+    config = read_config(folder)
+    name = config.prompt_format
     if name not in PROMPT_FORMATS:
         raise BundleError(
             f"{folder / 'config.json'}: unknown prompt format {name!r}",
             f"this version knows {', '.join(PROMPT_FORMATS)}",
         )
-    return load_bundle(folder, where, quantize=quantize)
+    return load_bundle(folder, where, quantize=quantize, config=config)

@@ -311,9 +311,12 @@ class LoadedBundle:
         return f"{self.name} ({self.config.model.n_params() / 1e6:.1f}M params) on {where}"
 
 
-def load_bundle(folder: Path, placement: Placement, *, quantize: str | None = None) -> LoadedBundle:
-    """Load a bundle for generation; `quantize="int8"` quantises on the CPU after loading."""
-    config = read_config(folder)
+def load_bundle(
+    folder: Path, placement: Placement, *, quantize: str | None = None, config: BundleConfig | None = None
+) -> LoadedBundle:
+    """Load a bundle for generation; `quantize="int8"` quantises on the CPU after loading. `config`: the
+    folder's config when the caller has read it already (it is read once)."""
+    config = config if config is not None else read_config(folder)
     tokenizer = load_tokenizer(folder, config)
     model = build_model(config.model, load_state(folder, config.model), placement)
     if placement.device.type == "mps" and placement.dtype == torch.float16 and not _finite_logits(model):

@@ -45,3 +45,14 @@ def test_a_plain_model_stops_at_end_of_text_and_at_the_bundle_s_own_stop_tokens(
     bundle = load_generator(tiny_bundle, placement("cpu"))
     tok = bundle.tokenizer
     assert reply_stop_ids(bundle) == [tok.special("<|log_end|>"), tok.special("<|endoftext|>")]
+
+
+def test_the_config_is_read_once_for_a_generator(tiny_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.lm.bundle as bundle_module
+
+    reads: list[Path] = []
+    real = bundle_module.bundle_json
+    monkeypatch.setattr(bundle_module, "bundle_json", lambda path: reads.append(path) or real(path))
+    loaded = load_generator(tiny_bundle, placement("cpu"))
+    assert [p.name for p in reads] == ["config.json"]
+    assert loaded.config == load_bundle(tiny_bundle, placement("cpu")).config
