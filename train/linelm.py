@@ -2,8 +2,9 @@
 
 Data: the templates of the Loghub 2k samples (every system but those held out: BGL by default, so the
 benchmark on BGL_2k is honest), of synthetic logs (train.synth: background traffic with incidents, and
-made-up traffic with knowledge-base lines) and the knowledge base's example lines. Each source is mined
-with its own `TemplateMiner` after its format's header is removed, as the detector sees text; a template
+made-up traffic with knowledge-base lines), the knowledge base's example lines, and of the logging calls in
+the source trees the user names (train.msgstrings: each message with the level its developer chose). Each
+source is mined with its own `TemplateMiner` after its format's header is removed, as the detector sees text; a template
 keeps the level of its lines (the level field, else the words' `sniff_level`, else INFO). Templates are
 deduplicated and every source is drawn equally often (one of fewer than `source_cap` templates in
 proportion to its count, so six Apache templates are not learned by heart), its templates uniformly.
@@ -40,6 +41,7 @@ from engine.logs.formats.detect import detect_format, parse_lines
 from engine.logs.formats.record import sniff_level
 from engine.logs.templates import TemplateMiner
 from train.lm import StepReport, lr_at
+from train.msgstrings import source_examples
 from train.optim import adamw
 from train.synth.incidents import INCIDENTS, synthetic_window
 from train.synth.random_traffic import random_window
@@ -171,10 +173,17 @@ def knowledge_examples(which: str = "first") -> list[Example]:
     return sorted(found)
 
 
-def build_corpus(loghub: Path | None, config: LineLMConfig, held_out: Sequence[str] = HELD_OUT) -> Corpus:
+def build_corpus(
+    loghub: Path | None, config: LineLMConfig, held_out: Sequence[str] = HELD_OUT, trees: Sequence[Path] = (),
+) -> Corpus:  # fmt: skip
+    """The corpus; each source tree in `trees` is a source of its own, `source/<folder name>`."""
     sources: dict[str, list[Example]] = {}
     if loghub is not None:
         sources |= loghub_examples(loghub, held_out)
+    for tree in trees:
+        if not tree.is_dir() or f"source/{tree.name}" in sources:
+            raise InputError(f"{tree} is not a folder, or a second tree of that name", "pass distinct source folders")
+        sources[f"source/{tree.name}"] = source_examples(tree, config.seed)
     sources |= synthetic_examples(config.synthetic_windows, config.seed, config.knowledge)
     sources["knowledge-base"] = knowledge_examples(config.knowledge)
     sources = {name: rows for name, rows in sources.items() if rows}
@@ -336,8 +345,9 @@ def save_line_lm(
         "trainer": "logpt train lines",
         "config": asdict(config),
         "data": {"templates_per_source": corpus.counts(), "held_out_systems": list(corpus.held_out),
-                 "note": "Loghub 2k samples except the held-out systems, train.synth logs, knowledge-base examples; "
-                         "nothing from real-cases"},
+                 "source_trees": {n: c for n, c in corpus.counts().items() if n.startswith("source/")},
+                 "note": "Loghub 2k samples except the held-out systems, train.synth logs, knowledge-base examples, "
+                         "logging calls of the source trees (names and counts only); nothing from real-cases"},
         "steps": result.steps,
         "seconds": round(result.seconds, 1),
         "best_val_loss": round(result.best_val_loss, 4),
@@ -367,11 +377,11 @@ def default_ranks() -> dict[bytes, int]:
 
 def train_lines(
     folder: Path, loghub: Path | None, config: LineLMConfig,
-    on_step: Callable[[StepReport], None] | None = None, *, force: bool = False,
+    on_step: Callable[[StepReport], None] | None = None, *, force: bool = False, trees: Sequence[Path] = (),
 ) -> tuple[LineLMResult, Corpus]:  # fmt: skip
     """`logpt train lines`: build the corpus, train, save the bundle (the folder is checked first)."""
     check_writable(folder.resolve(), force=force)
-    corpus = build_corpus(loghub, config)
+    corpus = build_corpus(loghub, config, trees=trees)
     tokenizer = line_tokenizer(default_ranks())
     result = train_line_lm(corpus, tokenizer, config, on_step)
     save_line_lm(folder, result, tokenizer, corpus, config, force=force)

@@ -146,11 +146,17 @@ def train_lines_command(
     knowledge: Annotated[
         str, typer.Option(help="Knowledge-base examples: first (signatures.toml, as shipped) or all.")
     ] = "first",
+    sources: Annotated[
+        list[Path] | None,
+        typer.Option("--sources", metavar="DIR", exists=True, file_okay=False, help="A source tree whose logging calls (message "
+                     "and level) are training data; repeat for more."),
+    ] = None,
     force: ForceOpt = False,
 ) -> None:
     """Train the line model: a small GPT over log templates that scores a line's text with no history.
 
-    Data: the templates of the Loghub samples (BGL held out), synthetic logs and the knowledge base's examples."""
+    Data: the templates of the Loghub samples (BGL held out), synthetic logs, the knowledge base's examples and
+    the logging calls of the --sources trees."""
     from train.linelm import LineLMConfig, train_lines  # noqa: PLC0415 - only the CLI touches train, lazily
     from train.recipes import loghub_dir  # noqa: PLC0415
 
@@ -158,7 +164,7 @@ def train_lines_command(
     target = output_folder(out_name)
     with Progress(*_columns("step"), console=err) as progress:
         on_step = _step_bar(progress, "building the corpus", steps, rate=True)
-        result, corpus = train_lines(target, loghub_dir(loghub), config, on_step, force=force)
+        result, corpus = train_lines(target, loghub_dir(loghub), config, on_step, force=force, trees=sources or ())
     out.print(
         f"wrote {safe(target)}: {sum(corpus.counts().values()):,} templates from {len(corpus.sources)} sources, "
         f"best validation loss {result.best_val_loss:.3f} after {result.steps} steps ({result.seconds / 60:.1f} min)"
