@@ -31,6 +31,8 @@ def level_word(word: str, own: Mapping[str, str] | None = None) -> str | None:
     """The canonical level of a level word (a family's own words first), None when it says none."""
     if own and word in own:
         return own[word]
+    if own and (prefix := next((k for k in own if k.endswith("*") and word.startswith(k[:-1])), None)):
+        return own[prefix]  # a family's prefix rule: D_* → DEBUG
     low = word.lower()
     bare = low.rstrip("0123456789")  # debug2, DEBUG1, TRACE8
     return WORDS.get(low) or WORDS.get(bare) or WORDS.get(GO_SUFFIX.sub("", bare))
@@ -51,10 +53,12 @@ SSSD = {"FATAL_FAILURE": "CRITICAL", "CRIT_FAILURE": "CRITICAL", "OP_FAILURE": "
         "TRACE_FUNC": "TRACE", "TRACE_LIBS": "TRACE", "TRACE_INTERNAL": "TRACE", "TRACE_ALL": "TRACE",
         "TRACE_LDB": "TRACE", "PERF_STAT": "DEBUG"}  # fmt: skip
 XLOG = {"L_FATAL": "CRITICAL", "L_ERROR": "ERROR", "L_WARNING": "WARN", "L_NOTICE": "NOTICE",
-        **dict.fromkeys(("D_GENERAL", "D_CALL", "D_AUTH", "D_PARSE", "D_ALL", "D_FAC4"), "DEBUG")}  # fmt: skip
+        "D_*": "DEBUG"}  # fmt: skip
 POSTGRES = {"WARNING_CLIENT_ONLY": "WARN", "LOG_SERVER_ONLY": "INFO"}
 NM_LETTER = {"T": "TRACE", "D": "DEBUG", "I": "INFO", "W": "WARN", "E": "ERROR"}
 SASL = {"FAIL": "ERROR", "PASS": "TRACE"}
+OPENVPN = {"M_FATAL": "CRITICAL", "M_ERR": "CRITICAL", "M_NONFATAL": "ERROR", "M_WARN": "WARN", "M_INFO": "INFO",
+           "D_*": "DEBUG"}  # fmt: skip
 SYSLOG_MARK = r"\bLOG_([A-Z]+)\b"
 
 C_APIS = (
@@ -64,7 +68,7 @@ C_APIS = (
     Api(r"\bserverLog", marker=r"\bLL_([A-Z]+)\b"),
     Api(r"\b(?:ereport|elog)", marker=r"\A\s*\(?\s*(ERROR|FATAL|PANIC|WARNING|LOG|NOTICE|INFO|DEBUG[1-5]|COMMERROR|"
                                       r"WARNING_CLIENT_ONLY|LOG_SERVER_ONLY)\b", words=POSTGRES),
-    Api(r"\blog_(?P<w>emergency|alert|critical|error|warning|notice|info|debug)(?:_errno)?"),  # systemd
+    Api(r"\blog_(?P<w>emergency|alert|critical|error|err|warning|warn|notice|info|debug)(?:_errno)?"),  # systemd, unbound
     Api(r"\b(?P<w>fatal|error|logit|verbose|debug[23]?)(?:_fr?|_r)?"),  # OpenSSH (and GNU error())
     Api(r"\bngx_(?:log_error|conf_log_error|ssl_error|log_debug\d?)", marker=r"\bNGX_LOG_([A-Z]+)"),
     Api(r"\bap_log_(?:error|rerror|cerror|perror|serror|mpm_error)", marker=r"\bAPLOG_([A-Z]+)"),
@@ -81,6 +85,9 @@ C_APIS = (
     Api(r"\b_LOG2?(?P<w>[TDIWE])", words=NM_LETTER),  # NetworkManager
     Api(r"\bnm_log_(?P<w>trace|dbg|info|warn|err)"),
     Api(r"\b(?:_sasl_log|log)", marker=r"\bSASL_LOG_([A-Z]+)\b", words=SASL),  # cyrus-sasl, utils->log(…)
+    Api(r"\bLOG", marker=r"\bLOGS_([A-Z]+)\b"),  # chrony
+    Api(r"\bDEBUG_LOG", level="DEBUG"),
+    Api(r"\bmsg", marker=r"\b([MD]_[A-Z_]+)\b", words=OPENVPN),  # OpenVPN
 )
 JVM_RECEIVER = r"\b(?:LOG|LOGGER|Log|log|logger|_log|_logger|LOG_|s_logger)"
 JAVA_APIS = (
