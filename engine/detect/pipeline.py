@@ -20,6 +20,7 @@ exactly the flags of judging the whole file at once.
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class Flag:
     expected: tuple[str, ...]  # the templates the model expected most (sequence evidence only)
     evidence: tuple[Evidence, ...] = ()
     score: float = 0.0  # the evidence's weights added
+    key: str = ""  # the line's template key, as the miner numbered it (the explorer's Templates view shows it)
 
     def to_json(self) -> dict[str, object]:
         return {"line": self.line, "session": self.session, "template": self.template, "reason": self.reason,
@@ -154,10 +156,12 @@ class SessionBook:
         self.text_scores: dict[str, TextScore] = {}  # template text → the line model's score of it
         self.lines = 0  # lines taken so far, the held-back record's included
         self.held: list[str] = []  # the last record's lines, not yet mined: its continuation may come next
+        self.held_keys: list[str] = []  # their keys where `add` was given them ("" where not)
 
-    def add(self, lines: Sequence[str], first_line: int) -> None:
+    def add(self, lines: Sequence[str], first_line: int, keys: Sequence[str] | None = None) -> None:
         """Take the next lines of the file: 1-based `first_line` is the line after the last one taken (or a later
-        one, where a flood skipped lines).
+        one, where a flood skipped lines). `keys`: each line's key as this book's miner gave it already (the
+        explorer's Templates view mined them first): records on those lines are not mined again.
 
         The last record is held back, unmined, until later lines show where it ends (a new record starts)
         or `finish` says the file ends there: a block may cut a stack trace anywhere, and its continuation
@@ -170,19 +174,28 @@ class SessionBook:
         if not lines:
             return
         start, text = first_line - len(self.held), [*self.held, *lines] if self.held else lines
+        given = [*self.held_keys, *(keys or [""] * len(lines))] if keys or any(self.held_keys) else None
         records = list(parse_lines(text, self.pipeline.fmt, first_line=start))
         last = records.pop()  # a record starts with it, as in the whole file: the parse restarts there next time
-        self.held = list(text[last.line - start :])
+        self.held, self.held_keys = list(text[last.line - start :]), given[last.line - start :] if given else []
         self.lines = first_line - 1 + len(lines)
-        self._take(key_records(records, self.pipeline.miner))
+        self._take(self._keyed(records, given, start))
 
     def finish(self) -> None:
         """The file ends here (for now): mine the held-back record. `judge` calls it after the whole file; the
         explorer when it has read to the end of the file."""
         if self.held:
-            held, self.held = self.held, []
-            records = list(parse_lines(held, self.pipeline.fmt, first_line=self.lines - len(held) + 1))
-            self._take(key_records(records, self.pipeline.miner))
+            (held, given), self.held, self.held_keys = (self.held, self.held_keys), [], []
+            start = self.lines - len(held) + 1
+            self._take(self._keyed(list(parse_lines(held, self.pipeline.fmt, first_line=start)), given, start))
+
+    def _keyed(self, records: list[Record], given: Sequence[str] | None, start: int) -> list[tuple[Record, str]]:
+        """Records with their keys: the one `given` for the record's first line (1-based `start` is given[0]'s),
+        else the miner's."""
+        if not given:
+            return key_records(records, self.pipeline.miner)
+        miner = self.pipeline.miner
+        return [(r, sys.intern(given[r.line - start] or str(miner.add(r.message)))) for r in records]
 
     def _take(self, keyed: list[tuple[Record, str]]) -> None:
         """Records mined in file order into their sessions, the tally and the severe lines."""
@@ -313,7 +326,7 @@ class SessionBook:
             if rule.flags(evidence):
                 expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
                 flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key), reason, expected,
-                                  evidence, score))  # fmt: skip
+                                  evidence, score, key))  # fmt: skip
         return flags
 
     def levels_overstated(self) -> bool:

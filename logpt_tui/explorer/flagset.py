@@ -35,12 +35,12 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import platformdirs
 
 from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
-from logpt_tui.explorer.settings import BOOK_MB, FLOOD_KEEP, FLOOD_LINES, SELF_TRAIN_EPOCHS
+from logpt_tui.explorer.settings import BATCH, BOOK_MB, FLOOD_KEEP, FLOOD_LINES, SELF_TRAIN_EPOCHS
 
 M = TypeVar("M")
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from engine.detect.textseq import TextSeq
     from engine.detect.unusual import LineLM
     from engine.logs.formats import LogFormat
+    from logpt_tui.explorer.mining import WorkerMining
 
 
 LINE_BYTES = 30  # a line in the book: key and line 8 (engine.detect.columns), template id and run 8, severity 12
@@ -112,6 +113,16 @@ class FlagSet:
         return bisect_left(self.lines, stop) - bisect_left(self.lines, start)
 
 
+class Published(NamedTuple):
+    """What the Templates view reads of the book (logpt_tui/explorer/mining.py), as of the engine's last block."""
+
+    epoch: int  # bumped with every new book: the keys so far are numbered anew
+    book: SessionBook | None
+    lines: int  # lines with a key (the book's held-back record not yet)
+    counts: dict[str, int]  # records per key
+    texts: dict[str, str]  # key → template text
+
+
 def book_bytes(book: SessionBook) -> int:
     """What a session book holds, by the sizes above (an upper bound: most lines are not severe)."""
     return book.lines * LINE_BYTES + len(book.sessions) * SESSION_BYTES
@@ -128,8 +139,9 @@ def cache_key(path: Path) -> str:
 class FlagEngine:
     """The detection pipeline of one file and its session book.
 
-    Workers call `prepare` once, then `add` and `score` as lines arrive; a lock makes those calls
-    one at a time, since the first pass and the tail worker are different threads.
+    Workers call `prepare` once, then `catch_up` and `score` as lines arrive; a lock makes those calls
+    one at a time, since the first pass and the tail worker are different threads. The book's miner is the
+    tab's one miner: what it mined is published after each block for the Templates view (`published`).
     """
 
     def __init__(
@@ -152,6 +164,7 @@ class FlagEngine:
         self.notice = ""  # something the user should hear about once (a corrupt cache set aside, the cap reached)
         self.cap_mb = cap_mb  # the session book's memory cap
         self.capped_at: int | None = None  # lines taken when the memory cap was reached: later lines are not judged
+        self.published = Published(0, None, 0, {}, {})  # swapped whole, under the lock, by the book's writer
 
     @property
     def ready(self) -> bool:
@@ -162,12 +175,15 @@ class FlagEngine:
     def source(self) -> str:
         return self.pipeline.source if self.pipeline is not None else ""
 
-    def prepare(self, history: Sequence[str], on_stage: Callable[[str], None] = lambda _s: None) -> None:
-        """Load the cached detector or self-train one on `history` (the file's first lines) and cache it."""
+    def prepare(
+        self, history: Sequence[str], fmt: LogFormat | None = None, on_stage: Callable[[str], None] = lambda _s: None
+    ) -> None:
+        """Load the cached detector or self-train one on `history` (the file's first lines) and cache it; `fmt`: the
+        file's format, as the tab detected it (detected from `history` when not given)."""
         from engine.detect.pipeline import DetectionPipeline  # noqa: PLC0415
         from engine.logs.formats import detect_format  # noqa: PLC0415
 
-        fmt = detect_format(history).format
+        fmt = fmt or detect_format(history).format
         cached = self.load_cached(on_stage)
         if cached is not None:
             pipeline = DetectionPipeline.prepare(history, fmt, detector=cached, source="cached", line_lm=self.line_lm())
@@ -175,6 +191,30 @@ class FlagEngine:
             pipeline = self.self_train(history, fmt, on_stage)
         with self.lock:
             self.pipeline, self.book = pipeline, pipeline.book()
+            self._publish()
+
+    def adopt(self, mined: WorkerMining, block: Callable[[int, int], list[str]]) -> None:
+        """The Templates view mined the first lines before the book was ready (`mined`, its worker stopped): the book
+        takes them with their keys and continues with that miner (without a detector the book's miner starts empty,
+        as that one did; one self-trained just now learned the keys a fresh miner gives these lines). A cached
+        detector keeps its own miner: it learned its keys on the file as it was then."""
+        with self.lock:
+            assert self.pipeline is not None and self.book is not None and not self.book.lines
+            if self.pipeline.source == "cached" or mined.miner is None or mined.fmt is not self.pipeline.fmt:
+                return
+            self.pipeline = dataclasses.replace(self.pipeline, miner=mined.miner)
+            self.book, keys = self.pipeline.book(), mined.keys  # its worker mines no more: the keys stay as they are
+            for start in range(0, len(keys), BATCH):
+                stop = min(len(keys), start + BATCH)
+                self.book.add(block(start, stop), start + 1, keys[start:stop])
+            self._publish()
+
+    def _publish(self) -> None:
+        """The book's keys so far, for the Templates view (by the book's writer, under the lock)."""
+        book, epoch = self.book, self.published.epoch + (self.book is not self.published.book)
+        assert book is not None
+        counts, texts = dict(book.tally.counts), book.pipeline.templates()
+        self.published = Published(epoch, book, book.tally.lines, counts, texts)
 
     def self_train(self, history: Sequence[str], fmt: LogFormat, on_stage: Callable[[str], None]) -> DetectionPipeline:
         """A pipeline self-trained on `history` (and its detector cached), or one without a detector when the
@@ -196,16 +236,14 @@ class FlagEngine:
         """The file was too short to learn from, and has grown: self-train on it now if it is long enough (as
         `logpt detect --self-train` would on the file at this size); its lines are then judged again."""
         from engine.detect.pipeline import HISTORY_LINES  # noqa: PLC0415
-        from engine.logs.formats import detect_format  # noqa: PLC0415
 
         assert self.pipeline is not None
-        history = block(0, min(total, HISTORY_LINES))
-        fmt = detect_format(history).format  # a longer sample may read as another format, as it does for the CLI
-        pipeline = self.self_train(history, fmt, lambda _s: None)
-        if pipeline.detector is None and fmt.name == self.pipeline.fmt.name:
+        pipeline = self.self_train(block(0, min(total, HISTORY_LINES)), self.pipeline.fmt, lambda _s: None)
+        if pipeline.detector is None:
             return  # still too short: the book goes on without a sequence model
         with self.lock:
             self.pipeline, self.book, self.capped_at = pipeline, pipeline.book(), None
+            self._publish()
 
     def line_lm(self) -> LineLM | None:
         """The line model, loaded once (in a worker); None when there is none, said once as a notice."""
@@ -258,6 +296,7 @@ class FlagEngine:
         with self.lock:
             if self.pipeline is not None:
                 self.book, self.resync, self.capped_at = self.pipeline.book(), True, None
+                self._publish()
 
     def follow(self, block: Callable[[int, int], list[str]], total: int) -> None:
         """End of the first pass: take what arrived during it, to the end of the file; appended lines go to the tail."""
@@ -300,6 +339,7 @@ class FlagEngine:
             start, skipped = book.lines, 0
             if total > start and self._at_cap(book):
                 book.finish()  # the file ends here for the detector: its last record is judged too
+                self._publish()
                 return 0
             sample, self.resync = not self.resync, False
             if sample and total - start > FLOOD_LINES:
@@ -310,6 +350,7 @@ class FlagEngine:
                 book.add(block(start, total), start + 1)
             if self.following:  # read to the end of the file: its last record ends there, for now
                 book.finish()
+            self._publish()
             return skipped
 
     def preview(self, lines: Sequence[str], first_line: int) -> list[Flag]:

@@ -4,16 +4,17 @@
 its mixins (search, flags, templates) read and write its slices, and
 `TabState.rows` is the one rule for which rows the view shows.
 
-Threads. The UI thread owns every slice, with two hand-offs written down here:
+Threads. The UI thread owns every slice, with the hand-offs written down here:
 
 - `FilterState`: the filter worker appends to `rows` and advances `upto`
   under `lock`, one batch at a time; the UI thread replaces `rows` (a new
   list) under the same lock when the filter changes, and the worker stops
   when its list is no longer the current one.
-- `TemplateState`: the mining worker adds keys, counts and texts through
-  `take` under `lock`; the UI thread reads them through `snapshot` and
-  `picked_lines`, and `reset` (under the lock) bumps `generation`, so a
-  worker still mining the old file drops its batch instead of mixing files.
+- `TemplateState`: the view reads the tab's one miner (`source`, mining.py): the flag
+  engine's book, or where it has none yet the Templates worker's mining, which the flag
+  worker stops and hands to the engine (`hand_over`, then `use`); `source` changes under
+  `lock`, and `reset` (a replaced file) stops a worker still mining the old file.
+- `format`: detected once (`format_lock`: the index, flag and Templates workers may all ask first).
 
 Flags arrive only in messages (`FlagsFound`), applied on the UI thread.
 No Textual here: the state is plain data, tested without an app.
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 from engine.logs.linefilter import LineFilter
 from engine.logs.userregex import UserRegex
 from logpt_tui.explorer.flagset import FlagSet
+from logpt_tui.explorer.mining import BookMining, Mined, WorkerMining
 
 if TYPE_CHECKING:
     from engine.analysis.chunkplan import ChunkPlan
@@ -68,53 +70,75 @@ class FlagState:
 
 @dataclass
 class TemplateState:
-    keys: list[int] = field(default_factory=list)  # the template key of every mined line, 0-based
-    counts: dict[int, int] = field(default_factory=dict)
-    texts: dict[int, str] = field(default_factory=dict)
-    picked: int | None = None  # show only lines of this template
+    """The Templates view's slice: whose keys it reads (the tab's one miner, mining.py) and the picked template."""
+
+    source: Mined | None = None  # the flag engine's book, or the Templates worker's mining; None: not opened yet
+    picked: str | None = None  # show only lines of this template
     shown: list[int] = field(default_factory=list)  # its lines, 0-based, as far as `scanned`
     scanned: int = 0
-    mining: bool = False
-    miner: tuple | None = None  # (format, TemplateMiner) that numbered `keys`; the worker's own
-    generation: int = 0  # bumped by reset: a worker's batch for an older file is dropped
+    seen: tuple[int, int] = (0, 0)  # (source, epoch) that `shown` was scanned from
+    mining: bool = False  # the Templates worker is at work
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take(self, generation: int, keys: list[int], counts: dict[int, int], texts: dict[int, str]) -> bool:
-        """A mined batch from the worker; False when the file was replaced meanwhile (the batch is dropped)."""
+    def open(self, engine: FlagEngine | None) -> WorkerMining | None:
+        """The view opens: it reads the flag engine's book where there is one, else the Templates worker's mining
+        (made here, and returned while the worker has lines to mine in it)."""
         with self.lock:
-            if generation != self.generation:
-                return False
-            self.keys.extend(keys)
-            self.counts, self.texts = counts, texts
-            return True
+            if self.source is None:
+                ready = engine is not None and engine.book is not None
+                self.source = BookMining(engine) if ready else WorkerMining()  # type: ignore[arg-type]
+            own = self.source
+        return own if isinstance(own, WorkerMining) and not own.handed_over else None
+
+    def hand_over(self) -> WorkerMining | None:
+        """The flag engine's book is ready: the worker's mining, if the view has one, stops and is returned for the
+        engine to continue (`FlagEngine.adopt`); then `use` makes the view read the book."""
+        with self.lock:
+            own = self.source if isinstance(self.source, WorkerMining) else None
+        if own is not None:
+            own.stop()
+        return own
+
+    def use(self, engine: FlagEngine) -> None:
+        """The view reads the flag engine's book from now (if it is open; else it will when it opens)."""
+        with self.lock:
+            if self.source is not None:
+                self.source = BookMining(engine)
 
     def mined(self) -> int:
-        with self.lock:
-            return len(self.keys)
+        source = self.source
+        return source.mined() if source is not None else 0
 
-    def snapshot(self) -> tuple[int, dict[int, int], dict[int, str]]:
-        """(lines mined, counts, texts) as of now."""
-        with self.lock:
-            return len(self.keys), self.counts, self.texts
+    def snapshot(self) -> tuple[int, dict[str, int], dict[str, str]]:
+        """(lines mined, records per key, texts) as of now."""
+        source = self.source
+        return source.snapshot() if source is not None else (0, {}, {})
 
     def reset(self) -> None:
-        """The file was replaced: mining starts over."""
+        """The file was replaced: mining starts over (a worker still mining the old file stops)."""
         with self.lock:
-            self.keys, self.counts, self.texts, self.miner = [], {}, {}, None
-            self.generation += 1
+            own, self.source = self.source, None
+        if isinstance(own, WorkerMining):
+            own.handed_over = True  # its batch in progress is dropped with it: no need to wait for it
 
-    def pick(self, key: int | None) -> None:
-        self.picked, self.shown, self.scanned = key, [], 0
+    def pick(self, key: int | str | None) -> None:
+        self.picked, self.shown, self.scanned = (None if key is None else str(key)), [], 0
         self.extend_picked()
 
-    def extend_picked(self) -> None:
-        """Add the newly mined lines of the picked template to `shown` (only the new ones are scanned)."""
-        if self.picked is None:
-            return
-        with self.lock:
-            keys, stop = self.keys, len(self.keys)
-            self.shown.extend(i for i in range(self.scanned, stop) if keys[i] == self.picked)
-        self.scanned = stop
+    def extend_picked(self) -> bool:
+        """Add the newly mined lines of the picked template to `shown` (only the new ones are scanned); True when
+        they were scanned again from the first line (a new source or book, whose keys may be numbered anew)."""
+        source = self.source
+        if self.picked is None or source is None:
+            return False
+        seen, again = (id(source), source.epoch()), False
+        if seen != self.seen:
+            self.shown, self.scanned, self.seen, again = [], 0, seen, True
+        stop = source.mined()
+        if stop > self.scanned:
+            self.shown.extend(source.lines_of(self.picked, self.scanned, stop))
+            self.scanned = stop
+        return again
 
 
 @dataclass
@@ -124,6 +148,7 @@ class TabState:
     flags: FlagState = field(default_factory=FlagState)
     templates: TemplateState = field(default_factory=TemplateState)
     format: LogFormat | None = None  # the file's format, detected once from its first lines (again when replaced)
+    format_lock: threading.Lock = field(default_factory=threading.Lock)
     times: TimeIndex | None = None  # the lines' times, read on demand (tab_time.py; again when replaced)
     plan: ChunkPlan | None = None  # the chunks the analysis keys answer for, planned as the file is read
     queued: tuple[str, int] | None = None  # s / r / a pressed before the model or the chunks: (query, line)

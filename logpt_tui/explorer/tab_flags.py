@@ -7,16 +7,21 @@ the panel, `anchor_line` and `update_status`. Its state is `TabState.flags`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 
 from engine.errors import InputError, LogptError
 from logpt_tui.explorer.handlers import needs_view
-from logpt_tui.explorer.messages import FlagsFound, FlagStatus
+from logpt_tui.explorer.messages import FlagsFound, FlagStatus, TemplatesMined
 from logpt_tui.explorer.settings import BATCH, SCORE_LINES, SCORE_SESSIONS
 from logpt_tui.explorer.state import TabState
 from logpt_tui.explorer.status import Part
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.terminal import visible
+
+if TYPE_CHECKING:
+    from logpt_tui.explorer.flagset import FlagEngine
 
 
 class FlagsMixin:
@@ -34,7 +39,8 @@ class FlagsMixin:
         assert engine is not None
         status = lambda text: self.post_message(FlagStatus("working", text))  # noqa: E731
         try:
-            engine.prepare(self.source.block(0, min(len(self.source), HISTORY_LINES)), on_stage=status)
+            history = self.source.block(0, min(len(self.source), HISTORY_LINES))
+            engine.prepare(history, self.record_format(), on_stage=status)
         except InputError:  # too little history to learn from: say so in the status bar only
             self.post_message(FlagStatus("off", "too little history"))
             return
@@ -42,6 +48,7 @@ class FlagsMixin:
             self.post_message(FlagStatus("off", e.message, failed=True))
             return
         self.say_notice()
+        self.share_miner(engine)
         total = len(self.source)
         view_line = max(0, self.anchor_line())
         near = (max(0, view_line - BATCH // 2), min(total, view_line + BATCH // 2))
@@ -52,6 +59,7 @@ class FlagsMixin:
             engine.catch_up(self.source.block, min(total, start + BATCH))
             done = min(total, start + BATCH) * 100 // max(total, 1)
             status(f"mining {done}%" + (" · flags near the view are provisional" if provisional else ""))
+            self.post_message(TemplatesMined(engine.published.lines))
             self.say_notice()  # the memory cap reached: the rest is not judged, said once
         # The view's sessions up to its last line first: in a file of one long session (sshd's), all of it before,
         # in parts of SCORE_LINES (the memory a part needs is the part's, not the session's; flags once, after).
@@ -82,7 +90,18 @@ class FlagsMixin:
                 FlagStatus("flood", "detector: a flood of lines; judging only the newest (sampling)", failed=True)
             )
         self.say_notice()
+        self.post_message(TemplatesMined(engine.published.lines))
         self.post_message(FlagsFound(engine.score(), total))
+
+    def share_miner(self, engine: FlagEngine) -> None:
+        """The book's miner is the tab's one: where the Templates view's worker mined first, the book continues with
+        its miner and keys; the view reads the book from now (logpt_tui/explorer/mining.py)."""
+        templates = self.state.templates
+        own = templates.hand_over()
+        if own is not None:
+            engine.adopt(own, self.source.block)
+        templates.use(engine)
+        self.post_message(TemplatesMined(engine.published.lines))
 
     def say_notice(self) -> None:
         """What the engine has to say once (a corrupt cache set aside, the memory cap reached), as a warning."""
@@ -187,7 +206,8 @@ class FlagsMixin:
             body = f"Line {line + 1} is not flagged."
         else:
             evidence = "\n".join(f"- **{e.kind}** (+{e.weight:g}): {e.detail}" for e in flag.evidence)
-            body = (f"## Why line {flag.line} is flagged\n\n**Template:** `{flag.template}`\n\n"
+            key = f" {flag.key}" if flag.key else ""  # the key the Templates view lists it under
+            body = (f"## Why line {flag.line} is flagged\n\n**Template{key}:** `{flag.template}`\n\n"
                     f"**Evidence** (score {flag.score:g}):\n\n{evidence}")  # fmt: skip
             incident = found.incident_of(line)
             if incident is not None and incident.lines > 1:

@@ -109,10 +109,11 @@ class RecordMixin:
                                   source_markdown(lines, first, line))  # fmt: skip
 
     def record_format(self) -> LogFormat:
-        """The file's format, detected once from its first lines (TabState.format: the record view, the
-        Templates view's miner and the status bar read the same one)."""
-        if self.state.format is None:
-            from engine.logs.formats import detect_format  # noqa: PLC0415
+        """The file's format, detected once from its first lines (TabState.format: the record view, the flag
+        engine, the Templates worker and the status bar read the same one)."""
+        with self.state.format_lock:  # the index, flag and Templates workers may all ask before it is known
+            if self.state.format is None:
+                from engine.logs.formats import detect_format  # noqa: PLC0415
 
-            self.state.format = detect_format(self.source.block(0, SAMPLE_LINES)).format
-        return self.state.format
+                self.state.format = detect_format(self.source.block(0, SAMPLE_LINES)).format
+            return self.state.format

@@ -1,8 +1,9 @@
-"""Templates in a tab: mined in a worker as the file grows; pick one to show only its lines.
+"""Templates in a tab: the keys of the tab's one miner as the file grows; pick one to show only its lines.
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
-`show_rows` and `update_status`. The mined keys live in `TabState.templates`,
-handed over under its lock (see logpt_tui/explorer/state.py).
+`show_rows` and `update_status`. The view reads the flag engine's session book where it has one, else
+this mixin's worker mines, and the flag engine continues with that miner (logpt_tui/explorer/mining.py;
+the hand-over is in logpt_tui/explorer/state.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from textual import work
 
 from logpt_tui.explorer.handlers import needs_view
 from logpt_tui.explorer.messages import TemplatesMined
+from logpt_tui.explorer.mining import WorkerMining
 from logpt_tui.explorer.screens import TemplatesScreen
-from logpt_tui.explorer.settings import BATCH
 from logpt_tui.explorer.state import TabState
 
 
@@ -21,41 +22,33 @@ class TemplatesMixin:
 
     def action_templates(self) -> None:
         templates = self.state.templates
-        if not templates.mining and templates.mined() < len(self.source):
+        own = templates.open(self.state.flags.engine)  # the flag engine's book, or where it has none yet our own
+        if own is not None and not templates.mining and own.mined() < len(self.source):
             self.mine_worker()
         self.app.push_screen(TemplatesScreen(templates, lambda: len(self.source)), self.pick_template)
 
     @work(thread=True, exclusive=True, group="mine", exit_on_error=False)
     def mine_worker(self) -> None:
-        from engine.logs.formats import parse_lines  # noqa: PLC0415
-        from engine.logs.templates import TemplateMiner  # noqa: PLC0415
-
+        """Mine for the Templates view while the flag engine has no book (mining.py: it then continues with this
+        miner); where the view reads the book, the engine's workers mine and this does nothing."""
         state = self.state.templates
+        own = state.source
+        if not isinstance(own, WorkerMining):
+            return
         state.mining = True
         try:
-            generation = state.generation
-            if state.miner is None:  # first run, or the file was replaced
-                state.miner = (self.record_format(), TemplateMiner())
-            fmt, miner = state.miner
-            while (start := state.mined()) < len(self.source):
-                lines = self.source.block(start, min(start + BATCH, len(self.source)))
-                # One key per line; a block format's entry (journald export) gives its key to all its lines.
-                records = list(parse_lines(lines, fmt, first_line=start + 1, multiline=fmt.entries))
-                if fmt.entries and len(records) > 1 and start + len(lines) < len(self.source):
-                    records.pop()  # the last entry may go on past this batch: it is mined with the next
-                keys = [key for r in records for key in [miner.add(r.message)] * (r.end_line - r.line + 1)]
-                texts = {t.key: t.text for t in miner.templates()}
-                if not state.take(generation, keys, dict(miner.counts), texts):
-                    return  # the file was replaced: a new worker mines it
-                self.post_message(TemplatesMined(start + len(keys)))
+            while own.mine(self.source.block, len(self.source), self.record_format()):
+                self.post_message(TemplatesMined(own.mined()))
         finally:
             state.mining = False
 
     @needs_view
     def on_templates_mined(self, _message: TemplatesMined) -> None:
         if self.state.templates.picked is not None:
-            self.state.templates.extend_picked()
-            self.view.rows_grew()
+            if self.state.templates.extend_picked():
+                self.show_rows()  # scanned again: another list
+            else:
+                self.view.rows_grew()
         for screen in self.app.screen_stack:
             if isinstance(screen, TemplatesScreen) and screen.templates is self.state.templates:
                 screen.refresh_table()

@@ -393,7 +393,7 @@ async def test_templates_view_filters_by_template(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot, app, lambda: "300 lines" in status(app))
         await pilot.press("t")
-        await settle(pilot, app, lambda: len(app.tab.state.templates.keys) == 300)
+        await settle(pilot, app, lambda: app.tab.state.templates.mined() == 300)
         await pilot.pause(0.2)
         await pilot.press("enter")  # the most frequent template: 200 login lines
         await settle(pilot, app, lambda: "200 lines" in status(app))

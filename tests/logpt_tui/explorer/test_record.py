@@ -52,7 +52,7 @@ async def test_a_journald_export_entry_is_one_record_in_the_record_pane_and_the_
         text = panel_text(app)
         assert "**journal-export** record, line 15–28" in text and "| `MESSAGE` | `Session 1 opened` |" in text
         await pilot.press("t")
-        await settle(pilot, app, lambda: len(app.tab.state.templates.keys) == n * 14)
-        keys = app.tab.state.templates.keys
+        await settle(pilot, app, lambda: app.tab.state.templates.mined() == n * 14)
+        keys = app.tab.state.templates.source.keys  # the Templates worker's (no detector: --no-flags)
         assert all(len(set(keys[i * 14 : i * 14 + 14])) == 1 for i in range(n))  # one key per entry
         assert len(set(keys)) == 2

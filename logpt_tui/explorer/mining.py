@@ -1,0 +1,146 @@
+"""A tab's one template miner, as the Templates view reads it: the flag engine's session book, or its own.
+
+One parsed file per tab: the keys the Templates view lists are the keys the flag engine mined (the why pane
+names the same ones). Where the flag engine has a book, the view reads it (`BookMining`): the engine mines in
+blocks in its workers, and the view shows what it has mined so far. Where it has none yet (the detector is
+loading or self-training, is off, or failed: `--no-flags`, too little history), the Templates worker mines
+(`WorkerMining`); once the flag engine's book is ready it stops that worker and continues with the same miner
+and its keys (`FlagEngine.adopt`), so a tab never mines its lines twice.
+
+Threads. `WorkerMining` has one writer, the Templates worker, which holds `writing` while it mines a batch; the
+flag worker takes `writing` too when it stops it, so it gets the miner between two batches. Readers take `lock`
+for a moment. `BookMining` reads what the engine published after its last block (`FlagEngine.published`, one
+tuple swapped whole) and copies the book's per-line key ids, which the engine's workers only append to.
+No Textual here.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from logpt_tui.explorer.settings import BATCH
+
+if TYPE_CHECKING:
+    from array import array
+
+    from engine.logs.formats.spec import LogFormat
+    from engine.logs.templates import TemplateMiner
+    from logpt_tui.explorer.flagset import FlagEngine
+
+
+class Mined(Protocol):
+    """The template keys of a file's lines, as far as they are mined."""
+
+    def mined(self) -> int: ...  # lines with a key so far (0-based lines 0..mined-1)
+    def snapshot(self) -> tuple[int, dict[str, int], dict[str, str]]: ...  # (lines mined, records per key, texts)
+    def lines_of(self, key: str, start: int, stop: int) -> list[int]: ...  # 0-based lines of `key` in start..stop-1
+    def epoch(self) -> int: ...  # changes when the keys so far are numbered anew (a new book)
+
+
+@dataclass
+class WorkerMining:
+    """The Templates worker's miner and every line's key, while the flag engine has no book."""
+
+    fmt: LogFormat | None = None
+    miner: TemplateMiner | None = None  # built by the worker, when it first mines
+    keys: list[str] = field(default_factory=list)  # the key of every mined line, 0-based (a record's on all its lines)
+    counts: dict[str, int] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    handed_over: bool = False  # the flag engine continues with this miner: the worker mines no more
+    lock: threading.Lock = field(default_factory=threading.Lock)  # readers, a moment
+    writing: threading.Lock = field(default_factory=threading.Lock)  # the one writer, a batch
+
+    def mine(self, block: Callable[[int, int], list[str]], total: int, fmt: LogFormat) -> bool:
+        """Mine the next batch of the file's `total` lines; False when all are mined or the flag engine took over.
+
+        Records are parsed as the session book parses them: continuation lines join their record (one key on
+        all its lines), and a batch's last record waits for the next batch, where it may go on."""
+        from engine.logs.formats import parse_lines  # noqa: PLC0415
+        from engine.logs.templates import TemplateMiner  # noqa: PLC0415
+
+        with self.writing:
+            start = len(self.keys)
+            if self.handed_over or start >= total:
+                return False
+            if self.miner is None:
+                self.fmt, self.miner = fmt, TemplateMiner()
+            miner, stop = self.miner, min(total, start + BATCH)
+            records = list(parse_lines(block(start, stop), self.fmt, first_line=start + 1))  # type: ignore[arg-type]
+            if stop < total and len(records) > 1:
+                records.pop()  # the last record may go on past this batch: it is mined with the next
+            keys = [key for r in records for key in [sys.intern(str(miner.add(r.message)))] * (r.end_line - r.line + 1)]
+            counts = {str(key): count for key, count in miner.counts.items()}
+            texts = {str(t.key): t.text for t in miner.templates()}
+            with self.lock:
+                self.keys.extend(keys)
+                self.counts, self.texts = counts, texts
+            return True
+
+    def stop(self) -> None:
+        """The flag engine continues with this miner: wait for the batch being mined, then mine no more."""
+        with self.writing:
+            self.handed_over = True
+
+    def mined(self) -> int:
+        with self.lock:
+            return len(self.keys)
+
+    def snapshot(self) -> tuple[int, dict[str, int], dict[str, str]]:
+        with self.lock:
+            return len(self.keys), self.counts, self.texts
+
+    def lines_of(self, key: str, start: int, stop: int) -> list[int]:
+        with self.lock:
+            keys, stop = self.keys, min(stop, len(self.keys))
+            return [i for i in range(start, stop) if keys[i] == key]
+
+    def epoch(self) -> int:
+        return 0  # a worker's keys are never numbered anew: a replaced file gets a new WorkerMining
+
+
+class BookMining:
+    """The flag engine's session book, as the Templates view reads it (what the engine published)."""
+
+    def __init__(self, engine: FlagEngine) -> None:
+        self.engine = engine
+
+    def mined(self) -> int:
+        return self.engine.published.lines
+
+    def snapshot(self) -> tuple[int, dict[str, int], dict[str, str]]:
+        published = self.engine.published
+        return published.lines, published.counts, published.texts
+
+    def lines_of(self, key: str, start: int, stop: int) -> list[int]:
+        published = self.engine.published
+        if published.book is None:
+            return []
+        tally = published.book.tally
+        key_id = tally.ids.get(key)
+        return [] if key_id is None else record_lines(tally.key_ids, key_id, start, min(stop, published.lines))
+
+    def epoch(self) -> int:
+        return self.engine.published.epoch
+
+
+def record_lines(key_ids: array, key_id: int, start: int, stop: int) -> list[int]:
+    """0-based lines start..stop-1 of the records with template id `key_id` (`FileTally.key_ids`: a record's id
+    on its first line, CONTINUED on its continuation lines, which are the record's too)."""
+    from engine.detect.evidence import CONTINUED  # noqa: PLC0415 - a book exists: the engine is loaded
+
+    stop = min(stop, len(key_ids))
+    if start >= stop:
+        return []
+    back = start
+    while back > 0 and key_ids[back] == CONTINUED:  # the record the first line belongs to starts before it
+        back -= 1
+    ids = np.array(key_ids[back:stop], dtype=np.int32)  # a copy: the engine's worker may append meanwhile
+    first = np.where(ids != CONTINUED, np.arange(len(ids)), 0)  # each line's record's first line
+    np.maximum.accumulate(first, out=first)
+    return (np.flatnonzero(ids[first][start - back :] == key_id) + start).tolist()
