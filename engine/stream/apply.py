@@ -4,12 +4,14 @@ the why and joined to its source's open incident (engine.stream.incidents), its 
 acknowledged — an entry whose marker was set already (a redelivery) changes nothing but is acknowledged.
 
 `Batch` is what the consumer sends: each distinct string once (a batch's entries share a few sources, sessions,
-keys and buckets), entries as rows of places. What it leaves out: judging (engine.stream.serve).
+keys and buckets), entries as rows of places. `Applier` sends it without waiting for the reply, so the consumer
+reads the next batch while Redis applies this one. What it leaves out: judging (engine.stream.serve).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine.stream.incidents import JOIN
@@ -86,3 +88,43 @@ class Batch:
 
     def to_json(self) -> str:
         return json.dumps([list(self.strings), self.entries, self.flags, self.dead])
+
+
+class Applier:
+    """APPLY, sent without waiting: `send` writes the command and returns the wait for its reply, so the caller
+    works (parses the next batch) while Redis runs the script. On one Redis the command goes on a connection of
+    the client's pool, held until the wait; a cluster client (or a single-connection one) waits at once."""
+
+    def __init__(self, client: object) -> None:
+        self.client, self.script = client, client.register_script(APPLY)  # type: ignore[attr-defined]
+        single = getattr(client, "connection", None) is not None  # Redis(single_connection_client=True)
+        self.pool = None if single else getattr(client, "connection_pool", None)  # RedisCluster has none
+
+    def send(self, keys: Sequence[object], args: Sequence[object]) -> Callable[[], object]:
+        """Send APPLY with `keys` and `args`; the returned call waits for (and returns) its reply. It must be
+        called, even when the caller fails meanwhile: the connection goes back to the pool then."""
+        if self.pool is None:
+            reply = self.script(keys=keys, args=args)
+            return lambda: reply
+        conn = self.pool.get_connection()
+        try:
+            conn.send_command("EVALSHA", self.script.sha, len(keys), *keys, *args)
+        except BaseException:
+            conn.disconnect()
+            self.pool.release(conn)
+            raise
+        return lambda: self._reply(conn, keys, args)
+
+    def _reply(self, conn: object, keys: Sequence[object], args: Sequence[object]) -> object:
+        import redis  # noqa: PLC0415
+
+        try:
+            return conn.read_response()  # type: ignore[attr-defined]
+        except redis.exceptions.NoScriptError:  # Redis lost its scripts (restarted): load it, apply again
+            pass
+        except BaseException:
+            conn.disconnect()  # type: ignore[attr-defined]
+            raise
+        finally:
+            self.pool.release(conn)  # type: ignore[union-attr]
+        return self.script(keys=keys, args=args)

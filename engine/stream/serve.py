@@ -48,7 +48,7 @@ from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
 from engine.logs.timestamps import MinuteReader
 from engine.stream import MAX_RECORD_BYTES, backoff, migrate, tagged, wrong_type
-from engine.stream.apply import APPLY, Batch
+from engine.stream.apply import Applier, Batch
 from engine.stream.incidents import IncidentConfig, Incidents, flag_item
 from engine.stream.tally import BUCKET_TTL_S, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
@@ -82,6 +82,10 @@ class Entry:
     text: str
 
 
+Parsed = tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]  # (record, key) pairs, severities by index
+Ahead = tuple[list[tuple[bytes, dict[bytes, bytes]]], list[Entry], list[tuple[bytes, dict[bytes, bytes], str]], Parsed]
+
+
 class Consumer:
     def __init__(
         self,
@@ -100,7 +104,7 @@ class Consumer:
         self.batch, self.block_ms, self.claim_idle_ms = batch, block_ms, claim_idle_ms
         self.keys = tagged(stream)  # {stream}: its keys share the stream's Redis Cluster slot
         self.flags_stream, self.dead_stream = f"{self.keys}:flags", f"{self.keys}:dead"
-        self.apply = client.register_script(APPLY)  # type: ignore[attr-defined]
+        self.applier = Applier(client)  # APPLY sent, its reply awaited after the next batch is parsed
         self.minute_of = MinuteReader()
         self.stats = Stats()
         self.context_count = f"{self.keys}:ctx-count"  # session → its keys so far (the place of its next key)
@@ -111,6 +115,8 @@ class Consumer:
         self.count = min(batch, FIRST_COUNT)  # entries the next read asks for (bounded by BATCH_BYTES)
         self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
         self.busy = False  # the last read was full
+        self.read_ahead = True  # while entries wait, read the next batch before this one's APPLY (`step`)
+        self.ahead: Ahead | None = None  # the batch read ahead and parsed, judged by the next step
         config = IncidentConfig(incident_quiet_s, pipeline.rule.incident_gap, claim_idle_ms, DONE_TTL_S)
         self.incidents = Incidents(client, stream, pipeline.fmt, config, name)  # flags close together, analysed
         for kept in (self.flags_stream, self.dead_stream):  # an earlier version's streams, named `STREAM:…`
@@ -128,10 +134,11 @@ class Consumer:
 
     # ---- reading ----
 
-    def read(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
-        """The next batch (`read_any`), and the count the read after it asks for: as many entries as
-        BATCH_BYTES holds at this batch's largest entry, doubling at most, never over `batch`."""
-        raw = self.read_any()
+    def read(self, *, wait: bool = True) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """The next batch (`read_any`; `wait`: block up to block_ms for new entries), and the count the read
+        after it asks for: as many entries as BATCH_BYTES holds at this batch's largest entry, doubling at most,
+        never over `batch`."""
+        raw = self.read_any(wait=wait)
         self.busy = len(raw) >= self.count  # a full read: more entries are waiting
         if raw:
             largest = max(sum(map(len, fields)) + sum(map(len, fields.values())) for _, fields in raw)
@@ -139,7 +146,7 @@ class Consumer:
             self.count = max(1, min(self.batch, fits, 2 * len(raw) if len(raw) >= self.count else self.count))
         return raw
 
-    def read_any(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    def read_any(self, *, wait: bool = True) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """This consumer's own pending entries after a restart or a lost connection, else entries of dead
         consumers idle past claim_idle_ms (checked every second), else new ones."""
         if self.recover:
@@ -158,31 +165,35 @@ class Consumer:
                 self.stats.claimed += len(claimed)
                 return claimed
         reply = self.client.xreadgroup(self.group, self.name, {self.stream: ">"}, count=self.count,  # type: ignore[attr-defined]
-                                       block=self.block_ms)  # fmt: skip
+                                       block=self.block_ms if wait else None)  # fmt: skip
         return reply[0][1] if reply else []
 
     def step(self) -> int:
         """Close the incidents gone quiet (once a second; while entries wait, in a tenth of the time at most),
-        then read and judge one batch; returns the entries handled."""
+        then judge one batch and apply it; returns the entries handled. While entries wait (the last read was
+        full) the next batch is read before this one's APPLY is sent and parsed while Redis runs it (`ahead`)."""
         self.incidents.tick(busy=self.busy)
-        raw = self.read()
+        ahead, self.ahead = self.ahead, None  # dropped if this step fails: its entries are pending, read again
+        raw, entries, dead, parsed = ahead if ahead is not None else self.prepare(self.read())
         if not raw:
             return 0
-        entries, dead = [], []
-        for entry_id, fields in raw:
-            entry, why = as_entry(entry_id, fields)
-            (entries.append(entry) if entry is not None else dead.append((entry_id, fields, why)))
         for entry_id, fields, why in dead:
             self.client.xadd(self.dead_stream, {"entry": entry_id, "reason": why,  # type: ignore[attr-defined]
                                                 "fields": repr(fields)[:2000]})  # fmt: skip
         if entries:  # applied and acknowledged in one step, the dead-lettered entries too
-            batch = self.judge(entries)
+            batch = self.judge(entries, parsed)
             batch.dead = [entry_id.decode() for entry_id, _f, _w in dead]
-            self.stats.flags += int(self.apply(keys=[f"{self.keys}:done:", f"{self.keys}:ctx:", self.flags_stream,
-                                                     f"{self.keys}:tally:", self.context_count, self.incidents.key,
-                                                     self.stream],
-                                               args=[batch.to_json(), self.context, DONE_TTL_S, BUCKET_TTL_S,
-                                                     *self.incidents.apply_args(), self.group]))  # fmt: skip
+            reading = self.busy and self.read_ahead and not self.recover  # before APPLY: a read waits on it
+            following = self.read(wait=False) if reading else []
+            reply = self.applier.send([f"{self.keys}:done:", f"{self.keys}:ctx:", self.flags_stream,
+                                       f"{self.keys}:tally:", self.context_count, self.incidents.key, self.stream],
+                                      [batch.to_json(), self.context, DONE_TTL_S, BUCKET_TTL_S,
+                                       *self.incidents.apply_args(), self.group])  # fmt: skip
+            try:
+                ahead = self.prepare(following) if following else None
+            finally:
+                self.stats.flags += int(reply())  # type: ignore[call-overload]
+            self.ahead = ahead  # only once this batch is applied: never judged before it
         else:
             self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
         now_ms = time.time() * 1000
@@ -192,9 +203,27 @@ class Consumer:
         self.stats.batches += 1
         return len(raw)
 
+    def finish(self) -> int:
+        """Judge and apply the batch read ahead, if any, reading nothing more; returns its entries."""
+        if self.ahead is None:
+            return 0
+        self.read_ahead, self.busy = False, False
+        try:
+            return self.step()
+        finally:
+            self.read_ahead = True
+
+    def prepare(self, raw: list[tuple[bytes, dict[bytes, bytes]]]) -> Ahead:
+        """A read's entries as records to judge (parsed: nothing Redis holds) and the dead-lettered ones."""
+        entries, dead = [], []
+        for entry_id, fields in raw:
+            entry, why = as_entry(entry_id, fields)
+            (entries.append(entry) if entry is not None else dead.append((entry_id, fields, why)))
+        return raw, entries, dead, self.parse(entries) if entries else ([], {})
+
     # ---- judging ----
 
-    def parse(self, entries: list[Entry]) -> tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]:
+    def parse(self, entries: list[Entry]) -> Parsed:
         """Each entry's record (its line: the entry's index) and key, and severities by index: nothing Redis holds."""
         fmt = self.pipeline.fmt
         keyed, severities = [], {}
@@ -210,10 +239,11 @@ class Consumer:
             severities[k] = severity_of(record)
         return keyed, severities
 
-    def judge(self, entries: list[Entry]) -> Batch:
-        """The batch's effects for the script: per entry its context pushes, its counts and its flag (or none)."""
+    def judge(self, entries: list[Entry], parsed: Parsed | None = None) -> Batch:
+        """The batch's effects for the script: per entry its context pushes, its counts and its flag (or none);
+        `parsed`: the entries' `parse`, when done already."""
         rule = self.pipeline.rule
-        keyed, severities = self.parse(entries)
+        keyed, severities = parsed if parsed is not None else self.parse(entries)
         batch = Batch(entries=[[e.id, 0, 0, 0, 0] for e in entries])
         keys_of = {record.line: key for record, key in keyed}
         by_source: dict[str, list] = {}
@@ -347,6 +377,10 @@ def _serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Cons
             consumer.ensure_group()
             consumer.recover = True
         on_turn(consumer)
+    try:  # the batch read ahead is judged too (else its entries wait for this consumer's restart or a claim)
+        consumer.finish()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        consumer.stats.reconnects += 1
     return consumer.stats
 
 

@@ -155,8 +155,8 @@ def test_a_batch_is_bounded_by_bytes_as_well_as_entries(redis_server, tmp_path: 
     sizes = []
     read_any = consumer.read_any
 
-    def spy() -> list:
-        raw = read_any()
+    def spy(**options: bool) -> list:
+        raw = read_any(**options)
         sizes.append(sum(len(k) + len(v) for _i, f in raw for k, v in f.items()))
         return raw
 
@@ -468,3 +468,63 @@ def test_serves_format_sample_reads_a_few_entries_at_a_time_and_cuts_huge_ones(r
     texts = sample_texts(client, "huge")
     assert len(texts) == SAMPLE_STEP and all(len(t) == MAX_RECORD_BYTES for t in texts)
     assert sample_texts(client, "missing") == []
+
+
+def state(client) -> dict[str, object]:  # noqa: ANN001
+    """What a drain leaves in Redis, by line rather than entry id: flags, contexts, counts and incidents."""
+    ids = {i: f[b"line"].decode() for i, f in client.xrange("logs")}
+    found: dict[str, object] = {"flags": sorted((f["line"], f["why"], f["score"], f["evidence"]) for f in flags(client))}
+    for key in sorted(k.decode() for k in client.keys("{logs}:*")):
+        kind = client.type(key).decode()
+        if kind == "list" and key.endswith(":flags"):  # an incident's kept flags: entry ids as lines
+            found["inc-flags"] = [json.loads(v)[:1] + json.loads(v)[2:] for v in client.lrange(key, 0, -1)]
+        elif kind == "list":
+            found[key] = client.lrange(key, 0, -1)
+        elif kind == "hash" and key.startswith("{logs}:inc:"):
+            found["inc"] = {k: v for k, v in client.hgetall(key).items() if not k.endswith(b"_ms")}
+        elif kind == "hash" and not key.endswith("inc-open"):
+            found[key] = client.hgetall(key)
+    found["open"] = [ids.get(v) for v in client.hvals("{logs}:inc-open")]
+    return found
+
+
+def test_reading_ahead_leaves_what_one_batch_at_a_time_leaves(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """A consumer that reads the next batch before applying one (and parses it while Redis applies) leaves the
+    flags, contexts, counts and incident of one that reads, judges and applies a batch at a time."""
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines, _novel = log_with_novel_lines(log, 1500, 37)
+    fmt = detect_format(lines).format
+    found, aheads = [], 0
+    for read_ahead in (False, True):
+        client.flushall()
+        ship_files(client, [log], once=True)
+        consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1",
+                            batch=64, incident_quiet_s=3600)  # fmt: skip
+        consumer.read_ahead = read_ahead
+        while len(client.keys("{logs}:done:*")) < 1500:
+            consumer.step()
+            aheads += consumer.ahead is not None
+        found.append(state(client))
+    assert aheads > 10  # batches were read ahead
+    assert found[0] == found[1]
+    assert len(found[0]["flags"]) > 40 and found[0]["inc"]
+
+
+def test_serve_stopped_judges_the_batch_it_read_ahead(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """Stopped after one batch (SIGTERM), serve judges and acknowledges the batch it read ahead too: nothing of
+    this consumer's is left pending."""
+    from engine.stream.serve import serve  # noqa: PLC0415
+
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    log = tmp_path / "syslog"
+    log_with_novel_lines(log, 600, 97)
+    ship_files(client, [log], once=True)
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), detect_format(syslog(10)).format,
+                                             EvidenceRule("combined")), name="c1", batch=16)  # fmt: skip
+    stats = serve(consumer, lambda: consumer.stats.batches >= 1)
+    assert stats.batches == 2 and stats.entries == 32  # the first read (16), and the one read ahead of its APPLY
+    assert client.xpending("logs", "detect")["pending"] == 0
+    assert len(client.keys("{logs}:done:*")) == 32
