@@ -27,13 +27,14 @@ from dataclasses import dataclass
 
 from engine.detect.columns import IntColumn, KeyColumn, KeyTable
 from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_surprise
-from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, Surprise, incidents, severity_of, weigh
+from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, Surprise, incidents, severity_of
 from engine.detect.fit import EpochReport
 from engine.detect.history import HISTORY_LINES, DetectConfig, key_records, self_train
 from engine.detect.scoring import rescore_from, suffix_start
 from engine.detect.severe import SevereLines
 from engine.detect.textseq import TextSeq
 from engine.detect.unusual import LineLM, TextScore, Unusual, calibrate
+from engine.detect.weighing import Weigher
 from engine.errors import InputError
 from engine.logs.formats import LogFormat, Record, parse_lines
 from engine.logs.sessions import Session, SessionSpec, group_sessions
@@ -43,6 +44,9 @@ from engine.logs.templates.table import KeyedMiner
 __all__ = ["HISTORY_LINES", "NO_HISTORY", "DetectConfig", "DetectionPipeline", "Flag", "SessionBook", "surprise_at"]
 
 NO_HISTORY = "no sequence model: too little history"  # the source when self-training had too little to learn from
+# Keys one model pass reads at most. While scored, a key costs ~90 bytes (its str in the part, its id, its scores and
+# top-3 expected ids, the copy with END; tracemalloc, docs/benchmarks.md): ~6 MB a pass, however long the session.
+PASS_KEYS = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)  # a big file has tens of thousands, built again after each part
@@ -231,9 +235,36 @@ class SessionBook:
             return
         ends = {s: self._scored_end(s, until_line, detector.complete) for s in ids}
         ids = [s for s in ids if ends[s] is not None]
-        if not ids:
-            return
         block = detector.model.config.block_size
+        while ids:  # in passes of at most PASS_KEYS keys: a long session's rest is the next pass's
+            taken, ids = self._next_pass(ids, ends, block)
+            self._score_pass(taken, batch_size, block)
+
+    def _next_pass(
+        self, ids: list[str], ends: Mapping[str, int | None], block: int
+    ) -> tuple[dict[str, int], list[str]]:
+        """The sessions one model pass scores, each with how far (its keys' end): the keys it reads (from a window
+        start before the first changed position) add up to about PASS_KEYS; a part past that is cut there, as an
+        `until_line` part is, and the sessions left (that one first) are for the next pass."""
+        taken: dict[str, int] = {}
+        room = PASS_KEYS
+        for n, sid in enumerate(ids):
+            end = ends[sid]
+            assert end is not None
+            cut = suffix_start(rescore_from(self.scored.get(sid, 0), block), block)
+            taken[sid] = min(end, cut + max(room, 2 * block))  # 2 blocks: past the part's first changed position
+            room -= taken[sid] - cut
+            if taken[sid] < end:
+                return taken, ids[n:]
+            if room <= 0:
+                return taken, ids[n + 1 :]
+        return taken, []
+
+    def _score_pass(self, ends: Mapping[str, int], batch_size: int, block: int) -> None:
+        """Score each session of `ends` up to its end there (a session whose end is its last key is scored whole)."""
+        detector = self.pipeline.detector
+        assert detector is not None
+        ids = list(ends)
         first = [rescore_from(self.scored.get(s, 0), block) for s in ids]
         # Only the keys from a window start a block before `first` are read: a session grown to millions of keys
         # is scored from near its end without encoding (or holding scores for) the positions before.
@@ -317,7 +348,7 @@ class SessionBook:
             candidates = self.severe.union(others)
         else:
             candidates = ((line, self.severe.get(line)) for line in others)
-        weighed = _Weigher(tally, rule, unusual, self.levels_overstated(), self.rare_is_common())
+        weighed = Weigher(tally, rule, unusual, self.levels_overstated(), self.rare_is_common())
         flags = []
         for line, entry in candidates:
             surprise = surprises.get(line)
@@ -353,39 +384,6 @@ class SessionBook:
         assert self.keep_verdicts, "SessionBook(keep_verdicts=True) keeps verdicts"
         return [(s, SessionVerdict(self.verdicts[s.id], verdict_surprise(self.verdicts[s.id])))
                 for s in self.sessions.values() if s.id in self.verdicts]  # fmt: skip
-
-
-class _Weigher:
-    """`weigh` of one file's candidate lines, with the weighing of a line without a surprise kept for the other
-    lines of its (key, severity) in its bucket run (see `SessionBook.flags`): (evidence, score, reason)."""
-
-    def __init__(self, tally: FileTally, rule: EvidenceRule, unusual: Mapping[str, Unusual], overstated: bool,
-                 rare_is_common: bool) -> None:  # fmt: skip
-        self.tally, self.rule, self.unusual = tally, rule, unusual
-        self.overstated, self.rare_is_common = overstated, rare_is_common
-        self.run = -1
-        self.kept: dict[tuple[str, tuple[str, str] | None], tuple[tuple[Evidence, ...], float, str]] = {}
-
-    def __call__(
-        self, line: int, key: str, surprise: Surprise | None, severity: tuple[str, str] | None
-    ) -> tuple[tuple[Evidence, ...], float, str]:
-        tally = self.tally
-        if surprise is not None or not 0 < line <= tally.lines:
-            return self._weigh(line, key, surprise, severity)
-        run = tally.runs[line - 1]
-        if run != self.run:
-            self.run, self.kept = run, {}
-        found = self.kept.get((key, severity))
-        if found is None:
-            found = self.kept[(key, severity)] = self._weigh(line, key, None, severity)
-        return found
-
-    def _weigh(
-        self, line: int, key: str, surprise: Surprise | None, severity: tuple[str, str] | None
-    ) -> tuple[tuple[Evidence, ...], float, str]:
-        evidence = weigh(line, key, surprise, severity, self.tally, self.rule, overstated=self.overstated,
-                         unusual=self.unusual.get(key), rare_is_common=self.rare_is_common)  # fmt: skip
-        return tuple(evidence), sum(e.weight for e in evidence), "; ".join(e.detail for e in evidence)
 
 
 def surprise_at(session: Session, i: int, v: Verdict, *, pretrained: bool = False) -> Surprise:

@@ -146,6 +146,38 @@ def test_sessions_scored_in_parts_until_a_line_get_the_flags_of_the_whole_file(
         assert [v.positions for _, v in book.session_verdicts()] == [v.positions for _, v in whole.session_verdicts()]
 
 
+@pytest.mark.parametrize("spec", [SessionSpec("component"), SessionSpec("window", size=7)])
+@pytest.mark.parametrize("keep_verdicts", [True, False])
+def test_a_book_scores_in_passes_of_pass_keys_and_gets_the_flags_of_one_pass(
+    spec: SessionSpec, keep_verdicts: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = syslog(400)
+    fmt = detect_format(lines).format
+    miner = TemplateMiner()
+    keys = sorted({k for _, k in mine(lines[:300], fmt, miner)})
+    detector = random_detector(keys, block=8, complete=True)
+    detector.miner_state = miner.to_state()
+    config = DetectConfig(session=spec)
+    whole = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).judge(lines, keep_verdicts=True)
+    read: list[int] = []  # keys each model pass read
+    judge, outliers = detector.judge, detector.outliers
+    monkeypatch.setattr(detector, "judge", lambda parts, **kw: read.append(sum(map(len, parts))) or judge(parts, **kw))
+    monkeypatch.setattr(
+        detector, "outliers", lambda parts, **kw: read.append(sum(map(len, parts))) or outliers(parts, **kw)
+    )
+    monkeypatch.setattr("engine.detect.pipeline.PASS_KEYS", 20)
+    book = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).book(keep_verdicts=keep_verdicts)
+    for start in range(0, len(lines), 150):  # a long session grown, scored in passes of 20 keys (+ a block or two)
+        book.add(lines[start : start + 150], start + 1)
+        book.score()
+    book.finish()
+    book.score()
+    assert len(read) > 20 and max(read) <= 20 + 2 * 8  # never the whole session at once
+    assert whole.flags() and book.flags() == whole.flags()
+    if keep_verdicts:
+        assert [v.positions for _, v in book.session_verdicts()] == [v.positions for _, v in whole.session_verdicts()]
+
+
 TRACES = [
     [
         "java.lang.IllegalStateException: pool exhausted",
