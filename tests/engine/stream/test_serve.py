@@ -422,6 +422,38 @@ def test_an_entrys_record_is_the_first_that_parse_lines_reads_of_it(redis_server
         assert [(record.line, record) for record, _key in keyed] == want
 
 
+
+LOGHUB = ROOT.parent / "shared" / "datasets" / "loghub"
+
+
+@pytest.mark.skipif(not LOGHUB.is_dir(), reason="Loghub samples (../shared/datasets/loghub) are not on this machine")
+@pytest.mark.parametrize("sample", ["Linux", "OpenSSH", "HDFS"])
+def test_a_message_seen_lately_gets_the_key_and_severity_it_got_first(redis_server, tmp_path: Path, sample: str,
+                                                                      monkeypatch) -> None:  # noqa: ANN001
+    """Consumer.parse keeps the key and severity of messages seen lately (cleared when KNOWN_MESSAGES are kept):
+    over a Loghub sample in batches, every record gets the key and severity worked out for it alone (the slow
+    reference: key_of, severity_of)."""
+    from engine.detect.evidence import severity_of  # noqa: PLC0415
+    from engine.stream import serve as serve_module  # noqa: PLC0415
+
+    client = redis.Redis.from_url(redis_server.url)
+    lines = (LOGHUB / sample / f"{sample}_2k.log").read_text(errors="replace").splitlines()
+    bundle = detector_for(lines[:1000], tmp_path / "det")
+    fmt = detect_format(lines[:200]).format
+    monkeypatch.setattr(serve_module, "KNOWN_MESSAGES", 300)  # cleared a few times on the way
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
+    reference = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c2")
+    repeats = 0
+    for start in range(0, len(lines), 250):
+        entries = [Entry(f"1-{k}", "/a.log", start + k + 1, t) for k, t in enumerate(lines[start : start + 250])]
+        repeats += len(entries) - len({(r.level, r.message) for r, _k in consumer.parse(entries)[0]})
+        keyed, severities = consumer.parse(entries)  # the second time: every message known
+        assert [key for _r, key in keyed] == [reference.key_of(r.message) for r, _k in keyed]
+        assert severities == {r.line: severity_of(r) for r, _k in keyed}
+        assert len(consumer.known) <= 300
+    assert repeats > 200 or sample == "HDFS"  # HDFS: every message names its block
+
+
 @pytest.mark.slow
 def test_sequence_flags_are_the_full_scorings_however_the_entries_are_batched(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
     """Each session's keys are scored once, in the window the whole session's scoring puts them in: batches of 5
