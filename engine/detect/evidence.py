@@ -22,7 +22,7 @@ evidence only, each enough on its own. How the defaults were set, and what they 
 planted incidents, BGL and HDFS: docs/benchmarks.md.
 
 Rarity and bursts depend on the whole file so far, so a line's verdict can change as the file
-grows; `FileTally` keeps the counts (a template id and a run of one bucket per line: 8 bytes a line).
+grows; `FileTally` keeps the counts (a template id a line, 4 bytes, and where each run of one bucket starts).
 """
 
 from __future__ import annotations
@@ -158,13 +158,17 @@ class FileTally:
         self.ids: dict[str, int] = {}
         self.key_ids = array("i")  # per line (0-based): the record's template id on its first line, else
         # CONTINUED on its continuation lines, SKIPPED on lines a flood skipped
-        self.runs = array("i")  # per line: which run of lines sharing one bucket it is in (always rising)
+        # Where each run of lines sharing one bucket starts (0-based line; run r, from 1, starts at run_starts[r - 1]):
+        # 4 bytes a run, not a line (a minute holds many lines), and runs rise, so a line's run is a bisection.
+        self.run_starts = array("I")
+        self._run_span = (0, 0, 0)  # (first line, end, run) of the run last asked for (`run_of`)
         self.timed: bool | None = None  # decided by the first record: minutes, or blocks of lines
         self._last_bucket = 0
         self._minute_of = MinuteReader()
         self._span: tuple[int, int] | None = None  # lowest and highest bucket
         self._previous: int | None = None  # the last line's bucket
-        self._cache: dict[tuple[int, int], int] = {}
+        self._cache: dict[int, int] = {}  # key id → its records in run `_cache_run`: the run asked for last only
+        self._cache_run = 0
 
     def add(self, records: Sequence[tuple[Record, str]]) -> None:
         if not records:
@@ -181,29 +185,35 @@ class FileTally:
             if last_of.get(key) != bucket:
                 last_of[key] = bucket
                 active[key] += 1
-            if bucket != previous:  # a new run: runs, unlike clocks, never go back
+            if bucket != previous:  # a new run (lines a flood skipped before this record are in it): never back
                 self.occupied += 1
+                self.run_starts.append(len(self.key_ids))
                 previous = bucket
-            run = self.occupied
             gap = record.line - 1 - len(self.key_ids)
             if gap > 0 or record.end_line != record.line:  # lines a flood skipped, or continuation lines
-                self._pad(record, key_id, run, gap)
+                self._pad(record, key_id, gap)
             else:
                 self.key_ids.append(key_id)
-                self.runs.append(run)
         self._previous = previous
         lo, hi = self._span or (buckets[0], buckets[0])
         self._span = (min(lo, min(buckets)), max(hi, max(buckets)))
-        self._cache.clear()
+        self._cache, self._cache_run, self._run_span = {}, 0, (0, 0, 0)
 
-    def _pad(self, record: Record, key_id: int, run: int, gap: int) -> None:
+    def _pad(self, record: Record, key_id: int, gap: int) -> None:
         if gap > 0:
             self.key_ids.extend([SKIPPED] * gap)
-            self.runs.extend([run] * gap)
-        span = record.end_line - record.line + 1
         self.key_ids.append(key_id)
-        self.key_ids.extend([CONTINUED] * (span - 1))
-        self.runs.extend([run] * span)
+        self.key_ids.extend([CONTINUED] * (record.end_line - record.line))
+
+    def run_of(self, line: int) -> int:
+        """The run (from 1) that 1-based `line` is in; lines asked for in order mostly find the run asked for last."""
+        lo, hi, run = self._run_span
+        if not lo <= line - 1 < hi:
+            starts = self.run_starts
+            run = bisect.bisect_right(starts, line - 1)
+            lo, hi = starts[run - 1], starts[run] if run < len(starts) else len(self.key_ids)
+            self._run_span = (lo, hi, run)
+        return run
 
     def _bucket(self, record: Record) -> int:
         if not self.timed:
@@ -241,12 +251,13 @@ class FileTally:
         the file's whole span.
         """
         key_id = self.ids.get(key, len(self.ids))  # a key never counted: an id no line holds
-        run = self.runs[line - 1]
-        here = self._cache.get((key_id, run))
+        run = self.run_of(line)
+        if run != self._cache_run:  # lines come in order (`SessionBook.flags`): one run's counts are kept at a time
+            self._cache, self._cache_run = {}, run
+        here = self._cache.get(key_id)
         if here is None:
-            lo = bisect.bisect_left(self.runs, run, 0, line)
-            hi = bisect.bisect_right(self.runs, run, line - 1)
-            here = self._cache[(key_id, run)] = self.key_ids[lo:hi].count(key_id)
+            lo, hi, _ = self._run_span
+            here = self._cache[key_id] = self.key_ids[lo:hi].count(key_id)
         elsewhere = self.counts[key] - here
         if self.active[key] > ACTIVE_BUCKETS:
             return here, elsewhere / (self.active[key] - 1)

@@ -2,7 +2,8 @@
 
 A log can say WARN or worse on most of its lines (OpenSSH's `Failed password`, `POSSIBLE BREAK-IN ATTEMPT`):
 a dict of line → (key, severity) costs about 170 bytes a line there, most of a big file's memory. Here a line
-costs 12 bytes: its number and the index of its (key, severity) pair, of which a file has a few dozen.
+costs 8 bytes: its number (4: a book holds far fewer than 2**32 lines) and the index of its (key, severity) pair,
+of which a file has a few dozen.
 Lines are added in file order (ascending), as a session book takes them. What this leaves out: deciding a
 line's severity (`engine.detect.evidence.severity_of`).
 """
@@ -21,7 +22,7 @@ class SevereLines:
     """1-based line → (template key, severity) for the records at WARN or worse, in ascending line order."""
 
     def __init__(self) -> None:
-        self.lines = array("q")  # ascending 1-based lines
+        self.lines = array("I")  # ascending 1-based lines
         self._codes = array("i")  # per line: its pair's index in _entries
         self._entries: list[Entry] = []
         self._code_of: dict[Entry, int] = {}

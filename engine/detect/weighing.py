@@ -30,7 +30,7 @@ class Weigher:
         tally = self.tally
         if surprise is not None or not 0 < line <= tally.lines:
             return self._weigh(line, key, surprise, severity)
-        run = tally.runs[line - 1]
+        run = tally.run_of(line)
         if run != self.run:
             self.run, self.kept = run, {}
         found = self.kept.get((key, severity))

@@ -200,3 +200,34 @@ def test_one_flag_rule_for_the_pipeline_and_the_stream() -> None:
     assert combined.flags(ev(2.0)) and combined.flags(ev(1.0, 1.0)) and not combined.flags(ev(1.5))
     assert topk.flags(ev(0.5))  # with topk any evidence flags
     assert not EvidenceRule(threshold=0.0).flags([])
+
+
+def test_a_lines_run_and_its_bucket_counts_equal_a_per_line_reference_in_any_order() -> None:
+    """FileTally keeps where each run starts (not a run per line) and one run's counts at a time: a line's run and
+    `in_bucket` equal a per-line run list built as the records come, asked in order, backwards and at random."""
+    import random  # noqa: PLC0415
+
+    rng, tally, runs, keys_at = random.Random(4), FileTally(), [], {}
+    line, minute, previous = 1, 0, None
+    for _ in range(40):  # blocks of records: minutes that jump back, lines a flood skipped, multi-line records
+        block = []
+        for _ in range(rng.randint(1, 30)):
+            line += rng.choice([0, 0, 0, 0, 3])  # a gap: skipped lines join the next record's run
+            minute = max(0, minute + rng.choice([0, 0, 0, 1, 2, -5]))
+            span, key = rng.choice([1, 1, 1, 3]), rng.choice("abc")
+            block.append((Record(line, line + span - 1, "m", f"2026-11-21T10:{minute:02d}:00", None), key))
+            bucket = minute
+            run = (runs[-1] if runs else 0) + (bucket != previous)
+            previous = bucket
+            runs += [run] * (line + span - 1 - len(runs))
+            keys_at[line] = key
+            line += span
+        tally.add(block)
+    lines = list(range(1, len(runs) + 1))
+    for order in (lines, lines[::-1], rng.sample(lines, len(lines))):
+        for n in order:
+            assert tally.run_of(n) == runs[n - 1]
+            key = keys_at.get(n, "a")
+            here = sum(1 for m, k in keys_at.items() if k == key and runs[m - 1] == runs[n - 1])
+            assert tally.in_bucket(n, key)[0] == here
+    assert len(tally.run_starts) == runs[-1] == tally.occupied

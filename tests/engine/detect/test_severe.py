@@ -63,7 +63,7 @@ def plain_flags(book: SessionBook) -> list[Flag]:
         if score >= rule.threshold or (rule.kind == "topk" and evidence):
             expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
             flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key),
-                              "; ".join(e.detail for e in evidence), expected, tuple(evidence), score))  # fmt: skip
+                              "; ".join(e.detail for e in evidence), expected, tuple(evidence), score, key))  # fmt: skip
     return flags
 
 
