@@ -19,8 +19,9 @@ from engine.stream.tally import COLLECT, FLUSH
 
 # KEYS: `{stream}:done:`, `{stream}:ctx:`, the flags stream, `{stream}:tally:`, `{stream}:ctx-count`, `{stream}:inc`
 # and the stream itself; ARGV: the batch (`Batch.to_json`), the keys kept per session, the markers' and the buckets'
-# time to live, JOIN's three (ARGV[5..7]) and the consumer group. An entry's effects apply only if its marker was
-# unset; every entry of the batch (and the dead-lettered ones) is acknowledged in the same step.
+# time to live, JOIN's four (ARGV[5..8]) and the consumer group. An entry's effects apply only if its marker was
+# unset; every entry of the batch (and the dead-lettered ones) is acknowledged in the same step. A flag's fields
+# are XADDed as `entry`, `source`, `line`, `text`, `template`, `score`, `why`, `evidence`.
 APPLY = (
     """
 local batch = cjson.decode(ARGV[1])
@@ -44,8 +45,11 @@ for _, e in ipairs(entries) do
       p[#p + 1] = str[e[j + 1]]
     end
     if e[2] > 0 then
-      redis.call('XADD', KEYS[3], '*', unpack(flags[e[2]][1]))
-      join_incident(e[1], flags[e[2]][2])
+      local f = flags[e[2]]
+      local source = str[f[1]]
+      redis.call('XADD', KEYS[3], '*', 'entry', e[1], 'source', source, 'line', f[3], 'text', f[4], 'template',
+                 str[f[2]], 'score', f[5], 'why', f[6], 'evidence', f[7])
+      join_incident(e[1], {source, f[3], f[6], f[4], f[8]})
       flagged = flagged + 1
     end
     if e[3] > 0 then tally_add(e[3], e[4], e[5]) end
@@ -61,7 +65,7 @@ for s, keys in pairs(pushes) do
   redis.call('LTRIM', KEYS[2] .. name, -keep, -1)
   redis.call('HINCRBY', KEYS[5], name, #keys)
 end
-for i = 1, #acks, 1000 do redis.call('XACK', KEYS[7], ARGV[8], unpack(acks, i, math.min(i + 999, #acks))) end
+for i = 1, #acks, 1000 do redis.call('XACK', KEYS[7], ARGV[9], unpack(acks, i, math.min(i + 999, #acks))) end
 return flagged
 """
 )
@@ -72,7 +76,8 @@ class Batch:
     """What APPLY applies of a batch (its ARGV[1]), each string once (session names, keys, sources, buckets are
     the same for many entries): per entry [id, flag, source, key, bucket, then its context pushes as session, key
     pairs], strings as their places in `strings` (from 1; a flag's place in `flags`, from 1; 0: no flag, no
-    counts); per flag its fields and JOIN's item; and the ids of the batch's dead-lettered entries."""
+    counts); per flag [source, template (places), line, text, score, why, evidence (JSON), its evidence kinds
+    (comma-separated)]; and the ids of the batch's dead-lettered entries."""
 
     strings: dict[str, int] = field(default_factory=dict)  # string → its place
     entries: list[list[object]] = field(default_factory=list)

@@ -58,12 +58,25 @@ SIGNATURE_LINE = re.compile(re.escape(SIGNATURE_FIELD) + r"\s*(.+?)(?: \(\d+ lin
 
 # Lua spliced into APPLY (engine.stream.apply) before its loop; `join_incident(id, inc)` runs for each applied
 # entry with a flag, `incidents_flush()` after the loop. KEYS[6] is `{stream}:inc`; ARGV[5] the quiet time in ms,
-# ARGV[6] the gap in lines, ARGV[7] KEPT_FLAGS. `inc` is {source, line, why, text, kinds}. A source's open incident
+# ARGV[6] the gap in lines, ARGV[7] KEPT_FLAGS, ARGV[8] TEXT_KEPT. `inc` is {source, line, why, text, kinds}, the
+# text kept cut to TEXT_KEPT characters (as Python cuts a str: UTF-8 continuation bytes are not counted). A source's open incident
 # is read once a script and followed in Lua through the batch's flags; its hash, kept flags, due time and the
 # open map are written once at the end (or when a flag seals it): the state each flag joining in turn would leave,
 # at a few calls a batch instead of six a flag. Every flag of one script has the script's time (TIME, read once).
 JOIN = """
 local inc_now, inc_at = nil, {}
+local function inc_cut(s, n)
+  if #s <= n then return s end
+  local chars = 0
+  for i = 1, #s do
+    local b = string.byte(s, i)
+    if b < 128 or b >= 192 then
+      chars = chars + 1
+      if chars > n then return string.sub(s, 1, i - 1) end
+    end
+  end
+  return s
+end
 local function inc_write(st)
   local rec = KEYS[6] .. ':' .. st.id
   if st.new then
@@ -83,7 +96,7 @@ local function join_incident(id, inc)
   end
   local gap, kept = tonumber(ARGV[6]), tonumber(ARGV[7])
   local source, line = inc[1], tonumber(inc[2])
-  local item = cjson.encode({line, id, inc[3], inc[5], inc[4]})
+  local item = cjson.encode({line, id, inc[3], inc[5], inc_cut(inc[4], tonumber(ARGV[8]))})
   local st = inc_at[source]
   if st == nil then
     st = {}
@@ -299,11 +312,6 @@ class IncidentConfig:
     done_ttl_s: int = 86_400  # how long a written incident's marker is kept
 
 
-def flag_item(source: str, line: int, why: str, text: str, kinds: Sequence[str]) -> list[object]:
-    """What JOIN needs of a flag (an APPLY item's `inc`)."""
-    return [source, line, why, text[:TEXT_KEPT], ",".join(dict.fromkeys(kinds))]
-
-
 class Incidents:
     """One consumer's side of its stream's incidents: the keys and arguments its APPLY passes to JOIN, and
     closing the quiet ones (claim, analyse, write once)."""
@@ -318,8 +326,8 @@ class Incidents:
         self._next_look = 0.0
 
     def apply_args(self) -> list[object]:
-        """APPLY's ARGV[5..7] (its KEYS[6] is `self.key`)."""
-        return [int(self.config.quiet_s * 1000), self.config.gap, KEPT_FLAGS]
+        """APPLY's ARGV[5..8] (its KEYS[6] is `self.key`)."""
+        return [int(self.config.quiet_s * 1000), self.config.gap, KEPT_FLAGS, TEXT_KEPT]
 
     def tick(self, busy: bool = False) -> int:
         """Close what is quiet, at most once every CLOSE_EVERY_S, and while the consumer is `busy` (its last read

@@ -42,14 +42,14 @@ from engine.detect.evidence import EvidenceRule, FileTally, Surprise, severity_o
 from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectionPipeline, surprise_at
 from engine.logs.formats.detect import parse_lines
-from engine.logs.formats.record import Record
 from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
 from engine.logs.timestamps import MinuteReader
-from engine.stream import MAX_RECORD_BYTES, backoff, migrate, tagged, wrong_type
+from engine.stream import backoff, migrate, tagged, wrong_type
 from engine.stream.apply import Applier, Batch
-from engine.stream.incidents import IncidentConfig, Incidents, flag_item
+from engine.stream.entries import Ahead, Entry, Parsed, as_entry
+from engine.stream.incidents import IncidentConfig, Incidents
 from engine.stream.tally import BUCKET_TTL_S, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
 BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
@@ -75,18 +75,6 @@ class Stats:
     reconnects: int = 0
     groups_recreated: int = 0  # the consumer group was missing (destroyed, or Redis restarted empty) and made again
     latencies_ms: list[float] = field(default_factory=list)  # entry id time → result written, last batch
-
-
-@dataclass
-class Entry:
-    id: str
-    source: str
-    line: int
-    text: str
-
-
-Parsed = tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]  # (record, key) pairs, severities by index
-Ahead = tuple[list[tuple[bytes, dict[bytes, bytes]]], list[Entry], list[tuple[bytes, dict[bytes, bytes], str]], Parsed]
 
 
 class Consumer:
@@ -275,12 +263,11 @@ class Consumer:
             found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprises.get(k), severities.get(k),
                           tally or no_counts, rule)  # fmt: skip
             if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
-                why = "; ".join(e.detail for e in found)
-                evidence = json.dumps([[e.kind, e.weight, e.detail] for e in found])
-                batch.flags.append([["entry", entry.id, "source", entry.source, "line", entry.line, "text",
-                                     entry.text[:4000], "template", keys_of.get(k, ""),
-                                     "score", sum(e.weight for e in found), "why", why, "evidence", evidence],
-                                    flag_item(entry.source, entry.line, why, entry.text, [e.kind for e in found])])  # fmt: skip
+                batch.flags.append([batch.at(entry.source), batch.at(keys_of.get(k, "")), entry.line,
+                                    entry.text[:4000], sum(e.weight for e in found),
+                                    "; ".join(e.detail for e in found),
+                                    json.dumps([[e.kind, e.weight, e.detail] for e in found]),
+                                    ",".join(dict.fromkeys(e.kind for e in found))])  # fmt: skip
                 batch.entries[k][1] = len(batch.flags)
         return batch
 
@@ -330,22 +317,6 @@ class Consumer:
             for i, verdict in flagged.items():
                 out.setdefault(session.lines[i], surprise_at(session, i, verdict))
         return out
-
-
-def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None, str]:
-    """The entry as a record to judge, or None and why it is not one."""
-    text = fields.get(b"text")
-    if text is None:
-        return None, "no text field"
-    if len(text) > MAX_RECORD_BYTES:
-        return None, f"text of {len(text):,} bytes (at most {MAX_RECORD_BYTES:,})"
-    try:
-        decoded = text.decode("utf-8")
-        source = fields.get(b"source", b"-").decode("utf-8")
-        line = int(fields.get(b"line", b"0"))
-    except (UnicodeDecodeError, ValueError) as e:
-        return None, f"not a record: {e}"
-    return Entry(entry_id.decode(), source, line, decoded), ""
 
 
 def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None] = lambda _c: None,

@@ -560,3 +560,33 @@ def test_serve_stopped_judges_the_batch_it_read_ahead(redis_server, tmp_path: Pa
     assert stats.batches == 2 and stats.entries == 32  # the first read (16), and the one read ahead of its APPLY
     assert client.xpending("logs", "detect")["pending"] == 0
     assert len(client.keys("{logs}:done:*")) == 32
+
+
+def test_a_flags_fields_and_the_text_its_incident_keeps(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """APPLY writes a flag's fields from the batch's places (source, template) and values, and JOIN keeps its
+    record's text cut to TEXT_KEPT characters as Python cuts a str: long lines of 1-, 2-, 3- and 4-byte characters."""
+    from engine.stream.incidents import TEXT_KEPT  # noqa: PLC0415
+
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines = syslog(300)
+    planted = {50: "a" * 4200, 60: "\u00e9" * 700, 70: "\u2603" * 700, 80: "\U0001f600" * 700, 90: "x\u00e9\u2603" * 300}
+    for i, pad in planted.items():
+        lines[i] = NOVEL.format(n=i) + " " + pad
+    log.write_text("\n".join(lines) + "\n")
+    ship_files(client, [log], once=True)
+    fmt = detect_format(lines).format
+    consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1",
+                        batch=64, incident_quiet_s=3600)  # fmt: skip
+    consumer.incidents.tick = lambda busy=False: 0  # nothing closed: the kept flags stay
+    drain(consumer, client, 300)
+    by_line = {int(f["line"]): f for f in flags(client)}
+    kept = {item[0]: item for key in client.keys("{logs}:inc:*:flags") for item in map(json.loads, client.lrange(key, 0, -1))}
+    for i in planted:
+        f = by_line[i + 1]
+        assert (f["source"], f["text"], f["template"]) == (str(log), lines[i][:4000], consumer.key_of(fmt.parse(lines[i], 0).message))
+        evidence = json.loads(f["evidence"])
+        assert float(f["score"]) == sum(w for _k, w, _d in evidence) and f["why"] == "; ".join(d for _k, _w, d in evidence)
+        assert kept[i + 1] == [i + 1, f["entry"], f["why"], ",".join(dict.fromkeys(k for k, _w, _d in evidence)),
+                               lines[i][:TEXT_KEPT]]  # fmt: skip

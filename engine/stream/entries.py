@@ -1,0 +1,41 @@
+"""A stream entry as `logpt serve` judges it: its id, source file, line and text, or why it is dead-lettered
+(no text, not UTF-8, over MAX_RECORD_BYTES); and the shapes a batch takes between reading and judging. What it
+leaves out: reading (engine.stream.serve) and judging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.logs.formats.record import Record
+from engine.stream import MAX_RECORD_BYTES
+
+
+@dataclass
+class Entry:
+    id: str
+    source: str
+    line: int
+    text: str
+
+
+Parsed = tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]  # (record, key) pairs, severities by index
+Raw = list[tuple[bytes, dict[bytes, bytes]]]  # a read's entries: (id, fields)
+Ahead = tuple[Raw, list[Entry], list[tuple[bytes, dict[bytes, bytes], str]], Parsed]  # a read, parsed: its entries,
+# its dead-lettered ones (id, fields, why) and the entries' parse
+
+
+def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None, str]:
+    """The entry as a record to judge, or None and why it is not one."""
+    text = fields.get(b"text")
+    if text is None:
+        return None, "no text field"
+    if len(text) > MAX_RECORD_BYTES:
+        return None, f"text of {len(text):,} bytes (at most {MAX_RECORD_BYTES:,})"
+    try:
+        decoded = text.decode("utf-8")
+        source = fields.get(b"source", b"-").decode("utf-8")
+        line = int(fields.get(b"line", b"0"))
+    except (UnicodeDecodeError, ValueError) as e:
+        return None, f"not a record: {e}"
+    return Entry(entry_id.decode(), source, line, decoded), ""
+
