@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.logs.formats.record import Record
+from engine.logs.sessions import Session
 from engine.stream import MAX_RECORD_BYTES
 
 
@@ -18,7 +19,18 @@ class Entry:
     text: str
 
 
-Parsed = tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]  # (record, key) pairs, severities by index
+@dataclass
+class Parsed:
+    """A batch's entries as `logpt serve` reads them before asking Redis anything (records are lined by their
+    entry's index in the batch)."""
+
+    keyed: list[tuple[Record, str]]  # each entry's record (those of the format) and template key
+    severities: dict[int, tuple[str, str] | None]  # by entry index
+    seen: list[tuple[str, str, str, bool]]  # per record of `keyed`: its source, key, bucket and whether it is a minute
+    sessions: list[Session]  # the batch's sessions, a source's apart from another's
+    names: list[str]  # each session's name, `source|session id`
+
+
 Raw = list[tuple[bytes, dict[bytes, bytes]]]  # a read's entries: (id, fields)
 Ahead = tuple[Raw, list[Entry], list[tuple[bytes, dict[bytes, bytes], str]], Parsed]  # a read, parsed: its entries,
 # its dead-lettered ones (id, fields, why) and the entries' parse

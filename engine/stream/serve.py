@@ -42,6 +42,7 @@ from engine.detect.evidence import EvidenceRule, FileTally, Surprise, severity_o
 from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectionPipeline, surprise_at
 from engine.logs.formats.detect import parse_lines
+from engine.logs.formats.record import Record
 from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session, group_sessions
 from engine.logs.templates.table import MINED, KeyedMiner
@@ -211,12 +212,32 @@ class Consumer:
         for entry_id, fields in raw:
             entry, why = as_entry(entry_id, fields)
             (entries.append(entry) if entry is not None else dead.append((entry_id, fields, why)))
-        return raw, entries, dead, self.parse(entries) if entries else ([], {})
+        return raw, entries, dead, self.parse(entries)
 
     # ---- judging ----
 
     def parse(self, entries: list[Entry]) -> Parsed:
-        """Each entry's record (its line: the entry's index) and key, and severities by index: nothing Redis holds."""
+        """What judging needs that Redis does not hold: each entry's record (its line: the entry's index), key,
+        severity and bucket, and the batch's sessions."""
+        keyed, severities = self.records(entries)
+        minute_of, seen = self.minute_of, []
+        for record, key in keyed:
+            entry = entries[record.line]
+            minute = minute_of(record.timestamp)
+            bucket = f"m{minute}" if minute is not None else f"l{max(0, entry.line - 1) // LINES_PER_BUCKET}"
+            seen.append((entry.source, key, bucket, minute is not None))
+        by_source: dict[str, list] = {}
+        for record, key in keyed:  # sessions never mix files
+            by_source.setdefault(entries[record.line].source, []).append((record, key))
+        sessions, names = [], []
+        for source, part in by_source.items():
+            for session in group_sessions(part, self.pipeline.spec):
+                sessions.append(session)
+                names.append(f"{source}|{session.id}")
+        return Parsed(keyed, severities, seen, sessions, names)
+
+    def records(self, entries: list[Entry]) -> tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]:
+        """Each entry's record (its line: the entry's index) and key, and severities by index."""
         fmt, known = self.pipeline.fmt, self.known
         keyed, severities = [], {}
         for k, entry in enumerate(entries):
@@ -239,53 +260,39 @@ class Consumer:
     def judge(self, entries: list[Entry], parsed: Parsed | None = None) -> Batch:
         """The batch's effects for the script: per entry its context pushes, its counts and its flag (or none);
         `parsed`: the entries' `parse`, when done already."""
-        rule = self.pipeline.rule
-        keyed, severities = parsed if parsed is not None else self.parse(entries)
+        rule, p = self.pipeline.rule, parsed if parsed is not None else self.parse(entries)
         batch = Batch(entries=[[e.id, 0, 0, 0, 0] for e in entries])
-        keys_of = {record.line: key for record, key in keyed}
-        by_source: dict[str, list] = {}
-        for record, key in keyed:  # sessions never mix files
-            by_source.setdefault(entries[record.line].source, []).append((record, key))
-        sessions, names = [], []
-        for source, part in by_source.items():
-            for session in group_sessions(part, self.pipeline.spec):
-                sessions.append(session)
-                names.append(f"{source}|{session.id}")
-        surprises = self.surprises(sessions, names)
-        for session, name in zip(sessions, names, strict=True):
-            at = batch.at(name)
+        at, rows = batch.at, batch.entries
+        keys_of = {record.line: key for record, key in p.keyed}
+        surprises = self.surprises(p.sessions, p.names)
+        for session, name in zip(p.sessions, p.names, strict=True):
+            place = at(name)
             for k, key in zip(session.lines, session.keys, strict=True):
-                batch.entries[k] += (at, batch.at(key))
-        counts = self.counts_of(entries, keyed, batch)
+                rows[k] += (place, at(key))
+        for (record, key), (source, _key, bucket, _timed) in zip(p.keyed, p.seen, strict=True):
+            rows[record.line][2:5] = (at(source), at(key), at(bucket))  # the counts the script adds with it
+        counts = self.counts_of(p)
         no_counts = FileTally()  # an entry that is no record of the format
         for k, entry in enumerate(entries):
             tally = counts.get(k)  # the entry is its source's newest record: its "line" in the source's counts
-            found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprises.get(k), severities.get(k),
+            found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprises.get(k), p.severities.get(k),
                           tally or no_counts, rule)  # fmt: skip
             if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
-                batch.flags.append([batch.at(entry.source), batch.at(keys_of.get(k, "")), entry.line,
-                                    entry.text[:4000], sum(e.weight for e in found),
-                                    "; ".join(e.detail for e in found),
+                batch.flags.append([at(entry.source), at(keys_of.get(k, "")), entry.line, entry.text[:4000],
+                                    sum(e.weight for e in found), "; ".join(e.detail for e in found),
                                     json.dumps([[e.kind, e.weight, e.detail] for e in found]),
                                     ",".join(dict.fromkeys(e.kind for e in found))])  # fmt: skip
-                batch.entries[k][1] = len(batch.flags)
+                rows[k][1] = len(batch.flags)
         return batch
 
-    def counts_of(self, entries: list[Entry], keyed: list, batch: Batch) -> dict[int, StreamTally]:
-        """Entry index → its source's counts so far (engine.stream.tally); each entry of `batch` gets the increment
-        the script applies with it (its source, key and bucket)."""
-        seen = []
-        for record, key in keyed:
-            entry = entries[record.line]
-            minute = self.minute_of(record.timestamp)
-            bucket = f"m{minute}" if minute is not None else f"l{max(0, entry.line - 1) // LINES_PER_BUCKET}"
-            seen.append((entry.source, key, bucket, minute is not None))
-            batch.entries[record.line][2:5] = (batch.at(entry.source), batch.at(key), batch.at(bucket))
+    def counts_of(self, parsed: Parsed) -> dict[int, StreamTally]:
+        """Entry index → its source's counts so far (engine.stream.tally), Redis's before the batch read in one
+        round trip for the (bucket, key) pairs the batch holds."""
         wants: dict[str, set[tuple[str, str]]] = {}
-        for source, key, bucket, _timed in seen:
+        for source, key, bucket, _timed in parsed.seen:
             wants.setdefault(source, set()).add((bucket, key))
-        found = tallies(read_counts(self.client, f"{self.keys}:tally:", wants), seen)
-        return {record.line: tally for (record, _key), tally in zip(keyed, found, strict=True)}
+        found = tallies(read_counts(self.client, f"{self.keys}:tally:", wants), parsed.seen)
+        return {record.line: tally for (record, _key), tally in zip(parsed.keyed, found, strict=True)}
 
     def key_of(self, message: str) -> str:
         """The template key every consumer gives `message`: the bundle's, else its masked text (novel)."""

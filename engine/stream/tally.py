@@ -170,16 +170,18 @@ def tallies(counts: dict[str, Counts], seen: Sequence[tuple[str, str, str, bool]
     entry's counts include the entries before it and itself, as the script will leave them."""
     found = []
     for source, key, bucket, timed in seen:
-        c = counts.setdefault(source, Counts())
+        c = counts.get(source)
+        if c is None:
+            c = counts[source] = Counts()
+        total, last, active, in_bucket = c.total, c.last, c.active, c.in_bucket
         c.records += 1
-        c.total[key] = c.total.get(key, 0) + 1
-        if c.last.get(key) != bucket:
-            c.last[key] = bucket
-            c.active[key] = c.active.get(key, 0) + 1
-        if c.last.get("") != bucket:
-            c.last[""] = bucket
+        n = total[key] = total.get(key, 0) + 1
+        if last.get(key) != bucket:
+            last[key] = bucket
+            active[key] = active.get(key, 0) + 1
+        if last.get("") != bucket:
+            last[""] = bucket
             c.occupied += 1
-        c.in_bucket[(bucket, key)] = c.in_bucket.get((bucket, key), 0) + 1
-        found.append(StreamTally(key, c.total[key], c.active[key], c.occupied, c.records, c.in_bucket[(bucket, key)],
-                                 timed))  # fmt: skip
+        here = in_bucket[(bucket, key)] = in_bucket.get((bucket, key), 0) + 1
+        found.append(StreamTally(key, n, active[key], c.occupied, c.records, here, timed))
     return found

@@ -400,7 +400,7 @@ def test_counts_kept_in_redis_are_each_entrys_counts_added_in_turn(redis_server,
 
 
 def test_an_entrys_record_is_the_first_that_parse_lines_reads_of_it(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
-    """Consumer.parse reads a one-line entry with its format directly: the same record as parse_lines (the slow
+    """Consumer.records reads a one-line entry with its format directly: the same record as parse_lines (the slow
     reference) for lines of the format, lines it does not match, multi-line entries, and a format whose records
     take their message from their continuation lines (tcsh's history: the stamp, then the command)."""
     from engine.logs.formats.detect import choose_format
@@ -416,7 +416,7 @@ def test_an_entrys_record_is_the_first_that_parse_lines_reads_of_it(redis_server
     for fmt, texts in cases:
         consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
         entries = [Entry(f"1-{k}", "/a.log", k + 1, text) for k, text in enumerate(texts)]
-        keyed, _severities = consumer.parse(entries)
+        keyed, _severities = consumer.records(entries)
         want = [(k, r) for k, e in enumerate(entries)
                 for r in [next(iter(parse_lines(e.text.split("\n"), fmt, first_line=k)), None)] if r is not None]  # fmt: skip
         assert [(record.line, record) for record, _key in keyed] == want
@@ -430,7 +430,7 @@ LOGHUB = ROOT.parent / "shared" / "datasets" / "loghub"
 @pytest.mark.parametrize("sample", ["Linux", "OpenSSH", "HDFS"])
 def test_a_message_seen_lately_gets_the_key_and_severity_it_got_first(redis_server, tmp_path: Path, sample: str,
                                                                       monkeypatch) -> None:  # noqa: ANN001
-    """Consumer.parse keeps the key and severity of messages seen lately (cleared when KNOWN_MESSAGES are kept):
+    """Consumer.records keeps the key and severity of messages seen lately (cleared when KNOWN_MESSAGES are kept):
     over a Loghub sample in batches, every record gets the key and severity worked out for it alone (the slow
     reference: key_of, severity_of)."""
     from engine.detect.evidence import severity_of  # noqa: PLC0415
@@ -446,8 +446,8 @@ def test_a_message_seen_lately_gets_the_key_and_severity_it_got_first(redis_serv
     repeats = 0
     for start in range(0, len(lines), 250):
         entries = [Entry(f"1-{k}", "/a.log", start + k + 1, t) for k, t in enumerate(lines[start : start + 250])]
-        repeats += len(entries) - len({(r.level, r.message) for r, _k in consumer.parse(entries)[0]})
-        keyed, severities = consumer.parse(entries)  # the second time: every message known
+        repeats += len(entries) - len({(r.level, r.message) for r, _k in consumer.records(entries)[0]})
+        keyed, severities = consumer.records(entries)  # the second time: every message known
         assert [key for _r, key in keyed] == [reference.key_of(r.message) for r, _k in keyed]
         assert severities == {r.line: severity_of(r) for r, _k in keyed}
         assert len(consumer.known) <= 300
