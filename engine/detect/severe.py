@@ -40,6 +40,10 @@ class SevereLines:
         self.lines.append(line)
         self._codes.append(code)
 
+    def nbytes(self) -> int:
+        """The bytes its lines take (the few pairs aside)."""
+        return len(self.lines) * (self.lines.itemsize + self._codes.itemsize)
+
     def get(self, line: int) -> Entry | None:
         i = bisect_left(self.lines, line)
         return self._entries[self._codes[i]] if i < len(self.lines) and self.lines[i] == line else None

@@ -16,12 +16,12 @@ block) ends where the explorer has read to the end of the file, as `logpt
 detect` sees the file then; continuation lines appended after that (a writer
 that splits one record over several writes) start records of their own.
 
-The memory cap (BOOK_MB, the one setting) bounds what the session book holds: LINE_BYTES a line taken
-(its key and line number, template id and time run, severity), SESSION_BYTES a session. Once it holds
-more, the engine takes no more lines: the lines taken are judged (as `logpt detect` judges a file cut
-there), the rest are not, and the status bar says so (`capped_at`). A count, not the process's resident
-memory: the same file is cut at the same line on every run, whatever else the explorer holds (another
-tab, a language model). A 300 MB, 2.7M-line log (~80 MB of book) fits: the explorer peaks under 600 MB.
+The memory cap (BOOK_MB, the one setting) bounds what the session book holds, counted from its parts
+(`engine.detect.bookbytes.book_bytes`: 12 bytes a line, 8 a severe line, 4 a bucket run, 600 a session, 400 a
+sequence surprise). Once it holds more, the engine takes no more lines: the lines taken are judged (as `logpt
+detect` judges a file cut there), the rest are not, and the status bar says so (`capped_at`). A count, not the
+process's resident memory: the same file is cut at the same line on every run, whatever else the explorer holds
+(another tab, a language model).
 """
 
 from __future__ import annotations
@@ -52,10 +52,6 @@ if TYPE_CHECKING:
     from engine.detect.unusual import LineLM
     from engine.logs.formats import LogFormat
     from logpt_tui.explorer.mining import WorkerMining
-
-
-LINE_BYTES = 30  # a line in the book: key and line 8 (engine.detect.columns), template id and run 8, severity 12
-SESSION_BYTES = 600  # a session in the book: its objects and first chunks (tests/engine/detect/test_columns.py)
 
 
 class FlagSet:
@@ -121,11 +117,6 @@ class Published(NamedTuple):
     lines: int  # lines with a key (the book's held-back record not yet)
     counts: dict[str, int]  # records per key
     texts: dict[str, str]  # key → template text
-
-
-def book_bytes(book: SessionBook) -> int:
-    """What a session book holds, by the sizes above (an upper bound: most lines are not severe)."""
-    return book.lines * LINE_BYTES + len(book.sessions) * SESSION_BYTES
 
 
 def cache_dir() -> Path:
@@ -315,6 +306,8 @@ class FlagEngine:
 
     def _at_cap(self, book: SessionBook) -> bool:
         """Whether the book may take no more lines: the memory cap is reached (said once, as a notice)."""
+        from engine.detect.bookbytes import book_bytes  # noqa: PLC0415
+
         if self.capped_at is None and book_bytes(book) > self.cap_mb * 2**20:
             self.capped_at = book.lines
             self.notice = (f"detector: lines after {book.lines:,} not judged: its sessions would pass the "

@@ -152,8 +152,7 @@ async def test_a_file_past_the_memory_cap_is_judged_up_to_it_and_the_status_bar_
     cache = tmp_path / "cache"
     shutil.copytree(saved, cache / cache_key(path))
     monkeypatch.setattr("logpt_tui.explorer.tab_flags.BATCH", 97)
-    monkeypatch.setattr("logpt_tui.explorer.flagset.LINE_BYTES", 1000)
-    monkeypatch.setattr("logpt_tui.explorer.flagset.SESSION_BYTES", 0)
+    monkeypatch.setattr("engine.detect.bookbytes.LINE_BYTES", 996)  # with its template id (4 B): 1,000 B a line
     engine = FlagEngine(path, cache=cache, cap_mb=0.9)  # 943,718 bytes: past it after 970 lines (blocks of 97)
     app = LogptApp(path, poll_seconds=0.05, backend=None, flags=engine)
     async with app.run_test(size=(220, 24)) as pilot:
