@@ -33,6 +33,7 @@ of entries that someone else wrote at 10 MB each is read a few at a time, never 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -107,7 +108,8 @@ class Consumer:
         self.count = min(batch, FIRST_COUNT)  # entries the next read asks for (bounded by BATCH_BYTES)
         self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
         self.busy = False  # the last read was full
-        self.read_ahead = True  # while entries wait, read the next batch before this one's APPLY (`step`)
+        self.read_ahead = True  # while entries wait and no other consumer reads, read the next batch before APPLY
+        self._alone, self._alone_at = False, -1.0  # `alone`: its last answer, and when
         self.ahead: Ahead | None = None  # the batch read ahead and parsed, judged by the next step
         self.known: dict[tuple[str | None, str], tuple[str, tuple[str, str] | None]] = {}  # see KNOWN_MESSAGES
         config = IncidentConfig(incident_quiet_s, pipeline.rule.incident_gap, claim_idle_ms, DONE_TTL_S)
@@ -124,6 +126,20 @@ class Consumer:
         except redis.exceptions.ResponseError as e:
             if "BUSYGROUP" not in str(e):
                 raise wrong_type(e, self.stream) or e from None
+        with contextlib.suppress(redis.exceptions.ResponseError):  # before Redis 6.2: seen from its first read
+            self.client.xgroup_createconsumer(self.stream, self.group, self.name)  # type: ignore[attr-defined]
+
+    def alone(self) -> bool:
+        """No other consumer of the group was seen within claim_idle_ms (asked once a second). Only then does
+        a consumer read ahead: its batches stay in order, where another's read meanwhile could overtake a
+        batch held back and apply a session's later keys first."""
+        now = time.monotonic()
+        if now - self._alone_at >= 1.0:
+            self._alone_at = now
+            others = [c for c in self.client.xinfo_consumers(self.stream, self.group)  # type: ignore[attr-defined]
+                      if c["name"] not in (self.name, self.name.encode())]  # fmt: skip
+            self._alone = all(c["idle"] >= self.claim_idle_ms for c in others)
+        return self._alone
 
     # ---- reading ----
 
@@ -164,7 +180,8 @@ class Consumer:
     def step(self) -> int:
         """Close the incidents gone quiet (once a second; while entries wait, in a tenth of the time at most),
         then judge one batch and apply it; returns the entries handled. While entries wait (the last read was
-        full) the next batch is read before this one's APPLY is sent and parsed while Redis runs it (`ahead`)."""
+        full) and the consumer is `alone`, the next batch is read before this one's APPLY is sent and parsed
+        while Redis runs it (`ahead`)."""
         self.incidents.tick(busy=self.busy)
         ahead, self.ahead = self.ahead, None  # dropped if this step fails: its entries are pending, read again
         raw, entries, dead, parsed = ahead if ahead is not None else self.prepare(self.read())
@@ -176,7 +193,7 @@ class Consumer:
         if entries:  # applied and acknowledged in one step, the dead-lettered entries too
             batch = self.judge(entries, parsed)
             batch.dead = [entry_id.decode() for entry_id, _f, _w in dead]
-            reading = self.busy and self.read_ahead and not self.recover  # before APPLY: a read waits on it
+            reading = self.busy and self.read_ahead and not self.recover and self.alone()  # before APPLY (a read waits on it)
             following = self.read(wait=False) if reading else []
             reply = self.applier.send([f"{self.keys}:done:", f"{self.keys}:ctx:", self.flags_stream,
                                        f"{self.keys}:tally:", self.context_count, self.incidents.key, self.stream],

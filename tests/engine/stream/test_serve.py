@@ -590,3 +590,26 @@ def test_a_flags_fields_and_the_text_its_incident_keeps(redis_server, tmp_path: 
         assert float(f["score"]) == sum(w for _k, w, _d in evidence) and f["why"] == "; ".join(d for _k, _w, d in evidence)
         assert kept[i + 1] == [i + 1, f["entry"], f["why"], ",".join(dict.fromkeys(k for k, _w, _d in evidence)),
                                lines[i][:TEXT_KEPT]]  # fmt: skip
+
+
+def test_a_consumer_reads_ahead_only_while_no_other_consumer_of_its_group_reads(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """Another consumer of the group seen within claim_idle_ms (from its start, before its first read): batches
+    are read one at a time (a batch held back could be overtaken by the other's, a session's later keys applied
+    first); once the other has been gone that long, the consumer reads ahead."""
+    client = redis.Redis.from_url(redis_server.url)
+    bundle = detector_for(syslog(600), tmp_path / "det")
+    log = tmp_path / "syslog"
+    log_with_novel_lines(log, 600, 97)
+    ship_files(client, [log], once=True)
+    pipeline = pipeline_for(Detector.load(bundle), detect_format(syslog(10)).format, EvidenceRule("combined"))
+    first = Consumer(client, pipeline, name="c1", batch=16, claim_idle_ms=1000)
+    Consumer(client, pipeline, name="c2", batch=16, claim_idle_ms=1000)  # started, reads nothing
+    for _ in range(5):
+        first.step()
+        assert first.ahead is None
+    time.sleep(1.2)
+    aheads = 0
+    for _ in range(5):
+        first.step()
+        aheads += first.ahead is not None
+    assert aheads >= 4
