@@ -94,4 +94,6 @@ def test_flags_weighed_once_per_run_equal_every_line_weighed_alone(source: str, 
     book.score()
     flags = book.flags()
     assert flags == plain_flags(book)
+    assert len({id(f.evidence) for f in flags}) == len({f.evidence for f in flags}) < len(flags)  # alike: shared
+    assert len({id(f.reason) for f in flags}) == len({f.reason for f in flags})
     assert len(flags) >= 2 and (rule == "topk" or source == "syslog" or len(book.severe) > 100)
