@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 import platformdirs
 
 from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
+from logpt_tui.explorer.heap import map_big_buffers
 from logpt_tui.explorer.settings import BATCH, BOOK_MB, FLOOD_KEEP, FLOOD_LINES, SELF_TRAIN_EPOCHS
 
 M = TypeVar("M")
@@ -139,6 +140,7 @@ class FlagEngine:
         self, path: Path, cache: Path | None = None, line_model: str | None = DEFAULT_LINE_MODEL,
         sequence_model: str | None = DEFAULT_SEQUENCE_MODEL, cap_mb: float = BOOK_MB,
     ) -> None:  # fmt: skip
+        map_big_buffers()  # what the models and scoring free leaves nothing resident (logpt_tui/explorer/heap.py)
         self.path = path
         # The pretrained models, as `logpt detect` takes them: unusual-text evidence, and sequence evidence for a
         # file too short to self-train on (engine.detect.defaults names them without importing torch).
