@@ -17,11 +17,15 @@ detect` sees the file then; continuation lines appended after that (a writer
 that splits one record over several writes) start records of their own.
 
 The memory cap (BOOK_MB, the one setting) bounds what the session book holds, counted from its parts
-(`engine.detect.bookbytes.book_bytes`: 12 bytes a line, 8 a severe line, 4 a bucket run, 600 a session, 400 a
-sequence surprise). Once it holds more, the engine takes no more lines: the lines taken are judged (as `logpt
-detect` judges a file cut there), the rest are not, and the status bar says so (`capped_at`). A count, not the
-process's resident memory: the same file is cut at the same line on every run, whatever else the explorer holds
-(another tab, a language model).
+(`engine.detect.bookbytes`: 12 bytes a line, 8 a severe line, 600 a session, 400 a sequence surprise). Past it the
+engine takes no more lines: those taken are judged (as `logpt detect` judges a file cut there), the rest are not,
+and the status bar says from which line (`capped_at`). A count, not the resident memory: a file is cut at the same
+line on every run, whatever else the explorer holds. The budget it is part of, for a 600 MB explorer (measured on
+the 300 MB, 2.7M-line OpenSSH log, docs/benchmarks.md): Python, Textual and numpy ~45 MB, torch ~180, the line
+model ~90; the file's index 8 bytes a line (22 MB); the book (45 MB there; BOOK_MB at most: ~5-8M lines); one
+scoring pass of at most PASS_KEYS keys (~6 MB, engine.detect.pipeline) and torch's buffers for a batch (~20 MB,
+unmapped when freed: `map_big_buffers`); flags ~200 bytes each with the FlagSet's index (those that read alike share
+their evidence), two sets while one replaces the other. The index of a far bigger file is not the book's to cap.
 """
 
 from __future__ import annotations
