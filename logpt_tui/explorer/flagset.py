@@ -39,12 +39,13 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import platformdirs
 
 from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
 from logpt_tui.explorer.heap import map_big_buffers
+from logpt_tui.explorer.mining import Published
 from logpt_tui.explorer.settings import BATCH, BOOK_MB, FLOOD_KEEP, FLOOD_LINES, SELF_TRAIN_EPOCHS
 
 M = TypeVar("M")
@@ -112,16 +113,6 @@ class FlagSet:
     def count(self, start: int, stop: int) -> int:
         """Flagged lines in 0-based start..stop-1."""
         return bisect_left(self.lines, stop) - bisect_left(self.lines, start)
-
-
-class Published(NamedTuple):
-    """What the Templates view reads of the book (logpt_tui/explorer/mining.py), as of the engine's last block."""
-
-    epoch: int  # bumped with every new book: the keys so far are numbered anew
-    book: SessionBook | None
-    lines: int  # lines with a key (the book's held-back record not yet)
-    counts: dict[str, int]  # records per key
-    texts: dict[str, str]  # key → template text
 
 
 def cache_dir() -> Path:

@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
@@ -29,9 +29,9 @@ from logpt_tui.explorer.settings import BATCH
 if TYPE_CHECKING:
     from array import array
 
+    from engine.detect.pipeline import SessionBook
     from engine.logs.formats.spec import LogFormat
     from engine.logs.templates import TemplateMiner
-    from logpt_tui.explorer.flagset import FlagEngine
 
 
 class Mined(Protocol):
@@ -104,10 +104,27 @@ class WorkerMining:
         return 0  # a worker's keys are never numbered anew: a replaced file gets a new WorkerMining
 
 
+class Published(NamedTuple):
+    """What the Templates view reads of the flag engine's book, as of the engine's last block."""
+
+    epoch: int  # bumped with every new book: the keys so far are numbered anew
+    book: SessionBook | None
+    lines: int  # lines with a key (the book's held-back record not yet)
+    counts: dict[str, int]  # records per key
+    texts: dict[str, str]  # key → template text
+
+
+class Publisher(Protocol):
+    """The flag engine as `BookMining` sees it (logpt_tui.explorer.flagset.FlagEngine)."""
+
+    @property
+    def published(self) -> Published: ...
+
+
 class BookMining:
     """The flag engine's session book, as the Templates view reads it (what the engine published)."""
 
-    def __init__(self, engine: FlagEngine) -> None:
+    def __init__(self, engine: Publisher) -> None:
         self.engine = engine
 
     def mined(self) -> int:
