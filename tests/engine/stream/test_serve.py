@@ -555,7 +555,7 @@ def test_serve_stopped_judges_the_batch_it_read_ahead(redis_server, tmp_path: Pa
     log_with_novel_lines(log, 600, 97)
     ship_files(client, [log], once=True)
     consumer = Consumer(client, pipeline_for(Detector.load(bundle), detect_format(syslog(10)).format,
-                                             EvidenceRule("combined")), name="c1", batch=16)  # fmt: skip
+                                             EvidenceRule("combined")), name="c1", batch=16, read_ahead=True)  # fmt: skip
     stats = serve(consumer, lambda: consumer.stats.batches >= 1)
     assert stats.batches == 2 and stats.entries == 32  # the first read (16), and the one read ahead of its APPLY
     assert client.xpending("logs", "detect")["pending"] == 0
@@ -602,7 +602,7 @@ def test_a_consumer_reads_ahead_only_while_no_other_consumer_of_its_group_reads(
     log_with_novel_lines(log, 600, 97)
     ship_files(client, [log], once=True)
     pipeline = pipeline_for(Detector.load(bundle), detect_format(syslog(10)).format, EvidenceRule("combined"))
-    first = Consumer(client, pipeline, name="c1", batch=16, claim_idle_ms=1000)
+    first = Consumer(client, pipeline, name="c1", batch=16, claim_idle_ms=1000, read_ahead=True)
     Consumer(client, pipeline, name="c2", batch=16, claim_idle_ms=1000)  # started, reads nothing
     for _ in range(5):
         first.step()
