@@ -41,6 +41,7 @@ class Mined(Protocol):
     def snapshot(self) -> tuple[int, dict[str, int], dict[str, str]]: ...  # (lines mined, records per key, texts)
     def lines_of(self, key: str, start: int, stop: int) -> list[int]: ...  # 0-based lines of `key` in start..stop-1
     def epoch(self) -> int: ...  # changes when the keys so far are numbered anew (a new book)
+    def template_of(self, line: int) -> str | None: ...  # the template text of a 0-based line's record, if mined
 
 
 @dataclass
@@ -103,6 +104,10 @@ class WorkerMining:
     def epoch(self) -> int:
         return 0  # a worker's keys are never numbered anew: a replaced file gets a new WorkerMining
 
+    def template_of(self, line: int) -> str | None:
+        with self.lock:
+            return self.texts.get(self.keys[line]) if 0 <= line < len(self.keys) else None
+
 
 class Published(NamedTuple):
     """What the Templates view reads of the flag engine's book, as of the engine's last block."""
@@ -126,6 +131,7 @@ class BookMining:
 
     def __init__(self, engine: Publisher) -> None:
         self.engine = engine
+        self._names: tuple[int, list[str]] = (-1, [])  # (epoch, key of every template id) for `template_of`
 
     def mined(self) -> int:
         return self.engine.published.lines
@@ -144,6 +150,21 @@ class BookMining:
 
     def epoch(self) -> int:
         return self.engine.published.epoch
+
+    def template_of(self, line: int) -> str | None:
+        from engine.detect.evidence import CONTINUED  # noqa: PLC0415 - a book exists: the engine is loaded
+
+        published = self.engine.published
+        if published.book is None or not 0 <= line < published.lines:
+            return None
+        tally = published.book.tally
+        while line > 0 and tally.key_ids[line] == CONTINUED:  # a continuation line: its record's first line
+            line -= 1
+        key_id = tally.key_ids[line]
+        if self._names[0] != published.epoch or key_id >= len(self._names[1]):
+            self._names = (published.epoch, list(tally.ids))  # ids are numbered in order: a key's id is its place
+        names = self._names[1]
+        return published.texts.get(names[key_id]) if 0 <= key_id < len(names) else None
 
 
 def record_lines(key_ids: array, key_id: int, start: int, stop: int) -> list[int]:

@@ -25,7 +25,7 @@ from engine.errors import LogptError
 from engine.sidefiles import read_json, write_replacing
 from logpt_tui.explorer.flagset import cache_key
 from logpt_tui.explorer.settings import BATCH
-from logpt_tui.explorer.state import TabState
+from logpt_tui.explorer.state import TabState, TemplateState
 from logpt_tui.terminal import visible
 
 QUERY_NAMES = {q.name for q in QUERIES}
@@ -188,14 +188,14 @@ class MarksMixin:
                 count += 1
         return count
 
-    def row_record(self, line: int, text: str, texts: object) -> dict:
+    def row_record(self, line: int, text: str, texts: TemplateState) -> dict:
         record: dict[str, object] = {"line": line + 1, "source": str(self.path), "text": text}
         if self.source.names is not None:  # a merged view: the row's own file and line
             k, own = self.source.origin(line)
             record["source"], record["source_line"] = str(self.source.paths[k]), own + 1
-        with texts.lock:  # type: ignore[attr-defined]
-            if line < len(texts.keys):  # type: ignore[attr-defined]
-                record["template"] = texts.texts.get(texts.keys[line])  # type: ignore[attr-defined]
+        template = texts.source.template_of(line) if texts.source is not None else None
+        if template is not None:
+            record["template"] = template
         flag = self.state.flags.found.get(line)
         if flag is not None:
             record["flag"] = {"reason": flag.reason, "template": flag.template}

@@ -117,3 +117,27 @@ def test_progress_messages_coalesce_but_errors_stay() -> None:
     assert FlagStatus("working", "self-training 2/8").can_replace(FlagStatus("working", "self-training 1/8"))
     assert not FlagStatus("done").can_replace(FlagStatus("off", "broken", failed=True))
     assert not SearchResult("x", 3).can_replace(SearchResult("x", 2))  # events, not states: each one counts
+
+
+def test_a_line_s_template_is_its_record_s_in_the_book_and_in_the_worker() -> None:
+    from array import array
+    from types import SimpleNamespace
+
+    from engine.detect.evidence import CONTINUED, SKIPPED
+    from logpt_tui.explorer.mining import BookMining, Published
+
+    key_ids = array("i", [0, 1, CONTINUED, CONTINUED, 0, SKIPPED, 1, CONTINUED, 0])
+    texts = {"a": "job <*> failed", "b": "Traceback"}
+    expected = ["job <*> failed", "Traceback", "Traceback", "Traceback", "job <*> failed", None, "Traceback",
+                "Traceback", "job <*> failed", None]  # fmt: skip - the last: past what is mined
+    book = SimpleNamespace(tally=SimpleNamespace(key_ids=key_ids, ids={"a": 0, "b": 1}))
+    engine = SimpleNamespace(published=Published(1, book, len(key_ids), {"a": 3, "b": 2}, texts))  # type: ignore[arg-type]
+    reading = BookMining(engine)
+    assert [reading.template_of(i) for i in range(10)] == expected
+    book.tally.ids["c"] = 2  # a template mined since: its id is past the names read so far
+    key_ids.append(2)
+    engine.published = Published(1, book, len(key_ids), {}, texts | {"c": "disk full"})  # type: ignore[arg-type]
+    assert reading.template_of(9) == "disk full"
+    worker = mined(["a", "b", "b"])
+    worker.texts.update(texts)
+    assert [worker.template_of(i) for i in range(4)] == expected[:3] + [None]
