@@ -22,7 +22,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from engine.errors import LogptError
@@ -38,6 +38,7 @@ from logpt_tui.explorer.redis_stream import is_stream_url, spool_stream
 from logpt_tui.explorer.screens import HelpScreen
 from logpt_tui.explorer.settings import POLL_SECONDS
 from logpt_tui.explorer.tab import LogTab
+from logpt_tui.explorer.widgets.footer import KeyBar
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.terminal import visible
 
@@ -130,7 +131,7 @@ class LogptApp(App[None]):
                     label = visible(self.names[i] and Path(self.names[i]).name or path.name)
                     with TabPane(Content(label), id=f"file-{i}"):  # a file name is text, never markup
                         yield self.make_tab(i)
-        yield Footer()
+        yield KeyBar()
 
     @property
     def tabs(self) -> list[LogTab]:
