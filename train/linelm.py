@@ -71,6 +71,7 @@ class LineLMConfig:
     eval_every: int = 75
     any_share: float = 0.3  # rows trained with <|any|> instead of their level's tag
     source_cap: int = 100  # sources are drawn evenly, but one of fewer templates as often as it has of them
+    tree_cap: int = 100  # the same for a source tree's logging calls (source/…): lower, less of each batch is code
     val_share: float = 0.1  # of each source's templates, for the best-weights choice
     synthetic_windows: int = 60  # windows of background traffic with incidents (and as many made-up)
     knowledge: str = "first"  # knowledge-base examples: "first" (signatures.toml) or "all" (see knowledge_signatures)
@@ -209,6 +210,12 @@ def split(corpus: Corpus, share: float, seed: int) -> tuple[dict[str, list[Examp
 # ---------------------------------------------------------------- training
 
 
+def source_weights(counts: Mapping[str, int], config: LineLMConfig) -> dict[str, int]:
+    """How often each source is drawn: its templates, capped (`tree_cap` for a source tree, `source_cap` else)."""
+    cap = lambda name: config.tree_cap if name.startswith("source/") else config.source_cap  # noqa: E731
+    return {name: min(counts[name], cap(name)) for name in sorted(counts)}
+
+
 def line_tokenizer(ranks: Mapping[bytes, int]) -> Tokenizer:
     return Tokenizer(ranks, special_tokens(len(ranks)))
 
@@ -301,7 +308,7 @@ def train_line_lm(
     if init is not None:
         model.load_state_dict({k: v.float() for k, v in init.items()}, strict=False)  # a tied head may be absent
     optimizer = adamw(model, config.lr, config.weight_decay)
-    weights = {n: min(len(encoded[n]), config.source_cap) for n in sorted(encoded)}
+    weights = source_weights({n: len(rows) for n, rows in encoded.items()}, config)
     best, best_state, losses = float("inf"), None, []
     started = time.perf_counter()
     step = 0

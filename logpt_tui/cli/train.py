@@ -151,6 +151,9 @@ def train_lines_command(
         typer.Option("--sources", metavar="DIR", exists=True, file_okay=False, help="A source tree whose logging calls (message "
                      "and level) are training data; repeat for more."),
     ] = None,
+    tree_cap: Annotated[
+        int, typer.Option(min=1, help="A source tree is drawn as often as a source of this many templates.")
+    ] = 100,
     force: ForceOpt = False,
 ) -> None:
     """Train the line model: a small GPT over log templates that scores a line's text with no history.
@@ -160,7 +163,7 @@ def train_lines_command(
     from train.linelm import LineLMConfig, train_lines  # noqa: PLC0415 - only the CLI touches train, lazily
     from train.recipes import loghub_dir  # noqa: PLC0415
 
-    config = LineLMConfig(steps=steps, max_minutes=max_minutes, seed=seed, knowledge=knowledge)
+    config = LineLMConfig(steps=steps, max_minutes=max_minutes, seed=seed, knowledge=knowledge, tree_cap=tree_cap)
     target = output_folder(out_name)
     with Progress(*_columns("step"), console=err) as progress:
         on_step = _step_bar(progress, "building the corpus", steps, rate=True)

@@ -17,6 +17,7 @@ from train.linelm import (
     line_tokenizer,
     mine_examples,
     save_line_lm,
+    source_weights,
     train_line_lm,
 )
 
@@ -63,3 +64,11 @@ def test_a_few_steps_learn_the_templates_and_the_bundle_loads(tmp_path: Path) ->
     assert lm.score(["session opened for user <*>"], tag=ANY, contrast=False)[0].contrast is None
     with pytest.raises(Exception, match="already exists"):
         save_line_lm(tmp_path / "lines", result, tokenizer, corpus, TINY)
+
+
+def test_source_trees_are_drawn_by_their_own_cap() -> None:
+    counts = {"loghub/Linux": 117, "loghub/Apache": 6, "source/kafka": 4599, "source/chrony": 24}
+    config = LineLMConfig(source_cap=100, tree_cap=40)
+    assert source_weights(counts, config) == {"loghub/Apache": 6, "loghub/Linux": 100, "source/chrony": 24,
+                                              "source/kafka": 40}  # fmt: skip
+    assert source_weights(counts, replace(config, tree_cap=100))["source/kafka"] == 100
