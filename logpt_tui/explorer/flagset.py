@@ -24,8 +24,9 @@ line on every run, whatever else the explorer holds. The budget it is part of, f
 the 300 MB, 2.7M-line OpenSSH log, docs/benchmarks.md): Python, Textual and numpy ~45 MB, torch ~180, the line
 model ~90; the file's index 8 bytes a line (22 MB); the book (45 MB there; BOOK_MB at most: ~5-8M lines); one
 scoring pass of at most PASS_KEYS keys (~6 MB, engine.detect.pipeline) and torch's buffers for a batch (~20 MB,
-unmapped when freed: `map_big_buffers`); flags ~200 bytes each with the FlagSet's index (those that read alike share
-their evidence), two sets while one replaces the other. The index of a far bigger file is not the book's to cap.
+reused); flags ~200 bytes each with the FlagSet's index (those that read alike share their evidence), two sets
+while one replaces the other; what loading the models and the preview free is given back (`release_free_heap`).
+The index of a far bigger file is not the book's to cap.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, TypeVar
 import platformdirs
 
 from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
-from logpt_tui.explorer.heap import map_big_buffers
+from logpt_tui.explorer.heap import release_free_heap
 from logpt_tui.explorer.mining import Published
 from logpt_tui.explorer.settings import BATCH, BOOK_MB, FLOOD_KEEP, FLOOD_LINES, SELF_TRAIN_EPOCHS
 
@@ -135,7 +136,6 @@ class FlagEngine:
         self, path: Path, cache: Path | None = None, line_model: str | None = DEFAULT_LINE_MODEL,
         sequence_model: str | None = DEFAULT_SEQUENCE_MODEL, cap_mb: float = BOOK_MB,
     ) -> None:  # fmt: skip
-        map_big_buffers()  # what the models and scoring free leaves nothing resident (logpt_tui/explorer/heap.py)
         self.path = path
         # The pretrained models, as `logpt detect` takes them: unusual-text evidence, and sequence evidence for a
         # file too short to self-train on (engine.detect.defaults names them without importing torch).
@@ -180,6 +180,7 @@ class FlagEngine:
         with self.lock:
             self.pipeline, self.book = pipeline, pipeline.book()
             self._publish()
+        release_free_heap()  # what loading the models freed (logpt_tui/explorer/heap.py)
 
     def adopt(self, mined: WorkerMining, block: Callable[[int, int], list[str]]) -> None:
         """The Templates view mined the first lines before the book was ready (`mined`, its worker stopped): the book
@@ -357,7 +358,10 @@ class FlagEngine:
         book.add(lines, first_line)
         book.finish()
         book.score()
-        return book.flags()
+        flags = book.flags()
+        del book
+        release_free_heap()  # the block's scoring buffers
+        return flags
 
     def pending(self) -> int:
         """Sessions with keys not yet scored."""
