@@ -113,12 +113,9 @@ def test_a_file_judged_in_blocks_gets_the_flags_of_the_whole_file(spec: SessionS
     assert whole.flags() and book.flags() == whole.flags()
 
 
-@pytest.mark.parametrize("spec", [SessionSpec("component"), SessionSpec("window", size=7)])
-@pytest.mark.parametrize("complete", [True, False])
-@pytest.mark.parametrize("keep_verdicts", [True, False])
-def test_sessions_scored_in_parts_until_a_line_get_the_flags_of_the_whole_file(
-    spec: SessionSpec, complete: bool, keep_verdicts: bool
-) -> None:
+def syslog_and_whole(spec: SessionSpec, *, complete: bool) -> tuple:
+    """400 syslog lines, their format, a random detector over the first 300's keys, the config, and the flags of
+    the whole file judged at once (the slow reference)."""
     lines = syslog(400)
     fmt = detect_format(lines).format
     miner = TemplateMiner()
@@ -127,6 +124,16 @@ def test_sessions_scored_in_parts_until_a_line_get_the_flags_of_the_whole_file(
     detector.miner_state = miner.to_state()
     config = DetectConfig(session=spec)
     whole = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).judge(lines, keep_verdicts=True)
+    return lines, fmt, detector, config, whole
+
+
+@pytest.mark.parametrize("spec", [SessionSpec("component"), SessionSpec("window", size=7)])
+@pytest.mark.parametrize("complete", [True, False])
+@pytest.mark.parametrize("keep_verdicts", [True, False])
+def test_sessions_scored_in_parts_until_a_line_get_the_flags_of_the_whole_file(
+    spec: SessionSpec, complete: bool, keep_verdicts: bool
+) -> None:
+    lines, fmt, detector, config, whole = syslog_and_whole(spec, complete=complete)
     book = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).book(keep_verdicts=keep_verdicts)
     rng = random.Random(2)
     for start in range(0, len(lines), 100):
@@ -151,14 +158,7 @@ def test_sessions_scored_in_parts_until_a_line_get_the_flags_of_the_whole_file(
 def test_a_book_scores_in_passes_of_pass_keys_and_gets_the_flags_of_one_pass(
     spec: SessionSpec, keep_verdicts: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines = syslog(400)
-    fmt = detect_format(lines).format
-    miner = TemplateMiner()
-    keys = sorted({k for _, k in mine(lines[:300], fmt, miner)})
-    detector = random_detector(keys, block=8, complete=True)
-    detector.miner_state = miner.to_state()
-    config = DetectConfig(session=spec)
-    whole = DetectionPipeline.prepare(lines, fmt, detector=detector, config=config).judge(lines, keep_verdicts=True)
+    lines, fmt, detector, config, whole = syslog_and_whole(spec, complete=True)
     read: list[int] = []  # keys each model pass read
     judge, outliers = detector.judge, detector.outliers
     monkeypatch.setattr(detector, "judge", lambda parts, **kw: read.append(sum(map(len, parts))) or judge(parts, **kw))

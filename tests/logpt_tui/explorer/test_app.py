@@ -317,15 +317,21 @@ async def test_filters_apply_to_the_file_and_to_followed_lines(tmp_path: Path) -
         assert app.view.rows is None
 
 
-async def test_self_trained_flags_then_cached_jump_and_why(tmp_path: Path) -> None:
+def host_log(path: Path) -> list[str]:
+    """1,200 lines of a quiet host and one ext4 read-only remount (line 901), written to `path`."""
     cycle = ["sshd[1]: Accepted publickey for deploy from 10.0.0.4 port 5012 ssh2",
              "CRON[2]: (root) CMD (run-parts /etc/cron.hourly)",
              "systemd[1]: Started Session 7 of user deploy.",
              "kernel: [ 12.5] eth0: link up"]  # fmt: skip
     lines = [f"Nov 21 10:{i // 60 % 60:02d}:{i % 60:02d} web-01 {cycle[i % 4]}" for i in range(1200)]
     lines[900] = "Nov 21 10:15:00 web-01 kernel: EXT4-fs (sda2): Remounting filesystem read-only"
-    path = tmp_path / "host.log"
     path.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+async def test_self_trained_flags_then_cached_jump_and_why(tmp_path: Path) -> None:
+    path = tmp_path / "host.log"
+    host_log(path)
     await check_flags(path, tmp_path / "cache", "self-trained")
     await check_flags(path, tmp_path / "cache", "cached")  # the second start finds the detector in the cache
 

@@ -13,7 +13,7 @@ from logpt_tui.explorer import flagset
 from logpt_tui.explorer.app import LogptApp
 from logpt_tui.explorer.flagset import FlagEngine
 from logpt_tui.explorer.mining import BookMining
-from tests.logpt_tui.explorer.test_app import panel_text, settle, status
+from tests.logpt_tui.explorer.test_app import host_log, panel_text, settle, status
 
 SAMPLE = Path(__file__).parents[3] / "assets" / "samples" / "web-incident.log"
 
@@ -35,17 +35,6 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     monkeypatch.setattr(TemplateMiner, "__init__", built)
     monkeypatch.setattr(formats, "detect_format", detected)
     return counts
-
-
-def host_log(path: Path) -> list[str]:
-    cycle = ["sshd[1]: Accepted publickey for deploy from 10.0.0.4 port 5012 ssh2",
-             "CRON[2]: (root) CMD (run-parts /etc/cron.hourly)",
-             "systemd[1]: Started Session 7 of user deploy.",
-             "kernel: [ 12.5] eth0: link up"]  # fmt: skip
-    lines = [f"Nov 21 10:{i // 60 % 60:02d}:{i % 60:02d} web-01 {cycle[i % 4]}" for i in range(1200)]
-    lines[900] = "Nov 21 10:15:00 web-01 kernel: EXT4-fs (sda2): Remounting filesystem read-only"
-    path.write_text("\n".join(lines) + "\n")
-    return lines
 
 
 def table_rows(app: LogptApp) -> dict[str, tuple[str, str]]:
