@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,22 @@ def wait_for(path: Path, text: str, timeout: float = 10) -> str:
     raise AssertionError(f"{text!r} not in {path.read_text()!r}")
 
 
+@contextlib.asynccontextmanager
+async def stream_app(port: int, key: str, ready: str, size: tuple[int, int]) -> AsyncIterator[tuple]:
+    """The explorer on `redis://127.0.0.1:PORT/KEY` once its local copy holds `ready`: (app, pilot, name); the
+    stream readers are stopped after."""
+    try:
+        path, name = open_argument(f"redis://127.0.0.1:{port}/{key}")
+        wait_for(path, ready)
+        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
+        async with app.run_test(size=size) as pilot:
+            yield app, pilot, name
+    finally:
+        for cleanup in CLEANUPS:
+            cleanup()
+        CLEANUPS.clear()
+
+
 def test_urls_and_entries() -> None:
     assert parse_stream_url("redis://127.0.0.1:6390/logs:flags") == ("redis://127.0.0.1:6390/0", "logs:flags")
     assert parse_stream_url("redis://h:1/logs?db=3") == ("redis://h:1/3", "logs")
@@ -44,25 +62,17 @@ async def test_a_stream_is_followed_like_a_file_across_a_redis_restart(redis_ser
         client.xadd(
             "logs", {"source": "/var/log/app.log", "line": i, "text": f"Nov 21 10:00:00 web-01 app[1]: req {i}"}
         )
-    try:
-        path, name = open_argument(f"redis://127.0.0.1:{redis_server.port}/logs")
+    async with stream_app(redis_server.port, "logs", "req 100\n", (100, 20)) as (app, pilot, name):
         assert name == f"logs @ 127.0.0.1:{redis_server.port}"
-        wait_for(path, "req 100\n")
-        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
-        async with app.run_test(size=(100, 20)) as pilot:
-            await settle(pilot, app, lambda: "100 lines" in status(app) and "req 100" in screen_text(app))
-            client.xadd("logs", {"text": "Nov 21 10:00:01 web-01 app[1]: ERROR db down\n  at Db.connect"})
-            await settle(pilot, app, lambda: "102 lines" in status(app) and "at Db.connect" in screen_text(app))
-            redis_server.stop()
-            time.sleep(0.5)
-            redis_server.start()  # the AOF brings the stream back; the reader goes on from the last entry
-            client.xadd("logs", {"text": "Nov 21 10:00:02 web-01 app[1]: after the restart"})
-            await settle(pilot, app, lambda: "after the restart" in screen_text(app), tries=200)
-            assert "103 lines" in status(app)  # nothing repeated
-    finally:
-        for cleanup in CLEANUPS:
-            cleanup()
-        CLEANUPS.clear()
+        await settle(pilot, app, lambda: "100 lines" in status(app) and "req 100" in screen_text(app))
+        client.xadd("logs", {"text": "Nov 21 10:00:01 web-01 app[1]: ERROR db down\n  at Db.connect"})
+        await settle(pilot, app, lambda: "102 lines" in status(app) and "at Db.connect" in screen_text(app))
+        redis_server.stop()
+        time.sleep(0.5)
+        redis_server.start()  # the AOF brings the stream back; the reader goes on from the last entry
+        client.xadd("logs", {"text": "Nov 21 10:00:02 web-01 app[1]: after the restart"})
+        await settle(pilot, app, lambda: "after the restart" in screen_text(app), tries=200)
+        assert "103 lines" in status(app)  # nothing repeated
 
 
 def test_a_key_that_is_no_stream_or_no_server_is_one_line(redis_server) -> None:  # noqa: ANN001
@@ -106,22 +116,14 @@ async def test_stream_rows_are_numbered_by_their_source_file_and_line(redis_serv
     client.xadd("logs", {"source": "/var/log/app.log", "line": 1243, "text": "10:01 app: retrying",
                          "why": "template never seen", "score": "2.0"})  # fmt: skip
     client.xadd("logs", {"text": "10:02 hand-written entry"})
-    try:
-        path, name = open_argument(f"redis://127.0.0.1:{redis_server.port}/logs")
-        wait_for(path, "hand-written entry\n")
-        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
-        async with app.run_test(size=(100, 20)) as pilot:
-            await settle(pilot, app, lambda: "5 lines" in status(app))
-            rows = [line.rstrip() for line in screen_text(app).splitlines()[:5]]
-            assert rows[0].startswith("1241 app.log") and "ERROR db down" in rows[0], rows
-            assert rows[1].startswith("1242 app.log") and "at Db.connect" in rows[1], rows
-            assert rows[2].startswith("   7 web.log") and "GET / 500" in rows[2], rows
-            assert rows[3].startswith("1243 app.log") and "flagged: template never seen" in rows[3], rows
-            assert rows[4].startswith("   5 ") and "hand-written entry" in rows[4], rows
-    finally:
-        for cleanup in CLEANUPS:
-            cleanup()
-        CLEANUPS.clear()
+    async with stream_app(redis_server.port, "logs", "hand-written entry\n", (100, 20)) as (app, pilot, _name):
+        await settle(pilot, app, lambda: "5 lines" in status(app))
+        rows = [line.rstrip() for line in screen_text(app).splitlines()[:5]]
+        assert rows[0].startswith("1241 app.log") and "ERROR db down" in rows[0], rows
+        assert rows[1].startswith("1242 app.log") and "at Db.connect" in rows[1], rows
+        assert rows[2].startswith("   7 web.log") and "GET / 500" in rows[2], rows
+        assert rows[3].startswith("1243 app.log") and "flagged: template never seen" in rows[3], rows
+        assert rows[4].startswith("   5 ") and "hand-written entry" in rows[4], rows
 
 
 INCIDENT = {
@@ -153,22 +155,15 @@ async def test_incident_rows_are_numbered_by_the_source_lines_they_point_at(redi
 
     client = redis.Redis.from_url(redis_server.url)
     client.xadd("{logs}:incidents", INCIDENT)
-    try:
-        path, name = open_argument(f"redis://127.0.0.1:{redis_server.port}/{{logs}}:incidents")
-        wait_for(path, "analysed lines 281-326)\n")
-        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
-        async with app.run_test(size=(120, 20)) as pilot:
-            await settle(pilot, app, lambda: "11 lines" in status(app))
-            rows = [line.rstrip() for line in screen_text(app).splitlines()[:11]]
-            numbers = [row.split()[:2] for row in rows]
-            assert numbers == [["301", "app.log"], ["299", "app.log"], ["301", "app.log"], ["301", "app.log"],
-                               *[[str(301 + k), "app.log"] for k in range(5)], ["301", "app.log"],
-                               ["301", "app.log"]], rows  # fmt: skip
-            assert "incident: memory: Host ran out of memory" in rows[0] and "low memory" in rows[1], rows
-    finally:
-        for cleanup in CLEANUPS:
-            cleanup()
-        CLEANUPS.clear()
+    opened = stream_app(redis_server.port, "{logs}:incidents", "analysed lines 281-326)\n", (120, 20))
+    async with opened as (app, pilot, _name):
+        await settle(pilot, app, lambda: "11 lines" in status(app))
+        rows = [line.rstrip() for line in screen_text(app).splitlines()[:11]]
+        numbers = [row.split()[:2] for row in rows]
+        assert numbers == [["301", "app.log"], ["299", "app.log"], ["301", "app.log"], ["301", "app.log"],
+                           *[[str(301 + k), "app.log"] for k in range(5)], ["301", "app.log"],
+                           ["301", "app.log"]], rows  # fmt: skip
+        assert "incident: memory: Host ran out of memory" in rows[0] and "low memory" in rows[1], rows
 
 
 async def test_o_shows_a_stream_row_s_lines_in_its_source_file(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
@@ -181,25 +176,18 @@ async def test_o_shows_a_stream_row_s_lines_in_its_source_file(redis_server, tmp
     client = redis.Redis.from_url(redis_server.url)
     client.xadd("{logs}:incidents", {**INCIDENT, "source": str(source)})
     client.xadd("{logs}:incidents", {**INCIDENT, "source": "/nowhere/app.log", "incident": "1700000000001-0"})
-    try:
-        path, name = open_argument(f"redis://127.0.0.1:{redis_server.port}/{{logs}}:incidents")
-        wait_for(path, "/nowhere/app.log, then :301")
-        app = LogptApp(path, name=name, poll_seconds=0.05, backend=None, flags=None)
-        async with app.run_test(size=(140, 40)) as pilot:
-            await settle(pilot, app, lambda: "22 lines" in status(app))
-            await pilot.press("g", "j")  # the onset row: line 299 of the source
-            await pilot.press("o")
-            await settle(pilot, app, lambda: app.tab.panel.has_class("-open"))
-            head = str(app.tab.panel.query_one("#panel-head").render())
-            body = app.tab.panel.query_one("#panel-body").source  # the Markdown given
-            assert "Source" in head and f"{source}:299" in head, head
-            assert "▶ 299  10:04:59 app: step 299" in body and "  279  10:04:39 app: step 279" in body, body
-            assert "  319  10:05:19 app: step 319" in body and "step 320" not in body and "step 278" not in body
-            await pilot.press("G")  # the other incident's last row: its source is not on this machine
-            await pilot.press("o")
-            await pilot.pause(0.3)
-            assert any("/nowhere/app.log" in str(n.message) for n in app._notifications), list(app._notifications)
-    finally:
-        for cleanup in CLEANUPS:
-            cleanup()
-        CLEANUPS.clear()
+    opened = stream_app(redis_server.port, "{logs}:incidents", "/nowhere/app.log, then :301", (140, 40))
+    async with opened as (app, pilot, _name):
+        await settle(pilot, app, lambda: "22 lines" in status(app))
+        await pilot.press("g", "j")  # the onset row: line 299 of the source
+        await pilot.press("o")
+        await settle(pilot, app, lambda: app.tab.panel.has_class("-open"))
+        head = str(app.tab.panel.query_one("#panel-head").render())
+        body = app.tab.panel.query_one("#panel-body").source  # the Markdown given
+        assert "Source" in head and f"{source}:299" in head, head
+        assert "▶ 299  10:04:59 app: step 299" in body and "  279  10:04:39 app: step 279" in body, body
+        assert "  319  10:05:19 app: step 319" in body and "step 320" not in body and "step 278" not in body
+        await pilot.press("G")  # the other incident's last row: its source is not on this machine
+        await pilot.press("o")
+        await pilot.pause(0.3)
+        assert any("/nowhere/app.log" in str(n.message) for n in app._notifications), list(app._notifications)
