@@ -15,6 +15,7 @@ log, and HDFS-like volume: --lines records of which 4% are anomalous (templates 
 
     python -m tests.benchmarks.bench_stream [--lines 1000000] [--rate 5000] [--claim-ms 5000] [--consumers 1,2]
                                             [--block 16] [--trained-size] [--components 200]
+    python -m tests.benchmarks.bench_stream --parity FILES... [--detectors DIR]   # parity with `logpt detect`
 
 The detector has random weights (its flags are noise, its cost is real): a 1-layer, 16-wide model with a
 context of --block keys, or with --trained-size the size `logpt train detector` gives (2 layers, 64 wide,
@@ -200,7 +201,15 @@ def main() -> None:
     parser.add_argument("--trained-size", action="store_true", help="a detector of logpt train detector's size")
     parser.add_argument("--components", type=int, default=0,
                         help="programs the records are spread over (that many sessions); 0: the log's own 4")
+    parser.add_argument("--parity", nargs="+", type=Path, metavar="FILE",
+                        help="only the parity run (tests/benchmarks/stream_parity.py) on these files")
+    parser.add_argument("--detectors", type=Path, help="with --parity: keep (and reuse) self-trained detectors here")
     args = parser.parse_args()
+    if args.parity:
+        from tests.benchmarks.stream_parity import print_parity  # noqa: PLC0415
+
+        print_parity(args.parity, args.detectors)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         server = RedisServer(folder)
