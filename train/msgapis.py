@@ -63,7 +63,12 @@ SYSLOG_MARK = r"\bLOG_([A-Z]+)\b"
 
 C_APIS = (
     Api(r"\b(?:pr|dev|netdev)_(?P<w>emerg|alert|crit|err|warn|warning|notice|info|debug|devel|dbg)(?:_once|_ratelimited|_probe)?"),
-    Api(r"\bprintk", marker=r"\bKERN_([A-Z]+)\b"),
+    Api(r"\b(?:(?:dev|netdev|sdev|scmd|shost|starget|ata_(?:dev|link|port)|xfs)_)?printk|\bext4_msg",
+        marker=r"\bKERN_([A-Z]+)\b"),  # the kernel's printk and its subsystems' forms (scsi, libata, ext4, xfs)
+    Api(r"\b(?:ata_(?:dev|link|port)|ext4|xfs|btrfs|f2fs|gfs2|ocfs2|jbd2|hid|usb|nvme|bt_dev|wiphy|netif|ibdev|drm)_"
+        r"(?P<w>emerg|alert|crit|err|error|warn|warning|notice|info|dbg|debug)(?:_ratelimited|_once|_inode|_file)?"),
+    Api(r"\bpanic", level="CRITICAL"),
+    Api(r"\bWARN(?:_ONCE|_RATELIMIT)?", level="WARN"),
     Api(r"\b(?:v?syslog|dropbear_log|send_log|LogMsg|sd_journal_print|log_full(?:_errno)?|crm_perror|qb_log|do_crm_log)", marker=SYSLOG_MARK),
     Api(r"\bserverLog", marker=r"\bLL_([A-Z]+)\b"),
     Api(r"\b(?:ereport|elog)", marker=r"\A\s*\(?\s*(ERROR|FATAL|PANIC|WARNING|LOG|NOTICE|INFO|DEBUG[1-5]|COMMERROR|"

@@ -69,6 +69,41 @@ def test_c_calls_give_their_level_and_joined_decoded_message() -> None:
     assert pairs(C_SOURCE, "c") == C_EXPECTED
 
 
+KERNEL_SOURCE = r"""
+static void eh(struct ata_device *dev, struct scsi_cmnd *cmd, struct super_block *sb)
+{
+    ata_dev_err(dev, "failed command: %s\n", name);
+    ata_link_warn(link, "hard resetting link\n");
+    sdev_printk(KERN_INFO, sdev, "spinning up disk...");
+    scmd_printk(KERN_ERR, cmd, "timing out command, waited %lus\n", wait);
+    ext4_msg(sb, KERN_ERR, "unable to read superblock");
+    ext4_error(sb, "bad block bitmap checksum");
+    xfs_alert(mp, "Corruption of in-memory data detected.  Shutting down filesystem");
+    btrfs_warn(fs_info, "csum failed root %llu ino %llu", root, ino);
+    dev_printk(KERN_NOTICE, dev, "power state changed by ACPI to D%d\n", state);
+    panic("Attempted to kill init! exitcode=0x%08x\n", code);
+    WARN(1, "unexpected interrupt %d\n", irq);
+    ata_dev_printk_helper(dev, "not a logging call");
+}
+"""
+
+
+def test_kernel_subsystem_calls_give_their_level() -> None:
+    assert pairs(KERNEL_SOURCE, "c") == [
+        ("ERROR", "failed command: %s "),
+        ("WARN", "hard resetting link "),
+        ("INFO", "spinning up disk..."),
+        ("ERROR", "timing out command, waited %lus "),
+        ("ERROR", "unable to read superblock"),
+        ("ERROR", "bad block bitmap checksum"),
+        ("CRITICAL", "Corruption of in-memory data detected.  Shutting down filesystem"),
+        ("WARN", "csum failed root %llu ino %llu"),
+        ("NOTICE", "power state changed by ACPI to D%d "),
+        ("CRITICAL", "Attempted to kill init! exitcode=0x%08x "),
+        ("WARN", "unexpected interrupt %d "),
+    ]
+
+
 def test_java_and_scala_calls_with_concatenation_and_wrappers() -> None:
     java = """class Pump {
         void run() {
