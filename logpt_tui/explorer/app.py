@@ -156,8 +156,7 @@ class LogptApp(App[None]):
             self.call_after_refresh(self.use_backend, self.analyst)
 
     def on_tabbed_content_tab_activated(self, _event: object) -> None:
-        self.tab.view.focus()
-        self.tab.update_status()
+        self.tab.view.focus()  # its status bar renders itself at its width when shown
 
     def action_switch_file(self, step: int) -> None:
         if len(self.paths) == 1:

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from engine.logs.formats.spec import LogFormat
     from engine.logs.linesource import LineSource
     from logpt_tui.explorer.state import TabState
+    from logpt_tui.explorer.status import Part
     from logpt_tui.explorer.widgets.analysis_panel import AnalysisPanel
     from logpt_tui.explorer.widgets.log_view import LogView
+    from logpt_tui.explorer.widgets.status_bar import StatusBar
 
 
 class TabHost(Protocol):
@@ -41,10 +43,13 @@ class TabHost(Protocol):
     def panel(self) -> AnalysisPanel: ...
     @property
     def prompt(self) -> Input: ...  # tab_search.py's prompt bar, which marks and time reuse
+    @property
+    def status(self) -> StatusBar: ...  # tab.py: typed fields that re-render the bar when set (never by hand)
 
     # what one concern offers the others
-    def update_status(self) -> None: ...  # tab.py: the status bar, from the state
     def update_minimap(self) -> None: ...  # tab.py
+    def search_part(self) -> Part: ...  # tab_search.py: the status bar's `search` field, from the search's state
+    def time_span(self) -> str: ...  # tab_time.py: the status bar's `span` field, the times on screen
     def show_rows(self) -> None: ...  # tab.py: the view's rows after a filter, flags-only or templates change
     def anchor_line(self) -> int: ...  # tab_chunks.py: the cursor's line, the one the keys act on
     def action_chunk(self, step: int) -> None: ...  # tab_chunks.py

@@ -8,12 +8,12 @@ wrap), then 1 (flags, model, chunk, filters, search); level 0 (name, lines, prog
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 SEPARATOR = " · "
 
 
-@dataclass
+@dataclass(frozen=True)  # a status bar's field (widgets/status_bar.py): compared by value, never changed in place
 class Part:
     text: str
     level: int = 1  # 0: always shown; higher: given up sooner
@@ -21,7 +21,8 @@ class Part:
 
 
 def fit(parts: list[Part], width: int) -> str:
-    """The parts joined, shortened and thinned until they fit `width` columns (then cut with `…`)."""
+    """The parts joined, shortened and thinned until they fit `width` columns (then cut with `…`); `parts` stay
+    as they are (the bar keeps them)."""
     shown = [p for p in parts if p.text]
 
     def line() -> str:
@@ -30,9 +31,7 @@ def fit(parts: list[Part], width: int) -> str:
     for level in (3, 2, 1):
         if len(line()) <= width:
             break
-        for part in shown:
-            if part.level == level and part.short:
-                part.text = part.short
+        shown = [replace(p, text=p.short) if p.level == level and p.short else p for p in shown]
         for part in reversed([p for p in shown if p.level == level]):
             if len(line()) <= width:
                 break

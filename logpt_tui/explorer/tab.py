@@ -12,18 +12,20 @@ prompt with search and filters (tab_search.py), the anomaly flags
 tab, each in its own module, as are time (tab_time.py: `:` to a time, the span on screen) and marks and
 export (tab_marks.py), the record pane (tab_record.py) and chunks and analysis (tab_chunks.py); all of
 them keep their state in one `TabState` (state.py) and use of the tab only what `TabHost` (host.py) names. The keys act on the view's cursor (the highlighted
-line, widgets/cursor.py), whose line and chunk the status bar shows.
+line, widgets/cursor.py), whose line and chunk the status bar shows. The status bar (widgets/status_bar.py) holds
+typed reactive fields: the tab's `indexing` and `model_state` are bound to it, the view's cursor, following, wrap
+and rows are watched, and each concern sets its own field where its state changes; the bar re-renders itself.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Static
+from textual.reactive import reactive
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from engine.logs.linesource import LineSource
@@ -42,7 +44,6 @@ from logpt_tui.explorer.messages import (
 from logpt_tui.explorer.redis_stream import ORIGINS
 from logpt_tui.explorer.settings import POLL_SECONDS, PREVIEW_ABOVE_BYTES
 from logpt_tui.explorer.state import FlagState, TabState
-from logpt_tui.explorer.status import Part, fit
 from logpt_tui.explorer.tab_chunks import ChunksMixin
 from logpt_tui.explorer.tab_flags import FlagsMixin
 from logpt_tui.explorer.tab_marks import MarksMixin
@@ -53,6 +54,7 @@ from logpt_tui.explorer.tab_time import TimeMixin
 from logpt_tui.explorer.widgets.analysis_panel import AnalysisPanel
 from logpt_tui.explorer.widgets.log_view import LogView
 from logpt_tui.explorer.widgets.minimap import Minimap
+from logpt_tui.explorer.widgets.status_bar import StatusBar
 from logpt_tui.terminal import visible
 
 
@@ -65,6 +67,8 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
     LogTab #search.-open { display: block; }
     """
     BINDINGS = bindings("tab")  # logpt_tui/explorer/keys.py
+    indexing: reactive[str] = reactive("")  # "indexing 40%" while the index is built (the status bar's)
+    model_state: reactive[str] = reactive("")  # the app's model: loading, loaded, failed (the status bar's)
 
     def __init__(
         self,
@@ -80,11 +84,10 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.display_name = name or str(source.path)
         self.source = source
         self.poll_seconds = poll_seconds
-        self.indexing = ""
         self._observers: list[object] = []
         self.state = TabState(flags=FlagState(engine=flags))
         self.backend: Backend | None = None
-        self.model_state = model_state
+        self.set_reactive(LogTab.model_state, model_state)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -92,7 +95,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
             yield Minimap(id="minimap")
             yield AnalysisPanel(id="panel")
         yield Input(placeholder="regex search (Enter to find, Esc to close)", id="search")
-        yield Static(id="status")
+        yield StatusBar(id="status").data_bind(LogTab.indexing, model=LogTab.model_state)
 
     @property
     def view(self) -> LogView:
@@ -102,13 +105,25 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
     def panel(self) -> AnalysisPanel:
         return self.query_one(AnalysisPanel)
 
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
     def on_mount(self) -> None:
-        self.view.flagged = self.state.flags.found
+        view, bar = self.view, self.status
+        bar.title, bar.flags = Path(self.display_name).name, self.flag_part()
+        # The view's state the bar shows, as it changes (set at once: watchers also run now, with the value).
+        self.watch(view, "current", lambda line: setattr(bar, "cursor", line))
+        self.watch(view, "follow", lambda on: setattr(bar, "following", on))
+        self.watch(view, "wrap", lambda on: setattr(bar, "wrap", on))
+        self.watch(view, "shown", lambda rows: setattr(bar, "shown", rows))
+        view.flagged = self.state.flags.found
         self.load_marks()
         preview_above = PREVIEW_ABOVE_BYTES // 8 if isinstance(self.source, MergedSource) else PREVIEW_ABOVE_BYTES
         if self.source.size > preview_above:  # indexing (and merging) takes a moment: show the end at once
-            self.view.show_preview(self.source.tail())
-        self.update_status()
+            view.show_preview(self.source.tail())
+        bar.lines = len(self.source)
+        self.update_minimap()
         self.index_file()
 
     # ---- the file: index, follow, status ----
@@ -129,11 +144,12 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
     @needs_view
     def on_index_progress(self, message: IndexProgress) -> None:
         self.indexing = f"indexing {message.done * 100 // max(message.total, 1)}%"
-        self.update_status()
+        self.status.lines = len(self.source)
 
     @needs_view
     def on_format_detected(self, message: FormatDetected) -> None:
-        self.update_status()
+        self.status.format_name = message.name
+        self.status.span = self.time_span()
 
     @needs_view
     def on_source_changed(self, message: SourceChanged) -> None:
@@ -181,7 +197,11 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         self.view.source_changed(kind)
         if kind in ("truncated", "rotated", "deleted"):
             self.notify(visible(f"{self.path.name} was {kind}"), timeout=3, markup=False)
-        self.update_status()
+        bar = self.status
+        bar.lines, bar.new_lines, bar.flags = len(self.source), self.state.new_since_scroll, self.flag_part()
+        fmt = self.state.format
+        bar.format_name, bar.span, bar.chunk = fmt.name if fmt is not None else "", self.time_span(), self.chunk_at()
+        self.update_minimap()
 
     @needs_view
     def on_file_touched(self, _message: FileTouched) -> None:
@@ -190,43 +210,14 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
     def show_rows(self) -> None:
         """Show the rows `TabState.rows` decides (the one rule), after any change to flags, filter or template."""
         self.view.set_rows(self.state.rows())
-        self.update_status()
-
-    def update_status(self) -> None:
-        n, plan, state = len(self.source), self.state.plan, self.state
-        at = self.view.current
-        parts = [
-            Part(Path(self.display_name).name, 0),
-            Part(f"{n:,} line{'' if n == 1 else 's'}", 0),
-            Part(f"line {at + 1:,}" if at is not None else "", 0),  # the cursor's
-            Part(self.indexing, 0),
-            Part(self.state.format.name if self.state.format is not None else "", 3),
-            Part(self.time_span(), 2),
-            self.search_part(),
-            Part("following" if self.view.follow else "paused", 0),
-            Part("wrap" if self.view.wrap else "", 2),
-            Part(f"+{self.state.new_since_scroll:,} new" if self.state.new_since_scroll and not self.view.follow else "", 1),
-        ]
-        if plan is not None and len(plan):
-            k, more = self.current_chunk(), "+" if plan.planned < n else ""
-            parts.append(Part(f"chunk {k + 1 if k is not None else '–'}/{len(plan):,}{more}", 1))
-        if state.filter.rule.active:
-            parts.append(Part(f"filter {state.filter.rule.describe()}: {len(state.filter.rows):,} shown", 1,
-                              f"filter: {len(state.filter.rows):,} shown"))  # fmt: skip
-        if state.templates.picked is not None:
-            parts.append(Part(f"template {state.templates.picked}: {self.view.row_count:,} lines", 1))
-        if state.flags.only:
-            parts.append(Part(f"flagged only: {self.view.row_count:,} shown", 0))
-        if self.state.queued is not None:
-            parts.append(Part(f"{self.state.queued[0].replace('_', ' ')} queued", 1))
-        parts += [self.flag_part(), Part(self.model_state, 1, self.model_state.split(" · ")[0])]
-        bar = self.query_one("#status", Static)
-        width = bar.size.width - 2 if bar.size.width > 2 else 1000  # the padding; not laid out yet: all of it
-        bar.update(Text(visible(fit(parts, width))))  # data: never markup
+        bar, state = self.status, self.state
+        bar.filter, bar.template, bar.flagged_only = self.filter_part(), state.templates.picked, state.flags.only
+        bar.span = self.time_span()
         self.update_minimap()
 
     def on_resize(self) -> None:
-        self.update_status()  # the status line is fitted to the width
+        self.status.span = self.time_span()  # other lines on screen (the bar fits itself to its width)
+        self.update_minimap()
 
     def update_minimap(self) -> None:
         starts = self.state.plan.starts if self.state.plan is not None and len(self.state.plan) else None
@@ -236,22 +227,18 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
     def action_toggle_follow(self) -> None:
         self.view.follow = not self.view.follow
         if self.view.follow:
-            self.state.new_since_scroll = 0
+            self.state.new_since_scroll = self.status.new_lines = 0
             self.view.rows_grew()  # the cursor to the last line, the view to the end
-        self.update_status()
 
     def action_toggle_wrap(self) -> None:
         self.view.wrap = not self.view.wrap
-        self.update_status()
 
     def action_top(self) -> None:
         self.view.follow = False
         self.view.cursor_to(0)
-        self.update_status()
 
     def action_bottom(self) -> None:
         self.view.cursor_to(self.view.row_count - 1)
-        self.update_status()
 
     def action_cancel(self) -> None:
         """Esc: close the prompt, else cancel the analysis, else close the panel, else end the search."""
@@ -264,7 +251,7 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         elif self.state.search.pattern is not None:
             self.state.search.pattern = self.view.pattern = None
             self.view.refresh()
-            self.update_status()
+            self.status.search = self.search_part()
             self.notify("search ended: n moves to the next chunk again", timeout=2)
 
     def action_copy_panel(self) -> None:
@@ -285,8 +272,8 @@ class LogTab(SearchMixin, TimeMixin, MarksMixin, RecordMixin, FlagsMixin, Templa
         what = f"{event.worker.group or event.worker.name} failed: {type(error).__name__}: {error}"
         if event.worker.group in ("flags", "flags-tail"):
             self.state.flags.off = what
+            self.status.flags = self.flag_part()
         self.notify(visible(what), severity="error", timeout=8, markup=False)
-        self.update_status()
 
     def on_unmount(self) -> None:
         for observer in self._observers:

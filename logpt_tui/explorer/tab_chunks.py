@@ -2,7 +2,7 @@
 between them, `s` / `r` / `a` stream a reply for the cursor's chunk into the side panel, `O` the timeline.
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view, the panel and
-`update_status`. The model is the app's (shared by all tabs) and arrives through `model_ready`; a key for
+the status bar (its `chunk` and `queued` fields are set here). The model is the app's (shared by all tabs) and arrives through `model_ready`; a key for
 an analysis pressed while it loads is queued (the last one wins) and answered for the line the cursor was
 on once the model is ready and the chunks reach that line. It leaves out the replies themselves
 (widgets/analysis_panel.py) and the chunk plan (engine/analysis/chunkplan.py).
@@ -19,6 +19,7 @@ from logpt_tui.explorer.messages import ChunksPlanned
 from logpt_tui.explorer.settings import BATCH
 from logpt_tui.explorer.state import TabState
 from logpt_tui.explorer.widgets.minimap import Minimap
+from logpt_tui.explorer.widgets.status_bar import ChunkAt
 from logpt_tui.terminal import visible
 
 
@@ -32,15 +33,16 @@ class ChunksMixin:
 
     def model_ready(self, backend: Backend | None, state: str) -> None:
         """Called by the app when the shared model loaded (backend) or failed (None)."""
-        self.backend, self.model_state = backend, state
+        self.backend, self.model_state = backend, state  # model_state: the tab's reactive, bound to its status bar
         self.panel.model_state = state
         if backend is not None:
             self.state.plan = ChunkPlan(backend.count_batch, backend.budget)
             self.plan_chunks()
         elif self.state.queued is not None:
-            self.state.queued = None
+            self.queue(None)
             self.notify(visible(f"no analysis: {state}"), timeout=3, markup=False)
-        self.update_status()
+        self.status.chunk = self.chunk_at()
+        self.update_minimap()
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
     def plan_chunks(self) -> None:
@@ -58,10 +60,16 @@ class ChunksMixin:
         state = self.state
         if state.queued is not None and state.plan is not None and state.plan.chunk_of(state.queued[1]) is not None:
             query, line = state.queued  # asked while the model loaded: answered now, for the line it was asked on
-            state.queued = None
+            self.queue(None)
             self.analyze_line(query, line)
         self.view.chunk_span = self.chunk_span()
-        self.update_status()
+        self.status.chunk = self.chunk_at()
+        self.update_minimap()
+
+    def queue(self, asked: tuple[str, int] | None) -> None:
+        """A query asked before the model or the chunks were ready (query, line), or None once answered."""
+        self.state.queued = asked
+        self.status.queued = asked[0] if asked is not None else ""
 
     def anchor_line(self) -> int:
         """The line keys act on: the cursor's; without one (an empty view, the preview) the middle of the view."""
@@ -76,6 +84,11 @@ class ChunksMixin:
         plan = self.state.plan
         return None if plan is None else plan.chunk_of(self.anchor_line())
 
+    def chunk_at(self) -> ChunkAt | None:
+        """The status bar's chunk field: the cursor's chunk among those planned; None without a plan."""
+        plan = self.state.plan
+        return None if plan is None else ChunkAt(self.current_chunk(), len(plan), plan.planned < len(self.source))
+
     def chunk_span(self) -> tuple[int, int] | None:
         k, plan = self.current_chunk(), self.state.plan
         return None if k is None or plan is None else plan.span(k)
@@ -88,20 +101,22 @@ class ChunksMixin:
         target = max(0, min(len(plan) - 1, k + step))
         self.view.show_line(plan.span(target)[0])
         self.view.chunk_span = plan.span(target)
-        self.update_status()
+        self.status.chunk = self.chunk_at()
         panel = self.panel
         if panel.is_open and panel.shown is not None:
             panel.show_reply((plan.starts[target], panel.shown[1]), target + 1)
 
     def on_minimap_jump(self, message: Minimap.Jump) -> None:
         self.view.show_line(message.line)
-        self.view.chunk_span = self.chunk_span()
-        self.update_status()
+        self.on_log_view_scrolled(message)
 
     @needs_view
     def on_log_view_scrolled(self, _message: object) -> None:
+        """The view or its cursor moved: what the status bar shows of the lines on screen and of the cursor's."""
         self.view.chunk_span = self.chunk_span()
-        self.update_status()
+        bar = self.status
+        bar.chunk, bar.span, bar.search = self.chunk_at(), self.time_span(), self.search_part()
+        self.update_minimap()
 
     # ---- analysis: s / r / a, streamed into the panel ----
 
@@ -112,10 +127,9 @@ class ChunksMixin:
         plan = self.state.plan
         planning = plan is not None and plan.chunk_of(line) is None and plan.planned < len(self.source)
         if 0 <= line < len(self.source) and (self.model_state == LOADING or planning):
-            self.state.queued = (query, line)
+            self.queue((query, line))
             what = "the model has loaded" if self.model_state == LOADING else "the chunks reach this line"
             self.notify(f"{query.replace('_', ' ')} of line {line + 1}'s chunk: answered once {what}", timeout=3)
-            self.update_status()
             return
         self.analyze_line(query, line)
 

@@ -1,7 +1,7 @@
 """Anomaly flags in a tab: the detector prepared and run in workers, flags applied, jumps and the why pane.
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
-the panel, `anchor_line` and `update_status`. Its state is `TabState.flags`
+the panel, `anchor_line` and the status bar (its `flags` and `flagged_only` fields are set here). Its state is `TabState.flags`
 (the `FlagSet` found so far and the `FlagEngine`: cached or self-trained detector and its session book).
 """
 
@@ -123,7 +123,7 @@ class FlagsMixin:
         if message.failed:
             said = f"no detector: {message.text}" if message.kind == "off" else message.text
             self.notify(visible(said), severity="warning", timeout=5, markup=False)
-        self.update_status()
+        self.status.flags = self.flag_part()
 
     @needs_view
     def on_flags_found(self, message: FlagsFound) -> None:
@@ -132,7 +132,8 @@ class FlagsMixin:
             self.view.set_rows(self.state.rows())
         self.view.refresh()
         self.explain_empty()
-        self.update_status()
+        self.status.flags = self.flag_part()
+        self.update_minimap()
 
     def flag_part(self) -> Part:
         """The detector's part of the status bar: what it is doing, why there is none, or once the file is
@@ -160,7 +161,6 @@ class FlagsMixin:
             return
         self.view.show_line(target)
         self.show_why(target)
-        self.update_status()
 
     def action_flagged_only(self) -> None:
         """`F`: flagged lines only, or every line again; the cursor keeps its line (or the nearest shown)."""
@@ -197,7 +197,6 @@ class FlagsMixin:
     def on_log_view_line_clicked(self, message: LogView.LineClicked) -> None:
         if message.line in self.state.flags.found:
             self.show_why(message.line)
-        self.update_status()
 
     def show_why(self, line: int) -> None:
         found = self.state.flags.found

@@ -106,7 +106,6 @@ class MarksMixin:
             i = bisect_left(self.state.marks, here) - 1
             target = self.state.marks[i]  # -1 wraps to the last
         self.view.show_line(target)
-        self.update_status()
 
     def marked_range(self) -> tuple[int, int] | None:
         """(first, stop) of the marked range, 0-based; None without marks."""

@@ -2,8 +2,8 @@
 The prompt names what it asks in its label (`search /`, `include`, `exclude`, `go to line or time`, `export`).
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
-`show_rows`, `update_status` and `action_chunk`; its state is `TabState.search` and
-`TabState.filter`. Searching and filtering run in thread workers that post messages back; filters apply to
+`show_rows`, the status bar (its `search` and `filter` fields are set here) and `action_chunk`; its state is
+`TabState.search` and `TabState.filter`. Searching and filtering run in thread workers that post messages back; filters apply to
 followed lines too. Patterns are `UserRegex`: time-limited, matched without the GIL, over the file's bytes in
 large blocks (engine/logs/search.py): the first match from the cursor on is shown as soon as it is found, while
 the count grows block by block in the status bar; Esc stops both. A pattern too slow to run over the log is
@@ -123,7 +123,7 @@ class SearchMixin:
                 search.matches = []
             search.matches.extend(message.lines)
             search.counted = message.done
-            self.update_status()
+            self.status.search = self.search_part()
 
     def search_part(self) -> Part:
         """The search's part of the status bar: `/pattern/ match 12/340` (`12/340…` while counting), shortened
@@ -190,7 +190,7 @@ class SearchMixin:
         search.pattern = self.view.pattern = None
         self.view.refresh()
         self.notify(visible(message.reason), severity="error", timeout=8, markup=False)
-        self.update_status()
+        self.status.search = self.search_part()
 
     @needs_view
     def on_search_result(self, message: SearchResult) -> None:
@@ -198,7 +198,7 @@ class SearchMixin:
             self.notify(visible(f"no line matches /{message.pattern}/"), severity="warning", markup=False)
             return
         self.view.show_line(message.line)
-        self.update_status()
+        self.status.search = self.search_part()  # the match the cursor is on
 
     # ---- filters: include / exclude regex and a minimum level, applied to followed lines too ----
 
@@ -250,4 +250,12 @@ class SearchMixin:
     @needs_view
     def on_filter_progress(self, _message: FilterProgress) -> None:
         self.view.rows_grew()
-        self.update_status()
+        self.status.filter = self.filter_part()
+        self.update_minimap()
+
+    def filter_part(self) -> Part:
+        """The filter's part of the status bar: `filter <rule>: N shown` (shortened to `filter: N shown`)."""
+        state = self.state.filter
+        if not state.rule.active:
+            return Part("")
+        return Part(f"filter {state.rule.describe()}: {len(state.rows):,} shown", 1, f"filter: {len(state.rows):,} shown")

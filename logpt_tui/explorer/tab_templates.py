@@ -1,7 +1,7 @@
 """Templates in a tab: the keys of the tab's one miner as the file grows; pick one to show only its lines.
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view,
-`show_rows` and `update_status`. The view reads the flag engine's session book where it has one, else
+`show_rows` and the status bar (which follows the view's rows and `show_rows` sets the picked template). The view reads the flag engine's session book where it has one, else
 this mixin's worker mines, and the flag engine continues with that miner (logpt_tui/explorer/mining.py;
 the hand-over is in logpt_tui/explorer/state.py).
 """
@@ -52,7 +52,6 @@ class TemplatesMixin:
         for screen in self.app.screen_stack:
             if isinstance(screen, TemplatesScreen) and screen.templates is self.state.templates:
                 screen.refresh_table()
-        self.update_status()
 
     def pick_template(self, key: int | None) -> None:
         self.state.templates.pick(key)

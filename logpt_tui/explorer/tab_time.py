@@ -2,8 +2,8 @@
 axis can be time.
 
 A mixin of `LogTab` (logpt_tui/explorer/tab.py), which supplies the source, the view, the prompt and
-`update_status`. Times are read from the lines on demand (engine/logs/clock.py: a binary search reads a few
-dozen lines, so a jump on a 1 GiB file costs milliseconds); lines without a time belong to the timed line
+the status bar (whose `span` field the tab sets from `time_span`). Times are read from the lines on demand
+(engine/logs/clock.py: a binary search reads a few dozen lines, so a jump on a 1 GiB file costs milliseconds); lines without a time belong to the timed line
 before them. Each file's times are read by its own reader (engine/logs/fileclock.py): the format detected
 from its first lines gives the time where it can (W3C's `#Date:` and `time`, epochs inside JSON, strace's
 time of day), a year-less log (syslog) is taken to be of the year its file was last written and a time of
@@ -50,7 +50,6 @@ class TimeMixin:
         text = value.strip()
         if text.replace(",", "").isdigit():
             self.view.show_line(max(1, min(int(text.replace(",", "")), len(self.source))) - 1)
-            self.update_status()
             return
         here = self.times.near(max(self.anchor_line(), 0), -1) or self.times.near(max(self.anchor_line(), 0))
         target = parse_jump(
@@ -67,7 +66,6 @@ class TimeMixin:
             self.notify(visible(f"no line at or after {describe(target)}: {where}"), severity="warning", markup=False)
             return
         self.view.show_line(line)
-        self.update_status()
 
     def time_span(self) -> str:
         """The times of the first and last lines on screen: `2026-11-20 10:02:03–10:04:11`; "" without times."""

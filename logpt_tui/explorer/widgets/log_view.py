@@ -83,6 +83,7 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
     current: reactive[int | None] = reactive(None)  # the cursor: the highlighted line keys act on, 0-based
     chunk_span: reactive[tuple[int, int] | None] = reactive(None)  # the current chunk's lines, 0-based, stop excluded
     wrap: reactive[bool] = reactive(False)  # fold long lines instead of scrolling sideways
+    shown: reactive[int] = reactive(0)  # rows shown (`row_count`, as of the last resize to them: the status bar's)
 
     class Scrolled(Message):
         """The view or its cursor moved: the current chunk and the status may have changed."""
@@ -173,6 +174,7 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
     def resize_to_rows(self) -> None:
         """One virtual row per shown line; as wide as the longest line allowed, or the view when wrapping."""
         self.virtual_size = Size(0 if self.wrap else MAX_RENDER_WIDTH, self.row_count)
+        self.shown = self.row_count
 
     def watch_wrap(self) -> None:
         self.resize_to_rows()
