@@ -14,20 +14,23 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from engine.stream.hold import PUSH
 from engine.stream.incidents import JOIN
 from engine.stream.tally import COLLECT, FLUSH
 
 # KEYS: `{stream}:done:`, `{stream}:ctx:`, the flags stream, `{stream}:tally:`, `{stream}:ctx-count`, `{stream}:inc`
-# and the stream itself; ARGV: the batch (`Batch.to_json`), the keys kept per session, the markers' and the buckets'
-# time to live, JOIN's four (ARGV[5..8]) and the consumer group. An entry's effects apply only if its marker was
+# the stream itself, the `{stream}:hold:` prefix and `{stream}:hold-due` (engine.stream.hold); ARGV: the batch
+# (`Batch.to_json`), the keys kept per session, the markers' and the buckets' time to live, JOIN's four (ARGV[5..8]),
+# the consumer group and the longest hold in ms. An entry's effects apply only if its marker was
 # unset; every entry of the batch (and the dead-lettered ones) is acknowledged in the same step. A flag's fields
 # are XADDed as `entry`, `source`, `line`, `text`, `template`, `score`, `why`, `evidence`.
 APPLY = (
     """
 local batch = cjson.decode(ARGV[1])
-local str, entries, flags, acks = batch[1], batch[2], batch[3], batch[4]
+local str, entries, flags, acks, holds = batch[1], batch[2], batch[3], batch[4], batch[5]
 """
     + JOIN
+    + PUSH
     + COLLECT
     + """
 local keep, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -51,6 +54,9 @@ for _, e in ipairs(entries) do
                  str[f[2]], 'score', f[5], 'why', f[6], 'evidence', f[7])
       join_incident(e[1], {source, f[3], f[6], f[4], f[8]})
       flagged = flagged + 1
+    elseif e[2] < 0 then
+      local h = holds[-e[2]]
+      hold_push(str[h[1]], h[2])
     end
     if e[3] > 0 then tally_add(e[3], e[4], e[5]) end
   end
@@ -59,6 +65,7 @@ end
     + FLUSH
     + """
 incidents_flush()
+holds_flush()
 for s, keys in pairs(pushes) do
   local name = str[s]
   for i = 1, #keys, 1000 do redis.call('RPUSH', KEYS[2] .. name, unpack(keys, i, math.min(i + 999, #keys))) end
@@ -76,13 +83,15 @@ class Batch:
     """What APPLY applies of a batch (its ARGV[1]), each string once (session names, keys, sources, buckets are
     the same for many entries): per entry [id, flag, source, key, bucket, then its context pushes as session, key
     pairs], strings as their places in `strings` (from 1; a flag's place in `flags`, from 1; 0: no flag, no
-    counts); per flag [source, template (places), line, text, score, why, evidence (JSON), its evidence kinds
-    (comma-separated)]; and the ids of the batch's dead-lettered entries."""
+    counts; below 0: its place in `holds`, from 1, negated); per flag [source, template (places), line, text, score,
+    why, evidence (JSON), its evidence kinds (comma-separated)]; the ids of the batch's dead-lettered entries; per
+    held entry [source (place), its item (engine.stream.hold.held_item)]."""
 
     strings: dict[str, int] = field(default_factory=dict)  # string → its place
     entries: list[list[object]] = field(default_factory=list)
     flags: list[list[object]] = field(default_factory=list)
     dead: list[str] = field(default_factory=list)
+    holds: list[list[object]] = field(default_factory=list)
 
     def at(self, text: str) -> int:
         """The place of `text` in `strings`, added when new."""
@@ -92,7 +101,7 @@ class Batch:
         return place
 
     def to_json(self) -> str:
-        return json.dumps([list(self.strings), self.entries, self.flags, self.dead])
+        return json.dumps([list(self.strings), self.entries, self.flags, self.dead, self.holds])
 
 
 class Applier:

@@ -1,10 +1,10 @@
 """A stream entry as `logpt serve` judges it: its id, source file, line and text, or why it is dead-lettered
 (no text, not UTF-8, over MAX_RECORD_BYTES); and the shapes a batch takes between reading and judging. What it
-leaves out: reading (engine.stream.serve) and judging."""
+leaves out: reading (engine.stream.serve) and judging. `Stats`: what a consumer did so far."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.logs.formats.record import Record
 from engine.logs.sessions import Session
@@ -51,3 +51,16 @@ def as_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[Entry | None,
         return None, f"not a record: {e}"
     return Entry(entry_id.decode(), source, line, decoded), ""
 
+
+@dataclass
+class Stats:
+    """What the consumer did so far (the metrics read it)."""
+
+    entries: int = 0
+    flags: int = 0
+    dead: int = 0
+    claimed: int = 0
+    batches: int = 0
+    reconnects: int = 0
+    groups_recreated: int = 0  # the consumer group was missing (destroyed, or Redis restarted empty) and made again
+    latencies_ms: list[float] = field(default_factory=list)  # entry id time → result written, last batch

@@ -10,10 +10,10 @@ batch is judged with the detector's pipeline pieces:
   model's) and their count live in Redis (`{stream}:ctx:{session}`, `{stream}:ctx-count`), so any consumer
   continues any session;
 - evidence: out of sequence or novel (the detector's top-K, each key scored once in the window the whole
-  session's scoring puts it in, its session's window cached: engine.detect.incremental), severity (the
-  level field or words), and bursts and rarity against the source's template counts so far, which live in
-  Redis (engine.stream.tally), weighed by the evidence rule — what `logpt detect` weighs, except that a
-  stream's verdict is not revised when later lines change a count.
+  session's scoring puts it in: engine.detect.incremental), severity, and bursts and rarity against the
+  source's template counts in Redis (engine.stream.tally), weighed by the evidence rule on the lines `logpt
+  detect` weighs (a severity or a surprise); a source's first HOLD_RECORDS records are judged later, against
+  the counts of its first HOLD_RECORDS or of all of it when it went quiet first (engine.stream.hold).
 
 Exactly once, per entry: a Lua script (engine.stream.apply) applies an entry's effects (its key appended to its
 session's context and counted, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's marker
@@ -26,9 +26,8 @@ Incidents (engine.stream.incidents): the same script joins each flag to its sour
 most the rule's `incident_gap` lines apart), and each consumer, between batches, closes the incidents quiet
 for `incident_quiet_s`: the analyst's root cause of their lines, written once to `{stream}:incidents`.
 
-A batch is bounded by bytes as well as entries: a read asks for at most `batch` entries and as many as
-BATCH_BYTES holds at the largest entry size seen in the last read (starting from FIRST_COUNT), so a stream
-of entries that someone else wrote at 10 MB each is read a few at a time, never 500 at once.
+A read asks for at most `batch` entries and as many as BATCH_BYTES holds at the largest entry size seen in the
+last read (from FIRST_COUNT): entries someone wrote at 10 MB each are read a few at a time, never 500 at once.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from engine.detect.evidence import EvidenceRule, FileTally, Surprise, severity_of, weigh
 from engine.detect.incremental import Step, StreamScorer
@@ -50,7 +48,8 @@ from engine.logs.templates.table import MINED, KeyedMiner
 from engine.logs.timestamps import MinuteReader
 from engine.stream import backoff, migrate, tagged, wrong_type
 from engine.stream.apply import Applier, Batch
-from engine.stream.entries import Ahead, Entry, Parsed, as_entry
+from engine.stream.entries import Ahead, Entry, Parsed, Stats, as_entry
+from engine.stream.hold import HOLD_MAX_S, HOLD_RECORDS, Holds, held_item
 from engine.stream.incidents import IncidentConfig, Incidents
 from engine.stream.tally import BUCKET_TTL_S, LINES_PER_BUCKET, StreamTally, read_counts, tallies
 
@@ -64,20 +63,6 @@ SCORING_THREADS = 1
 # (level, message) → its key and severity, for the messages seen lately (a frozen miner gives a message one key):
 # a log repeats many messages exactly (in a 500-record batch of Loghub's samples: 0% on HDFS, 30-84% on most)
 KNOWN_MESSAGES = 65_536
-
-@dataclass
-class Stats:
-    """What the consumer did so far (the metrics read it)."""
-
-    entries: int = 0
-    flags: int = 0
-    dead: int = 0
-    claimed: int = 0
-    batches: int = 0
-    reconnects: int = 0
-    groups_recreated: int = 0  # the consumer group was missing (destroyed, or Redis restarted empty) and made again
-    latencies_ms: list[float] = field(default_factory=list)  # entry id time → result written, last batch
-
 
 class Consumer:
     def __init__(
@@ -93,6 +78,7 @@ class Consumer:
         claim_idle_ms: int = 30_000,
         incident_quiet_s: float = IncidentConfig.quiet_s,
         read_ahead: bool = False,
+        hold_records: int = HOLD_RECORDS,  # a source's first records judged later (engine.stream.hold); 0: none
     ) -> None:
         self.client, self.pipeline, self.stream, self.group, self.name = client, pipeline, stream, group, name
         self.batch, self.block_ms, self.claim_idle_ms = batch, block_ms, claim_idle_ms
@@ -117,6 +103,8 @@ class Consumer:
         self.known: dict[tuple[str | None, str], tuple[str, tuple[str, str] | None]] = {}  # see KNOWN_MESSAGES
         config = IncidentConfig(incident_quiet_s, pipeline.rule.incident_gap, claim_idle_ms, DONE_TTL_S)
         self.incidents = Incidents(client, stream, pipeline.fmt, config, name)  # flags close together, analysed
+        self.holds = Holds(client, self.keys, pipeline.rule, self.incidents)  # sources' first records, judged later
+        self.hold_records, self.crossed = hold_records, list[str]()  # crossed: held sources the last batch ended
         for kept in (self.flags_stream, self.dead_stream):  # an earlier version's streams, named `STREAM:…`
             migrate(client, f"{stream}:{kept.rpartition(':')[2]}", kept)
         self.ensure_group()
@@ -133,9 +121,8 @@ class Consumer:
             self.client.xgroup_createconsumer(self.stream, self.group, self.name)  # type: ignore[attr-defined]
 
     def alone(self) -> bool:
-        """No other consumer of the group was seen within claim_idle_ms (asked once a second). Only then does
-        a consumer read ahead: its batches stay in order, where another's read meanwhile could overtake a
-        batch held back and apply a session's later keys first."""
+        """No other consumer of the group was seen within claim_idle_ms (asked once a second): only then may it read
+        ahead (its batches stay in order; another's read could overtake a batch held back)."""
         now = time.monotonic()
         if now - self._alone_at >= 1.0:
             self._alone_at = now
@@ -186,6 +173,7 @@ class Consumer:
         full) and the consumer is `alone`, the next batch is read before this one's APPLY is sent and parsed
         while Redis runs it (`ahead`)."""
         self.incidents.tick(busy=self.busy)
+        self.holds.tick()
         ahead, self.ahead = self.ahead, None  # dropped if this step fails: its entries are pending, read again
         raw, entries, dead, parsed = ahead if ahead is not None else self.prepare(self.read())
         if not raw:
@@ -199,13 +187,15 @@ class Consumer:
             reading = self.busy and self.read_ahead and not self.recover and self.alone()  # before APPLY (a read waits on it)
             following = self.read(wait=False) if reading else []
             reply = self.applier.send([f"{self.keys}:done:", f"{self.keys}:ctx:", self.flags_stream,
-                                       f"{self.keys}:tally:", self.context_count, self.incidents.key, self.stream],
+                                       f"{self.keys}:tally:", self.context_count, self.incidents.key, self.stream,
+                                       *self.holds.apply_keys()],
                                       [batch.to_json(), self.context, DONE_TTL_S, BUCKET_TTL_S,
-                                       *self.incidents.apply_args(), self.group])  # fmt: skip
+                                       *self.incidents.apply_args(), self.group, int(HOLD_MAX_S * 1000)])  # fmt: skip
             try:
                 ahead = self.prepare(following) if following else None
             finally:
                 self.stats.flags += int(reply())  # type: ignore[call-overload]
+            self.stats.flags += sum(self.holds.release(source) for source in self.crossed)  # judged at HOLD_RECORDS
             self.ahead = ahead  # only once this batch is applied: never judged before it
         else:
             self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
@@ -289,13 +279,22 @@ class Consumer:
             place = at(name)
             for k, key in zip(session.lines, session.keys, strict=True):
                 rows[k] += (place, at(key))
-        for (record, key), (source, _key, bucket, _timed) in zip(p.keyed, p.seen, strict=True):
+        buckets = {}
+        for (record, key), (source, _key, bucket, timed) in zip(p.keyed, p.seen, strict=True):
             rows[record.line][2:5] = (at(source), at(key), at(bucket))  # the counts the script adds with it
-        counts = self.counts_of(p)
-        no_counts = FileTally()  # an entry that is no record of the format
+            buckets[record.line] = (bucket, timed)
+        (counts, holding), no_counts = self.counts_of(p), FileTally()  # no_counts: for an entry that is no record
         for k, entry in enumerate(entries):
+            if k not in surprises and p.severities.get(k) is None:
+                continue  # `logpt detect` weighs only lines with a severity or a surprise (SessionBook.flags)
+            surprise = surprises.get(k)  # judged later (engine.stream.hold) unless no count could unflag it (novel)
+            if entry.source in holding and k in keys_of and not rule.flags(weigh(0, "", surprise, None, no_counts, rule)):
+                batch.holds.append([at(entry.source), held_item(entry.id, entry.line, keys_of[k], entry.text,
+                                                                p.severities.get(k), surprise, *buckets[k])])  # fmt: skip
+                rows[k][1] = -len(batch.holds)
+                continue
             tally = counts.get(k)  # the entry is its source's newest record: its "line" in the source's counts
-            found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprises.get(k), p.severities.get(k),
+            found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprise, p.severities.get(k),
                           tally or no_counts, rule)  # fmt: skip
             if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
                 batch.flags.append([at(entry.source), at(keys_of.get(k, "")), entry.line, entry.text[:4000],
@@ -305,14 +304,18 @@ class Consumer:
                 rows[k][1] = len(batch.flags)
         return batch
 
-    def counts_of(self, parsed: Parsed) -> dict[int, StreamTally]:
+    def counts_of(self, parsed: Parsed) -> tuple[dict[int, StreamTally], set[str]]:
         """Entry index → its source's counts so far (engine.stream.tally), Redis's before the batch read in one
-        round trip for the (bucket, key) pairs the batch holds."""
+        round trip for the (bucket, key) pairs the batch holds; and the sources whose candidates are held (fewer
+        than `hold_records` records before the batch; `crossed`: those of them the batch brings there)."""
         wants: dict[str, set[tuple[str, str]]] = {}
         for source, key, bucket, _timed in parsed.seen:
             wants.setdefault(source, set()).add((bucket, key))
-        found = tallies(read_counts(self.client, f"{self.keys}:tally:", wants), parsed.seen)
-        return {record.line: tally for (record, _key), tally in zip(parsed.keyed, found, strict=True)}
+        counts = read_counts(self.client, f"{self.keys}:tally:", wants)
+        holding = {source for source, c in counts.items() if c.records < self.hold_records}
+        found = tallies(counts, parsed.seen)
+        self.crossed = [source for source in holding if counts[source].records >= self.hold_records]
+        return {record.line: tally for (record, _key), tally in zip(parsed.keyed, found, strict=True)}, holding
 
     def key_of(self, message: str) -> str:
         """The template key every consumer gives `message`: the bundle's, else its masked text (novel)."""

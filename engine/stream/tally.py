@@ -7,16 +7,17 @@ For each source file the consumers keep, under `{stream}:tally:{source}`:
 - `:b:{bucket}`, a hash of key → records in that bucket (a minute; a block of 100 lines where lines carry
   no time), kept two days;
 - `:last` and `:active`, which bucket each key (and `""`, the source) was last seen in and in how many
-  buckets it occurred, counted as runs like `engine.detect.evidence.FileTally` counts them.
+  buckets it occurred, counted as runs like `engine.detect.evidence.FileTally` counts them;
+- `:span`, `lo` and `hi`: the source's lowest and highest bucket number so far (a minute, or a block of lines):
+  the span a template's usual rate is spread over, as `FileTally.in_bucket` spreads it over the file's.
 
 They are updated by the same Lua script, in the same step, as an entry's flag and context (exactly once:
 `COLLECT` and `FLUSH` are spliced into `engine.stream.apply.APPLY`). Before a batch is judged, `read_counts` fetches
 the counts its entries need; `StreamTally` adds the batch's own records before each entry and answers the
 questions `engine.detect.evidence.weigh` asks of a `FileTally`. So a line is judged against its source as
 far as the stream has got — as the explorer judges a followed file — with one difference a stream cannot
-avoid: a verdict, once written, is not revised when later lines change a count. And rarity (and whether an
-error template is routine) is weighed only once a source has `MIN_RARE_RECORDS` records: before that a
-stream cannot know it (docs/streaming.md says so).
+avoid: a verdict, once written, is not revised when later lines change a count. A source's first records,
+where counts so far say least, are judged later (engine.stream.hold).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from dataclasses import dataclass, field
 from engine.detect.evidence import ACTIVE_BUCKETS, LINES_PER_BUCKET
 
 BUCKET_TTL_S = 2 * 86_400
-MIN_RARE_RECORDS = 1_000  # a source's records before rarity means anything in a stream
 
 # Lua spliced into APPLY after it decoded the batch (`str`: the batch's strings, indexed from 1): COLLECT defines
 # `tally_add(source, key, bucket)` (indexes into `str`), which APPLY runs for each applied entry, gathering the
@@ -36,7 +36,7 @@ MIN_RARE_RECORDS = 1_000  # a source's records before rarity means anything in a
 # several per entry, and each source's `:last` in one HSET. KEYS[4] is the `{stream}:tally:` prefix and ARGV[4]
 # the buckets' time to live.
 COLLECT = """
-local t_n, t_b, t_last, t_runs = {}, {}, {}, {}
+local t_n, t_b, t_last, t_runs, t_lo, t_hi = {}, {}, {}, {}, {}, {}
 local function tally_run(src, k, bucket)
   local last = t_last[src]
   if last[k] == nil then
@@ -63,6 +63,9 @@ local function tally_add(src, key, b)
   here[key] = (here[key] or 0) + 1
   tally_run(src, key, str[b])
   tally_run(src, 0, str[b])
+  local at = tonumber(string.sub(str[b], 2))
+  if t_lo[src] == nil or at < t_lo[src] then t_lo[src] = at end
+  if t_hi[src] == nil or at > t_hi[src] then t_hi[src] = at end
 end
 """
 FLUSH = """
@@ -83,6 +86,10 @@ for src, n in pairs(t_n) do
     end
   end
   for i = 1, #last, 1000 do redis.call('HSET', base .. ':last', unpack(last, i, math.min(i + 999, #last))) end
+  local span = redis.call('HMGET', base .. ':span', 'lo', 'hi')
+  local lo, hi = tonumber(span[1]), tonumber(span[2])
+  redis.call('HSET', base .. ':span', 'lo', string.format('%d', (lo and lo < t_lo[src]) and lo or t_lo[src]),
+             'hi', string.format('%d', (hi and hi > t_hi[src]) and hi or t_hi[src]))
 end
 """
 
@@ -97,6 +104,8 @@ class Counts:
     active: dict[str, int] = field(default_factory=dict)
     last: dict[str, str] = field(default_factory=dict)  # key ("" the source) → the bucket it was last seen in
     in_bucket: dict[tuple[str, str], int] = field(default_factory=dict)  # (bucket, key) → records
+    lo: int | None = None  # the lowest and highest bucket number so far (`:span`)
+    hi: int | None = None
 
 
 def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str]]]) -> dict[str, Counts]:
@@ -111,6 +120,7 @@ def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str
         base = prefix + source
         for field_name in (":n", ":active", ":last"):
             pipe.hmget(base + field_name, ["", *keys])
+        pipe.hmget(base + ":span", ["lo", "hi"])
         for bucket, in_it in by_bucket.items():  # a batch spans a few buckets: one call each
             pipe.hmget(f"{base}:b:{bucket}", in_it)
         plan.append((source, keys, by_bucket))
@@ -118,9 +128,10 @@ def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str
     found = {}
     num = lambda v: int(v) if v is not None else 0  # noqa: E731
     for source, keys, by_bucket in plan:
-        n, active, last = next(replies), next(replies), next(replies)
+        n, active, last, (lo, hi) = next(replies), next(replies), next(replies), next(replies)
         counts = Counts(num(n[0]), num(active[0]), dict(zip(keys, map(num, n[1:]), strict=True)),
                         dict(zip(keys, map(num, active[1:]), strict=True)))  # fmt: skip
+        counts.lo, counts.hi = (int(lo), int(hi)) if lo is not None and hi is not None else (None, None)
         counts.last = {k: v.decode() for k, v in zip(["", *keys], last, strict=True) if v is not None}
         for bucket, in_it in by_bucket.items():
             counts.in_bucket.update(((bucket, k), num(v)) for k, v in zip(in_it, next(replies), strict=True))
@@ -131,9 +142,8 @@ def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str
 @dataclass
 class StreamTally:
     """What `weigh` asks of a file's tally, for one entry of a stream: its source's counts so far, the entry
-    itself and the batch's earlier entries included. `line` arguments are ignored (an entry is one record).
-    Before a source has MIN_RARE_RECORDS records its counts are not offered for rarity (nor for calling an
-    error routine): the stream cannot know them yet; bursts are weighed from the start."""
+    itself and the batch's earlier entries included (or, for a held entry, all of them so far). `line` arguments
+    are ignored (an entry is one record)."""
 
     key: str
     total: int  # this key's records so far
@@ -142,14 +152,15 @@ class StreamTally:
     lines: int
     here: int  # this key's records in this entry's bucket
     timed: bool
+    span: int = 0  # the source's highest bucket number so far less its lowest
 
     @property
     def counts(self) -> dict[str, int]:
-        return {self.key: self.total} if self.lines >= MIN_RARE_RECORDS else {}
+        return {self.key: self.total}
 
     @property
     def active(self) -> dict[str, int]:
-        return {self.key: self.key_buckets} if self.lines >= MIN_RARE_RECORDS else {}
+        return {self.key: self.key_buckets}
 
     def unit(self) -> str:
         return "one minute" if self.timed else f"{LINES_PER_BUCKET} lines"
@@ -158,11 +169,12 @@ class StreamTally:
         return "minutes" if self.timed else f"blocks of {LINES_PER_BUCKET} lines"
 
     def in_bucket(self, _line: int, key: str) -> tuple[int, float]:
-        """As `FileTally.in_bucket`: the records here, and the usual count per bucket elsewhere."""
+        """As `FileTally.in_bucket`: the records here, and the usual count per bucket elsewhere (per bucket the
+        key occurred in, or over the source's span so far)."""
         elsewhere = self.total - self.here
         if self.key_buckets > ACTIVE_BUCKETS:
             return self.here, elsewhere / (self.key_buckets - 1)
-        return self.here, elsewhere / max(1, self.occupied - 1)
+        return self.here, elsewhere / max(1, self.span, self.occupied - 1)
 
 
 def tallies(counts: dict[str, Counts], seen: Sequence[tuple[str, str, str, bool]]) -> list[StreamTally]:
@@ -183,5 +195,7 @@ def tallies(counts: dict[str, Counts], seen: Sequence[tuple[str, str, str, bool]
             last[""] = bucket
             c.occupied += 1
         here = in_bucket[(bucket, key)] = in_bucket.get((bucket, key), 0) + 1
-        found.append(StreamTally(key, n, active[key], c.occupied, c.records, here, timed))
+        at = int(bucket[1:])
+        c.lo, c.hi = (at, at) if c.lo is None or c.hi is None else (min(c.lo, at), max(c.hi, at))
+        found.append(StreamTally(key, n, active[key], c.occupied, c.records, here, timed, c.hi - c.lo))
     return found

@@ -41,6 +41,8 @@ from engine.logs.textio import read_lines
 from engine.stream.ship import ship_files
 from tests.redis_server import RedisServer
 
+QUIET_S = 1.0  # `logpt serve --incident-quiet-s`: a quiet source's held records are judged after it (default 60 s)
+
 
 @dataclass(frozen=True)
 class Parity:
@@ -95,9 +97,10 @@ def stream_side(server: RedisServer, path: Path, bundle: Path | None, models: tu
     total = ship_files(client, [path], once=True)
     consumer = consumer_for(client, bundle, models=models)
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # until every entry is judged and no source's first records are held
         consumer.step()
-        if client.xpending("logs", "detect")["pending"] == 0 and consumer.stats.entries >= total:
+        if (client.xpending("logs", "detect")["pending"] == 0 and consumer.stats.entries >= total
+                and not client.zcard("{logs}:hold-due")):  # fmt: skip
             break
     flags = client.xrange("{logs}:flags")
     return {int(f[b"line"]): tuple(e[0] for e in json.loads(f[b"evidence"])) for _i, f in flags}
@@ -111,7 +114,7 @@ def consumer_for(client: redis.Redis, bundle: Path | None, *, models: tuple) -> 
 
     loaded = Detector.load(bundle) if bundle is not None else None
     fmt = choose(sample_texts(client, "logs"), None)
-    return Consumer(client, pipeline_for(loaded, fmt, EvidenceRule("combined")), name="parity")
+    return Consumer(client, pipeline_for(loaded, fmt, EvidenceRule("combined")), name="parity", incident_quiet_s=QUIET_S)
 
 
 def parity(files: list[Path], detectors: Path | None) -> list[Parity]:

@@ -58,9 +58,10 @@ def publish(client, logs: dict[str, list[str]], lines: int = N) -> None:  # noqa
 
 
 def consumer(client, bundle: Path, name: str, quiet_s: float, **kw: object) -> Consumer:  # noqa: ANN001
+    """A consumer that judges every entry as it comes (no source's first records held: engine.stream.hold)."""
     fmt = detect_format(syslog(10)).format
     return Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name=name,
-                    incident_quiet_s=quiet_s, **{"batch": 128, **kw})  # fmt: skip
+                    incident_quiet_s=quiet_s, **{"batch": 128, "hold_records": 0, **kw})  # fmt: skip
 
 
 def closer(url: str, name: str, quiet_s: float = 0.05, claim_ttl_ms: int = 30_000) -> Incidents:
@@ -233,7 +234,7 @@ def test_a_consumer_killed_after_its_flags_and_before_the_close_leaves_incidents
             "from engine.stream.serve import Consumer, pipeline_for, serve; from tests.engine.detect.test_pipeline import syslog;"
             "c = redis.Redis.from_url(sys.argv[1]); fmt = detect_format(syslog(10)).format;"
             "serve(Consumer(c, pipeline_for(Detector.load(Path(sys.argv[2])), fmt, EvidenceRule('combined')), name='doomed',"
-            " batch=128, incident_quiet_s=3600), lambda: False)")  # fmt: skip
+            " batch=128, incident_quiet_s=3600, hold_records=0), lambda: False)")  # fmt: skip
     doomed = subprocess.Popen([sys.executable, "-c", code, redis_server.url, str(bundle)], cwd=ROOT)
     deadline = time.monotonic() + 60
     while len(client.keys("{logs}:done:*")) < 2 * N and time.monotonic() < deadline:

@@ -359,7 +359,7 @@ def test_bursts_and_rarity_are_weighed_from_counts_kept_in_redis_exactly_once(re
 def test_counts_kept_in_redis_are_each_entrys_counts_added_in_turn(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
     """The script's counts (engine.stream.tally's COLLECT and FLUSH) after batches of 7 entries of two sources
     interleaved, one entry applied twice, equal `tallies` over every entry at once from nothing (the slow
-    reference): records per key and source, runs of buckets, the last bucket, records per bucket."""
+    reference): records per key and source, runs of buckets, the last bucket, records per bucket, the span."""
     from engine.logs.timestamps import MinuteReader
     from engine.stream.tally import tallies
 
@@ -393,6 +393,7 @@ def test_counts_kept_in_redis_are_each_entrys_counts_added_in_turn(redis_server,
         assert as_ints(client.hgetall(f"{base}:n")) == {"": c.records, **c.total}
         assert as_ints(client.hgetall(f"{base}:active")) == {"": c.occupied, **c.active}
         assert {k.decode(): v.decode() for k, v in client.hgetall(f"{base}:last").items()} == c.last
+        assert as_ints(client.hgetall(f"{base}:span")) == {"lo": c.lo, "hi": c.hi}
         for bucket in {b for b, _k in c.in_bucket}:
             want = {k: n for (b, k), n in c.in_bucket.items() if b == bucket}
             assert as_ints(client.hgetall(f"{base}:b:{bucket}")) == want
