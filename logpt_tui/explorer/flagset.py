@@ -129,7 +129,7 @@ class FlagEngine:
 
     Workers call `prepare` once, then `catch_up` and `score` as lines arrive; a lock makes those calls
     one at a time, since the first pass and the tail worker are different threads. The book's miner is the
-    tab's one miner: what it mined is published after each block for the Templates view (`published`).
+    tab's one miner: once the Templates view reads it (`read_keys`), what it mined is published after each block.
     """
 
     def __init__(
@@ -153,6 +153,7 @@ class FlagEngine:
         self.cap_mb = cap_mb  # the session book's memory cap
         self.capped_at: int | None = None  # lines taken when the memory cap was reached: later lines are not judged
         self.published = Published(0, None, 0, {}, {})  # swapped whole, under the lock, by the book's writer
+        self.reading = False  # someone reads the published keys (the Templates view): publish after every block
 
     @property
     def ready(self) -> bool:
@@ -198,12 +199,19 @@ class FlagEngine:
                 self.book.add(block(start, stop), start + 1, keys[start:stop])
             self._publish()
 
+    def read_keys(self) -> None:
+        """The Templates view reads the book's keys: publish them now and after every block from now on (until then
+        no block pays for a copy of the counts and the texts)."""
+        with self.lock:
+            self.reading = True
+            self._publish()
+
     def _publish(self) -> None:
-        """The book's keys so far, for the Templates view (by the book's writer, under the lock)."""
+        """The book's keys so far, for the Templates view once it reads them (by the book's writer, under the lock)."""
         book, epoch = self.book, self.published.epoch + (self.book is not self.published.book)
-        assert book is not None
-        counts, texts = dict(book.tally.counts), book.pipeline.templates()
-        self.published = Published(epoch, book, book.tally.lines, counts, texts)
+        if self.reading and book is not None:
+            counts, texts, capped = dict(book.tally.counts), book.pipeline.templates(), self.capped_at is not None
+            self.published = Published(epoch, book, book.tally.lines, counts, texts, capped)
 
     def self_train(self, history: Sequence[str], fmt: LogFormat, on_stage: Callable[[str], None]) -> DetectionPipeline:
         """A pipeline self-trained on `history` (and its detector cached), or one without a detector when the
@@ -345,11 +353,8 @@ class FlagEngine:
             return skipped
 
     def preview(self, lines: Sequence[str], first_line: int) -> list[Flag]:
-        """Provisional flags of one block judged on its own (a copy of the miner, no earlier context).
-
-        A large file's first exact flags wait for the whole file to be mined in order; this shows the
-        view's block at once, and the exact pass replaces it (it may differ at session edges).
-        """
+        """Provisional flags of one block judged on its own (a copy of the miner, no earlier context): a large file's
+        first exact flags wait for the whole file to be mined in order; the exact pass replaces these."""
         with self.lock:
             pipeline = self.pipeline
             assert pipeline is not None

@@ -57,6 +57,7 @@ class TabHost(Protocol):
     def open_prompt(self, mode: str, placeholder: str) -> None: ...  # tab_search.py
     def goto_line(self, value: str) -> None: ...  # tab_time.py: `:` to a line or a time
     def export_to(self, value: str) -> None: ...  # tab_marks.py
+    def mine_worker(self) -> object: ...  # tab_templates.py: mines for the Templates view (a worker)
 
     # Textual's, used by the mixins
     @property

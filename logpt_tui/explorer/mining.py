@@ -5,12 +5,17 @@ names the same ones). Where the flag engine has a book, the view reads it (`Book
 blocks in its workers, and the view shows what it has mined so far. Where it has none yet (the detector is
 loading or self-training, is off, or failed: `--no-flags`, too little history), the Templates worker mines
 (`WorkerMining`); once the flag engine's book is ready it stops that worker and continues with the same miner
-and its keys (`FlagEngine.adopt`), so a tab never mines its lines twice.
+and its keys (`FlagEngine.adopt`), so a tab never mines its lines twice. Where the flag engine will load a cached
+detector, whose key table and miner number the keys, the view waits for its book instead (state.py). Past the
+book's memory cap the view still lists every line: the Templates worker mines the lines the book no longer takes
+(`PastCap`) with a copy of the book's miner taken at the cap, which numbers keys as the book's does and leaves
+the judged part's templates as they were judged; 4 bytes a line, outside the book.
 
 Threads. `WorkerMining` has one writer, the Templates worker, which holds `writing` while it mines a batch; the
 flag worker takes `writing` too when it stops it, so it gets the miner between two batches. Readers take `lock`
 for a moment. `BookMining` reads what the engine published after its last block (`FlagEngine.published`, one
-tuple swapped whole) and copies the book's per-line key ids, which the engine's workers only append to.
+tuple swapped whole; the engine publishes only once someone reads: `FlagEngine.read_keys`) and copies the book's
+per-line key ids, which the engine's workers only append to. `PastCap` has one writer, the Templates worker.
 No Textual here.
 """
 
@@ -18,6 +23,8 @@ from __future__ import annotations
 
 import sys
 import threading
+from array import array
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -27,11 +34,10 @@ import numpy as np
 from logpt_tui.explorer.settings import BATCH
 
 if TYPE_CHECKING:
-    from array import array
-
     from engine.detect.pipeline import SessionBook
     from engine.logs.formats.spec import LogFormat
     from engine.logs.templates import TemplateMiner
+    from engine.logs.templates.table import KeyedMiner
 
 
 class Mined(Protocol):
@@ -117,36 +123,123 @@ class Published(NamedTuple):
     lines: int  # lines with a key (the book's held-back record not yet)
     counts: dict[str, int]  # records per key
     texts: dict[str, str]  # key → template text
+    capped: bool = False  # the book reached its memory cap: it takes no more lines (`lines` is where it stopped)
 
 
 class Publisher(Protocol):
     """The flag engine as `BookMining` sees it (logpt_tui.explorer.flagset.FlagEngine)."""
 
+    lock: threading.Lock  # held while its book changes
+
     @property
     def published(self) -> Published: ...
+    def read_keys(self) -> None: ...  # publish now, and after every block from now on
+
+
+class PastCap:
+    """The keys of the lines past the book's memory cap, for the Templates view only: mined, never judged.
+
+    A copy of the book's miner at the cap goes on from it (a template the book knows keeps its key, a new one gets
+    the next), so the book's templates stay as they were judged however far the view mines. Each line holds its
+    record's template id (4 bytes); records are parsed as the book parses them, a batch's last one with the next."""
+
+    def __init__(self, book: SessionBook, first: int) -> None:
+        self.book, self.first = book, first  # the capped book; its lines (0-based lines from `first` on are ours)
+        self.miner: TemplateMiner | KeyedMiner = book.pipeline.miner.copy()  # by the caller, under the engine's lock
+        self.ids: dict[str, int] = {}  # key → id, in order of first appearance
+        self.names: list[str] = []  # id → key
+        self.key_ids = array("i")  # per line from `first` on: its record's template id
+        self.counts: Counter[str] = Counter()  # records per key
+        self.texts: dict[str, str] = {}
+        self.lock = threading.Lock()  # readers, a moment
+
+    def mine(self, block: Callable[[int, int], list[str]], total: int) -> bool:
+        """Mine the next batch up to the file's `total` lines; False when all are mined."""
+        from engine.logs.formats import parse_lines  # noqa: PLC0415
+
+        start = self.first + len(self.key_ids)
+        if start >= total:
+            return False
+        stop = min(total, start + BATCH)
+        records = list(parse_lines(block(start, stop), self.book.pipeline.fmt, first_line=start + 1))
+        if stop < total and len(records) > 1:
+            records.pop()  # the last record may go on past this batch: it is mined with the next
+        ids, keyed = [], [(r, str(self.miner.add(r.message))) for r in records]
+        for record, key in keyed:
+            key_id = self.ids.setdefault(key, len(self.ids))
+            ids += [key_id] * (record.end_line - record.line + 1)
+        texts = {str(t.key): t.text for t in self.miner.templates()}
+        with self.lock:
+            self.names.extend(list(self.ids)[len(self.names) :])
+            self.key_ids.extend(ids)
+            self.counts.update(key for _, key in keyed)
+            self.texts = texts
+        return True
+
+    def mined(self) -> int:
+        with self.lock:
+            return len(self.key_ids)
+
+    def lines_of(self, key: str, start: int, stop: int) -> list[int]:
+        with self.lock:
+            key_id, stop = self.ids.get(key), min(stop, self.first + len(self.key_ids))
+            if key_id is None or stop <= max(start, self.first):
+                return []
+            ids = np.array(self.key_ids[max(start, self.first) - self.first : stop - self.first], dtype=np.int32)
+        return (np.flatnonzero(ids == key_id) + max(start, self.first)).tolist()
+
+    def key_of(self, line: int) -> str | None:
+        with self.lock:
+            i = line - self.first
+            return self.names[self.key_ids[i]] if 0 <= i < len(self.key_ids) else None
 
 
 class BookMining:
-    """The flag engine's session book, as the Templates view reads it (what the engine published)."""
+    """The flag engine's session book, as the Templates view reads it (what the engine published), and past its
+    memory cap what the Templates worker mined (`PastCap`)."""
 
     def __init__(self, engine: Publisher) -> None:
         self.engine = engine
         self._names: tuple[int, list[str]] = (-1, [])  # (epoch, key of every template id) for `template_of`
+        self._past: PastCap | None = None
+
+    def past_cap(self, *, make: bool = False) -> PastCap | None:
+        """The lines past the published book's cap (made with `make`, by the Templates worker); None when the book
+        is not capped."""
+        past, published = self._past, self.engine.published
+        if past is not None and past.book is published.book:
+            return past
+        if not make or not published.capped or published.book is None:
+            return None
+        with self.engine.lock:  # the miner copied between two of the engine's blocks
+            published = self.engine.published
+            if published.capped and published.book is not None:
+                self._past = PastCap(published.book, published.lines)
+        return self._past
 
     def mined(self) -> int:
-        return self.engine.published.lines
+        past = self.past_cap()
+        return self.engine.published.lines + (past.mined() if past is not None else 0)
 
     def snapshot(self) -> tuple[int, dict[str, int], dict[str, str]]:
-        published = self.engine.published
-        return published.lines, published.counts, published.texts
+        published, past = self.engine.published, self.past_cap()
+        if past is None:
+            return published.lines, published.counts, published.texts
+        with past.lock:
+            counts = Counter(published.counts)
+            counts.update(past.counts)
+            lines, texts = published.lines + len(past.key_ids), past.texts | published.texts  # the book's as judged
+        return lines, dict(counts), texts
 
     def lines_of(self, key: str, start: int, stop: int) -> list[int]:
-        published = self.engine.published
+        published, past = self.engine.published, self.past_cap()
+        beyond = past.lines_of(key, start, stop) if past is not None else []
         if published.book is None:
-            return []
+            return beyond
         tally = published.book.tally
         key_id = tally.ids.get(key)
-        return [] if key_id is None else record_lines(tally.key_ids, key_id, start, min(stop, published.lines))
+        judged = [] if key_id is None else record_lines(tally.key_ids, key_id, start, min(stop, published.lines))
+        return judged + beyond
 
     def epoch(self) -> int:
         return self.engine.published.epoch
@@ -154,7 +247,10 @@ class BookMining:
     def template_of(self, line: int) -> str | None:
         from engine.detect.evidence import CONTINUED  # noqa: PLC0415 - a book exists: the engine is loaded
 
-        published = self.engine.published
+        published, past = self.engine.published, self.past_cap()
+        if past is not None and line >= published.lines:
+            key = past.key_of(line)
+            return None if key is None else published.texts.get(key, past.texts.get(key))
         if published.book is None or not 0 <= line < published.lines:
             return None
         tally = published.book.tally

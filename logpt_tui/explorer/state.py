@@ -11,9 +11,10 @@ Threads. The UI thread owns every slice, with the hand-offs written down here:
   list) under the same lock when the filter changes, and the worker stops
   when its list is no longer the current one.
 - `TemplateState`: the view reads the tab's one miner (`source`, mining.py): the flag
-  engine's book, or where it has none yet the Templates worker's mining, which the flag
-  worker stops and hands to the engine (`hand_over`, then `use`); `source` changes under
-  `lock`, and `reset` (a replaced file) stops a worker still mining the old file.
+  engine's book (ready, or to come from a cached detector), or where it has none yet the
+  Templates worker's mining, which the flag worker stops and hands to the engine
+  (`hand_over`, then `use`); `source` changes under `lock`, and `reset` (a replaced file)
+  stops a worker still mining the old file.
 - `format`: detected once (`format_lock`: the index, flag and Templates workers may all ask first).
 
 Flags arrive only in messages (`FlagsFound`), applied on the UI thread.
@@ -81,14 +82,32 @@ class TemplateState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def open(self, engine: FlagEngine | None) -> WorkerMining | None:
-        """The view opens: it reads the flag engine's book where there is one, else the Templates worker's mining
-        (made here, and returned while the worker has lines to mine in it)."""
+        """The view opens: it reads the flag engine's book where there is one, or will be one numbered by a cached
+        detector (its key table and miner: the view waits for them rather than mine with a miner of its own, which
+        would be a second one), else the Templates worker's mining (made here, and returned while the worker has
+        lines to mine in it)."""
         with self.lock:
             if self.source is None:
-                ready = engine is not None and engine.book is not None
-                self.source = BookMining(engine) if ready else WorkerMining()  # type: ignore[arg-type]
+                book = engine is not None and (engine.book is not None or engine.cache.exists())
+                self.source = BookMining(engine) if book else WorkerMining()  # type: ignore[arg-type]
             own = self.source
         return own if isinstance(own, WorkerMining) and not own.handed_over else None
+
+    def without_book(self) -> bool:
+        """The flag engine failed before it had a book: a view waiting for one mines on its own from now on
+        (True: the Templates worker has lines to mine)."""
+        with self.lock:
+            waiting = isinstance(self.source, BookMining) and self.source.engine.published.book is None
+            if waiting:
+                self.source = WorkerMining()
+        return waiting
+
+    def past_cap_left(self, total: int) -> bool:
+        """The view reads a book that reached its memory cap and the lines past it are not all mined yet."""
+        source = self.source
+        past = source.past_cap() if isinstance(source, BookMining) else None
+        published = source.engine.published if isinstance(source, BookMining) else None
+        return published is not None and published.capped and (past is None or past.first + past.mined() < total)
 
     def hand_over(self) -> WorkerMining | None:
         """The flag engine's book is ready: the worker's mining, if the view has one, stops and is returned for the
@@ -99,11 +118,12 @@ class TemplateState:
             own.stop()
         return own
 
-    def use(self, engine: FlagEngine) -> None:
-        """The view reads the flag engine's book from now (if it is open; else it will when it opens)."""
+    def use(self, engine: FlagEngine) -> bool:
+        """The view reads the flag engine's book from now (if it is open, True; else it will when it opens)."""
         with self.lock:
             if self.source is not None:
                 self.source = BookMining(engine)
+            return self.source is not None
 
     def mined(self) -> int:
         source = self.source

@@ -68,6 +68,7 @@ class FlagsMixin:
             engine.score(near=near, until_line=until, flags=False)
         self.post_message(FlagsFound(engine.score(near=near, until_line=near[1]), total))
         engine.follow(self.source.block, len(self.source))  # what arrived meanwhile; appends go to the tail worker
+        self.post_message(TemplatesMined(engine.published.lines))  # with the last record, held back until now
         until = near[1]
         while engine.pending():  # the rest in parts, flags shown after each
             until += SCORE_LINES
@@ -100,7 +101,8 @@ class FlagsMixin:
         own = templates.hand_over()
         if own is not None:
             engine.adopt(own, self.source.block)
-        templates.use(engine)
+        if templates.use(engine):  # the view is open: the engine publishes its keys from now on
+            engine.read_keys()
         self.post_message(TemplatesMined(engine.published.lines))
 
     def say_notice(self) -> None:
@@ -117,6 +119,8 @@ class FlagsMixin:
             flags.activity, flags.off, flags.done = message.text, "", False
         elif message.kind == "off":
             flags.off = message.text
+            if self.state.templates.without_book() and not self.state.templates.mining:
+                self.mine_worker()  # the view waited for a cached detector's book: it mines on its own
         elif message.kind in ("done", "flood"):
             flags.done = True
         self.explain_empty()
