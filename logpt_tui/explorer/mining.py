@@ -152,9 +152,14 @@ class PastCap:
         self.counts: Counter[str] = Counter()  # records per key
         self.texts: dict[str, str] = {}
         self.lock = threading.Lock()  # readers, a moment
+        self.writing = threading.Lock()  # the writer, a batch (a second Templates worker waits for the first)
 
     def mine(self, block: Callable[[int, int], list[str]], total: int) -> bool:
         """Mine the next batch up to the file's `total` lines; False when all are mined."""
+        with self.writing:
+            return self._mine(block, total)
+
+    def _mine(self, block: Callable[[int, int], list[str]], total: int) -> bool:
         from engine.logs.formats import parse_lines  # noqa: PLC0415
 
         start = self.first + len(self.key_ids)

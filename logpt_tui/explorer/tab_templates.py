@@ -23,7 +23,8 @@ class TemplatesMixin:
 
     def action_templates(self) -> None:
         templates = self.state.templates
-        templates.open(self.state.flags.engine)  # the flag engine's book, or where it has none yet our own
+        engine, off = self.state.flags.engine, self.state.flags.off  # a failed engine will have no book to wait for
+        templates.open(engine if engine is not None and (engine.book is not None or not off) else None)
         if not templates.mining:
             self.mine_worker()
         self.app.push_screen(TemplatesScreen(templates, lambda: len(self.source)), self.pick_template)
