@@ -4,6 +4,7 @@ leaves out: reading (engine.stream.serve) and judging. `Stats`: what a consumer 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from engine.logs.formats.record import Record
@@ -64,3 +65,9 @@ class Stats:
     reconnects: int = 0
     groups_recreated: int = 0  # the consumer group was missing (destroyed, or Redis restarted empty) and made again
     latencies_ms: list[float] = field(default_factory=list)  # entry id time → result written, last batch
+
+    def took(self, ids: list[str], dead: int) -> None:
+        """A batch done: its entries (by id: their latency from the id's time) and its dead-lettered ones."""
+        now_ms = time.time() * 1000
+        self.latencies_ms = [now_ms - int(i.split("-")[0]) for i in ids]
+        self.entries, self.dead, self.batches = self.entries + len(ids), self.dead + dead, self.batches + 1

@@ -33,13 +33,14 @@ last read (from FIRST_COUNT): entries someone wrote at 10 MB each are read a few
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import time
 from collections.abc import Callable
 
 from engine.detect.evidence import EvidenceRule, FileTally, Surprise, severity_of, weigh
 from engine.detect.incremental import Step, StreamScorer
-from engine.detect.pipeline import DetectionPipeline, surprise_at
+from engine.detect.pipeline import DetectConfig, DetectionPipeline, surprise_at
 from engine.logs.formats.detect import parse_lines
 from engine.logs.formats.record import Record
 from engine.logs.formats.spec import LogFormat
@@ -56,10 +57,13 @@ from engine.stream.tally import BUCKET_TTL_S, LINES_PER_BUCKET, StreamTally, rea
 BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
 FIRST_COUNT = 16  # entries asked for before any size is known; doubled while they fit
 DONE_TTL_S = 86_400  # how long an applied entry's marker is kept (redeliveries come within minutes)
-# torch's intra-op threads while a consumer serves: a batch's pass is small (a few thousand inputs of a small
-# model), where a second thread spins more than it computes (on the 2-core VM: about twice the CPU a record)
-# and takes the core Redis or another consumer needs; consumers scale as processes.
+# torch's intra-op threads while a consumer serves: a batch's pass is small, where a second thread spins more than it
+# computes (on the 2-core VM: twice the CPU a record) and takes Redis's core; consumers scale as processes.
 SCORING_THREADS = 1
+# The garbage collector's first threshold while a consumer serves: a batch holds thousands of young lists and tuples
+# at once, so at Python's 700 it collected ~10 times a batch (8 µs a record, docs/benchmarks.md); they are freed by
+# their counts when the batch ends, so at 10,000 it hardly runs (a few collections per 100,000 records).
+GC_THRESHOLD = 10_000
 # (level, message) → its key and severity, for the messages seen lately (a frozen miner gives a message one key):
 # a log repeats many messages exactly (in a 500-record batch of Loghub's samples: 0% on HDFS, 30-84% on most)
 KNOWN_MESSAGES = 65_536
@@ -199,11 +203,7 @@ class Consumer:
             self.ahead = ahead  # only once this batch is applied: never judged before it
         else:
             self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
-        now_ms = time.time() * 1000
-        self.stats.latencies_ms = [now_ms - int(e.id.split("-")[0]) for e in entries]
-        self.stats.entries += len(entries)
-        self.stats.dead += len(dead)
-        self.stats.batches += 1
+        self.stats.took([e.id for e in entries], len(dead))
         return len(raw)
 
     def finish(self) -> int:
@@ -353,16 +353,19 @@ def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consu
           *, threads: int | None = SCORING_THREADS) -> Stats:  # fmt: skip
     """Judge batches until `stop()`; the batch under way is finished and acknowledged first. A lost
     connection is retried with backoff; then the consumer's own unacknowledged entries are judged again (the
-    script skips what was applied). torch runs `threads` intra-op threads meanwhile (None: as it was)."""
+    script skips what was applied). torch runs `threads` intra-op threads meanwhile (None: as it was), and the
+    garbage collector's first threshold is GC_THRESHOLD; both are given back after."""
     import torch  # noqa: PLC0415
 
-    before = torch.get_num_threads()
+    before, collect = torch.get_num_threads(), gc.get_threshold()
     if threads is not None:
         torch.set_num_threads(threads)
+    gc.set_threshold(max(GC_THRESHOLD, collect[0]), *collect[1:])
     try:
         return _serve(consumer, stop, on_turn)
     finally:
         torch.set_num_threads(before)
+        gc.set_threshold(*collect)
 
 
 def _serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None]) -> Stats:
@@ -381,8 +384,7 @@ def _serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Cons
         except redis.exceptions.ResponseError as e:
             if "NOGROUP" not in str(e):
                 raise wrong_type(e, f"{consumer.stream} (or its :flags, :dead, :done or :ctx keys)") or e from None
-            # The group was destroyed, or Redis restarted without persistence: make it again and go on (its
-            # entries are read from the start of the stream; the script skips what was applied).
+            # The group was destroyed, or Redis restarted empty: made again, read from the start (applied: skipped).
             consumer.stats.groups_recreated += 1
             consumer.ensure_group()
             consumer.recover = True
@@ -395,6 +397,4 @@ def _serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Cons
 
 
 def pipeline_for(detector: object, fmt: LogFormat, rule: EvidenceRule) -> DetectionPipeline:
-    from engine.detect.pipeline import DetectConfig  # noqa: PLC0415
-
     return DetectionPipeline.prepare([], fmt, detector=detector, config=DetectConfig(rule=rule))  # type: ignore[arg-type]

@@ -268,7 +268,7 @@ def test_a_destroyed_group_is_made_again_and_nothing_is_flagged_twice(redis_serv
     assert [f["line"] for f in flags(client)] == ["1", "2"]  # the first entry, read again, is not flagged twice
 
 
-def test_serve_scores_on_one_torch_thread_and_gives_the_setting_back(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+def test_serve_scores_on_one_torch_thread_with_fewer_collections_and_gives_the_settings_back(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
     import torch
 
     from engine.stream.serve import serve
@@ -278,16 +278,25 @@ def test_serve_scores_on_one_torch_thread_and_gives_the_setting_back(redis_serve
     consumer = Consumer(client, pipeline_for(Detector.load(bundle), detect_format(syslog(10)).format,
                                              EvidenceRule("combined")), name="c1", block_ms=10)  # fmt: skip
     client.xadd("logs", {"source": "a", "line": 1, "text": NOVEL.format(n=1)})
-    before = torch.get_num_threads()
+    import gc
+
+    from engine.stream.serve import GC_THRESHOLD
+
+    before, collect = torch.get_num_threads(), gc.get_threshold()
     torch.set_num_threads(2)  # what torch starts with on a 2-core machine
+    gc.set_threshold(700, 10, 10)  # Python's own
     try:
         seen: list[int] = []
-        serve(consumer, lambda: len(seen) >= 2, lambda _c: seen.append(torch.get_num_threads()))
+        thresholds: list[int] = []
+        serve(consumer, lambda: len(seen) >= 2,
+              lambda _c: (seen.append(torch.get_num_threads()), thresholds.append(gc.get_threshold()[0])))  # fmt: skip
         assert seen == [1, 1] and torch.get_num_threads() == 2
+        assert thresholds == [GC_THRESHOLD] * 2 and gc.get_threshold() == (700, 10, 10)
         serve(consumer, lambda: len(seen) >= 3, lambda _c: seen.append(torch.get_num_threads()), threads=None)
         assert seen[-1] == 2
     finally:
         torch.set_num_threads(before)
+        gc.set_threshold(*collect)
     assert [f["line"] for f in flags(client)] == ["1"]
 
 
