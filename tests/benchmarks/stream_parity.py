@@ -7,7 +7,9 @@ For each file, as a user would run it:
 1. `logpt detect FILE --self-train --save DIR` (the line model and, where the file is too short to self-train on,
    the pretrained sequence model, as the CLI loads them): its flagged lines;
 2. `logpt ship FILE --once` to a real redis-server on 127.0.0.1, then `logpt serve --detector DIR` (the consumer
-   the CLI builds, `engine.stream.serve.consumer_for`), drained: the lines flagged in `{logs}:flags`.
+   the CLI builds: `consumer_for`, with --incident-quiet-s 1), drained until no source's records are held: the
+   lines flagged in `{logs}:flags`. A file too short to self-train on saves no detector, and `logpt serve` cannot
+   load the pretrained sequence model: its consumer here has no sequence model (what the CLI cannot build yet).
 
 Only detect's lines and the stream's are compared (line numbers are the file's); "same" is a line both flag,
 "others" the stream's lines detect does not flag (as a share of the stream's flags). The kinds columns count, for
@@ -107,7 +109,8 @@ def stream_side(server: RedisServer, path: Path, bundle: Path | None, models: tu
 
 
 def consumer_for(client: redis.Redis, bundle: Path | None, *, models: tuple) -> object:
-    """The consumer `logpt serve --detector DIR` builds (without a detector: none, as the CLI cannot run then)."""
+    """The consumer `logpt serve --detector DIR` builds (`bundle` None: one with no sequence model, which the CLI
+    cannot build: it needs a detector bundle)."""
     from engine.logs.formats.detect import choose_format as choose  # noqa: PLC0415
     from engine.stream.serve import Consumer, pipeline_for  # noqa: PLC0415
     from logpt_tui.cli.stream import sample_texts  # noqa: PLC0415
