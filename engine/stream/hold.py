@@ -91,6 +91,15 @@ return #flags
 )
 
 
+# KEYS[1] `{stream}:hold-due`; ARGV[1] the sources at most. The sources due by Redis's clock (the node's that holds
+# the stream, which wrote the due times).
+DUE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+"""
+
+
 def held_item(entry_id: str, line: int, key: str, text: str, severity: tuple[str, str] | None,
               surprise: Surprise | None, bucket: str, timed: bool) -> str:  # fmt: skip
     """What a held candidate keeps in Redis: what `weigh` needs of it later, and its flag's fields."""
@@ -131,6 +140,7 @@ class Holds:
         self.client, self.keys, self.rule, self.incidents = client, keys, rule, incidents
         self.prefix, self.due = f"{keys}:hold:", f"{keys}:hold-due"
         self.script = client.register_script(RELEASE)  # type: ignore[attr-defined]
+        self.due_script = client.register_script(DUE)  # type: ignore[attr-defined]
         self._next_look = 0.0
         self.released = 0  # flags written by releases
 
@@ -144,9 +154,7 @@ class Holds:
         if now < self._next_look:
             return 0
         self._next_look = now + LOOK_EVERY_S
-        seconds, micros = self.client.time()  # type: ignore[attr-defined]
-        due = self.client.zrangebyscore(self.due, "-inf", seconds * 1000 + micros // 1000,  # type: ignore[attr-defined]
-                                        start=0, num=RELEASE_AT_ONCE)  # fmt: skip
+        due = self.due_script(keys=[self.due], args=[RELEASE_AT_ONCE])
         return sum(self.release(s.decode()) for s in due)
 
     def release(self, source: str) -> int:
