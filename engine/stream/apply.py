@@ -39,7 +39,7 @@ local pushes = {}
 for _, e in ipairs(entries) do
   acks[#acks + 1] = e[1]
   if redis.call('SET', KEYS[1] .. e[1], '1', 'NX', 'EX', ttl) then
-    for j = 6, #e, 2 do
+    for j = 7, #e, 2 do
       local p = pushes[e[j]]
       if p == nil then
         p = {}
@@ -58,7 +58,7 @@ for _, e in ipairs(entries) do
       local h = holds[-e[2]]
       hold_push(str[h[1]], h[2])
     end
-    if e[3] > 0 then tally_add(e[3], e[4], e[5]) end
+    if e[3] > 0 then tally_add(e[3], e[4], e[5], e[6]) end
   end
 end
 """
@@ -81,7 +81,7 @@ return flagged
 @dataclass
 class Batch:
     """What APPLY applies of a batch (its ARGV[1]), each string once (session names, keys, sources, buckets are
-    the same for many entries): per entry [id, flag, source, key, bucket, then its context pushes as session, key
+    the same for many entries): per entry [id, flag, source, key, bucket, severe (1: its level field says ERROR or worse), then its context pushes as session, key
     pairs], strings as their places in `strings` (from 1; a flag's place in `flags`, from 1; 0: no flag, no
     counts; below 0: its place in `holds`, from 1, negated); per flag [source, template (places), line, text, score,
     why, evidence (JSON), its evidence kinds (comma-separated)]; the ids of the batch's dead-lettered entries; per

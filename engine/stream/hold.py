@@ -10,7 +10,10 @@ weighing needs (key, severity, surprise, bucket). They are judged, against the s
 then, once the source reaches HOLD_RECORDS records, or has sent nothing for the incidents' quiet time, or its
 first held record has waited HOLD_MAX_S. A source shorter than HOLD_RECORDS (a short log shipped whole) is then
 judged on all its counts, as `logpt detect` judges the file; a longer one's first records on its first
-HOLD_RECORDS. The flags say when they were judged ("judged at the source's record N").
+HOLD_RECORDS. The flags say when they were judged ("judged at the source's record N"). Where the line model
+weighs unusual text, every record of a held source is held (a template's z changes as the source's templates come)
+and at the release its template's z is taken against all the source's templates, as `logpt detect` takes it over
+the file; and whether the source's level field over-states (`EvidenceRule.overstated`) is asked of its counts then.
 
 Exactly once: PUSH is spliced into APPLY (under the entry's marker); RELEASE writes the flags (and joins them to
 incidents) and drops the items it judged only if the list still starts with the item the releaser read first:
@@ -24,10 +27,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from engine.detect.evidence import EvidenceRule, Surprise, weigh
+from engine.detect.unusual import Unusual
 from engine.stream.incidents import JOIN
+from engine.stream.pretrained import SourceUnusual
 from engine.stream.tally import Counts, StreamTally, read_counts
 
 HOLD_RECORDS = 1_000  # a source's records before its entries are judged as they come (its first ones are held)
@@ -114,17 +119,21 @@ def rare_is_common(totals: dict[str, int], records: int, rule: EvidenceRule) -> 
     return sum(n for n in counts if n <= limit) > rule.rare_common_share * max(1, sum(counts))
 
 
-def judge_held(items: Sequence[list], counts: Counts, totals: dict[str, int], rule: EvidenceRule) -> list[list]:
-    """The flags of held items (as `held_item` wrote them) against the source's counts now."""
-    common = rare_is_common(totals, counts.records, rule)
+def judge_held(items: Sequence[list], counts: Counts, totals: dict[str, int], rule: EvidenceRule,
+               unusual: Mapping[str, Unusual] | None = None) -> list[list]:  # fmt: skip
+    """The flags of held items (as `held_item` wrote them) against the source's counts now: of those `logpt detect`
+    weighs (a severity, a surprise, or a template whose text is `unusual` against the source's templates now)."""
+    common, overstated, unusual = rare_is_common(totals, counts.records, rule), counts.overstated(rule), unusual or {}
     span = counts.hi - counts.lo if counts.hi is not None and counts.lo is not None else 0
     flags = []
     for entry_id, line, key, text, severity, said, bucket, timed in items:
+        if severity is None and said is None and key not in unusual:
+            continue  # held only for its text's z at the release (engine.stream.serve holds every record then)
         surprise = Surprise(line, "", key, said[0], said[1], (), said[2]) if said else None
         tally = StreamTally(key, counts.total.get(key, 0), counts.active.get(key, 0), counts.occupied, counts.records,
                             counts.in_bucket.get((bucket, key), 0), timed, span)  # fmt: skip
         found = weigh(counts.records, key, surprise, tuple(severity) if severity else None, tally, rule,
-                      rare_is_common=common)  # fmt: skip
+                      rare_is_common=common, overstated=overstated, unusual=unusual.get(key))  # fmt: skip
         if rule.flags(found):
             why = "; ".join(e.detail for e in found) + f" (judged at the source's record {counts.records:,})"
             flags.append([entry_id, line, text, key, sum(e.weight for e in found), why,
@@ -136,8 +145,10 @@ def judge_held(items: Sequence[list], counts: Counts, totals: dict[str, int], ru
 class Holds:
     """Releasing held sources: those due (`tick`, once a second) and those that reached HOLD_RECORDS (`release`)."""
 
-    def __init__(self, client: object, keys: str, rule: EvidenceRule, incidents: object) -> None:
+    def __init__(self, client: object, keys: str, rule: EvidenceRule, incidents: object,
+                 unusual: SourceUnusual | None = None) -> None:  # fmt: skip
         self.client, self.keys, self.rule, self.incidents = client, keys, rule, incidents
+        self.unusual = unusual  # the line model's unusual text, calibrated at a release on all the source's templates
         self.prefix, self.due = f"{keys}:hold:", f"{keys}:hold-due"
         self.script = client.register_script(RELEASE)  # type: ignore[attr-defined]
         self.due_script = client.register_script(DUE)  # type: ignore[attr-defined]
@@ -167,7 +178,8 @@ class Holds:
         tally = f"{self.keys}:tally:"
         counts = read_counts(self.client, tally, {source: {(i[6], i[2]) for i in items}})[source]
         totals = {k.decode(): int(v) for k, v in self.client.hgetall(f"{tally}{source}:n").items()}  # type: ignore[attr-defined]
-        flags = judge_held(items, counts, totals, self.rule)
+        unusual = self.unusual.of(source, [k for k in totals if k], so_far=False) if self.unusual is not None else {}
+        flags = judge_held(items, counts, totals, self.rule, unusual)
         inc = self.incidents
         written = self.script(keys=[self.prefix + source, self.due, f"{self.keys}:flags", f"{self.keys}:flags",
                                     f"{self.keys}:flags", inc.key],  # type: ignore[attr-defined]

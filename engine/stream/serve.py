@@ -37,22 +37,21 @@ import gc
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from engine.detect.evidence import EvidenceRule, FileTally, Surprise, severity_of, weigh
+from engine.detect.evidence import EvidenceRule, FileTally, Surprise, weigh
 from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, surprise_at
-from engine.logs.formats.detect import parse_lines
-from engine.logs.formats.record import Record
 from engine.logs.formats.spec import LogFormat
-from engine.logs.sessions import Session, group_sessions
-from engine.logs.templates.table import MINED, KeyedMiner
-from engine.logs.timestamps import MinuteReader
+from engine.logs.sessions import Session
 from engine.stream import backoff, migrate, tagged, wrong_type
 from engine.stream.apply import Applier, Batch
 from engine.stream.entries import Ahead, Entry, Parsed, Stats, as_entry
 from engine.stream.hold import HOLD_MAX_S, HOLD_RECORDS, Holds, held_item
 from engine.stream.incidents import IncidentConfig, Incidents
-from engine.stream.tally import BUCKET_TTL_S, LINES_PER_BUCKET, StreamTally, read_counts, tallies
+from engine.stream.pretrained import PretrainedSequence, SourceTemplates, SourceUnusual, said, text_of
+from engine.stream.records import RecordReader
+from engine.stream.tally import BUCKET_TTL_S, StreamTally, overstating, read_counts, tallies
 
 BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
 FIRST_COUNT = 16  # entries asked for before any size is known; doubled while they fit
@@ -64,9 +63,6 @@ SCORING_THREADS = 1
 # at once, so at Python's 700 it collected ~10 times a batch (8 µs a record, docs/benchmarks.md); they are freed by
 # their counts when the batch ends, so at 10,000 it hardly runs (a few collections per 100,000 records).
 GC_THRESHOLD = 10_000
-# (level, message) → its key and severity, for the messages seen lately (a frozen miner gives a message one key):
-# a log repeats many messages exactly (in a 500-record batch of Loghub's samples: 0% on HDFS, 30-84% on most)
-KNOWN_MESSAGES = 65_536
 
 class Consumer:
     def __init__(
@@ -83,18 +79,26 @@ class Consumer:
         incident_quiet_s: float = IncidentConfig.quiet_s,
         read_ahead: bool = False,
         hold_records: int = HOLD_RECORDS,  # a source's first records judged later (engine.stream.hold); 0: none
+        hold_max_s: float = HOLD_MAX_S,  # … each at most this long after its source's first held record
     ) -> None:
         self.client, self.pipeline, self.stream, self.group, self.name = client, pipeline, stream, group, name
         self.batch, self.block_ms, self.claim_idle_ms = batch, block_ms, claim_idle_ms
         self.keys = tagged(stream)  # {stream}: its keys share the stream's Redis Cluster slot
         self.flags_stream, self.dead_stream = f"{self.keys}:flags", f"{self.keys}:dead"
         self.applier = Applier(client)  # APPLY sent, its reply awaited after the next batch is parsed
-        self.minute_of = MinuteReader()
+        self.reader = RecordReader(pipeline)  # entries to records, keys and sessions
         self.stats = Stats()
         self.context_count = f"{self.keys}:ctx-count"  # session → its keys so far (the place of its next key)
         detector = pipeline.detector
         self.scorer = StreamScorer(detector) if detector is not None else None  # sessions' windows, cached
-        self.context = detector.model.config.block_size if detector is not None else 64  # keys kept per session
+        text = text_of(pipeline.templates())  # a key's template text (the pretrained models read it)
+        sequence, line_lm = pipeline.sequence if detector is None else None, pipeline.line_lm  # engine.stream.pretrained
+        self.pretrained = PretrainedSequence(sequence, text) if sequence is not None else None
+        self.unusual = (SourceUnusual(line_lm, text, pipeline.rule.unusual_z)
+                        if line_lm is not None and pipeline.rule.kind == "combined" else None)  # fmt: skip
+        self.templates = SourceTemplates(client, f"{self.keys}:tally:")  # each source's template keys so far
+        self.context = (detector.model.config.block_size if detector is not None else  # keys kept per session
+                        self.pretrained.block_size if self.pretrained is not None else 64)  # fmt: skip
         self._last_claim = 0.0
         self.count = min(batch, FIRST_COUNT)  # entries the next read asks for (bounded by BATCH_BYTES)
         self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
@@ -104,11 +108,10 @@ class Consumer:
         self.read_ahead = read_ahead
         self._alone, self._alone_at = False, -1.0  # `alone`: its last answer, and when
         self.ahead: Ahead | None = None  # the batch read ahead and parsed, judged by the next step
-        self.known: dict[tuple[str | None, str], tuple[str, tuple[str, str] | None]] = {}  # see KNOWN_MESSAGES
         config = IncidentConfig(incident_quiet_s, pipeline.rule.incident_gap, claim_idle_ms, DONE_TTL_S)
         self.incidents = Incidents(client, stream, pipeline.fmt, config, name)  # flags close together, analysed
-        self.holds = Holds(client, self.keys, pipeline.rule, self.incidents)  # sources' first records, judged later
-        self.hold_records, self.crossed = hold_records, list[str]()  # crossed: held sources the last batch ended
+        self.holds = Holds(client, self.keys, pipeline.rule, self.incidents, self.unusual)  # first records, judged later
+        self.hold_records, self.hold_max_s, self.crossed = hold_records, hold_max_s, list[str]()  # crossed: see counts_of
         for kept in (self.flags_stream, self.dead_stream):  # an earlier version's streams, named `STREAM:…`
             migrate(client, f"{stream}:{kept.rpartition(':')[2]}", kept)
         self.ensure_group()
@@ -194,7 +197,7 @@ class Consumer:
                                        f"{self.keys}:tally:", self.context_count, self.incidents.key, self.stream,
                                        *self.holds.apply_keys()],
                                       [batch.to_json(), self.context, DONE_TTL_S, BUCKET_TTL_S,
-                                       *self.incidents.apply_args(), self.group, int(HOLD_MAX_S * 1000)])  # fmt: skip
+                                       *self.incidents.apply_args(), self.group, int(self.hold_max_s * 1000)])  # fmt: skip
             try:
                 ahead = self.prepare(following) if following else None
             finally:
@@ -222,109 +225,76 @@ class Consumer:
         for entry_id, fields in raw:
             entry, why = as_entry(entry_id, fields)
             (entries.append(entry) if entry is not None else dead.append((entry_id, fields, why)))
-        return raw, entries, dead, self.parse(entries)
+        return raw, entries, dead, self.reader.parse(entries)
 
     # ---- judging ----
-
-    def parse(self, entries: list[Entry]) -> Parsed:
-        """What judging needs that Redis does not hold: each entry's record (its line: the entry's index), key,
-        severity and bucket, and the batch's sessions."""
-        keyed, severities = self.records(entries)
-        minute_of, seen = self.minute_of, []
-        for record, key in keyed:
-            entry = entries[record.line]
-            minute = minute_of(record.timestamp)
-            bucket = f"m{minute}" if minute is not None else f"l{max(0, entry.line - 1) // LINES_PER_BUCKET}"
-            seen.append((entry.source, key, bucket, minute is not None))
-        by_source: dict[str, list] = {}
-        for record, key in keyed:  # sessions never mix files
-            by_source.setdefault(entries[record.line].source, []).append((record, key))
-        sessions, names = [], []
-        for source, part in by_source.items():
-            for session in group_sessions(part, self.pipeline.spec):
-                sessions.append(session)
-                names.append(f"{source}|{session.id}")
-        return Parsed(keyed, severities, seen, sessions, names)
-
-    def records(self, entries: list[Entry]) -> tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]:
-        """Each entry's record (its line: the entry's index) and key, and severities by index."""
-        fmt, known = self.pipeline.fmt, self.known
-        keyed, severities = [], {}
-        for k, entry in enumerate(entries):
-            record = fmt.parse(entry.text, k) if "\n" not in entry.text else None  # one line: what parse_lines does
-            if record is not None:
-                record = fmt.finish(record, [])
-            else:
-                record = next(iter(parse_lines(entry.text.split("\n"), fmt, first_line=k)), None)
-            if record is None:
-                continue
-            found = known.get((record.level, record.message))
-            if found is None:  # a message seen lately is matched and read for its level once
-                if len(known) >= KNOWN_MESSAGES:
-                    known.clear()
-                found = known[(record.level, record.message)] = (self.key_of(record.message), severity_of(record))
-            keyed.append((record, found[0]))
-            severities[k] = found[1]
-        return keyed, severities
 
     def judge(self, entries: list[Entry], parsed: Parsed | None = None) -> Batch:
         """The batch's effects for the script: per entry its context pushes, its counts and its flag (or none);
         `parsed`: the entries' `parse`, when done already."""
-        rule, p = self.pipeline.rule, parsed if parsed is not None else self.parse(entries)
-        batch = Batch(entries=[[e.id, 0, 0, 0, 0] for e in entries])
+        rule, p = self.pipeline.rule, parsed if parsed is not None else self.reader.parse(entries)
+        batch = Batch(entries=[[e.id, 0, 0, 0, 0, 0] for e in entries])
         at, rows = batch.at, batch.entries
         keys_of = {record.line: key for record, key in p.keyed}
-        surprises = self.surprises(p.sessions, p.names)
+        templates = self.templates_of(p) if self.pretrained is not None or self.unusual is not None else {}
+        surprises = self.surprises(p.sessions, p.names, templates)
         for session, name in zip(p.sessions, p.names, strict=True):
             place = at(name)
             for k, key in zip(session.lines, session.keys, strict=True):
                 rows[k] += (place, at(key))
         buckets = {}
-        for (record, key), (source, _key, bucket, timed) in zip(p.keyed, p.seen, strict=True):
-            rows[record.line][2:5] = (at(source), at(key), at(bucket))  # the counts the script adds with it
+        for (record, key), (source, _key, bucket, timed) in zip(p.keyed, p.seen, strict=True):  # the script counts
+            rows[record.line][2:6] = (at(source), at(key), at(bucket), int(overstating(p.severities.get(record.line))))
             buckets[record.line] = (bucket, timed)
-        (counts, holding), no_counts = self.counts_of(p), FileTally()  # no_counts: for an entry that is no record
+        (counts, holding, overstated), no_counts = self.counts_of(p), FileTally()  # no_counts: an entry no record
+        unusual = {s: self.unusual.of(s, keys) for s, keys in templates.items()} if self.unusual is not None else {}
         for k, entry in enumerate(entries):
-            if k not in surprises and p.severities.get(k) is None:
-                continue  # `logpt detect` weighs only lines with a severity or a surprise (SessionBook.flags)
-            surprise = surprises.get(k)  # judged later (engine.stream.hold) unless no count could unflag it (novel)
-            if entry.source in holding and k in keys_of and not rule.flags(weigh(0, "", surprise, None, no_counts, rule)):
-                batch.holds.append([at(entry.source), held_item(entry.id, entry.line, keys_of[k], entry.text,
-                                                                p.severities.get(k), surprise, *buckets[k])])  # fmt: skip
+            key, surprise, severity = keys_of.get(k, ""), surprises.get(k), p.severities.get(k)
+            odd = unusual.get(entry.source, {}).get(key)  # its text unusual against the source's templates so far
+            # `logpt detect` weighs only lines with a severity, a surprise or unusual text (SessionBook.flags); with a
+            # line model every record of a held source is held: its templates' z is taken again at the release
+            held = entry.source in holding and k in keys_of and (self.unusual is not None or surprise or severity)
+            if held and not rule.flags(weigh(0, "", surprise, None, no_counts, rule)):  # unless novel: flagged now
+                batch.holds.append([at(entry.source), held_item(entry.id, entry.line, key, entry.text, severity,
+                                                                surprise, *buckets[k])])  # fmt: skip
                 rows[k][1] = -len(batch.holds)
                 continue
+            if surprise is None and severity is None and odd is None:
+                continue
             tally = counts.get(k)  # the entry is its source's newest record: its "line" in the source's counts
-            found = weigh(tally.lines if tally else 0, keys_of.get(k, ""), surprise, p.severities.get(k),
-                          tally or no_counts, rule)  # fmt: skip
+            found = weigh(tally.lines if tally else 0, key, surprise, severity, tally or no_counts, rule,
+                          overstated=entry.source in overstated, unusual=odd)  # fmt: skip
             if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
-                batch.flags.append([at(entry.source), at(keys_of.get(k, "")), entry.line, entry.text[:4000],
+                batch.flags.append([at(entry.source), at(key), entry.line, entry.text[:4000],
                                     sum(e.weight for e in found), "; ".join(e.detail for e in found),
                                     json.dumps([[e.kind, e.weight, e.detail] for e in found]),
                                     ",".join(dict.fromkeys(e.kind for e in found))])  # fmt: skip
                 rows[k][1] = len(batch.flags)
         return batch
 
-    def counts_of(self, parsed: Parsed) -> tuple[dict[int, StreamTally], set[str]]:
+    def counts_of(self, parsed: Parsed) -> tuple[dict[int, StreamTally], set[str], set[str]]:
         """Entry index → its source's counts so far (engine.stream.tally), Redis's before the batch read in one
-        round trip for the (bucket, key) pairs the batch holds; and the sources whose candidates are held (fewer
-        than `hold_records` records before the batch; `crossed`: those of them the batch brings there)."""
+        round trip for the (bucket, key) pairs the batch holds; the sources whose candidates are held (fewer
+        than `hold_records` records before the batch; `crossed`: those of them the batch brings there); and those
+        whose level field over-states so far, the batch included."""
         wants: dict[str, set[tuple[str, str]]] = {}
-        for source, key, bucket, _timed in parsed.seen:
+        severe: dict[str, int] = {}
+        for (record, _key), (source, key, bucket, _timed) in zip(parsed.keyed, parsed.seen, strict=True):
             wants.setdefault(source, set()).add((bucket, key))
+            severe[source] = severe.get(source, 0) + overstating(parsed.severities.get(record.line))
         counts = read_counts(self.client, f"{self.keys}:tally:", wants)
         holding = {source for source, c in counts.items() if c.records < self.hold_records}
         found = tallies(counts, parsed.seen)
         self.crossed = [source for source in holding if counts[source].records >= self.hold_records]
-        return {record.line: tally for (record, _key), tally in zip(parsed.keyed, found, strict=True)}, holding
+        overstated = {s for s, c in counts.items() if c.overstated(self.pipeline.rule, severe.get(s, 0))}
+        return {record.line: tally for (record, _key), tally in zip(parsed.keyed, found, strict=True)}, holding, overstated
 
-    def key_of(self, message: str) -> str:
-        """The template key every consumer gives `message`: the bundle's, else its masked text (novel)."""
-        miner = self.pipeline.miner
-        if isinstance(miner, KeyedMiner):
-            key = miner.match(message)
-            return key if key is not None else MINED + miner.fallback.masked(message)
-        found = miner.match(message)
-        return str(found) if found is not None else MINED + miner.masked(message)
+    def templates_of(self, parsed: Parsed) -> dict[str, list[str]]:
+        """Each source of the batch → its template keys so far, the batch's included (engine.stream.pretrained)."""
+        batch: dict[str, set[str]] = {}
+        for source, key, _bucket, _timed in parsed.seen:
+            batch.setdefault(source, set()).add(key)
+        return self.templates.update(batch)
 
     def steps(self, sessions: list[Session], names: list[str]) -> list[Step]:
         """Each session's new keys after its keys so far: their count and the last `context` of them (one
@@ -337,17 +307,25 @@ class Consumer:
         return [Step(name, int(n) if n is not None else len(keys), tuple(k.decode() for k in keys), tuple(s.keys))
                 for name, s, keys, n in zip(names, sessions, lists, counts, strict=True)]  # fmt: skip
 
-    def surprises(self, sessions: list[Session], names: list[str]) -> dict[int, Surprise]:
-        """Entry index → the detector's surprise, for keys outside its top-K given the session's keys so far
-        (engine.detect.incremental: each key scored once, in the window `logpt detect` scores it in)."""
-        if self.scorer is None or not sessions:
+    def surprises(self, sessions: list[Session], names: list[str], templates: dict[str, list[str]]) -> dict[int, Surprise]:
+        """Entry index → the sequence model's surprise, for keys outside its expected set given the session's keys
+        so far: the detector's top-K (engine.detect.incremental: each key scored once, in the window `logpt detect`
+        scores it in), else the pretrained model's against the source's `templates` (engine.stream.pretrained)."""
+        if not sessions or (self.scorer is None and self.pretrained is None):
             return {}
-        out: dict[int, Surprise] = {}
-        for session, flagged in zip(sessions, self.scorer.advance(self.steps(sessions, names)), strict=True):
+        steps, out = self.steps(sessions, names), dict[int, Surprise]()
+        if self.scorer is not None:
+            found = self.scorer.advance(steps)
+        else:
+            sources = [name[: -len(s.id) - 1] for s, name in zip(sessions, names, strict=True)]  # `source|session id`
+            found = self.pretrained.advance(steps, sources, templates)  # type: ignore[union-attr]
+        for session, name, flagged in zip(sessions, names, found, strict=True):
             for i, verdict in flagged.items():
-                out.setdefault(session.lines[i], surprise_at(session, i, verdict))
+                surprise = surprise_at(session, i, verdict, pretrained=self.scorer is None)
+                if self.scorer is None:
+                    surprise = replace(surprise, detail=said(verdict, len(templates[name[: -len(session.id) - 1]])))
+                out.setdefault(session.lines[i], surprise)
         return out
-
 
 def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None] = lambda _c: None,
           *, threads: int | None = SCORING_THREADS) -> Stats:  # fmt: skip
@@ -396,5 +374,9 @@ def _serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Cons
     return consumer.stats
 
 
-def pipeline_for(detector: object, fmt: LogFormat, rule: EvidenceRule) -> DetectionPipeline:
-    return DetectionPipeline.prepare([], fmt, detector=detector, config=DetectConfig(rule=rule))  # type: ignore[arg-type]
+def pipeline_for(detector: object, fmt: LogFormat, rule: EvidenceRule, *, line_lm: object = None,
+                 sequence: object = None) -> DetectionPipeline:  # fmt: skip
+    """The pipeline a consumer judges with: the detector bundle's, or with none the pretrained `sequence` model
+    (engine.detect.textseq; None: no sequence evidence); `line_lm` for unusual text (engine.detect.unusual)."""
+    return DetectionPipeline.prepare([], fmt, detector=detector, config=DetectConfig(rule=rule), line_lm=line_lm,  # type: ignore[arg-type]
+                                     sequence=sequence)  # type: ignore[arg-type]  # fmt: skip

@@ -9,7 +9,9 @@ For each source file the consumers keep, under `{stream}:tally:{source}`:
 - `:last` and `:active`, which bucket each key (and `""`, the source) was last seen in and in how many
   buckets it occurred, counted as runs like `engine.detect.evidence.FileTally` counts them;
 - `:span`, `lo` and `hi`: the source's lowest and highest bucket number so far (a minute, or a block of lines):
-  the span a template's usual rate is spread over, as `FileTally.in_bucket` spreads it over the file's.
+  the span a template's usual rate is spread over, as `FileTally.in_bucket` spreads it over the file's; and
+  `severe`: its records whose level field says ERROR or worse (whether the level field over-states, as
+  `SessionBook.levels_overstated` asks of a file).
 
 They are updated by the same Lua script, in the same step, as an entry's flag and context (exactly once:
 `COLLECT` and `FLUSH` are spliced into `engine.stream.apply.APPLY`). Before a batch is judged, `read_counts` fetches
@@ -25,18 +27,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.detect.evidence import ACTIVE_BUCKETS, LINES_PER_BUCKET
+from engine.detect.evidence import ACTIVE_BUCKETS, LINES_PER_BUCKET, EvidenceRule
 
 BUCKET_TTL_S = 2 * 86_400
 
 # Lua spliced into APPLY after it decoded the batch (`str`: the batch's strings, indexed from 1): COLLECT defines
-# `tally_add(source, key, bucket)` (indexes into `str`), which APPLY runs for each applied entry, gathering the
+# `tally_add(source, key, bucket, severe)` (indexes into `str`; severe 1 for a record whose level field says ERROR or worse), which APPLY runs for each applied entry, gathering the
 # batch's increments in tables keyed by those indexes (0: the source's own field ""); FLUSH writes them after the
 # loop, one call per distinct hash field (a batch of 500 entries has a few dozen templates and buckets) instead of
 # several per entry, and each source's `:last` in one HSET. KEYS[4] is the `{stream}:tally:` prefix and ARGV[4]
 # the buckets' time to live.
 COLLECT = """
-local t_n, t_b, t_last, t_runs, t_lo, t_hi = {}, {}, {}, {}, {}, {}
+local t_n, t_b, t_last, t_runs, t_lo, t_hi, t_sev = {}, {}, {}, {}, {}, {}, {}
 local function tally_run(src, k, bucket)
   local last = t_last[src]
   if last[k] == nil then
@@ -47,12 +49,13 @@ local function tally_run(src, k, bucket)
     t_runs[src][k] = (t_runs[src][k] or 0) + 1
   end
 end
-local function tally_add(src, key, b)
+local function tally_add(src, key, b, severe)
   local n = t_n[src]
   if n == nil then
     n = {}
-    t_n[src], t_b[src], t_last[src], t_runs[src] = n, {}, {}, {}
+    t_n[src], t_b[src], t_last[src], t_runs[src], t_sev[src] = n, {}, {}, {}, 0
   end
+  t_sev[src] = t_sev[src] + severe
   n[key] = (n[key] or 0) + 1
   n[0] = (n[0] or 0) + 1
   local here = t_b[src][b]
@@ -90,6 +93,7 @@ for src, n in pairs(t_n) do
   local lo, hi = tonumber(span[1]), tonumber(span[2])
   redis.call('HSET', base .. ':span', 'lo', string.format('%d', (lo and lo < t_lo[src]) and lo or t_lo[src]),
              'hi', string.format('%d', (hi and hi > t_hi[src]) and hi or t_hi[src]))
+  if t_sev[src] > 0 then redis.call('HINCRBY', base .. ':span', 'severe', t_sev[src]) end
 end
 """
 
@@ -106,6 +110,17 @@ class Counts:
     in_bucket: dict[tuple[str, str], int] = field(default_factory=dict)  # (bucket, key) → records
     lo: int | None = None  # the lowest and highest bucket number so far (`:span`)
     hi: int | None = None
+    severe: int = 0  # records whose level field says ERROR or worse (`:span`'s `severe`)
+
+    def overstated(self, rule: EvidenceRule, more: int = 0) -> bool:
+        """Whether the source's level field over-states (`SessionBook.levels_overstated`), with `more` such records
+        and the records counted since."""
+        return self.severe + more > rule.overstated_share * max(1, self.records)
+
+
+def overstating(severity: tuple[str, str] | None) -> bool:
+    """Whether a record's severity is one `SessionBook.levels_overstated` counts: its level field says ERROR or worse."""
+    return severity is not None and severity[1].startswith("level field") and severity[0] != "WARN"
 
 
 def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str]]]) -> dict[str, Counts]:
@@ -120,7 +135,7 @@ def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str
         base = prefix + source
         for field_name in (":n", ":active", ":last"):
             pipe.hmget(base + field_name, ["", *keys])
-        pipe.hmget(base + ":span", ["lo", "hi"])
+        pipe.hmget(base + ":span", ["lo", "hi", "severe"])
         for bucket, in_it in by_bucket.items():  # a batch spans a few buckets: one call each
             pipe.hmget(f"{base}:b:{bucket}", in_it)
         plan.append((source, keys, by_bucket))
@@ -128,10 +143,11 @@ def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str
     found = {}
     num = lambda v: int(v) if v is not None else 0  # noqa: E731
     for source, keys, by_bucket in plan:
-        n, active, last, (lo, hi) = next(replies), next(replies), next(replies), next(replies)
+        n, active, last, (lo, hi, severe) = next(replies), next(replies), next(replies), next(replies)
         counts = Counts(num(n[0]), num(active[0]), dict(zip(keys, map(num, n[1:]), strict=True)),
                         dict(zip(keys, map(num, active[1:]), strict=True)))  # fmt: skip
         counts.lo, counts.hi = (int(lo), int(hi)) if lo is not None and hi is not None else (None, None)
+        counts.severe = num(severe)
         counts.last = {k: v.decode() for k, v in zip(["", *keys], last, strict=True) if v is not None}
         for bucket, in_it in by_bucket.items():
             counts.in_bucket.update(((bucket, k), num(v)) for k, v in zip(in_it, next(replies), strict=True))

@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
+from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
 from engine.errors import LogptError
 from engine.stream import connect
 from logpt_tui.cli.console import err, safe
+from logpt_tui.cli.detect import _pretrained
 
 RedisOpt = Annotated[str, typer.Option("--redis", help="Redis URL, e.g. redis://127.0.0.1:6379/0.")]
 StreamOpt = Annotated[str, typer.Option("--stream", help="The stream the records go to.")]
@@ -68,7 +70,21 @@ def ship(
 
 GroupOpt = Annotated[str, typer.Option("--group", help="The consumer group (created when missing).")]
 ConsumerOpt = Annotated[str | None, typer.Option("--consumer", help="This consumer's name (default: host-pid).")]
-DetectorOpt = Annotated[str, typer.Option("--detector", help="A detector bundle: a name (logpt models) or a folder.")]
+DetectorOpt = Annotated[
+    str | None,
+    typer.Option("--detector", help="A detector bundle: a name (logpt models) or a folder. Without: the pretrained "
+                 "sequence model judges the order of lines, as `logpt detect` does for a file too short to self-train."),
+]
+LineModelOpt = Annotated[
+    str, typer.Option("--line-model", help="Line model for 'unusual' evidence (name or folder).")
+]
+NoLineModelOpt = Annotated[bool, typer.Option("--no-line-model", help="Weigh no unusual-text evidence.")]
+SequenceModelOpt = Annotated[
+    str, typer.Option("--sequence-model", help="Pretrained sequence model, without --detector (name or folder).")
+]
+NoSequenceModelOpt = Annotated[
+    bool, typer.Option("--no-sequence-model", help="Without --detector: no sequence evidence at all.")
+]
 FormatOpt = Annotated[str | None, typer.Option("--format", help="The records' format (default: detected).")]
 BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=100_000, help="Entries per micro-batch, at most.")]
 BlockOpt = Annotated[int, typer.Option("--block-ms", min=0, help="How long a read waits for entries.")]
@@ -91,7 +107,7 @@ MetricsHostOpt = Annotated[
 
 
 def serve(
-    detector: DetectorOpt,
+    detector: DetectorOpt = None,
     redis_url: RedisOpt = "redis://127.0.0.1:6379/0",
     stream: StreamOpt = "logs",
     group: GroupOpt = "detect",
@@ -104,6 +120,10 @@ def serve(
     rule: RuleOpt = "combined",
     metrics_port: MetricsOpt = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
+    line_model: LineModelOpt = DEFAULT_LINE_MODEL,
+    no_line_model: NoLineModelOpt = False,
+    sequence_model: SequenceModelOpt = DEFAULT_SEQUENCE_MODEL,
+    no_sequence_model: NoSequenceModelOpt = False,
 ) -> None:
     """Consume a stream in a consumer group (XREADGROUP), flag anomalous records with a detector and XADD
     each flag with its why to {STREAM}:flags; flags close together from one source become an incident, analysed
@@ -124,21 +144,39 @@ def serve(
     if rule not in RULES:
         raise typer.BadParameter(f"choose one of {', '.join(RULES)}", param_hint="--rule")
     client = connect(redis_url)
-    loaded = Detector.load(find_bundle(detector, kind="detector"))
+    loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
+    if loaded is None and rule == "topk":
+        raise LogptError("--rule topk needs a --detector", "pass --detector BUNDLE, or --rule combined")
+    line_lm, sequence = _pretrained(None if no_line_model else line_model,
+                                    None if no_sequence_model or loaded else sequence_model)  # fmt: skip
     fmt_found = choose_format(sample_texts(client, stream), fmt)
     name = consumer or f"{socket.gethostname()}-{os.getpid()}"
-    worker = Consumer(client, pipeline_for(loaded, fmt_found, EvidenceRule(rule)), stream=stream, group=group,
+    pipeline = pipeline_for(loaded, fmt_found, EvidenceRule(rule), line_lm=line_lm, sequence=sequence)
+    worker = Consumer(client, pipeline, stream=stream, group=group,
                       name=name, batch=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms,
                       incident_quiet_s=incident_quiet_s)  # fmt: skip
     stopping: list[bool] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.append(True))
-    err.print(f"[dim]{safe(name)} in group {safe(group)} on {safe(stream)} · {safe(fmt_found.name)} · flags to "
+    err.print(f"[dim]{safe(name)} in group {safe(group)} on {safe(stream)} · {safe(fmt_found.name)} · judged by "
+              f"{safe(judged_by(pipeline, detector))} · flags to "
               f"{safe(worker.flags_stream)}, incidents to {safe(worker.incidents.incidents)} (Ctrl+C stops)[/dim]")  # fmt: skip
     on_turn = metrics_turn(metrics_port, metrics_host) if metrics_port is not None else lambda _c: None
     stats = serve_loop(worker, lambda: bool(stopping), on_turn)
     err.print(f"[dim]{stats.entries:,} entries · {stats.flags:,} flagged · {worker.incidents.written:,} incidents "
               f"written · {stats.dead:,} dead-lettered · {stats.claimed:,} claimed[/dim]")  # fmt: skip
+
+
+def judged_by(pipeline: object, detector: str | None) -> str:
+    """Which models judge, for serve's start line: the detector, or the pretrained sequence model (or none), and the
+    line model."""
+    if pipeline.detector is not None:  # type: ignore[attr-defined]
+        models = f"detector {detector}"
+    elif pipeline.sequence is not None:  # type: ignore[attr-defined]
+        models = f"pretrained {pipeline.sequence.name} (no detector)"  # type: ignore[attr-defined]
+    else:
+        models = "no sequence model (severity, bursts and rarity)"
+    return models + (" · line model" if pipeline.line_lm is not None else "")  # type: ignore[attr-defined]
 
 
 def metrics_turn(port: int, host: str) -> Callable[[object], None]:

@@ -7,9 +7,9 @@ For each file, as a user would run it:
 1. `logpt detect FILE --self-train --save DIR` (the line model and, where the file is too short to self-train on,
    the pretrained sequence model, as the CLI loads them): its flagged lines;
 2. `logpt ship FILE --once` to a real redis-server on 127.0.0.1, then `logpt serve --detector DIR` (the consumer
-   the CLI builds: `consumer_for`, with --incident-quiet-s 1), drained until no source's records are held: the
-   lines flagged in `{logs}:flags`. A file too short to self-train on saves no detector, and `logpt serve` cannot
-   load the pretrained sequence model: its consumer here has no sequence model (what the CLI cannot build yet).
+   the CLI builds: `consumer_for`, with --incident-quiet-s 1 and the line model), drained until no source's
+   records are held: the lines flagged in `{logs}:flags`. A file too short to self-train on saves no detector: its
+   consumer is `logpt serve` without `--detector`, judged by the pretrained sequence model as detect judges it.
 
 Only detect's lines and the stream's are compared (line numbers are the file's); "same" is a line both flag,
 "others" the stream's lines detect does not flag (as a share of the stream's flags). The kinds columns count, for
@@ -109,15 +109,17 @@ def stream_side(server: RedisServer, path: Path, bundle: Path | None, models: tu
 
 
 def consumer_for(client: redis.Redis, bundle: Path | None, *, models: tuple) -> object:
-    """The consumer `logpt serve --detector DIR` builds (`bundle` None: one with no sequence model, which the CLI
-    cannot build: it needs a detector bundle)."""
+    """The consumer `logpt serve --detector DIR` builds, with the line model (`bundle` None: `logpt serve` without
+    --detector, the pretrained sequence model)."""
     from engine.logs.formats.detect import choose_format as choose  # noqa: PLC0415
     from engine.stream.serve import Consumer, pipeline_for  # noqa: PLC0415
     from logpt_tui.cli.stream import sample_texts  # noqa: PLC0415
 
     loaded = Detector.load(bundle) if bundle is not None else None
     fmt = choose(sample_texts(client, "logs"), None)
-    return Consumer(client, pipeline_for(loaded, fmt, EvidenceRule("combined")), name="parity", incident_quiet_s=QUIET_S)
+    line_lm, sequence = models
+    pipeline = pipeline_for(loaded, fmt, EvidenceRule("combined"), line_lm=line_lm, sequence=None if loaded else sequence)
+    return Consumer(client, pipeline, name="parity", incident_quiet_s=QUIET_S)
 
 
 def parity(files: list[Path], detectors: Path | None) -> list[Parity]:

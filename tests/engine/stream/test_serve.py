@@ -393,7 +393,7 @@ def test_counts_kept_in_redis_are_each_entrys_counts_added_in_turn(redis_server,
     for _id, f in client.xrange("logs"):
         record = next(iter(parse_lines([f[b"text"].decode()], fmt)))
         bucket = f"m{minute_of(record.timestamp)}"
-        seen.append((f[b"source"].decode(), consumer.key_of(record.message), bucket, True))
+        seen.append((f[b"source"].decode(), consumer.reader.key_of(record.message), bucket, True))
     counts: dict = {}
     tallies(counts, seen)
     as_ints = lambda h: {k.decode(): int(v) for k, v in h.items()}  # noqa: E731
@@ -402,7 +402,7 @@ def test_counts_kept_in_redis_are_each_entrys_counts_added_in_turn(redis_server,
         assert as_ints(client.hgetall(f"{base}:n")) == {"": c.records, **c.total}
         assert as_ints(client.hgetall(f"{base}:active")) == {"": c.occupied, **c.active}
         assert {k.decode(): v.decode() for k, v in client.hgetall(f"{base}:last").items()} == c.last
-        assert as_ints(client.hgetall(f"{base}:span")) == {"lo": c.lo, "hi": c.hi}
+        assert as_ints(client.hgetall(f"{base}:span")) == {"lo": c.lo, "hi": c.hi} | ({"severe": c.severe} if c.severe else {})
         for bucket in {b for b, _k in c.in_bucket}:
             want = {k: n for (b, k), n in c.in_bucket.items() if b == bucket}
             assert as_ints(client.hgetall(f"{base}:b:{bucket}")) == want
@@ -426,7 +426,7 @@ def test_an_entrys_record_is_the_first_that_parse_lines_reads_of_it(redis_server
     for fmt, texts in cases:
         consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
         entries = [Entry(f"1-{k}", "/a.log", k + 1, text) for k, text in enumerate(texts)]
-        keyed, _severities = consumer.records(entries)
+        keyed, _severities = consumer.reader.records(entries)
         want = [(k, r) for k, e in enumerate(entries)
                 for r in [next(iter(parse_lines(e.text.split("\n"), fmt, first_line=k)), None)] if r is not None]  # fmt: skip
         assert [(record.line, record) for record, _key in keyed] == want
@@ -440,27 +440,27 @@ LOGHUB = ROOT.parent / "shared" / "datasets" / "loghub"
 @pytest.mark.parametrize("sample", ["Linux", "OpenSSH", "HDFS"])
 def test_a_message_seen_lately_gets_the_key_and_severity_it_got_first(redis_server, tmp_path: Path, sample: str,
                                                                       monkeypatch) -> None:  # noqa: ANN001
-    """Consumer.records keeps the key and severity of messages seen lately (cleared when KNOWN_MESSAGES are kept):
+    """RecordReader.records keeps the key and severity of messages seen lately (cleared when KNOWN_MESSAGES are kept):
     over a Loghub sample in batches, every record gets the key and severity worked out for it alone (the slow
     reference: key_of, severity_of)."""
     from engine.detect.evidence import severity_of  # noqa: PLC0415
-    from engine.stream import serve as serve_module  # noqa: PLC0415
+    from engine.stream import records as records_module  # noqa: PLC0415
 
     client = redis.Redis.from_url(redis_server.url)
     lines = (LOGHUB / sample / f"{sample}_2k.log").read_text(errors="replace").splitlines()
     bundle = detector_for(lines[:1000], tmp_path / "det")
     fmt = detect_format(lines[:200]).format
-    monkeypatch.setattr(serve_module, "KNOWN_MESSAGES", 300)  # cleared a few times on the way
+    monkeypatch.setattr(records_module, "KNOWN_MESSAGES", 300)  # cleared a few times on the way
     consumer = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1")
     reference = Consumer(client, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c2")
     repeats = 0
     for start in range(0, len(lines), 250):
         entries = [Entry(f"1-{k}", "/a.log", start + k + 1, t) for k, t in enumerate(lines[start : start + 250])]
-        repeats += len(entries) - len({(r.level, r.message) for r, _k in consumer.records(entries)[0]})
-        keyed, severities = consumer.records(entries)  # the second time: every message known
-        assert [key for _r, key in keyed] == [reference.key_of(r.message) for r, _k in keyed]
+        repeats += len(entries) - len({(r.level, r.message) for r, _k in consumer.reader.records(entries)[0]})
+        keyed, severities = consumer.reader.records(entries)  # the second time: every message known
+        assert [key for _r, key in keyed] == [reference.reader.key_of(r.message) for r, _k in keyed]
         assert severities == {r.line: severity_of(r) for r, _k in keyed}
-        assert len(consumer.known) <= 300
+        assert len(consumer.reader.known) <= 300
     assert repeats > 200 or sample == "HDFS"  # HDFS: every message names its block
 
 
@@ -487,7 +487,7 @@ def test_sequence_flags_are_the_full_scorings_however_the_entries_are_batched(re
             turn += 1
         found.append({int(f["line"]): f["why"] for f in flags(client)})
     pipeline = consumers[0].pipeline
-    keyed = [(r, consumers[0].key_of(r.message)) for r in parse_lines(lines, fmt)]
+    keyed = [(r, consumers[0].reader.key_of(r.message)) for r in parse_lines(lines, fmt)]
     expected = set()
     for session in group_sessions(keyed, pipeline.spec):
         ((_n, flagged),) = detector.outliers([session.keys + [session.keys[0]] * 8], first=[0])  # past its window's end
@@ -595,7 +595,7 @@ def test_a_flags_fields_and_the_text_its_incident_keeps(redis_server, tmp_path: 
     kept = {item[0]: item for key in client.keys("{logs}:inc:*:flags") for item in map(json.loads, client.lrange(key, 0, -1))}
     for i in planted:
         f = by_line[i + 1]
-        assert (f["source"], f["text"], f["template"]) == (str(log), lines[i][:4000], consumer.key_of(fmt.parse(lines[i], 0).message))
+        assert (f["source"], f["text"], f["template"]) == (str(log), lines[i][:4000], consumer.reader.key_of(fmt.parse(lines[i], 0).message))
         evidence = json.loads(f["evidence"])
         assert float(f["score"]) == sum(w for _k, w, _d in evidence) and f["why"] == "; ".join(d for _k, _w, d in evidence)
         assert kept[i + 1] == [i + 1, f["entry"], f["why"], ",".join(dict.fromkeys(k for k, _w, _d in evidence)),
