@@ -3,6 +3,9 @@
 from engine.errors import InputError, LogptError
 
 MAX_RECORD_BYTES = 64 * 1024  # a record's text, in UTF-8 bytes: `ship` sends it cut to this, `serve` dead-letters longer
+# A source's first records are held (engine.stream.hold), `logpt serve --hold-records` and `--hold-max-s`:
+HOLD_RECORDS = 1_000  # a source's records before its entries are judged as they come (its first ones are held)
+HOLD_MAX_S = 300.0  # a held record waits at most this long for its verdict
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # waits between reconnection attempts, the last one repeated
 
 

@@ -4,11 +4,11 @@ Bursts and rarity are counts over the whole file in `logpt detect`; a stream has
 long source the two agree, but over its first records they do not: every template is rare so far, a template's
 first cluster has no usual rate to be a burst against, and a burst's first lines come before the burst. So the
 candidates (lines with a severity or a sequence surprise: the lines `logpt detect` weighs) of a source that had
-fewer than HOLD_RECORDS records before their batch are held, not judged: their counts and contexts are applied
+fewer than HOLD_RECORDS (engine.stream, `logpt serve --hold-records`) records before their batch are held, not judged: their counts and contexts are applied
 as any entry's, and each candidate is kept in Redis (`{stream}:hold:SOURCE`, a list in line order) with what
 weighing needs (key, severity, surprise, bucket). They are judged, against the source's counts as Redis holds them
 then, once the source reaches HOLD_RECORDS records, or has sent nothing for the incidents' quiet time, or its
-first held record has waited HOLD_MAX_S. A source shorter than HOLD_RECORDS (a short log shipped whole) is then
+first held record has waited HOLD_MAX_S (`--hold-max-s`). A source shorter than HOLD_RECORDS (a short log shipped whole) is then
 judged on all its counts, as `logpt detect` judges the file; a longer one's first records on its first
 HOLD_RECORDS. The flags say when they were judged ("judged at the source's record N"). Where the line model
 weighs unusual text, every record of a held source is held (a template's z changes as the source's templates come)
@@ -28,15 +28,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from engine.detect.evidence import EvidenceRule, Surprise, weigh
-from engine.detect.unusual import Unusual
 from engine.stream.incidents import JOIN
-from engine.stream.pretrained import SourceUnusual
 from engine.stream.tally import Counts, StreamTally, read_counts
 
-HOLD_RECORDS = 1_000  # a source's records before its entries are judged as they come (its first ones are held)
-HOLD_MAX_S = 300.0  # a held record waits at most this long for its verdict
+if TYPE_CHECKING:  # torch: `logpt serve --help` reads HOLD_RECORDS without loading the models
+    from engine.detect.unusual import Unusual
+    from engine.stream.pretrained import SourceUnusual
+
 RELEASE_AT_ONCE = 16  # sources one look releases at most
 LOOK_EVERY_S = 1.0
 

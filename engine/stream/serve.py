@@ -44,10 +44,10 @@ from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, surprise_at
 from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session
-from engine.stream import backoff, migrate, tagged, wrong_type
+from engine.stream import HOLD_MAX_S, HOLD_RECORDS, backoff, migrate, tagged, wrong_type
 from engine.stream.apply import Applier, Batch
 from engine.stream.entries import Ahead, Entry, Parsed, Stats, as_entry
-from engine.stream.hold import HOLD_MAX_S, HOLD_RECORDS, Holds, held_item
+from engine.stream.hold import Holds, held_item
 from engine.stream.incidents import IncidentConfig, Incidents
 from engine.stream.pretrained import PretrainedSequence, SourceTemplates, SourceUnusual, said, text_of
 from engine.stream.records import RecordReader

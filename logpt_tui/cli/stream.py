@@ -11,7 +11,7 @@ import typer
 
 from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
 from engine.errors import LogptError
-from engine.stream import connect
+from engine.stream import HOLD_MAX_S, HOLD_RECORDS, connect
 from logpt_tui.cli.console import err, safe
 from logpt_tui.cli.detect import _pretrained
 
@@ -96,6 +96,14 @@ QuietOpt = Annotated[
     typer.Option("--incident-quiet-s", min=1.0, help="Close an incident (analyse it, write it to {STREAM}:incidents) "
                  "once no flag of its source has joined it for this long."),
 ]
+HoldRecordsOpt = Annotated[
+    int,
+    typer.Option("--hold-records", min=0, help="Hold a source's first records' verdicts until it has this many (or "
+                 "goes quiet, or --hold-max-s passes), then judge them on its counts then; 0: judge as they come."),
+]
+HoldMaxOpt = Annotated[
+    float, typer.Option("--hold-max-s", min=0.0, help="A held record waits at most this long for its verdict.")
+]
 RuleOpt = Annotated[str, typer.Option("--rule", help="combined (evidence weighed) or topk (LogGPT/LogNEO).")]
 MetricsOpt = Annotated[
     int | None,
@@ -124,6 +132,8 @@ def serve(
     no_line_model: NoLineModelOpt = False,
     sequence_model: SequenceModelOpt = DEFAULT_SEQUENCE_MODEL,
     no_sequence_model: NoSequenceModelOpt = False,
+    hold_records: HoldRecordsOpt = HOLD_RECORDS,
+    hold_max_s: HoldMaxOpt = HOLD_MAX_S,
 ) -> None:
     """Consume a stream in a consumer group (XREADGROUP), flag anomalous records with a detector and XADD
     each flag with its why to {STREAM}:flags; flags close together from one source become an incident, analysed
@@ -150,15 +160,14 @@ def serve(
     line_lm, sequence = _pretrained(None if no_line_model else line_model,
                                     None if no_sequence_model or loaded else sequence_model)  # fmt: skip
     fmt_found = choose_format(sample_texts(client, stream), fmt)
-    name = consumer or f"{socket.gethostname()}-{os.getpid()}"
     pipeline = pipeline_for(loaded, fmt_found, EvidenceRule(rule), line_lm=line_lm, sequence=sequence)
-    worker = Consumer(client, pipeline, stream=stream, group=group,
-                      name=name, batch=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms,
-                      incident_quiet_s=incident_quiet_s)  # fmt: skip
+    worker = Consumer(client, pipeline, stream=stream, group=group, batch=batch, block_ms=block_ms,
+                      claim_idle_ms=claim_idle_ms, incident_quiet_s=incident_quiet_s, hold_records=hold_records,
+                      hold_max_s=hold_max_s, name=consumer or f"{socket.gethostname()}-{os.getpid()}")  # fmt: skip
     stopping: list[bool] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.append(True))
-    err.print(f"[dim]{safe(name)} in group {safe(group)} on {safe(stream)} · {safe(fmt_found.name)} · judged by "
+    err.print(f"[dim]{safe(worker.name)} in group {safe(group)} on {safe(stream)} · {safe(fmt_found.name)} · judged by "
               f"{safe(judged_by(pipeline, detector))} · flags to "
               f"{safe(worker.flags_stream)}, incidents to {safe(worker.incidents.incidents)} (Ctrl+C stops)[/dim]")  # fmt: skip
     on_turn = metrics_turn(metrics_port, metrics_host) if metrics_port is not None else lambda _c: None

@@ -148,3 +148,34 @@ def test_a_stream_tallys_usual_rate_is_file_tallys_over_the_same_lines() -> None
         whole = FileTally()
         whole.add(keyed[:n])
         assert stream.in_bucket(n, keyed[n - 1][1]) == whole.in_bucket(n, keyed[n - 1][1]), n
+
+
+def test_a_held_record_waits_at_most_hold_max_s(redis_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """With hold_max_s 1 and an hour's quiet time, a short source's held records are judged about a second after its
+    first was held (it was 5 minutes, fixed), with the flags of the source's counts then."""
+    client = redis.Redis.from_url(redis_server.url)
+    lines = planted_log(tmp_path / "app.log")
+    _detect, served = pipelines(lines)
+    ship_files(client, [tmp_path / "app.log"], once=True)
+    consumer = Consumer(client, served, name="c1", batch=64, incident_quiet_s=3600, hold_max_s=1.0)
+    drain(consumer, client, len(lines))
+    assert client.zcard("{logs}:hold-due") == 1 and client.xlen("{logs}:flags") == 0
+    deadline = time.monotonic() + 10
+    while client.zcard("{logs}:hold-due") and time.monotonic() < deadline:
+        consumer.step()
+    assert not client.zcard("{logs}:hold-due") and client.xlen("{logs}:flags") > 0
+
+
+def test_serve_takes_the_holds_size_and_longest_wait_as_options(redis_server, tmp_path: Path, capsys,  # noqa: ANN001
+                                                                 monkeypatch) -> None:  # noqa: ANN001
+    from engine.stream import HOLD_MAX_S, HOLD_RECORDS  # noqa: PLC0415
+    from engine.stream import serve as serve_module  # noqa: PLC0415
+    from tests.logpt_tui.cli.test_cli import run  # noqa: PLC0415
+
+    built = []
+    monkeypatch.setattr(serve_module, "serve", lambda consumer, _stop, _turn: built.append(consumer) or consumer.stats)
+    base = ["serve", "--redis", redis_server.url, "--no-line-model", "--no-sequence-model"]
+    assert run(base, capsys)[0] == 0 and run([*base, "--hold-records", "0", "--hold-max-s", "2.5"], capsys)[0] == 0
+    assert [(c.hold_records, c.hold_max_s) for c in built] == [(HOLD_RECORDS, HOLD_MAX_S), (0, 2.5)]
+    code, _out, err = run([*base, "--hold-records", "-1"], capsys)
+    assert code == 2 and "Invalid value" in err
