@@ -55,14 +55,20 @@ async def why_key(app: LogptApp, pilot, line: int) -> str:  # noqa: ANN001
     return why.split("**Template ", 1)[1].split(":**", 1)[0]
 
 
+def cached_detector(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, list[str]]:
+    """A host log and its detector, self-trained (2 epochs: it only has to exist) and cached: (log, cache, lines)."""
+    path, cache = tmp_path / "host.log", tmp_path / "cache"
+    lines = host_log(path)
+    monkeypatch.setattr(flagset, "SELF_TRAIN_EPOCHS", 2)
+    FlagEngine(path, cache=cache, line_model=None, sequence_model=None).prepare(lines)
+    return path, cache, lines
+
+
 @pytest.mark.slow  # ~7 s on the 2-core VM: a detector self-trained (and torch loaded) first
 async def test_the_templates_view_lists_the_keys_the_why_pane_names(
     tmp_path: Path, counted: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path, cache = tmp_path / "host.log", tmp_path / "cache"
-    lines = host_log(path)
-    monkeypatch.setattr(flagset, "SELF_TRAIN_EPOCHS", 2)  # the detector only has to exist: it is cached here
-    FlagEngine(path, cache=cache, line_model=None, sequence_model=None).prepare(lines)
+    path, cache, lines = cached_detector(tmp_path, monkeypatch)
     counted.update(miners=0, formats=0)
     engine = FlagEngine(path, cache=cache, line_model=None, sequence_model=None)
     app = LogptApp(path, poll_seconds=60, backend=None, flags=engine)
@@ -128,10 +134,7 @@ async def test_templates_opened_before_the_detector_hand_their_miner_to_the_flag
 async def test_templates_opened_before_a_cached_detector_wait_for_its_book_one_miner(
     tmp_path: Path, counted: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path, cache = tmp_path / "host.log", tmp_path / "cache"
-    lines = host_log(path)
-    monkeypatch.setattr(flagset, "SELF_TRAIN_EPOCHS", 2)  # the detector only has to exist: it is cached here
-    FlagEngine(path, cache=cache, line_model=None, sequence_model=None).prepare(lines)
+    path, cache, lines = cached_detector(tmp_path, monkeypatch)
     release, prepare = threading.Event(), FlagEngine.prepare
 
     def held(self: FlagEngine, *args: object, **kwargs: object) -> None:
