@@ -19,12 +19,12 @@ from dataclasses import asdict, dataclass, field
 from engine.analysis.cause import CauseFacts, Seen, cut, find_cause
 from engine.analysis.knowledge import SEVERITY_RANK, KnowledgeBase, Signature, default_kb
 from engine.logs.formats.detect import detect_format, parse_lines
-from engine.logs.formats.record import LEVEL_RANK, LEVELS, Record, level_of, sniff_level
+from engine.logs.formats.record import LEVEL_RANK, LEVELS, level_of
 from engine.logs.formats.spec import LogFormat
 from engine.logs.patterns import HDFS_BLOCK, IPV4_OCTETS, PATH, UUID
 from engine.logs.templates.masks import digit_shape
 from engine.logs.templates.miner import MinerConfig, TemplateMiner
-from engine.logs.templates.summary import TemplateTally
+from engine.logs.templates.summary import LevelGuess, TemplateTally
 
 TOP_TEMPLATES = 3
 TOP_PROBLEMS = 4
@@ -186,9 +186,6 @@ def entity_counts(lines: Sequence[str]) -> tuple[dict[str, list[tuple[str, int]]
 
 MAX_SIGNATURE_LINES = 2000  # a signature's lines kept for counting its entities
 
-_UNSEEN = object()
-MAX_GUESSED = 100_000  # digit shapes whose level guess is remembered
-
 
 @dataclass
 class Mining:
@@ -197,23 +194,7 @@ class Mining:
 
     miner: TemplateMiner = field(default_factory=lambda: TemplateMiner(MinerConfig(cache_size=100_000)))
     signatures: dict[tuple[int, str | None], list[Signature]] = field(default_factory=dict)  # (key, program)
-    guessed: dict[bytes, str | None] = field(default_factory=dict)  # digit shape → the level its words suggest
-
-    def level(self, record: Record, shape: bytes) -> str | None:
-        """The record's level, or the one its words suggest, guessed once per digit shape (`shape`, the
-        message's `digit_shape`: the mining cache's key too).
-
-        Exact: the severity patterns test letters and character classes, never a digit's value, so
-        messages of one digit shape get the same guess.
-        """
-        if record.level is not None:
-            return record.level
-        level = self.guessed.get(shape, _UNSEEN)
-        if level is _UNSEEN:
-            if len(self.guessed) >= MAX_GUESSED:
-                self.guessed.clear()
-            level = self.guessed[shape] = sniff_level(record.message)
-        return level  # type: ignore[return-value]
+    level: LevelGuess = field(default_factory=LevelGuess)  # a record's level, or its words' guess once per shape
 
 
 class _SignatureHits:

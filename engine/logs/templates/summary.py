@@ -12,6 +12,27 @@ from engine.logs.templates.miner import TemplateMiner
 MAX_GUESSED = 100_000  # digit shapes whose guessed level is remembered (then forgotten all at once)
 
 
+class LevelGuess:
+    """A record's level, or the one its words suggest (`sniff_level`), guessed once per digit shape (the
+    message's `digit_shape`, the mining cache's key too). Exact: the severity patterns test letters and
+    character classes, never a digit's value, so messages of one shape get the same guess. `summarize` and the
+    digest (engine.analysis.digest) both read levels through it."""
+
+    def __init__(self) -> None:
+        self.guessed: dict[bytes, str | None] = {}
+
+    def __call__(self, record: Record, shape: bytes) -> str | None:
+        if record.level is not None:
+            return record.level
+        try:
+            return self.guessed[shape]
+        except KeyError:
+            if len(self.guessed) >= MAX_GUESSED:
+                self.guessed.clear()
+            level = self.guessed[shape] = sniff_level(record.message)
+            return level
+
+
 @dataclass(frozen=True)
 class TemplateSummary:
     key: int
@@ -68,21 +89,11 @@ def summarize(
 ) -> list[TemplateSummary]:
     """Mine every record and return its templates, most frequent first.
 
-    A record without a level gets the one its words suggest (`level_of`), guessed once per digit shape: the
-    severity patterns test letters and character classes, never a digit's value, so messages of one shape
-    (the miner's cache key too) get the same guess."""
-    tally = TemplateTally()
-    guessed: dict[bytes, str | None] = {}
+    A record without a level gets the one its words suggest (`LevelGuess`)."""
+    tally, level_of = TemplateTally(), LevelGuess()
     for record in records:
         shape = digit_shape(record.message)
-        level = record.level
-        if level is None:
-            level = guessed.get(shape, "")
-            if level == "":
-                if len(guessed) >= MAX_GUESSED:
-                    guessed.clear()
-                level = guessed[shape] = sniff_level(record.message)
-        tally.add(miner.add(record.message, shape), record, level)
+        tally.add(miner.add(record.message, shape), record, level_of(record, shape))
         if on_record is not None:
             on_record(record)
     return tally.summaries(miner)

@@ -105,4 +105,4 @@ def test_level_guesses_cached_by_digit_shape_equal_a_fresh_guess_for_every_line(
     for chunk in (lines[i : i + 2000] for i in range(0, len(lines), 2000)):
         for record in parse_lines(chunk, detect_format(chunk).format):
             assert mining.level(record, digit_shape(record.message)) == level_of(record)[0], record.message
-    assert len(mining.guessed) < len(lines) / 2  # the cache did serve
+    assert len(mining.level.guessed) < len(lines) / 2  # the cache did serve
