@@ -10,10 +10,12 @@ batch is judged with the detector's pipeline pieces:
   model's) and their count live in Redis (`{stream}:ctx:{session}`, `{stream}:ctx-count`), so any consumer
   continues any session;
 - evidence: out of sequence or novel (the detector's top-K, each key scored once in the window the whole
-  session's scoring puts it in: engine.detect.incremental), severity, and bursts and rarity against the
-  source's template counts in Redis (engine.stream.tally), weighed by the evidence rule on the lines `logpt
-  detect` weighs (a severity or a surprise); a source's first HOLD_RECORDS records are judged later, against
-  the counts of its first HOLD_RECORDS or of all of it when it went quiet first (engine.stream.hold).
+  session's scoring puts it in: engine.detect.incremental; without a detector, the pretrained sequence model
+  against the source's templates so far: engine.stream.pretrained), severity, unusual text (the line model,
+  z against the source's templates so far), and bursts and rarity against the source's template counts in
+  Redis (engine.stream.tally), weighed by the evidence rule on the lines `logpt detect` weighs (a severity, a
+  surprise or unusual text); a source's first `hold_records` records are judged later, against the counts of
+  its first `hold_records` or of all of it when it went quiet first (engine.stream.hold).
 
 Exactly once, per entry: a Lua script (engine.stream.apply) applies an entry's effects (its key appended to its
 session's context and counted, its flag `XADD`ed to `{stream}:flags` with the why) only if the entry's marker

@@ -14,7 +14,10 @@ log, and HDFS-like volume: --lines records of which 4% are anomalous (templates 
    duplicated = entries flagged twice (both must be 0).
 
     python -m tests.benchmarks.bench_stream [--lines 1000000] [--rate 5000] [--claim-ms 5000] [--consumers 1,2]
-                                            [--block 16] [--trained-size] [--components 200]
+                                            [--block 16] [--trained-size] [--components 200] [--cluster]
+
+`--cluster`: every run on a local Redis Cluster of three nodes (tests/engine/stream/local_cluster.py) instead of
+one redis-server; the consumers and the bench connect as `logpt serve` does (a cluster client from a node).
     python -m tests.benchmarks.bench_stream --parity FILES... [--detectors DIR]   # parity with `logpt detect`
 
 The detector has random weights (its flags are noise, its cost is real): a 1-layer, 16-wide model with a
@@ -45,16 +48,18 @@ from engine.lm.config import GPTConfig
 from engine.lm.model import GPT
 from engine.logs.formats import detect_format
 from engine.logs.templates import TemplateMiner
+from engine.stream import HOLD_RECORDS, connect
 from engine.stream.ship import ship_files
 from tests.engine.detect.test_pipeline import random_detector, syslog
+from tests.engine.stream.local_cluster import LocalCluster
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 NOVEL = "Nov 21 11:00:00 web-01 kernel: BUG: unable to handle page fault for address {n}"
 CONSUMER = (
-    "import sys, redis; from pathlib import Path; from engine.detect import Detector; "
+    "import sys; from pathlib import Path; from engine.detect import Detector; from engine.stream import connect; "
     "from engine.detect.evidence import EvidenceRule; from engine.logs.formats import detect_format; "
-    "from engine.stream.serve import Consumer, pipeline_for, serve; c = redis.Redis.from_url(sys.argv[1]); "
+    "from engine.stream.serve import Consumer, pipeline_for, serve; c = connect(sys.argv[1]); "
     "fmt = detect_format([sys.argv[4]]).format; "
     "serve(Consumer(c, pipeline_for(Detector.load(Path(sys.argv[2])), fmt, EvidenceRule('combined')), "
     "name=sys.argv[3], batch=500, claim_idle_ms=int(sys.argv[5])), lambda: False)"
@@ -83,8 +88,32 @@ def records(n: int, seed: int = 0, components: int = 0) -> list[str]:
     return lines
 
 
-def consumer(url: str, bundle: Path, name: str, sample: str, claim_ms: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CONSUMER, url, str(bundle), name, sample, str(claim_ms)], cwd=ROOT)
+# `logpt serve` without --detector (the pretrained sequence model, the line model), its hold of argv[2] records
+SERVE_PRETRAINED = (
+    "import sys; from engine.stream import connect; from engine.detect.evidence import EvidenceRule; "
+    "from engine.detect.textseq import find_text_seq; from engine.detect.unusual import find_line_lm; "
+    "from engine.logs.formats import detect_format; from engine.stream.serve import Consumer, pipeline_for, serve; "
+    "c = connect(sys.argv[1]); fmt = detect_format([sys.argv[4]]).format; "
+    "p = pipeline_for(None, fmt, EvidenceRule('combined'), line_lm=find_line_lm(), sequence=find_text_seq()); "
+    "serve(Consumer(c, p, name=sys.argv[3], batch=500, claim_idle_ms=int(sys.argv[5]), "
+    "hold_records=int(sys.argv[2])), lambda: False)"
+)
+HELD_FILE = Path("/work/shared/datasets/loghub/Linux/Linux_2k.log")
+
+
+def consumer(url: str, bundle: Path | str, name: str, sample: str, claim_ms: int,
+             code: str = CONSUMER) -> subprocess.Popen:  # fmt: skip
+    return subprocess.Popen([sys.executable, "-c", code, url, str(bundle), name, sample, str(claim_ms)], cwd=ROOT)
+
+
+def client_of(url: str) -> redis.Redis:
+    """A client for one Redis or, given a cluster node, the cluster (as `logpt ship` and `logpt serve` connect)."""
+    return connect(url, needed_by="the bench")  # type: ignore[return-value]
+
+
+def redis_pids(server: RedisServer | LocalCluster) -> list[int]:
+    """The redis-server processes (a cluster's nodes)."""
+    return [p.pid for p in (server.processes if isinstance(server, LocalCluster) else [server.process]) if p]
 
 
 def done(client: redis.Redis) -> int:
@@ -101,11 +130,11 @@ def wait_done(client: redis.Redis, total: int, timeout: float = 3600) -> float:
     raise TimeoutError("the consumers did not finish")
 
 
-def backlog(server: RedisServer, log: Path, bundle: Path, n: int, consumers: int,
+def backlog(server: RedisServer | LocalCluster, log: Path, bundle: Path, n: int, consumers: int,
             total: int) -> tuple[float, float, float]:  # fmt: skip
     """Records per second, and the consumers' and redis-server's CPU seconds per record over the same span (Linux;
     less swayed by a busy machine)."""
-    client = redis.Redis.from_url(server.url)
+    client = client_of(server.url)
     client.flushall()
     ship_files(client, [log], once=True)
     client.xgroup_create("logs", "detect", id="0")
@@ -114,10 +143,10 @@ def backlog(server: RedisServer, log: Path, bundle: Path, n: int, consumers: int
     try:
         while len(client.xinfo_consumers("logs", "detect")) < consumers:  # loaded and reading: the clock starts
             time.sleep(0.01)
-        redis_pid = server.process.pid if server.process is not None else -1
-        cpu, redis_cpu = -sum(cpu_seconds(p.pid) for p in procs), -cpu_seconds(redis_pid)
+        pids = redis_pids(server)
+        cpu, redis_cpu = -sum(cpu_seconds(p.pid) for p in procs), -sum(map(cpu_seconds, pids))
         seconds = wait_done(client, total)
-        cpu, redis_cpu = cpu + sum(cpu_seconds(p.pid) for p in procs), redis_cpu + cpu_seconds(redis_pid)
+        cpu, redis_cpu = cpu + sum(cpu_seconds(p.pid) for p in procs), redis_cpu + sum(map(cpu_seconds, pids))
     finally:
         for p in procs:
             p.kill()
@@ -134,12 +163,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def offered(server: RedisServer, lines: list[str], bundle: Path, rate: int, consumers: int, claim_ms: int,
-            kill_after: float | None = None) -> dict[str, float]:  # fmt: skip
-    client = redis.Redis.from_url(server.url)
+def offered(server: RedisServer | LocalCluster, lines: list[str], bundle: Path | str, rate: int, consumers: int,
+            claim_ms: int, kill_after: float | None = None, code: str = CONSUMER) -> dict[str, float]:  # fmt: skip
+    client = client_of(server.url)
     client.flushall()
     client.xgroup_create("logs", "detect", id="0", mkstream=True)
-    procs = [consumer(server.url, bundle, f"c{i}", lines[0], claim_ms) for i in range(consumers)]
+    procs = [consumer(server.url, bundle, f"c{i}", lines[0], claim_ms, code) for i in range(consumers)]
     while len(client.xinfo_consumers("logs", "detect")) < consumers:  # loaded and reading: the load starts
         time.sleep(0.01)
     stop, sent = threading.Event(), [0]
@@ -170,7 +199,7 @@ def offered(server: RedisServer, lines: list[str], bundle: Path, rate: int, cons
                 break
             time.sleep(0.05)
     feeder.join()
-    wait_done(redis.Redis.from_url(server.url), len(lines))
+    wait_done(client_of(server.url), len(lines))
     for p in procs:
         p.kill()
         p.wait()
@@ -179,6 +208,9 @@ def offered(server: RedisServer, lines: list[str], bundle: Path, rate: int, cons
     latency = sorted(
         int(fid.decode().split("-")[0]) - int(e.split("-")[0]) for (fid, _f), e in zip(flags, entries, strict=True)
     )
+    held = sorted(int(fid.decode().split("-")[0]) - int(f[b"entry"].decode().split("-")[0])
+                  for fid, f in flags if b"(judged at the source's record" in f[b"why"])  # fmt: skip  # held
+    held_q = held[int(0.95 * (len(held) - 1))] if held else float("nan")
     ids = [i.decode() for i, _ in client.xrange("logs")]
     pipe = client.pipeline(transaction=False)
     for i in ids:
@@ -186,7 +218,19 @@ def offered(server: RedisServer, lines: list[str], bundle: Path, rate: int, cons
     lost = sum(1 for ok in pipe.execute() if not ok)
     q = lambda p: latency[int(p * (len(latency) - 1))]  # noqa: E731
     return {"p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "lost": lost, "dup": len(entries) - len(set(entries)),
-            "recovery": recovery, "flags": len(flags)}  # fmt: skip
+            "recovery": recovery, "flags": len(flags), "held_p95": held_q, "held_max": held[-1] if held else float("nan"),
+            "held_flags": len(held)}  # fmt: skip
+
+
+def held_runs(server: RedisServer | LocalCluster, rate: int) -> None:
+    """The time to a flag for a new source, with its first HOLD_RECORDS records held and with none held: HELD_FILE
+    offered at `rate` as one new source to `logpt serve` without --detector (the pretrained models)."""
+    lines = HELD_FILE.read_text(errors="replace").splitlines()
+    for hold in (HOLD_RECORDS, 0):
+        r = offered(server, lines, str(hold), rate, 1, 30_000, code=SERVE_PRETRAINED)
+        print(f"| {HELD_FILE.name} at {rate:,}/s, new source, hold {hold:,}: time to a flag P50 / P95 / max | "
+              f"{r['p50']:.0f} / {r['p95']:.0f} / {r['p99']:.0f} (P99) ms, {r['flags']} flags; the {r['held_flags']} "
+              f"judged at the release: P95 {r['held_p95']:.0f}, max {r['held_max']:.0f} ms | – |")  # fmt: skip
 
 
 def main() -> None:
@@ -201,6 +245,9 @@ def main() -> None:
     parser.add_argument("--trained-size", action="store_true", help="a detector of logpt train detector's size")
     parser.add_argument("--components", type=int, default=0,
                         help="programs the records are spread over (that many sessions); 0: the log's own 4")
+    parser.add_argument("--held-rates", default="10000,200",
+                        help="with --runs held: the rates HELD_FILE is offered at, held and not (records/s)")
+    parser.add_argument("--cluster", action="store_true", help="on a local Redis Cluster of three nodes")
     parser.add_argument("--parity", nargs="+", type=Path, metavar="FILE",
                         help="only the parity run (tests/benchmarks/stream_parity.py) on these files")
     parser.add_argument("--detectors", type=Path, help="with --parity: keep (and reuse) self-trained detectors here")
@@ -212,7 +259,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        server = RedisServer(folder)
+        server = LocalCluster(folder) if args.cluster else RedisServer(folder)
         server.start()
         try:
             history = syslog(2000, seed=9)
@@ -240,6 +287,8 @@ def main() -> None:
             if r is not None:
                 print(f"| {args.rate:,}/s offered, 1 consumer: latency P50 / P95 / P99 | {r['p50']:.0f} / {r['p95']:.0f} / "
                   f"{r['p99']:.0f} ms; lost {r['lost']}, duplicated {r['dup']} | P50 45 ms, P95 < 200 ms |")  # fmt: skip
+                print(f"| … the flags held among the source's first {HOLD_RECORDS:,} records | {r['held_flags']} flags: "
+                      f"P95 {r['held_p95']:.0f} ms, max {r['held_max']:.0f} ms | – |")  # fmt: skip
             r = (
                 offered(server, part, bundle, args.rate, 2, args.claim_ms, kill_after=5.0)
                 if "kill" in args.runs
@@ -249,6 +298,8 @@ def main() -> None:
                 print(f"| {args.rate:,}/s, 2 consumers, one killed (-9) | recovery {r['recovery']:.1f} s (claim idle "
                   f"{args.claim_ms / 1000:g} s); lost {r['lost']}, duplicated {r['dup']}; P95 {r['p95']:.0f} ms "
                   f"| recovery < 30 s, zero loss |")  # fmt: skip
+            for rate in [int(r) for r in args.held_rates.split(",")] if "held" in args.runs else ():
+                held_runs(server, rate)
         finally:
             server.stop()
 
