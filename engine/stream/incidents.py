@@ -263,7 +263,7 @@ def _entries_of(client: object, stream: str, source: bytes, start: str, want: in
     `want` entries, doubling (other sources' entries interleave), at most `scan` entries read."""
     read = 0
     while read < scan:
-        count = min(want, PAGE, scan - read)
+        count = max(1, min(want, PAGE, scan - read))  # want ≤ 0: an incident whose first line is below `lo` (line 0)
         want *= 2
         if backwards:
             page = client.xrevrange(stream, max=start, min="-", count=count)  # type: ignore[attr-defined]

@@ -179,7 +179,7 @@ def offered(server: RedisServer | LocalCluster, lines: list[str], bundle: Path |
             due = int((time.perf_counter() - t0) * rate)
             pipe = client.pipeline(transaction=False)
             for line in lines[i : min(due, len(lines))]:
-                pipe.xadd("logs", {"source": "bench", "line": i, "text": line})
+                pipe.xadd("logs", {"source": "bench", "line": i + 1, "text": line})  # 1-based, as `ship`
                 i += 1
             pipe.execute()
             sent[0] = i

@@ -284,6 +284,9 @@ def test_lines_are_read_back_per_source_and_flagged_records_stand_in_for_trimmed
     assert read_lines(client, "logs", inc, 30, 75) == {n: want[n] for n in range(30, 76)}
     assert read_lines(client, "logs", inc, 30, 500) == {n: want[n] for n in range(30, 101)}  # up to the rotation
     assert read_lines(client, "logs", inc, 30, 75, scan=30) == {n: want[n] for n in range(40, 60)}  # 30 entries a way
+    zero = client.xadd("logs", {"source": "zero.log", "line": 0, "text": "line 0"})  # an entry naming line 0 (not
+    bare = Claimed(zero.decode(), "zero.log", 0, 0, 1, 0, 0, (KeptFlag(0, zero.decode(), "w", "novel", "line 0"),))  # `ship`'s): its incident is read from line 1
+    assert read_lines(client, "logs", bare, 1, 20) == {}  # it failed: XREVRANGE count 0
     client.xtrim("logs", maxlen=0)  # trimmed: the kept flagged records are what is left to analyse
     incidents = closer(redis_server.url, "c")
     fields = dict(zip(*[iter(incidents.analyse(inc))] * 2, strict=True))
