@@ -53,7 +53,6 @@ TEXT_KEPT = 500  # characters of a flagged record kept with it (analysed when th
 CLOSE_EVERY_S = 1.0  # how often a consumer looks for quiet incidents
 BUSY_SHARE = 0.1  # while entries wait, closing takes at most this share of a consumer's time (the rest wait in Redis)
 CLOSE_AT_ONCE = 4  # incidents one look claims at most (each is analysed between two batches)
-SHOWN_FLAGS = 5  # flagged lines listed in an incident's entry rows
 SIGNATURE_LINE = re.compile(re.escape(SIGNATURE_FIELD) + r"\s*(.+?)(?: \(\d+ lines? from line \d+\))?$", re.MULTILINE)
 
 # Lua spliced into APPLY (engine.stream.apply) before its loop; `join_incident(id, inc)` runs for each applied
