@@ -90,10 +90,10 @@ def summarize(
     """Mine every record and return its templates, most frequent first.
 
     A record without a level gets the one its words suggest (`LevelGuess`)."""
-    tally, level_of = TemplateTally(), LevelGuess()
+    tally, guess = TemplateTally(), LevelGuess()
     for record in records:
         shape = digit_shape(record.message)
-        tally.add(miner.add(record.message, shape), record, level_of(record, shape))
+        tally.add(miner.add(record.message, shape), record, guess(record, shape))
         if on_record is not None:
             on_record(record)
     return tally.summaries(miner)
