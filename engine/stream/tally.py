@@ -38,7 +38,7 @@ BUCKET_TTL_S = 2 * 86_400
 # several per entry, and each source's `:last` in one HSET. KEYS[4] is the `{stream}:tally:` prefix and ARGV[4]
 # the buckets' time to live.
 COLLECT = """
-local t_n, t_b, t_last, t_runs, t_lo, t_hi, t_sev = {}, {}, {}, {}, {}, {}, {}
+local t_n, t_b, t_last, t_runs, t_sev = {}, {}, {}, {}, {}
 local function tally_run(src, k, bucket)
   local last = t_last[src]
   if last[k] == nil then
@@ -66,16 +66,17 @@ local function tally_add(src, key, b, severe)
   here[key] = (here[key] or 0) + 1
   tally_run(src, key, str[b])
   tally_run(src, 0, str[b])
-  local at = tonumber(string.sub(str[b], 2))
-  if t_lo[src] == nil or at < t_lo[src] then t_lo[src] = at end
-  if t_hi[src] == nil or at > t_hi[src] then t_hi[src] = at end
 end
 """
 FLUSH = """
 for src, n in pairs(t_n) do
   local base = KEYS[4] .. str[src]
   for k, v in pairs(n) do redis.call('HINCRBY', base .. ':n', k == 0 and '' or str[k], v) end
+  local lo, hi = nil, nil  -- the batch's lowest and highest bucket number: over its few buckets, not per entry
   for b, here in pairs(t_b[src]) do
+    local at = tonumber(string.sub(str[b], 2))
+    if lo == nil or at < lo then lo = at end
+    if hi == nil or at > hi then hi = at end
     local bk = base .. ':b:' .. str[b]
     for k, v in pairs(here) do redis.call('HINCRBY', bk, str[k], v) end
     redis.call('EXPIRE', bk, tonumber(ARGV[4]))
@@ -90,9 +91,9 @@ for src, n in pairs(t_n) do
   end
   for i = 1, #last, 1000 do redis.call('HSET', base .. ':last', unpack(last, i, math.min(i + 999, #last))) end
   local span = redis.call('HMGET', base .. ':span', 'lo', 'hi')
-  local lo, hi = tonumber(span[1]), tonumber(span[2])
-  redis.call('HSET', base .. ':span', 'lo', string.format('%d', (lo and lo < t_lo[src]) and lo or t_lo[src]),
-             'hi', string.format('%d', (hi and hi > t_hi[src]) and hi or t_hi[src]))
+  local was_lo, was_hi = tonumber(span[1]), tonumber(span[2])
+  redis.call('HSET', base .. ':span', 'lo', string.format('%d', (was_lo and was_lo < lo) and was_lo or lo),
+             'hi', string.format('%d', (was_hi and was_hi > hi) and was_hi or hi))
   if t_sev[src] > 0 then redis.call('HINCRBY', base .. ':span', 'severe', t_sev[src]) end
 end
 """
