@@ -35,6 +35,7 @@ from logpt_tui.explorer.settings import BATCH
 
 if TYPE_CHECKING:
     from engine.detect.pipeline import SessionBook
+    from engine.logs.formats.record import Record
     from engine.logs.formats.spec import LogFormat
     from engine.logs.templates import TemplateMiner
     from engine.logs.templates.table import KeyedMiner
@@ -64,11 +65,8 @@ class WorkerMining:
     writing: threading.Lock = field(default_factory=threading.Lock)  # the one writer, a batch
 
     def mine(self, block: Callable[[int, int], list[str]], total: int, fmt: LogFormat) -> bool:
-        """Mine the next batch of the file's `total` lines; False when all are mined or the flag engine took over.
-
-        Records are parsed as the session book parses them: continuation lines join their record (one key on
-        all its lines), and a batch's last record waits for the next batch, where it may go on."""
-        from engine.logs.formats import parse_lines  # noqa: PLC0415
+        """Mine the next batch of the file's `total` lines (`mine_batch`: a record's key on all its lines); False
+        when all are mined or the flag engine took over."""
         from engine.logs.templates import TemplateMiner  # noqa: PLC0415
 
         with self.writing:
@@ -77,11 +75,9 @@ class WorkerMining:
                 return False
             if self.miner is None:
                 self.fmt, self.miner = fmt, TemplateMiner()
-            miner, stop = self.miner, min(total, start + BATCH)
-            records = list(parse_lines(block(start, stop), self.fmt, first_line=start + 1))  # type: ignore[arg-type]
-            if stop < total and len(records) > 1:
-                records.pop()  # the last record may go on past this batch: it is mined with the next
-            keys = [key for r in records for key in [sys.intern(str(miner.add(r.message)))] * (r.end_line - r.line + 1)]
+            miner = self.miner
+            keyed = mine_batch(miner, block, start, total, self.fmt)  # type: ignore[arg-type]
+            keys = [key for r, k in keyed for key in [k] * (r.end_line - r.line + 1)]
             counts = {str(key): count for key, count in miner.counts.items()}
             texts = {str(t.key): t.text for t in miner.templates()}
             with self.lock:
@@ -160,16 +156,10 @@ class PastCap:
             return self._mine(block, total)
 
     def _mine(self, block: Callable[[int, int], list[str]], total: int) -> bool:
-        from engine.logs.formats import parse_lines  # noqa: PLC0415
-
         start = self.first + len(self.key_ids)
         if start >= total:
             return False
-        stop = min(total, start + BATCH)
-        records = list(parse_lines(block(start, stop), self.book.pipeline.fmt, first_line=start + 1))
-        if stop < total and len(records) > 1:
-            records.pop()  # the last record may go on past this batch: it is mined with the next
-        ids, keyed = [], [(r, str(self.miner.add(r.message))) for r in records]
+        ids, keyed = [], mine_batch(self.miner, block, start, total, self.book.pipeline.fmt)
         for record, key in keyed:
             key_id = self.ids.setdefault(key, len(self.ids))
             ids += [key_id] * (record.end_line - record.line + 1)
@@ -266,6 +256,21 @@ class BookMining:
             self._names = (published.epoch, list(tally.ids))  # ids are numbered in order: a key's id is its place
         names = self._names[1]
         return published.texts.get(names[key_id]) if 0 <= key_id < len(names) else None
+
+
+def mine_batch(
+    miner: TemplateMiner | KeyedMiner, block: Callable[[int, int], list[str]], start: int, total: int, fmt: LogFormat
+) -> list[tuple[Record, str]]:
+    """The records of the batch of the file's `total` lines from 0-based line `start`, each with the key `miner`
+    gives it. Records are parsed as the session book parses them: continuation lines join their record, and a
+    batch's last record waits for the next batch, where it may go on."""
+    from engine.logs.formats import parse_lines  # noqa: PLC0415
+
+    stop = min(total, start + BATCH)
+    records = list(parse_lines(block(start, stop), fmt, first_line=start + 1))
+    if stop < total and len(records) > 1:
+        records.pop()  # the last record may go on past this batch: it is mined with the next
+    return [(r, sys.intern(str(miner.add(r.message)))) for r in records]
 
 
 def record_lines(key_ids: array, key_id: int, start: int, stop: int) -> list[int]:
