@@ -4,12 +4,18 @@ leaves out: reading (engine.stream.serve) and judging. `Stats`: what a consumer 
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from engine.logs.formats.record import Record
 from engine.logs.sessions import Session
 from engine.stream import MAX_RECORD_BYTES
+
+if TYPE_CHECKING:
+    from engine.detect.evidence import Evidence
 
 
 @dataclass
@@ -30,6 +36,13 @@ class Parsed:
     seen: list[tuple[str, str, str, bool]]  # per record of `keyed`: its source, key, bucket and whether it is a minute
     sessions: list[Session]  # the batch's sessions, a source's apart from another's
     names: list[str]  # each session's name, `source|session id`
+
+
+def verdict_fields(found: Sequence[Evidence], why_after: str = "") -> list[object]:
+    """A flag's score, why (its evidence's details, then `why_after`), evidence (JSON) and evidence kinds
+    (comma-separated), as its fields are written to the flags stream and its incident (engine.stream.apply)."""
+    return [sum(e.weight for e in found), "; ".join(e.detail for e in found) + why_after,
+            json.dumps([[e.kind, e.weight, e.detail] for e in found]), ",".join(dict.fromkeys(e.kind for e in found))]
 
 
 Raw = list[tuple[bytes, dict[bytes, bytes]]]  # a read's entries: (id, fields)

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from engine.detect.evidence import EvidenceRule, Surprise, weigh
+from engine.stream.entries import verdict_fields
 from engine.stream.incidents import JOIN
 from engine.stream.tally import Counts, StreamTally, read_counts
 
@@ -136,10 +137,8 @@ def judge_held(items: Sequence[list], counts: Counts, totals: dict[str, int], ru
         found = weigh(counts.records, key, surprise, tuple(severity) if severity else None, tally, rule,
                       rare_is_common=common, overstated=overstated, unusual=unusual.get(key))  # fmt: skip
         if rule.flags(found):
-            why = "; ".join(e.detail for e in found) + f" (judged at the source's record {counts.records:,})"
-            flags.append([entry_id, line, text, key, sum(e.weight for e in found), why,
-                          json.dumps([[e.kind, e.weight, e.detail] for e in found]),
-                          ",".join(dict.fromkeys(e.kind for e in found))])  # fmt: skip
+            judged = f" (judged at the source's record {counts.records:,})"
+            flags.append([entry_id, line, text, key, *verdict_fields(found, judged)])
     return flags
 
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -48,7 +47,7 @@ from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session
 from engine.stream import HOLD_MAX_S, HOLD_RECORDS, backoff, migrate, tagged, wrong_type
 from engine.stream.apply import Applier, Batch
-from engine.stream.entries import Ahead, Entry, Parsed, Stats, as_entry
+from engine.stream.entries import Ahead, Entry, Parsed, Stats, as_entry, verdict_fields
 from engine.stream.hold import Holds, held_item
 from engine.stream.incidents import IncidentConfig, Incidents
 from engine.stream.pretrained import PretrainedSequence, SourceTemplates, SourceUnusual, said, text_of
@@ -267,10 +266,7 @@ class Consumer:
             found = weigh(tally.lines if tally else 0, key, surprise, severity, tally or no_counts, rule,
                           overstated=entry.source in overstated, unusual=odd)  # fmt: skip
             if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
-                batch.flags.append([at(entry.source), at(key), entry.line, entry.text[:4000],
-                                    sum(e.weight for e in found), "; ".join(e.detail for e in found),
-                                    json.dumps([[e.kind, e.weight, e.detail] for e in found]),
-                                    ",".join(dict.fromkeys(e.kind for e in found))])  # fmt: skip
+                batch.flags.append([at(entry.source), at(key), entry.line, entry.text[:4000], *verdict_fields(found)])
                 rows[k][1] = len(batch.flags)
         return batch
 
