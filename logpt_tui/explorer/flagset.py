@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import platformdirs
 
+from engine.detect.bookbytes import book_bytes
 from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
 from logpt_tui.explorer.heap import release_free_heap
 from logpt_tui.explorer.mining import Published
@@ -312,8 +313,6 @@ class FlagEngine:
 
     def _at_cap(self, book: SessionBook) -> bool:
         """Whether the book may take no more lines: the memory cap is reached (said once, as a notice)."""
-        from engine.detect.bookbytes import book_bytes  # noqa: PLC0415
-
         if self.capped_at is None and book_bytes(book) > self.cap_mb * 2**20:
             self.capped_at = book.lines
             self.notice = (f"detector: lines after {book.lines:,} not judged: its sessions would pass the "

@@ -105,9 +105,10 @@ class TemplateState:
     def past_cap_left(self, total: int) -> bool:
         """The view reads a book that reached its memory cap and the lines past it are not all mined yet."""
         source = self.source
-        past = source.past_cap() if isinstance(source, BookMining) else None
-        published = source.engine.published if isinstance(source, BookMining) else None
-        return published is not None and published.capped and (past is None or past.first + past.mined() < total)
+        if not isinstance(source, BookMining) or not source.engine.published.capped:
+            return False
+        past = source.past_cap()
+        return past is None or past.first + past.mined() < total
 
     def hand_over(self) -> WorkerMining | None:
         """The flag engine's book is ready: the worker's mining, if the view has one, stops and is returned for the
