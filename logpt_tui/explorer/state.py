@@ -135,6 +135,11 @@ class TemplateState:
         source = self.source
         return source.snapshot() if source is not None else (0, {}, {})
 
+    def template_of(self, line: int) -> str | None:
+        """The template text of a 0-based line's record, if mined."""
+        source = self.source
+        return source.template_of(line) if source is not None else None
+
     def reset(self) -> None:
         """The file was replaced: mining starts over (a worker still mining the old file stops)."""
         with self.lock:

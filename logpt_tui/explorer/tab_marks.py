@@ -192,7 +192,7 @@ class MarksMixin:
         if self.source.names is not None:  # a merged view: the row's own file and line
             k, own = self.source.origin(line)
             record["source"], record["source_line"] = str(self.source.paths[k]), own + 1
-        template = texts.source.template_of(line) if texts.source is not None else None
+        template = texts.template_of(line)
         if template is not None:
             record["template"] = template
         flag = self.state.flags.found.get(line)
