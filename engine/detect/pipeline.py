@@ -354,7 +354,7 @@ class SessionBook:
             surprise = surprises.get(line)
             key, severity = entry or (surprise.key if surprise else keys_of.get(line, ""), None)
             evidence, score, reason = weighed(line, key, surprise, severity)
-            if rule.flags(evidence):
+            if reason:  # the weigher gives a reason exactly where the rule flags the evidence
                 expected = tuple(templates.get(k, k) for k in surprise.expected[:3]) if surprise else ()
                 flags.append(Flag(line, surprise.session if surprise else "", templates.get(key, key), reason, expected,
                                   evidence, score, key))  # fmt: skip
