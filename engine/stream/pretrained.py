@@ -47,15 +47,12 @@ class SourceTemplates:
         self.client, self.prefix = client, prefix  # `{stream}:tally:`
         self.stored: dict[str, dict[str, None]] = {}  # source → its keys in Redis when last read
 
-    def update(self, batch: Mapping[str, set[str]]) -> dict[str, list[str]]:
-        """Per source of the batch, its keys: Redis's (one round trip, a second when a source has new ones) and the
+    def update(self, batch: Mapping[str, set[str]], fields: Mapping[str, int]) -> dict[str, list[str]]:
+        """Per source of the batch, its keys: Redis's (read again, in one round trip, only for the sources whose
+        `fields`, the number of fields of their counts in Redis (engine.stream.tally.Counts.fields), grew) and the
         batch's."""
         sources = list(batch)
-        pipe = self.client.pipeline(transaction=False)  # type: ignore[attr-defined]
-        for source in sources:
-            pipe.hlen(f"{self.prefix}{source}:n")
-        stale = [s for s, n in zip(sources, pipe.execute(), strict=True)
-                 if max(0, int(n) - 1) != len(self.stored.get(s, ()))]  # fmt: skip  # "" counts the source's records
+        stale = [s for s in sources if max(0, fields.get(s, 0) - 1) != len(self.stored.get(s, ()))]  # "": the source's
         if stale:
             pipe = self.client.pipeline(transaction=False)  # type: ignore[attr-defined]
             for source in stale:

@@ -237,7 +237,8 @@ class Consumer:
         batch = Batch(entries=[[e.id, 0, 0, 0, 0, 0] for e in entries])
         at, rows = batch.at, batch.entries
         keys_of = {record.line: key for record, key in p.keyed}
-        templates = self.templates_of(p) if self.pretrained is not None or self.unusual is not None else {}
+        (counts, holding, overstated, fields), no_counts = self.counts_of(p), FileTally()  # no_counts: an entry no record
+        templates = self.templates_of(p, fields) if self.pretrained is not None or self.unusual is not None else {}
         surprises = self.surprises(p.sessions, p.names, templates)
         for session, name in zip(p.sessions, p.names, strict=True):
             place = at(name)
@@ -247,7 +248,6 @@ class Consumer:
         for (record, key), (source, _key, bucket, timed) in zip(p.keyed, p.seen, strict=True):  # the script counts
             rows[record.line][2:6] = (at(source), at(key), at(bucket), int(overstating(p.severities.get(record.line))))
             buckets[record.line] = (bucket, timed)
-        (counts, holding, overstated), no_counts = self.counts_of(p), FileTally()  # no_counts: an entry no record
         unusual = {s: self.unusual.of(s, keys) for s, keys in templates.items()} if self.unusual is not None else {}
         for k, entry in enumerate(entries):
             key, surprise, severity = keys_of.get(k, ""), surprises.get(k), p.severities.get(k)
@@ -270,11 +270,12 @@ class Consumer:
                 rows[k][1] = len(batch.flags)
         return batch
 
-    def counts_of(self, parsed: Parsed) -> tuple[dict[int, StreamTally], set[str], set[str]]:
+    def counts_of(self, parsed: Parsed) -> tuple[dict[int, StreamTally], set[str], set[str], dict[str, int]]:
         """Entry index → its source's counts so far (engine.stream.tally), Redis's before the batch read in one
         round trip for the (bucket, key) pairs the batch holds; the sources whose candidates are held (fewer
-        than `hold_records` records before the batch; `crossed`: those of them the batch brings there); and those
-        whose level field over-states so far, the batch included."""
+        than `hold_records` records before the batch; `crossed`: those of them the batch brings there); those
+        whose level field over-states so far, the batch included; and per source its counts' fields in Redis
+        (`Counts.fields`: `templates_of` reads the keys again only when they grew)."""
         wants: dict[str, set[tuple[str, str]]] = {}
         severe: dict[str, int] = {}
         for (record, _key), (source, key, bucket, _timed) in zip(parsed.keyed, parsed.seen, strict=True):
@@ -285,14 +286,17 @@ class Consumer:
         found = tallies(counts, parsed.seen)
         self.crossed = [source for source in holding if counts[source].records >= self.hold_records]
         overstated = {s for s, c in counts.items() if c.overstated(self.pipeline.rule, severe.get(s, 0))}
-        return {record.line: tally for (record, _key), tally in zip(parsed.keyed, found, strict=True)}, holding, overstated
+        fields = {s: c.fields for s, c in counts.items()}
+        return ({record.line: tally for (record, _key), tally in zip(parsed.keyed, found, strict=True)}, holding,
+                overstated, fields)  # fmt: skip
 
-    def templates_of(self, parsed: Parsed) -> dict[str, list[str]]:
-        """Each source of the batch → its template keys so far, the batch's included (engine.stream.pretrained)."""
+    def templates_of(self, parsed: Parsed, fields: dict[str, int]) -> dict[str, list[str]]:
+        """Each source of the batch → its template keys so far, the batch's included (engine.stream.pretrained);
+        `fields`: `counts_of`'s."""
         batch: dict[str, set[str]] = {}
         for source, key, _bucket, _timed in parsed.seen:
             batch.setdefault(source, set()).add(key)
-        return self.templates.update(batch)
+        return self.templates.update(batch, fields)
 
     def steps(self, sessions: list[Session], names: list[str]) -> list[Step]:
         """Each session's new keys after its keys so far: their count and the last `context` of them (one

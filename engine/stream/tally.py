@@ -112,6 +112,7 @@ class Counts:
     lo: int | None = None  # the lowest and highest bucket number so far (`:span`)
     hi: int | None = None
     severe: int = 0  # records whose level field says ERROR or worse (`:span`'s `severe`)
+    fields: int = 0  # `:n`'s fields: the source's template keys so far and "" (engine.stream.pretrained reads it)
 
     def overstated(self, rule: EvidenceRule, more: int = 0) -> bool:
         """Whether the source's level field over-states (`SessionBook.levels_overstated`), with `more` such records
@@ -137,6 +138,7 @@ def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str
         for field_name in (":n", ":active", ":last"):
             pipe.hmget(base + field_name, ["", *keys])
         pipe.hmget(base + ":span", ["lo", "hi", "severe"])
+        pipe.hlen(base + ":n")
         for bucket, in_it in by_bucket.items():  # a batch spans a few buckets: one call each
             pipe.hmget(f"{base}:b:{bucket}", in_it)
         plan.append((source, keys, by_bucket))
@@ -148,7 +150,7 @@ def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str
         counts = Counts(num(n[0]), num(active[0]), dict(zip(keys, map(num, n[1:]), strict=True)),
                         dict(zip(keys, map(num, active[1:]), strict=True)))  # fmt: skip
         counts.lo, counts.hi = (int(lo), int(hi)) if lo is not None and hi is not None else (None, None)
-        counts.severe = num(severe)
+        counts.severe, counts.fields = num(severe), int(next(replies))
         counts.last = {k: v.decode() for k, v in zip(["", *keys], last, strict=True) if v is not None}
         for bucket, in_it in by_bucket.items():
             counts.in_bucket.update(((bucket, k), num(v)) for k, v in zip(in_it, next(replies), strict=True))
