@@ -316,18 +316,19 @@ class Consumer:
         if not sessions or (self.scorer is None and self.pretrained is None):
             return {}
         steps, out = self.steps(sessions, names), dict[int, Surprise]()
+        sources = [name[: -len(s.id) - 1] for s, name in zip(sessions, names, strict=True)]  # `source|session id`
         if self.scorer is not None:
             found = self.scorer.advance(steps)
         else:
-            sources = [name[: -len(s.id) - 1] for s, name in zip(sessions, names, strict=True)]  # `source|session id`
             found = self.pretrained.advance(steps, sources, templates)  # type: ignore[union-attr]
-        for session, name, flagged in zip(sessions, names, found, strict=True):
+        for session, source, flagged in zip(sessions, sources, found, strict=True):
             for i, verdict in flagged.items():
                 surprise = surprise_at(session, i, verdict, pretrained=self.scorer is None)
                 if self.scorer is None:
-                    surprise = replace(surprise, detail=said(verdict, len(templates[name[: -len(session.id) - 1]])))
+                    surprise = replace(surprise, detail=said(verdict, len(templates[source])))
                 out.setdefault(session.lines[i], surprise)
         return out
+
 
 def serve(consumer: Consumer, stop: Callable[[], bool], on_turn: Callable[[Consumer], None] = lambda _c: None,
           *, threads: int | None = SCORING_THREADS) -> Stats:  # fmt: skip
