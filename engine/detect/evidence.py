@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -101,6 +101,17 @@ class EvidenceRule:
         """The most records a template may have in a file of `lines` lines and still be rare."""
         return max(self.rare_lines, self.rare_share * lines)
 
+    def overstates(self, severe: int, records: int) -> bool:
+        """Whether a level field that says ERROR or worse on `severe` of `records` records over-states
+        (`overstated_share`; which records count: `states_error`)."""
+        return severe > self.overstated_share * max(1, records)
+
+    def rare_is_common(self, counts: Collection[int], lines: int) -> bool:
+        """Whether so many records (`counts`: records per template, of a file of `lines` lines) are of rare
+        templates that rarity says nothing (`rare_common_share`)."""
+        limit = self.rare_count(lines)
+        return sum(n for n in counts if n <= limit) > self.rare_common_share * max(1, sum(counts))
+
     def flags(self, evidence: Sequence[Evidence]) -> bool:
         """The flag rule, for the pipeline and the stream consumer alike: evidence whose weights reach
         `threshold` (with "topk", any evidence at all)."""
@@ -122,6 +133,11 @@ class Surprise:
     unseen: bool
     expected: tuple[str, ...]  # keys the model expected most
     pretrained: bool = False  # said by the pretrained sequence model (engine.detect.textseq), not the file's own
+
+
+def states_error(severity: tuple[str, str] | None) -> bool:
+    """Whether a record's severity is one `EvidenceRule.overstates` counts: its level field says ERROR or worse."""
+    return severity is not None and severity[1].startswith("level field") and severity[0] != "WARN"
 
 
 def severity_of(record: Record) -> tuple[str, str] | None:

@@ -27,7 +27,16 @@ from dataclasses import dataclass
 
 from engine.detect.columns import IntColumn, KeyColumn, KeyTable
 from engine.detect.detector import Detector, SessionVerdict, Verdict, verdict_surprise
-from engine.detect.evidence import Evidence, EvidenceRule, FileTally, Incident, Surprise, incidents, severity_of
+from engine.detect.evidence import (
+    Evidence,
+    EvidenceRule,
+    FileTally,
+    Incident,
+    Surprise,
+    incidents,
+    severity_of,
+    states_error,
+)
 from engine.detect.fit import EpochReport
 from engine.detect.history import HISTORY_LINES, DetectConfig, key_records, self_train
 from engine.detect.scoring import rescore_from, suffix_start
@@ -361,19 +370,13 @@ class SessionBook:
         return flags
 
     def levels_overstated(self) -> bool:
-        """Whether this file's level field says ERROR or worse on so many lines that it over-states
-        (`EvidenceRule.overstated_share`)."""
-        severe = sum(n for (_, (level, how)), n in self.severe.counts().items()
-                     if how.startswith("level field") and level != "WARN")  # fmt: skip
-        return severe > self.pipeline.rule.overstated_share * max(1, self.tally.lines)
+        """Whether this file's level field says ERROR or worse on so many lines that it over-states (the rule's)."""
+        severe = sum(n for (_, severity), n in self.severe.counts().items() if states_error(severity))
+        return self.pipeline.rule.overstates(severe, self.tally.lines)
 
     def rare_is_common(self) -> bool:
-        """Whether so many of this file's records are of rare templates that rarity says nothing
-        (`EvidenceRule.rare_common_share`)."""
-        rule, counts = self.pipeline.rule, self.tally.counts
-        limit = rule.rare_count(self.tally.lines)
-        rare = sum(count for count in counts.values() if count <= limit)
-        return rare > rule.rare_common_share * max(1, sum(counts.values()))
+        """Whether so many of this file's records are of rare templates that rarity says nothing (the rule's)."""
+        return self.pipeline.rule.rare_is_common(list(self.tally.counts.values()), self.tally.lines)
 
     def incidents(self, flags: Sequence[Flag] | None = None) -> list[Incident]:
         """The flags grouped into incidents (flags close together reported once)."""

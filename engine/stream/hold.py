@@ -13,7 +13,7 @@ judged on all its counts, as `logpt detect` judges the file; a longer one's firs
 HOLD_RECORDS. The flags say when they were judged ("judged at the source's record N"). Where the line model
 weighs unusual text, every record of a held source is held (a template's z changes as the source's templates come)
 and at the release its template's z is taken against all the source's templates, as `logpt detect` takes it over
-the file; and whether the source's level field over-states (`EvidenceRule.overstated`) is asked of its counts then.
+the file; and whether the source's level field over-states (`EvidenceRule.overstates`) is asked of its counts then.
 
 Exactly once: PUSH is spliced into APPLY (under the entry's marker); RELEASE writes the flags (and joins them to
 incidents) and drops the items it judged only if the list still starts with the item the releaser read first:
@@ -114,18 +114,11 @@ def held_item(entry_id: str, line: int, key: str, text: str, severity: tuple[str
     return json.dumps([entry_id, line, key, text[:4000], list(severity) if severity else None, said, bucket, timed])
 
 
-def rare_is_common(totals: dict[str, int], records: int, rule: EvidenceRule) -> bool:
-    """`SessionBook.rare_is_common` over a source's counts (key → records; "" is the source's own)."""
-    limit = rule.rare_count(records)
-    counts = [n for key, n in totals.items() if key]
-    return sum(n for n in counts if n <= limit) > rule.rare_common_share * max(1, sum(counts))
-
-
 def judge_held(items: Sequence[list], counts: Counts, totals: dict[str, int], rule: EvidenceRule,
                unusual: Mapping[str, Unusual] | None = None) -> list[list]:  # fmt: skip
     """The flags of held items (as `held_item` wrote them) against the source's counts now: of those `logpt detect`
     weighs (a severity, a surprise, or a template whose text is `unusual` against the source's templates now)."""
-    common, overstated, unusual = rare_is_common(totals, counts.records, rule), counts.overstated(rule), unusual or {}
+    common, overstated, unusual = rule.rare_is_common([n for key, n in totals.items() if key], counts.records), counts.overstated(rule), unusual or {}
     span = counts.hi - counts.lo if counts.hi is not None and counts.lo is not None else 0
     flags = []
     for entry_id, line, key, text, severity, said, bucket, timed in items:

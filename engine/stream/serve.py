@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from engine.detect.evidence import EvidenceRule, FileTally, Surprise, weigh
+from engine.detect.evidence import EvidenceRule, FileTally, Surprise, states_error, weigh
 from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, surprise_at
 from engine.logs.formats.spec import LogFormat
@@ -52,7 +52,7 @@ from engine.stream.hold import Holds, held_item
 from engine.stream.incidents import IncidentConfig, Incidents
 from engine.stream.pretrained import PretrainedSequence, SourceTemplates, SourceUnusual, said, text_of
 from engine.stream.records import RecordReader
-from engine.stream.tally import BUCKET_TTL_S, StreamTally, overstating, read_counts, tallies
+from engine.stream.tally import BUCKET_TTL_S, StreamTally, read_counts, tallies
 
 BATCH_BYTES = 16 * 1024 * 1024  # a read asks for as many entries as fit this, judged by the largest entry seen lately
 FIRST_COUNT = 16  # entries asked for before any size is known; doubled while they fit
@@ -246,7 +246,7 @@ class Consumer:
                 rows[k] += (place, at(key))
         buckets = {}
         for (record, key), (source, _key, bucket, timed) in zip(p.keyed, p.seen, strict=True):  # the script counts
-            rows[record.line][2:6] = (at(source), at(key), at(bucket), int(overstating(p.severities.get(record.line))))
+            rows[record.line][2:6] = (at(source), at(key), at(bucket), int(states_error(p.severities.get(record.line))))
             buckets[record.line] = (bucket, timed)
         unusual = {s: self.unusual.of(s, keys) for s, keys in templates.items()} if self.unusual is not None else {}
         for k, entry in enumerate(entries):
@@ -280,7 +280,7 @@ class Consumer:
         severe: dict[str, int] = {}
         for (record, _key), (source, key, bucket, _timed) in zip(parsed.keyed, parsed.seen, strict=True):
             wants.setdefault(source, set()).add((bucket, key))
-            severe[source] = severe.get(source, 0) + overstating(parsed.severities.get(record.line))
+            severe[source] = severe.get(source, 0) + states_error(parsed.severities.get(record.line))
         counts = read_counts(self.client, f"{self.keys}:tally:", wants)
         holding = {source for source, c in counts.items() if c.records < self.hold_records}
         found = tallies(counts, parsed.seen)

@@ -117,12 +117,7 @@ class Counts:
     def overstated(self, rule: EvidenceRule, more: int = 0) -> bool:
         """Whether the source's level field over-states (`SessionBook.levels_overstated`), with `more` such records
         and the records counted since."""
-        return self.severe + more > rule.overstated_share * max(1, self.records)
-
-
-def overstating(severity: tuple[str, str] | None) -> bool:
-    """Whether a record's severity is one `SessionBook.levels_overstated` counts: its level field says ERROR or worse."""
-    return severity is not None and severity[1].startswith("level field") and severity[0] != "WARN"
+        return rule.overstates(self.severe + more, self.records)
 
 
 def read_counts(client: object, prefix: str, wants: dict[str, set[tuple[str, str]]]) -> dict[str, Counts]:
