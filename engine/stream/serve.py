@@ -78,7 +78,7 @@ class Consumer:
         block_ms: int = 100,
         claim_idle_ms: int = 30_000,
         incident_quiet_s: float = IncidentConfig.quiet_s,
-        read_ahead: bool = False,
+        read_ahead: bool = True,  # while alone: the next batch read and parsed while Redis applies this one
         hold_records: int = HOLD_RECORDS,  # a source's first records judged later (engine.stream.hold); 0: none
         hold_max_s: float = HOLD_MAX_S,  # … each at most this long after its source's first held record
     ) -> None:
@@ -104,8 +104,8 @@ class Consumer:
         self.count = min(batch, FIRST_COUNT)  # entries the next read asks for (bounded by BATCH_BYTES)
         self.recover = True  # first read this consumer's own pending entries (after a crash or a lost connection)
         self.busy = False  # the last read was full
-        # While entries wait and no other consumer reads, read the next batch before APPLY (`step`). Off unless asked:
-        # on the 2-core VM it cost ~10 µs of consumer CPU a record and gained no records/s (Redis had no idle core).
+        # While entries wait and no other consumer reads, read the next batch before APPLY (`step`): parsing it then
+        # runs beside Redis's script instead of after it (docs/benchmarks.md: 1M backlog, one consumer).
         self.read_ahead = read_ahead
         self._alone, self._alone_at = False, -1.0  # `alone`: its last answer, and when
         self.ahead: Ahead | None = None  # the batch read ahead and parsed, judged by the next step
