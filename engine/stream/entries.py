@@ -4,10 +4,10 @@ leaves out: reading (engine.stream.serve) and judging. `Stats`: what a consumer 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as quote
 from typing import TYPE_CHECKING
 
 from engine.logs.formats.record import Record
@@ -41,8 +41,19 @@ class Parsed:
 def verdict_fields(found: Sequence[Evidence], why_after: str = "") -> list[object]:
     """A flag's score, why (its evidence's details, then `why_after`), evidence (JSON) and evidence kinds
     (comma-separated), as its fields are written to the flags stream and its incident (engine.stream.apply)."""
-    return [sum(e.weight for e in found), "; ".join(e.detail for e in found) + why_after,
-            json.dumps([[e.kind, e.weight, e.detail] for e in found]), ",".join(dict.fromkeys(e.kind for e in found))]
+    return [sum(e.weight for e in found), "; ".join(e.detail for e in found) + why_after, evidence_json(found),
+            ",".join(dict.fromkeys(e.kind for e in found))]  # fmt: skip
+
+
+def evidence_json(found: Sequence[Evidence]) -> str:
+    """`json.dumps([[kind, weight, detail], ...])`, as the flags stream has it, written without a `json.dumps` call
+    per flag (~4 µs each, a third of a flag's cost in `logpt serve`): its strings by json's own escaping."""
+    return "[" + ", ".join(f"[{quote(e.kind)}, {number(e.weight)}, {quote(e.detail)}]" for e in found) + "]"
+
+
+def number(value: float) -> str:
+    """A weight as json writes it (a float by `float.__repr__`, numpy's too; an int as an int)."""
+    return float.__repr__(value) if isinstance(value, float) else int.__repr__(int(value))
 
 
 Raw = list[tuple[bytes, dict[bytes, bytes]]]  # a read's entries: (id, fields)
@@ -77,10 +88,15 @@ class Stats:
     batches: int = 0
     reconnects: int = 0
     groups_recreated: int = 0  # the consumer group was missing (destroyed, or Redis restarted empty) and made again
-    latencies_ms: list[float] = field(default_factory=list)  # entry id time → result written, last batch
+    last: tuple[float, list[Entry]] = (0.0, [])  # when the last batch was done (ms), and its entries
 
-    def took(self, ids: list[str], dead: int) -> None:
+    @property
+    def latencies_ms(self) -> list[float]:
+        """Entry id time → result written, per entry of the last batch (worked out when asked: the metrics)."""
+        now_ms, entries = self.last
+        return [now_ms - int(e.id.split("-")[0]) for e in entries]
+
+    def took(self, entries: list[Entry], dead: int) -> None:
         """A batch done: its entries (by id: their latency from the id's time) and its dead-lettered ones."""
-        now_ms = time.time() * 1000
-        self.latencies_ms = [now_ms - int(i.split("-")[0]) for i in ids]
-        self.entries, self.dead, self.batches = self.entries + len(ids), self.dead + dead, self.batches + 1
+        self.last = (time.time() * 1000, entries)
+        self.entries, self.dead, self.batches = self.entries + len(entries), self.dead + dead, self.batches + 1

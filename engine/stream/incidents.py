@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from engine.analysis.analyst import analyze, category_of
 from engine.analysis.cause import CauseLine
 from engine.analysis.digest import build_digest
+from engine.analysis.knowledge import default_kb
 from engine.analysis.queries import SIGNATURE_FIELD
 from engine.logs.formats.spec import LogFormat
 from engine.stream import tagged
@@ -323,6 +324,7 @@ class Incidents:
         self.write_script = client.register_script(WRITE)  # type: ignore[attr-defined]
         self.written = 0
         self._next_look = 0.0
+        default_kb()  # the analyst's signatures read now (~0.2 s), not between two batches at the first incident closed
 
     def apply_args(self) -> list[object]:
         """APPLY's ARGV[5..8] (its KEYS[6] is `self.key`)."""

@@ -207,7 +207,7 @@ class Consumer:
             self.ahead = ahead  # only once this batch is applied: never judged before it
         else:
             self.client.xack(self.stream, self.group, *[i for i, _ in raw])  # type: ignore[attr-defined]
-        self.stats.took([e.id for e in entries], len(dead))
+        self.stats.took(entries, len(dead))
         return len(raw)
 
     def finish(self) -> int:
@@ -262,7 +262,8 @@ class Consumer:
                 continue
             if surprise is None and severity is None and odd is None:
                 continue
-            tally = counts.get(k)  # the entry is its source's newest record: its "line" in the source's counts
+            row = counts.get(k)  # the entry is its source's newest record: its "line" in the source's counts
+            tally = StreamTally(*row) if row is not None else None
             found = weigh(tally.lines if tally else 0, key, surprise, severity, tally or no_counts, rule,
                           overstated=entry.source in overstated, unusual=odd)  # fmt: skip
             if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
@@ -270,8 +271,8 @@ class Consumer:
                 rows[k][1] = len(batch.flags)
         return batch
 
-    def counts_of(self, parsed: Parsed) -> tuple[dict[int, StreamTally], set[str], set[str], dict[str, int]]:
-        """Entry index → its source's counts so far (engine.stream.tally), Redis's before the batch read in one
+    def counts_of(self, parsed: Parsed) -> tuple[dict[int, tuple], set[str], set[str], dict[str, int]]:  # type: ignore[type-arg]
+        """Entry index → its source's counts so far (`StreamTally`'s fields), Redis's before the batch read in one
         round trip for the (bucket, key) pairs the batch holds; the sources whose candidates are held (fewer
         than `hold_records` records before the batch; `crossed`: those of them the batch brings there); those
         whose level field over-states so far, the batch included; and per source its counts' fields in Redis

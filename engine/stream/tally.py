@@ -191,9 +191,10 @@ class StreamTally:
         return self.here, elsewhere / max(1, self.span, self.occupied - 1)
 
 
-def tallies(counts: dict[str, Counts], seen: Sequence[tuple[str, str, str, bool]]) -> list[StreamTally]:
-    """A tally per entry of the batch, in order: `seen` holds each entry's (source, key, bucket, timed); each
-    entry's counts include the entries before it and itself, as the script will leave them."""
+def tallies(counts: dict[str, Counts], seen: Sequence[tuple[str, str, str, bool]]) -> list[tuple]:  # type: ignore[type-arg]
+    """A tally per entry of the batch, in order, as `StreamTally`'s fields (made into one only for an entry that is
+    weighed: most are not): `seen` holds each entry's (source, key, bucket, timed); each entry's counts include the
+    entries before it and itself, as the script will leave them."""
     found = []
     for source, key, bucket, timed in seen:
         c = counts.get(source)
@@ -211,5 +212,5 @@ def tallies(counts: dict[str, Counts], seen: Sequence[tuple[str, str, str, bool]
         here = in_bucket[(bucket, key)] = in_bucket.get((bucket, key), 0) + 1
         at = int(bucket[1:])
         c.lo, c.hi = (at, at) if c.lo is None or c.hi is None else (min(c.lo, at), max(c.hi, at))
-        found.append(StreamTally(key, n, active[key], c.occupied, c.records, here, timed, c.hi - c.lo))
+        found.append((key, n, active[key], c.occupied, c.records, here, timed, c.hi - c.lo))
     return found

@@ -133,7 +133,7 @@ def test_a_stream_tallys_usual_rate_is_file_tallys_over_the_same_lines() -> None
     (a template seen once an hour before: 1/60 a minute, where the busy minutes alone said 1/2)."""
     from engine.detect.evidence import FileTally
     from engine.logs.timestamps import MinuteReader
-    from engine.stream.tally import tallies
+    from engine.stream.tally import StreamTally, tallies
 
     lines = ["Nov 21 09:00:05 web-01 app[7]: upstream timed out, retrying request 1",
              "Nov 21 09:00:09 web-01 kernel: eth0: link up",
@@ -144,7 +144,7 @@ def test_a_stream_tallys_usual_rate_is_file_tallys_over_the_same_lines() -> None
     minute_of = MinuteReader()
     seen = [("/app.log", key, f"m{minute_of(record.timestamp)}", True) for record, key in keyed]
     for n in range(1, len(lines) + 1):
-        stream = tallies({}, seen[:n])[-1]
+        stream = StreamTally(*tallies({}, seen[:n])[-1])
         whole = FileTally()
         whole.add(keyed[:n])
         assert stream.in_bucket(n, keyed[n - 1][1]) == whole.in_bucket(n, keyed[n - 1][1]), n
