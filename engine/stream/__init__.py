@@ -4,6 +4,10 @@ from engine.errors import InputError, LogptError
 
 MAX_RECORD_BYTES = 64 * 1024  # a record's text, in UTF-8 bytes: `ship` sends it cut to this, `serve` dead-letters longer
 # A source's first records are held (engine.stream.hold), `logpt serve --hold-records` and `--hold-max-s`:
+# Entries a consumer's read asks for at most (`logpt serve --batch`): a batch's round trips, script call and model pass
+# cost about the same for 500 entries as for 1,000, so on a backlog 1,000 judge more records a second
+# (docs/benchmarks.md); under a lighter load a read takes what has come, fewer, so a flag does not wait for more.
+BATCH = 1_000
 HOLD_RECORDS = 1_000  # a source's records before its entries are judged as they come (its first ones are held)
 HOLD_MAX_S = 300.0  # a held record waits at most this long for its verdict
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # waits between reconnection attempts, the last one repeated

@@ -45,7 +45,7 @@ from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, surprise_at
 from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session
-from engine.stream import HOLD_MAX_S, HOLD_RECORDS, backoff, migrate, tagged, wrong_type
+from engine.stream import BATCH, HOLD_MAX_S, HOLD_RECORDS, backoff, migrate, tagged, wrong_type
 from engine.stream.apply import Applier, Batch
 from engine.stream.entries import Ahead, Entry, Parsed, Stats, as_entry, verdict_fields
 from engine.stream.hold import Holds, held_item
@@ -74,7 +74,7 @@ class Consumer:
         stream: str = "logs",
         group: str = "detect",
         name: str = "consumer-1",
-        batch: int = 500,
+        batch: int = BATCH,
         block_ms: int = 100,
         claim_idle_ms: int = 30_000,
         incident_quiet_s: float = IncidentConfig.quiet_s,

@@ -80,8 +80,8 @@ def detect(
     config = DetectConfig(session=SessionSpec.parse(session) if session else None, epochs=epochs,
                           rule=EvidenceRule(rule))  # fmt: skip
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
-    line_lm, sequence = _pretrained(None if no_line_model else line_model,
-                                    None if no_sequence_model or loaded else sequence_model)  # fmt: skip
+    line_lm, sequence = pretrained_models(None if no_line_model else line_model,
+                                          None if no_sequence_model or loaded else sequence_model)  # fmt: skip
     pipeline = _prepare(lines, fmt, loaded, config, file, quiet=as_json, line_lm=line_lm, sequence=sequence)
     _say_model(pipeline)
     if save and loaded is None:
@@ -112,8 +112,9 @@ def _save(pipeline: DetectionPipeline, save: str, *, force: bool) -> None:
     err.print(f"[dim]saved detector to {safe(output_folder(save))}[/dim]")
 
 
-def _pretrained(line_model: str | None, sequence_model: str | None) -> tuple[LineLM | None, TextSeq | None]:
-    """The pretrained line and sequence models asked for (None: not wanted)."""
+def pretrained_models(line_model: str | None, sequence_model: str | None) -> tuple[LineLM | None, TextSeq | None]:
+    """The pretrained line and sequence models asked for (None: not wanted), as `logpt detect` and `logpt serve` load
+    them."""
     from engine.detect.textseq import find_text_seq  # noqa: PLC0415 - torch loads when the command runs, not at `logpt --help`
     from engine.detect.unusual import find_line_lm  # noqa: PLC0415
 

@@ -11,9 +11,9 @@ import typer
 
 from engine.detect.defaults import DEFAULT_LINE_MODEL, DEFAULT_SEQUENCE_MODEL
 from engine.errors import LogptError
-from engine.stream import HOLD_MAX_S, HOLD_RECORDS, connect
+from engine.stream import BATCH, HOLD_MAX_S, HOLD_RECORDS, connect
 from logpt_tui.cli.console import err, safe
-from logpt_tui.cli.detect import _pretrained
+from logpt_tui.cli.detect import pretrained_models
 
 RedisOpt = Annotated[str, typer.Option("--redis", help="Redis URL, e.g. redis://127.0.0.1:6379/0.")]
 StreamOpt = Annotated[str, typer.Option("--stream", help="The stream the records go to.")]
@@ -121,7 +121,7 @@ def serve(
     group: GroupOpt = "detect",
     consumer: ConsumerOpt = None,
     fmt: FormatOpt = None,
-    batch: BatchOpt = 500,
+    batch: BatchOpt = BATCH,
     block_ms: BlockOpt = 100,
     claim_idle_ms: ClaimOpt = 30_000,
     incident_quiet_s: QuietOpt = 60.0,
@@ -157,8 +157,8 @@ def serve(
     loaded = Detector.load(find_bundle(detector, kind="detector")) if detector else None
     if loaded is None and rule == "topk":
         raise LogptError("--rule topk needs a --detector", "pass --detector BUNDLE, or --rule combined")
-    line_lm, sequence = _pretrained(None if no_line_model else line_model,
-                                    None if no_sequence_model or loaded else sequence_model)  # fmt: skip
+    line_lm, sequence = pretrained_models(None if no_line_model else line_model,
+                                          None if no_sequence_model or loaded else sequence_model)  # fmt: skip
     fmt_found = choose_format(sample_texts(client, stream), fmt)
     pipeline = pipeline_for(loaded, fmt_found, EvidenceRule(rule), line_lm=line_lm, sequence=sequence)
     worker = Consumer(client, pipeline, stream=stream, group=group, batch=batch, block_ms=block_ms,

@@ -62,7 +62,7 @@ CONSUMER = (
     "from engine.stream.serve import Consumer, pipeline_for, serve; c = connect(sys.argv[1]); "
     "fmt = detect_format([sys.argv[4]]).format; "
     "serve(Consumer(c, pipeline_for(Detector.load(Path(sys.argv[2])), fmt, EvidenceRule('combined')), "
-    "name=sys.argv[3], batch=500, claim_idle_ms=int(sys.argv[5])), lambda: False)"
+    "name=sys.argv[3], claim_idle_ms=int(sys.argv[5])), lambda: False)"
 )
 
 
@@ -95,7 +95,7 @@ SERVE_PRETRAINED = (
     "from engine.logs.formats import detect_format; from engine.stream.serve import Consumer, pipeline_for, serve; "
     "c = connect(sys.argv[1]); fmt = detect_format([sys.argv[4]]).format; "
     "p = pipeline_for(None, fmt, EvidenceRule('combined'), line_lm=find_line_lm(), sequence=find_text_seq()); "
-    "serve(Consumer(c, p, name=sys.argv[3], batch=500, claim_idle_ms=int(sys.argv[5]), "
+    "serve(Consumer(c, p, name=sys.argv[3], claim_idle_ms=int(sys.argv[5]), "
     "hold_records=int(sys.argv[2])), lambda: False)"
 )
 HELD_FILE = Path("/work/shared/datasets/loghub/Linux/Linux_2k.log")
