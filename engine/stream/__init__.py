@@ -3,13 +3,13 @@
 from engine.errors import InputError, LogptError
 
 MAX_RECORD_BYTES = 64 * 1024  # a record's text, in UTF-8 bytes: `ship` sends it cut to this, `serve` dead-letters longer
-# A source's first records are held (engine.stream.hold), `logpt serve --hold-records` and `--hold-max-s`:
 # Entries a consumer's read asks for at most (`logpt serve --batch`). 1,000 judged ~5% more records a second on the 1M
 # backlog (a batch's round trips, script call and model pass paid once), but a read's size decides where a source's
 # held first records are released (the batch that crosses HOLD_RECORDS is held whole): at 1,000 ZooKeeper_2k's
 # stream gave 5 flags `logpt detect` does not (rarity judged at its 1,008th record, not its 1,496th), at 500 none
 # (docs/benchmarks.md).
 BATCH = 500
+# A source's first records are held (engine.stream.hold), `logpt serve --hold-records` and `--hold-max-s`:
 HOLD_RECORDS = 1_000  # a source's records before its entries are judged as they come (its first ones are held)
 HOLD_MAX_S = 300.0  # a held record waits at most this long for its verdict
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # waits between reconnection attempts, the last one repeated

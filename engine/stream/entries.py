@@ -88,7 +88,7 @@ class Stats:
     batches: int = 0
     reconnects: int = 0
     groups_recreated: int = 0  # the consumer group was missing (destroyed, or Redis restarted empty) and made again
-    last: tuple[float, list[Entry]] = (0.0, [])  # when the last batch was done (ms), and its entries
+    last: tuple[float, Sequence[Entry]] = (0.0, ())  # when the last batch was done (ms), and its entries
 
     @property
     def latencies_ms(self) -> list[float]:
