@@ -181,7 +181,7 @@ class Consumer:
         full) and the consumer is `alone`, the next batch is read before this one's APPLY is sent and parsed
         while Redis runs it (`ahead`)."""
         self.incidents.tick(busy=self.busy)
-        self.holds.tick()
+        self.stats.flags += self.holds.tick()  # sources whose held records were due (quiet, or held hold_max_s)
         ahead, self.ahead = self.ahead, None  # dropped if this step fails: its entries are pending, read again
         raw, entries, dead, parsed = ahead if ahead is not None else self.prepare(self.read())
         if not raw:

@@ -164,6 +164,7 @@ def test_a_held_record_waits_at_most_hold_max_s(redis_server, tmp_path: Path) ->
     while client.zcard("{logs}:hold-due") and time.monotonic() < deadline:
         consumer.step()
     assert not client.zcard("{logs}:hold-due") and client.xlen("{logs}:flags") > 0
+    assert consumer.stats.flags == client.xlen("{logs}:flags")  # what `logpt serve` says and the metrics count
 
 
 def test_serve_takes_the_holds_size_and_longest_wait_as_options(redis_server, tmp_path: Path, capsys,  # noqa: ANN001
