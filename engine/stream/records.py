@@ -8,7 +8,7 @@ stream and judging (engine.stream.serve).
 
 from __future__ import annotations
 
-from engine.detect.evidence import severity_of
+from engine.detect.evidence import severity_of, states_error
 from engine.detect.pipeline import DetectionPipeline
 from engine.logs.formats.detect import parse_lines
 from engine.logs.formats.record import Record
@@ -35,6 +35,7 @@ class RecordReader:
         """What judging needs that Redis does not hold: each entry's record (its line: the entry's index), key,
         severity and bucket, and the batch's sessions."""
         keyed, severities = self.records(entries)
+        errors = {k for k, severity in severities.items() if severity is not None and states_error(severity)}
         minute_of, seen = self.minute_of, []
         for record, key in keyed:
             entry = entries[record.line]
@@ -44,12 +45,13 @@ class RecordReader:
         by_source: dict[str, list] = {}
         for record, key in keyed:  # sessions never mix files
             by_source.setdefault(entries[record.line].source, []).append((record, key))
-        sessions, names = [], []
+        sessions, names, sources = [], [], []
         for source, part in by_source.items():
             for session in group_sessions(part, self.pipeline.spec):
                 sessions.append(session)
                 names.append(f"{source}|{session.id}")
-        return Parsed(keyed, severities, seen, sessions, names)
+                sources.append(source)
+        return Parsed(keyed, severities, errors, seen, sessions, names, sources)
 
     def records(self, entries: list[Entry]) -> tuple[list[tuple[Record, str]], dict[int, tuple[str, str] | None]]:
         """Each entry's record (its line: the entry's index) and key, and severities by index."""
@@ -71,7 +73,6 @@ class RecordReader:
             keyed.append((record, found[0]))
             severities[k] = found[1]
         return keyed, severities
-
 
     def key_of(self, message: str) -> str:
         """The template key every consumer gives `message`: the bundle's, else its masked text (novel)."""

@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from engine.detect.evidence import EvidenceRule, FileTally, Surprise, states_error, weigh
+from engine.detect.evidence import EvidenceRule, FileTally, Surprise, weigh
 from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, surprise_at
 from engine.logs.formats.spec import LogFormat
@@ -239,14 +239,14 @@ class Consumer:
         keys_of = {record.line: key for record, key in p.keyed}
         (counts, holding, overstated, fields), no_counts = self.counts_of(p), FileTally()  # no_counts: an entry no record
         templates = self.templates_of(p, fields) if self.pretrained is not None or self.unusual is not None else {}
-        surprises = self.surprises(p.sessions, p.names, templates)
+        surprises = self.surprises(p, templates)
         for session, name in zip(p.sessions, p.names, strict=True):
             place = at(name)
             for k, key in zip(session.lines, session.keys, strict=True):
                 rows[k] += (place, at(key))
         buckets = {}
         for (record, key), (source, _key, bucket, timed) in zip(p.keyed, p.seen, strict=True):  # the script counts
-            rows[record.line][2:6] = (at(source), at(key), at(bucket), int(states_error(p.severities.get(record.line))))
+            rows[record.line][2:6] = (at(source), at(key), at(bucket), int(record.line in p.errors))
             buckets[record.line] = (bucket, timed)
         unusual = {s: self.unusual.of(s, keys) for s, keys in templates.items()} if self.unusual is not None else {}
         for k, entry in enumerate(entries):
@@ -263,8 +263,8 @@ class Consumer:
             if surprise is None and severity is None and odd is None:
                 continue
             row = counts.get(k)  # the entry is its source's newest record: its "line" in the source's counts
-            tally = StreamTally(*row) if row is not None else None
-            found = weigh(tally.lines if tally else 0, key, surprise, severity, tally or no_counts, rule,
+            tally = StreamTally(*row) if row is not None else no_counts
+            found = weigh(tally.lines, key, surprise, severity, tally, rule,
                           overstated=entry.source in overstated, unusual=odd)  # fmt: skip
             if rule.flags(found):  # the pipeline's rule (EvidenceRule.flags)
                 batch.flags.append([at(entry.source), at(key), entry.line, entry.text[:4000], *verdict_fields(found)])
@@ -281,7 +281,7 @@ class Consumer:
         severe: dict[str, int] = {}
         for (record, _key), (source, key, bucket, _timed) in zip(parsed.keyed, parsed.seen, strict=True):
             wants.setdefault(source, set()).add((bucket, key))
-            severe[source] = severe.get(source, 0) + states_error(parsed.severities.get(record.line))
+            severe[source] = severe.get(source, 0) + (record.line in parsed.errors)
         counts = read_counts(self.client, f"{self.keys}:tally:", wants)
         holding = {source for source, c in counts.items() if c.records < self.hold_records}
         found = tallies(counts, parsed.seen)
@@ -310,14 +310,14 @@ class Consumer:
         return [Step(name, int(n) if n is not None else len(keys), tuple(k.decode() for k in keys), tuple(s.keys))
                 for name, s, keys, n in zip(names, sessions, lists, counts, strict=True)]  # fmt: skip
 
-    def surprises(self, sessions: list[Session], names: list[str], templates: dict[str, list[str]]) -> dict[int, Surprise]:
+    def surprises(self, parsed: Parsed, templates: dict[str, list[str]]) -> dict[int, Surprise]:
         """Entry index → the sequence model's surprise, for keys outside its expected set given the session's keys
         so far: the detector's top-K (engine.detect.incremental: each key scored once, in the window `logpt detect`
         scores it in), else the pretrained model's against the source's `templates` (engine.stream.pretrained)."""
+        sessions, sources = parsed.sessions, parsed.sources
         if not sessions or (self.scorer is None and self.pretrained is None):
             return {}
-        steps, out = self.steps(sessions, names), dict[int, Surprise]()
-        sources = [name[: -len(s.id) - 1] for s, name in zip(sessions, names, strict=True)]  # `source|session id`
+        steps, out = self.steps(sessions, parsed.names), dict[int, Surprise]()
         if self.scorer is not None:
             found = self.scorer.advance(steps)
         else:
