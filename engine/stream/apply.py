@@ -81,8 +81,9 @@ return flagged
 @dataclass
 class Batch:
     """What APPLY applies of a batch (its ARGV[1]), each string once (session names, keys, sources, buckets are
-    the same for many entries): per entry [id, flag, source, key, bucket, severe (1: its level field says ERROR or worse), then its context pushes as session, key
-    pairs], strings as their places in `strings` (from 1; a flag's place in `flags`, from 1; 0: no flag, no
+    the same for many entries): per entry [id, flag, source, key, bucket, severe (1: its level field says ERROR or
+    worse), then its context pushes as session, key pairs], strings as their places in `strings` (from 1; a flag's
+    place in `flags`, from 1; 0: no flag, no
     counts; below 0: its place in `holds`, from 1, negated); per flag [source, template (places), line, text, score,
     why, evidence (JSON), its evidence kinds (comma-separated)]; the ids of the batch's dead-lettered entries; per
     held entry [source (place), its item (engine.stream.hold.held_item)]."""

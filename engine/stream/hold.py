@@ -4,13 +4,14 @@ Bursts and rarity are counts over the whole file in `logpt detect`; a stream has
 long source the two agree, but over its first records they do not: every template is rare so far, a template's
 first cluster has no usual rate to be a burst against, and a burst's first lines come before the burst. So the
 candidates (lines with a severity or a sequence surprise: the lines `logpt detect` weighs) of a source that had
-fewer than HOLD_RECORDS (engine.stream, `logpt serve --hold-records`) records before their batch are held, not judged: their counts and contexts are applied
-as any entry's, and each candidate is kept in Redis (`{stream}:hold:SOURCE`, a list in line order) with what
-weighing needs (key, severity, surprise, bucket). They are judged, against the source's counts as Redis holds them
-then, once the source reaches HOLD_RECORDS records, or has sent nothing for the incidents' quiet time, or its
-first held record has waited HOLD_MAX_S (`--hold-max-s`). A source shorter than HOLD_RECORDS (a short log shipped whole) is then
-judged on all its counts, as `logpt detect` judges the file; a longer one's first records on its first
-HOLD_RECORDS. The flags say when they were judged ("judged at the source's record N"). Where the line model
+fewer than HOLD_RECORDS (engine.stream, `logpt serve --hold-records`) records before their batch are held, not
+judged: their counts and contexts are applied as any entry's, and each candidate is kept in Redis
+(`{stream}:hold:SOURCE`, a list in line order) with what weighing needs (key, severity, surprise, bucket). They are
+judged, against the source's counts as Redis holds them then, once the source reaches HOLD_RECORDS records, or has
+sent nothing for the incidents' quiet time, or its first held record has waited HOLD_MAX_S (`--hold-max-s`). A
+source shorter than HOLD_RECORDS (a short log shipped whole) is then judged on all its counts, as `logpt detect`
+judges the file; a longer one's first records on its first HOLD_RECORDS (or more: the batch that crosses
+HOLD_RECORDS is held whole, so up to HOLD_RECORDS + a batch). The flags say when they were judged ("judged at the source's record N"). Where the line model
 weighs unusual text, every record of a held source is held (a template's z changes as the source's templates come)
 and at the release its template's z is taken against all the source's templates, as `logpt detect` takes it over
 the file; and whether the source's level field over-states (`EvidenceRule.overstates`) is asked of its counts then.
@@ -118,7 +119,8 @@ def judge_held(items: Sequence[list], counts: Counts, totals: dict[str, int], ru
                unusual: Mapping[str, Unusual] | None = None) -> list[list]:  # fmt: skip
     """The flags of held items (as `held_item` wrote them) against the source's counts now: of those `logpt detect`
     weighs (a severity, a surprise, or a template whose text is `unusual` against the source's templates now)."""
-    common, overstated, unusual = rule.rare_is_common([n for key, n in totals.items() if key], counts.records), counts.overstated(rule), unusual or {}
+    common = rule.rare_is_common([n for key, n in totals.items() if key], counts.records)
+    overstated, unusual = counts.overstated(rule), unusual or {}
     span = counts.hi - counts.lo if counts.hi is not None and counts.lo is not None else 0
     flags = []
     for entry_id, line, key, text, severity, said, bucket, timed in items:

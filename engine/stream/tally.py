@@ -32,8 +32,9 @@ from engine.detect.evidence import ACTIVE_BUCKETS, LINES_PER_BUCKET, EvidenceRul
 BUCKET_TTL_S = 2 * 86_400
 
 # Lua spliced into APPLY after it decoded the batch (`str`: the batch's strings, indexed from 1): COLLECT defines
-# `tally_add(source, key, bucket, severe)` (indexes into `str`; severe 1 for a record whose level field says ERROR or worse), which APPLY runs for each applied entry, gathering the
-# batch's increments in tables keyed by those indexes (0: the source's own field ""); FLUSH writes them after the
+# `tally_add(source, key, bucket, severe)` (indexes into `str`; severe 1 for a record whose level field says ERROR
+# or worse), which APPLY runs for each applied entry, gathering the batch's increments in tables keyed by those
+# indexes (0: the source's own field ""); FLUSH writes them after the
 # loop, one call per distinct hash field (a batch of 500 entries has a few dozen templates and buckets) instead of
 # several per entry, and each source's `:last` in one HSET. KEYS[4] is the `{stream}:tally:` prefix and ARGV[4]
 # the buckets' time to live.
