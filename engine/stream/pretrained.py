@@ -73,9 +73,6 @@ class PretrainedSequence:
     def block_size(self) -> int:
         return self.sequence.block_size
 
-    def describe(self) -> str:
-        return f"pretrained {self.sequence.name}"
-
     def advance(self, steps: Sequence[Step], sources: Sequence[str],
                 candidates: Mapping[str, Sequence[str]]) -> list[dict[int, Verdict]]:  # fmt: skip
         """Per step (its session's source in `sources`): the verdicts of its keys outside the expected set, by

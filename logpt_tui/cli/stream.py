@@ -182,7 +182,7 @@ def judged_by(pipeline: object, detector: str | None) -> str:
     if pipeline.detector is not None:  # type: ignore[attr-defined]
         models = f"detector {detector}"
     elif pipeline.sequence is not None:  # type: ignore[attr-defined]
-        models = f"pretrained {pipeline.sequence.name} (no detector)"  # type: ignore[attr-defined]
+        models = f"{pipeline.source} (no detector)"  # type: ignore[attr-defined]  # engine.detect.pipeline.pretrained_source
     else:
         models = "no sequence model (severity, bursts and rarity)"
     return models + (" · line model" if pipeline.line_lm is not None else "")  # type: ignore[attr-defined]
