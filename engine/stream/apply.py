@@ -107,39 +107,50 @@ class Batch:
 
 class Applier:
     """APPLY, sent without waiting: `send` writes the command and returns the wait for its reply, so the caller
-    works (parses the next batch) while Redis runs the script. On one Redis the command goes on a connection of
-    the client's pool, held until the wait; a cluster client (or a single-connection one) waits at once."""
+    works (parses the next batch) while Redis runs the script. The command goes on a connection of the pool of
+    the node that holds the keys' slot (one Redis: the client's pool; a cluster: the slot's primary, since the
+    stream's keys share one slot), held until the wait. A reply that says the slot moved, or that the node lost
+    its scripts, is answered by applying again through the client (which follows the cluster); a
+    single-connection client waits at once."""
 
     def __init__(self, client: object) -> None:
         self.client, self.script = client, client.register_script(APPLY)  # type: ignore[attr-defined]
         single = getattr(client, "connection", None) is not None  # Redis(single_connection_client=True)
-        self.pool = None if single else getattr(client, "connection_pool", None)  # RedisCluster has none
+        self.cluster = hasattr(client, "get_node_from_key")  # RedisCluster: a pool per node
+        self.pool = None if single else getattr(client, "connection_pool", None)
 
     def send(self, keys: Sequence[object], args: Sequence[object]) -> Callable[[], object]:
         """Send APPLY with `keys` and `args`; the returned call waits for (and returns) its reply. It must be
         called, even when the caller fails meanwhile: the connection goes back to the pool then."""
-        if self.pool is None:
+        pool = self.pool
+        if self.cluster:
+            node = self.client.get_node_from_key(keys[0])  # type: ignore[attr-defined]
+            pool = self.client.get_redis_connection(node).connection_pool  # type: ignore[attr-defined]
+        if pool is None:
             reply = self.script(keys=keys, args=args)
             return lambda: reply
-        conn = self.pool.get_connection()
+        conn = pool.get_connection()
         try:
             conn.send_command("EVALSHA", self.script.sha, len(keys), *keys, *args)
         except BaseException:
             conn.disconnect()
-            self.pool.release(conn)
+            pool.release(conn)
             raise
-        return lambda: self._reply(conn, keys, args)
+        return lambda: self._reply(pool, conn, keys, args)
 
-    def _reply(self, conn: object, keys: Sequence[object], args: Sequence[object]) -> object:
+    def _reply(self, pool: object, conn: object, keys: Sequence[object], args: Sequence[object]) -> object:
         import redis  # noqa: PLC0415
 
+        # Answered before the script runs: no scripts (Redis restarted), the slot moved or is migrating (a cluster)
+        again = (redis.exceptions.NoScriptError, redis.exceptions.AskError, redis.exceptions.TryAgainError,
+                 redis.exceptions.ClusterDownError)  # fmt: skip
         try:
             return conn.read_response()  # type: ignore[attr-defined]
-        except redis.exceptions.NoScriptError:  # Redis lost its scripts (restarted): load it, apply again
+        except again:
             pass
         except BaseException:
             conn.disconnect()  # type: ignore[attr-defined]
             raise
         finally:
-            self.pool.release(conn)  # type: ignore[union-attr]
+            pool.release(conn)  # type: ignore[attr-defined]
         return self.script(keys=keys, args=args)

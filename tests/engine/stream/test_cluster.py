@@ -118,3 +118,44 @@ def test_an_earlier_versions_positions_and_flags_are_renamed_on_a_single_redis(r
     Consumer(client, pipeline_for(Detector.load(detector_for(lines, tmp_path / "det")), detect_format(lines).format,
                                   EvidenceRule("combined")))  # fmt: skip
     assert client.xlen("{logs}:flags") == 1 and not client.exists("logs:flags", f"logs:ship:{log.resolve()}")
+
+
+@pytest.mark.slow  # ~3 s of cluster start, ~3 s of serving
+def test_apply_on_a_cluster_goes_to_the_slots_node_and_follows_a_moved_slot(redis_cluster: str, redis_server,  # noqa: ANN001
+                                                                           tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001  # fmt: skip
+    """A consumer alone on a cluster sends APPLY on a connection of the node holding the stream's slot and reads
+    the next batch meanwhile; a node that answers MOVED (the slot went elsewhere) gets the batch applied through
+    the cluster client instead: the flags are those a single Redis gives, none twice."""
+    from engine.stream import connect
+
+    client = connect(redis_cluster)
+    bundle = detector_for(syslog(300), tmp_path / "det")
+    log = tmp_path / "syslog"
+    lines, novel = log_with_novel_lines(log, 600, 37)
+    fmt = detect_format(lines).format
+    holder = client.get_node_from_key("{logs}:done:")
+    elsewhere = next(node for node in client.get_primaries() if node.name != holder.name)
+    sent: list[str] = []
+
+    def node_of(key: str) -> object:
+        """The first batches go to a node that does not hold the slot, then to the one that does."""
+        sent.append(key)
+        return elsewhere if len(sent) <= 3 else holder
+
+    monkeypatch.setattr(client, "get_node_from_key", node_of)
+    found = []
+    for target in (client, redis.Redis.from_url(redis_server.url)):
+        ship_files(target, [log], once=True)
+        consumer = Consumer(target, pipeline_for(Detector.load(bundle), fmt, EvidenceRule("combined")), name="c1",
+                            batch=32, incident_quiet_s=3600)  # fmt: skip
+        aheads = 0
+        while target.xpending("logs", "detect")["pending"] or target.xinfo_groups("logs")[0]["lag"]:
+            consumer.step()
+            aheads += consumer.ahead is not None
+        consumer.finish()
+        assert aheads > 5
+        assert target is not client or len(sent) > 10  # each batch's APPLY went on a connection of the node's pool
+        why = [(int(f[b"line"]), f[b"why"]) for _i, f in target.xrange("{logs}:flags")]
+        assert len(why) == len({line for line, _w in why})
+        found.append(sorted(why))
+    assert found[0] == found[1] and novel <= {line for line, _w in found[0]}
