@@ -111,7 +111,7 @@ class Applier:
     the node that holds the keys' slot (one Redis: the client's pool; a cluster: the slot's primary, since the
     stream's keys share one slot), held until the wait. A reply that says the slot moved, or that the node lost
     its scripts, is answered by applying again through the client (which follows the cluster); a
-    single-connection client waits at once."""
+    single-connection client, or a cluster client that does not know the slot's node now, waits at once."""
 
     def __init__(self, client: object) -> None:
         self.client, self.script = client, client.register_script(APPLY)  # type: ignore[attr-defined]
@@ -122,10 +122,15 @@ class Applier:
     def send(self, keys: Sequence[object], args: Sequence[object]) -> Callable[[], object]:
         """Send APPLY with `keys` and `args`; the returned call waits for (and returns) its reply. It must be
         called, even when the caller fails meanwhile: the connection goes back to the pool then."""
+        import redis  # noqa: PLC0415
+
         pool = self.pool
         if self.cluster:
-            node = self.client.get_node_from_key(keys[0])  # type: ignore[attr-defined]
-            pool = self.client.get_redis_connection(node).connection_pool  # type: ignore[attr-defined]
+            try:
+                node = self.client.get_node_from_key(keys[0])  # type: ignore[attr-defined]
+                pool = self.client.get_redis_connection(node).connection_pool  # type: ignore[attr-defined]
+            except redis.exceptions.RedisClusterException:  # the slot's node unknown now: the client finds it
+                pool = None
         if pool is None:
             reply = self.script(keys=keys, args=args)
             return lambda: reply

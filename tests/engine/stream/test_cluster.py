@@ -124,8 +124,9 @@ def test_an_earlier_versions_positions_and_flags_are_renamed_on_a_single_redis(r
 def test_apply_on_a_cluster_goes_to_the_slots_node_and_follows_a_moved_slot(redis_cluster: str, redis_server,  # noqa: ANN001
                                                                            tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001  # fmt: skip
     """A consumer alone on a cluster sends APPLY on a connection of the node holding the stream's slot and reads
-    the next batch meanwhile; a node that answers MOVED (the slot went elsewhere) gets the batch applied through
-    the cluster client instead: the flags are those a single Redis gives, none twice."""
+    the next batch meanwhile; a node that answers MOVED (the slot went elsewhere), or no node known for the slot,
+    gets the batch applied through the cluster client instead: the flags are those a single Redis gives, none
+    twice."""
     from engine.stream import connect
 
     client = connect(redis_cluster)
@@ -138,9 +139,12 @@ def test_apply_on_a_cluster_goes_to_the_slots_node_and_follows_a_moved_slot(redi
     sent: list[str] = []
 
     def node_of(key: str) -> object:
-        """The first batches go to a node that does not hold the slot, then to the one that does."""
+        """The first batch finds no node (its slot not covered now), the next go to a node that does not hold the
+        slot, the rest to the one that does."""
         sent.append(key)
-        return elsewhere if len(sent) <= 3 else holder
+        if len(sent) == 1:
+            raise redis.exceptions.SlotNotCoveredError("slot not covered")
+        return elsewhere if len(sent) <= 4 else holder
 
     monkeypatch.setattr(client, "get_node_from_key", node_of)
     found = []
