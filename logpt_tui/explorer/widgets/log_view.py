@@ -105,6 +105,7 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
         self.pattern: UserRegex | None = None  # the search: its matches are highlighted in the current line
         self.marked: list[int] = []  # 0-based lines the user marked, ascending (the tab's marks)
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
+        self._shown = (0, 0)  # visible_lines() when the last frame was rendered
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
         self.kept: int | None = None  # the cursor's line while no row is shown (an empty filter or flagged view)
         self.empty_text = ""  # drawn in an empty view: why it is empty
@@ -288,6 +289,10 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._layout = self.wrap_layout() if self.wrap else None  # once per frame, for every row
+        shown = self.visible_lines()
+        if shown != self._shown:  # other lines on screen with nothing scrolled (wrap turned on or off, a new size):
+            self._shown = shown  # the status bar's time span is told as for a scroll
+            self.post_message(self.Scrolled())
         return super().render_lines(crop)
 
     def visible_lines(self) -> tuple[int, int]:
