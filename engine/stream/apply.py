@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.stream.hold import PUSH
 from engine.stream.incidents import JOIN
@@ -122,15 +123,7 @@ class Applier:
     def send(self, keys: Sequence[object], args: Sequence[object]) -> Callable[[], object]:
         """Send APPLY with `keys` and `args`; the returned call waits for (and returns) its reply. It must be
         called, even when the caller fails meanwhile: the connection goes back to the pool then."""
-        import redis  # noqa: PLC0415
-
-        pool = self.pool
-        if self.cluster:
-            try:
-                node = self.client.get_node_from_key(keys[0])  # type: ignore[attr-defined]
-                pool = self.client.get_redis_connection(node).connection_pool  # type: ignore[attr-defined]
-            except redis.exceptions.RedisClusterException:  # the slot's node unknown now: the client finds it
-                pool = None
+        pool = self.pool_of(keys[0]) if self.cluster else self.pool
         if pool is None:
             reply = self.script(keys=keys, args=args)
             return lambda: reply
@@ -142,6 +135,17 @@ class Applier:
             pool.release(conn)
             raise
         return lambda: self._reply(pool, conn, keys, args)
+
+    def pool_of(self, key: object) -> Any:  # noqa: ANN401 - redis-py's ConnectionPool
+        """A cluster's connection pool of the node that holds `key`'s slot; None when the client does not know the
+        node now (the cluster changes: the client finds it)."""
+        import redis  # noqa: PLC0415
+
+        try:
+            node = self.client.get_node_from_key(key)  # type: ignore[attr-defined]
+        except redis.exceptions.RedisClusterException:
+            return None
+        return self.client.get_redis_connection(node).connection_pool  # type: ignore[attr-defined]
 
     def _reply(self, pool: object, conn: object, keys: Sequence[object], args: Sequence[object]) -> object:
         import redis  # noqa: PLC0415

@@ -33,7 +33,7 @@ class Parsed:
 
     keyed: list[tuple[Record, str]]  # each entry's record (those of the format) and template key
     severities: dict[int, tuple[str, str] | None]  # by entry index
-    errors: set[int]  # the entries whose level field says ERROR or worse (`states_error`: what the counts' `severe` adds)
+    errors: set[int]  # entries whose level field says ERROR or worse (`states_error`: what the counts' `severe` adds)
     seen: list[tuple[str, str, str, bool]]  # per record of `keyed`: its source, key, bucket and whether it is a minute
     sessions: list[Session]  # the batch's sessions, a source's apart from another's
     names: list[str]  # each session's name, `source|session id`

@@ -11,9 +11,9 @@ judged, against the source's counts as Redis holds them then, once the source re
 sent nothing for the incidents' quiet time, or its first held record has waited HOLD_MAX_S (`--hold-max-s`). A
 source shorter than HOLD_RECORDS (a short log shipped whole) is then judged on all its counts, as `logpt detect`
 judges the file; a longer one's first records on its first HOLD_RECORDS (or more: the batch that crosses
-HOLD_RECORDS is held whole, so up to HOLD_RECORDS + a batch). The flags say when they were judged ("judged at the source's record N"). Where the line model
-weighs unusual text, every record of a held source is held (a template's z changes as the source's templates come)
-and at the release its template's z is taken against all the source's templates, as `logpt detect` takes it over
+HOLD_RECORDS is held whole, so up to HOLD_RECORDS + a batch). The flags say when they were judged ("judged at the
+source's record N"). Where the line model weighs unusual text, every record of a held source is held (a template's
+z changes as the source's templates come) and at the release its template's z is taken against all the source's templates, as `logpt detect` takes it over
 the file; and whether the source's level field over-states (`EvidenceRule.overstates`) is asked of its counts then.
 
 Exactly once: PUSH is spliced into APPLY (under the entry's marker); RELEASE writes the flags (and joins them to

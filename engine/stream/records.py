@@ -35,7 +35,7 @@ class RecordReader:
         """What judging needs that Redis does not hold: each entry's record (its line: the entry's index), key,
         severity and bucket, and the batch's sessions."""
         keyed, severities = self.records(entries)
-        errors = {k for k, severity in severities.items() if severity is not None and states_error(severity)}
+        errors = {k for k, severity in severities.items() if states_error(severity)}
         minute_of, seen = self.minute_of, []
         for record, key in keyed:
             entry = entries[record.line]
