@@ -105,7 +105,7 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
         self.pattern: UserRegex | None = None  # the search: its matches are highlighted in the current line
         self.marked: list[int] = []  # 0-based lines the user marked, ascending (the tab's marks)
         self._layout: list[tuple[int, int]] | None = None  # with wrap: (line, piece) per screen row of this frame
-        self._shown = (0, 0)  # visible_lines() when the last frame was rendered
+        self._shown = (0, 0)  # visible_lines() when Scrolled was last posted for them (`tell_shown`)
         self.preview: list[str] | None = None  # the file's last lines, shown until the index is built
         self.kept: int | None = None  # the cursor's line while no row is shown (an empty filter or flagged view)
         self.empty_text = ""  # drawn in an empty view: why it is empty
@@ -194,7 +194,7 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         if int(old_value) != int(new_value):
             self.keep_cursor_on_screen()
-            self.post_message(self.Scrolled())
+            self.tell_shown()
 
     def source_changed(self, kind: str) -> None:
         """Resize to the source and, when following, stay at the end."""
@@ -289,11 +289,14 @@ class LogView(CursorMixin, ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._layout = self.wrap_layout() if self.wrap else None  # once per frame, for every row
-        shown = self.visible_lines()
-        if shown != self._shown:  # other lines on screen with nothing scrolled (wrap turned on or off, a new size):
-            self._shown = shown  # the status bar's time span is told as for a scroll
-            self.post_message(self.Scrolled())
+        if self.visible_lines() != self._shown:  # other lines on screen with nothing scrolled (wrap turned on or
+            self.tell_shown()  # off, a new size; a wrapped view's rows laid out only now): told as a scroll is
         return super().render_lines(crop)
+
+    def tell_shown(self) -> None:
+        """`Scrolled`, for the lines on screen now (kept, so a frame that shows the same lines posts nothing more)."""
+        self._shown = self.visible_lines()
+        self.post_message(self.Scrolled())
 
     def visible_lines(self) -> tuple[int, int]:
         """The first and one past the last 0-based line on screen."""
