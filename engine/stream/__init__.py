@@ -26,6 +26,22 @@ def tagged(stream: str) -> str:
     return "{" + stream + "}"
 
 
+def shares_slot(stream: str) -> bool:
+    """Whether the stream's keys (`tagged`) hash to the stream's own Redis Cluster slot: not for a name with a `{`
+    and then a `}` but no tag between (`a{}b` hashes whole, and no hash tag can hold its `}`)."""
+    from redis.crc import key_slot  # noqa: PLC0415
+
+    return key_slot(tagged(stream).encode()) == key_slot(stream.encode())
+
+
+def check_slot(client: object, stream: str) -> None:
+    """On a Redis Cluster, a one-line error for a stream whose keys cannot share its slot (`shares_slot`): every Lua
+    step and transaction of `ship` and `serve` touches the stream and its keys at once."""
+    if hasattr(client, "get_node_from_key") and not shares_slot(stream):  # RedisCluster
+        raise InputError(f"on a Redis Cluster the stream {stream!r} cannot share one slot with its keys",
+                         "pass a --stream without '{}' in its name, or one with a hash tag such as '{app}logs'")  # fmt: skip
+
+
 def migrate(client: object, old: str, new: str) -> bool:
     """Rename `old` (a key of an earlier version, named `STREAM:…`) to `new` when only the old one exists, on a
     single Redis (in a cluster the two may sit in different slots: the old key is left, and said in the docs)."""

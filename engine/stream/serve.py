@@ -45,7 +45,7 @@ from engine.detect.incremental import Step, StreamScorer
 from engine.detect.pipeline import DetectConfig, DetectionPipeline, surprise_at
 from engine.logs.formats.spec import LogFormat
 from engine.logs.sessions import Session
-from engine.stream import BATCH, HOLD_MAX_S, HOLD_RECORDS, backoff, migrate, tagged, wrong_type
+from engine.stream import BATCH, HOLD_MAX_S, HOLD_RECORDS, backoff, check_slot, migrate, tagged, wrong_type
 from engine.stream.apply import Applier, Batch
 from engine.stream.entries import Ahead, Entry, Parsed, Stats, as_entry, verdict_fields
 from engine.stream.hold import Holds, held_item
@@ -84,6 +84,7 @@ class Consumer:
     ) -> None:
         self.client, self.pipeline, self.stream, self.group, self.name = client, pipeline, stream, group, name
         self.batch, self.block_ms, self.claim_idle_ms = batch, block_ms, claim_idle_ms
+        check_slot(client, stream)
         self.keys = tagged(stream)  # {stream}: its keys share the stream's Redis Cluster slot
         self.flags_stream, self.dead_stream = f"{self.keys}:flags", f"{self.keys}:dead"
         self.applier = Applier(client)  # APPLY sent, its reply awaited after the next batch is parsed

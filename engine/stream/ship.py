@@ -36,7 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from engine.errors import InputError
 from engine.logs.formats.detect import CONTINUATION, MAX_CONTINUATION_LINES
 from engine.logs.logsource import LogSource
-from engine.stream import MAX_RECORD_BYTES, backoff, cut_record, migrate, tagged, wrong_type
+from engine.stream import MAX_RECORD_BYTES, backoff, check_slot, cut_record, migrate, tagged, wrong_type
 
 BATCH = 500  # records per transaction
 
@@ -192,6 +192,7 @@ def ship_files(
 ) -> int:
     """Follow `paths` and ship their records until `stop()` (or, with `once`, until all is sent); returns the
     records sent."""
+    check_slot(client, stream)
     files: list[FileShipper] = []
     try:
         for p in paths:

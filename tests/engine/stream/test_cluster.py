@@ -14,7 +14,7 @@ redis = pytest.importorskip("redis")
 from engine.detect import Detector  # noqa: E402
 from engine.detect.evidence import EvidenceRule  # noqa: E402
 from engine.logs.formats import detect_format  # noqa: E402
-from engine.stream import tagged  # noqa: E402
+from engine.stream import shares_slot, tagged  # noqa: E402
 from engine.stream.incidents import IncidentConfig, Incidents  # noqa: E402
 from engine.stream.serve import Consumer, pipeline_for  # noqa: E402
 from engine.stream.ship import ship_files  # noqa: E402
@@ -60,6 +60,30 @@ def test_tagged_keys_share_the_streams_slot() -> None:
                        ":inc:1-0", ":inc:1-0:flags", ":inc-open", ":inc-due", ":inc-claim:1-0", ":inc-done:1-0",
                        ":incidents"):  # fmt: skip
             assert key_slot((tagged(stream) + suffix).encode()) == slot, (stream, suffix)
+        assert shares_slot(stream)
+    assert not shares_slot("a{}b") and not shares_slot("x}{}y")  # hashed whole: no tag can hold the `}`
+
+
+@pytest.mark.slow  # ~3 s of cluster start
+def test_a_stream_whose_keys_cannot_share_its_slot_is_refused_in_one_line(redis_cluster: str, redis_server,  # noqa: ANN001
+                                                                         tmp_path: Path) -> None:  # fmt: skip
+    """`a{}b` hashes whole, so no prefix of its keys sits in its slot: on a cluster `ship` and `serve` say so before
+    any work (a Lua step failed with CROSSSLOT in the middle of serving); on one Redis the name works."""
+    from engine.errors import InputError
+    from engine.stream import connect
+
+    log = tmp_path / "syslog"
+    lines, _novel = log_with_novel_lines(log, 50, 7)
+    pipeline = pipeline_for(None, detect_format(lines).format, EvidenceRule("combined"))
+    client = connect(redis_cluster)
+    for start in (lambda: ship_files(client, [log], stream="a{}b", once=True),
+                  lambda: Consumer(client, pipeline, stream="a{}b")):  # fmt: skip
+        with pytest.raises(InputError, match="cannot share one slot"):
+            start()
+    single = redis.Redis.from_url(redis_server.url)
+    assert ship_files(single, [log], stream="a{}b", once=True) == 50
+    consumer = Consumer(single, pipeline, stream="a{}b", hold_records=0)
+    assert sum(consumer.step() for _ in range(8)) == 50
 
 
 @pytest.mark.slow  # ~3 s of cluster start and ~10 s of serving on the loaded 2-core VM
